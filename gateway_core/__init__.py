@@ -1,0 +1,1 @@
+"""The paygate gateway core: money, cards, vault, store, audit. Never imports Textual."""

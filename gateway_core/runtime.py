@@ -1,0 +1,60 @@
+"""Everything a command needs, opened from Settings in one place and closed together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway_core.audit import AuditLog
+from gateway_core.clock import Clock, SystemClock
+from gateway_core.keys import Keyring
+from gateway_core.settings import Settings
+from gateway_core.store import DataStore
+from gateway_core.store.repos import TinyAuditRepository, TinyTokenRepository
+from gateway_core.vault import Vault
+
+
+@dataclass
+class Runtime:
+    """An open data dir: store, keys, vault and audit log."""
+
+    settings: Settings
+    store: DataStore
+    keyring: Keyring
+    vault: Vault
+    audit: AuditLog
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        clock: Clock | None = None,
+    ) -> Runtime:
+        """Open the data dir (taking the writer lock unless `read_only`).
+
+        `create=False` refuses a data dir with no paygate data instead of starting one.
+        """
+        clock = clock or SystemClock()
+        store = DataStore(settings.data_dir, read_only=read_only, create=create)
+        try:
+            keyring = Keyring.open(settings.resolved_key_file, create=not read_only)
+            vault = Vault(TinyTokenRepository(store), keyring, clock=clock)
+            audit = AuditLog(TinyAuditRepository(store), keyring, clock=clock, tz=settings.tz)
+            for note in [] if read_only else store.recovered:
+                audit.record("system", "store.recovered", note=note)
+        except BaseException:
+            store.close()
+            raise
+        return cls(settings, store, keyring, vault, audit)
+
+    def close(self) -> None:
+        """Compact and close the store, releasing the writer lock."""
+        self.store.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

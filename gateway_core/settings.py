@@ -1,0 +1,111 @@
+"""Settings: defaults < config file (TOML) < `PAYGATE_*` environment < command line.
+
+The config file is `--config FILE`, else `$PAYGATE_CONFIG`, else `config.toml` in the
+platform's config dir (e.g. ~/.config/paygate/config.toml); a missing file is fine,
+a broken one is an error. Data lives in the platform's data dir unless `--data-dir`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from platformdirs import user_config_path, user_data_path
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from gateway_core.errors import InputError
+from gateway_core.money import normalize_currency
+
+_config_file: ContextVar[Path | None] = ContextVar("paygate_config_file", default=None)
+
+
+class SettingsError(InputError):
+    """A setting in the config file or environment is invalid."""
+
+
+def default_config_file() -> Path:
+    """Where the config file is looked for when none is named."""
+    return user_config_path("paygate") / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one paygate installation."""
+
+    model_config = SettingsConfigDict(env_prefix="PAYGATE_", extra="forbid")
+
+    data_dir: Path = Field(default_factory=lambda: user_data_path("paygate"))
+    key_file: Path | None = None
+    currency: str = "INR"
+    max_amount_minor: int = Field(default=10_000_000, gt=0)
+    timezone: str | None = None
+    merchant_name: str = "Paygate Demo Store"
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        return normalize_currency(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @property
+    def resolved_key_file(self) -> Path:
+        """The key file: `key_file`, else `<data_dir>/keys/keyring.json`."""
+        return self.key_file or self.data_dir / "keys" / "keyring.json"
+
+    @property
+    def tz(self) -> ZoneInfo | None:
+        """The merchant's timezone for business days (None: the machine's)."""
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_file.get()
+        toml = (TomlConfigSettingsSource(settings_cls, toml_file=path),) if path else ()
+        return (init_settings, env_settings, *toml)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build Settings from all sources; `overrides` (command-line values) win."""
+    path = config_file or (Path(p) if (p := os.environ.get("PAYGATE_CONFIG")) else None)
+    if path is not None and not path.is_file():
+        raise SettingsError(f"config file {path} does not exist")
+    path = path or default_config_file()
+    if path.is_file():
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    token = _config_file.set(path if path.is_file() else None)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(part) for part in err["loc"]) or "settings"
+        raise SettingsError(f"setting {where}: {err['msg']}") from None
+    finally:
+        _config_file.reset(token)

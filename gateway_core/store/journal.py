@@ -1,0 +1,302 @@
+"""A TinyDB `Storage` kept in memory, made durable by an append-only journal.
+
+One database is a *file set* in a directory:
+
+- `<name>.snapshot.json` — every table as of journal entry `n` (absent until the
+  first compaction);
+- `<name>.journal.jsonl` — one line per committed change set, appended and fsynced
+  before the call that made it returns.
+
+A journal line is `{"n":<seq>,"crc":<crc32 of the ops bytes>,"ops":[...]}` where each
+op is `["put", table, doc_id, doc]`, `["del", table, doc_id]`, `["clear", table]` or
+`["drop", table]`. Opening replays the snapshot, then every line with a larger `n`.
+A damaged *last* line is a write torn by a crash: it was never acknowledged, so it is
+dropped (and the drop reported in `recovered`). A damaged line anywhere else is real
+corruption and refuses to open. See docs/STORAGE.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb.storages import Storage
+
+from gateway_core.errors import SystemFailure
+
+Tables = dict[str, dict[str, dict[str, Any]]]
+Op = list[Any]
+
+SNAPSHOT_FORMAT = 1
+_OPS_MARK = b',"ops":'
+
+
+class StorageCorrupt(SystemFailure):
+    """A store file is damaged somewhere a crash cannot explain."""
+
+
+class ReadOnlyStore(SystemFailure):
+    """A write was attempted on a store opened read-only."""
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (created, renamed files) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def encode_line(seq: int, ops: list[Op]) -> bytes:
+    """Serialize one change set as a journal line."""
+    body = orjson.dumps(ops)
+    return b'{"n":%d,"crc":%d,"ops":%s}\n' % (seq, zlib.crc32(body), body)
+
+
+def decode_line(line: bytes) -> tuple[int, list[Op]] | None:
+    """Parse a journal line; None when it is torn or damaged."""
+    if not line.endswith(b"}\n"):
+        return None
+    mark = line.find(_OPS_MARK)
+    if mark < 0:
+        return None
+    body = line[mark + len(_OPS_MARK) : -2]
+    try:
+        head = orjson.loads(line[:mark] + b"}")
+        ops = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(head, dict) or head.get("crc") != zlib.crc32(body):
+        return None
+    seq = head.get("n")
+    if not isinstance(seq, int) or not isinstance(ops, list):
+        return None
+    return seq, ops
+
+
+def apply_ops(tables: Tables, ops: list[Op]) -> None:
+    """Apply one change set to in-memory tables (live and during replay alike)."""
+    for op in ops:
+        kind, name = op[0], op[1]
+        if kind == "put":
+            tables.setdefault(name, {})[op[2]] = op[3]
+        elif kind == "del":
+            tables.get(name, {}).pop(op[2], None)
+        elif kind == "clear":
+            tables[name] = {}
+        elif kind == "drop":
+            tables.pop(name, None)
+        else:
+            raise StorageCorrupt(f"unknown journal operation {kind!r}")
+
+
+class JournalStorage(Storage):
+    """TinyDB storage: documents in memory, each change appended to a journal.
+
+    `crash_hook` exists for tests: it is called with the name of each compaction step
+    so a test can kill the process exactly there.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        name: str,
+        *,
+        read_only: bool = False,
+        crash_hook: Callable[[str], None] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.name = name
+        self.read_only = read_only
+        self.snapshot_path = self.directory / f"{name}.snapshot.json"
+        self.journal_path = self.directory / f"{name}.journal.jsonl"
+        self.recovered: list[str] = []
+        self.lock = threading.RLock()
+        self._crash_hook = crash_hook or (lambda step: None)
+        self._tables: Tables = {}
+        self._seq = 0
+        self._snapshot_seq = 0
+        self._journal_lines = 0
+        self._fd: int | None = None
+        self._size = 0
+        self._failure: str | None = None
+        if not read_only and not self.directory.exists():
+            self.directory.mkdir(parents=True)
+            fsync_dir(self.directory.parent)
+        self._load()
+        if not read_only:
+            self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._size = os.fstat(self._fd).st_size
+            fsync_dir(self.directory)
+
+    # -- opening -----------------------------------------------------------------
+    def _load(self) -> None:
+        tmp = self.snapshot_path.with_suffix(".json.tmp")
+        if tmp.exists() and not self.read_only:
+            tmp.unlink()  # a compaction died before its rename: the old snapshot stands
+        if self.snapshot_path.exists():
+            try:
+                snap = orjson.loads(self.snapshot_path.read_bytes())
+                self._tables = snap["tables"]
+                self._seq = self._snapshot_seq = int(snap["n"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise StorageCorrupt(f"snapshot {self.snapshot_path} is damaged") from exc
+        if self.journal_path.exists():
+            self._replay()
+        elif self.snapshot_path.exists():
+            self.recovered.append(
+                f"{self.journal_path.name} is missing: only what was compacted into the "
+                f"snapshot (entry {self._seq}) is here; later changes may be lost"
+            )
+
+    def _replay(self) -> None:
+        data = self.journal_path.read_bytes()
+        lines = data.splitlines(keepends=True)
+        good_bytes = 0
+        for index, line in enumerate(lines):
+            decoded = decode_line(line)
+            if decoded is None:
+                if index == len(lines) - 1:
+                    self._drop_torn_tail(good_bytes, len(data) - good_bytes)
+                    return
+                raise StorageCorrupt(f"journal {self.journal_path} is damaged at line {index + 1}")
+            seq, ops = decoded
+            good_bytes += len(line)
+            if seq <= self._snapshot_seq:
+                continue  # already in the snapshot (compaction died before the trim)
+            if seq != self._seq + 1:
+                raise StorageCorrupt(
+                    f"journal {self.journal_path} skips from entry {self._seq} to {seq}"
+                )
+            apply_ops(self._tables, ops)
+            self._seq = seq
+            self._journal_lines += 1
+
+    def _drop_torn_tail(self, keep: int, dropped: int) -> None:
+        self.recovered.append(
+            f"{self.journal_path.name}: dropped a torn last entry ({dropped} bytes) "
+            "left by a crash; it was never acknowledged"
+        )
+        if not self.read_only:
+            with open(self.journal_path, "r+b") as fh:
+                fh.truncate(keep)
+                os.fsync(fh.fileno())
+
+    # -- the TinyDB Storage interface --------------------------------------------
+    def read(self) -> Tables:
+        """The tables by name (a new dict each call, so callers cannot edit ours)."""
+        return dict(self._tables)
+
+    def table(self, name: str) -> dict[str, dict[str, Any]]:
+        """One table's documents by id, live: only `commit` may change them."""
+        return self._tables.get(name, {})
+
+    def write(self, data: Tables) -> None:
+        """Whole-database write, used by TinyDB only for drop_table(s)."""
+        ops: list[Op] = [["drop", name] for name in self._tables if name not in data]
+        for name, table in data.items():
+            if self._tables.get(name) is not table:
+                ops.append(["clear", name])
+                ops.extend(["put", name, doc_id, doc] for doc_id, doc in table.items())
+        self.commit(ops)
+
+    def close(self) -> None:
+        """Compact if the journal holds anything, then release the file."""
+        if self._fd is None:
+            return
+        if self._journal_lines:
+            self.compact()
+        os.close(self._fd)
+        self._fd = None
+
+    # -- writing -------------------------------------------------------------------
+    @property
+    def seq(self) -> int:
+        """Number of the last committed change set."""
+        return self._seq
+
+    @property
+    def journal_lines(self) -> int:
+        """Change sets in the journal that the snapshot does not hold yet."""
+        return self._journal_lines
+
+    def commit(self, ops: list[Op]) -> None:
+        """Append a change set, make it durable, then apply it in memory.
+
+        When this returns, the change is on disk (fdatasync). When it raises, memory
+        is unchanged and nothing was acknowledged.
+        """
+        if not ops:
+            return
+        self._check_writable()
+        with self.lock:
+            line = encode_line(self._seq + 1, ops)
+            try:
+                _write_all(self._fd, line)
+                os.fdatasync(self._fd)
+            except OSError as exc:
+                self._fail(exc)
+            self._size += len(line)
+            self._seq += 1
+            self._journal_lines += 1
+            apply_ops(self._tables, decode_line(line)[1])
+
+    def compact(self) -> None:
+        """Fold the journal into a new snapshot; a crash at any step loses nothing.
+
+        Steps: write `snapshot.tmp` and fsync it; rename it over the snapshot; fsync
+        the directory; truncate the journal and fsync it.
+        """
+        self._check_writable()
+        with self.lock:
+            tmp = self.snapshot_path.with_suffix(".json.tmp")
+            payload = orjson.dumps(
+                {"format": SNAPSHOT_FORMAT, "n": self._seq, "tables": self._tables}
+            )
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+                fh.write(payload[: len(payload) // 2])
+                self._crash_hook("snapshot-half-written")
+                fh.write(payload[len(payload) // 2 :])
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._crash_hook("snapshot-written")
+            os.replace(tmp, self.snapshot_path)
+            self._crash_hook("snapshot-renamed")
+            fsync_dir(self.directory)
+            self._crash_hook("directory-synced")
+            os.ftruncate(self._fd, 0)
+            os.fsync(self._fd)
+            self._crash_hook("journal-trimmed")
+            self._size = 0
+            self._snapshot_seq = self._seq
+            self._journal_lines = 0
+
+    def _check_writable(self) -> None:
+        if self._fd is None:
+            raise ReadOnlyStore(f"store {self.name} is open read-only")
+        if self._failure:
+            raise SystemFailure(self._failure)
+
+    def _fail(self, exc: OSError) -> None:
+        """Undo a partly written entry and refuse further writes until reopened."""
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, self._size)
+        self._failure = (
+            f"store {self.name} could not write its journal ({exc.strerror}); "
+            "the last change was not saved - restart paygate"
+        )
+        raise SystemFailure(self._failure) from exc
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,142 @@
+"""Repositories: the small interface the gateway uses to keep its records.
+
+Each repository is a `Protocol` plus its TinyDB implementation on a `DataStore`.
+A server database (PostgreSQL) implements the same protocols without the gateway
+changing. Records cross this boundary as plain JSON-ready dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, Protocol
+
+from tinydb.table import Document
+
+from gateway_core.store.database import DataStore
+
+Record = dict[str, Any]
+
+
+class TokenRepository(Protocol):
+    """Vault token records, by token id and by card fingerprint."""
+
+    def get(self, token: str) -> Record | None: ...
+    def find_by_fingerprint(self, fingerprint: str) -> Record | None: ...
+    def add(self, record: Record) -> None: ...
+    def replace(self, record: Record) -> None: ...
+    def all(self) -> Iterator[Record]: ...
+
+
+class AuditRepository(Protocol):
+    """The audit events in order, plus the chain head kept apart from them."""
+
+    def append(self, day: date, event: Record) -> None: ...
+    def events(self) -> Iterator[tuple[date, Record]]: ...
+    def last(self) -> tuple[date, Record] | None: ...
+    def head(self) -> Record | None: ...
+    def set_head(self, head: Record) -> None: ...
+
+
+class PaymentRepository(Protocol):
+    """Payments by id, filed under the business day they were created on."""
+
+    def save(self, day: date, payment: Record) -> None: ...
+    def get(self, day: date, payment_id: str) -> Record | None: ...
+    def for_day(self, day: date) -> list[Record]: ...
+
+
+class TinyTokenRepository:
+    """Tokens in the main database, with in-memory indexes by token and fingerprint."""
+
+    def __init__(self, store: DataStore) -> None:
+        self._table = store.main.table("tokens")
+        self._doc_ids: dict[str, int] = {}
+        self._by_fp: dict[str, str] = {}
+        for doc in self._table:
+            self._index(doc, doc.doc_id)
+
+    def _index(self, record: Record, doc_id: int) -> None:
+        self._doc_ids[record["token"]] = doc_id
+        for fingerprint in record["fingerprints"].values():
+            self._by_fp[fingerprint] = record["token"]
+
+    def get(self, token: str) -> Record | None:
+        doc_id = self._doc_ids.get(token)
+        return None if doc_id is None else dict(self._table.get(doc_id=doc_id))
+
+    def find_by_fingerprint(self, fingerprint: str) -> Record | None:
+        token = self._by_fp.get(fingerprint)
+        return None if token is None else self.get(token)
+
+    def add(self, record: Record) -> None:
+        self._index(record, self._table.insert(record))
+
+    def replace(self, record: Record) -> None:
+        doc_id = self._doc_ids[record["token"]]
+        self._table.update(record, doc_ids=[doc_id])
+        self._index(record, doc_id)
+
+    def all(self) -> Iterator[Record]:
+        return (dict(doc) for doc in self._table)
+
+
+class TinyAuditRepository:
+    """Audit events in each day's database; the head in the main database."""
+
+    def __init__(self, store: DataStore) -> None:
+        self._store = store
+        self._head = store.main.table("audit_head")
+
+    def append(self, day: date, event: Record) -> None:
+        self._store.day(day).table("audit").insert(event)
+
+    def events(self) -> Iterator[tuple[date, Record]]:
+        for day in self._store.days():
+            for doc in self._store.day(day).table("audit"):
+                yield day, dict(doc)
+
+    def last(self) -> tuple[date, Record] | None:
+        for day in reversed(self._store.days()):
+            events = self._store.day(day).table("audit").all()
+            if events:
+                return day, dict(events[-1])
+        return None
+
+    def head(self) -> Record | None:
+        doc = self._head.get(doc_id=1)
+        return None if doc is None else dict(doc)
+
+    def set_head(self, head: Record) -> None:
+        self._head.upsert(Document(head, doc_id=1))
+
+
+class TinyPaymentRepository:
+    """Payments in each day's database; a day's id index is built when first used."""
+
+    def __init__(self, store: DataStore) -> None:
+        self._store = store
+        self._where: dict[date, dict[str, int]] = {}
+
+    def _table(self, day: date):
+        return self._store.day(day).table("payments")
+
+    def _ids(self, day: date) -> dict[str, int]:
+        if day not in self._where:
+            self._where[day] = {doc["id"]: doc.doc_id for doc in self._table(day)}
+        return self._where[day]
+
+    def save(self, day: date, payment: Record) -> None:
+        ids = self._ids(day)
+        doc_id = ids.get(payment["id"])
+        if doc_id is None:
+            ids[payment["id"]] = self._table(day).insert(payment)
+        else:
+            self._table(day).update(payment, doc_ids=[doc_id])
+
+    def get(self, day: date, payment_id: str) -> Record | None:
+        doc_id = self._ids(day).get(payment_id)
+        return None if doc_id is None else dict(self._table(day).get(doc_id=doc_id))
+
+    def for_day(self, day: date) -> list[Record]:
+        return [dict(doc) for doc in self._table(day)]
