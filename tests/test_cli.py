@@ -115,21 +115,16 @@ def test_config_file_with_invalid_toml_exits_2(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "d").exists()
 
 
-def test_invalid_setting_in_config_file_exits_2(cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("toml", "named"), [('currency = "XYZ"', "currency"), ("curency = 'INR'", "curency")]
+)
+def test_invalid_or_unknown_setting_in_config_file_exits_2(cli, tmp_path, toml, named) -> None:
     config = tmp_path / "paygate.toml"
-    config.write_text('currency = "XYZ"\n', encoding="utf-8")
+    config.write_text(toml + "\n", encoding="utf-8")
     result = cli("--config", config, "keys", "rotate", "--data-dir", tmp_path / "d")
     assert result.code == 2
-    assert "currency" in one_line_error(result.err)
+    assert named in one_line_error(result.err)
     assert not (tmp_path / "d").exists()
-
-
-def test_unknown_setting_in_config_file_exits_2(cli, tmp_path: Path) -> None:
-    config = tmp_path / "paygate.toml"
-    config.write_text("curency = 'INR'\n", encoding="utf-8")
-    result = cli("--config", config, "keys", "rotate", "--data-dir", tmp_path / "d")
-    assert result.code == 2
-    assert "curency" in one_line_error(result.err)
 
 
 @pytest.mark.parametrize(

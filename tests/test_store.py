@@ -259,15 +259,21 @@ HOLD_LOCK = textwrap.dedent(
 )
 
 
-def test_second_writer_is_refused_with_the_holders_pid(tmp_path):
+def hold_lock(data_dir: Path) -> subprocess.Popen:
+    """Start a process that holds the writer lock of `data_dir` until its stdin closes."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(tmp_path)],
+        [sys.executable, "-c", HOLD_LOCK, str(data_dir)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_second_writer_is_refused_with_the_holders_pid(tmp_path):
+    holder = hold_lock(tmp_path)
     try:
-        assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(DataDirBusy, match=f"pid {holder.pid}"):
             DataStore(tmp_path)
         ro = DataStore(tmp_path, read_only=True)  # readers need no lock
@@ -279,13 +285,7 @@ def test_second_writer_is_refused_with_the_holders_pid(tmp_path):
 
 
 def test_lock_is_freed_when_the_holder_is_killed(tmp_path):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(tmp_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
+    holder = hold_lock(tmp_path)
     holder.kill()
     holder.wait()
     with DataStore(tmp_path):
