@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway_core.audit import AuditLog
+from gateway_core.bank_client import BankClient
+from gateway_core.banks.app import Banks, create_app
+from gateway_core.banks.config import BankConfig
 from gateway_core.clock import Clock, SystemClock
+from gateway_core.gateway import Gateway
 from gateway_core.keys import Keyring
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
@@ -22,6 +26,9 @@ class Runtime:
     keyring: Keyring
     vault: Vault
     audit: AuditLog
+    clock: Clock
+    banks: Banks | None = None
+    _gateway: Gateway | None = None
 
     @classmethod
     def open(
@@ -47,11 +54,45 @@ class Runtime:
         except BaseException:
             store.close()
             raise
-        return cls(settings, store, keyring, vault, audit)
+        return cls(settings, store, keyring, vault, audit, clock)
+
+    @property
+    def gateway(self) -> Gateway:
+        """The gateway, with the banks embedded unless `bank_url` points elsewhere."""
+        if self._gateway is None:
+            s = self.settings
+            if s.bank_url:
+                bank = BankClient.remote(s.bank_url, timeout_s=s.bank_timeout_s)
+            else:
+                self.banks = Banks(
+                    BankConfig(
+                        s.data_dir,
+                        latency_ms=dict.fromkeys(
+                            ("acquirer", "network", "issuer"), s.bank_latency_ms
+                        ),
+                        clock=self.clock,
+                        tz=s.tz,
+                        merchant_id=s.merchant_id,
+                        merchant_name=s.merchant_name,
+                    )
+                )
+                bank = BankClient.embedded(create_app(self.banks), timeout_s=s.bank_timeout_s)
+            self._gateway = Gateway(self.store, self.vault, self.audit, bank, s, clock=self.clock)
+        return self._gateway
+
+    async def aclose(self) -> None:
+        """Close the bank connection, then everything `close` closes."""
+        if self._gateway is not None:
+            await self._gateway.bank.close()
+        self.close()
 
     def close(self) -> None:
-        """Compact and close the store, releasing the writer lock."""
-        self.store.close()
+        """Compact and close the stores, releasing the writer locks."""
+        try:
+            if self.banks is not None:
+                self.banks.close()
+        finally:
+            self.store.close()
 
     def __enter__(self) -> Runtime:
         return self

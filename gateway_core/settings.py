@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     max_amount_minor: int = Field(default=10_000_000, gt=0)
     timezone: str | None = None
     merchant_name: str = "Paygate Demo Store"
+    merchant_id: str = Field(default="PAYGATEDEMO0001", min_length=1, max_length=15)
+    terminal_id: str = Field(default="TERM0001", min_length=1, max_length=8)
+    bank_url: str | None = None  # None: the simulated banks run in this process
+    bank_timeout_s: float = Field(default=8.0, gt=0)
+    bank_latency_ms: float = Field(default=0.0, ge=0)  # simulated delay at each hop
 
     @field_validator("currency")
     @classmethod

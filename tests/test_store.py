@@ -290,3 +290,34 @@ def test_lock_is_freed_when_the_holder_is_killed(tmp_path):
     holder.wait()
     with DataStore(tmp_path):
         pass
+
+
+# -- atomic blocks ----------------------------------------------------------------------
+def test_atomic_block_is_one_entry_across_tables(tmp_path):
+    db = open_db(tmp_path)
+    lines = db.journal.journal_lines
+    with db.journal.atomic():
+        db.table("a").insert({"x": 1})
+        db.table("b").insert({"y": 2})
+        db.table("a").update({"x": 3}, doc_ids=[1])
+        assert db.table("a").all() == [{"x": 3}]  # the block reads its own writes
+    assert db.journal.journal_lines == lines + 1
+    os.close(db.journal._fd)  # crash: replay only
+    again = open_db(tmp_path)
+    assert contents(again) == {"a": {1: {"x": 3}}, "b": {1: {"y": 2}}}
+
+
+def test_atomic_block_that_raises_leaves_nothing(tmp_path):
+    db = open_db(tmp_path)
+    db.table("a").insert({"x": 1})
+    db.table("c").insert({"z": 1})
+    before = contents(db)
+    with pytest.raises(RuntimeError), db.journal.atomic():
+        db.table("a").update({"x": 2})
+        db.table("b").insert({"y": 2})
+        db.table("a").remove(doc_ids=[1])
+        db.drop_table("c")
+        raise RuntimeError("the bank said no")
+    assert contents(db) == before
+    db.close()
+    assert contents(open_db(tmp_path)) == before

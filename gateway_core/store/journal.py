@@ -21,7 +21,7 @@ import contextlib
 import os
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,8 @@ class JournalStorage(Storage):
         self._snapshot_seq = 0
         self._journal_lines = 0
         self._fd: int | None = None
+        self._batch: list[Op] | None = None
+        self._undo: list[tuple[str, str | None, Any]] | None = None
         self._size = 0
         self._failure: str | None = None
         if not read_only and not self.directory.exists():
@@ -231,22 +233,56 @@ class JournalStorage(Storage):
         """Append a change set, make it durable, then apply it in memory.
 
         When this returns, the change is on disk (fdatasync). When it raises, memory
-        is unchanged and nothing was acknowledged.
+        is unchanged and nothing was acknowledged. Inside `atomic()` the change is
+        applied at once but written with the rest of the block.
         """
         if not ops:
             return
         self._check_writable()
         with self.lock:
+            if self._batch is not None:
+                ops = orjson.loads(orjson.dumps(ops))
+                self._undo.extend(_undo_for(self._tables, op) for op in ops)
+                apply_ops(self._tables, ops)
+                self._batch.extend(ops)
+                return
             line = encode_line(self._seq + 1, ops)
-            try:
-                _write_all(self._fd, line)
-                os.fdatasync(self._fd)
-            except OSError as exc:
-                self._fail(exc)
-            self._size += len(line)
-            self._seq += 1
-            self._journal_lines += 1
+            self._append(line)
             apply_ops(self._tables, decode_line(line)[1])
+
+    def _append(self, line: bytes) -> None:
+        try:
+            _write_all(self._fd, line)
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            self._fail(exc)
+        self._size += len(line)
+        self._seq += 1
+        self._journal_lines += 1
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Make every write in the block one journal entry: all of it or none.
+
+        Reads inside the block see its writes. If the block raises, or the entry
+        cannot be written, memory is rolled back and the error goes on. Nested
+        blocks join the outer one.
+        """
+        with self.lock:
+            if self._batch is not None:
+                yield
+                return
+            self._batch, self._undo = [], []
+            try:
+                yield
+                if self._batch:
+                    self._append(encode_line(self._seq + 1, self._batch))
+            except BaseException:
+                for table, key, before in reversed(self._undo):
+                    _restore(self._tables, table, key, before)
+                raise
+            finally:
+                self._batch = self._undo = None
 
     def compact(self) -> None:
         """Fold the journal into a new snapshot; a crash at any step loses nothing.
@@ -293,6 +329,29 @@ class JournalStorage(Storage):
             "the last change was not saved - restart paygate"
         )
         raise SystemFailure(self._failure) from exc
+
+
+_ABSENT = object()
+
+
+def _undo_for(tables: Tables, op: Op) -> tuple[str, str | None, Any]:
+    """What to put back to undo `op`: a document, or a whole table when key is None."""
+    name = op[1]
+    if op[0] in ("put", "del"):
+        return name, op[2], tables.get(name, {}).get(op[2], _ABSENT)
+    return name, None, tables.get(name, _ABSENT)
+
+
+def _restore(tables: Tables, name: str, key: str | None, before: Any) -> None:
+    if key is None:
+        if before is _ABSENT:
+            tables.pop(name, None)
+        else:
+            tables[name] = before
+    elif before is _ABSENT:
+        tables.get(name, {}).pop(key, None)
+    else:
+        tables.setdefault(name, {})[key] = before
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -79,6 +79,7 @@ class JournaledTable(Table):
     """TinyDB table whose writes cost O(changed documents), not O(table)."""
 
     _storage: JournalStorage
+    default_query_cache_capacity = 0  # results could outlive a rolled-back atomic block
 
     def _base(self) -> dict[str, dict]:
         return self._storage.table(self.name)

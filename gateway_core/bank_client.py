@@ -1,0 +1,151 @@
+"""The gateway's only way to the banks: an `httpx.AsyncClient` on the acquirer's API.
+
+Embedded (the default) it runs over `httpx.ASGITransport` on the bank app in this
+process, with no sockets; with a bank URL it talks to `paygate banks serve`. Every
+call has a deadline: a bank that does not answer in time, answers 5xx or cannot be
+reached raises `BankUnavailable`, and the gateway then reverses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import TypeAdapter
+
+from gateway_core.banks.api import (
+    Account,
+    AuthorizationRequest,
+    AuthorizationResponse,
+    CaptureRequest,
+    Challenge,
+    Frame,
+    LedgerCheck,
+    OperationResponse,
+    OtpVerifyResponse,
+    RefundRequest,
+    ReversalRequest,
+    Sms,
+)
+from gateway_core.errors import InputError, SystemFailure
+
+T = TypeVar("T")
+
+
+class BankUnavailable(SystemFailure):
+    """No answer in time, an HTTP 5xx, or no connection: the outcome is not known."""
+
+
+class BankRefused(InputError):
+    """The bank refused the request itself (HTTP 4xx), with its reason."""
+
+
+class BankClient:
+    """Typed calls to the acquirer, each bounded by `timeout_s`."""
+
+    def __init__(self, client: httpx.AsyncClient, *, timeout_s: float = 8.0) -> None:
+        self._client = client
+        self.timeout_s = timeout_s
+
+    @classmethod
+    def embedded(cls, app: Any, *, timeout_s: float = 8.0) -> BankClient:
+        """In process, no sockets."""
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        return cls(
+            httpx.AsyncClient(transport=transport, base_url="http://banks"), timeout_s=timeout_s
+        )
+
+    @classmethod
+    def remote(cls, url: str, *, timeout_s: float = 8.0) -> BankClient:
+        """A `paygate banks serve` process at `url`."""
+        return cls(httpx.AsyncClient(base_url=url, timeout=timeout_s), timeout_s=timeout_s)
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        answer: type[T] | Any,
+        body: dict | None = None,
+        timeout_s: float | None = None,
+    ) -> T:
+        try:
+            async with asyncio.timeout(timeout_s or self.timeout_s):
+                response = await self._client.request(method, path, json=body)
+        except TimeoutError:
+            raise BankUnavailable("the bank did not answer in time") from None
+        except httpx.HTTPError as exc:
+            raise BankUnavailable(f"the bank cannot be reached ({type(exc).__name__})") from None
+        if response.status_code >= 500:
+            raise BankUnavailable(f"the bank failed (HTTP {response.status_code})")
+        if response.status_code >= 400:
+            try:
+                reason = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                reason = f"HTTP {response.status_code}"
+            raise BankRefused(f"the bank refused: {reason}")
+        return TypeAdapter(answer).validate_python(response.json())
+
+    async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
+        """0100 → 0110."""
+        return await self._call(
+            "POST", "/acquirer/v1/authorizations", AuthorizationResponse, req.wire()
+        )
+
+    async def reverse(self, payment_id: str, reason: str) -> OperationResponse:
+        """0400 → 0410: release whatever the issuer holds for this payment."""
+        body = ReversalRequest(payment_id=payment_id, reason=reason).model_dump()
+        return await self._call("POST", "/acquirer/v1/reversals", OperationResponse, body)
+
+    async def capture(self, payment_id: str, amount: int) -> OperationResponse:
+        """Completion of `amount` of the hold; the rest is released."""
+        body = CaptureRequest(payment_id=payment_id, amount=amount).model_dump()
+        return await self._call("POST", "/acquirer/v1/captures", OperationResponse, body)
+
+    async def refund(self, payment_id: str, refund_id: str, amount: int) -> OperationResponse:
+        """Credit `amount` back to the card."""
+        body = RefundRequest(payment_id=payment_id, refund_id=refund_id, amount=amount)
+        return await self._call(
+            "POST", "/acquirer/v1/refunds", OperationResponse, body.model_dump()
+        )
+
+    async def verify_otp(self, challenge_id: str, otp: str) -> OtpVerifyResponse:
+        """Check a code with the issuer's access control server."""
+        return await self._call(
+            "POST",
+            f"/acquirer/v1/challenges/{challenge_id}/verify",
+            OtpVerifyResponse,
+            {"otp": otp},
+        )
+
+    async def resend_otp(self, challenge_id: str) -> Challenge:
+        """Ask the issuer for a new code."""
+        return await self._call("POST", f"/acquirer/v1/challenges/{challenge_id}/resend", Challenge)
+
+    async def frames(self, payment_id: str) -> list[Frame]:
+        """The ISO 8583 frames of a payment, masked."""
+        return await self._call("GET", f"/acquirer/v1/payments/{payment_id}/frames", list[Frame])
+
+    async def clearing(self, day: date) -> list[dict[str, Any]]:
+        """The acquirer's clearing file for a business day."""
+        return await self._call(
+            "GET", f"/acquirer/v1/clearing/{day.isoformat()}", list[dict[str, Any]]
+        )
+
+    async def outbox(self, phone: str | None = None) -> list[Sms]:
+        """Text messages on the cardholders' simulated phones, newest first."""
+        path = "/banks/v1/outbox" + (f"?phone={phone}" if phone else "")
+        return await self._call("GET", path, list[Sms])
+
+    async def accounts(self) -> list[Account]:
+        """Cardholder accounts with their balances."""
+        return await self._call("GET", "/banks/v1/accounts", list[Account])
+
+    async def ledger_check(self) -> LedgerCheck:
+        """Whether the banks' books balance."""
+        return await self._call("GET", "/banks/v1/ledger/check", LedgerCheck)

@@ -1,0 +1,462 @@
+"""The acquirer and the card networks: JSON from the gateway in, ISO 8583 between banks.
+
+The acquirer takes the gateway's request, builds the ISO 8583 message, and sends the
+encoded bytes to the card network, which decodes them, routes by brand and BIN to the
+issuer (or answers 15 itself for a BIN no issuer owns) and re-encodes them onward.
+Every frame that crosses a hop is kept, decoded and masked, on the acquirer's record.
+
+The acquirer's record of a payment is written before anything is sent, so a reversal
+can always find an authorization whose answer was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from tinydb.table import Document
+
+from gateway_core.banks import iso8583
+from gateway_core.banks.api import (
+    AuthorizationRequest,
+    AuthorizationResponse,
+    CaptureRequest,
+    Frame,
+    HopTime,
+    OperationResponse,
+    RefundRequest,
+    ReversalRequest,
+)
+from gateway_core.banks.config import BankConfig
+from gateway_core.banks.issuer import ISSUER_BY_ID, Issuers, IssuerUnavailable
+from gateway_core.cards import detect_brand, luhn_valid
+from gateway_core.clock import business_day
+from gateway_core.errors import InputError
+from gateway_core.testcards import Issuer
+
+# The network each brand's cards travel on (Maestro is Mastercard's).
+NETWORK_OF = {"maestro": "mastercard"}
+MAX_FRAMES = 24
+
+
+class PaymentIdReused(InputError):
+    """The same payment id came back with different parameters."""
+
+
+class Acquirer:
+    """Merchant accounts, the authorization route, captures, refunds, reversals."""
+
+    def __init__(self, db, store, issuers: Issuers, config: BankConfig) -> None:
+        self._db = db
+        self._store = store
+        self._records = db.table("acquirer_payments")
+        self._counter = db.table("acquirer_counter")
+        self._issuers = issuers
+        self._config = config
+        self._ids = {doc["payment_id"]: doc.doc_id for doc in self._records}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._in_flight: dict[str, asyncio.Future[None]] = {}
+
+    @property
+    def merchant_account(self) -> str:
+        """The ledger account of the demo merchant."""
+        return f"merchant:{self._config.merchant_id}"
+
+    # -- records -------------------------------------------------------------------------
+    def record(self, payment_id: str) -> dict[str, Any] | None:
+        """The acquirer's record of a payment."""
+        doc_id = self._ids.get(payment_id)
+        return None if doc_id is None else dict(self._records.get(doc_id=doc_id))
+
+    def _save(self, record: dict[str, Any]) -> None:
+        doc_id = self._ids.get(record["payment_id"])
+        if doc_id is None:
+            self._ids[record["payment_id"]] = self._records.insert(record)
+        else:
+            self._records.update(record, doc_ids=[doc_id])
+
+    def _next_stan(self) -> str:
+        doc = self._counter.get(doc_id=1) or {"stan": 0}
+        stan = doc["stan"] % 999_999 + 1
+        self._counter.upsert(Document({"stan": stan}, doc_id=1))
+        return iso8583.new_stan(stan)
+
+    # -- the route -------------------------------------------------------------------------
+    async def _hop(self, name: str, hops: list[HopTime], started: float) -> None:
+        delay = self._config.latency_ms.get(name, 0)
+        if delay:
+            await asyncio.sleep(delay / 1000)
+        hops.append(HopTime(hop=name, ms=round((time.perf_counter() - started) * 1000, 1)))
+
+    def _frame(self, frames: list[Frame], source: str, target: str, fields: dict) -> bytes:
+        raw = iso8583.encode(fields)
+        decoded = iso8583.decode(raw)  # what the next hop reads is what was sent
+        frames.append(
+            Frame(
+                source=source,
+                target=target,
+                mti=decoded["t"],
+                fields=iso8583.masked(decoded),
+                at=self._config.clock.now(),
+            )
+        )
+        return raw
+
+    async def _route(
+        self,
+        fields: dict[str, str],
+        frames: list[Frame],
+        hops: list[HopTime],
+        handle: Callable[[dict[str, str], Issuer], dict[str, str]],
+        info: dict[str, Any],
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Acquirer → network → issuer and back; `handle(request, issuer)` answers.
+
+        `info` is the route (`_routing`): an authorization goes by brand and BIN; later
+        messages about it (no PAN in them) go to the issuer that answered it.
+        """
+        started = time.perf_counter()
+        raw = self._frame(frames, "acquirer", "network", fields)
+        await self._hop("acquirer", hops, started)
+        request = iso8583.decode(raw)
+        issuer = info["issuer"]
+        started = time.perf_counter()
+        if issuer is None:  # the network answers for an issuer it does not know
+            await self._hop("network", hops, started)
+            response = iso8583.response_for(request)
+            response["39"] = "15" if info["network"] else "14"
+            raw = self._frame(frames, "network", "acquirer", response)
+            return iso8583.decode(raw), info
+        raw = self._frame(frames, "network", "issuer", request)
+        await self._hop("network", hops, started)
+        started = time.perf_counter()
+        fault = self._issuers.fault(info["account"], issuer) if request["t"] == "0100" else None
+        if fault == "http_500":
+            raise IssuerUnavailable(issuer.name)
+        if fault == "slow":
+            await asyncio.sleep(self._config.slow_fault_s)
+        raw = self._frame(frames, "issuer", "network", handle(iso8583.decode(raw), issuer))
+        await self._hop("issuer", hops, started)
+        if fault == "timeout":
+            await asyncio.sleep(self._config.timeout_fault_s)  # the answer is lost in time
+        raw = self._frame(frames, "network", "acquirer", iso8583.decode(raw))
+        return iso8583.decode(raw), info
+
+    def _routing(self, request: dict[str, str], issuer_id: str | None) -> dict[str, Any]:
+        if issuer_id is not None:
+            issuer = ISSUER_BY_ID[issuer_id]
+            return {"network": issuer.network, "issuer": issuer, "account": None}
+        pan = request["2"]
+        brand = detect_brand(pan)
+        network = NETWORK_OF.get(brand.id, brand.id) if brand else None
+        issuer = self._issuers.issuer_for_bin(network, pan) if network else None
+        account = self._issuers.account_for(pan) if issuer else None
+        return {"network": network, "issuer": issuer, "account": account}
+
+    async def _message(
+        self, mti: str, record: dict[str, Any], amount: int, act: Callable[[], object]
+    ) -> list[Frame]:
+        """Send a message about an earlier authorization (no PAN); `act` is the issuer's
+        booking, run when the message reaches it."""
+        fields = self._base_fields(mti, record, amount)
+        if mti == "0400":
+            fields["90"] = _original_data(record)
+        if mti == "0200":
+            fields["3"] = "200000"
+
+        def handle(request: dict[str, str], issuer: Issuer) -> dict[str, str]:
+            act()
+            return {**iso8583.response_for(request), "39": "00"}
+
+        frames: list[Frame] = []
+        await self._route(fields, frames, [], handle, self._routing({}, record["issuer_id"]))
+        return frames
+
+    def _base_fields(self, mti: str, record: dict[str, Any], amount: int) -> dict[str, str]:
+        now = self._config.clock.now()
+        return {
+            "t": mti,
+            "3": "000000",
+            "4": f"{amount:012d}",
+            "7": iso8583.transmission_time(now),
+            "11": record["stan"],
+            "12": now.strftime("%H%M%S"),
+            "13": now.strftime("%m%d"),
+            "22": "012",
+            "25": "00",
+            "37": record["rrn"],
+            "41": record["terminal_id"],
+            "42": record["merchant_id"],
+            "49": iso8583.CURRENCY_NUMERIC[record["currency"]],
+        }
+
+    # -- authorization -------------------------------------------------------------------
+    async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
+        """0100/0110 for a payment; a retry of the same payment answers the same.
+
+        A retry that arrives while the first is still on its way waits for it. A
+        reversal does not wait: it releases whatever hold the issuer placed, and an
+        answer that comes back after its reversal is reversed at once.
+        """
+        while (in_flight := self._in_flight.get(req.payment_id)) is not None:
+            await asyncio.shield(in_flight)
+        record = self.record(req.payment_id)
+        if record is not None:
+            if _params(record) != _params_of(req):
+                raise PaymentIdReused(
+                    f"payment {req.payment_id} was sent before with other details"
+                )
+            if not (record["status"] == "challenged" and req.authentication):
+                return _stored_answer(record)
+        done = asyncio.get_running_loop().create_future()
+        self._in_flight[req.payment_id] = done
+        try:
+            return await self._authorize(req, record)
+        finally:
+            del self._in_flight[req.payment_id]
+            done.set_result(None)
+
+    async def _authorize(
+        self, req: AuthorizationRequest, earlier: dict[str, Any] | None
+    ) -> AuthorizationResponse:
+        pan = req.pan.get_secret_value()
+        refusal = self._refusal(req, pan)
+        if refusal:
+            return AuthorizationResponse(
+                payment_id=req.payment_id, response_code=refusal, approved=False
+            )
+        route = self._routing({"2": pan}, None)
+        now = self._config.clock.now()
+        stan = self._next_stan()
+        record = {
+            **_params_of(req),
+            "transmitted": iso8583.transmission_time(now),
+            "stan": stan,
+            "rrn": earlier["rrn"] if earlier else iso8583.new_rrn(now, stan, now.hour),
+            "issuer_id": route["issuer"].id if route["issuer"] else None,
+            "brand": route["network"],
+            "funding": (route["account"] or {}).get("funding"),
+            "status": "pending",
+            "response": None,
+            "captured": 0,
+            "refunded": 0,
+            "refunds": {},
+            "frames": earlier["frames"] if earlier else [],
+        }
+        self._save(record)  # durable before anything leaves: a reversal can find it
+        month, year = req.expiry.split("/")
+        fields = {**self._base_fields("0100", record, req.amount), "2": pan, "14": year + month}
+        private = {
+            "CVV": req.cvv.get_secret_value() if req.cvv else None,
+            "AUTH": req.authentication,
+        }
+        fields = iso8583.with_private_data(fields, **{k: v for k, v in private.items() if v})
+        frames: list[Frame] = []
+        hops: list[HopTime] = []
+        try:
+            answer, _ = await self._route(fields, frames, hops, self._issuers.authorize, route)
+        except IssuerUnavailable:
+            self._save({**record, "status": "failed", "frames": _keep(record["frames"], frames)})
+            raise
+        code, challenge_id = answer["39"], iso8583.private_data(answer).get("CH")
+        issuer = route["issuer"]
+        response = AuthorizationResponse(
+            payment_id=req.payment_id,
+            response_code=code,
+            approved=code == "00",
+            auth_code=answer.get("38"),
+            rrn=record["rrn"],
+            stan=stan,
+            network=route["network"],
+            issuer=issuer.name if issuer else None,
+            funding=record["funding"],
+            country=issuer.country if issuer else None,
+            challenge=self._issuers.otp.challenge(challenge_id) if challenge_id else None,
+            hops=hops,
+            frames=frames,
+        )
+        current = self.record(req.payment_id)
+        if current["status"] == "reversed":  # the answer came after its reversal
+            self._issuers.release(record["rrn"])
+            return response.model_copy(update={"approved": False, "response_code": "91"})
+        status = {"00": "approved", "1A": "challenged"}.get(code, "declined")
+        self._save(
+            {
+                **record,
+                "status": status,
+                "auth_code": answer.get("38"),
+                "response": response.model_dump(mode="json", exclude={"frames", "hops"}),
+                "frames": _keep(record["frames"], frames),
+            }
+        )
+        return response
+
+    def _refusal(self, req: AuthorizationRequest, pan: str) -> str | None:
+        """What the acquirer refuses itself, before any network: 03 or 14."""
+        if req.merchant_id != self._config.merchant_id:
+            return "03"
+        if req.terminal_id not in self._config.terminal_ids:
+            return "03"
+        if not (pan.isdigit() and 12 <= len(pan) <= 19 and luhn_valid(pan)):
+            return "14"
+        return None
+
+    # -- after the authorization -------------------------------------------------------------
+    async def reverse(self, req: ReversalRequest) -> OperationResponse:
+        """0400/0410: release the hold (void, lost answer, expiry, failed OTP)."""
+        async with self._locks[req.payment_id]:
+            record = self.record(req.payment_id)
+            if record is None:
+                return OperationResponse(payment_id=req.payment_id, response_code="25")
+            if record["status"] == "captured":
+                return OperationResponse(payment_id=req.payment_id, response_code="12")
+            frames: list[Frame] = []
+            released = 0
+            if record["status"] in ("approved", "pending") and record.get("issuer_id"):
+
+                def release() -> None:
+                    nonlocal released
+                    released = self._issuers.release(record["rrn"])
+
+                frames = await self._message("0400", record, record["amount"], release)
+            record.update(
+                status="reversed",
+                reversal_reason=req.reason,
+                frames=_keep(record["frames"], frames),
+            )
+            self._save(record)
+            return OperationResponse(
+                payment_id=req.payment_id,
+                response_code="00",
+                amount=released,
+                released=released,
+                rrn=record["rrn"],
+                frames=frames,
+            )
+
+    async def capture(self, req: CaptureRequest) -> OperationResponse:
+        """Completion: move `amount` (≤ the hold) to the merchant; release the rest."""
+        async with self._locks[req.payment_id]:
+            record = self.record(req.payment_id)
+            if record is None:
+                return OperationResponse(payment_id=req.payment_id, response_code="25")
+            if record["status"] != "approved":
+                return OperationResponse(payment_id=req.payment_id, response_code="12")
+            if req.amount > record["amount"]:
+                return OperationResponse(payment_id=req.payment_id, response_code="13")
+            released = 0
+
+            def book() -> None:
+                nonlocal released
+                released = self._issuers.capture(record["rrn"], req.amount, self.merchant_account)
+
+            frames = await self._message("0220", record, req.amount, book)
+            record.update(
+                status="captured", captured=req.amount, frames=_keep(record["frames"], frames)
+            )
+            self._save(record)
+            self._clear("capture", record, req.amount, req.payment_id)
+            return OperationResponse(
+                payment_id=req.payment_id,
+                response_code="00",
+                amount=req.amount,
+                released=released,
+                rrn=record["rrn"],
+            )
+
+    async def refund(self, req: RefundRequest) -> OperationResponse:
+        """0200 refund: credit the card; refunds never exceed the capture."""
+        async with self._locks[req.payment_id]:
+            record = self.record(req.payment_id)
+            if record is None:
+                return OperationResponse(payment_id=req.payment_id, response_code="25")
+            if req.refund_id in record["refunds"]:
+                return OperationResponse(
+                    payment_id=req.payment_id,
+                    response_code="00",
+                    amount=record["refunds"][req.refund_id],
+                    rrn=record["rrn"],
+                )
+            if record["status"] != "captured":
+                return OperationResponse(payment_id=req.payment_id, response_code="12")
+            if record["refunded"] + req.amount > record["captured"]:
+                return OperationResponse(payment_id=req.payment_id, response_code="13")
+            frames = await self._message(
+                "0200",
+                record,
+                req.amount,
+                lambda: self._issuers.refund(
+                    record["rrn"], req.refund_id, req.amount, self.merchant_account
+                ),
+            )
+            record["frames"] = _keep(record["frames"], frames)
+            record["refunds"][req.refund_id] = req.amount
+            record["refunded"] += req.amount
+            self._save(record)
+            self._clear("refund", record, req.amount, req.refund_id)
+            return OperationResponse(
+                payment_id=req.payment_id, response_code="00", amount=req.amount, rrn=record["rrn"]
+            )
+
+    # -- clearing ----------------------------------------------------------------------------
+    def _clear(self, kind: str, record: dict[str, Any], amount: int, ref: str) -> None:
+        day = business_day(self._config.clock, self._config.tz)
+        self._store.day(day).table("clearing").insert(
+            {
+                "type": kind,
+                "ref": ref,
+                "payment_id": record["payment_id"],
+                "amount": amount,
+                "currency": record["currency"],
+                "rrn": record["rrn"],
+                "auth_code": record.get("auth_code"),
+                "merchant_id": record["merchant_id"],
+                "terminal_id": record["terminal_id"],
+                "brand": record.get("brand"),
+                "funding": record.get("funding"),
+                "at": self._config.clock.now().isoformat(),
+            }
+        )
+
+    def clearing(self, day: date) -> list[dict[str, Any]]:
+        """The clearing file of one business day: every capture and refund."""
+        if day not in self._store.days():
+            return []
+        return [dict(doc) for doc in self._store.day(day).table("clearing")]
+
+
+PARAMS = ("payment_id", "merchant_id", "terminal_id", "amount", "currency", "capture")
+
+
+def _params_of(req: AuthorizationRequest) -> dict[str, Any]:
+    return {key: getattr(req, key) for key in PARAMS}
+
+
+def _params(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: record[key] for key in PARAMS}
+
+
+def _stored_answer(record: dict[str, Any]) -> AuthorizationResponse:
+    """The answer given the first time; 91 when the first never got one."""
+    if record["response"] is None:
+        return AuthorizationResponse(
+            payment_id=record["payment_id"],
+            response_code="91",
+            approved=False,
+            rrn=record["rrn"],
+            stan=record["stan"],
+        )
+    return AuthorizationResponse(**record["response"])
+
+
+def _original_data(record: dict[str, Any]) -> str:
+    """DE90: original MTI, STAN, transmission time and acquirer id (42 digits)."""
+    return f"0100{record['stan']}{record['transmitted']}{'0' * 11}{'0' * 11}"
+
+
+def _keep(old: list, new: list[Frame]) -> list:
+    return [*old, *(f.model_dump(mode="json") for f in new)][-MAX_FRAMES:]

@@ -1,0 +1,172 @@
+"""The acquirer's JSON API: what the gateway sends over httpx and what comes back.
+
+Every route lives under `/acquirer/v1` (the gateway's side) or `/banks/v1` (the
+simulator's own views: phone outbox, accounts, ledger check). The gateway's payment id
+is the acquirer's key for every later message about that payment, so a retry of the
+same authorization never holds twice and a reversal can find an authorization whose
+answer was lost.
+
+Response codes are ISO 8583 DE39: "00" approved, "1A" additional authentication
+required (a challenge is attached), "25" original not found, others as in DESIGN.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+Hop = Literal["gateway", "acquirer", "network", "issuer"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class AuthorizationRequest(_Model):
+    """0100: hold `amount` on the card for `payment_id`."""
+
+    payment_id: str = Field(min_length=1, max_length=64)
+    merchant_id: str = Field(min_length=1, max_length=15)  # DE42
+    terminal_id: str = Field(min_length=1, max_length=8)  # DE41
+    pan: SecretStr
+    expiry: str = Field(pattern=r"^(0[1-9]|1[0-2])/[0-9]{2}$")  # MM/YY
+    cvv: SecretStr | None = None  # None on the re-authorization after a challenge
+    amount: int = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    capture: bool = True  # sale (captured at once by the gateway) or pre-authorization
+    authentication: str | None = None  # from a passed challenge: skip the step-up
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON body, secrets revealed: only for the link to the acquirer."""
+        body = self.model_dump(mode="json")
+        body["pan"] = self.pan.get_secret_value()
+        body["cvv"] = self.cvv.get_secret_value() if self.cvv else None
+        return body
+
+
+class HopTime(_Model):
+    """How long one hop took, for the processing screen."""
+
+    hop: Hop
+    ms: float
+
+
+class Frame(_Model):
+    """One ISO 8583 message as it crossed a hop, fields decoded, PAN masked, no CVV."""
+
+    source: Hop
+    target: Hop
+    mti: str
+    fields: dict[str, str]  # "2": "424242******4242", "4": "000000125050", ...
+    at: datetime
+
+
+class Challenge(_Model):
+    """An OTP challenge from the issuer's access control server."""
+
+    id: str
+    phone: str  # masked: "+91 98•• ••00 01"
+    expires_at: datetime
+    tries_left: int
+    resends_left: int
+    resend_available_at: datetime
+
+
+class AuthorizationResponse(_Model):
+    """0110: the issuer's answer, with what the terminal shows of the route."""
+
+    payment_id: str
+    response_code: str  # DE39
+    approved: bool
+    auth_code: str | None = None  # DE38, 6 chars, when approved
+    rrn: str | None = None  # DE37, 12 chars
+    stan: str | None = None  # DE11, 6 digits
+    network: str | None = None
+    issuer: str | None = None
+    funding: Literal["debit", "credit"] | None = None
+    country: str | None = None  # the issuer's country (ISO 3166 alpha-2)
+    challenge: Challenge | None = None  # when response_code == "1A"
+    hops: list[HopTime] = []
+    frames: list[Frame] = []
+
+
+class ReversalRequest(_Model):
+    """0400: release the hold of `payment_id` (void, timeout, expiry)."""
+
+    payment_id: str
+    reason: Literal["void", "timeout", "expired", "otp_failed"]
+
+
+class CaptureRequest(_Model):
+    """Completion: take `amount` (≤ held) from the hold; the rest is released."""
+
+    payment_id: str
+    amount: int = Field(gt=0)
+
+
+class RefundRequest(_Model):
+    """Credit `amount` back to the card; refunds of a payment never exceed its capture."""
+
+    payment_id: str
+    refund_id: str
+    amount: int = Field(gt=0)
+
+
+class OperationResponse(_Model):
+    """Answer to a reversal, capture or refund."""
+
+    payment_id: str
+    response_code: str  # "00", or "25" original not found, "13" bad amount, "12" bad state
+    amount: int = 0  # released, captured or refunded
+    released: int = 0  # what went back to the cardholder's available funds
+    rrn: str | None = None
+    frames: list[Frame] = []
+
+
+class OtpVerifyRequest(_Model):
+    otp: str
+
+
+class OtpVerifyResponse(_Model):
+    """The ACS's verdict; `authentication` goes into the re-authorization."""
+
+    status: Literal["authenticated", "wrong_code", "failed", "expired"]
+    tries_left: int
+    authentication: str | None = None
+
+
+class Sms(_Model):
+    """A text message on a cardholder's simulated phone."""
+
+    phone: str
+    text: str
+    at: datetime
+
+
+class Account(_Model):
+    """A cardholder account as the simulator shows it (masked card)."""
+
+    card: str  # masked
+    issuer: str
+    funding: Literal["debit", "credit"]
+    status: str
+    currency: str
+    available: int
+    held: int
+
+
+class LedgerCheck(_Model):
+    """Whether the banks' books balance; the first discrepancy when not."""
+
+    ok: bool
+    opening_total: int
+    current_total: int
+    problem: str | None = None
+
+
+class BankError(_Model):
+    """Body of every 4xx/5xx from the banks: one readable line."""
+
+    error: str

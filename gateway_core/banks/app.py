@@ -1,0 +1,143 @@
+"""The simulated banks as one FastAPI app, over their own store.
+
+Embedded, the gateway reaches it through `httpx.ASGITransport` (no sockets);
+`paygate banks serve` runs the same app under uvicorn. The banks keep their data in
+`<data_dir>/banks/`, apart from the gateway's, with their own writer lock and keys.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from gateway_core.banks.acquirer import Acquirer
+from gateway_core.banks.api import (
+    Account,
+    AuthorizationRequest,
+    AuthorizationResponse,
+    CaptureRequest,
+    Challenge,
+    LedgerCheck,
+    OperationResponse,
+    OtpVerifyRequest,
+    OtpVerifyResponse,
+    RefundRequest,
+    ReversalRequest,
+    Sms,
+)
+from gateway_core.banks.config import BankConfig
+from gateway_core.banks.issuer import Issuers, IssuerUnavailable
+from gateway_core.banks.ledger import Ledger
+from gateway_core.errors import InputError, PaygateError
+from gateway_core.keys import Keyring
+from gateway_core.otp import OtpService, Outbox
+from gateway_core.store import DataStore
+
+
+class Banks:
+    """The whole simulated world: store, ledger, issuers and the acquirer."""
+
+    def __init__(self, config: BankConfig) -> None:
+        self.config = config
+        self.data_dir = config.data_dir / "banks"
+        self.store = DataStore(self.data_dir)
+        try:
+            db = self.store.main
+            keys = Keyring.open(self.data_dir / "keys" / "keyring.json").current
+            self.outbox = Outbox(db.table("outbox"), config.clock)
+            otp = OtpService(
+                db.table("otp"), self.outbox, keys.audit, clock=config.clock, policy=config.otp
+            )
+            self.ledger = Ledger(db)
+            self.issuers = Issuers(db, self.ledger, otp, keys.fp, config)
+            self.acquirer = Acquirer(db, self.store, self.issuers, config)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def check(self) -> LedgerCheck:
+        """Whether the books balance (see `Ledger.check`)."""
+        return self.ledger.check(self.issuers.live_holds())
+
+    def close(self) -> None:
+        """Compact and close the banks' store."""
+        self.store.close()
+
+
+def create_app(banks: Banks) -> FastAPI:
+    """The HTTP face of `banks`."""
+    app = FastAPI(title="paygate simulated banks", version="1")
+    app.state.banks = banks
+    acquirer, issuers = banks.acquirer, banks.issuers
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ())[1:]) or "body"
+        return JSONResponse({"error": f"{where}: {err.get('msg', 'invalid')}"}, status_code=422)
+
+    @app.exception_handler(PaygateError)
+    async def _refused(request: Request, exc: PaygateError) -> JSONResponse:
+        status = 409 if isinstance(exc, InputError) else 500
+        return JSONResponse({"error": exc.message}, status_code=status)
+
+    @app.exception_handler(IssuerUnavailable)
+    async def _issuer_down(request: Request, exc: IssuerUnavailable) -> JSONResponse:
+        return JSONResponse({"error": f"issuer {exc} unavailable"}, status_code=502)
+
+    @app.post("/acquirer/v1/authorizations")
+    async def authorize(req: AuthorizationRequest) -> AuthorizationResponse:
+        return await acquirer.authorize(req)
+
+    @app.post("/acquirer/v1/reversals")
+    async def reverse(req: ReversalRequest) -> OperationResponse:
+        return await acquirer.reverse(req)
+
+    @app.post("/acquirer/v1/captures")
+    async def capture(req: CaptureRequest) -> OperationResponse:
+        return await acquirer.capture(req)
+
+    @app.post("/acquirer/v1/refunds")
+    async def refund(req: RefundRequest) -> OperationResponse:
+        return await acquirer.refund(req)
+
+    @app.post("/acquirer/v1/challenges/{challenge_id}/verify")
+    async def verify(challenge_id: str, req: OtpVerifyRequest) -> OtpVerifyResponse:
+        return issuers.otp.verify(challenge_id, req.otp)
+
+    @app.post("/acquirer/v1/challenges/{challenge_id}/resend")
+    async def resend(challenge_id: str) -> Challenge:
+        return issuers.otp.resend(challenge_id)
+
+    @app.get("/acquirer/v1/payments/{payment_id}/frames")
+    async def frames(payment_id: str) -> list[dict]:
+        record = acquirer.record(payment_id)
+        return record["frames"] if record else []
+
+    @app.get("/acquirer/v1/clearing/{day}")
+    async def clearing(day: date) -> list[dict]:
+        return acquirer.clearing(day)
+
+    @app.get("/banks/v1/outbox")
+    async def outbox(phone: str | None = None, limit: int = 50) -> list[Sms]:
+        return banks.outbox.messages(phone, limit=limit)
+
+    @app.get("/banks/v1/accounts")
+    async def accounts() -> list[Account]:
+        return [
+            Account(**{k: v for k, v in a.items() if k in Account.model_fields})
+            for a in issuers.accounts()
+        ]
+
+    @app.get("/banks/v1/ledger/check")
+    async def ledger_check() -> LedgerCheck:
+        return banks.check()
+
+    @app.get("/banks/v1/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,34 @@
+"""How the simulated banks behave: latency per hop, fault timings, step-up, OTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+
+from gateway_core.clock import Clock, SystemClock
+from gateway_core.otp import OtpPolicy
+from gateway_core.testcards import Fault
+
+
+@dataclass
+class BankConfig:
+    """Settings of one simulator instance (embedded or `paygate banks serve`)."""
+
+    data_dir: Path
+    latency_ms: dict[str, float] = field(default_factory=dict)  # "acquirer", "network", "issuer"
+    timeout_fault_s: float = 30.0  # how long a "timeout" issuer sits on its answer
+    slow_fault_s: float = 3.0  # how long a "slow" issuer takes
+    step_up_threshold: int = 10_000_00  # above this, "above_threshold" cards get an OTP
+    issuer_faults: dict[str, Fault] = field(default_factory=dict)  # issuer id → fault
+    otp: OtpPolicy = field(default_factory=OtpPolicy)
+    clock: Clock = field(default_factory=SystemClock)
+    tz: tzinfo | None = None  # business days (None: the machine's timezone)
+    merchant_id: str = "PAYGATEDEMO0001"
+    merchant_name: str = "Paygate Demo Store"
+    terminal_ids: tuple[str, ...] = ("TERM0001", "TERM0002", "TERM0003")
+
+    @classmethod
+    def demo(cls, data_dir: Path, **overrides) -> BankConfig:
+        """A short, realistic delay per hop, for demos."""
+        return cls(data_dir, latency_ms={"acquirer": 60, "network": 90, "issuer": 150}, **overrides)

@@ -1,0 +1,268 @@
+"""The issuing banks: cardholder accounts, the authorization decision, holds, OTP.
+
+The issuer never stores a PAN: accounts are found by a keyed fingerprint of the card
+number (HMAC under the banks' own key), and the CVV on file is kept the same way.
+It decides, in this order: account exists (14) → fault (96) → status (05/41/43) →
+expiry (54) → CVV (N7) → currency (57) → per-payment limit (61) → daily count (65) →
+step-up (1A with a challenge, unless a passed challenge is redeemed) → funds (51) →
+approve with a hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import Counter
+from typing import Any
+
+from gateway_core.banks import iso8583
+from gateway_core.banks.config import BankConfig
+from gateway_core.banks.ledger import Ledger
+from gateway_core.cards import mask_pan, parse_expiry
+from gateway_core.clock import business_day
+from gateway_core.money import Money, format_money
+from gateway_core.otp import OtpService
+from gateway_core.testcards import ISSUERS, TEST_CARDS, Issuer, TestCard
+
+ISSUER_BY_ID = {issuer.id: issuer for issuer in ISSUERS}
+
+
+class IssuerUnavailable(Exception):
+    """The issuer answered with an HTTP 5xx (a configured fault)."""
+
+
+class Issuers:
+    """Every simulated issuer, sharing one store and ledger."""
+
+    def __init__(
+        self,
+        db,
+        ledger: Ledger,
+        otp: OtpService,
+        key: bytes,
+        config: BankConfig,
+    ) -> None:
+        self._db = db
+        self._accounts = db.table("accounts")
+        self._holds = db.table("holds")
+        self._ledger = ledger
+        self._key = key
+        self._config = config
+        self.otp = otp
+        self._by_fp = {doc["fp"]: doc.doc_id for doc in self._accounts}
+        self._hold_ids = {doc["rrn"]: doc.doc_id for doc in self._holds}
+        self._approvals = Counter((doc["account"], doc["day"]) for doc in self._holds)
+        if not self._by_fp:
+            self._seed()
+
+    # -- accounts ----------------------------------------------------------------------
+    def _fp(self, text: str) -> str:
+        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
+
+    def _seed(self) -> None:
+        with self._db.journal.atomic():
+            for number, card in enumerate(TEST_CARDS, start=1):
+                self._open(f"acct_{number:04d}", card)
+
+    def _open(self, account_id: str, card: TestCard) -> None:
+        pan = card.digits
+        record = {
+            "id": account_id,
+            "fp": self._fp(pan),
+            "cvv_fp": self._fp(pan + (card.issuer_cvv or card.cvv)),
+            "issuer": card.issuer,
+            "card": mask_pan(pan),
+            "funding": card.funding,
+            "status": card.status,
+            "currency": "INR",
+            "txn_limit": card.txn_limit,
+            "daily_count": card.daily_count,
+            "step_up": card.step_up,
+            "fault": card.fault,
+            "expiry": card.issuer_expiry,
+            "phone": card.phone,
+            "country": card.country,
+        }
+        self._by_fp[record["fp"]] = self._accounts.insert(record)
+        self._ledger.open_account(f"card:{account_id}", card.balance)
+
+    def account_for(self, pan: str) -> dict[str, Any] | None:
+        """The account of a card number, if this world issued it."""
+        doc_id = self._by_fp.get(self._fp(pan))
+        return None if doc_id is None else dict(self._accounts.get(doc_id=doc_id))
+
+    def issuer_for_bin(self, network: str, pan: str) -> Issuer | None:
+        """The issuer a network routes this card to, by BIN."""
+        return next((i for i in ISSUERS if i.network == network and pan[:6] in i.bins), None)
+
+    def fault(self, account: dict[str, Any] | None, issuer: Issuer) -> str | None:
+        """The fault configured for this card, else for its issuer."""
+        return (account or {}).get("fault") or self._config.issuer_faults.get(issuer.id)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account with its balances."""
+        out = []
+        for doc in self._accounts:
+            available = self._ledger.balance(f"card:{doc['id']}")
+            held = self._ledger.balance(f"hold:{doc['id']}")
+            out.append({**doc, "available": available, "held": held})
+        return out
+
+    # -- the decision --------------------------------------------------------------------
+    def authorize(self, request: dict[str, str], issuer: Issuer) -> dict[str, str]:
+        """Decide a 0100 and answer 0110 (placing the hold when approving)."""
+        response = iso8583.response_for(request)
+        pan, amount = request["2"], int(request["4"])
+        extra = iso8583.private_data(request)
+        account = self.account_for(pan)
+        code, challenge = self._decide(request, pan, amount, extra, account)
+        if code == "00":
+            self._hold(account, request, amount)
+            response["38"] = secrets.token_hex(3).upper()
+        response["39"] = code
+        if challenge:
+            response = iso8583.with_private_data(response, CH=challenge)
+        return response
+
+    def _decide(self, request, pan, amount, extra, account) -> tuple[str, str | None]:
+        if account is None:
+            return "14", None
+        if account["fault"] == "system_error":
+            return "96", None
+        status = {"blocked": "05", "lost": "41", "stolen": "43"}.get(account["status"])
+        if status:
+            return status, None
+        keyed = f"{request['14'][2:]}/{request['14'][:2]}"
+        on_file = parse_expiry(account["expiry"])
+        if keyed != account["expiry"] or on_file.is_expired(self._today()):
+            return "54", None
+        cvv = extra.get("CVV")
+        if cvv is not None and not hmac.compare_digest(self._fp(pan + cvv), account["cvv_fp"]):
+            return "N7", None
+        currency = iso8583.CURRENCY_ALPHA.get(request["49"])
+        if currency != account["currency"]:
+            return "57", None
+        if amount > account["txn_limit"]:
+            return "61", None
+        if self._approvals_today(account["id"]) >= account["daily_count"]:
+            return "65", None
+        if self._needs_step_up(account, amount) and not self._authenticated(request, extra):
+            return "1A", self._challenge(request, account, amount, currency)
+        if self._ledger.balance(f"card:{account['id']}") < amount:
+            return "51", None
+        return "00", None
+
+    def _today(self):
+        return business_day(self._config.clock, self._config.tz)
+
+    def _approvals_today(self, account_id: str) -> int:
+        return self._approvals[(account_id, self._today().isoformat())]
+
+    def _needs_step_up(self, account: dict[str, Any], amount: int) -> bool:
+        policy = account["step_up"]
+        return policy == "always" or (
+            policy == "above_threshold" and amount > self._config.step_up_threshold
+        )
+
+    def _authenticated(self, request: dict[str, str], extra: dict[str, str]) -> bool:
+        value = extra.get("AUTH")
+        return bool(value) and self.otp.redeem(request["37"], value)
+
+    def _challenge(self, request, account, amount: int, currency: str) -> str:
+        amount_text = format_money(Money(amount, currency))
+        challenge = self.otp.start(
+            request["37"],
+            account["phone"],
+            amount_text=amount_text,
+            merchant=self._config.merchant_name,
+        )
+        return challenge.id
+
+    # -- holds and their fate ----------------------------------------------------------------
+    def _hold(self, account: dict[str, Any], request: dict[str, str], amount: int) -> None:
+        record = {
+            "rrn": request["37"],
+            "account": account["id"],
+            "amount": amount,
+            "live": amount,
+            "captured": 0,
+            "refunded": 0,
+            "day": self._today().isoformat(),
+        }
+        with self._db.journal.atomic():
+            self._hold_ids[record["rrn"]] = self._holds.insert(record)
+            self._approvals[(account["id"], record["day"])] += 1
+            self._ledger.post(
+                "authorization",
+                record["rrn"],
+                [
+                    (f"card:{account['id']}", -amount),
+                    (f"hold:{account['id']}", amount),
+                ],
+            )
+
+    def hold(self, rrn: str) -> dict[str, Any] | None:
+        """The issuer's record of an authorization, by RRN."""
+        doc_id = self._hold_ids.get(rrn)
+        return None if doc_id is None else dict(self._holds.get(doc_id=doc_id))
+
+    def release(self, rrn: str) -> int:
+        """0400: give the live hold back to the cardholder; returns what was released."""
+        hold = self.hold(rrn)
+        if hold is None or not hold["live"]:
+            return 0
+        acct = hold["account"]
+        with self._db.journal.atomic():
+            self._ledger.post(
+                "reversal",
+                rrn,
+                [
+                    (f"hold:{acct}", -hold["live"]),
+                    (f"card:{acct}", hold["live"]),
+                ],
+            )
+            self._holds.update({"live": 0}, doc_ids=[self._hold_ids[rrn]])
+        return hold["live"]
+
+    def capture(self, rrn: str, amount: int, merchant_account: str) -> int:
+        """0220: move `amount` of the hold to the merchant, release the rest."""
+        hold = self.hold(rrn)
+        acct, live = hold["account"], hold["live"]
+        with self._db.journal.atomic():
+            self._ledger.post(
+                "capture",
+                rrn,
+                [
+                    (f"hold:{acct}", -live),
+                    (f"card:{acct}", live - amount),
+                    (merchant_account, amount),
+                ],
+            )
+            self._holds.update({"live": 0, "captured": amount}, doc_ids=[self._hold_ids[rrn]])
+        return live - amount
+
+    def refund(self, rrn: str, refund_id: str, amount: int, merchant_account: str) -> None:
+        """0200 refund: money goes back from the merchant to the cardholder."""
+        hold = self.hold(rrn)
+        with self._db.journal.atomic():
+            self._ledger.post(
+                "refund",
+                refund_id,
+                [
+                    (merchant_account, -amount),
+                    (f"card:{hold['account']}", amount),
+                ],
+            )
+            self._holds.update(
+                {"refunded": hold["refunded"] + amount}, doc_ids=[self._hold_ids[rrn]]
+            )
+
+    def live_holds(self) -> dict[str, int]:
+        """Hold account → the sum of live authorizations on it (for the ledger check)."""
+        totals: dict[str, int] = {}
+        for hold in self._holds:
+            if hold["live"]:
+                key = f"hold:{hold['account']}"
+                totals[key] = totals.get(key, 0) + hold["live"]
+        return totals

@@ -1,0 +1,501 @@
+"""The gateway: a payment from keyed card to stored result, and everything after it.
+
+charge: validate → vault → record (`unknown`, durable) → authorize at the acquirer →
+OTP if the issuer steps up → capture (sale) → record the result → return it. The
+result is stored before it is returned, and every step writes an audit event.
+
+A bank that times out, fails with 5xx or cannot be reached never leaves money held:
+the gateway reverses at once; if the reversal fails too the payment stays `unknown`
+and `repair()` (run at start and by `paygate repair`) settles it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from tinydb import Query
+
+from gateway_core.audit import AuditLog
+from gateway_core.bank_client import BankClient, BankUnavailable
+from gateway_core.banks.api import AuthorizationRequest, AuthorizationResponse
+from gateway_core.cards import CardInput, check_card
+from gateway_core.clock import Clock, SystemClock, business_day
+from gateway_core.errors import InputError
+from gateway_core.money import Money, format_money, parse_amount
+from gateway_core.payments import OPEN_STATUSES, CardSummary, Payment, RefundRecord, reason_for
+from gateway_core.settings import Settings
+from gateway_core.store import DataStore
+from gateway_core.store.repos import TinyPaymentRepository
+from gateway_core.vault import TokenRecord, Vault
+
+IDEMPOTENCY_DAYS = 7
+PREAUTH_DAYS = 7
+
+
+class UnknownPayment(InputError):
+    """No payment with that id."""
+
+
+class NotAllowed(InputError):
+    """The payment is not in a state that allows this."""
+
+
+class IdempotencyConflict(InputError):
+    """An idempotency key reused with other parameters."""
+
+
+class WrongOtp(InputError):
+    """The OTP did not match; the payment still waits for the right one."""
+
+
+class ChargeRequest(BaseModel):
+    """What a cashier (or a program) asks the gateway to do."""
+
+    amount: int
+    currency: str
+    card: CardInput
+    capture: Literal["automatic", "manual"] = "automatic"
+    terminal_id: str | None = None
+    idempotency_key: str | None = None
+    operator: str = "cli"
+
+
+class Gateway:
+    """Payments over a store, a vault, an audit log and a bank client."""
+
+    def __init__(
+        self,
+        store: DataStore,
+        vault: Vault,
+        audit: AuditLog,
+        bank: BankClient,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        new_id: Callable[[str], str] | None = None,
+    ) -> None:
+        self._store = store
+        self._vault = vault
+        self._audit = audit
+        self.bank = bank
+        self._settings = settings
+        self._clock = clock or SystemClock()
+        self._new_id = new_id or (lambda prefix: f"{prefix}_{secrets.token_hex(5)}")
+        self._payments = TinyPaymentRepository(store)
+        self._idempotency = store.main.table("idempotency")
+        self._open = store.main.table("open_payments")
+        self._in_flight: dict[str, asyncio.Future[None]] = {}
+
+    # -- reading -------------------------------------------------------------------------
+    def _today(self) -> date:
+        return business_day(self._clock, self._settings.tz)
+
+    def get(self, payment_id: str) -> Payment:
+        """A payment by id."""
+        day = _day_of(payment_id)
+        record = self._payments.get(day, payment_id) if day else None
+        if record is None:
+            raise UnknownPayment(f"no payment {payment_id}")
+        return Payment(**record)
+
+    def list_day(self, day: date | None = None) -> list[Payment]:
+        """The payments created on a business day (today by default), oldest first."""
+        day = day or self._today()
+        if day not in self._store.days():
+            return []
+        return [Payment(**record) for record in self._payments.for_day(day)]
+
+    def _save(self, payment: Payment) -> Payment:
+        """Store a payment durably, keeping the index of open payments in step."""
+        payment = payment.model_copy(update={"updated_at": self._clock.now()})
+        is_open = payment.status in OPEN_STATUSES
+        indexed = self._open.contains(Query().id == payment.id)
+        if is_open and not indexed:
+            self._open.insert({"id": payment.id})  # index first: every open one is in it
+        self._payments.save(_day_of(payment.id), payment.model_dump(mode="json"))
+        if indexed and not is_open:
+            self._open.remove(Query().id == payment.id)
+        return payment
+
+    # -- charge ----------------------------------------------------------------------------
+    async def charge(self, req: ChargeRequest) -> Payment:
+        """Take a card payment: a sale, or a pre-authorization with manual capture."""
+        money = Money(req.amount, req.currency)
+        if money.minor <= 0:
+            raise InputError("the amount must be more than zero")
+        if money.minor > self._settings.max_amount_minor:
+            maximum = format_money(Money(self._settings.max_amount_minor, money.currency))
+            raise InputError(f"the amount is above the terminal's maximum of {maximum}")
+        card = check_card(req.card, self._today())
+        key = req.idempotency_key
+        if key is None:
+            return await self._charge(req, card)
+        while (in_flight := self._in_flight.get(key)) is not None:
+            await asyncio.shield(in_flight)
+        known = self._replay(key, req, card.pan.get_secret_value())
+        if known is not None:
+            return known
+        done = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = done
+        try:
+            return await self._charge(req, card)
+        finally:
+            del self._in_flight[key]
+            done.set_result(None)
+
+    @staticmethod
+    def _params_hash(req: ChargeRequest, token: TokenRecord | None) -> str:
+        params = f"{req.amount}|{req.currency}|{req.capture}|{req.terminal_id}|"
+        return hashlib.sha256((params + (token.token if token else "")).encode()).hexdigest()
+
+    def _replay(self, key: str, req: ChargeRequest, pan: str) -> Payment | None:
+        doc = self._idempotency.get(Query().key == key)
+        if doc is None:
+            return None
+        if doc["params"] != self._params_hash(req, self._vault.find(pan)):
+            raise IdempotencyConflict(f"idempotency key {key} was used for a different payment")
+        return self.get(doc["payment_id"])
+
+    async def _charge(self, req: ChargeRequest, card) -> Payment:
+        token = self._vault.tokenize(card.without_cvv())
+        now = self._clock.now()
+        payment_id = self._new_id(f"pay_{self._today():%Y%m%d}")
+        if req.idempotency_key:
+            self._idempotency.insert(
+                {
+                    "key": req.idempotency_key,
+                    "params": self._params_hash(req, token),
+                    "payment_id": payment_id,
+                    "created_at": now.isoformat(),
+                }
+            )
+        payment = self._save(
+            Payment(
+                id=payment_id,
+                status="unknown",
+                amount=req.amount,
+                currency=req.currency,
+                capture_method=req.capture,
+                card=_summary(token),
+                merchant_id=self._settings.merchant_id,
+                terminal_id=req.terminal_id or self._settings.terminal_id,
+                operator=req.operator,
+                idempotency_key=req.idempotency_key,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self._audit.record(
+            req.operator,
+            "payment.created",
+            payment_id,
+            amount=req.amount,
+            currency=req.currency,
+            card=token.masked,
+            capture=req.capture,
+        )
+        auth = AuthorizationRequest(
+            payment_id=payment_id,
+            merchant_id=payment.merchant_id,
+            terminal_id=payment.terminal_id,
+            pan=card.pan,
+            expiry=str(card.expiry),
+            cvv=card.cvv,
+            amount=req.amount,
+            currency=req.currency,
+            capture=req.capture == "automatic",
+        )
+        return await self._authorize(payment, auth)
+
+    async def _authorize(self, payment: Payment, auth: AuthorizationRequest) -> Payment:
+        try:
+            answer = await self.bank.authorize(auth)
+        except BankUnavailable as exc:
+            return await self._reverse_after_failure(payment, str(exc))
+        return await self._settle_answer(payment, answer)
+
+    async def _settle_answer(self, payment: Payment, answer: AuthorizationResponse) -> Payment:
+        reason = reason_for(answer.response_code)
+        update: dict[str, Any] = {
+            "response_code": answer.response_code,
+            "decline_code": reason.decline_code,
+            "message": reason.text,
+            "auth_code": answer.auth_code,
+            "rrn": answer.rrn,
+            "stan": answer.stan,
+            "network": answer.network,
+            "issuer": answer.issuer,
+            "funding": answer.funding,
+            "country": answer.country,
+            "challenge": answer.challenge,
+        }
+        if answer.approved:
+            update["status"] = "requires_capture"
+        elif answer.response_code == "1A" and answer.challenge:
+            update["status"] = "requires_action"
+            update["message"] = f"Enter the OTP sent to {answer.challenge.phone}"
+        else:
+            update["status"] = "declined"
+        payment = self._save(payment.model_copy(update=update))
+        self._audit.record(
+            payment.operator,
+            f"payment.{payment.status}",
+            payment.id,
+            response_code=answer.response_code,
+            rrn=answer.rrn,
+            auth_code=answer.auth_code,
+        )
+        if payment.status == "requires_capture" and payment.capture_method == "automatic":
+            return await self._capture(payment, payment.amount, payment.operator)
+        return payment
+
+    async def _reverse_after_failure(self, payment: Payment, why: str) -> Payment:
+        """The answer is lost: reverse, so that nothing stays held."""
+        self._audit.record("gateway", "payment.bank_failed", payment.id, reason=why)
+        try:
+            result = await self.bank.reverse(payment.id, "timeout")
+        except BankUnavailable as exc:
+            payment = self._save(
+                payment.model_copy(
+                    update={
+                        "status": "unknown",
+                        "message": "Bank did not answer; the result is being checked",
+                        "reversal": f"pending: {exc}",
+                    }
+                )
+            )
+            self._audit.record("gateway", "payment.unknown", payment.id, reason=str(exc))
+            return payment
+        reason = reason_for("91")
+        payment = self._save(
+            payment.model_copy(
+                update={
+                    "status": "declined",
+                    "response_code": "91",
+                    "decline_code": reason.decline_code,
+                    "message": reason.text,
+                    "reversal": f"reversed after: {why} (released {result.released})",
+                }
+            )
+        )
+        self._audit.record(
+            "gateway", "payment.reversed", payment.id, reason=why, released=result.released
+        )
+        return payment
+
+    # -- OTP ---------------------------------------------------------------------------
+    async def confirm_otp(self, payment_id: str, otp: str, *, operator: str = "cli") -> Payment:
+        """Check the cardholder's OTP; on success the authorization goes on."""
+        payment = self._expect(payment_id, "requires_action", "is not waiting for an OTP")
+        verdict = await self.bank.verify_otp(payment.challenge.id, otp)
+        self._audit.record(
+            operator, f"otp.{verdict.status}", payment.id, tries_left=verdict.tries_left
+        )
+        if verdict.status == "wrong_code":
+            challenge = payment.challenge.model_copy(update={"tries_left": verdict.tries_left})
+            self._save(payment.model_copy(update={"challenge": challenge}))
+            tries = "1 try" if verdict.tries_left == 1 else f"{verdict.tries_left} tries"
+            raise WrongOtp(f"wrong code: {tries} left")
+        if verdict.status in ("failed", "expired"):
+            why = "too many wrong codes" if verdict.status == "failed" else "the code expired"
+            return self._cancel(payment, f"OTP failed: {why}", operator)
+        token = self._vault.get(payment.card.token)
+        auth = AuthorizationRequest(
+            payment_id=payment.id,
+            merchant_id=payment.merchant_id,
+            terminal_id=payment.terminal_id,
+            pan=self._vault.reveal(token.token),
+            expiry=token.expiry,
+            amount=payment.amount,
+            currency=payment.currency,
+            capture=payment.capture_method == "automatic",
+            authentication=verdict.authentication,
+        )
+        return await self._authorize(payment, auth)
+
+    async def resend_otp(self, payment_id: str, *, operator: str = "cli") -> Payment:
+        """Ask the issuer to send a new code (cooldown and limit are the issuer's)."""
+        payment = self._expect(payment_id, "requires_action", "is not waiting for an OTP")
+        challenge = await self.bank.resend_otp(payment.challenge.id)
+        self._audit.record(operator, "otp.resent", payment.id)
+        return self._save(payment.model_copy(update={"challenge": challenge}))
+
+    def _cancel(self, payment: Payment, why: str, operator: str) -> Payment:
+        payment = self._save(payment.model_copy(update={"status": "canceled", "message": why}))
+        self._audit.record(operator, "payment.canceled", payment.id, reason=why)
+        return payment
+
+    # -- after authorization --------------------------------------------------------------
+    def _expect(self, payment_id: str, status: str, refusal: str) -> Payment:
+        payment = self.get(payment_id)
+        if payment.status != status:
+            raise NotAllowed(f"payment {payment_id} {refusal} (it is {payment.status})")
+        return payment
+
+    async def capture(
+        self, payment_id: str, amount: int | None = None, *, operator: str = "cli"
+    ) -> Payment:
+        """Capture an authorization, fully or partly (once); the rest is released."""
+        payment = self._expect(payment_id, "requires_capture", "cannot be captured")
+        amount = payment.amount if amount is None else amount
+        if not 0 < amount <= payment.amount:
+            raise InputError(f"capture between 0 and {format_money(payment.money)}, not more")
+        return await self._capture(payment, amount, operator)
+
+    async def _capture(self, payment: Payment, amount: int, operator: str) -> Payment:
+        try:
+            result = await self.bank.capture(payment.id, amount)
+        except BankUnavailable as exc:
+            self._audit.record("gateway", "payment.capture_failed", payment.id, reason=str(exc))
+            return self._save(
+                payment.model_copy(
+                    update={
+                        "message": "Authorized; capture will be retried",
+                    }
+                )
+            )
+        if result.response_code != "00":
+            raise NotAllowed(
+                f"the bank refused the capture: {reason_for(result.response_code).text}"
+            )
+        payment = self._save(
+            payment.model_copy(
+                update={
+                    "status": "succeeded",
+                    "amount_captured": amount,
+                    "message": "Approved",
+                }
+            )
+        )
+        self._audit.record(
+            operator, "payment.captured", payment.id, amount=amount, released=result.released
+        )
+        return payment
+
+    async def void(self, payment_id: str, *, operator: str = "cli") -> Payment:
+        """Cancel before capture: the hold goes back to the cardholder."""
+        payment = self.get(payment_id)
+        if payment.status == "succeeded":
+            raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
+        if payment.status == "requires_action":
+            return self._cancel(payment, "Canceled before the OTP", operator)
+        payment = self._expect(payment_id, "requires_capture", "cannot be voided")
+        result = await self.bank.reverse(payment.id, "void")
+        payment = self._save(
+            payment.model_copy(
+                update={
+                    "status": "canceled",
+                    "message": "Voided",
+                    "reversal": f"void (released {result.released})",
+                }
+            )
+        )
+        self._audit.record(operator, "payment.voided", payment.id, released=result.released)
+        return payment
+
+    async def refund(
+        self, payment_id: str, amount: int | None = None, *, operator: str = "cli"
+    ) -> Payment:
+        """Refund part or all of what was captured; refunds never exceed the capture."""
+        payment = self._expect(payment_id, "succeeded", "cannot be refunded")
+        amount = payment.refundable if amount is None else amount
+        if not 0 < amount <= payment.refundable:
+            left = format_money(Money(payment.refundable, payment.currency))
+            raise InputError(f"refund at most {left} (what is left of the capture)")
+        refund_id = self._new_id("re")
+        result = await self.bank.refund(payment.id, refund_id, amount)
+        if result.response_code != "00":
+            raise NotAllowed(
+                f"the bank refused the refund: {reason_for(result.response_code).text}"
+            )
+        refund = RefundRecord(
+            id=refund_id,
+            amount=amount,
+            created_at=self._clock.now(),
+            rrn=result.rrn,
+            operator=operator,
+        )
+        payment = self._save(
+            payment.model_copy(
+                update={
+                    "amount_refunded": payment.amount_refunded + amount,
+                    "refunds": [*payment.refunds, refund],
+                }
+            )
+        )
+        self._audit.record(
+            operator, "payment.refunded", payment.id, refund=refund_id, amount=amount
+        )
+        return payment
+
+    # -- repair -------------------------------------------------------------------------------
+    async def repair(self) -> list[str]:
+        """Settle what was left open: lost answers, failed captures, stale OTPs and
+        pre-authorizations older than 7 days. Returns one line per payment touched."""
+        notes = []
+        now = self._clock.now()
+        for doc in list(self._open):
+            payment = self.get(doc["id"])
+            note = await self._repair_one(payment, now)
+            if note:
+                notes.append(f"{payment.id}: {note}")
+        cutoff = (now - timedelta(days=IDEMPOTENCY_DAYS)).isoformat()
+        self._idempotency.remove(Query().created_at < cutoff)
+        return notes
+
+    async def _repair_one(self, payment: Payment, now: datetime) -> str | None:
+        try:
+            if payment.status == "unknown":
+                fixed = await self._reverse_after_failure(payment, "no answer was recorded")
+                return None if fixed.status == "unknown" else "reversed, declined 91"
+            if (
+                payment.status == "requires_action"
+                and payment.challenge
+                and (payment.challenge.expires_at <= now)
+            ):
+                self._cancel(payment, "OTP expired", "repair")
+                return "OTP expired, canceled"
+            if payment.status == "requires_capture":
+                if payment.capture_method == "automatic":
+                    fixed = await self._capture(payment, payment.amount, "repair")
+                    return "captured" if fixed.status == "succeeded" else None
+                if now - payment.created_at > timedelta(days=PREAUTH_DAYS):
+                    await self.void(payment.id, operator="repair")
+                    return f"pre-authorization older than {PREAUTH_DAYS} days, voided"
+        except BankUnavailable:
+            return None
+        return None
+
+
+def _summary(token: TokenRecord) -> CardSummary:
+    return CardSummary(
+        brand=token.brand,
+        bin6=token.bin6,
+        last4=token.last4,
+        masked=token.masked,
+        token=token.token,
+        fingerprint=token.fingerprint,
+        expiry=token.expiry,
+    )
+
+
+def _day_of(payment_id: str) -> date | None:
+    """Payment ids carry their business day: pay_YYYYMMDD_xxxxxxxxxx."""
+    parts = payment_id.split("_")
+    if len(parts) != 3 or parts[0] != "pay" or len(parts[1]) != 8 or not parts[1].isdigit():
+        return None
+    try:
+        return date(int(parts[1][:4]), int(parts[1][4:6]), int(parts[1][6:]))
+    except ValueError:
+        return None
+
+
+def parse_money(text: str, currency: str, settings: Settings) -> Money:
+    """An amount as typed, checked against the terminal's maximum."""
+    return parse_amount(text, currency, max_minor=settings.max_amount_minor)

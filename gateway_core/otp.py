@@ -1,0 +1,217 @@
+"""The issuer's access control server (ACS): OTP step-up for one payment at a time.
+
+A challenge texts a code to the cardholder's simulated phone (the `Outbox`, the only
+place it exists in clear) and keeps HMAC-SHA256(secret, salt + challenge id + code).
+A code is valid while `now < expires_at`: at exactly `ttl` it has expired (countdown 0:00).
+A resend gives a new code a fresh ttl; the old code stops working. Tries count per
+challenge, not per code, so a resend never buys more guesses.
+Statuses: pending → authenticated → redeemed, or failed / expired / replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from tinydb import Query
+from tinydb.table import Document, Table
+
+from gateway_core.banks.api import Challenge, OtpVerifyResponse, Sms
+from gateway_core.clock import Clock
+from gateway_core.errors import InputError
+
+
+@dataclass(frozen=True)
+class OtpPolicy:
+    """How long a code lives, how many tries and resends, and the code length."""
+
+    ttl: timedelta = timedelta(minutes=5)
+    max_tries: int = 3
+    max_resends: int = 3
+    resend_cooldown: timedelta = timedelta(seconds=30)
+    digits: int = 6
+
+
+class OtpError(InputError):
+    """A challenge operation refused; the message never contains the code."""
+
+
+class ChallengeNotFound(OtpError):
+    """No challenge with that id."""
+
+
+class ResendTooSoon(OtpError):
+    """A resend asked for inside the cooldown; `wait_seconds` says how long to wait."""
+
+    def __init__(self, wait_seconds: int) -> None:
+        super().__init__(f"wait {wait_seconds} s before asking for a new code")
+        self.wait_seconds = wait_seconds
+
+
+class ResendsExhausted(OtpError):
+    """Every allowed resend has been used."""
+
+
+class ChallengeClosed(OtpError):
+    """The challenge is expired, failed, replaced or already used; `status` says which."""
+
+    _WHY: ClassVar = {"expired": "the code has expired", "failed": "too many wrong codes"}
+
+    def __init__(self, status: str) -> None:
+        why = self._WHY.get(status, "a newer code was sent" if status == "replaced" else "")
+        super().__init__(f"{why or 'the code was already used'}: this OTP is closed")
+        self.status = status
+
+
+_PHONE_CC2 = "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 \
+60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98"
+
+
+def mask_phone(phone: str) -> str:
+    """`"+919800000001"` → `"+91 98•• ••00 01"`: E.164 country code, first 2 and last 4."""
+    digits = "".join(c for c in phone if c.isascii() and c.isdigit())
+    cc = ""
+    if phone.strip().startswith("+") and len(digits) > 7:
+        size = 1 if digits[0] in "17" else 2 if digits[:2] in _PHONE_CC2.split() else 3
+        cc, digits = "+" + digits[:size] + " ", digits[size:]
+    head, tail = (2, 4) if len(digits) >= 8 else (0, min(2, len(digits) // 3))
+    shown = digits[:head] + "•" * (len(digits) - head - tail) + digits[len(digits) - tail :]
+    return cc + " ".join(shown[i : i + 4] for i in range(0, len(shown), 4))
+
+
+class Outbox:
+    """The cardholders' simulated phones: every SMS the issuer sent, in one table."""
+
+    def __init__(self, table: Table, clock: Clock) -> None:
+        self._table, self._clock = table, clock
+
+    def send(self, phone: str, text: str) -> None:
+        """Deliver `text` to `phone` (durable on return)."""
+        self._table.insert({"phone": phone, "text": text, "at": self._clock.now().isoformat()})
+
+    def messages(self, phone: str | None = None, limit: int = 50) -> list[Sms]:
+        """The latest `limit` messages, newest first, for one phone or all."""
+        docs = self._table.all() if phone is None else self._table.search(Query().phone == phone)
+        docs.sort(key=lambda d: (datetime.fromisoformat(d["at"]), d.doc_id), reverse=True)
+        return [Sms(phone=d["phone"], text=d["text"], at=d["at"]) for d in docs[:limit]]
+
+
+class OtpService:
+    """Starts, verifies and resends OTP challenges; redeems their authentication once."""
+
+    def __init__(
+        self,
+        table: Table,
+        outbox: Outbox,
+        secret: bytes,
+        *,
+        clock: Clock,
+        policy: OtpPolicy = OtpPolicy(),
+        issuer_name: str = "Paygate Demo Bank",
+        randbelow: Callable[[int], int] = secrets.randbelow,
+    ) -> None:
+        if len(secret) < 16:
+            raise ValueError("the OTP secret must be at least 16 bytes")
+        self._table, self._outbox, self._secret = table, outbox, secret
+        self._clock, self.policy, self.issuer_name = clock, policy, issuer_name
+        self._randbelow, s = randbelow, int(policy.ttl.total_seconds())
+        self._valid_text = f"{s // 60} minutes" if s % 60 == 0 and s > 60 else f"{s} seconds"
+
+    def _hash(self, doc: dict[str, Any], value: str, purpose: str = "") -> str:
+        message = f"{purpose}{doc['salt']}{doc['id']}{value}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def _get(self, challenge_id: str) -> Document:
+        if not isinstance(doc := self._table.get(Query().id == challenge_id), Document):
+            raise ChallengeNotFound("no such OTP challenge")
+        return doc
+
+    def _save(self, doc: Document, **fields: Any) -> Challenge:
+        doc.update(fields)
+        self._table.update(fields, doc_ids=[doc.doc_id])
+        return self._view(doc)
+
+    def _live(self, doc: Document) -> bool:
+        if doc["status"] != "pending":
+            raise ChallengeClosed(doc["status"])
+        if self._clock.now() < datetime.fromisoformat(doc["expires_at"]):
+            return True
+        self._save(doc, status="expired")
+        return False
+
+    def _send_code(self, doc: dict[str, Any]) -> dict[str, Any]:
+        now, digits = self._clock.now(), self.policy.digits
+        code = f"{self._randbelow(10**digits):0{digits}d}"
+        self._outbox.send(
+            doc["phone"],
+            f"{self.issuer_name}: {code} is your OTP for {doc['amount_text']} at "
+            f"{doc['merchant']}. Valid {self._valid_text}. Never share it.",
+        )
+        expires, resend = now + self.policy.ttl, now + self.policy.resend_cooldown
+        fields = dict(code_hash=self._hash(doc, code), last_sent_at=now.isoformat())
+        return fields | dict(expires_at=expires.isoformat(), resend_available_at=resend.isoformat())
+
+    def start(self, payment_id: str, phone: str, *, amount_text: str, merchant: str) -> Challenge:
+        """Open a challenge for `payment_id` and text the code; replaces an open one."""
+        q = Query()
+        stale = (q.payment_id == payment_id) & q.status.one_of(["pending", "authenticated"])
+        self._table.update({"status": "replaced"}, stale)
+        doc: dict[str, Any] = {"id": "ch_" + secrets.token_hex(12), "salt": secrets.token_hex(16)}
+        doc |= dict(payment_id=payment_id, phone=phone, amount_text=amount_text, merchant=merchant)
+        doc |= dict(tries_left=self.policy.max_tries, resends_left=self.policy.max_resends)
+        doc |= dict(status="pending", auth_hash=None, **self._send_code(doc))
+        self._table.insert(doc)
+        return self._view(doc)
+
+    def verify(self, challenge_id: str, code: str) -> OtpVerifyResponse:
+        """Check `code`; input that is not `digits` ASCII digits raises, using no try."""
+        doc = self._get(challenge_id)
+        tries = doc["tries_left"]
+        if not self._live(doc):
+            return OtpVerifyResponse(status="expired", tries_left=tries)
+        code = code.strip() if isinstance(code, str) else ""
+        if not (len(code) == self.policy.digits and code.isascii() and code.isdigit()):
+            raise OtpError(f"enter the {self.policy.digits}-digit code")
+        if hmac.compare_digest(self._hash(doc, code), doc["code_hash"]):
+            auth = "aav_" + secrets.token_urlsafe(24)
+            self._save(doc, status="authenticated", auth_hash=self._hash(doc, auth, "auth:"))
+            return OtpVerifyResponse(status="authenticated", tries_left=tries, authentication=auth)
+        tries -= 1
+        self._save(doc, tries_left=tries, status="pending" if tries > 0 else "failed")
+        return OtpVerifyResponse(status="wrong_code" if tries > 0 else "failed", tries_left=tries)
+
+    def resend(self, challenge_id: str) -> Challenge:
+        """Text a new code; refused in the cooldown, past the limit, or when closed/expired."""
+        doc = self._get(challenge_id)
+        if not self._live(doc):
+            raise ChallengeClosed("expired")
+        if doc["resends_left"] <= 0:
+            raise ResendsExhausted("no more codes can be sent for this payment")
+        wait = datetime.fromisoformat(doc["resend_available_at"]) - self._clock.now()
+        if wait > timedelta(0):
+            raise ResendTooSoon(math.ceil(wait.total_seconds()))
+        return self._save(doc, resends_left=doc["resends_left"] - 1, **self._send_code(doc))
+
+    def redeem(self, payment_id: str, authentication: str) -> bool:
+        """True once for the authentication value of this payment's passed challenge."""
+        q = Query()
+        for doc in self._table.search((q.payment_id == payment_id) & (q.status == "authenticated")):
+            if hmac.compare_digest(self._hash(doc, authentication, "auth:"), doc["auth_hash"]):
+                self._save(doc, status="redeemed")
+                return True
+        return False
+
+    def challenge(self, challenge_id: str) -> Challenge:
+        """The public view of a challenge, as the terminal shows it."""
+        return self._view(self._get(challenge_id))
+
+    @staticmethod
+    def _view(doc: dict[str, Any]) -> Challenge:
+        keys = ("id", "expires_at", "tries_left", "resends_left", "resend_available_at")
+        return Challenge(phone=mask_phone(doc["phone"]), **{k: doc[k] for k in keys})

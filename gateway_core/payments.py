@@ -1,0 +1,128 @@
+"""The payment record and the meaning of each response code.
+
+States mirror Stripe's PaymentIntent: `requires_action` (OTP pending) →
+`requires_capture` (authorized, manual capture) → `succeeded` (captured). Terminal:
+`declined` (with a response code), `canceled` (voided, expired or OTP failed),
+`unknown` (the bank's answer is not known yet; `paygate repair` settles it).
+Refunds are their own records; a payment carries `amount_refunded`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, NamedTuple
+
+from pydantic import BaseModel
+
+from gateway_core.banks.api import Challenge
+from gateway_core.money import Money
+
+Status = Literal[
+    "unknown", "requires_action", "requires_capture", "succeeded", "declined", "canceled"
+]
+OPEN_STATUSES = frozenset({"unknown", "requires_action", "requires_capture"})
+
+
+class Reason(NamedTuple):
+    """What a response code means to a cashier and to a program."""
+
+    text: str
+    decline_code: str | None
+
+
+# ISO 8583 DE39 → cashier text and Stripe-style decline code.
+RESPONSE_CODES: dict[str, Reason] = {
+    "00": Reason("Approved", None),
+    "03": Reason("Terminal not set up at the acquirer", "processing_error"),
+    "05": Reason("Declined by the bank (do not honor)", "do_not_honor"),
+    "12": Reason("Not allowed for this payment now", "invalid_request"),
+    "13": Reason("Invalid amount", "invalid_amount"),
+    "14": Reason("Invalid card number", "invalid_number"),
+    "15": Reason("No bank issues this card", "card_not_supported"),
+    "1A": Reason("The bank asks for an OTP", "authentication_required"),
+    "25": Reason("The bank has no record of this payment", None),
+    "41": Reason("Lost card: keep the card, call the bank", "lost_card"),
+    "43": Reason("Stolen card: keep the card, call the bank", "stolen_card"),
+    "51": Reason("Insufficient funds", "insufficient_funds"),
+    "54": Reason("Card expired", "expired_card"),
+    "55": Reason("Incorrect PIN", "incorrect_pin"),
+    "57": Reason("Not permitted for this card", "transaction_not_allowed"),
+    "61": Reason("Over the card's amount limit", "card_velocity_exceeded"),
+    "65": Reason("Over the card's daily count limit", "withdrawal_count_limit_exceeded"),
+    "75": Reason("Too many PIN tries", "pin_try_exceeded"),
+    "91": Reason("Bank unavailable: try again", "issuer_not_available"),
+    "94": Reason("Duplicate transmission", "duplicate_transaction"),
+    "96": Reason("Bank system error: try again", "processing_error"),
+    "N7": Reason("Security code (CVV) does not match", "incorrect_cvc"),
+}
+
+
+def reason_for(code: str | None) -> Reason:
+    """The meaning of a DE39 code (an unknown code is a generic decline)."""
+    if code is None:
+        return Reason("Waiting for the bank", None)
+    return RESPONSE_CODES.get(code, Reason(f"Declined by the bank ({code})", "generic_decline"))
+
+
+class CardSummary(BaseModel):
+    """The card as a payment may show it: never more than BIN-6 and last-4."""
+
+    brand: str
+    bin6: str
+    last4: str
+    masked: str
+    token: str
+    fingerprint: str
+    expiry: str
+
+
+class RefundRecord(BaseModel):
+    """One refund of a payment."""
+
+    id: str
+    amount: int
+    created_at: datetime
+    rrn: str | None = None
+    operator: str
+
+
+class Payment(BaseModel):
+    """A card payment as the gateway keeps it (amounts in minor units)."""
+
+    id: str
+    status: Status
+    amount: int
+    currency: str
+    amount_captured: int = 0
+    amount_refunded: int = 0
+    capture_method: Literal["automatic", "manual"] = "automatic"
+    response_code: str | None = None
+    decline_code: str | None = None
+    message: str = ""
+    auth_code: str | None = None
+    rrn: str | None = None
+    stan: str | None = None
+    network: str | None = None
+    issuer: str | None = None
+    funding: str | None = None
+    country: str | None = None
+    card: CardSummary
+    merchant_id: str
+    terminal_id: str
+    operator: str
+    challenge: Challenge | None = None
+    refunds: list[RefundRecord] = []
+    reversal: str | None = None  # why and whether a reversal was sent
+    idempotency_key: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def money(self) -> Money:
+        """The authorized amount as Money."""
+        return Money(self.amount, self.currency)
+
+    @property
+    def refundable(self) -> int:
+        """What can still be refunded."""
+        return self.amount_captured - self.amount_refunded
