@@ -404,6 +404,8 @@ class Gateway:
     ) -> Payment:
         """Refund part or all of what was captured; refunds never exceed the capture."""
         payment = self._expect(payment_id, "succeeded", "cannot be refunded")
+        if payment.refundable == 0:
+            raise NotAllowed(f"payment {payment_id} is already fully refunded")
         amount = payment.refundable if amount is None else amount
         if not 0 < amount <= payment.refundable:
             left = format_money(Money(payment.refundable, payment.currency))

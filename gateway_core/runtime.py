@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from gateway_core.audit import AuditLog
 from gateway_core.bank_client import BankClient
 from gateway_core.banks.app import Banks, create_app
-from gateway_core.banks.config import BankConfig
+from gateway_core.banks.serve import bank_config
 from gateway_core.clock import Clock, SystemClock
 from gateway_core.gateway import Gateway
 from gateway_core.keys import Keyring
@@ -64,18 +64,7 @@ class Runtime:
             if s.bank_url:
                 bank = BankClient.remote(s.bank_url, timeout_s=s.bank_timeout_s)
             else:
-                self.banks = Banks(
-                    BankConfig(
-                        s.data_dir,
-                        latency_ms=dict.fromkeys(
-                            ("acquirer", "network", "issuer"), s.bank_latency_ms
-                        ),
-                        clock=self.clock,
-                        tz=s.tz,
-                        merchant_id=s.merchant_id,
-                        merchant_name=s.merchant_name,
-                    )
-                )
+                self.banks = Banks(bank_config(s, self.clock))
                 bank = BankClient.embedded(create_app(self.banks), timeout_s=s.bank_timeout_s)
             self._gateway = Gateway(self.store, self.vault, self.audit, bank, s, clock=self.clock)
         return self._gateway

@@ -164,9 +164,10 @@ class Acquirer:
         booking, run when the message reaches it."""
         fields = self._base_fields(mti, record, amount)
         if mti == "0400":
-            fields["90"] = _original_data(record)
+            original = {"t": "0100", "11": record["stan"], "7": record["transmitted"]}
+            fields["90"] = iso8583.original_data(original)
         if mti == "0200":
-            fields["3"] = "200000"
+            fields["3"] = iso8583.PROCESSING_REFUND
 
         def handle(request: dict[str, str], issuer: Issuer) -> dict[str, str]:
             act()
@@ -177,15 +178,12 @@ class Acquirer:
         return frames
 
     def _base_fields(self, mti: str, record: dict[str, Any], amount: int) -> dict[str, str]:
-        now = self._config.clock.now()
         return {
             "t": mti,
-            "3": "000000",
-            "4": f"{amount:012d}",
-            "7": iso8583.transmission_time(now),
+            "3": iso8583.PROCESSING_PURCHASE,
+            "4": iso8583.amount_field(amount),
+            **iso8583.timestamps(self._config.clock.now()),
             "11": record["stan"],
-            "12": now.strftime("%H%M%S"),
-            "13": now.strftime("%m%d"),
             "22": "012",
             "25": "00",
             "37": record["rrn"],
@@ -451,11 +449,6 @@ def _stored_answer(record: dict[str, Any]) -> AuthorizationResponse:
             stan=record["stan"],
         )
     return AuthorizationResponse(**record["response"])
-
-
-def _original_data(record: dict[str, Any]) -> str:
-    """DE90: original MTI, STAN, transmission time and acquirer id (42 digits)."""
-    return f"0100{record['stan']}{record['transmitted']}{'0' * 11}{'0' * 11}"
 
 
 def _keep(old: list, new: list[Frame]) -> list:
