@@ -1,0 +1,232 @@
+"""Who is at the terminal: users, roles, PINs, lockouts and manager approvals.
+
+Roles: `cashier` takes payments; `manager` also approves voids and refunds and opens
+the merchant pane; `admin` (merchant admin) also manages users. PINs are 4-8 digits,
+kept only as argon2 hashes. Five wrong PINs lock a user for 15 minutes. Every login,
+failure, lock, approval and refusal is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel
+from tinydb import Query
+
+from gateway_core.audit import AuditLog
+from gateway_core.clock import Clock
+from gateway_core.errors import InputError
+
+Role = Literal["cashier", "manager", "admin"]
+ROLES: tuple[Role, ...] = ("cashier", "manager", "admin")
+APPROVERS = frozenset({"manager", "admin"})
+MAX_TRIES = 5
+LOCK_FOR = timedelta(minutes=15)
+
+# Demo users (README lists them): id, name, role, PIN.
+DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
+    ("asha", "Asha (cashier)", "cashier", "1111"),
+    ("ravi", "Ravi (cashier)", "cashier", "2222"),
+    ("meera", "Meera (manager)", "manager", "4321"),
+    ("owner", "Owner (merchant admin)", "admin", "9876"),
+)
+
+
+class AccessError(InputError):
+    """A login or approval refused: one line for the cashier."""
+
+
+class UnknownUser(AccessError):
+    """No user with that id."""
+
+
+class WrongPin(AccessError):
+    """The PIN did not match."""
+
+
+class UserLocked(AccessError):
+    """Too many wrong PINs: locked until a time."""
+
+
+class NotPermitted(AccessError):
+    """The user's role does not allow this."""
+
+
+class User(BaseModel):
+    """A user as others may see it: never the PIN or its hash."""
+
+    id: str
+    name: str
+    role: Role
+    failed: int = 0
+    locked_until: datetime | None = None
+
+
+def check_pin(pin: str) -> str:
+    """A PIN must be 4 to 8 ASCII digits."""
+    if not (isinstance(pin, str) and pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
+        raise AccessError("a PIN is 4 to 8 digits")
+    return pin
+
+
+class Access:
+    """Users in the main database, checked against argon2 hashes."""
+
+    def __init__(
+        self,
+        db,
+        audit: AuditLog,
+        clock: Clock,
+        *,
+        tz: tzinfo | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        self._users = db.table("users")
+        self._audit = audit
+        self._clock = clock
+        self._tz = tz
+        self._hasher = hasher or PasswordHasher()
+
+    # -- reading -------------------------------------------------------------------------
+    def _doc(self, user_id: str) -> dict:
+        doc = self._users.get(Query().id == user_id)
+        if doc is None:
+            raise UnknownUser(f"no user {user_id!r}")
+        return dict(doc)
+
+    def get(self, user_id: str) -> User:
+        """A user by id."""
+        return User(**self._doc(user_id))
+
+    def list(self) -> list[User]:
+        """Every user, in the order they were added."""
+        return [User(**doc) for doc in self._users]
+
+    # -- managing users ----------------------------------------------------------------------
+    def add(self, user_id: str, name: str, role: Role, pin: str, *, actor: str) -> User:
+        """Create a user (ids are unique, lower-case letters, digits, '-' and '_')."""
+        if not user_id or not all(c.isascii() and (c.isalnum() or c in "-_") for c in user_id):
+            raise AccessError("a user id is letters, digits, '-' or '_'")
+        if role not in ROLES:
+            raise AccessError(f"a role is one of {', '.join(ROLES)}")
+        if self._users.contains(Query().id == user_id):
+            raise AccessError(f"user {user_id!r} already exists")
+        record = {
+            "id": user_id,
+            "name": name,
+            "role": role,
+            "failed": 0,
+            "locked_until": None,
+            "pin_hash": self._hasher.hash(check_pin(pin)),
+        }
+        self._users.insert(record)
+        self._audit.record(actor, "user.added", user_id, role=role)
+        return User(**record)
+
+    def seed_demo(self) -> None:
+        """Add the demo users that are missing."""
+        for user_id, name, role, pin in DEMO_USERS:
+            if not self._users.contains(Query().id == user_id):
+                self.add(user_id, name, role, pin, actor="system")
+
+    def reset_pin(self, user_id: str, pin: str, *, actor: str) -> User:
+        """Set a new PIN and clear any lock."""
+        self._doc(user_id)
+        self._update(
+            user_id, pin_hash=self._hasher.hash(check_pin(pin)), failed=0, locked_until=None
+        )
+        self._audit.record(actor, "user.pin_reset", user_id)
+        return self.get(user_id)
+
+    def lock(self, user_id: str, *, actor: str, until: datetime | None = None) -> User:
+        """Lock a user (by default for the standard 15 minutes)."""
+        self._doc(user_id)
+        until = until or self._clock.now() + LOCK_FOR
+        self._update(user_id, locked_until=until.isoformat())
+        self._audit.record(actor, "user.locked", user_id, until=until.isoformat())
+        return self.get(user_id)
+
+    def unlock(self, user_id: str, *, actor: str) -> User:
+        """Lift a lock and forget the wrong tries."""
+        self._doc(user_id)
+        self._update(user_id, failed=0, locked_until=None)
+        self._audit.record(actor, "user.unlocked", user_id)
+        return self.get(user_id)
+
+    def _update(self, user_id: str, **fields) -> None:
+        self._users.update(fields, Query().id == user_id)
+
+    # -- checking PINs ------------------------------------------------------------------------
+    def login(self, user_id: str, pin: str) -> User:
+        """Check a user's PIN; five wrong in a row lock the user for 15 minutes."""
+        user = self._verify(user_id, pin, action="login")
+        self._audit.record(user_id, "user.login", user_id)
+        return user
+
+    def approve(
+        self, approver_id: str, pin: str, *, action: str, subject: str, operator: str
+    ) -> User:
+        """A manager's (or admin's) approval of `action` on `subject` for `operator`."""
+        approver = self._verify(approver_id, pin, action=f"approve {action}")
+        if approver.role not in APPROVERS:
+            self._audit.record(
+                approver_id,
+                "approval.refused",
+                subject,
+                approved=action,
+                operator=operator,
+                reason="not a manager",
+            )
+            raise NotPermitted(f"{approver.name} is a {approver.role}: a manager must approve")
+        self._audit.record(
+            approver_id, "approval.granted", subject, approved=action, operator=operator
+        )
+        return approver
+
+    def _verify(self, user_id: str, pin: str, *, action: str) -> User:
+        try:
+            doc = self._doc(user_id)
+        except UnknownUser:
+            self._audit.record(user_id, "user.unknown", user_id, attempted=action)
+            raise
+        now = self._clock.now()
+        locked = doc["locked_until"] and datetime.fromisoformat(doc["locked_until"]) > now
+        if locked:
+            self._audit.record(user_id, "user.refused_locked", user_id, attempted=action)
+            raise UserLocked(f"{doc['name']} is locked until {self._hhmm(doc['locked_until'])}")
+        if doc["locked_until"]:  # an expired lock: start afresh
+            doc.update(failed=0, locked_until=None)
+            self._update(user_id, failed=0, locked_until=None)
+        if self._matches(doc["pin_hash"], pin):
+            if doc["failed"]:
+                self._update(user_id, failed=0)
+            return User(**{**doc, "failed": 0})
+        failed = doc["failed"] + 1
+        if failed >= MAX_TRIES:
+            until = now + LOCK_FOR
+            self._update(user_id, failed=failed, locked_until=until.isoformat())
+            self._audit.record(
+                user_id,
+                "user.locked",
+                user_id,
+                until=until.isoformat(),
+                after=f"{failed} wrong PINs",
+            )
+            raise UserLocked(f"wrong PIN: {doc['name']} is locked until {self._hhmm(until)}")
+        self._update(user_id, failed=failed)
+        self._audit.record(user_id, "user.wrong_pin", user_id, attempted=action, failed=failed)
+        left = MAX_TRIES - failed
+        raise WrongPin(f"wrong PIN: {left} {'try' if left == 1 else 'tries'} left")
+
+    def _hhmm(self, when: datetime | str) -> str:
+        when = datetime.fromisoformat(when) if isinstance(when, str) else when
+        return when.astimezone(self._tz).strftime("%H:%M")
+
+    def _matches(self, pin_hash: str, pin: str) -> bool:
+        try:
+            return self._hasher.verify(pin_hash, pin)
+        except (VerificationError, InvalidHashError):
+            return False

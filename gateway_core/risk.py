@@ -1,0 +1,312 @@
+"""Risk rules, checked before a payment goes to the bank.
+
+Rules are small declarative objects in four classes, evaluated in Stripe Radar's
+order: *request OTP* rules first (any match asks the issuer for a challenge), then
+*allow* (a match skips block and review), then *block* (the first match declines
+without contacting the bank, `decline_code` `blocked_by_risk`), then *review* (the
+first match flags the payment for the merchant). Every matching rule adds its points
+to a 0-100 score; the score and the factors are stored with the payment.
+
+State lives in the main database: today's attempts per card and terminal (rebuilt
+from the store on start) and active blocks (a paused terminal, a card blocked for
+the rest of the day).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Literal
+
+from pydantic import BaseModel
+from tinydb import Query
+
+from gateway_core.clock import Clock, business_day
+from gateway_core.money import Money, format_money
+from gateway_core.testcards import ISSUERS
+
+Action = Literal["allow", "otp", "block", "review"]
+Kind = Literal["otp", "allow", "block", "review"]
+ORDER: tuple[Kind, ...] = ("otp", "allow", "block", "review")
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    """Thresholds of the built-in rules (Settings `risk_*`, config file `[risk]`)."""
+
+    per_minute: int = 3  # attempts with one card in a minute
+    per_day: int = 20  # attempts with one card in a business day
+    testing_declines: int = 5  # declines on one terminal within the window...
+    testing_window: timedelta = timedelta(minutes=10)
+    testing_pause: timedelta = timedelta(minutes=15)  # ...pause it this long
+    card_declines: int = 3  # declines on one card block it for the rest of the day
+    usual_ticket_factor: int = 10  # above this many times the average ticket → OTP
+    usual_ticket_min_history: int = 20  # approved payments needed for an average
+    step_up_threshold: int = 5_000_00  # minor units; above it → OTP
+    merchant_country: str = "IN"
+    allowed_cards: tuple[str, ...] = ()  # fingerprints the merchant trusts
+
+
+class Context(BaseModel):
+    """What the rules see of a payment about to be sent."""
+
+    fingerprint: str
+    bin6: str
+    terminal_id: str
+    amount: int
+    currency: str
+    at: datetime
+
+
+class Factor(BaseModel):
+    """One reason behind a score."""
+
+    rule: str
+    points: int
+    reason: str
+
+
+class Assessment(BaseModel):
+    """The verdict: what to do, the score, why, and which rule decided."""
+
+    action: Action
+    score: int
+    factors: list[Factor]
+    rule: str | None = None
+    reason: str | None = None
+    review: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A declarative rule: a name, a class, points, and a check giving a reason or None."""
+
+    name: str
+    kind: Kind
+    points: int
+    describe: str
+    check: Callable[[Context], str | None] = field(repr=False)
+
+
+class Block(BaseModel):
+    """An active block: a terminal paused or a card blocked, until a time."""
+
+    scope: Literal["terminal", "card"]
+    key: str
+    until: datetime
+    rule: str
+    reason: str
+
+
+class RiskEngine:
+    """Evaluates the rules and keeps the state they need."""
+
+    def __init__(self, db, limits: RiskLimits, clock: Clock, tz: tzinfo | None = None) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._tz = tz
+        self._events = db.table("risk_events")
+        self._blocks = db.table("risk_blocks")
+        self._stats = db.table("risk_ticket_stats")
+        self._attempts: dict[str, deque[datetime]] = {}
+        self._declines: dict[str, deque[datetime]] = {}
+        self._card_declines: dict[str, int] = {}
+        self._day = business_day(clock, tz)
+        for doc in self._events:
+            if date.fromisoformat(doc["day"]) == self._day:
+                self._remember(doc)
+        self.rules = self._built_in()
+
+    # -- state -------------------------------------------------------------------------
+    def _remember(self, doc: dict) -> None:
+        at = datetime.fromisoformat(doc["at"])
+        self._attempts.setdefault(doc["fingerprint"], deque()).append(at)
+        if doc["outcome"] == "declined":
+            self._declines.setdefault(doc["terminal_id"], deque()).append(at)
+            self._card_declines[doc["fingerprint"]] = (
+                self._card_declines.get(doc["fingerprint"], 0) + 1
+            )
+
+    def _roll_day(self) -> None:
+        today = business_day(self._clock, self._tz)
+        if today != self._day:
+            self._day = today
+            self._attempts.clear()
+            self._declines.clear()
+            self._card_declines.clear()
+
+    def _count_since(self, times: deque[datetime] | None, since: datetime) -> int:
+        return sum(1 for t in times or () if t > since)
+
+    def _average_ticket(self, currency: str) -> int | None:
+        doc = self._stats.get(Query().currency == currency)
+        if not doc or doc["count"] < self.limits.usual_ticket_min_history:
+            return None
+        return doc["sum"] // doc["count"]
+
+    def blocks(self) -> list[Block]:
+        """Blocks in force now."""
+        now = self._clock.now()
+        return [Block(**doc) for doc in self._blocks if datetime.fromisoformat(doc["until"]) > now]
+
+    def _blocked(self, scope: str, key: str) -> Block | None:
+        return next((b for b in self.blocks() if b.scope == scope and b.key == key), None)
+
+    # -- the rules ------------------------------------------------------------------------
+    def _built_in(self) -> list[Rule]:
+        lim = self.limits
+
+        def money(minor: int, ctx: Context) -> str:
+            return format_money(Money(minor, ctx.currency))
+
+        def allowed(ctx: Context) -> str | None:
+            return (
+                "card is on the merchant's allow list"
+                if ctx.fingerprint in lim.allowed_cards
+                else None
+            )
+
+        def threshold(ctx: Context) -> str | None:
+            if ctx.amount > lim.step_up_threshold:
+                return f"amount above the {money(lim.step_up_threshold, ctx)} OTP threshold"
+            return None
+
+        def unusual(ctx: Context) -> str | None:
+            average = self._average_ticket(ctx.currency)
+            if average and ctx.amount > average * lim.usual_ticket_factor:
+                usual = money(average, ctx)
+                return f"amount over {lim.usual_ticket_factor}x the usual ticket of {usual}"
+            return None
+
+        def paused(ctx: Context) -> str | None:
+            block = self._blocked("terminal", ctx.terminal_id)
+            return (
+                f"terminal paused until {self._hhmm(block.until)}: {block.reason}"
+                if block
+                else None
+            )
+
+        def card_blocked(ctx: Context) -> str | None:
+            block = self._blocked("card", ctx.fingerprint)
+            return (
+                f"card blocked until {self._hhmm(block.until)}: {block.reason}" if block else None
+            )
+
+        def velocity(ctx: Context) -> str | None:
+            times = self._attempts.get(ctx.fingerprint)
+            minute = self._count_since(times, ctx.at - timedelta(minutes=1))
+            if minute >= lim.per_minute:
+                return (
+                    f"{minute} attempts with this card in the last minute (limit {lim.per_minute})"
+                )
+            if len(times or ()) >= lim.per_day:
+                return f"{len(times)} attempts with this card today (limit {lim.per_day})"
+            return None
+
+        def foreign(ctx: Context) -> str | None:
+            country = card_country(ctx.bin6)
+            if country and country != lim.merchant_country:
+                return f"card issued in {country}, merchant in {lim.merchant_country}"
+            return None
+
+        return [
+            Rule("step_up_threshold", "otp", 20, "amount above the OTP threshold", threshold),
+            Rule("unusual_ticket", "otp", 25, "amount far above the usual ticket", unusual),
+            Rule("allow_list", "allow", 0, "card on the merchant's allow list", allowed),
+            Rule("card_testing", "block", 90, "too many declines on this terminal", paused),
+            Rule("repeated_declines", "block", 80, "card declined too often today", card_blocked),
+            Rule("velocity", "block", 70, "too many attempts with one card", velocity),
+            Rule("foreign_card", "review", 25, "card from another country", foreign),
+        ]
+
+    def _hhmm(self, when: datetime) -> str:
+        return when.astimezone(self._tz).strftime("%H:%M")
+
+    # -- evaluating -----------------------------------------------------------------------
+    def assess(self, ctx: Context) -> Assessment:
+        """Run the rules in Radar order; nothing is written."""
+        self._roll_day()
+        verdicts: dict[Kind, Factor] = {}
+        factors: list[Factor] = []
+        for kind in ORDER:
+            if kind in ("block", "review") and "allow" in verdicts:
+                break
+            for rule in (r for r in self.rules if r.kind == kind):
+                reason = rule.check(ctx)
+                if reason:
+                    factor = Factor(rule=rule.name, points=rule.points, reason=reason)
+                    factors.append(factor)
+                    verdicts.setdefault(kind, factor)
+        score = min(100, sum(f.points for f in factors))
+        decided = verdicts.get("block") or verdicts.get("otp")
+        action: Action = "block" if "block" in verdicts else "otp" if "otp" in verdicts else "allow"
+        review = verdicts.get("review")
+        return Assessment(
+            action=action,
+            score=score,
+            factors=factors,
+            rule=(decided or review).rule if (decided or review) else None,
+            reason=(decided or review).reason if (decided or review) else None,
+            review=review is not None and action != "block",
+        )
+
+    def record(self, ctx: Context, outcome: Literal["approved", "declined", "blocked"]) -> None:
+        """Remember an attempt; declines may pause the terminal or block the card."""
+        self._roll_day()
+        doc = {
+            "day": self._day.isoformat(),
+            "at": ctx.at.isoformat(),
+            "fingerprint": ctx.fingerprint,
+            "terminal_id": ctx.terminal_id,
+            "outcome": outcome,
+        }
+        self._events.insert(doc)
+        self._remember(doc)
+        if outcome == "approved":
+            self._add_ticket(ctx)
+        if outcome != "declined":
+            return
+        lim = self.limits
+        recent = self._count_since(self._declines.get(ctx.terminal_id), ctx.at - lim.testing_window)
+        if recent >= lim.testing_declines and not self._blocked("terminal", ctx.terminal_id):
+            minutes = int(lim.testing_window.total_seconds() // 60)
+            self._block(
+                "terminal",
+                ctx.terminal_id,
+                ctx.at + lim.testing_pause,
+                "card_testing",
+                f"{recent} declines in {minutes} minutes",
+            )
+        declines = self._card_declines.get(ctx.fingerprint, 0)
+        if declines >= lim.card_declines and not self._blocked("card", ctx.fingerprint):
+            zone = self._tz or ctx.at.astimezone().tzinfo
+            end_of_day = datetime.combine(self._day + timedelta(days=1), time(), zone)
+            self._block(
+                "card",
+                ctx.fingerprint,
+                end_of_day,
+                "repeated_declines",
+                f"{declines} declines today",
+            )
+
+    def _add_ticket(self, ctx: Context) -> None:
+        doc = self._stats.get(Query().currency == ctx.currency)
+        if doc is None:
+            self._stats.insert({"currency": ctx.currency, "count": 1, "sum": ctx.amount})
+        else:
+            self._stats.update(
+                {"count": doc["count"] + 1, "sum": doc["sum"] + ctx.amount},
+                Query().currency == ctx.currency,
+            )
+
+    def _block(self, scope: str, key: str, until: datetime, rule: str, reason: str) -> None:
+        self._blocks.insert(
+            {"scope": scope, "key": key, "until": until.isoformat(), "rule": rule, "reason": reason}
+        )
+
+
+def card_country(bin6: str) -> str | None:
+    """The issuing country of a BIN, from the simulated BIN table (None: unknown)."""
+    return next((i.country for i in ISSUERS if bin6 in i.bins), None)
