@@ -1,7 +1,8 @@
 """The gateway's only way to the banks: an `httpx.AsyncClient` on the acquirer's API.
 
 Embedded (the default) it runs over `httpx.ASGITransport` on the bank app in this
-process, with no sockets; with a bank URL it talks to `paygate banks serve`. Every
+process, with no sockets (and, as on a server, a request the gateway stopped waiting
+for still runs to its end); with a bank URL it talks to `paygate banks serve`. Every
 call has a deadline: a bank that does not answer in time, answers 5xx or cannot be
 reached raises `BankUnavailable`, and the gateway then reverses.
 """
@@ -42,6 +43,34 @@ class BankRefused(InputError):
     """The bank refused the request itself (HTTP 4xx), with its reason."""
 
 
+class _ServerLikeTransport(httpx.AsyncBaseTransport):
+    """`httpx.ASGITransport`, except that a request the caller stops waiting for still
+    runs to its end, as it does on a real server: a deadline never stops the banks
+    halfway between booking money and recording that they did."""
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._running: set[asyncio.Task[httpx.Response]] = set()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        task = asyncio.ensure_future(self._inner.handle_async_request(request))
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[httpx.Response]) -> None:
+        self._running.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: an answer nobody waited for is dropped
+
+    async def aclose(self) -> None:
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await self._inner.aclose()
+
+
 class BankClient:
     """Typed calls to the acquirer, each bounded by `timeout_s`."""
 
@@ -52,7 +81,7 @@ class BankClient:
     @classmethod
     def embedded(cls, app: Any, *, timeout_s: float = 8.0) -> BankClient:
         """In process, no sockets."""
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        transport = _ServerLikeTransport(app)
         return cls(
             httpx.AsyncClient(transport=transport, base_url="http://banks"), timeout_s=timeout_s
         )

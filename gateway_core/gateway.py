@@ -12,8 +12,10 @@ and `repair()` (run at start and by `paygate repair`) settles it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -21,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from tinydb import Query
 
-from gateway_core.audit import AuditLog
+from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.bank_client import BankClient, BankUnavailable
 from gateway_core.banks.api import AuthorizationRequest, AuthorizationResponse
 from gateway_core.cards import CardInput, check_card
@@ -66,6 +68,17 @@ class ChargeRequest(BaseModel):
     operator: str = "cli"
 
 
+def _one_at_a_time(method):
+    """Run a payment's operations one after another (capture, void, refund, OTP)."""
+
+    @functools.wraps(method)
+    async def locked(self: Gateway, payment_id: str, *args: Any, **kwargs: Any) -> Payment:
+        async with self._locks[payment_id]:
+            return await method(self, payment_id, *args, **kwargs)
+
+    return locked
+
+
 class Gateway:
     """Payments over a store, a vault, an audit log and a bank client."""
 
@@ -91,6 +104,7 @@ class Gateway:
         self._idempotency = store.main.table("idempotency")
         self._open = store.main.table("open_payments")
         self._in_flight: dict[str, asyncio.Future[None]] = {}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- reading -------------------------------------------------------------------------
     def _today(self) -> date:
@@ -132,7 +146,10 @@ class Gateway:
         if money.minor > self._settings.max_amount_minor:
             maximum = format_money(Money(self._settings.max_amount_minor, money.currency))
             raise InputError(f"the amount is above the terminal's maximum of {maximum}")
+        if req.terminal_id is not None and not 1 <= len(req.terminal_id) <= 8:
+            raise InputError("a terminal id has 1 to 8 characters")
         card = check_card(req.card, self._today())
+        req = req.model_copy(update={"currency": money.currency})  # "inr" → "INR"
         key = req.idempotency_key
         if key is None:
             return await self._charge(req, card)
@@ -155,7 +172,7 @@ class Gateway:
         return hashlib.sha256((params + (token.token if token else "")).encode()).hexdigest()
 
     def _replay(self, key: str, req: ChargeRequest, pan: str) -> Payment | None:
-        doc = self._idempotency.get(Query().key == key)
+        doc = self._idempotency.get(Query().key == _key_hash(key))
         if doc is None:
             return None
         if doc["params"] != self._params_hash(req, self._vault.find(pan)):
@@ -169,7 +186,7 @@ class Gateway:
         if req.idempotency_key:
             self._idempotency.insert(
                 {
-                    "key": req.idempotency_key,
+                    "key": _key_hash(req.idempotency_key),
                     "params": self._params_hash(req, token),
                     "payment_id": payment_id,
                     "created_at": now.isoformat(),
@@ -186,7 +203,7 @@ class Gateway:
                 merchant_id=self._settings.merchant_id,
                 terminal_id=req.terminal_id or self._settings.terminal_id,
                 operator=req.operator,
-                idempotency_key=req.idempotency_key,
+                idempotency_key=mask_card_numbers(req.idempotency_key),
                 created_at=now,
                 updated_at=now,
             )
@@ -290,6 +307,7 @@ class Gateway:
         return payment
 
     # -- OTP ---------------------------------------------------------------------------
+    @_one_at_a_time
     async def confirm_otp(self, payment_id: str, otp: str, *, operator: str = "cli") -> Payment:
         """Check the cardholder's OTP; on success the authorization goes on."""
         payment = self._expect(payment_id, "requires_action", "is not waiting for an OTP")
@@ -319,6 +337,7 @@ class Gateway:
         )
         return await self._authorize(payment, auth)
 
+    @_one_at_a_time
     async def resend_otp(self, payment_id: str, *, operator: str = "cli") -> Payment:
         """Ask the issuer to send a new code (cooldown and limit are the issuer's)."""
         payment = self._expect(payment_id, "requires_action", "is not waiting for an OTP")
@@ -338,6 +357,7 @@ class Gateway:
             raise NotAllowed(f"payment {payment_id} {refusal} (it is {payment.status})")
         return payment
 
+    @_one_at_a_time
     async def capture(
         self, payment_id: str, amount: int | None = None, *, operator: str = "cli"
     ) -> Payment:
@@ -353,12 +373,10 @@ class Gateway:
             result = await self.bank.capture(payment.id, amount)
         except BankUnavailable as exc:
             self._audit.record("gateway", "payment.capture_failed", payment.id, reason=str(exc))
+            if payment.capture_method == "manual":
+                raise BankUnavailable(f"the capture did not go through: {exc}; try again") from None
             return self._save(
-                payment.model_copy(
-                    update={
-                        "message": "Authorized; capture will be retried",
-                    }
-                )
+                payment.model_copy(update={"message": "Authorized; capture will be retried"})
             )
         if result.response_code != "00":
             raise NotAllowed(
@@ -378,15 +396,22 @@ class Gateway:
         )
         return payment
 
+    @_one_at_a_time
     async def void(self, payment_id: str, *, operator: str = "cli") -> Payment:
         """Cancel before capture: the hold goes back to the cardholder."""
-        payment = self.get(payment_id)
+        return await self._void(self.get(payment_id), operator)
+
+    async def _void(self, payment: Payment, operator: str) -> Payment:
+        payment_id = payment.id
         if payment.status == "succeeded":
             raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
         if payment.status == "requires_action":
             return self._cancel(payment, "Canceled before the OTP", operator)
-        payment = self._expect(payment_id, "requires_capture", "cannot be voided")
+        if payment.status != "requires_capture":
+            raise NotAllowed(f"payment {payment_id} cannot be voided (it is {payment.status})")
         result = await self.bank.reverse(payment.id, "void")
+        if result.response_code == "12":  # the capture reached the bank, its answer did not
+            raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
         payment = self._save(
             payment.model_copy(
                 update={
@@ -399,6 +424,7 @@ class Gateway:
         self._audit.record(operator, "payment.voided", payment.id, released=result.released)
         return payment
 
+    @_one_at_a_time
     async def refund(
         self, payment_id: str, amount: int | None = None, *, operator: str = "cli"
     ) -> Payment:
@@ -410,12 +436,18 @@ class Gateway:
         if not 0 < amount <= payment.refundable:
             left = format_money(Money(payment.refundable, payment.currency))
             raise InputError(f"refund at most {left} (what is left of the capture)")
-        refund_id = self._new_id("re")
+        # The n-th refund of a payment has one id, so a retry after a lost answer is the
+        # same refund to the bank, answered again instead of paid twice.
+        refund_id = f"re_{payment.id.removeprefix('pay_')}_{len(payment.refunds) + 1}"
         result = await self.bank.refund(payment.id, refund_id, amount)
         if result.response_code != "00":
             raise NotAllowed(
                 f"the bank refused the refund: {reason_for(result.response_code).text}"
             )
+        payment = self.get(payment.id)  # as stored now: the same refund may have landed
+        if any(r.id == refund_id for r in payment.refunds):
+            return payment
+        amount = result.amount  # a refund answered again keeps its first amount
         refund = RefundRecord(
             id=refund_id,
             amount=amount,
@@ -444,7 +476,8 @@ class Gateway:
         now = self._clock.now()
         for doc in list(self._open):
             payment = self.get(doc["id"])
-            note = await self._repair_one(payment, now)
+            async with self._locks[payment.id]:
+                note = await self._repair_one(self.get(payment.id), now)
             if note:
                 notes.append(f"{payment.id}: {note}")
         cutoff = (now - timedelta(days=IDEMPOTENCY_DAYS)).isoformat()
@@ -468,10 +501,12 @@ class Gateway:
                     fixed = await self._capture(payment, payment.amount, "repair")
                     return "captured" if fixed.status == "succeeded" else None
                 if now - payment.created_at > timedelta(days=PREAUTH_DAYS):
-                    await self.void(payment.id, operator="repair")
+                    await self._void(payment, "repair")
                     return f"pre-authorization older than {PREAUTH_DAYS} days, voided"
         except BankUnavailable:
             return None
+        except InputError as exc:  # refused by the bank: a person must look, the rest go on
+            return f"left open: {exc}"
         return None
 
 
@@ -485,6 +520,11 @@ def _summary(token: TokenRecord) -> CardSummary:
         fingerprint=token.fingerprint,
         expiry=token.expiry,
     )
+
+
+def _key_hash(key: str) -> str:
+    """Idempotency keys are stored hashed: a caller may put anything in them."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _day_of(payment_id: str) -> date | None:

@@ -1,7 +1,8 @@
-"""The `paygate` command line.
+"""The `paygate` command line: the parser and the registry of commands.
 
-Exit codes: 0 done, 1 system failure (storage, keys, lock), 2 bad input.
-Every command takes `--data-dir` and `--config`.
+Exit codes: 0 done, 1 system failure (storage, keys, lock, bank), 2 bad input.
+Every command takes `--data-dir`, `--config` and `--bank-url`. The payment commands'
+handlers live in `pos_app.payment_commands`, imported when one of them runs.
 """
 
 from __future__ import annotations
@@ -27,7 +28,121 @@ def _common(default: object) -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=default, help="where paygate keeps its data"
     )
     common.add_argument("--config", type=Path, default=default, help="a TOML config file")
+    common.add_argument(
+        "--bank-url",
+        default=default,
+        metavar="URL",
+        help="the banks of `paygate banks serve` (default: simulated in this process)",
+    )
     return common
+
+
+def _payments(name: str) -> Handler:
+    """The handler `name` of `pos_app.payment_commands`, imported when it runs."""
+
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        from pos_app import payment_commands
+
+        return getattr(payment_commands, name)(args, settings)
+
+    handler.__name__ = name
+    return handler
+
+
+def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
+    """charge, confirm, resend, status, capture, void, refund, list, outbox, test-cards,
+    banks serve, repair, ledger check."""
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument(
+        "--json", action="store_true", help="print the payment as one JSON document"
+    )
+    payment = [common, as_json]
+
+    charge = sub.add_parser(
+        "charge",
+        parents=payment,
+        help="take a card payment (sale, or pre-authorization with --capture manual)",
+        description="Take a card payment. `--card -` (or no --card on a terminal) reads "
+        "the card number and CVV from a hidden prompt, or from stdin lines (number, "
+        "then CVV), so they stay out of the shell history.",
+    )
+    charge.add_argument("--amount", required=True, help="e.g. 12.50 or 1,250.00")
+    charge.add_argument("--currency", help="ISO 4217 code (default: the currency setting)")
+    charge.add_argument("--card", metavar="PAN", help="card number, or - to read it from stdin")
+    charge.add_argument("--exp", required=True, metavar="MM/YY", help="expiry date")
+    charge.add_argument("--cvv", help="security code (read with the card number if left out)")
+    charge.add_argument(
+        "--capture",
+        choices=("automatic", "manual"),
+        default="automatic",
+        help="manual: authorize only; `paygate capture` takes the money later",
+    )
+    charge.add_argument(
+        "--idempotency-key", metavar="K", help="a retry with the same key charges once"
+    )
+    charge.set_defaults(handler=_payments("cmd_charge"))
+
+    confirm = sub.add_parser("confirm", parents=payment, help="enter the OTP of a payment")
+    confirm.add_argument("payment_id", metavar="ID")
+    confirm.add_argument("--otp", required=True, metavar="CODE", help="the code the bank texted")
+    confirm.set_defaults(handler=_payments("cmd_confirm"))
+
+    resend = sub.add_parser("resend", parents=payment, help="ask the bank for a new OTP")
+    resend.add_argument("payment_id", metavar="ID")
+    resend.set_defaults(handler=_payments("cmd_resend"))
+
+    status = sub.add_parser("status", parents=payment, help="show one payment")
+    status.add_argument("payment_id", metavar="ID")
+    status.set_defaults(handler=_payments("cmd_status"))
+
+    capture = sub.add_parser(
+        "capture", parents=payment, help="capture an authorization (once; the rest is released)"
+    )
+    capture.add_argument("payment_id", metavar="ID")
+    capture.add_argument("--amount", help="capture less than authorized (default: all)")
+    capture.set_defaults(handler=_payments("cmd_capture"))
+
+    void = sub.add_parser("void", parents=payment, help="cancel an authorization before capture")
+    void.add_argument("payment_id", metavar="ID")
+    void.set_defaults(handler=_payments("cmd_void"))
+
+    refund = sub.add_parser("refund", parents=payment, help="refund a captured payment")
+    refund.add_argument("payment_id", metavar="ID")
+    refund.add_argument("--amount", help="refund part (default: everything left)")
+    refund.set_defaults(handler=_payments("cmd_refund"))
+
+    listing = sub.add_parser("list", parents=payment, help="the payments of a business day")
+    listing.add_argument("--date", metavar="YYYY-MM-DD", help="default: today")
+    listing.set_defaults(handler=_payments("cmd_list"))
+
+    sub.add_parser(
+        "outbox", parents=[common], help="text messages on the cardholders' simulated phones"
+    ).set_defaults(handler=_payments("cmd_outbox"))
+
+    sub.add_parser(
+        "test-cards", parents=[common, as_json], help="the demo test cards and what each does"
+    ).set_defaults(handler=_payments("cmd_test_cards"))
+
+    sub.add_parser(
+        "repair", parents=[common], help="settle payments left open (lost answers, old holds)"
+    ).set_defaults(handler=_payments("cmd_repair"))
+
+    banks = sub.add_parser("banks", help="the simulated banks").add_subparsers(
+        metavar="ACTION", required=True
+    )
+    serve = banks.add_parser(
+        "serve", parents=[common], help="run the banks over HTTP (for --bank-url)"
+    )
+    serve.add_argument("--port", type=int, default=8700, help="default: 8700")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.set_defaults(handler=_payments("cmd_banks_serve"))
+
+    ledger = sub.add_parser("ledger", help="the banks' books").add_subparsers(
+        metavar="ACTION", required=True
+    )
+    ledger.add_parser(
+        "check", parents=[common], help="prove the books balance; exit 1 naming the problem"
+    ).set_defaults(handler=_payments("cmd_ledger_check"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(
         "verify", parents=[sub_common], help="check the audit chain; exit 1 if broken"
     ).set_defaults(handler=cmd_audit_verify)
+
+    _add_payment_commands(sub, sub_common)
     return parser
 
 
@@ -113,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--reset only goes with --demo")
     try:
         data_dir = args.data_dir or (demo_data_dir() if args.demo else None)
-        settings = load_settings(args.config, data_dir=data_dir)
+        settings = load_settings(args.config, data_dir=data_dir, bank_url=args.bank_url)
         if args.handler is not None:
             return args.handler(args, settings)
         if args.demo:
@@ -128,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"paygate: {exc.strerror or exc} ({exc.filename or 'no file'})", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("paygate: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

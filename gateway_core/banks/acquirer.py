@@ -72,6 +72,10 @@ class Acquirer:
         doc_id = self._ids.get(payment_id)
         return None if doc_id is None else dict(self._records.get(doc_id=doc_id))
 
+    def statuses_by_rrn(self) -> dict[str, str]:
+        """RRN → status of every authorization the acquirer sent."""
+        return {doc["rrn"]: doc["status"] for doc in self._records}
+
     def _save(self, record: dict[str, Any]) -> None:
         doc_id = self._ids.get(record["payment_id"])
         if doc_id is None:
@@ -203,6 +207,10 @@ class Acquirer:
         while (in_flight := self._in_flight.get(req.payment_id)) is not None:
             await asyncio.shield(in_flight)
         record = self.record(req.payment_id)
+        if record is not None and record.get("overtaken"):  # reversed before it came
+            return AuthorizationResponse(
+                payment_id=req.payment_id, response_code="91", approved=False
+            )
         if record is not None:
             if _params(record) != _params_of(req):
                 raise PaymentIdReused(
@@ -309,6 +317,9 @@ class Acquirer:
         async with self._locks[req.payment_id]:
             record = self.record(req.payment_id)
             if record is None:
+                # The reversal overtook its authorization: remember it, so that the
+                # authorization, if it still comes, is answered 91 and holds nothing.
+                self._save(_overtaken(req))
                 return OperationResponse(payment_id=req.payment_id, response_code="25")
             if record["status"] == "captured":
                 return OperationResponse(payment_id=req.payment_id, response_code="12")
@@ -342,6 +353,15 @@ class Acquirer:
             record = self.record(req.payment_id)
             if record is None:
                 return OperationResponse(payment_id=req.payment_id, response_code="25")
+            if record["status"] == "captured" and record["captured"] == req.amount:
+                # a retry of a capture whose answer was lost: the same answer, no new money
+                return OperationResponse(
+                    payment_id=req.payment_id,
+                    response_code="00",
+                    amount=req.amount,
+                    released=record.get("released", 0),
+                    rrn=record["rrn"],
+                )
             if record["status"] != "approved":
                 return OperationResponse(payment_id=req.payment_id, response_code="12")
             if req.amount > record["amount"]:
@@ -354,7 +374,10 @@ class Acquirer:
 
             frames = await self._message("0220", record, req.amount, book)
             record.update(
-                status="captured", captured=req.amount, frames=_keep(record["frames"], frames)
+                status="captured",
+                captured=req.amount,
+                released=released,
+                frames=_keep(record["frames"], frames),
             )
             self._save(record)
             self._clear("capture", record, req.amount, req.payment_id)
@@ -449,6 +472,22 @@ def _stored_answer(record: dict[str, Any]) -> AuthorizationResponse:
             stan=record["stan"],
         )
     return AuthorizationResponse(**record["response"])
+
+
+def _overtaken(req: ReversalRequest) -> dict[str, Any]:
+    """The record a reversal leaves for an authorization that has not arrived (yet)."""
+    return {
+        "payment_id": req.payment_id,
+        "overtaken": True,
+        "status": "reversed",
+        "reversal_reason": req.reason,
+        "rrn": None,
+        "issuer_id": None,
+        "captured": 0,
+        "refunded": 0,
+        "refunds": {},
+        "frames": [],
+    }
 
 
 def _keep(old: list, new: list[Frame]) -> list:

@@ -59,8 +59,18 @@ class Banks:
             raise
 
     def check(self) -> LedgerCheck:
-        """Whether the books balance (see `Ledger.check`)."""
-        return self.ledger.check(self.issuers.live_holds())
+        """Whether the books balance (see `Ledger.check`), and every live hold belongs to
+        an authorization the acquirer still has open (approved, or awaiting its answer)."""
+        verdict = self.ledger.check(self.issuers.live_holds())
+        if not verdict.ok:
+            return verdict
+        open_auths = self.acquirer.statuses_by_rrn()
+        for rrn, account in self.issuers.live_rrns().items():
+            status = open_auths.get(rrn, "unknown to the acquirer")
+            if status not in ("approved", "pending"):
+                problem = f"hold:{account} keeps authorization {rrn}, which is {status}"
+                return verdict.model_copy(update={"ok": False, "problem": problem})
+        return verdict
 
     def close(self) -> None:
         """Compact and close the banks' store."""

@@ -258,6 +258,10 @@ class Issuers:
                 {"refunded": hold["refunded"] + amount}, doc_ids=[self._hold_ids[rrn]]
             )
 
+    def live_rrns(self) -> dict[str, str]:
+        """RRN → account id of every authorization that still holds money."""
+        return {hold["rrn"]: hold["account"] for hold in self._holds if hold["live"]}
+
     def live_holds(self) -> dict[str, int]:
         """Hold account → the sum of live authorizations on it (for the ledger check)."""
         totals: dict[str, int] = {}

@@ -1,0 +1,490 @@
+"""The payment commands of `paygate`: charge, confirm, resend, status, capture, void,
+refund, list, outbox, test-cards, banks serve, repair and ledger check.
+
+`pos_app.cli` parses; each `cmd_*` here gets the parsed arguments and the Settings and
+returns the exit code: 0 when the payment was processed (a decline is a business result,
+not an error), 2 for invalid input (raised as `InputError`, one line on stderr), 1 for a
+system failure, and 1 for a payment whose outcome is still `unknown`.
+
+Every command that opens the gateway first runs its `repair()` and reports what it
+settled on stderr as `paygate: repaired: ...`. Human output is a short block; `--json`
+prints one JSON document instead. Card numbers are shown masked, never in full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from gateway_core.banks.serve import bank_config, serve
+from gateway_core.cards import Brand, CardInput, check_card
+from gateway_core.clock import SystemClock, business_day
+from gateway_core.errors import InputError, SystemFailure
+from gateway_core.gateway import ChargeRequest, Gateway
+from gateway_core.money import Money, format_money, normalize_currency, parse_amount
+from gateway_core.payments import Payment
+from gateway_core.runtime import Runtime
+from gateway_core.settings import Settings
+from gateway_core.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS
+from pos_app.cli import open_runtime
+
+HEADLINES = {
+    "succeeded": "APPROVED",
+    "requires_capture": "AUTHORIZED",
+    "requires_action": "OTP REQUIRED",
+    "canceled": "CANCELED",
+    "unknown": "UNKNOWN",
+}
+
+
+# ---------------------------------------------------------------------------- sessions
+@asynccontextmanager
+async def gateway_session(
+    settings: Settings, *, create: bool = False, repair: bool = True
+) -> AsyncIterator[tuple[Runtime, Gateway]]:
+    """Open the data dir and the gateway; run `repair()` first unless told not to.
+
+    `create=False` refuses a data dir with no paygate data (exit 2) instead of
+    starting one: only `charge` starts a data dir.
+    """
+    rt = open_runtime(settings, create=create)
+    try:
+        gateway = rt.gateway
+        if repair:
+            for note in await gateway.repair():
+                print(f"paygate: repaired: {note}", file=sys.stderr)
+        yield rt, gateway
+    finally:
+        await rt.aclose()
+
+
+def _local(moment: datetime, settings: Settings) -> datetime:
+    """A stored time in the merchant's timezone (the machine's when none is set)."""
+    return moment.astimezone(settings.tz)
+
+
+# ---------------------------------------------------------------------------- output
+def payment_json(payment: Payment) -> dict[str, Any]:
+    """The machine-readable payment: every stored field, amounts in minor units."""
+    return payment.model_dump(mode="json")
+
+
+def _print_json(document: object) -> None:
+    print(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_money(Money(minor, currency))
+
+
+def card_text(payment: Payment) -> str:
+    """ "Visa 4242 42•• •••• 4242": the brand and the masked number, never more."""
+    try:
+        brand = Brand(payment.card.brand).display
+    except ValueError:
+        brand = payment.card.brand
+    return f"{brand} {payment.card.masked}"
+
+
+def _headline(p: Payment) -> str:
+    if p.status == "succeeded" and p.amount_refunded:
+        return "REFUNDED" if p.amount_refunded >= p.amount_captured else "PARTLY REFUNDED"
+    return HEADLINES[p.status]
+
+
+def describe(payment: Payment, settings: Settings, *, detailed: bool = False) -> list[str]:
+    """The human block for a payment: outcome, references, id and status, next step."""
+    p, cur = payment, payment.currency
+    shown = p.amount_captured if p.status == "succeeded" else p.amount
+    if p.status == "declined":
+        lines = [
+            f"DECLINED {p.response_code or '--'}  {p.message}",
+            f"{_money(p.amount, cur)}  {card_text(p)}",
+        ]
+    else:
+        lines = [f"{_headline(p)}  {_money(shown, cur)}  {card_text(p)}"]
+    refs = (("auth", p.auth_code), ("rrn", p.rrn), ("stan", p.stan))
+    if any(value for _name, value in refs):
+        lines.append("  ".join(f"{name} {value}" for name, value in refs if value))
+    if p.status == "succeeded" and p.amount_captured < p.amount:
+        released = _money(p.amount - p.amount_captured, cur)
+        lines.append(
+            f"captured {_money(p.amount_captured, cur)} of {_money(p.amount, cur)} "
+            f"authorized; {released} released"
+        )
+    if p.amount_refunded:
+        count = len(p.refunds)
+        left = p.amount_captured - p.amount_refunded
+        lines.append(
+            f"refunded {_money(p.amount_refunded, cur)} in {count} "
+            f"refund{'s' if count != 1 else ''}; "
+            + (f"{_money(left, cur)} left to refund" if left else "fully refunded")
+        )
+    if p.status in ("canceled", "unknown") or (
+        p.status == "requires_capture" and p.capture_method == "automatic"
+    ):
+        lines.append(p.message)
+    if p.status == "declined" and p.reversal:
+        lines.append("the authorization was reversed: nothing stays held on the card")
+    if p.status == "requires_action" and p.challenge:
+        ch = p.challenge
+        until = _local(ch.expires_at, settings).strftime("%H:%M:%S")
+        tries = f"{ch.tries_left} {'try' if ch.tries_left == 1 else 'tries'}"
+        lines.append(f"the bank sent a code to {ch.phone} (valid until {until}, {tries} left)")
+    lines.append(f"id {p.id}  status {p.status}")
+    if detailed:
+        lines.extend(_details(p, settings))
+    if p.status == "requires_action":
+        lines.append(
+            f"next: paygate confirm {p.id} --otp CODE   (a new code: paygate resend {p.id})"
+        )
+    elif p.status == "requires_capture" and p.capture_method == "manual":
+        lines.append(
+            f"next: paygate capture {p.id} [--amount A]   (or release: paygate void {p.id})"
+        )
+    return lines
+
+
+def _details(p: Payment, settings: Settings) -> list[str]:
+    created = _local(p.created_at, settings).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    lines = [f"created {created}  capture {p.capture_method}  by {p.operator}"]
+    route = [p.network, p.issuer, p.funding, p.country]
+    if any(route):
+        lines.append("route " + "  ".join(part for part in route if part))
+    for refund in p.refunds:
+        at = _local(refund.created_at, settings).strftime("%H:%M:%S")
+        lines.append(f"refund {refund.id}  {_money(refund.amount, p.currency)}  at {at}")
+    if p.reversal:
+        lines.append(f"reversal {p.reversal}")
+    return lines
+
+
+def report(payment: Payment, args: argparse.Namespace, settings: Settings, **kw: bool) -> int:
+    """Print a payment (block or JSON) and give the exit code its outcome deserves."""
+    if getattr(args, "json", False):
+        _print_json(payment_json(payment))
+    else:
+        print("\n".join(describe(payment, settings, **kw)))
+    if payment.status == "unknown":
+        print(
+            f"paygate: the bank's answer for {payment.id} is not known yet; "
+            "`paygate repair` will settle it",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------------------- card input
+def _stdin_is_tty() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _read_secret(prompt: str, what: str, interactive: bool) -> str:
+    """One secret from a hidden prompt, or one line of stdin when it is not a terminal."""
+    if interactive:
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            raise InputError(f"nothing was entered for {what}") from None
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line.strip():
+        raise InputError(f"expected {what} on a line of stdin")
+    return line.strip()
+
+
+def read_card(args: argparse.Namespace) -> tuple[str, str]:
+    """The card number and CVV, from the options, a hidden prompt or stdin.
+
+    `--card -` reads the number (and the CVV unless `--cvv` is given) from a hidden
+    prompt on a terminal, else from stdin lines: number, then CVV. Leaving `--card`
+    out does the same on a terminal.
+    """
+    interactive = _stdin_is_tty()
+    pan, cvv = args.card, args.cvv
+    if pan is None and not interactive:
+        raise InputError("give the card number: --card PAN, or --card - to read it from stdin")
+    if pan in (None, "-"):
+        pan = _read_secret("Card number: ", "the card number", interactive)
+        if cvv in (None, "-"):
+            cvv = _read_secret("CVV: ", "the CVV", interactive)
+    if cvv == "-" or (cvv is None and interactive):
+        cvv = _read_secret("CVV: ", "the CVV", interactive)
+    if cvv is None:
+        raise InputError("give the security code: --cvv CVV, or --card - to read it from stdin")
+    return pan, cvv
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_charge(args: argparse.Namespace, settings: Settings) -> int:
+    """Take a card payment. Everything keyed is checked before the data dir is opened,
+    so bad input stores nothing and reaches no bank."""
+    currency = normalize_currency(args.currency or settings.currency)
+    money = parse_amount(args.amount, currency, max_minor=settings.max_amount_minor)
+    pan, cvv = read_card(args)
+    card = CardInput(pan=SecretStr(pan), expiry=args.exp, cvv=SecretStr(cvv))
+    check_card(card, business_day(SystemClock(), settings.tz))
+    request = ChargeRequest(
+        amount=money.minor,
+        currency=money.currency,
+        card=card,
+        capture=args.capture,
+        idempotency_key=args.idempotency_key,
+    )
+
+    async def run() -> Payment:
+        async with gateway_session(settings, create=True) as (_rt, gateway):
+            return await gateway.charge(request)
+
+    return report(asyncio.run(run()), args, settings)
+
+
+def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the OTP; on success the payment is authorized (and captured for a sale)."""
+
+    async def run() -> Payment:
+        async with gateway_session(settings) as (_rt, gateway):
+            return await gateway.confirm_otp(args.payment_id, args.otp)
+
+    return report(asyncio.run(run()), args, settings)
+
+
+def cmd_resend(args: argparse.Namespace, settings: Settings) -> int:
+    """A new OTP to the cardholder's phone (the bank's cooldown and limit apply)."""
+
+    async def run() -> Payment:
+        async with gateway_session(settings) as (_rt, gateway):
+            return await gateway.resend_otp(args.payment_id)
+
+    return report(asyncio.run(run()), args, settings)
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """One payment, in full."""
+
+    async def run() -> Payment:
+        async with gateway_session(settings) as (_rt, gateway):
+            return gateway.get(args.payment_id)
+
+    return report(asyncio.run(run()), args, settings, detailed=True)
+
+
+def _amount_for(gateway: Gateway, args: argparse.Namespace, settings: Settings) -> int | None:
+    """`--amount` in the payment's own currency, or None (everything)."""
+    if args.amount is None:
+        return None
+    currency = gateway.get(args.payment_id).currency
+    return parse_amount(args.amount, currency, max_minor=settings.max_amount_minor).minor
+
+
+def cmd_capture(args: argparse.Namespace, settings: Settings) -> int:
+    """Capture an authorization, all of it or `--amount`; the rest goes back."""
+
+    async def run() -> Payment:
+        async with gateway_session(settings) as (_rt, gateway):
+            amount = _amount_for(gateway, args, settings)
+            return await gateway.capture(args.payment_id, amount)
+
+    return report(asyncio.run(run()), args, settings)
+
+
+def cmd_void(args: argparse.Namespace, settings: Settings) -> int:
+    """Cancel before capture: the hold goes back to the cardholder."""
+
+    async def run() -> Payment:
+        async with gateway_session(settings) as (_rt, gateway):
+            return await gateway.void(args.payment_id)
+
+    return report(asyncio.run(run()), args, settings)
+
+
+def cmd_refund(args: argparse.Namespace, settings: Settings) -> int:
+    """Refund `--amount`, or everything not yet refunded."""
+
+    async def run() -> Payment:
+        async with gateway_session(settings) as (_rt, gateway):
+            amount = _amount_for(gateway, args, settings)
+            return await gateway.refund(args.payment_id, amount)
+
+    payment = asyncio.run(run())
+    if not args.json:
+        last = payment.refunds[-1]
+        rrn = f"  rrn {last.rrn}" if last.rrn else ""
+        print(f"refund {last.id}  {_money(last.amount, payment.currency)}{rrn}")
+    return report(payment, args, settings)
+
+
+def _parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--date must be YYYY-MM-DD, not {text[:20]!r}") from None
+
+
+def _table(header: Sequence[str], rows: list[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    """The payments of one business day, oldest first."""
+    day = _parse_day(args.date)
+
+    async def run() -> tuple[date, list[Payment]]:
+        async with gateway_session(settings) as (_rt, gateway):
+            shown = day or business_day(SystemClock(), settings.tz)
+            return shown, gateway.list_day(shown)
+
+    shown, payments = asyncio.run(run())
+    if args.json:
+        _print_json([payment_json(p) for p in payments])
+        return 0
+    if not payments:
+        print(f"no payments on {shown.isoformat()}")
+        return 0
+    rows = [
+        (
+            _local(p.created_at, settings).strftime("%H:%M:%S"),
+            p.id,
+            p.status,
+            _money(p.amount, p.currency),
+            card_text(p),
+            p.response_code or "",
+        )
+        for p in payments
+    ]
+    print("\n".join(_table(("TIME", "ID", "STATUS", "AMOUNT", "CARD", "CODE"), rows)))
+    print(f"{len(payments)} payment{'s' if len(payments) != 1 else ''} on {shown.isoformat()}")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    """The text messages on the cardholders' simulated phones, newest first."""
+
+    async def run():
+        async with gateway_session(settings) as (_rt, gateway):
+            return await gateway.bank.outbox()
+
+    messages = asyncio.run(run())
+    if not messages:
+        print("no messages")
+    for sms in messages:
+        at = _local(sms.at, settings).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{at}  {sms.phone}  {sms.text}")
+    return 0
+
+
+def cmd_test_cards(args: argparse.Namespace, settings: Settings) -> int:
+    """Every demo test card with its brand, number, expiry, CVV and behaviour."""
+    rows = [(c.label, c.pan, EXPIRY, c.cvv, c.behaviour) for c in TEST_CARDS]
+    rows.append(("Visa", LUHN_FAILURE, EXPIRY, "123", "fails Luhn: refused before any bank"))
+    if args.json:
+        keys = ("brand", "number", "expiry", "cvv", "behaviour")
+        _print_json([dict(zip(keys, row, strict=True)) for row in rows])
+        return 0
+    print("\n".join(_table(("CARD", "NUMBER", "EXPIRY", "CVV", "BEHAVIOUR"), rows)))
+    threshold = bank_config(settings, SystemClock()).step_up_threshold
+    print(
+        f"\nCards that approve ask for an OTP above {_money(threshold, 'INR')}. "
+        "The OTP goes to the simulated phone: `paygate outbox`."
+    )
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
+    """Settle what was left open; exit 1 while some payment is still `unknown`."""
+
+    async def run() -> tuple[list[str], list[str]]:
+        async with gateway_session(settings, repair=False) as (rt, gateway):
+            notes = await gateway.repair()
+            unknown = [
+                p.id
+                for day in rt.store.days()
+                for p in gateway.list_day(day)
+                if p.status == "unknown"
+            ]
+            return notes, unknown
+
+    notes, unknown = asyncio.run(run())
+    for note in notes:
+        print(f"repaired: {note}")
+    if not notes:
+        print("nothing to repair")
+    if unknown:
+        print(
+            f"paygate: {len(unknown)} payment(s) still unknown ({', '.join(unknown[:3])}"
+            f"{', ...' if len(unknown) > 3 else ''}): the bank cannot be reached; "
+            "run `paygate repair` again",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_ledger_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Prove the banks' books: exit 0 when they balance, 1 naming the problem."""
+
+    async def run():
+        async with gateway_session(settings) as (_rt, gateway):
+            check = await gateway.bank.ledger_check()
+            currencies = {account.currency for account in await gateway.bank.accounts()}
+            return check, currencies
+
+    check, currencies = asyncio.run(run())
+    if len(currencies) == 1:
+        (currency,) = currencies
+        opened, now = _money(check.opening_total, currency), _money(check.current_total, currency)
+    else:
+        opened, now = f"{check.opening_total} (minor units)", f"{check.current_total}"
+    if not check.ok:
+        print(f"paygate: the books do not balance: {check.problem}", file=sys.stderr)
+        return 1
+    print(f"books balance: opened with {opened}, {now} now; every hold has a live authorization")
+    return 0
+
+
+class _Terminated(Exception):
+    """SIGTERM, turned into an exception so that the banks' store closes cleanly."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def cmd_banks_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """The simulated banks over HTTP until Ctrl-C or SIGTERM."""
+    if not 1 <= args.port <= 65535:
+        raise InputError(f"--port must be 1 to 65535, not {args.port}")
+    config = bank_config(settings, SystemClock())
+    url = f"http://{args.host}:{args.port}"
+    print(
+        f"banks on {url}  (data in {settings.data_dir / 'banks'}); "
+        f"use --bank-url {url}; Ctrl-C stops",
+        flush=True,
+    )
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        serve(config, host=args.host, port=args.port)
+    except (KeyboardInterrupt, _Terminated):
+        pass
+    except SystemExit:  # uvicorn's way of saying it could not start
+        raise SystemFailure(f"the banks could not listen on {args.host}:{args.port}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print("banks stopped", flush=True)
+    return 0

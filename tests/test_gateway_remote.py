@@ -1,0 +1,304 @@
+"""The same payments against the banks in their own process, over a real socket.
+
+The test starts the simulated banks under uvicorn on 127.0.0.1 (a small launcher with
+`paygate banks serve --data-dir D` semantics: the banks' store lives in `D/banks`),
+points the gateway at it with `bank_url`, and kills it with SIGKILL mid-session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from gateway_core.bank_client import BankClient
+from gateway_core.banks.api import Account, AuthorizationRequest
+from gateway_core.cards import CardInput, mask_pan
+from gateway_core.gateway import ChargeRequest, Gateway
+from gateway_core.payments import reason_for
+from gateway_core.runtime import Runtime
+from gateway_core.settings import load_settings
+from gateway_core.testcards import EXPIRY, TEST_CARDS, card_for
+from gateway_core.testcards import TestCard as DemoCard
+
+OTP_RE = re.compile(r"\b\d{6}\b")
+VISA = card_for("4242 4242 4242 4242")
+TIMEOUT_CARD = card_for("4000 0000 0000 9094")
+SLOW_CARD = card_for("4000 0000 0000 0200")
+
+LAUNCHER = """
+import sys
+from pathlib import Path
+from gateway_core.banks.config import BankConfig
+from gateway_core.banks.serve import serve
+data_dir, port, timeout_fault_s, slow_fault_s = sys.argv[1:]
+config = BankConfig(
+    Path(data_dir), timeout_fault_s=float(timeout_fault_s), slow_fault_s=float(slow_fault_s)
+)
+serve(config, host="127.0.0.1", port=int(port))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class BankServer:
+    """A `paygate banks serve` process: start, kill, start again on the same data dir."""
+
+    data_dir: Path
+    timeout_fault_s: float
+    slow_fault_s: float
+    proc: subprocess.Popen | None = None
+    url: str = ""
+
+    def start(self) -> str:
+        port = free_port()
+        args = [str(self.data_dir), str(port), str(self.timeout_fault_s), str(self.slow_fault_s)]
+        log = self.data_dir.with_name(self.data_dir.name + ".log")
+        with log.open("ab") as err:  # a file, not a pipe: a full pipe would stall the server
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", LAUNCHER, *args], stdout=subprocess.DEVNULL, stderr=err
+            )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the banks did not start: {log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/banks/v1/health", timeout=1).status_code == 200:
+                    return self.url
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("the banks did not answer /banks/v1/health in 30 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no compaction, as if the machine died."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankServer]:
+    bank = BankServer(tmp_path_factory.mktemp("banks"), timeout_fault_s=3.0, slow_fault_s=2.0)
+    bank.start()
+    try:
+        yield bank
+    finally:
+        bank.stop()
+
+
+@asynccontextmanager
+async def remote_gateway(data_dir: Path, url: str, timeout_s: float) -> AsyncIterator[Runtime]:
+    settings = load_settings(data_dir=data_dir, bank_url=url, bank_timeout_s=timeout_s)
+    rt = Runtime.open(settings)
+    try:
+        assert rt.gateway.bank is not None and rt.banks is None  # nothing embedded
+        yield rt
+    finally:
+        await rt.aclose()
+
+
+def pan_pattern(pan: str) -> re.Pattern[bytes]:
+    """The PAN's digits with at most one space or dash between any two of them."""
+    digits = pan.replace(" ", "")
+    return re.compile(rb"(?<![0-9])" + rb"[ -]?".join(d.encode() for d in digits) + rb"(?![0-9])")
+
+
+def card_input(card: DemoCard) -> CardInput:
+    return CardInput(pan=SecretStr(card.pan), expiry=EXPIRY, cvv=SecretStr(card.cvv))
+
+
+def charge(card: DemoCard, amount: int = 100_00, **kw) -> ChargeRequest:
+    return ChargeRequest(amount=amount, currency="INR", card=card_input(card), **kw)
+
+
+async def account(gw: Gateway, card: DemoCard) -> Account:
+    masked = mask_pan(card.digits)
+    (found,) = [a for a in await gw.bank.accounts() if a.card == masked]
+    return found
+
+
+# -- every card over the socket ----------------------------------------------------------------
+async def test_every_test_card_against_a_bank_server(server: BankServer, tmp_path: Path) -> None:
+    async with remote_gateway(tmp_path / "data", server.url, timeout_s=1.5) as rt:
+        gw = rt.gateway
+        patient = BankClient.remote(server.url, timeout_s=10)  # waits out the slow issuer
+        fast = gw.bank
+        try:
+            for card in TEST_CARDS:
+                gw.bank = patient if card is SLOW_CARD else fast
+                amount = 2_000_00 if card.expect == "61" else 100_00
+                before = await account(gw, card)
+                payment = await gw.charge(charge(card, amount))
+                if card.expect.startswith("otp->"):
+                    assert payment.status == "requires_action", card.pan
+                    text = (await gw.bank.outbox())[0].text
+                    payment = await gw.confirm_otp(payment.id, OTP_RE.search(text).group())
+                code = card.expect.removeprefix("otp->")
+                after = await account(gw, card)
+                assert payment.response_code == code, card.pan
+                assert payment.decline_code == reason_for(code).decline_code, card.pan
+                assert after.held == 0, card.pan
+                if code == "00":
+                    assert payment.status == "succeeded", card.pan
+                    assert after.available == before.available - amount, card.pan
+                else:
+                    assert payment.status == "declined", card.pan
+                    assert after.available == before.available, card.pan
+                assert gw.get(payment.id) == payment
+            assert (await gw.bank.ledger_check()).ok
+            assert rt.audit.verify().ok
+        finally:
+            gw.bank = fast
+            await patient.close()
+    for data_dir in (tmp_path / "data", server.data_dir):
+        for path in (p for p in data_dir.rglob("*") if p.is_file()):
+            content = path.read_bytes()
+            assert b"CVV=123" not in content, path
+            for card in TEST_CARDS:
+                assert not pan_pattern(card.pan).search(content), (path, card.pan)
+
+
+async def test_preauth_capture_refund_and_void_over_the_socket(
+    server: BankServer, tmp_path: Path
+) -> None:
+    async with remote_gateway(tmp_path / "data", server.url, timeout_s=5) as rt:
+        gw = rt.gateway
+        before = await account(gw, VISA)
+        kept = await gw.charge(charge(VISA, 1_000_00, capture="manual"))
+        dropped = await gw.charge(charge(VISA, 500_00, capture="manual"))
+        assert (await account(gw, VISA)).held == 1_500_00
+        await gw.void(dropped.id)
+        kept = await gw.capture(kept.id, 700_00)
+        kept = await gw.refund(kept.id, 200_00)
+        after = await account(gw, VISA)
+        assert (after.available, after.held) == (before.available - 500_00, 0)
+        assert {"0100", "0110", "0220", "0230", "0200", "0210"} <= {
+            f.mti for f in await gw.bank.frames(kept.id)
+        }
+        assert {"0400", "0410"} <= {f.mti for f in await gw.bank.frames(dropped.id)}
+        assert (await gw.bank.ledger_check()).ok
+
+
+async def test_fifty_concurrent_retries_over_the_socket(server: BankServer, tmp_path: Path) -> None:
+    async with remote_gateway(tmp_path / "data", server.url, timeout_s=10) as rt:
+        gw = rt.gateway
+        before = await account(gw, VISA)
+        req = charge(VISA, 123_00, capture="manual", idempotency_key="same")
+        results = await asyncio.gather(*(gw.charge(req) for _ in range(50)))
+        assert len({p.id for p in results}) == 1
+        assert len(gw.list_day()) == 1
+        after = await account(gw, VISA)
+        assert (after.available, after.held) == (before.available - 123_00, before.held + 123_00)
+        await gw.void(results[0].id)
+        assert await account(gw, VISA) == before
+
+
+async def test_an_answer_after_its_reversal_leaves_no_hold(
+    server: BankServer, tmp_path: Path
+) -> None:
+    """The slow issuer answers (approving, with a hold) after the gateway gave up and
+    reversed: the acquirer releases that late hold at once."""
+    async with remote_gateway(tmp_path / "data", server.url, timeout_s=0.5) as rt:
+        gw = rt.gateway
+        before = await account(gw, SLOW_CARD)
+        payment = await gw.charge(charge(SLOW_CARD, 100_00))
+        assert (payment.status, payment.response_code) == ("declined", "91")
+        assert payment.reversal == "reversed after: the bank did not answer in time (released 0)"
+        # A retry of the same authorization waits for the one still in flight at the
+        # acquirer, then gets its stored answer: after this, the late answer has landed.
+        retry = AuthorizationRequest(
+            payment_id=payment.id,
+            merchant_id=payment.merchant_id,
+            terminal_id=payment.terminal_id,
+            pan=SecretStr(SLOW_CARD.digits),
+            expiry=EXPIRY,
+            cvv=SecretStr(SLOW_CARD.cvv),
+            amount=payment.amount,
+            currency=payment.currency,
+            capture=True,
+        )
+        patient = BankClient.remote(server.url, timeout_s=10)
+        try:
+            answer = await patient.authorize(retry)
+        finally:
+            await patient.close()
+        assert (answer.approved, answer.response_code) == (False, "91")
+        after = await account(gw, SLOW_CARD)
+        assert (after.available, after.held) == (before.available, 0)
+        assert (await gw.bank.ledger_check()).ok
+        assert await gw.repair() == []
+
+
+# -- the bank process dies -----------------------------------------------------------------------
+async def test_killed_bank_server_then_restart_and_repair(tmp_path: Path) -> None:
+    banks = BankServer(tmp_path / "banks", timeout_fault_s=60.0, slow_fault_s=0.1)
+    banks.start()
+    try:
+        async with remote_gateway(tmp_path / "data", banks.url, timeout_s=20) as rt:
+            gw = rt.gateway
+            visa_before = await account(gw, VISA)
+            hung_before = await account(gw, TIMEOUT_CARD)
+            first = await gw.charge(charge(VISA, 100_00))
+            assert first.status == "succeeded"
+
+            # the issuer holds, then sits on its answer; the process dies meanwhile
+            hung = asyncio.ensure_future(gw.charge(charge(TIMEOUT_CARD, 250_00)))
+            for _ in range(400):
+                if (await account(gw, TIMEOUT_CARD)).held:
+                    break
+                await asyncio.sleep(0.025)
+            assert (await account(gw, TIMEOUT_CARD)).held == 250_00
+            banks.kill()
+            hung = await hung
+            assert hung.status == "unknown"  # no answer, and no way to reverse
+
+            after_kill = await gw.charge(charge(VISA, 40_00))
+            assert after_kill.status == "unknown"
+            assert after_kill.response_code is None
+
+            await gw.bank.close()
+            gw.bank = BankClient.remote(banks.start(), timeout_s=20)
+            # the hold survived the crash on the banks' disk; the second never reached them
+            assert (await account(gw, TIMEOUT_CARD)).held == 250_00
+            assert (await account(gw, VISA)).held == 0
+            assert sorted(await gw.repair()) == sorted(
+                f"{p.id}: reversed, declined 91" for p in (hung, after_kill)
+            )
+            for payment in (hung, after_kill):
+                stored = gw.get(payment.id)
+                assert (stored.status, stored.response_code) == ("declined", "91")
+            hung_after = await account(gw, TIMEOUT_CARD)
+            visa_after = await account(gw, VISA)
+            assert (hung_after.available, hung_after.held) == (hung_before.available, 0)
+            assert (visa_after.available, visa_after.held) == (visa_before.available - 100_00, 0)
+            assert (await gw.bank.ledger_check()).ok
+            assert rt.audit.verify().ok
+    finally:
+        banks.stop()
