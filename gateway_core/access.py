@@ -9,7 +9,7 @@ failure, lock, approval and refusal is audited.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,13 +26,46 @@ APPROVERS = frozenset({"manager", "admin"})
 MAX_TRIES = 5
 LOCK_FOR = timedelta(minutes=15)
 
-# Demo users (README lists them): id, name, role, PIN.
-DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
-    ("asha", "Asha (cashier)", "cashier", "1111"),
-    ("ravi", "Ravi (cashier)", "cashier", "2222"),
-    ("meera", "Meera (manager)", "manager", "4321"),
-    ("owner", "Owner (merchant admin)", "admin", "9876"),
+# Demo users (README lists them): id, name, role, PIN, and the PIN's argon2 hash made
+# once ahead of time, so seeding a data dir costs no hashing. Change them with
+# `paygate users reset-pin` anywhere real money would be at stake.
+DEMO_USERS: tuple[tuple[str, str, Role, str, str], ...] = (
+    (
+        "asha",
+        "Asha (cashier)",
+        "cashier",
+        "1111",
+        "$argon2id$v=19$m=65536,t=3,p=4$rQl67/zOIk9TqyLX2d92Uw$RmvNrt+BZvs8qIrVilIp/SyW/jx6HdP2dB6kIZYPPyE",
+    ),
+    (
+        "ravi",
+        "Ravi (cashier)",
+        "cashier",
+        "2222",
+        "$argon2id$v=19$m=65536,t=3,p=4$9DkMfjxGCZq4AIg9sAQmBg$jDhXkVfx29JNEIxEDA4zATxu+otm2gjoRiE1dlyD+D0",
+    ),
+    (
+        "meera",
+        "Meera (manager)",
+        "manager",
+        "4321",
+        "$argon2id$v=19$m=65536,t=3,p=4$krkrq61/F8vkEjSJ8mcJ4g$MCcYAxNoCqTZNOKGqTJUAiGV7y5z1ZPk63TPB4eOYiI",
+    ),
+    (
+        "owner",
+        "Owner (merchant admin)",
+        "admin",
+        "9876",
+        "$argon2id$v=19$m=65536,t=3,p=4$PBm14mGX+ftNxZWEOLqeRQ$bWqRYSGBDPc5ra6OiSLIDlQtTGf1jOYm3BanYeieQuw",
+    ),
 )
+
+
+class Approval(NamedTuple):
+    """A manager's ID and PIN, offered to approve a void or refund."""
+
+    user_id: str
+    pin: str
 
 
 class AccessError(InputError):
@@ -127,10 +160,20 @@ class Access:
         return User(**record)
 
     def seed_demo(self) -> None:
-        """Add the demo users that are missing."""
-        for user_id, name, role, pin in DEMO_USERS:
+        """Add the demo users that are missing (their hashes are precomputed)."""
+        for user_id, name, role, _pin, pin_hash in DEMO_USERS:
             if not self._users.contains(Query().id == user_id):
-                self.add(user_id, name, role, pin, actor="system")
+                self._users.insert(
+                    {
+                        "id": user_id,
+                        "name": name,
+                        "role": role,
+                        "failed": 0,
+                        "locked_until": None,
+                        "pin_hash": pin_hash,
+                    }
+                )
+                self._audit.record("system", "user.added", user_id, role=role)
 
     def reset_pin(self, user_id: str, pin: str, *, actor: str) -> User:
         """Set a new PIN and clear any lock."""

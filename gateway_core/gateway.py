@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from tinydb import Query
 
+from gateway_core.access import Access, Approval, NotPermitted
 from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.bank_client import BankClient, BankUnavailable
 from gateway_core.banks.api import AuthorizationRequest, AuthorizationResponse
@@ -92,6 +93,7 @@ class Gateway:
         *,
         clock: Clock | None = None,
         new_id: Callable[[str], str] | None = None,
+        access: Access | None = None,
     ) -> None:
         self._store = store
         self._vault = vault
@@ -100,6 +102,7 @@ class Gateway:
         self._settings = settings
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda prefix: f"{prefix}_{secrets.token_hex(5)}")
+        self._access = access
         self._payments = TinyPaymentRepository(store)
         self._idempotency = store.main.table("idempotency")
         self._open = store.main.table("open_payments")
@@ -396,19 +399,42 @@ class Gateway:
         )
         return payment
 
-    @_one_at_a_time
-    async def void(self, payment_id: str, *, operator: str = "cli") -> Payment:
-        """Cancel before capture: the hold goes back to the cardholder."""
-        return await self._void(self.get(payment_id), operator)
+    def _approve(
+        self, action: str, payment: Payment, operator: str, approval: Approval | None
+    ) -> str | None:
+        """A manager's approval, checked and audited; None when no access control."""
+        if self._access is None:
+            return None
+        if approval is None:
+            raise NotPermitted(f"a {action} needs a manager's approval (ID and PIN)")
+        return self._access.approve(
+            approval.user_id, approval.pin, action=action, subject=payment.id, operator=operator
+        ).id
 
-    async def _void(self, payment: Payment, operator: str) -> Payment:
+    @_one_at_a_time
+    async def void(
+        self, payment_id: str, *, operator: str = "cli", approval: Approval | None = None
+    ) -> Payment:
+        """Cancel before capture (a manager approves): the hold goes back."""
+        payment = self.get(payment_id)
+        self._check_voidable(payment)
+        approver = self._approve("void", payment, operator, approval)
+        return await self._void(payment, operator, approver)
+
+    @staticmethod
+    def _check_voidable(payment: Payment) -> None:
+        if payment.status == "succeeded":
+            raise NotAllowed(f"payment {payment.id} is already captured: refund it instead")
+        if payment.status not in ("requires_capture", "requires_action"):
+            raise NotAllowed(f"payment {payment.id} cannot be voided (it is {payment.status})")
+
+    async def _void(self, payment: Payment, operator: str, approver: str | None = None) -> Payment:
         payment_id = payment.id
         if payment.status == "succeeded":
             raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
+        self._check_voidable(payment)
         if payment.status == "requires_action":
             return self._cancel(payment, "Canceled before the OTP", operator)
-        if payment.status != "requires_capture":
-            raise NotAllowed(f"payment {payment_id} cannot be voided (it is {payment.status})")
         result = await self.bank.reverse(payment.id, "void")
         if result.response_code == "12":  # the capture reached the bank, its answer did not
             raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
@@ -418,17 +444,27 @@ class Gateway:
                     "status": "canceled",
                     "message": "Voided",
                     "reversal": f"void (released {result.released})",
+                    "voided_by": operator,
+                    "approved_by": approver,
                 }
             )
         )
-        self._audit.record(operator, "payment.voided", payment.id, released=result.released)
+        self._audit.record(
+            operator, "payment.voided", payment.id, released=result.released, approver=approver
+        )
         return payment
 
     @_one_at_a_time
     async def refund(
-        self, payment_id: str, amount: int | None = None, *, operator: str = "cli"
+        self,
+        payment_id: str,
+        amount: int | None = None,
+        *,
+        operator: str = "cli",
+        approval: Approval | None = None,
     ) -> Payment:
-        """Refund part or all of what was captured; refunds never exceed the capture."""
+        """Refund part or all of what was captured (a manager approves); refunds never
+        exceed the capture."""
         payment = self._expect(payment_id, "succeeded", "cannot be refunded")
         if payment.refundable == 0:
             raise NotAllowed(f"payment {payment_id} is already fully refunded")
@@ -436,6 +472,7 @@ class Gateway:
         if not 0 < amount <= payment.refundable:
             left = format_money(Money(payment.refundable, payment.currency))
             raise InputError(f"refund at most {left} (what is left of the capture)")
+        approver = self._approve("refund", payment, operator, approval)
         # The n-th refund of a payment has one id, so a retry after a lost answer is the
         # same refund to the bank, answered again instead of paid twice.
         refund_id = f"re_{payment.id.removeprefix('pay_')}_{len(payment.refunds) + 1}"
@@ -454,6 +491,7 @@ class Gateway:
             created_at=self._clock.now(),
             rrn=result.rrn,
             operator=operator,
+            approver=approver,
         )
         payment = self._save(
             payment.model_copy(
@@ -464,7 +502,12 @@ class Gateway:
             )
         )
         self._audit.record(
-            operator, "payment.refunded", payment.id, refund=refund_id, amount=amount
+            operator,
+            "payment.refunded",
+            payment.id,
+            refund=refund_id,
+            amount=amount,
+            approver=approver,
         )
         return payment
 

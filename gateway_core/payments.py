@@ -84,6 +84,7 @@ class RefundRecord(BaseModel):
     created_at: datetime
     rrn: str | None = None
     operator: str
+    approver: str | None = None
 
 
 class Payment(BaseModel):
@@ -113,6 +114,8 @@ class Payment(BaseModel):
     challenge: Challenge | None = None
     refunds: list[RefundRecord] = []
     reversal: str | None = None  # why and whether a reversal was sent
+    voided_by: str | None = None
+    approved_by: str | None = None  # the manager who approved the void
     idempotency_key: str | None = None
     created_at: datetime
     updated_at: datetime

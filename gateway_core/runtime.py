@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway_core.access import Access
 from gateway_core.audit import AuditLog
 from gateway_core.bank_client import BankClient
 from gateway_core.banks.app import Banks, create_app
@@ -29,6 +30,7 @@ class Runtime:
     clock: Clock
     banks: Banks | None = None
     _gateway: Gateway | None = None
+    _access: Access | None = None
 
     @classmethod
     def open(
@@ -57,6 +59,15 @@ class Runtime:
         return cls(settings, store, keyring, vault, audit, clock)
 
     @property
+    def access(self) -> Access:
+        """Users and approvals; the demo users are seeded into an empty user list."""
+        if self._access is None:
+            self._access = Access(self.store.main, self.audit, self.clock, tz=self.settings.tz)
+            if not self.store.read_only and not self._access.list():
+                self._access.seed_demo()
+        return self._access
+
+    @property
     def gateway(self) -> Gateway:
         """The gateway, with the banks embedded unless `bank_url` points elsewhere."""
         if self._gateway is None:
@@ -66,7 +77,9 @@ class Runtime:
             else:
                 self.banks = Banks(bank_config(s, self.clock))
                 bank = BankClient.embedded(create_app(self.banks), timeout_s=s.bank_timeout_s)
-            self._gateway = Gateway(self.store, self.vault, self.audit, bank, s, clock=self.clock)
+            self._gateway = Gateway(
+                self.store, self.vault, self.audit, bank, s, clock=self.clock, access=self.access
+            )
         return self._gateway
 
     async def aclose(self) -> None:

@@ -57,6 +57,12 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print the payment as one JSON document"
     )
     payment = [common, as_json]
+    approved = argparse.ArgumentParser(add_help=False)
+    approved.add_argument("--operator", default="cli", help="who is doing this (a user id)")
+    approved.add_argument("--approver", metavar="ID", help="the approving manager's user id")
+    approved.add_argument(
+        "--approver-pin", metavar="PIN", help="the manager's PIN (prompted, hidden, if left out)"
+    )
 
     charge = sub.add_parser(
         "charge",
@@ -102,11 +108,15 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     capture.add_argument("--amount", help="capture less than authorized (default: all)")
     capture.set_defaults(handler=_payments("cmd_capture"))
 
-    void = sub.add_parser("void", parents=payment, help="cancel an authorization before capture")
+    void = sub.add_parser(
+        "void", parents=[*payment, approved], help="cancel an authorization (manager approves)"
+    )
     void.add_argument("payment_id", metavar="ID")
     void.set_defaults(handler=_payments("cmd_void"))
 
-    refund = sub.add_parser("refund", parents=payment, help="refund a captured payment")
+    refund = sub.add_parser(
+        "refund", parents=[*payment, approved], help="refund a captured payment (manager approves)"
+    )
     refund.add_argument("payment_id", metavar="ID")
     refund.add_argument("--amount", help="refund part (default: everything left)")
     refund.set_defaults(handler=_payments("cmd_refund"))

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from gateway_core.access import Approval
 from gateway_core.banks.serve import bank_config, serve
 from gateway_core.cards import Brand, CardInput, check_card
 from gateway_core.clock import SystemClock, business_day
@@ -203,6 +204,14 @@ def _read_secret(prompt: str, what: str, interactive: bool) -> str:
     return line.strip()
 
 
+def read_approval(args: argparse.Namespace) -> Approval:
+    """The approving manager: `--approver ID` and `--approver-pin` (prompted if left out)."""
+    if not args.approver:
+        raise InputError("a manager must approve: give --approver ID (and the PIN)")
+    pin = args.approver_pin or _read_secret("Manager PIN: ", "the manager's PIN", _stdin_is_tty())
+    return Approval(args.approver, pin)
+
+
 def read_card(args: argparse.Namespace) -> tuple[str, str]:
     """The card number and CVV, from the options, a hidden prompt or stdin.
 
@@ -303,7 +312,10 @@ def cmd_void(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> Payment:
         async with gateway_session(settings) as (_rt, gateway):
-            return await gateway.void(args.payment_id)
+            gateway.get(args.payment_id)  # an unknown id is refused before any PIN
+            return await gateway.void(
+                args.payment_id, operator=args.operator, approval=read_approval(args)
+            )
 
     return report(asyncio.run(run()), args, settings)
 
@@ -313,8 +325,11 @@ def cmd_refund(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> Payment:
         async with gateway_session(settings) as (_rt, gateway):
+            gateway.get(args.payment_id)  # an unknown id is refused before any PIN
             amount = _amount_for(gateway, args, settings)
-            return await gateway.refund(args.payment_id, amount)
+            return await gateway.refund(
+                args.payment_id, amount, operator=args.operator, approval=read_approval(args)
+            )
 
     payment = asyncio.run(run())
     if not args.json:

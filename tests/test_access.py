@@ -30,7 +30,7 @@ def actions(runtime, subject: str) -> list[str]:
 
 
 def test_demo_users_log_in_with_their_pins(access):
-    for user_id, _name, role, pin in DEMO_USERS:
+    for user_id, _name, role, pin, _hash in DEMO_USERS:
         assert access.login(user_id, pin).role == role
 
 

@@ -18,8 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway_core.runtime import Runtime
+from gateway_core.settings import load_settings
 from gateway_core.testcards import LUHN_FAILURE, TEST_CARDS
 from pos_app import payment_commands
+
+APPROVE = ("--approver", "meera", "--approver-pin", "4321")  # the demo manager
 
 VISA = "4242 4242 4242 4242"
 OTP_CARD = "4000 0000 0000 3220"
@@ -246,17 +250,17 @@ def test_preauth_partial_capture_refunds_and_a_refund_too_many(cli, data: Path) 
     twice = cli("capture", pid, "--data-dir", data)
     assert twice.code == 2 and "cannot be captured" in one_line_error(twice.err)
 
-    first = run_json(cli, "refund", pid, "--amount", "30", "--data-dir", data)
+    first = run_json(cli, "refund", pid, "--amount", "30", "--data-dir", data, *APPROVE)
     assert (first["amount_captured"], first["amount_refunded"]) == (8000, 3000)
-    second = cli("refund", pid, "--amount", "30.00", "--data-dir", data)
+    second = cli("refund", pid, "--amount", "30.00", "--data-dir", data, *APPROVE)
     assert second.code == 0, second.err
     assert second.out.startswith("refund re_")
     assert "refunded ₹60.00 in 2 refunds; ₹20.00 left to refund" in second.out
 
-    too_many = cli("refund", pid, "--amount", "30", "--data-dir", data)
+    too_many = cli("refund", pid, "--amount", "30", "--data-dir", data, *APPROVE)
     assert too_many.code == 2 and too_many.out == ""
     assert "refund at most ₹20.00" in one_line_error(too_many.err)
-    void = cli("void", pid, "--data-dir", data)
+    void = cli("void", pid, "--data-dir", data, *APPROVE)
     assert void.code == 2 and "already captured" in one_line_error(void.err)
 
     final = run_json(cli, "status", pid, "--data-dir", data)
@@ -265,7 +269,9 @@ def test_preauth_partial_capture_refunds_and_a_refund_too_many(cli, data: Path) 
         6000,
         2,
     )
-    rest = run_json(cli, "refund", pid, "--data-dir", data)  # no --amount: all that is left
+    rest = run_json(
+        cli, "refund", pid, "--data-dir", data, *APPROVE
+    )  # no --amount: all that is left
     assert rest["amount_refunded"] == 8000
     assert "fully refunded" in cli("status", pid, "--data-dir", data).out
     ledger_ok(cli, data)
@@ -273,7 +279,7 @@ def test_preauth_partial_capture_refunds_and_a_refund_too_many(cli, data: Path) 
 
 def test_void_of_an_authorization_cancels_it(cli, data: Path) -> None:
     auth = charge_json(cli, data, "5555 5555 5555 4444", "--capture", "manual")
-    void = cli("void", auth["id"], "--data-dir", data)
+    void = cli("void", auth["id"], "--data-dir", data, *APPROVE)
     assert void.code == 0, void.err
     head, _refs, why, ident = void.out.splitlines()
     assert (head, why) == ("CANCELED  ₹12.50  Mastercard 5555 55•• •••• 4444", "Voided")
@@ -289,7 +295,7 @@ def test_capture_of_a_declined_payment_and_unknown_ids_exit_2(cli, data: Path) -
     capture = cli("capture", declined["id"], "--data-dir", data)
     assert capture.code == 2 and capture.out == ""
     assert "(it is declined)" in one_line_error(capture.err)
-    refund = cli("refund", declined["id"], "--data-dir", data)
+    refund = cli("refund", declined["id"], "--data-dir", data, *APPROVE)
     assert refund.code == 2 and "cannot be refunded" in one_line_error(refund.err)
     for command in ("status", "capture", "void", "refund", "resend"):
         result = cli(command, "pay_20261128_0000000000", "--data-dir", data)
@@ -431,11 +437,11 @@ def test_ledger_balances_after_a_mixed_session(cli, data: Path, monkeypatch) -> 
     charge_json(cli, data, "4000 0000 0000 9995")
     charge_json(cli, data, TIMEOUT_CARD)
     voided = charge_json(cli, data, "2223 0031 2200 3222", "--capture", "manual")
-    assert cli("void", voided["id"], "--data-dir", data).code == 0
+    assert cli("void", voided["id"], "--data-dir", data, *APPROVE).code == 0
     partial = charge_json(cli, data, "6521 5000 0000 0014", "--capture", "manual", amount="500")
     assert cli("capture", partial["id"], "--amount", "321.99", "--data-dir", data).code == 0
-    assert cli("refund", partial["id"], "--amount", "0.99", "--data-dir", data).code == 0
-    assert cli("refund", sale["id"], "--data-dir", data).code == 0
+    assert cli("refund", partial["id"], "--amount", "0.99", "--data-dir", data, *APPROVE).code == 0
+    assert cli("refund", sale["id"], "--data-dir", data, *APPROVE).code == 0
     otp = charge_json(cli, data, OTP_CARD)
     code = otp_from_outbox(cli, data)
     assert cli("confirm", otp["id"], "--otp", code, "--data-dir", data).code == 0
@@ -503,7 +509,7 @@ def test_capture_or_void_with_the_bank_unreachable_exits_1(cli, data: Path) -> N
     capture = cli("capture", auth["id"], "--data-dir", data, "--bank-url", nowhere)
     assert capture.code == 1
     assert "capture did not go through" in one_line_error(capture.err)
-    void = cli("void", auth["id"], "--data-dir", data, "--bank-url", nowhere)
+    void = cli("void", auth["id"], "--data-dir", data, "--bank-url", nowhere, *APPROVE)
     assert void.code == 1 and "cannot be reached" in one_line_error(void.err)
     assert run_json(cli, "status", auth["id"], "--data-dir", data)["status"] == "requires_capture"
     done = run_json(cli, "capture", auth["id"], "--data-dir", data)  # the bank is back
@@ -566,7 +572,43 @@ def test_charge_against_a_real_banks_serve_process(
     assert done.stdout.startswith("APPROVED  ₹7.00  Visa 4242 42•• •••• 4242\n")
     assert "4242424242424242" not in done.stdout + done.stderr
 
-    refund = cli("refund", payment["id"], "--data-dir", data, "--bank-url", bank_server)
+    refund = cli("refund", payment["id"], "--data-dir", data, "--bank-url", bank_server, *APPROVE)
     assert refund.code == 0, refund.err
     ledger_ok(cli, data, "--bank-url", bank_server)
     assert len(listed(cli, data)) == 3
+
+
+def test_void_and_refund_need_a_managers_approval(cli, data: Path) -> None:
+    sale = charge_json(cli, data, VISA)
+    auth = charge_json(cli, data, VISA, "--capture", "manual")
+    refusals = {
+        (): "a manager must approve",
+        ("--approver", "asha", "--approver-pin", "1111"): "a manager must approve",
+        ("--approver", "meera", "--approver-pin", "0000"): "wrong PIN: ",
+        ("--approver", "nobody", "--approver-pin", "1234"): "no user 'nobody'",
+    }
+    for approval, message in refusals.items():
+        for command, pid in (("refund", sale["id"]), ("void", auth["id"])):
+            result = cli(command, pid, "--data-dir", data, *approval)
+            assert result.code == 2, result.err
+            assert message in one_line_error(result.err)
+    assert run_json(cli, "status", sale["id"], "--data-dir", data)["amount_refunded"] == 0
+    assert run_json(cli, "status", auth["id"], "--data-dir", data)["status"] == "requires_capture"
+    refunded = run_json(
+        cli, "refund", sale["id"], "--operator", "asha", "--data-dir", data, *APPROVE
+    )
+    assert refunded["refunds"][0]["operator"] == "asha"
+    assert refunded["refunds"][0]["approver"] == "meera"
+    voided = run_json(cli, "void", auth["id"], "--operator", "ravi", "--data-dir", data, *APPROVE)
+    assert (voided["voided_by"], voided["approved_by"]) == ("ravi", "meera")
+    events = audit_events(data)
+    assert ("meera", "approval.granted", sale["id"]) in events
+    assert ("asha", "payment.refunded", sale["id"]) in events
+    assert ("asha", "approval.refused", sale["id"]) in events
+    assert ("ravi", "payment.voided", auth["id"]) in events
+
+
+def audit_events(data: Path) -> list[tuple[str, str, str]]:
+    settings = load_settings(data_dir=data)
+    with Runtime.open(settings, read_only=True) as rt:
+        return [(e["actor"], e["action"], e["subject"]) for _d, e in rt.audit._repo.events()]

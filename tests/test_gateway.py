@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from gateway_core.access import Approval
 from gateway_core.bank_client import BankRefused
 from gateway_core.banks.api import Account
 from gateway_core.cards import CardInput, LuhnFailed, mask_pan
@@ -34,6 +35,8 @@ from gateway_core.settings import Settings, load_settings
 from gateway_core.store.repos import TinyAuditRepository
 from gateway_core.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS, card_for
 from gateway_core.testcards import TestCard as DemoCard
+
+MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
 
 OTP_RE = re.compile(r"\b\d{6}\b")
 VISA = card_for("4242 4242 4242 4242")
@@ -278,7 +281,7 @@ async def test_repair_cancels_an_expired_otp(world: World) -> None:
 
 async def test_void_while_waiting_for_the_otp(world: World) -> None:
     payment = await world.gw.charge(charge(OTP_CARD))
-    voided = await world.gw.void(payment.id)
+    voided = await world.gw.void(payment.id, approval=MANAGER)
     assert voided.status == "canceled"
     with pytest.raises(NotAllowed):
         await world.gw.confirm_otp(payment.id, await latest_otp(world.gw))
@@ -306,7 +309,7 @@ async def test_partial_capture_releases_the_rest(world: World) -> None:
     with pytest.raises(NotAllowed):
         await gw.capture(payment.id, 100_00)  # once only
     with pytest.raises(NotAllowed):
-        await gw.void(payment.id)  # captured: refund instead
+        await gw.void(payment.id, approval=MANAGER)  # captured: refund instead
     assert (await account(gw, VISA)) == after
     assert (await gw.bank.ledger_check()).ok
 
@@ -323,14 +326,14 @@ async def test_void_before_capture_releases_the_hold(world: World) -> None:
     gw = world.gw
     payment, before = await preauth(world)
     merchant = world.merchant
-    payment = await gw.void(payment.id)
+    payment = await gw.void(payment.id, approval=MANAGER)
     assert payment.status == "canceled"
     assert await account(gw, VISA) == before
     assert world.merchant == merchant
     with pytest.raises(NotAllowed):
         await gw.capture(payment.id)
     with pytest.raises(NotAllowed):
-        await gw.void(payment.id)
+        await gw.void(payment.id, approval=MANAGER)
     assert "0400" in {f.mti for f in await gw.bank.frames(payment.id)}
     assert actions(world.rt, payment.id)[-1] == "payment.voided"
     assert (await gw.bank.ledger_check()).ok
@@ -341,16 +344,16 @@ async def test_refunds_partial_several_never_above_the_capture(world: World) -> 
     payment, before = await preauth(world)
     payment = await gw.capture(payment.id, 600_00)
     merchant = world.merchant
-    payment = await gw.refund(payment.id, 100_00)
-    payment = await gw.refund(payment.id, 150_00)
+    payment = await gw.refund(payment.id, 100_00, approval=MANAGER)
+    payment = await gw.refund(payment.id, 150_00, approval=MANAGER)
     assert payment.amount_refunded == 250_00
     assert [r.amount for r in payment.refunds] == [100_00, 150_00]
     with pytest.raises(InputError, match="at most"):
-        await gw.refund(payment.id, 350_01)
-    payment = await gw.refund(payment.id)  # the rest
+        await gw.refund(payment.id, 350_01, approval=MANAGER)
+    payment = await gw.refund(payment.id, approval=MANAGER)  # the rest
     assert payment.amount_refunded == payment.amount_captured == 600_00
     with pytest.raises(NotAllowed, match="fully refunded"):
-        await gw.refund(payment.id, 1)
+        await gw.refund(payment.id, 1, approval=MANAGER)
     assert await account(gw, VISA) == before
     assert world.merchant == merchant - 600_00
     assert actions(world.rt, payment.id).count("payment.refunded") == 3
@@ -360,10 +363,10 @@ async def test_refunds_partial_several_never_above_the_capture(world: World) -> 
 async def test_refund_of_a_declined_or_uncaptured_payment_is_refused(world: World) -> None:
     payment, _ = await preauth(world)
     with pytest.raises(NotAllowed):
-        await world.gw.refund(payment.id, 1_00)
+        await world.gw.refund(payment.id, 1_00, approval=MANAGER)
     declined = await world.gw.charge(charge(card_for("4000 0000 0000 0002")))
     with pytest.raises(NotAllowed):
-        await world.gw.refund(declined.id, 1_00)
+        await world.gw.refund(declined.id, 1_00, approval=MANAGER)
 
 
 # -- idempotency ---------------------------------------------------------------------------
@@ -457,7 +460,7 @@ async def test_no_card_data_in_any_file_after_every_card(tmp_path: Path, clock: 
             pre = await gw.charge(charge(card, 1_00, capture="manual"))
             if pre.status == "requires_capture":
                 await gw.capture(pre.id, 50)
-                await gw.refund(pre.id)
+                await gw.refund(pre.id, approval=MANAGER)
         with pytest.raises(LuhnFailed):
             await gw.charge(_luhn_request())
         found_open = scan(settings.data_dir)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from gateway_core.access import Approval
 from gateway_core.bank_client import BankClient, BankUnavailable
 from gateway_core.banks.api import Account, AuthorizationRequest
 from gateway_core.banks.app import create_app
@@ -27,6 +28,8 @@ from gateway_core.settings import load_settings
 from gateway_core.store.repos import TinyAuditRepository
 from gateway_core.testcards import EXPIRY, card_for
 from gateway_core.testcards import TestCard as DemoCard
+
+MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
 
 VISA = card_for("4242 4242 4242 4242")
 TIMEOUT_CARD = card_for("4000 0000 0000 9094")
@@ -248,11 +251,11 @@ async def test_a_void_the_bank_never_got_can_be_retried(world: World) -> None:
     payment = await gw.charge(charge(VISA, 200_00, capture="manual"))
     gw.bank = world.embedded(lambda t: FaultyTransport(t, refuse={"/reversals"}))
     with pytest.raises(BankUnavailable):
-        await gw.void(payment.id)
+        await gw.void(payment.id, approval=MANAGER)
     assert gw.get(payment.id).status == "requires_capture"
     await gw.bank.close()
     gw.bank = embedded
-    assert (await gw.void(payment.id)).status == "canceled"
+    assert (await gw.void(payment.id, approval=MANAGER)).status == "canceled"
     assert await account(gw, VISA) == before
 
 
@@ -304,12 +307,12 @@ async def test_a_void_the_gateway_gave_up_on_still_releases_the_hold(world: Worl
     payment = await gw.charge(charge(VISA, 100_00, capture="manual"))
     world.rt.banks.config.latency_ms = {"issuer": 400}
     with pytest.raises(BankUnavailable):
-        await gw.void(payment.id)
+        await gw.void(payment.id, approval=MANAGER)
     world.rt.banks.config.latency_ms = {}
     gw.bank.timeout_s = 5.0
     with pytest.raises(NotAllowed):  # the bank reversed it: no capture takes the money now
         await gw.capture(payment.id)
-    assert (await gw.void(payment.id)).status == "canceled"
+    assert (await gw.void(payment.id, approval=MANAGER)).status == "canceled"
     assert await account(gw, VISA) == before
     assert world.merchant == 0
     assert (await gw.bank.ledger_check()).ok
@@ -356,7 +359,7 @@ async def test_void_after_a_lost_capture_answer_is_refused(world: World) -> None
     await gw.bank.close()
     gw.bank = embedded
     with pytest.raises(NotAllowed, match="captured"):
-        await gw.void(payment.id)
+        await gw.void(payment.id, approval=MANAGER)
     assert gw.get(payment.id).status == "requires_capture"
     assert await gw.repair() == [f"{payment.id}: captured"]
     assert gw.get(payment.id).status == "succeeded"
@@ -371,17 +374,17 @@ async def test_refund_retried_after_a_lost_answer_is_not_paid_twice(world: World
     payment = await gw.charge(charge(VISA, 500_00))
     gw.bank = world.embedded(lambda t: FaultyTransport(t, lose={"/refunds"}))
     with pytest.raises(BankUnavailable):
-        await gw.refund(payment.id, 200_00)
+        await gw.refund(payment.id, 200_00, approval=MANAGER)
     await gw.bank.close()
     gw.bank = embedded
     assert gw.get(payment.id).amount_refunded == 0
-    payment = await gw.refund(payment.id, 200_00)  # the cashier tries again
+    payment = await gw.refund(payment.id, 200_00, approval=MANAGER)  # the cashier tries again
     assert payment.amount_refunded == 200_00
     assert len(payment.refunds) == 1
     after = await account(gw, VISA)
     assert after.available == before.available - 500_00 + 200_00
     assert world.merchant == 500_00 - 200_00
-    payment = await gw.refund(payment.id, 50_00)  # a new refund is a new refund
+    payment = await gw.refund(payment.id, 50_00, approval=MANAGER)  # a new refund is a new refund
     assert payment.amount_refunded == 250_00
     assert world.merchant == 500_00 - 250_00
     assert (await gw.bank.ledger_check()).ok
@@ -396,7 +399,7 @@ async def test_ledger_check_finds_a_hold_whose_authorization_is_gone(
     payment = await gw.charge(charge(VISA, 100_00, capture="manual"))
     assert (await gw.bank.ledger_check()).ok
     monkeypatch.setattr(world.rt.banks.issuers, "release", lambda rrn: 0)  # a lost release
-    assert (await gw.void(payment.id)).status == "canceled"
+    assert (await gw.void(payment.id, approval=MANAGER)).status == "canceled"
     assert (await account(gw, VISA)).held == 100_00
     verdict = await gw.bank.ledger_check()
     assert not verdict.ok

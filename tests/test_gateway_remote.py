@@ -22,6 +22,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from gateway_core.access import Approval
 from gateway_core.bank_client import BankClient
 from gateway_core.banks.api import Account, AuthorizationRequest
 from gateway_core.cards import CardInput, mask_pan
@@ -31,6 +32,8 @@ from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from gateway_core.testcards import EXPIRY, TEST_CARDS, card_for
 from gateway_core.testcards import TestCard as DemoCard
+
+MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
 
 OTP_RE = re.compile(r"\b\d{6}\b")
 VISA = card_for("4242 4242 4242 4242")
@@ -194,9 +197,9 @@ async def test_preauth_capture_refund_and_void_over_the_socket(
         kept = await gw.charge(charge(VISA, 1_000_00, capture="manual"))
         dropped = await gw.charge(charge(VISA, 500_00, capture="manual"))
         assert (await account(gw, VISA)).held == 1_500_00
-        await gw.void(dropped.id)
+        await gw.void(dropped.id, approval=MANAGER)
         kept = await gw.capture(kept.id, 700_00)
-        kept = await gw.refund(kept.id, 200_00)
+        kept = await gw.refund(kept.id, 200_00, approval=MANAGER)
         after = await account(gw, VISA)
         assert (after.available, after.held) == (before.available - 500_00, 0)
         assert {"0100", "0110", "0220", "0230", "0200", "0210"} <= {
@@ -216,7 +219,7 @@ async def test_fifty_concurrent_retries_over_the_socket(server: BankServer, tmp_
         assert len(gw.list_day()) == 1
         after = await account(gw, VISA)
         assert (after.available, after.held) == (before.available - 123_00, before.held + 123_00)
-        await gw.void(results[0].id)
+        await gw.void(results[0].id, approval=MANAGER)
         assert await account(gw, VISA) == before
 
 

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from gateway_core.access import Approval
 from gateway_core.cards import CardInput, mask_pan
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
@@ -26,6 +27,8 @@ from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from gateway_core.testcards import EXPIRY, TEST_CARDS
+
+MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 APPROVING = [card for card in TEST_CARDS if card.expect == "00" and card.fault is None]
@@ -75,23 +78,23 @@ async def apply(gw: Gateway, payments: list[Payment], op: tuple) -> None:
     elif kind == "void":
         if payment.status != "requires_capture":
             with pytest.raises(NotAllowed):
-                await gw.void(payment.id)
+                await gw.void(payment.id, approval=MANAGER)
             return
-        payment = await gw.void(payment.id)
+        payment = await gw.void(payment.id, approval=MANAGER)
         assert payment.status == "canceled"
     else:
         left = payment.refundable
         amount = max(1, -(-left * second // 100))
         if payment.status != "succeeded" or left == 0:
             with pytest.raises(NotAllowed):
-                await gw.refund(payment.id, amount)
+                await gw.refund(payment.id, amount, approval=MANAGER)
             return
         if amount > left:
             with pytest.raises(InputError, match="at most"):
-                await gw.refund(payment.id, amount)
+                await gw.refund(payment.id, amount, approval=MANAGER)
             assert gw.get(payment.id) == payment  # refused: nothing changed
             return
-        payment = await gw.refund(payment.id, amount)
+        payment = await gw.refund(payment.id, amount, approval=MANAGER)
         assert payment.amount_refunded == payment.amount_captured - left + amount
     payments[index] = payment
 
