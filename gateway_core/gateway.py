@@ -32,6 +32,8 @@ from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import InputError
 from gateway_core.money import Money, format_money, parse_amount
 from gateway_core.payments import OPEN_STATUSES, CardSummary, Payment, RefundRecord, reason_for
+from gateway_core.risk import Context as RiskContext
+from gateway_core.risk import RiskEngine
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.repos import TinyPaymentRepository
@@ -103,6 +105,7 @@ class Gateway:
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda prefix: f"{prefix}_{secrets.token_hex(5)}")
         self._access = access
+        self.risk = RiskEngine(store.main, settings.risk, self._clock, settings.tz)
         self._payments = TinyPaymentRepository(store)
         self._idempotency = store.main.table("idempotency")
         self._open = store.main.table("open_payments")
@@ -186,6 +189,17 @@ class Gateway:
         token = self._vault.tokenize(card.without_cvv())
         now = self._clock.now()
         payment_id = self._new_id(f"pay_{self._today():%Y%m%d}")
+        terminal_id = req.terminal_id or self._settings.terminal_id
+        risk = self.risk.assess(
+            RiskContext(
+                fingerprint=token.fingerprint,
+                bin6=token.bin6,
+                terminal_id=terminal_id,
+                amount=req.amount,
+                currency=req.currency,
+                at=now,
+            )
+        )
         if req.idempotency_key:
             self._idempotency.insert(
                 {
@@ -204,9 +218,10 @@ class Gateway:
                 capture_method=req.capture,
                 card=_summary(token),
                 merchant_id=self._settings.merchant_id,
-                terminal_id=req.terminal_id or self._settings.terminal_id,
+                terminal_id=terminal_id,
                 operator=req.operator,
                 idempotency_key=mask_card_numbers(req.idempotency_key),
+                risk=risk,
                 created_at=now,
                 updated_at=now,
             )
@@ -219,7 +234,11 @@ class Gateway:
             currency=req.currency,
             card=token.masked,
             capture=req.capture,
+            risk_score=risk.score,
+            risk_action=risk.action,
         )
+        if risk.action == "block":
+            return self._block(payment)
         auth = AuthorizationRequest(
             payment_id=payment_id,
             merchant_id=payment.merchant_id,
@@ -230,8 +249,37 @@ class Gateway:
             amount=req.amount,
             currency=req.currency,
             capture=req.capture == "automatic",
+            challenge_requested=risk.action == "otp",
         )
         return await self._authorize(payment, auth)
+
+    def _block(self, payment: Payment) -> Payment:
+        """Declined by a risk rule, without contacting the bank."""
+        reason = payment.risk.reason
+        payment = self._save(
+            payment.model_copy(
+                update={
+                    "status": "declined",
+                    "decline_code": "blocked_by_risk",
+                    "message": f"Blocked by risk rule {payment.risk.rule}: {reason}",
+                }
+            )
+        )
+        self._audit.record(
+            "risk", "payment.blocked", payment.id, rule=payment.risk.rule, reason=reason
+        )
+        self.risk.record(_risk_context(payment), "blocked")
+        return payment
+
+    def _learn(self, payment: Payment) -> None:
+        """Tell the risk rules how an attempt ended (issuer declines only, not outages)."""
+        if payment.status in ("succeeded", "requires_capture"):
+            self.risk.record(_risk_context(payment), "approved")
+        elif payment.status in ("declined", "canceled") and payment.response_code not in (
+            "91",
+            "96",
+        ):
+            self.risk.record(_risk_context(payment), "declined")
 
     async def _authorize(self, payment: Payment, auth: AuthorizationRequest) -> Payment:
         try:
@@ -271,6 +319,8 @@ class Gateway:
             rrn=answer.rrn,
             auth_code=answer.auth_code,
         )
+        if payment.status != "requires_action":
+            self._learn(payment)
         if payment.status == "requires_capture" and payment.capture_method == "automatic":
             return await self._capture(payment, payment.amount, payment.operator)
         return payment
@@ -325,7 +375,9 @@ class Gateway:
             raise WrongOtp(f"wrong code: {tries} left")
         if verdict.status in ("failed", "expired"):
             why = "too many wrong codes" if verdict.status == "failed" else "the code expired"
-            return self._cancel(payment, f"OTP failed: {why}", operator)
+            payment = self._cancel(payment, f"OTP failed: {why}", operator)
+            self._learn(payment)
+            return payment
         token = self._vault.get(payment.card.token)
         auth = AuthorizationRequest(
             payment_id=payment.id,
@@ -551,6 +603,17 @@ class Gateway:
         except InputError as exc:  # refused by the bank: a person must look, the rest go on
             return f"left open: {exc}"
         return None
+
+
+def _risk_context(payment: Payment) -> RiskContext:
+    return RiskContext(
+        fingerprint=payment.card.fingerprint,
+        bin6=payment.card.bin6,
+        terminal_id=payment.terminal_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        at=payment.updated_at,
+    )
 
 
 def _summary(token: TokenRecord) -> CardSummary:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from gateway_core.banks.api import Challenge
 from gateway_core.money import Money
+from gateway_core.risk import Assessment
 
 Status = Literal[
     "unknown", "requires_action", "requires_capture", "succeeded", "declined", "canceled"
@@ -117,6 +118,7 @@ class Payment(BaseModel):
     voided_by: str | None = None
     approved_by: str | None = None  # the manager who approved the void
     idempotency_key: str | None = None
+    risk: Assessment | None = None  # score, factors and verdict of the risk rules
     created_at: datetime
     updated_at: datetime
 

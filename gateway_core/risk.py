@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from tinydb import Query
 
 from gateway_core.clock import Clock, business_day
@@ -32,21 +32,44 @@ Kind = Literal["otp", "allow", "block", "review"]
 ORDER: tuple[Kind, ...] = ("otp", "allow", "block", "review")
 
 
-@dataclass(frozen=True)
-class RiskLimits:
-    """Thresholds of the built-in rules (Settings `risk_*`, config file `[risk]`)."""
+class RiskLimits(BaseModel):
+    """Thresholds of the built-in rules: Settings `risk`, the config file's `[risk]`
+    table, or `PAYGATE_RISK__<NAME>` in the environment."""
 
-    per_minute: int = 3  # attempts with one card in a minute
-    per_day: int = 20  # attempts with one card in a business day
-    testing_declines: int = 5  # declines on one terminal within the window...
-    testing_window: timedelta = timedelta(minutes=10)
-    testing_pause: timedelta = timedelta(minutes=15)  # ...pause it this long
-    card_declines: int = 3  # declines on one card block it for the rest of the day
-    usual_ticket_factor: int = 10  # above this many times the average ticket → OTP
-    usual_ticket_min_history: int = 20  # approved payments needed for an average
-    step_up_threshold: int = 5_000_00  # minor units; above it → OTP
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_minute: int = Field(3, gt=0)  # attempts with one card in a minute
+    per_day: int = Field(20, gt=0)  # attempts with one card in a business day
+    testing_declines: int = Field(5, gt=0)  # declines on one terminal within the window...
+    testing_window_min: int = Field(10, gt=0)
+    testing_pause_min: int = Field(15, gt=0)  # ...pause it this long
+    card_declines: int = Field(3, gt=0)  # declines on one card block it for the day
+    usual_ticket_factor: int = Field(10, gt=1)  # above this many times the average → OTP
+    usual_ticket_min_history: int = Field(20, gt=0)  # approved payments for an average
+    step_up_threshold: int = Field(5_000_00, gt=0)  # minor units; above it → OTP
     merchant_country: str = "IN"
     allowed_cards: tuple[str, ...] = ()  # fingerprints the merchant trusts
+
+    @classmethod
+    def relaxed(cls) -> RiskLimits:
+        """Limits no run of test cards reaches: for benches that exercise the banks."""
+        big = 10**9
+        return cls(
+            per_minute=big,
+            per_day=big,
+            testing_declines=big,
+            card_declines=big,
+            step_up_threshold=big * 100,
+            usual_ticket_min_history=big,
+        )
+
+    @property
+    def testing_window(self) -> timedelta:
+        return timedelta(minutes=self.testing_window_min)
+
+    @property
+    def testing_pause(self) -> timedelta:
+        return timedelta(minutes=self.testing_pause_min)
 
 
 class Context(BaseModel):

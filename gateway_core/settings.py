@@ -25,6 +25,7 @@ from pydantic_settings import (
 
 from gateway_core.errors import InputError
 from gateway_core.money import normalize_currency
+from gateway_core.risk import RiskLimits
 
 _config_file: ContextVar[Path | None] = ContextVar("paygate_config_file", default=None)
 
@@ -41,7 +42,9 @@ def default_config_file() -> Path:
 class Settings(BaseSettings):
     """Everything configurable about one paygate installation."""
 
-    model_config = SettingsConfigDict(env_prefix="PAYGATE_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="PAYGATE_", env_nested_delimiter="__", extra="forbid"
+    )
 
     data_dir: Path = Field(default_factory=lambda: user_data_path("paygate"))
     key_file: Path | None = None
@@ -54,6 +57,7 @@ class Settings(BaseSettings):
     bank_url: str | None = None  # None: the simulated banks run in this process
     bank_timeout_s: float = Field(default=8.0, gt=0)
     bank_latency_ms: float = Field(default=0.0, ge=0)  # simulated delay at each hop
+    risk: RiskLimits = Field(default_factory=RiskLimits)
 
     @field_validator("currency")
     @classmethod

@@ -30,6 +30,7 @@ from gateway_core.gateway import (
     WrongOtp,
 )
 from gateway_core.payments import Payment, reason_for
+from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 from gateway_core.store.repos import TinyAuditRepository
@@ -89,7 +90,12 @@ def amount_for(card: DemoCard) -> int:
 
 
 def gateway_settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", timezone="Asia/Kolkata", bank_timeout_s=0.2)
+    return load_settings(
+        data_dir=tmp_path / "data",
+        timezone="Asia/Kolkata",
+        bank_timeout_s=0.2,
+        risk=RiskLimits.relaxed(),
+    )
 
 
 @pytest.fixture

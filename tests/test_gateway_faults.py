@@ -23,6 +23,7 @@ from gateway_core.banks.app import create_app
 from gateway_core.cards import CardInput, mask_pan
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import ChargeRequest, Gateway, NotAllowed
+from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from gateway_core.store.repos import TinyAuditRepository
@@ -108,7 +109,10 @@ def closed_port() -> int:
 @pytest.fixture
 async def world(tmp_path: Path, clock: FixedClock) -> AsyncIterator[World]:
     settings = load_settings(
-        data_dir=tmp_path / "data", timezone="Asia/Kolkata", bank_timeout_s=TIMEOUT_S
+        data_dir=tmp_path / "data",
+        timezone="Asia/Kolkata",
+        bank_timeout_s=TIMEOUT_S,
+        risk=RiskLimits.relaxed(),
     )
     rt = Runtime.open(settings, clock=clock)
     gw = rt.gateway

@@ -28,6 +28,7 @@ from gateway_core.banks.api import Account, AuthorizationRequest
 from gateway_core.cards import CardInput, mask_pan
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.payments import reason_for
+from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from gateway_core.testcards import EXPIRY, TEST_CARDS, card_for
@@ -118,7 +119,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankServer]:
 
 @asynccontextmanager
 async def remote_gateway(data_dir: Path, url: str, timeout_s: float) -> AsyncIterator[Runtime]:
-    settings = load_settings(data_dir=data_dir, bank_url=url, bank_timeout_s=timeout_s)
+    settings = load_settings(
+        data_dir=data_dir, bank_url=url, bank_timeout_s=timeout_s, risk=RiskLimits.relaxed()
+    )
     rt = Runtime.open(settings)
     try:
         assert rt.gateway.bank is not None and rt.banks is None  # nothing embedded

@@ -24,6 +24,7 @@ from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest, Gateway, NotAllowed
 from gateway_core.payments import Payment
+from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from gateway_core.testcards import EXPIRY, TEST_CARDS
@@ -122,7 +123,9 @@ async def check(gw: Gateway, payments: list[Payment], opening: dict[str, int]) -
 
 
 async def run(data_dir, program: list[tuple]) -> None:
-    settings_ = load_settings(data_dir=data_dir, timezone="Asia/Kolkata", bank_timeout_s=5)
+    settings_ = load_settings(
+        data_dir=data_dir, timezone="Asia/Kolkata", bank_timeout_s=5, risk=RiskLimits.relaxed()
+    )
     rt = Runtime.open(settings_, clock=FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=IST)))
     try:
         gw = rt.gateway

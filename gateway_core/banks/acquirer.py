@@ -259,6 +259,7 @@ class Acquirer:
         private = {
             "CVV": req.cvv.get_secret_value() if req.cvv else None,
             "AUTH": req.authentication,
+            "SCA": "Y" if req.challenge_requested else None,  # challenge requested
         }
         fields = iso8583.with_private_data(fields, **{k: v for k, v in private.items() if v})
         frames: list[Frame] = []

@@ -37,6 +37,7 @@ class AuthorizationRequest(_Model):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     capture: bool = True  # sale (captured at once by the gateway) or pre-authorization
     authentication: str | None = None  # from a passed challenge: skip the step-up
+    challenge_requested: bool = False  # the gateway's risk rules ask for an OTP
 
     def wire(self) -> dict[str, Any]:
         """The JSON body, secrets revealed: only for the link to the acquirer."""

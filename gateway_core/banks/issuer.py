@@ -147,7 +147,10 @@ class Issuers:
             return "61", None
         if self._approvals_today(account["id"]) >= account["daily_count"]:
             return "65", None
-        if self._needs_step_up(account, amount) and not self._authenticated(request, extra):
+        requested = extra.get("SCA") == "Y"
+        if self._needs_step_up(account, amount, requested) and not self._authenticated(
+            request, extra
+        ):
             return "1A", self._challenge(request, account, amount, currency)
         if self._ledger.balance(f"card:{account['id']}") < amount:
             return "51", None
@@ -159,10 +162,12 @@ class Issuers:
     def _approvals_today(self, account_id: str) -> int:
         return self._approvals[(account_id, self._today().isoformat())]
 
-    def _needs_step_up(self, account: dict[str, Any], amount: int) -> bool:
+    def _needs_step_up(self, account: dict[str, Any], amount: int, requested: bool) -> bool:
         policy = account["step_up"]
-        return policy == "always" or (
-            policy == "above_threshold" and amount > self._config.step_up_threshold
+        return (
+            requested
+            or policy == "always"
+            or (policy == "above_threshold" and amount > self._config.step_up_threshold)
         )
 
     def _authenticated(self, request: dict[str, str], extra: dict[str, str]) -> bool:
