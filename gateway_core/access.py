@@ -23,6 +23,7 @@ from gateway_core.errors import InputError
 Role = Literal["cashier", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("cashier", "manager", "admin")
 APPROVERS = frozenset({"manager", "admin"})
+ADMINS = frozenset({"admin"})
 MAX_TRIES = 5
 LOCK_FOR = timedelta(minutes=15)
 
@@ -210,20 +211,29 @@ class Access:
         return user
 
     def approve(
-        self, approver_id: str, pin: str, *, action: str, subject: str, operator: str
+        self,
+        approver_id: str,
+        pin: str,
+        *,
+        action: str,
+        subject: str,
+        operator: str,
+        roles: frozenset[str] = APPROVERS,
     ) -> User:
-        """A manager's (or admin's) approval of `action` on `subject` for `operator`."""
+        """An approval of `action` on `subject` for `operator` by a user holding one of
+        `roles` (a manager or admin by default; user management needs an admin)."""
         approver = self._verify(approver_id, pin, action=f"approve {action}")
-        if approver.role not in APPROVERS:
+        if approver.role not in roles:
+            needed = "an admin" if roles == ADMINS else "a manager"
             self._audit.record(
                 approver_id,
                 "approval.refused",
                 subject,
                 approved=action,
                 operator=operator,
-                reason="not a manager",
+                reason=f"not {needed}",
             )
-            raise NotPermitted(f"{approver.name} is a {approver.role}: a manager must approve")
+            raise NotPermitted(f"{approver.name} is a {approver.role}: {needed} must approve")
         self._audit.record(
             approver_id, "approval.granted", subject, approved=action, operator=operator
         )

@@ -118,11 +118,7 @@ class Gateway:
 
     def get(self, payment_id: str) -> Payment:
         """A payment by id."""
-        day = _day_of(payment_id)
-        record = self._payments.get(day, payment_id) if day else None
-        if record is None:
-            raise UnknownPayment(f"no payment {payment_id}")
-        return Payment(**record)
+        return load_payment(self._payments, payment_id)
 
     def list_day(self, day: date | None = None) -> list[Payment]:
         """The payments created on a business day (today by default), oldest first."""
@@ -626,6 +622,15 @@ def _summary(token: TokenRecord) -> CardSummary:
         fingerprint=token.fingerprint,
         expiry=token.expiry,
     )
+
+
+def load_payment(payments: TinyPaymentRepository, payment_id: str) -> Payment:
+    """A payment by id from the repository (no bank needed: read-only commands use it)."""
+    day = _day_of(payment_id)
+    record = payments.get(day, payment_id) if day else None
+    if record is None:
+        raise UnknownPayment(f"no payment {payment_id}")
+    return Payment(**record)
 
 
 def _key_hash(key: str) -> str:

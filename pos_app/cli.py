@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(handler=cmd_audit_verify)
 
     _add_payment_commands(sub, sub_common)
+    from pos_app.admin_commands import add_admin_commands  # it imports this module
+
+    add_admin_commands(sub, sub_common)
     return parser
 
 

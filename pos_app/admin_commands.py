@@ -1,0 +1,168 @@
+"""The user and risk commands of `paygate`.
+
+`users add|list|lock|unlock|reset-pin` (changes need a merchant admin's ID and PIN),
+`risk rules` (the active rules and thresholds), `risk blocks` (what is blocked now
+and until when), `risk explain ID` (a payment's score and the factors behind it).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from gateway_core.access import ADMINS, Access, check_pin
+from gateway_core.errors import InputError
+from gateway_core.gateway import load_payment
+from gateway_core.money import Money, format_money
+from gateway_core.risk import RiskEngine
+from gateway_core.runtime import Runtime
+from gateway_core.settings import Settings
+from gateway_core.store.repos import TinyPaymentRepository
+from pos_app.cli import open_runtime
+from pos_app.payment_commands import _read_secret, _stdin_is_tty
+
+
+def _admin(args: argparse.Namespace, rt: Runtime, action: str, subject: str) -> str:
+    """The admin approving a user change; returns their id."""
+    if not args.admin:
+        raise InputError("a merchant admin must approve: give --admin ID (and the PIN)")
+    pin = args.admin_pin or _read_secret("Admin PIN: ", "the admin's PIN", _stdin_is_tty())
+    approver = rt.access.approve(
+        args.admin, pin, action=action, subject=subject, operator=args.admin, roles=ADMINS
+    )
+    return approver.id
+
+
+def _new_pin(args: argparse.Namespace) -> str:
+    pin = args.pin or _read_secret("New PIN: ", "the new PIN", _stdin_is_tty())
+    return check_pin(pin)
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    """users add|list|lock|unlock|reset-pin."""
+    if args.action == "list":
+        with open_runtime(settings, read_only=True) as rt:
+            users = rt.access.list()
+        print(f"{'ID':<12} {'ROLE':<8} {'NAME':<28} STATE")
+        for user in users:
+            state = f"locked until {user.locked_until:%Y-%m-%d %H:%M}" if user.locked_until else ""
+            print(f"{user.id:<12} {user.role:<8} {user.name:<28} {state}".rstrip())
+        return 0
+    with open_runtime(settings, create=False) as rt:
+        access: Access = rt.access
+        user_id = args.user_id
+        if args.action == "add":
+            pin = _new_pin(args)
+            admin = _admin(args, rt, "users.add", user_id)
+            user = access.add(user_id, args.name or user_id, args.role, pin, actor=admin)
+        else:
+            access.get(user_id)  # an unknown user is refused before any PIN
+            if args.action == "reset-pin":
+                pin = _new_pin(args)
+                user = access.reset_pin(
+                    user_id, pin, actor=_admin(args, rt, "users.reset-pin", user_id)
+                )
+            elif args.action == "lock":
+                user = access.lock(user_id, actor=_admin(args, rt, "users.lock", user_id))
+            else:
+                user = access.unlock(user_id, actor=_admin(args, rt, "users.unlock", user_id))
+    print(f"{user.id} ({user.role}): {args.action} done")
+    return 0
+
+
+def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
+    """risk rules|blocks|explain ID."""
+    with open_runtime(settings, read_only=True) as rt:
+        engine = RiskEngine(rt.store.main, settings.risk, rt.clock, settings.tz)
+        if args.action == "rules":
+            _print_rules(engine, settings)
+        elif args.action == "blocks":
+            blocks = engine.blocks()
+            if not blocks:
+                print("nothing is blocked now")
+            for block in blocks:
+                until = block.until.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+                key = block.key if block.scope == "terminal" else f"card {block.key[:12]}…"
+                print(f"{block.scope:<9} {key:<20} until {until}  {block.rule}: {block.reason}")
+        else:
+            if not args.payment_id:
+                raise InputError("risk explain needs a payment id")
+            _explain(load_payment(TinyPaymentRepository(rt.store), args.payment_id))
+    return 0
+
+
+def _print_rules(engine: RiskEngine, settings: Settings) -> None:
+    limits = engine.limits
+    print("Order: request OTP → allow → block → review (first match in each class decides)")
+    for rule in engine.rules:
+        print(f"  {rule.kind:<7} {rule.name:<19} +{rule.points:<3} {rule.describe}")
+    threshold = format_money(Money(limits.step_up_threshold, settings.currency))
+    print("Thresholds:")
+    print(
+        f"  OTP above {threshold}; above {limits.usual_ticket_factor}x the average ticket "
+        f"(after {limits.usual_ticket_min_history} approved payments)"
+    )
+    print(
+        f"  a card: at most {limits.per_minute} attempts a minute, {limits.per_day} a day; "
+        f"{limits.card_declines} declines block it for the rest of the day"
+    )
+    print(
+        f"  a terminal: {limits.testing_declines} declines in {limits.testing_window_min} "
+        f"minutes pause it for {limits.testing_pause_min} minutes"
+    )
+    print(f"  merchant country {limits.merchant_country}; other countries go to review")
+
+
+def _explain(payment) -> None:
+    risk = payment.risk
+    if risk is None:
+        print(f"{payment.id}: no risk assessment recorded")
+        return
+    review = "  (flagged for review)" if risk.review else ""
+    print(f"{payment.id}: score {risk.score}/100, verdict {risk.action}{review}")
+    if risk.rule:
+        print(f"decided by {risk.rule}: {risk.reason}")
+    for factor in risk.factors:
+        print(f"  +{factor.points:<3} {factor.rule}: {factor.reason}")
+    if not risk.factors:
+        print("  no rule matched")
+
+
+def add_admin_commands(sub, common: argparse.ArgumentParser) -> None:
+    """Register `users` and `risk` on the command tree."""
+    admin = argparse.ArgumentParser(add_help=False)
+    admin.add_argument("--admin", metavar="ID", help="the approving merchant admin's user id")
+    admin.add_argument("--admin-pin", metavar="PIN", help="the admin's PIN (prompted if left out)")
+    users = sub.add_parser("users", help="cashiers, managers and admins").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    users.add_parser("list", parents=[common], help="every user and lock").set_defaults(
+        handler=cmd_users
+    )
+    add = users.add_parser("add", parents=[common, admin], help="add a user")
+    add.add_argument("user_id", metavar="ID")
+    add.add_argument("--name", help="the name shown on screens and receipts")
+    add.add_argument("--role", choices=["cashier", "manager", "admin"], default="cashier")
+    add.add_argument("--pin", help="4-8 digits (prompted, hidden, if left out)")
+    add.set_defaults(handler=cmd_users)
+    for action, text in (
+        ("lock", "lock a user for 15 minutes"),
+        ("unlock", "lift a lock"),
+        ("reset-pin", "set a new PIN and lift any lock"),
+    ):
+        parser = users.add_parser(action, parents=[common, admin], help=text)
+        parser.add_argument("user_id", metavar="ID")
+        if action == "reset-pin":
+            parser.add_argument("--pin", help="4-8 digits (prompted, hidden, if left out)")
+        parser.set_defaults(handler=cmd_users)
+    risk = sub.add_parser("risk", help="the risk rules").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    risk.add_parser("rules", parents=[common], help="active rules and thresholds").set_defaults(
+        handler=cmd_risk, payment_id=None
+    )
+    risk.add_parser("blocks", parents=[common], help="what is blocked now").set_defaults(
+        handler=cmd_risk, payment_id=None
+    )
+    explain = risk.add_parser("explain", parents=[common], help="a payment's score and factors")
+    explain.add_argument("payment_id", metavar="ID")
+    explain.set_defaults(handler=cmd_risk)
