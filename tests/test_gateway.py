@@ -93,7 +93,7 @@ def gateway_settings(tmp_path: Path) -> Settings:
     return load_settings(
         data_dir=tmp_path / "data",
         timezone="Asia/Kolkata",
-        bank_timeout_s=0.2,
+        bank_timeout_s=1.0,  # generous: only the timeout card may time out
         risk=RiskLimits.relaxed(),
     )
 
@@ -102,7 +102,7 @@ def gateway_settings(tmp_path: Path) -> Settings:
 async def world(tmp_path: Path, clock: FixedClock) -> AsyncIterator[World]:
     rt = Runtime.open(gateway_settings(tmp_path), clock=clock)
     gw = rt.gateway
-    rt.banks.config.timeout_fault_s = 1.0
+    rt.banks.config.timeout_fault_s = 3.0
     rt.banks.config.slow_fault_s = 0.02
     try:
         yield World(rt, gw, clock)

@@ -35,7 +35,7 @@ MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refun
 VISA = card_for("4242 4242 4242 4242")
 TIMEOUT_CARD = card_for("4000 0000 0000 9094")
 HTTP_500_CARD = card_for("4000 0000 0000 0507")
-TIMEOUT_S = 0.2
+TIMEOUT_S = 1.0  # generous: a loaded CI machine must not time out by accident
 
 
 @dataclass
@@ -116,7 +116,7 @@ async def world(tmp_path: Path, clock: FixedClock) -> AsyncIterator[World]:
     )
     rt = Runtime.open(settings, clock=clock)
     gw = rt.gateway
-    rt.banks.config.timeout_fault_s = 1.0
+    rt.banks.config.timeout_fault_s = 3 * TIMEOUT_S
     rt.banks.config.slow_fault_s = 0.02
     embedded = gw.bank
     try:
@@ -291,7 +291,7 @@ async def test_a_capture_the_gateway_gave_up_on_is_booked_once(world: World) -> 
     gw = world.gw
     before = await account(gw, VISA)
     payment = await gw.charge(charge(VISA, 100_00, capture="manual"))
-    world.rt.banks.config.latency_ms = {"issuer": 400}  # beyond the 0.2 s deadline
+    world.rt.banks.config.latency_ms = {"issuer": 1500 * TIMEOUT_S}  # beyond the deadline
     with pytest.raises(BankUnavailable, match=r"capture did not go through.*try again"):
         await gw.capture(payment.id)
     assert gw.get(payment.id).status == "requires_capture"
@@ -309,7 +309,7 @@ async def test_a_void_the_gateway_gave_up_on_still_releases_the_hold(world: Worl
     gw = world.gw
     before = await account(gw, VISA)
     payment = await gw.charge(charge(VISA, 100_00, capture="manual"))
-    world.rt.banks.config.latency_ms = {"issuer": 400}
+    world.rt.banks.config.latency_ms = {"issuer": 1500 * TIMEOUT_S}
     with pytest.raises(BankUnavailable):
         await gw.void(payment.id, approval=MANAGER)
     world.rt.banks.config.latency_ms = {}
@@ -326,7 +326,7 @@ async def test_an_answer_after_its_reversal_leaves_no_hold_in_process(world: Wor
     """As over a socket: the slow issuer approves after the gateway gave up and reversed."""
     gw = world.gw
     slow = card_for("4000 0000 0000 0200")
-    world.rt.banks.config.slow_fault_s = 0.5
+    world.rt.banks.config.slow_fault_s = 2.5 * TIMEOUT_S
     before = await account(gw, slow)
     payment = await gw.charge(charge(slow))
     assert (payment.status, payment.response_code) == ("declined", "91")
