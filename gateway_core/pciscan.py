@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 from gateway_core.cards import group_digits, luhn_valid, mask_pan
 
-_RUN = re.compile(rb"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+# Digit runs standing alone: not inside a longer word such as a hex MAC or a token id.
+_RUN = re.compile(rb"(?<![0-9A-Za-z_])[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z_])")
 _CVV = re.compile(
     rb"""(?ix)["']?\b(?:cvv2?|cvc2?|cid|security[_ ]?code)\b["']?\s*[:=]\s*["']?([0-9]{3,4})\b"""
 )

@@ -1,18 +1,21 @@
-"""The user and risk commands of `paygate`.
+"""The user, risk and card-data commands of `paygate`.
 
 `users add|list|lock|unlock|reset-pin` (changes need a merchant admin's ID and PIN),
 `risk rules` (the active rules and thresholds), `risk blocks` (what is blocked now
-and until when), `risk explain ID` (a payment's score and the factors behind it).
+and until when), `risk explain ID` (a payment's score and the factors behind it),
+`pci-scan PATH` (card numbers or CVVs in files: exit 1 when any is found).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from gateway_core.access import ADMINS, Access, check_pin
 from gateway_core.errors import InputError
 from gateway_core.gateway import load_payment
 from gateway_core.money import Money, format_money
+from gateway_core.pciscan import scan
 from gateway_core.risk import RiskEngine
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
@@ -127,8 +130,21 @@ def _explain(payment) -> None:
         print("  no rule matched")
 
 
+def cmd_pci_scan(args: argparse.Namespace, settings: Settings) -> int:
+    """Report card numbers and CVV fields in files (masked); exit 1 if any."""
+    root = args.path or settings.data_dir
+    if not root.exists():
+        raise InputError(f"{root} does not exist")
+    findings = scan(root)
+    for finding in findings:
+        print(finding)
+    files = sum(1 for _ in root.rglob("*")) if root.is_dir() else 1
+    print(f"{len(findings)} finding(s) in {root} ({files} files and folders looked at)")
+    return 1 if findings else 0
+
+
 def add_admin_commands(sub, common: argparse.ArgumentParser) -> None:
-    """Register `users` and `risk` on the command tree."""
+    """Register `users`, `risk` and `pci-scan` on the command tree."""
     admin = argparse.ArgumentParser(add_help=False)
     admin.add_argument("--admin", metavar="ID", help="the approving merchant admin's user id")
     admin.add_argument("--admin-pin", metavar="PIN", help="the admin's PIN (prompted if left out)")
@@ -166,3 +182,8 @@ def add_admin_commands(sub, common: argparse.ArgumentParser) -> None:
     explain = risk.add_parser("explain", parents=[common], help="a payment's score and factors")
     explain.add_argument("payment_id", metavar="ID")
     explain.set_defaults(handler=cmd_risk)
+    pci = sub.add_parser(
+        "pci-scan", parents=[common], help="look for card numbers and CVVs in files"
+    )
+    pci.add_argument("path", nargs="?", type=Path, help="a file or folder (default: the data dir)")
+    pci.set_defaults(handler=cmd_pci_scan)

@@ -76,3 +76,17 @@ def test_a_demo_day_leaves_no_card_data_anywhere(tmp_path: Path, settings) -> No
     for card in TEST_CARDS:
         assert card.digits.encode() not in text
     assert b"CVV=" not in text.replace(b"CVV=***", b"")
+
+
+def test_pci_scan_command(cli, tmp_path: Path) -> None:
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "a.log").write_text("rrn 633211000001 amount 125050\n")
+    ok = cli("pci-scan", clean)
+    assert ok.code == 0 and "0 finding(s)" in ok.out
+    (clean / "b.log").write_text("card 4111-1111-1111-1111 cvv=123\n")
+    leak = cli("pci-scan", clean)
+    assert leak.code == 1
+    assert "pan 4111 11•• •••• 1111" in leak.out and "cvv" in leak.out
+    assert "4111-1111-1111-1111" not in leak.out
+    assert cli("pci-scan", tmp_path / "nope").code == 2
