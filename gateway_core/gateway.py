@@ -36,7 +36,7 @@ from gateway_core.risk import Context as RiskContext
 from gateway_core.risk import RiskEngine
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
-from gateway_core.store.repos import TinyPaymentRepository
+from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
 from gateway_core.vault import TokenRecord, Vault
 
 IDEMPOTENCY_DAYS = 7
@@ -107,6 +107,7 @@ class Gateway:
         self._access = access
         self.risk = RiskEngine(store.main, settings.risk, self._clock, settings.tz)
         self._payments = TinyPaymentRepository(store)
+        self._refunds = TinyRefundRepository(store)
         self._idempotency = store.main.table("idempotency")
         self._open = store.main.table("open_payments")
         self._in_flight: dict[str, asyncio.Future[None]] = {}
@@ -117,15 +118,15 @@ class Gateway:
         return business_day(self._clock, self._settings.tz)
 
     def get(self, payment_id: str) -> Payment:
-        """A payment by id."""
-        return load_payment(self._payments, payment_id)
+        """A payment by id, with its refunds (whatever day they happened on)."""
+        return load_payment(self._payments, payment_id, self._refunds)
 
     def list_day(self, day: date | None = None) -> list[Payment]:
         """The payments created on a business day (today by default), oldest first."""
         day = day or self._today()
         if day not in self._store.days():
             return []
-        return [Payment(**record) for record in self._payments.for_day(day)]
+        return [_with_refunds(r, self._refunds) for r in self._payments.for_day(day)]
 
     def _save(self, payment: Payment) -> Payment:
         """Store a payment durably, keeping the index of open payments in step."""
@@ -134,7 +135,8 @@ class Gateway:
         indexed = self._open.contains(Query().id == payment.id)
         if is_open and not indexed:
             self._open.insert({"id": payment.id})  # index first: every open one is in it
-        self._payments.save(_day_of(payment.id), payment.model_dump(mode="json"))
+        record = payment.model_dump(mode="json", exclude={"refunds", "amount_refunded"})
+        self._payments.save(_day_of(payment.id), record)
         if indexed and not is_open:
             self._open.remove(Query().id == payment.id)
         return payment
@@ -532,29 +534,25 @@ class Gateway:
         payment = self.get(payment.id)  # as stored now: the same refund may have landed
         if any(r.id == refund_id for r in payment.refunds):
             return payment
-        amount = result.amount  # a refund answered again keeps its first amount
         refund = RefundRecord(
             id=refund_id,
-            amount=amount,
+            payment_id=payment.id,
+            amount=result.amount,  # a refund answered again keeps its first amount
+            currency=payment.currency,
+            brand=payment.card.brand,
             created_at=self._clock.now(),
             rrn=result.rrn,
             operator=operator,
             approver=approver,
         )
-        payment = self._save(
-            payment.model_copy(
-                update={
-                    "amount_refunded": payment.amount_refunded + amount,
-                    "refunds": [*payment.refunds, refund],
-                }
-            )
-        )
+        self._refunds.add(self._today(), refund.model_dump(mode="json"))
+        payment = self.get(payment.id)
         self._audit.record(
             operator,
             "payment.refunded",
             payment.id,
             refund=refund_id,
-            amount=amount,
+            amount=refund.amount,
             approver=approver,
         )
         return payment
@@ -624,13 +622,21 @@ def _summary(token: TokenRecord) -> CardSummary:
     )
 
 
-def load_payment(payments: TinyPaymentRepository, payment_id: str) -> Payment:
-    """A payment by id from the repository (no bank needed: read-only commands use it)."""
+def load_payment(
+    payments: TinyPaymentRepository, payment_id: str, refunds: TinyRefundRepository
+) -> Payment:
+    """A payment by id from the repositories (no bank needed: read-only commands use it)."""
     day = _day_of(payment_id)
     record = payments.get(day, payment_id) if day else None
     if record is None:
         raise UnknownPayment(f"no payment {payment_id}")
-    return Payment(**record)
+    return _with_refunds(record, refunds)
+
+
+def _with_refunds(record: dict, refunds: TinyRefundRepository) -> Payment:
+    """A stored payment with its refunds, which live in the days they happened on."""
+    found = sorted(refunds.for_payment(record["id"]), key=lambda r: r["created_at"])
+    return Payment(**record, refunds=found, amount_refunded=sum(r["amount"] for r in found))
 
 
 def _key_hash(key: str) -> str:

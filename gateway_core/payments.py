@@ -78,10 +78,13 @@ class CardSummary(BaseModel):
 
 
 class RefundRecord(BaseModel):
-    """One refund of a payment."""
+    """One refund of a payment, filed under the business day it happened on."""
 
     id: str
+    payment_id: str
     amount: int
+    currency: str
+    brand: str
     created_at: datetime
     rrn: str | None = None
     operator: str

@@ -19,7 +19,7 @@ from gateway_core.pciscan import scan
 from gateway_core.risk import RiskEngine
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
-from gateway_core.store.repos import TinyPaymentRepository
+from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
 from pos_app.cli import open_runtime
 from pos_app.payment_commands import _read_secret, _stdin_is_tty
 
@@ -89,7 +89,11 @@ def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
         else:
             if not args.payment_id:
                 raise InputError("risk explain needs a payment id")
-            _explain(load_payment(TinyPaymentRepository(rt.store), args.payment_id))
+            store = rt.store
+            payment = load_payment(
+                TinyPaymentRepository(store), args.payment_id, TinyRefundRepository(store)
+            )
+            _explain(payment)
     return 0
 
 

@@ -140,3 +140,59 @@ class TinyPaymentRepository:
 
     def for_day(self, day: date) -> list[Record]:
         return [dict(doc) for doc in self._table(day)]
+
+
+class RefundRepository(Protocol):
+    """Refunds, each filed under the business day it happened on."""
+
+    def add(self, day: date, refund: Record) -> None: ...
+    def for_payment(self, payment_id: str) -> list[Record]: ...
+    def for_day(self, day: date) -> list[Record]: ...
+
+
+class TinyRefundRepository:
+    """Refunds in each day's database; which refunds belong to which payment is an
+    index in the main database (held in memory too)."""
+
+    def __init__(self, store: DataStore) -> None:
+        self._store = store
+        self._index = store.main.table("refund_index")
+        self._by_payment: dict[str, list[tuple[date, str]]] = {}
+        for doc in self._index:
+            self._remember(doc)
+        self._ids: dict[date, dict[str, int]] = {}
+
+    def _remember(self, doc: Record) -> None:
+        where = (date.fromisoformat(doc["day"]), doc["refund_id"])
+        self._by_payment.setdefault(doc["payment_id"], []).append(where)
+
+    def _table(self, day: date):
+        return self._store.day(day).table("refunds")
+
+    def _doc_ids(self, day: date) -> dict[str, int]:
+        if day not in self._ids:
+            self._ids[day] = {doc["id"]: doc.doc_id for doc in self._table(day)}
+        return self._ids[day]
+
+    def add(self, day: date, refund: Record) -> None:
+        self._doc_ids(day)[refund["id"]] = self._table(day).insert(refund)
+        link = {
+            "payment_id": refund["payment_id"],
+            "refund_id": refund["id"],
+            "day": day.isoformat(),
+        }
+        self._index.insert(link)
+        self._remember(link)
+
+    def for_payment(self, payment_id: str) -> list[Record]:
+        found = []
+        for day, refund_id in self._by_payment.get(payment_id, []):
+            doc_id = self._doc_ids(day).get(refund_id)
+            if doc_id is not None:
+                found.append(dict(self._table(day).get(doc_id=doc_id)))
+        return found
+
+    def for_day(self, day: date) -> list[Record]:
+        if day not in self._store.days():
+            return []
+        return [dict(doc) for doc in self._table(day)]

@@ -1,0 +1,38 @@
+"""Refunds are their own records, filed under the day they happen on."""
+
+from __future__ import annotations
+
+import orjson
+from pydantic import SecretStr
+
+from gateway_core.access import Approval
+from gateway_core.cards import CardInput
+from gateway_core.gateway import ChargeRequest
+
+MANAGER = Approval("meera", "4321")
+
+
+async def test_a_later_refund_belongs_to_its_own_day(runtime, clock, settings):
+    gw = runtime.gateway
+    card = CardInput(pan=SecretStr("4242424242424242"), expiry="12/30", cvv=SecretStr("123"))
+    sale = await gw.charge(ChargeRequest(amount=500_00, currency="INR", card=card))
+    first = await gw.refund(sale.id, 100_00, approval=MANAGER)
+    sale_day = runtime.store.day(clock.now().astimezone(settings.tz).date())
+    stored_before = sale_day.table("payments").all()
+    clock.advance(days=1)
+    later = await gw.refund(sale.id, 50_00, approval=MANAGER)
+    assert (first.amount_refunded, later.amount_refunded) == (100_00, 150_00)
+    assert [r.amount for r in later.refunds] == [100_00, 50_00]
+    assert sale_day.table("payments").all() == stored_before  # the sale's day is untouched
+    next_day = runtime.store.day(clock.now().astimezone(settings.tz).date())
+    assert [r["amount"] for r in next_day.table("refunds").all()] == [50_00]
+    assert [r["amount"] for r in sale_day.table("refunds").all()] == [100_00]
+    assert gw.list_day(sale_day and clock.now().astimezone(settings.tz).date()) == []
+    runtime.close()
+    stored = orjson.loads(
+        (settings.data_dir / "db" / "days")
+        .joinpath(f"{sale.id[4:8]}-{sale.id[8:10]}-{sale.id[10:12]}.snapshot.json")
+        .read_bytes()
+    )
+    [record] = stored["tables"]["payments"].values()
+    assert "refunds" not in record and "amount_refunded" not in record
