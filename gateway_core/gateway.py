@@ -62,9 +62,10 @@ class WrongOtp(InputError):
 class ChargeRequest(BaseModel):
     """What a cashier (or a program) asks the gateway to do."""
 
-    amount: int
+    amount: int  # the total to authorize, tip included
     currency: str
     card: CardInput
+    tip: int = 0  # the part of `amount` that is a tip (reports show it apart)
     capture: Literal["automatic", "manual"] = "automatic"
     terminal_id: str | None = None
     idempotency_key: str | None = None
@@ -150,6 +151,8 @@ class Gateway:
         if money.minor > self._settings.max_amount_minor:
             maximum = format_money(Money(self._settings.max_amount_minor, money.currency))
             raise InputError(f"the amount is above the terminal's maximum of {maximum}")
+        if not 0 <= req.tip < req.amount:
+            raise InputError("the tip must be less than the total")
         if req.terminal_id is not None and not 1 <= len(req.terminal_id) <= 8:
             raise InputError("a terminal id has 1 to 8 characters")
         card = check_card(req.card, self._today())
@@ -172,7 +175,7 @@ class Gateway:
 
     @staticmethod
     def _params_hash(req: ChargeRequest, token: TokenRecord | None) -> str:
-        params = f"{req.amount}|{req.currency}|{req.capture}|{req.terminal_id}|"
+        params = f"{req.amount}|{req.tip}|{req.currency}|{req.capture}|{req.terminal_id}|"
         return hashlib.sha256((params + (token.token if token else "")).encode()).hexdigest()
 
     def _replay(self, key: str, req: ChargeRequest, pan: str) -> Payment | None:
@@ -212,6 +215,7 @@ class Gateway:
                 id=payment_id,
                 status="unknown",
                 amount=req.amount,
+                tip=req.tip,
                 currency=req.currency,
                 capture_method=req.capture,
                 card=_summary(token),

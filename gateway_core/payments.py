@@ -96,8 +96,9 @@ class Payment(BaseModel):
 
     id: str
     status: Status
-    amount: int
+    amount: int  # authorized, tip included
     currency: str
+    tip: int = 0  # the part of `amount` that is a tip
     amount_captured: int = 0
     amount_refunded: int = 0
     capture_method: Literal["automatic", "manual"] = "automatic"

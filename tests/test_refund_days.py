@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from pydantic import SecretStr
 
 from gateway_core.access import Approval
 from gateway_core.cards import CardInput
+from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest
 
 MANAGER = Approval("meera", "4321")
@@ -36,3 +38,13 @@ async def test_a_later_refund_belongs_to_its_own_day(runtime, clock, settings):
     )
     [record] = stored["tables"]["payments"].values()
     assert "refunds" not in record and "amount_refunded" not in record
+
+
+async def test_a_tip_is_part_of_the_total_and_kept_apart(runtime):
+    gw = runtime.gateway
+    card = CardInput(pan=SecretStr("4242424242424242"), expiry="12/30", cvv=SecretStr("123"))
+    paid = await gw.charge(ChargeRequest(amount=115_00, tip=15_00, currency="INR", card=card))
+    assert (paid.amount, paid.tip, paid.amount_captured) == (115_00, 15_00, 115_00)
+    for tip in (-1, 115_00, 200_00):
+        with pytest.raises(InputError, match="tip"):
+            await gw.charge(ChargeRequest(amount=115_00, tip=tip, currency="INR", card=card))
