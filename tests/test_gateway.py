@@ -8,106 +8,50 @@ and no card data in any file of the data dir.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from support import (
+    MANAGER,
+    VISA,
+    World,
+    account,
+    actions,
+    amount_for,
+    card_input,
+    charge,
+    gateway_settings,
+    latest_otp,
+    open_world,
+    pan_pattern,
+)
 
-from gateway_core.access import Approval
 from gateway_core.bank_client import BankRefused
 from gateway_core.banks.api import Account
-from gateway_core.cards import CardInput, LuhnFailed, mask_pan
+from gateway_core.cards import CardInput, LuhnFailed
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import (
     ChargeRequest,
-    Gateway,
     IdempotencyConflict,
     NotAllowed,
     WrongOtp,
 )
 from gateway_core.payments import Payment, reason_for
-from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
-from gateway_core.settings import Settings, load_settings
-from gateway_core.store.repos import TinyAuditRepository
 from gateway_core.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS, card_for
 from gateway_core.testcards import TestCard as DemoCard
 
-MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
-
-OTP_RE = re.compile(r"\b\d{6}\b")
-VISA = card_for("4242 4242 4242 4242")
 OTP_CARD = card_for("4000 0000 0000 3220")
-
-
-# -- helpers ---------------------------------------------------------------------------
-@dataclass
-class World:
-    rt: Runtime
-    gw: Gateway
-    clock: FixedClock
-
-    @property
-    def merchant(self) -> int:
-        banks = self.rt.banks
-        return banks.ledger.balance(banks.acquirer.merchant_account)
-
-
-def card_input(card: DemoCard, *, pan: str | None = None, cvv: str | None = None) -> CardInput:
-    return CardInput(pan=SecretStr(pan or card.pan), expiry=EXPIRY, cvv=SecretStr(cvv or card.cvv))
-
-
-def charge(card: DemoCard, amount: int = 100_00, **kw) -> ChargeRequest:
-    return ChargeRequest(amount=amount, currency="INR", card=card_input(card), **kw)
-
-
-async def account(gw: Gateway, card: DemoCard) -> Account:
-    masked = mask_pan(card.digits)
-    (found,) = [a for a in await gw.bank.accounts() if a.card == masked]
-    return found
-
-
-async def latest_otp(gw: Gateway) -> str:
-    newest = (await gw.bank.outbox())[0]
-    return OTP_RE.search(newest.text).group()
-
-
-def actions(rt: Runtime, payment_id: str) -> list[str]:
-    return [
-        event["action"]
-        for _day, event in TinyAuditRepository(rt.store).events()
-        if event["subject"] == payment_id
-    ]
-
-
-def amount_for(card: DemoCard) -> int:
-    """₹100.00, or ₹2,000.00 for the card with a ₹1,000.00 per-payment limit."""
-    return 2_000_00 if card.expect == "61" else 100_00
-
-
-def gateway_settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        data_dir=tmp_path / "data",
-        timezone="Asia/Kolkata",
-        bank_timeout_s=1.0,  # generous: only the timeout card may time out
-        risk=RiskLimits.relaxed(),
-    )
+TIMEOUT_S = 1.0  # generous: only the timeout card may time out
 
 
 @pytest.fixture
 async def world(tmp_path: Path, clock: FixedClock) -> AsyncIterator[World]:
-    rt = Runtime.open(gateway_settings(tmp_path), clock=clock)
-    gw = rt.gateway
-    rt.banks.config.timeout_fault_s = 3.0
-    rt.banks.config.slow_fault_s = 0.02
-    try:
-        yield World(rt, gw, clock)
-    finally:
-        await rt.aclose()
+    async with open_world(tmp_path / "data", clock, TIMEOUT_S) as opened:
+        yield opened
 
 
 # -- every card --------------------------------------------------------------------------
@@ -423,12 +367,6 @@ async def test_fifty_concurrent_retries_make_one_payment_and_one_hold(world: Wor
 
 
 # -- frames and card data ------------------------------------------------------------------
-def pan_pattern(pan: str) -> re.Pattern[bytes]:
-    """The PAN's digits with at most one space or dash between any two of them."""
-    digits = pan.replace(" ", "")
-    return re.compile(rb"(?<![0-9])" + rb"[ -]?".join(d.encode() for d in digits) + rb"(?![0-9])")
-
-
 async def test_frames_are_iso8583_with_the_pan_masked(world: World) -> None:
     gw = world.gw
     payment = await gw.charge(charge(VISA))
@@ -453,7 +391,7 @@ async def test_frames_are_iso8583_with_the_pan_masked(world: World) -> None:
 
 
 async def test_no_card_data_in_any_file_after_every_card(tmp_path: Path, clock: FixedClock) -> None:
-    settings = gateway_settings(tmp_path)
+    settings = gateway_settings(tmp_path / "data", TIMEOUT_S)
     rt = Runtime.open(settings, clock=clock)
     gw = rt.gateway
     rt.banks.config.slow_fault_s = 0.02

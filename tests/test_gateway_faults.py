@@ -7,52 +7,37 @@ settles it. Repair also finishes captures that failed and voids stale pre-author
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from support import (
+    MANAGER,
+    SLOW_CARD,
+    TIMEOUT_CARD,
+    VISA,
+    account,
+    actions,
+    authorization_retry,
+    charge,
+    free_port,
+    open_world,
+)
+from support import World as BaseWorld
 
-from gateway_core.access import Approval
 from gateway_core.bank_client import BankClient, BankUnavailable
 from gateway_core.banks.api import Account, AuthorizationRequest
 from gateway_core.banks.app import create_app
-from gateway_core.cards import CardInput, mask_pan
 from gateway_core.clock import FixedClock
-from gateway_core.gateway import ChargeRequest, Gateway, NotAllowed
-from gateway_core.risk import RiskLimits
-from gateway_core.runtime import Runtime
-from gateway_core.settings import load_settings
-from gateway_core.store.repos import TinyAuditRepository
+from gateway_core.gateway import NotAllowed
+from gateway_core.payments import Payment
 from gateway_core.testcards import EXPIRY, card_for
-from gateway_core.testcards import TestCard as DemoCard
 
-MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
-
-VISA = card_for("4242 4242 4242 4242")
-TIMEOUT_CARD = card_for("4000 0000 0000 9094")
 HTTP_500_CARD = card_for("4000 0000 0000 0507")
 TIMEOUT_S = 1.0  # generous: a loaded CI machine must not time out by accident
-
-
-@dataclass
-class World:
-    rt: Runtime
-    gw: Gateway
-    clock: FixedClock
-
-    @property
-    def merchant(self) -> int:
-        return self.rt.banks.ledger.balance(self.rt.banks.acquirer.merchant_account)
-
-    def embedded(self, transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]):
-        """A bank client on the same banks, through `transport(asgi transport)`."""
-        asgi = httpx.ASGITransport(app=create_app(self.rt.banks), raise_app_exceptions=False)
-        client = httpx.AsyncClient(transport=transport(asgi), base_url="http://banks")
-        return BankClient(client, timeout_s=TIMEOUT_S)
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
@@ -78,54 +63,54 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         return response
 
 
-def card_input(card: DemoCard) -> CardInput:
-    return CardInput(pan=SecretStr(card.pan), expiry=EXPIRY, cvv=SecretStr(card.cvv))
+class World(BaseWorld):
+    """The gateway over the embedded banks, and ways to break the link to them."""
 
+    @asynccontextmanager
+    async def bank_swapped(self, client: BankClient) -> AsyncIterator[BankClient]:
+        """The gateway talks to the banks through `client` for the block; then `client` is
+        closed and the gateway is back on its own embedded client."""
+        embedded = self.gw.bank
+        self.gw.bank = client
+        try:
+            yield client
+        finally:
+            await client.close()
+            self.gw.bank = embedded
 
-def charge(card: DemoCard, amount: int = 100_00, **kw) -> ChargeRequest:
-    return ChargeRequest(amount=amount, currency="INR", card=card_input(card), **kw)
-
-
-async def account(gw: Gateway, card: DemoCard) -> Account:
-    masked = mask_pan(card.digits)
-    (found,) = [a for a in await gw.bank.accounts() if a.card == masked]
-    return found
-
-
-def actions(rt: Runtime, payment_id: str) -> list[str]:
-    return [
-        event["action"]
-        for _day, event in TinyAuditRepository(rt.store).events()
-        if event["subject"] == payment_id
-    ]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    def faulty(self, refuse=(), lose=()):
+        """`bank_swapped` to a client on the same banks through a `FaultyTransport`."""
+        asgi = httpx.ASGITransport(app=create_app(self.rt.banks), raise_app_exceptions=False)
+        transport = FaultyTransport(asgi, refuse=refuse, lose=lose)
+        client = httpx.AsyncClient(transport=transport, base_url="http://banks")
+        return self.bank_swapped(BankClient(client, timeout_s=TIMEOUT_S))
 
 
 @pytest.fixture
 async def world(tmp_path: Path, clock: FixedClock) -> AsyncIterator[World]:
-    settings = load_settings(
-        data_dir=tmp_path / "data",
-        timezone="Asia/Kolkata",
-        bank_timeout_s=TIMEOUT_S,
-        risk=RiskLimits.relaxed(),
-    )
-    rt = Runtime.open(settings, clock=clock)
-    gw = rt.gateway
-    rt.banks.config.timeout_fault_s = 3 * TIMEOUT_S
-    rt.banks.config.slow_fault_s = 0.02
-    embedded = gw.bank
-    try:
-        yield World(rt, gw, clock)
-    finally:
-        if gw.bank is not embedded:
-            await gw.bank.close()
-        gw.bank = embedded
-        await rt.aclose()
+    async with open_world(tmp_path / "data", clock, TIMEOUT_S, World) as opened:
+        yield opened  # `bank_swapped` puts the embedded client back, even on failure
+
+
+async def sale_with_faulty_capture(world: World, **fault) -> tuple[Payment, Account]:
+    """A ₹300.00 sale on VISA while `world.faulty(**fault)` breaks the link to the banks,
+    and the card's account before it; the capture did not go through."""
+    before = await account(world.gw, VISA)
+    async with world.faulty(**fault):
+        payment = await world.gw.charge(charge(VISA, 300_00))
+    assert payment.status == "requires_capture"
+    return payment, before
+
+
+async def assert_captured_once(
+    world: World, payment: Payment, before: Account, amount: int
+) -> None:
+    """`amount` was captured, once: the card paid it, holds nothing, the merchant has it."""
+    assert (payment.status, payment.amount_captured) == ("succeeded", amount)
+    after = await account(world.gw, VISA)
+    assert (after.available, after.held) == (before.available - amount, 0)
+    assert world.merchant == amount
+    assert (await world.gw.bank.ledger_check()).ok
 
 
 # -- timeout and 5xx -----------------------------------------------------------------------
@@ -162,18 +147,16 @@ async def test_issuer_http_500_is_declined_91(world: World) -> None:
 # -- the bank cannot be reached --------------------------------------------------------------
 async def test_unreachable_bank_leaves_unknown_until_repair(world: World) -> None:
     gw = world.gw
-    embedded = gw.bank
     before = await account(gw, VISA)
-    gw.bank = BankClient.remote(f"http://127.0.0.1:{closed_port()}", timeout_s=TIMEOUT_S)
-    payment = await gw.charge(charge(VISA))
-    assert payment.status == "unknown"
-    assert payment.reversal.startswith("pending:")
-    assert gw.get(payment.id).status == "unknown"  # stored, so repair can find it
-    assert await gw.repair() == []  # still no bank: nothing settled, nothing lost
-    assert gw.get(payment.id).status == "unknown"
-    await gw.bank.close()
+    nowhere = BankClient.remote(f"http://127.0.0.1:{free_port()}", timeout_s=TIMEOUT_S)
+    async with world.bank_swapped(nowhere):
+        payment = await gw.charge(charge(VISA))
+        assert payment.status == "unknown"
+        assert payment.reversal.startswith("pending:")
+        assert gw.get(payment.id).status == "unknown"  # stored, so repair can find it
+        assert await gw.repair() == []  # still no bank: nothing settled, nothing lost
+        assert gw.get(payment.id).status == "unknown"
 
-    gw.bank = embedded
     assert await account(gw, VISA) == before  # nothing held
     assert await gw.repair() == [f"{payment.id}: reversed, declined 91"]
     payment = gw.get(payment.id)
@@ -187,15 +170,10 @@ async def test_unreachable_bank_leaves_unknown_until_repair(world: World) -> Non
 async def test_lost_answer_and_failed_reversal_hold_until_repair(world: World) -> None:
     """The bank approved and held, the answer was lost and so was the way back."""
     gw = world.gw
-    embedded = gw.bank
     before = await account(gw, VISA)
-    gw.bank = world.embedded(
-        lambda t: FaultyTransport(t, lose={"/authorizations"}, refuse={"/reversals"})
-    )
-    payment = await gw.charge(charge(VISA, 700_00))
-    assert payment.status == "unknown"
-    await gw.bank.close()
-    gw.bank = embedded
+    async with world.faulty(lose={"/authorizations"}, refuse={"/reversals"}):
+        payment = await gw.charge(charge(VISA, 700_00))
+        assert payment.status == "unknown"
     held = await account(gw, VISA)
     assert held.held == 700_00  # the issuer holds it: only repair can release it
     assert (await gw.bank.ledger_check()).ok
@@ -208,57 +186,32 @@ async def test_lost_answer_and_failed_reversal_hold_until_repair(world: World) -
 # -- captures that fail ----------------------------------------------------------------------
 async def test_repair_captures_a_sale_whose_capture_never_arrived(world: World) -> None:
     gw = world.gw
-    embedded = gw.bank
-    before = await account(gw, VISA)
-    gw.bank = world.embedded(lambda t: FaultyTransport(t, refuse={"/captures"}))
-    payment = await gw.charge(charge(VISA, 300_00))
-    assert payment.status == "requires_capture"
+    payment, before = await sale_with_faulty_capture(world, refuse={"/captures"})
     assert payment.response_code == "00"
     assert "capture will be retried" in payment.message
     assert actions(world.rt, payment.id)[-1] == "payment.capture_failed"
-    await gw.bank.close()
-    gw.bank = embedded
     assert (await account(gw, VISA)).held == 300_00
     assert await gw.repair() == [f"{payment.id}: captured"]
-    payment = gw.get(payment.id)
-    assert (payment.status, payment.amount_captured) == ("succeeded", 300_00)
-    after = await account(gw, VISA)
-    assert (after.available, after.held) == (before.available - 300_00, 0)
-    assert world.merchant == 300_00
-    assert (await gw.bank.ledger_check()).ok
+    await assert_captured_once(world, gw.get(payment.id), before, 300_00)
     assert await gw.repair() == []
 
 
 async def test_repair_of_a_capture_whose_answer_was_lost(world: World) -> None:
     """The bank captured but the gateway never heard: repair must not fail or charge twice."""
     gw = world.gw
-    embedded = gw.bank
-    before = await account(gw, VISA)
-    gw.bank = world.embedded(lambda t: FaultyTransport(t, lose={"/captures"}))
-    payment = await gw.charge(charge(VISA, 300_00))
-    assert payment.status == "requires_capture"
-    await gw.bank.close()
-    gw.bank = embedded
+    payment, before = await sale_with_faulty_capture(world, lose={"/captures"})
     assert await gw.repair() == [f"{payment.id}: captured"]
-    payment = gw.get(payment.id)
-    assert (payment.status, payment.amount_captured) == ("succeeded", 300_00)
-    after = await account(gw, VISA)
-    assert (after.available, after.held) == (before.available - 300_00, 0)
-    assert world.merchant == 300_00
-    assert (await gw.bank.ledger_check()).ok
+    await assert_captured_once(world, gw.get(payment.id), before, 300_00)
 
 
 async def test_a_void_the_bank_never_got_can_be_retried(world: World) -> None:
     gw = world.gw
-    embedded = gw.bank
     before = await account(gw, VISA)
     payment = await gw.charge(charge(VISA, 200_00, capture="manual"))
-    gw.bank = world.embedded(lambda t: FaultyTransport(t, refuse={"/reversals"}))
-    with pytest.raises(BankUnavailable):
-        await gw.void(payment.id, approval=MANAGER)
-    assert gw.get(payment.id).status == "requires_capture"
-    await gw.bank.close()
-    gw.bank = embedded
+    async with world.faulty(refuse={"/reversals"}):
+        with pytest.raises(BankUnavailable):
+            await gw.void(payment.id, approval=MANAGER)
+        assert gw.get(payment.id).status == "requires_capture"
     assert (await gw.void(payment.id, approval=MANAGER)).status == "canceled"
     assert await account(gw, VISA) == before
 
@@ -297,12 +250,7 @@ async def test_a_capture_the_gateway_gave_up_on_is_booked_once(world: World) -> 
     assert gw.get(payment.id).status == "requires_capture"
     world.rt.banks.config.latency_ms = {}
     gw.bank.timeout_s = 5.0  # the retry may wait for the first capture to finish
-    payment = await gw.capture(payment.id)
-    assert (payment.status, payment.amount_captured) == ("succeeded", 100_00)
-    after = await account(gw, VISA)
-    assert (after.available, after.held) == (before.available - 100_00, 0)
-    assert world.merchant == 100_00
-    assert (await gw.bank.ledger_check()).ok
+    await assert_captured_once(world, await gw.capture(payment.id), before, 100_00)
 
 
 async def test_a_void_the_gateway_gave_up_on_still_releases_the_hold(world: World) -> None:
@@ -325,28 +273,17 @@ async def test_a_void_the_gateway_gave_up_on_still_releases_the_hold(world: Worl
 async def test_an_answer_after_its_reversal_leaves_no_hold_in_process(world: World) -> None:
     """As over a socket: the slow issuer approves after the gateway gave up and reversed."""
     gw = world.gw
-    slow = card_for("4000 0000 0000 0200")
     world.rt.banks.config.slow_fault_s = 2.5 * TIMEOUT_S
-    before = await account(gw, slow)
-    payment = await gw.charge(charge(slow))
+    before = await account(gw, SLOW_CARD)
+    payment = await gw.charge(charge(SLOW_CARD))
     assert (payment.status, payment.response_code) == ("declined", "91")
     assert payment.reversal.endswith("(released 0)")  # nothing was held yet
     gw.bank.timeout_s = 5.0
     # the same authorization again waits for the one still at the acquirer: once it
     # answers, the late approval has come back and been reversed
-    retry = AuthorizationRequest(
-        payment_id=payment.id,
-        merchant_id=payment.merchant_id,
-        terminal_id=payment.terminal_id,
-        pan=SecretStr(slow.digits),
-        expiry=EXPIRY,
-        cvv=SecretStr(slow.cvv),
-        amount=payment.amount,
-        currency=payment.currency,
-    )
-    answer = await gw.bank.authorize(retry)
+    answer = await gw.bank.authorize(authorization_retry(payment, SLOW_CARD))
     assert (answer.approved, answer.response_code) == (False, "91")
-    assert await account(gw, slow) == before
+    assert await account(gw, SLOW_CARD) == before
     assert (await gw.bank.ledger_check()).ok
 
 
@@ -355,13 +292,7 @@ async def test_void_after_a_lost_capture_answer_is_refused(world: World) -> None
     """The bank captured; the gateway does not know yet. A void must not mark the payment
     canceled while the merchant holds the money: repair then records the capture."""
     gw = world.gw
-    embedded = gw.bank
-    before = await account(gw, VISA)
-    gw.bank = world.embedded(lambda t: FaultyTransport(t, lose={"/captures"}))
-    payment = await gw.charge(charge(VISA, 300_00))
-    assert payment.status == "requires_capture"
-    await gw.bank.close()
-    gw.bank = embedded
+    payment, before = await sale_with_faulty_capture(world, lose={"/captures"})
     with pytest.raises(NotAllowed, match="captured"):
         await gw.void(payment.id, approval=MANAGER)
     assert gw.get(payment.id).status == "requires_capture"
@@ -373,14 +304,11 @@ async def test_void_after_a_lost_capture_answer_is_refused(world: World) -> None
 
 async def test_refund_retried_after_a_lost_answer_is_not_paid_twice(world: World) -> None:
     gw = world.gw
-    embedded = gw.bank
     before = await account(gw, VISA)
     payment = await gw.charge(charge(VISA, 500_00))
-    gw.bank = world.embedded(lambda t: FaultyTransport(t, lose={"/refunds"}))
-    with pytest.raises(BankUnavailable):
-        await gw.refund(payment.id, 200_00, approval=MANAGER)
-    await gw.bank.close()
-    gw.bank = embedded
+    async with world.faulty(lose={"/refunds"}):
+        with pytest.raises(BankUnavailable):
+            await gw.refund(payment.id, 200_00, approval=MANAGER)
     assert gw.get(payment.id).amount_refunded == 0
     payment = await gw.refund(payment.id, 200_00, approval=MANAGER)  # the cashier tries again
     assert payment.amount_refunded == 200_00
@@ -415,14 +343,11 @@ async def test_repair_goes_on_past_a_payment_it_cannot_settle(world: World) -> N
     """A manual capture reached the bank but its answer was lost; a week later repair
     cannot void it (the bank captured it). It says so and still settles the others."""
     gw = world.gw
-    embedded = gw.bank
     captured = await gw.charge(charge(VISA, 100_00, capture="manual"))
     stale = await gw.charge(charge(VISA, 50_00, capture="manual"))
-    gw.bank = world.embedded(lambda t: FaultyTransport(t, lose={"/captures"}))
-    with pytest.raises(BankUnavailable):
-        await gw.capture(captured.id)
-    await gw.bank.close()
-    gw.bank = embedded
+    async with world.faulty(lose={"/captures"}):
+        with pytest.raises(BankUnavailable):
+            await gw.capture(captured.id)
     world.clock.advance(days=8)
     notes = await gw.repair()
     assert f"{stale.id}: pre-authorization older than 7 days, voided" in notes

@@ -1,6 +1,6 @@
 """The same payments against the banks in their own process, over a real socket.
 
-The test starts the simulated banks under uvicorn on 127.0.0.1 (a small launcher with
+The test starts the simulated banks under uvicorn on 127.0.0.1 (`support.BankServer`, with
 `paygate banks serve --data-dir D` semantics: the banks' store lives in `D/banks`),
 points the gateway at it with `bank_url`, and kills it with SIGKILL mid-session.
 """
@@ -8,103 +8,31 @@ points the gateway at it with `bank_url`, and kills it with SIGKILL mid-session.
 from __future__ import annotations
 
 import asyncio
-import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from pydantic import SecretStr
+from support import (
+    MANAGER,
+    SLOW_CARD,
+    TIMEOUT_CARD,
+    VISA,
+    BankServer,
+    account,
+    amount_for,
+    authorization_retry,
+    charge,
+    latest_otp,
+    pan_pattern,
+)
 
-from gateway_core.access import Approval
 from gateway_core.bank_client import BankClient
-from gateway_core.banks.api import Account, AuthorizationRequest
-from gateway_core.cards import CardInput, mask_pan
-from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.payments import reason_for
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
-from gateway_core.testcards import EXPIRY, TEST_CARDS, card_for
-from gateway_core.testcards import TestCard as DemoCard
-
-MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
-
-OTP_RE = re.compile(r"\b\d{6}\b")
-VISA = card_for("4242 4242 4242 4242")
-TIMEOUT_CARD = card_for("4000 0000 0000 9094")
-SLOW_CARD = card_for("4000 0000 0000 0200")
-
-LAUNCHER = """
-import sys
-from pathlib import Path
-from gateway_core.banks.config import BankConfig
-from gateway_core.banks.serve import serve
-data_dir, port, timeout_fault_s, slow_fault_s = sys.argv[1:]
-config = BankConfig(
-    Path(data_dir), timeout_fault_s=float(timeout_fault_s), slow_fault_s=float(slow_fault_s)
-)
-serve(config, host="127.0.0.1", port=int(port))
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class BankServer:
-    """A `paygate banks serve` process: start, kill, start again on the same data dir."""
-
-    data_dir: Path
-    timeout_fault_s: float
-    slow_fault_s: float
-    proc: subprocess.Popen | None = None
-    url: str = ""
-
-    def start(self) -> str:
-        port = free_port()
-        args = [str(self.data_dir), str(port), str(self.timeout_fault_s), str(self.slow_fault_s)]
-        log = self.data_dir.with_name(self.data_dir.name + ".log")
-        with log.open("ab") as err:  # a file, not a pipe: a full pipe would stall the server
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", LAUNCHER, *args], stdout=subprocess.DEVNULL, stderr=err
-            )
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the banks did not start: {log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/banks/v1/health", timeout=1).status_code == 200:
-                    return self.url
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("the banks did not answer /banks/v1/health in 30 s")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no compaction, as if the machine died."""
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+from gateway_core.testcards import TEST_CARDS
 
 
 @pytest.fixture(scope="module")
@@ -130,26 +58,6 @@ async def remote_gateway(data_dir: Path, url: str, timeout_s: float) -> AsyncIte
         await rt.aclose()
 
 
-def pan_pattern(pan: str) -> re.Pattern[bytes]:
-    """The PAN's digits with at most one space or dash between any two of them."""
-    digits = pan.replace(" ", "")
-    return re.compile(rb"(?<![0-9])" + rb"[ -]?".join(d.encode() for d in digits) + rb"(?![0-9])")
-
-
-def card_input(card: DemoCard) -> CardInput:
-    return CardInput(pan=SecretStr(card.pan), expiry=EXPIRY, cvv=SecretStr(card.cvv))
-
-
-def charge(card: DemoCard, amount: int = 100_00, **kw) -> ChargeRequest:
-    return ChargeRequest(amount=amount, currency="INR", card=card_input(card), **kw)
-
-
-async def account(gw: Gateway, card: DemoCard) -> Account:
-    masked = mask_pan(card.digits)
-    (found,) = [a for a in await gw.bank.accounts() if a.card == masked]
-    return found
-
-
 # -- every card over the socket ----------------------------------------------------------------
 async def test_every_test_card_against_a_bank_server(server: BankServer, tmp_path: Path) -> None:
     async with remote_gateway(tmp_path / "data", server.url, timeout_s=1.5) as rt:
@@ -159,13 +67,12 @@ async def test_every_test_card_against_a_bank_server(server: BankServer, tmp_pat
         try:
             for card in TEST_CARDS:
                 gw.bank = patient if card is SLOW_CARD else fast
-                amount = 2_000_00 if card.expect == "61" else 100_00
+                amount = amount_for(card)
                 before = await account(gw, card)
                 payment = await gw.charge(charge(card, amount))
                 if card.expect.startswith("otp->"):
                     assert payment.status == "requires_action", card.pan
-                    text = (await gw.bank.outbox())[0].text
-                    payment = await gw.confirm_otp(payment.id, OTP_RE.search(text).group())
+                    payment = await gw.confirm_otp(payment.id, await latest_otp(gw))
                 code = card.expect.removeprefix("otp->")
                 after = await account(gw, card)
                 assert payment.response_code == code, card.pan
@@ -239,17 +146,7 @@ async def test_an_answer_after_its_reversal_leaves_no_hold(
         assert payment.reversal == "reversed after: the bank did not answer in time (released 0)"
         # A retry of the same authorization waits for the one still in flight at the
         # acquirer, then gets its stored answer: after this, the late answer has landed.
-        retry = AuthorizationRequest(
-            payment_id=payment.id,
-            merchant_id=payment.merchant_id,
-            terminal_id=payment.terminal_id,
-            pan=SecretStr(SLOW_CARD.digits),
-            expiry=EXPIRY,
-            cvv=SecretStr(SLOW_CARD.cvv),
-            amount=payment.amount,
-            currency=payment.currency,
-            capture=True,
-        )
+        retry = authorization_retry(payment, SLOW_CARD, capture=True)
         patient = BankClient.remote(server.url, timeout_s=10)
         try:
             answer = await patient.authorize(retry)

@@ -16,20 +16,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
+from support import MANAGER, charge, gateway_settings
 
-from gateway_core.access import Approval
-from gateway_core.cards import CardInput, mask_pan
+from gateway_core.cards import mask_pan
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
-from gateway_core.gateway import ChargeRequest, Gateway, NotAllowed
+from gateway_core.gateway import Gateway, NotAllowed
 from gateway_core.payments import Payment
-from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
-from gateway_core.settings import load_settings
-from gateway_core.testcards import EXPIRY, TEST_CARDS
-
-MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
+from gateway_core.testcards import TEST_CARDS
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 APPROVING = [card for card in TEST_CARDS if card.expect == "00" and card.fault is None]
@@ -49,16 +44,11 @@ operations = st.one_of(
 )
 
 
-def request(card, amount: int, capture: str) -> ChargeRequest:
-    keyed = CardInput(pan=SecretStr(card.pan), expiry=EXPIRY, cvv=SecretStr(card.cvv))
-    return ChargeRequest(amount=amount, currency="INR", card=keyed, capture=capture)
-
-
 async def apply(gw: Gateway, payments: list[Payment], op: tuple) -> None:
     kind, first, second = op
     if kind in ("sale", "preauth"):
         payment = await gw.charge(
-            request(first, second, "automatic" if kind == "sale" else "manual")
+            charge(first, second, capture="automatic" if kind == "sale" else "manual")
         )
         expected = "succeeded" if kind == "sale" else "requires_capture"
         assert payment.status == expected or payment.response_code == "51"
@@ -123,10 +113,10 @@ async def check(gw: Gateway, payments: list[Payment], opening: dict[str, int]) -
 
 
 async def run(data_dir, program: list[tuple]) -> None:
-    settings_ = load_settings(
-        data_dir=data_dir, timezone="Asia/Kolkata", bank_timeout_s=5, risk=RiskLimits.relaxed()
+    rt = Runtime.open(
+        gateway_settings(data_dir, timeout_s=5),
+        clock=FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=IST)),
     )
-    rt = Runtime.open(settings_, clock=FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=IST)))
     try:
         gw = rt.gateway
         opening = {

@@ -5,13 +5,11 @@ from __future__ import annotations
 import orjson
 import pytest
 from pydantic import SecretStr
+from support import MANAGER
 
-from gateway_core.access import Approval
 from gateway_core.cards import CardInput
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest
-
-MANAGER = Approval("meera", "4321")
 
 
 async def test_a_later_refund_belongs_to_its_own_day(runtime, clock, settings):

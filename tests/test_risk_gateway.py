@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
+from pathlib import Path
 
 from pydantic import SecretStr
+from support import latest_otp
 
 from gateway_core.access import Access
 from gateway_core.cards import CardInput
@@ -24,8 +25,13 @@ def charge(pan: str, amount: int, terminal: str | None = None) -> ChargeRequest:
     return ChargeRequest(amount=amount, currency="INR", card=card, terminal_id=terminal)
 
 
-async def otp(gw) -> str:
-    return re.search(r"\b(\d{6})\b", (await gw.bank.outbox())[0].text).group(1)
+def charge_argv(pan: str, amount: str, data: Path) -> tuple:
+    """`paygate charge` of `amount` rupees on the card, into the data dir `data`."""
+    card = ("--card", pan, "--exp", "12/30", "--cvv", "123")
+    return ("charge", "--amount", amount, *card, "--data-dir", data)
+
+
+OWNER = ("--admin", "owner", "--admin-pin", "9876")  # the demo merchant admin approves
 
 
 async def test_repeated_declines_block_the_card_without_the_bank(runtime: Runtime, clock):
@@ -76,7 +82,7 @@ async def test_step_up_threshold_sends_the_payment_to_otp(runtime: Runtime):
         "otp",
         "step_up_threshold",
     )
-    payment = await gw.confirm_otp(payment.id, await otp(gw))
+    payment = await gw.confirm_otp(payment.id, await latest_otp(gw))
     assert (payment.status, payment.amount_captured) == ("succeeded", 6_000_00)
     small = await gw.charge(charge(VISA, 4_999_00))
     assert small.status == "succeeded" and small.risk.score == 0
@@ -92,35 +98,9 @@ async def test_foreign_card_is_flagged_for_review_and_approved(runtime: Runtime)
 def test_risk_commands(cli, tmp_path):
     data = tmp_path / "d"
     for _ in range(3):
-        result = cli(
-            "charge",
-            "--amount",
-            "20",
-            "--card",
-            LOW_FUNDS,
-            "--exp",
-            "12/30",
-            "--cvv",
-            "123",
-            "--data-dir",
-            data,
-            "--json",
-        )
+        result = cli(*charge_argv(LOW_FUNDS, "20", data), "--json")
         assert result.code == 0
-    blocked = cli(
-        "charge",
-        "--amount",
-        "1",
-        "--card",
-        LOW_FUNDS,
-        "--exp",
-        "12/30",
-        "--cvv",
-        "123",
-        "--data-dir",
-        data,
-        "--json",
-    )
+    blocked = cli(*charge_argv(LOW_FUNDS, "1", data), "--json")
     payment = json.loads(blocked.out)
     assert payment["decline_code"] == "blocked_by_risk"
     explain = cli("risk", "explain", payment["id"], "--data-dir", data)
@@ -136,22 +116,7 @@ def test_risk_commands(cli, tmp_path):
 
 def test_user_commands_need_an_admin(cli, tmp_path, clock):
     data = tmp_path / "d"
-    assert (
-        cli(
-            "charge",
-            "--amount",
-            "1",
-            "--card",
-            VISA,
-            "--exp",
-            "12/30",
-            "--cvv",
-            "123",
-            "--data-dir",
-            data,
-        ).code
-        == 0
-    )
+    assert cli(*charge_argv(VISA, "1", data)).code == 0
     add = ("users", "add", "kiran", "--role", "cashier", "--pin", "5555", "--data-dir", data)
     for approval, message in (
         ((), "a merchant admin must approve"),
@@ -161,72 +126,18 @@ def test_user_commands_need_an_admin(cli, tmp_path, clock):
         result = cli(*add, *approval)
         assert result.code == 2 and message in result.err
     assert "kiran" not in cli("users", "list", "--data-dir", data).out
-    assert cli(*add, "--admin", "owner", "--admin-pin", "9876").code == 0
-    bad_pin = cli(
-        "users",
-        "reset-pin",
-        "kiran",
-        "--pin",
-        "12",
-        "--admin",
-        "owner",
-        "--admin-pin",
-        "9876",
-        "--data-dir",
-        data,
-    )
+    assert cli(*add, *OWNER).code == 0
+    bad_pin = cli("users", "reset-pin", "kiran", "--pin", "12", *OWNER, "--data-dir", data)
     assert bad_pin.code == 2 and "4 to 8 digits" in bad_pin.err
-    assert (
-        cli(
-            "users", "lock", "kiran", "--admin", "owner", "--admin-pin", "9876", "--data-dir", data
-        ).code
-        == 0
-    )
+    assert cli("users", "lock", "kiran", *OWNER, "--data-dir", data).code == 0
     assert "locked until" in cli("users", "list", "--data-dir", data).out
-    assert (
-        cli(
-            "users",
-            "unlock",
-            "ghost",
-            "--admin",
-            "owner",
-            "--admin-pin",
-            "9876",
-            "--data-dir",
-            data,
-        ).code
-        == 2
-    )
+    assert cli("users", "unlock", "ghost", *OWNER, "--data-dir", data).code == 2
 
 
 def test_a_user_added_by_command_can_log_in(cli, tmp_path):
     pin = "5555"
     data = tmp_path / "d"
-    cli(
-        "charge",
-        "--amount",
-        "1",
-        "--card",
-        VISA,
-        "--exp",
-        "12/30",
-        "--cvv",
-        "123",
-        "--data-dir",
-        data,
-    )
-    cli(
-        "users",
-        "add",
-        "kiran",
-        "--pin",
-        pin,
-        "--admin",
-        "owner",
-        "--admin-pin",
-        "9876",
-        "--data-dir",
-        data,
-    )
+    cli(*charge_argv(VISA, "1", data))
+    cli("users", "add", "kiran", "--pin", pin, *OWNER, "--data-dir", data)
     with Runtime.open(load_settings(data_dir=data)) as rt:
         assert Access(rt.store.main, rt.audit, rt.clock).login("kiran", pin).role == "cashier"
