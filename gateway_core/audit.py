@@ -134,6 +134,12 @@ class AuditLog:
         self._day, self._seq, self._prev = day, event["seq"], event["mac"]
         return event
 
+    def head(self) -> dict[str, Any]:
+        """The chain's newest event: its seq, MAC and the business day it is filed under
+        (seq 0 and the genesis MAC for an empty log). A Z report keeps it as an anchor."""
+        day = None if self._day == date.min else self._day.isoformat()
+        return {"seq": self._seq, "mac": self._prev, "day": day}
+
     def verify(self) -> Verdict:
         """Walk every event in stored order; name the first seq where the chain breaks."""
         expected, prev = 1, GENESIS

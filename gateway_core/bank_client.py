@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 from pydantic import TypeAdapter
@@ -168,8 +169,8 @@ class BankClient:
 
     async def outbox(self, phone: str | None = None) -> list[Sms]:
         """Text messages on the cardholders' simulated phones, newest first."""
-        path = "/banks/v1/outbox" + (f"?phone={phone}" if phone else "")
-        return await self._call("GET", path, list[Sms])
+        query = f"?{urlencode({'phone': phone})}" if phone else ""
+        return await self._call("GET", f"/banks/v1/outbox{query}", list[Sms])
 
     async def accounts(self) -> list[Account]:
         """Cardholder accounts with their balances."""

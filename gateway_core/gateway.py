@@ -36,7 +36,11 @@ from gateway_core.risk import Context as RiskContext
 from gateway_core.risk import RiskEngine
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
-from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
+from gateway_core.store.repos import (
+    TinyClosingRepository,
+    TinyPaymentRepository,
+    TinyRefundRepository,
+)
 from gateway_core.vault import TokenRecord, Vault
 
 IDEMPOTENCY_DAYS = 7
@@ -49,6 +53,10 @@ class UnknownPayment(InputError):
 
 class NotAllowed(InputError):
     """The payment is not in a state that allows this."""
+
+
+class DayClosed(NotAllowed):
+    """The business day was closed (Z report): its payments can no longer change."""
 
 
 class IdempotencyConflict(InputError):
@@ -109,6 +117,7 @@ class Gateway:
         self.risk = RiskEngine(store.main, settings.risk, self._clock, settings.tz)
         self._payments = TinyPaymentRepository(store)
         self._refunds = TinyRefundRepository(store)
+        self._closings = TinyClosingRepository(store)
         self._idempotency = store.main.table("idempotency")
         self._open = store.main.table("open_payments")
         self._in_flight: dict[str, asyncio.Future[None]] = {}
@@ -128,6 +137,23 @@ class Gateway:
         if day not in self._store.days():
             return []
         return [_with_refunds(r, self._refunds) for r in self._payments.for_day(day)]
+
+    def _refuse_closed(self, payment_id: str | None = None) -> None:
+        """Nothing may change a closed business day: not today's once its Z is taken,
+        nor the day a payment was taken on (a refund is filed today, so only today counts
+        for it). Raises `DayClosed` before any bank is contacted."""
+        today = self._today()
+        for day in (today, _day_of(payment_id) if payment_id else None):
+            closing = self._closings.get(day) if day else None
+            if closing is not None:
+                if payment_id:
+                    self.get(payment_id)  # an unknown id is told so, whatever its day
+                what = f"payment {payment_id} can no longer change"
+                if day == today:
+                    what = "no more payments, captures, voids or refunds today"
+                raise DayClosed(
+                    f"business day {day} is closed (Z report {closing['number']}): {what}"
+                )
 
     def _save(self, payment: Payment) -> Payment:
         """Store a payment durably, keeping the index of open payments in step."""
@@ -156,6 +182,7 @@ class Gateway:
         if req.terminal_id is not None and not 1 <= len(req.terminal_id) <= 8:
             raise InputError("a terminal id has 1 to 8 characters")
         card = check_card(req.card, self._today())
+        self._refuse_closed()
         req = req.model_copy(update={"currency": money.currency})  # "inr" → "INR"
         key = req.idempotency_key
         if key is None:
@@ -365,6 +392,7 @@ class Gateway:
     @_one_at_a_time
     async def confirm_otp(self, payment_id: str, otp: str, *, operator: str = "cli") -> Payment:
         """Check the cardholder's OTP; on success the authorization goes on."""
+        self._refuse_closed(payment_id)
         payment = self._expect(payment_id, "requires_action", "is not waiting for an OTP")
         verdict = await self.bank.verify_otp(payment.challenge.id, otp)
         self._audit.record(
@@ -397,6 +425,7 @@ class Gateway:
     @_one_at_a_time
     async def resend_otp(self, payment_id: str, *, operator: str = "cli") -> Payment:
         """Ask the issuer to send a new code (cooldown and limit are the issuer's)."""
+        self._refuse_closed(payment_id)
         payment = self._expect(payment_id, "requires_action", "is not waiting for an OTP")
         challenge = await self.bank.resend_otp(payment.challenge.id)
         self._audit.record(operator, "otp.resent", payment.id)
@@ -419,6 +448,7 @@ class Gateway:
         self, payment_id: str, amount: int | None = None, *, operator: str = "cli"
     ) -> Payment:
         """Capture an authorization, fully or partly (once); the rest is released."""
+        self._refuse_closed(payment_id)
         payment = self._expect(payment_id, "requires_capture", "cannot be captured")
         amount = payment.amount if amount is None else amount
         if not 0 < amount <= payment.amount:
@@ -471,6 +501,7 @@ class Gateway:
     ) -> Payment:
         """Cancel before capture (a manager approves): the hold goes back."""
         payment = self.get(payment_id)
+        self._refuse_closed(payment_id)
         self._check_voidable(payment)
         approver = self._approve("void", payment, operator, approval)
         return await self._void(payment, operator, approver)
@@ -519,6 +550,7 @@ class Gateway:
     ) -> Payment:
         """Refund part or all of what was captured (a manager approves); refunds never
         exceed the capture."""
+        self._refuse_closed()  # a refund is filed today, even for an earlier day's sale
         payment = self._expect(payment_id, "succeeded", "cannot be refunded")
         if payment.refundable == 0:
             raise NotAllowed(f"payment {payment_id} is already fully refunded")
@@ -579,6 +611,7 @@ class Gateway:
 
     async def _repair_one(self, payment: Payment, now: datetime) -> str | None:
         try:
+            self._refuse_closed(payment.id)
             if payment.status == "unknown":
                 fixed = await self._reverse_after_failure(payment, "no answer was recorded")
                 return None if fixed.status == "unknown" else "reversed, declined 91"
@@ -596,7 +629,7 @@ class Gateway:
                 if now - payment.created_at > timedelta(days=PREAUTH_DAYS):
                     await self._void(payment, "repair")
                     return f"pre-authorization older than {PREAUTH_DAYS} days, voided"
-        except BankUnavailable:
+        except (BankUnavailable, DayClosed):  # tried again later (a closed day: tomorrow)
             return None
         except InputError as exc:  # refused by the bank: a person must look, the rest go on
             return f"left open: {exc}"

@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from gateway_core.errors import InputError
+from gateway_core.fees import FeeSchedule
 from gateway_core.money import normalize_currency
 from gateway_core.risk import RiskLimits
 
@@ -58,6 +59,7 @@ class Settings(BaseSettings):
     bank_timeout_s: float = Field(default=8.0, gt=0)
     bank_latency_ms: float = Field(default=0.0, ge=0)  # simulated delay at each hop
     risk: RiskLimits = Field(default_factory=RiskLimits)
+    fees: FeeSchedule = Field(default_factory=FeeSchedule)  # MDR, GST, payout calendar
 
     @field_validator("currency")
     @classmethod

@@ -189,9 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(handler=cmd_audit_verify)
 
     _add_payment_commands(sub, sub_common)
+    sub.add_parser(
+        "pos", parents=[sub_common], help="open the cashier's terminal (also: no command)"
+    ).set_defaults(handler=None)  # main() opens the terminal when no handler is set
     from pos_app.admin_commands import add_admin_commands  # it imports this module
 
     add_admin_commands(sub, sub_common)
+    from pos_app.report_commands import add_report_commands  # it imports this module
+
+    add_report_commands(sub, sub_common)
     return parser
 
 
@@ -246,12 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config, data_dir=data_dir, bank_url=args.bank_url)
         if args.handler is not None:
             return args.handler(args, settings)
-        if args.demo:
-            from pos_app.showcase import run_showcase
+        from pos_app.app import run_app  # the terminal: `paygate`, `paygate pos`, `--demo`
 
-            return run_showcase(settings, reset=args.reset)
-        parser.print_help()
-        return 0
+        return run_app(settings, demo=args.demo, reset=args.reset)
     except PaygateError as exc:
         print(f"paygate: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -46,3 +46,11 @@ async def test_a_tip_is_part_of_the_total_and_kept_apart(runtime):
     for tip in (-1, 115_00, 200_00):
         with pytest.raises(InputError, match="tip"):
             await gw.charge(ChargeRequest(amount=115_00, tip=tip, currency="INR", card=card))
+
+
+async def test_the_outbox_filters_by_phone(runtime):
+    gw = runtime.gateway
+    card = CardInput(pan=SecretStr("4000000000003220"), expiry="12/30", cvv=SecretStr("123"))
+    await gw.charge(ChargeRequest(amount=10_00, currency="INR", card=card))
+    assert [m.phone for m in await gw.bank.outbox("+919800000001")] == ["+919800000001"]
+    assert await gw.bank.outbox("+919800000002") == []

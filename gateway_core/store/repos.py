@@ -196,3 +196,31 @@ class TinyRefundRepository:
         if day not in self._store.days():
             return []
         return [dict(doc) for doc in self._table(day)]
+
+
+class ClosingRepository(Protocol):
+    """Z reports: one per closed business day, written once, never changed."""
+
+    def get(self, day: date) -> Record | None: ...
+    def add(self, day: date, report: Record) -> None: ...
+    def all(self) -> list[Record]: ...
+
+
+class TinyClosingRepository:
+    """Z reports in the main database, one document per day (doc id: the day's ordinal),
+    so "is this day closed?" is one lookup, not a scan."""
+
+    def __init__(self, store: DataStore) -> None:
+        self._table = store.main.table("closings")
+
+    def get(self, day: date) -> Record | None:
+        doc = self._table.get(doc_id=day.toordinal())
+        return None if doc is None else dict(doc)
+
+    def add(self, day: date, report: Record) -> None:
+        if self._table.contains(doc_id=day.toordinal()):
+            raise ValueError(f"business day {day} is already closed")
+        self._table.insert(Document(report, doc_id=day.toordinal()))
+
+    def all(self) -> list[Record]:
+        return sorted((dict(doc) for doc in self._table), key=lambda r: r["number"])

@@ -1,0 +1,107 @@
+"""What the acquirer charges the merchant, and when it pays out.
+
+The merchant discount rate (MDR) is a percentage of each captured payment, in basis
+points (1 bp = 0.01 %), by card brand and funding (debit, credit, prepaid). GST of 18 %
+is charged on the fee. Settings `fees`, the config file's `[fees]` table, or
+`PAYGATE_FEES__GST_BPS` etc. in the environment. A brand given in the config file
+replaces only the rates it names; the rest keep their defaults:
+
+```toml
+[fees]
+gst_bps = 1800
+payout_holidays = ["2026-12-25"]
+
+[fees.mdr_bps]
+visa = { credit = 175 }     # Visa debit keeps its default
+```
+
+Defaults follow what Indian acquirers charged small merchants around 2025: RuPay debit
+0 % (zero-MDR rule), Visa/Mastercard debit 0.6 %, Visa/Mastercard credit 1.9 %, RuPay
+credit 1.6 %, Amex 2.75 %, Discover/JCB/Diners/UnionPay 2.25 %.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FUNDINGS = ("debit", "credit", "prepaid")
+
+DEFAULT_MDR_BPS: dict[str, dict[str, int]] = {
+    "visa": {"debit": 60, "credit": 190, "prepaid": 100},
+    "mastercard": {"debit": 60, "credit": 190, "prepaid": 100},
+    "rupay": {"debit": 0, "credit": 160, "prepaid": 100},
+    "maestro": {"debit": 60, "credit": 60, "prepaid": 100},
+    "amex": {"debit": 275, "credit": 275, "prepaid": 275},
+    "discover": {"debit": 225, "credit": 225, "prepaid": 225},
+    "jcb": {"debit": 225, "credit": 225, "prepaid": 225},
+    "diners": {"debit": 225, "credit": 225, "prepaid": 225},
+    "unionpay": {"debit": 225, "credit": 225, "prepaid": 225},
+}
+
+
+class FeeSchedule(BaseModel):
+    """MDR per brand and funding, GST on the fee, and the payout calendar."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mdr_bps: dict[str, dict[str, int]] = Field(default_factory=lambda: _copy(DEFAULT_MDR_BPS))
+    default_mdr_bps: int = Field(200, ge=0, le=10_000)  # a brand or funding not listed
+    gst_bps: int = Field(1800, ge=0, le=10_000)  # GST on the fee (18 % in India)
+    payout_days: int = Field(1, ge=0, le=30)  # T+n business days
+    payout_holidays: tuple[date, ...] = ()  # bank holidays the payout skips (weekends always)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: Any) -> Any:
+        """Rates given for a brand replace only those rates; other brands keep theirs."""
+        if isinstance(data, dict) and isinstance(data.get("mdr_bps"), dict):
+            merged = _copy(DEFAULT_MDR_BPS)
+            for brand, rates in data["mdr_bps"].items():
+                if not isinstance(rates, dict):
+                    raise ValueError(f"mdr_bps.{brand} must be a table like {{ credit = 190 }}")
+                merged.setdefault(str(brand).lower(), {}).update(rates)
+            data = {**data, "mdr_bps": merged}
+        return data
+
+    @field_validator("mdr_bps")
+    @classmethod
+    def _rates_in_range(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        for brand, rates in value.items():
+            for funding, bps in rates.items():
+                if funding not in FUNDINGS:
+                    raise ValueError(f"mdr_bps.{brand}: funding must be one of {FUNDINGS}")
+                if not 0 <= bps <= 10_000:
+                    raise ValueError(f"mdr_bps.{brand}.{funding} must be 0 to 10000 basis points")
+        return value
+
+    def rate(self, brand: str, funding: str | None) -> int:
+        """The MDR in basis points for a card brand and funding."""
+        return self.mdr_bps.get(brand, {}).get(funding or "", self.default_mdr_bps)
+
+    def payout_date(self, day: date) -> date:
+        """T+`payout_days` business days after `day`: weekends and holidays skipped."""
+        out, left = day, self.payout_days
+        while left > 0 or not self.is_business_day(out):
+            out += timedelta(days=1)
+            if self.is_business_day(out):
+                left -= 1
+        return out
+
+    def is_business_day(self, day: date) -> bool:
+        """A weekday that is not a bank holiday."""
+        return day.weekday() < 5 and day not in self.payout_holidays
+
+
+def fee_of(amount: int, bps: int) -> int:
+    """`bps` basis points of `amount` minor units, rounded half away from zero."""
+    quotient, remainder = divmod(abs(amount) * bps, 10_000)
+    if 2 * remainder >= 10_000:
+        quotient += 1
+    return -quotient if amount < 0 else quotient
+
+
+def _copy(table: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    return {brand: dict(rates) for brand, rates in table.items()}

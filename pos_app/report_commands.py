@@ -1,0 +1,505 @@
+"""The settlement commands of `paygate`: report x|z, settle, reconcile, export, demo seed.
+
+- `report x [--date D]`: the day so far; read-only, any number of times.
+- `report z [--date D] --approver ID`: close the day (a manager approves). Closing a
+  closed day prints its stored Z and exits 2 ("already closed"), changing nothing.
+- `settle [--date D] --approver ID`: the Z, the payout and the reconciliation.
+- `reconcile [--date D]`: the day against the acquirer's clearing file; exit 1 on breaks.
+- `export [--date D] --format csv|json [--out FILE]`.
+- `demo seed [--days 7] [--per-day 500]`: a week of history through the real gateway.
+
+Dates are YYYY-MM-DD in the merchant's timezone, today by default; a date in the future
+is refused (exit 2) before anything is opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from gateway_core.bank_client import BankUnavailable
+from gateway_core.clock import SystemClock, business_day
+from gateway_core.errors import InputError
+from gateway_core.money import Money, format_money
+from gateway_core.settings import Settings
+from gateway_core.settlement import (
+    DayReport,
+    Line,
+    Reconciliation,
+    Settlement,
+    decline_text,
+    parse_day,
+)
+from pos_app.cli import open_runtime
+
+BRAND_NAMES = {
+    "visa": "Visa",
+    "mastercard": "Mastercard",
+    "amex": "Amex",
+    "discover": "Discover",
+    "rupay": "RuPay",
+    "jcb": "JCB",
+    "diners": "Diners Club",
+    "unionpay": "UnionPay",
+    "maestro": "Maestro",
+}
+
+
+# ---------------------------------------------------------------------------- arguments
+def day_arg(args: argparse.Namespace, settings: Settings) -> date:
+    """`--date` (today by default), refused when malformed or in the future."""
+    today = business_day(SystemClock(), settings.tz)
+    if args.date is None:
+        return today
+    day = parse_day(args.date)
+    if day > today:
+        raise InputError(f"{day} is in the future (today is {today})")
+    return day
+
+
+def _approver(args: argparse.Namespace, rt, day: date) -> str:
+    """The manager approving the close of the day; returns their id."""
+    from pos_app.payment_commands import read_approval
+
+    approval = read_approval(args)
+    return rt.access.approve(
+        approval.user_id,
+        approval.pin,
+        action="close_day",
+        subject=day.isoformat(),
+        operator=args.operator,
+    ).id
+
+
+# ---------------------------------------------------------------------------- output
+def _money(minor: int, currency: str) -> str:
+    return format_money(Money(minor, currency))
+
+
+def _brand(brand: str) -> str:
+    return BRAND_NAMES.get(brand, brand.capitalize()) if brand != "total" else "TOTAL"
+
+
+def _rate(bps: int) -> str:
+    return f"{bps // 100}.{bps % 100:02d}%"
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Columns: the first left-aligned, the rest right-aligned (money)."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    out = []
+    for row in [header, *rows]:
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def _line_row(ln: Line) -> tuple[str, ...]:
+    c = ln.currency
+    return (
+        _brand(ln.brand),
+        str(ln.count),
+        _money(ln.gross, c),
+        _money(ln.tips, c),
+        _money(ln.voids, c),
+        _money(ln.refunds, c),
+        _money(ln.net_sales, c),
+        _money(ln.fees, c),
+        _money(ln.gst, c),
+        _money(ln.payout, c),
+    )
+
+
+HEADER = ("BRAND", "SALES", "GROSS", "TIPS", "VOIDS", "REFUNDS", "NET SALES", "FEES", "GST")
+
+
+def format_report(report: DayReport, settings: Settings) -> list[str]:
+    """The report as a merchant reads it: who and when, the attempts, a table per
+    currency (brands and total), fees by rate, declines by reason, the payout."""
+    tz = settings.tz
+    title = f"Z REPORT {report.number}" if report.kind == "Z" else "X REPORT"
+    lines = [f"{title}  {report.merchant_name} ({report.merchant_id})"]
+    when = f"business day {report.day:%a %Y-%m-%d}"
+    if report.kind == "Z" and report.closed_at:
+        closed = report.closed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        when += f"  closed {closed} by {report.closed_by}"
+    else:
+        when += f"  printed {report.generated_at.astimezone(tz):%Y-%m-%d %H:%M}"
+        if report.closed_as:
+            when += f"  (closed: Z report {report.closed_as})"
+    lines.append(when)
+    a = report.activity
+    rate = a.approval_permille
+    attempts = (
+        f"payments {a.payments}: approved {a.approved}, declined {a.declined}, "
+        f"failed OTP {a.failed_otp}, open {a.open}"
+    )
+    if rate is not None:
+        attempts += f"  approval rate {rate // 10}.{rate % 10}%"
+    lines.append(attempts)
+    if a.moved_later:
+        lines.append(f"{a.moved_later} payment(s) taken this day were captured or voided later")
+    if a.open:
+        held = ", ".join(_money(v, c) for c, v in sorted(a.open_amount.items()))
+        lines.append(f"open: {a.open} payment(s), {held} authorized and not yet captured")
+    if not report.totals:
+        lines.append("no money moved on this day")
+    for total in report.totals:
+        cur = total.currency
+        rows = [_line_row(ln) for ln in report.brands if ln.currency == cur]
+        rows.append(_line_row(total))
+        lines.append("")
+        lines.extend(_table((*HEADER, f"PAYOUT {cur}"), rows))
+        ticket = (total.gross - total.voids) // total.count if total.count else 0
+        lines.append(
+            f"voids {total.voids_count}  refunds {total.refunds_count}  "
+            f"average sale {_money(ticket, cur)}"
+        )
+    if report.fees:
+        lines.append("")
+        lines.append("fees (merchant discount rate, GST on the fee):")
+        for f in report.fees:
+            lines.append(
+                f"  {_brand(f.brand)} {f.funding} {_rate(f.rate_bps)} on "
+                f"{_money(f.amount, f.currency)} ({f.count}): {_money(f.fees, f.currency)}"
+                f" + GST {_money(f.gst, f.currency)}"
+            )
+    if a.declines:
+        lines.append("")
+        lines.append("declines by reason:")
+        for code, n in sorted(a.declines.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {n:>4}  {code:<4} {decline_text(code)}")
+    lines.append("")
+    for p in report.payouts:
+        verb = "payout" if p.amount >= 0 else "the acquirer debits"
+        lines.append(
+            f"{verb} {_money(abs(p.amount), p.currency)} on {p.date:%a %Y-%m-%d} "
+            f"(T+{settings.fees.payout_days} business day)  reference {p.reference}"
+        )
+    if report.kind == "Z" and report.audit_head:
+        head = report.audit_head
+        lines.append(f"audit anchor: seq {head['seq']}  mac {str(head['mac'])[:16]}…")
+        lines.append(f"digest {report.digest}")
+    return lines
+
+
+def format_reconciliation(rec: Reconciliation) -> list[str]:
+    """The counts and amounts per category, then every break."""
+    summary = rec.summary()
+    lines = [f"reconciliation {rec.day}: gateway against the acquirer's clearing file"]
+    names = {
+        "matched": "matched",
+        "missing_at_acquirer": "missing at acquirer",
+        "missing_at_gateway": "missing at gateway",
+        "amount_mismatch": "amount mismatch",
+    }
+    rows = []
+    for key, label in names.items():
+        amounts = summary[key]["amount"]
+        shown = ", ".join(_money(v, c) for c, v in sorted(amounts.items())) or "-"
+        rows.append((label, str(summary[key]["count"]), shown))
+    lines.extend(_table(("", "COUNT", "AMOUNT"), rows))
+    if rec.ok:
+        lines.append("no breaks: every capture and refund is in the clearing file, once")
+        return lines
+    lines.append("")
+    lines.append(f"{rec.breaks} break(s):")
+    for label, entries in (
+        ("missing at acquirer", rec.missing_at_acquirer),
+        ("missing at gateway", rec.missing_at_gateway),
+    ):
+        for e in entries:
+            rrn = f"  rrn {e.rrn}" if e.rrn else ""
+            lines.append(
+                f"  {label:<20} {e.kind:<8} {e.ref}  {_brand(e.brand or '?')}  "
+                f"{_money(e.amount, e.currency)}{rrn}"
+            )
+    for m in rec.amount_mismatch:
+        g, q = m.gateway, m.acquirer
+        diff = "" if m.difference is None else f" (difference {_money(m.difference, g.currency)})"
+        lines.append(
+            f"  {'amount mismatch':<20} {g.kind:<8} {g.ref}  {_brand(g.brand or '?')}  "
+            f"gateway {_money(g.amount, g.currency)}, acquirer "
+            f"{_money(q.amount, q.currency)}{diff}"
+        )
+    return lines
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _already(report: DayReport, settings: Settings) -> str:
+    closed = (
+        f"{report.closed_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if report.closed_at else "?"
+    )
+    return (
+        f"business day {report.day} is already closed (Z report {report.number}, "
+        f"{closed} by {report.closed_by}): this is that report; nothing changed"
+    )
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """report x: the day so far. report z: close it (or show the Z it was closed with)."""
+    day = day_arg(args, settings)
+    if args.kind == "x":
+        with open_runtime(settings, read_only=True) as rt:
+            report = Settlement(rt.store, settings, clock=rt.clock).x_report(day)
+        _show(report, args, settings)
+        return 0
+    with open_runtime(settings, create=False) as rt:
+        svc = Settlement(rt.store, settings, audit=rt.audit, clock=rt.clock)
+        report, already, problems = _close(args, rt, svc, day)
+    _show(report, args, settings)
+    return _outcome(report, already, problems, settings)
+
+
+def _close(
+    args: argparse.Namespace, rt, svc: Settlement, day: date
+) -> tuple[DayReport, bool, list[str]]:
+    """Close the day, a manager approving; a closed day gives back its stored Z (and
+    what a check of the closed day found wrong with it)."""
+    stored = svc.closing(day)
+    if stored is not None:
+        return stored, True, svc.check_closing(day)
+    svc.z_preview(day)  # open payments or an empty day are refused before any PIN
+    report, _already = svc.close_day(day, closed_by=_approver(args, rt, day))
+    return report, False, []
+
+
+def _show(report: DayReport, args: argparse.Namespace, settings: Settings) -> None:
+    if args.json:
+        _print_json(report.model_dump(mode="json"))
+    else:
+        print("\n".join(format_report(report, settings)))
+
+
+def _outcome(report: DayReport, already: bool, problems: list[str], settings: Settings) -> int:
+    """0 closed now; 2 closed before (the same report, nothing changed); 1 when the
+    closed day no longer matches its Z."""
+    if not already:
+        return 0
+    print(f"paygate: {_already(report, settings)}", file=sys.stderr)
+    for problem in problems:
+        print(f"paygate: warning: {problem}", file=sys.stderr)
+    return 1 if problems else 2
+
+
+def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
+    """Close the day (Z), then show the payout and reconcile with the acquirer."""
+    from pos_app.payment_commands import gateway_session
+
+    day = day_arg(args, settings)
+
+    async def run() -> tuple[DayReport, bool, list[str], Reconciliation | None, str | None]:
+        async with gateway_session(settings) as (rt, gateway):
+            svc = Settlement(rt.store, settings, audit=rt.audit, clock=rt.clock)
+            report, already, problems = _close(args, rt, svc, day)
+            try:
+                rec = await svc.reconcile(day, gateway.bank)
+            except BankUnavailable as exc:
+                return report, already, problems, None, str(exc)
+            return report, already, problems, rec, None
+
+    report, already, problems, rec, failure = asyncio.run(run())
+    if args.json:
+        _print_json(
+            {
+                "report": report.model_dump(mode="json"),
+                "payouts": [p.model_dump(mode="json") for p in report.payouts],
+                "reconciliation": rec.document() if rec else None,
+                "already_closed": already,
+            }
+        )
+    else:
+        lines = format_report(report, settings)
+        lines.append("")
+        for total, payout in zip(report.totals, report.payouts, strict=True):
+            c = total.currency
+            lines.append(
+                f"PAYOUT {c}: net sales {_money(total.net_sales, c)} − fees "
+                f"{_money(total.fees, c)} − GST {_money(total.gst, c)} = "
+                f"{_money(payout.amount, c)}, on {payout.date:%a %Y-%m-%d}, "
+                f"reference {payout.reference}"
+            )
+        if rec is not None:
+            s = rec.summary()
+            matched = s["matched"]
+            amount = ", ".join(_money(v, c) for c, v in sorted(matched["amount"].items())) or "-"
+            state = "no breaks" if rec.ok else f"{rec.breaks} break(s): see `paygate reconcile`"
+            lines.append(f"reconciliation: {matched['count']} matched ({amount}); {state}")
+        print("\n".join(lines))
+    code = _outcome(report, already, problems, settings)
+    if failure:
+        print(f"paygate: the day is closed, but reconciliation failed: {failure}", file=sys.stderr)
+        return 1
+    return code
+
+
+def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    """The day at the gateway against the acquirer's clearing file: exit 0 when every
+    entry matches, 1 when there are breaks."""
+    from pos_app.payment_commands import gateway_session
+
+    day = day_arg(args, settings)
+
+    async def run() -> Reconciliation:
+        async with gateway_session(settings, repair=False) as (rt, gateway):
+            return await Settlement(rt.store, settings, clock=rt.clock).reconcile(day, gateway.bank)
+
+    rec = asyncio.run(run())
+    if args.json:
+        _print_json(rec.document())
+    else:
+        print("\n".join(format_reconciliation(rec)))
+    return 0 if rec.ok else 1
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """The day's transactions as CSV or JSON, to stdout or `--out FILE` (written whole
+    or not at all)."""
+    day = day_arg(args, settings)
+    out: Path | None = args.out
+    if out is not None and not out.parent.is_dir():
+        raise InputError(f"cannot write {out}: {out.parent} is not a directory")
+    if out is not None and out.is_dir():
+        raise InputError(f"cannot write {out}: it is a directory")
+    with open_runtime(settings, read_only=True) as rt:
+        text = Settlement(rt.store, settings, clock=rt.clock).export(day, args.format)
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    _write_atomically(out, text)
+    print(f"exported {day} to {out}", file=sys.stderr)
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
+    """A week of realistic history in the demo data dir (or `--data-dir`)."""
+    from gateway_core.demo import seed_demo_history
+    from pos_app.cli import demo_data_dir
+
+    if not 1 <= args.days <= 31:
+        raise InputError(f"--days must be 1 to 31, not {args.days}")
+    if not 1 <= args.per_day <= 5000:
+        raise InputError(f"--per-day must be 1 to 5000, not {args.per_day}")
+    if args.data_dir is None:
+        settings = settings.model_copy(update={"data_dir": demo_data_dir()})
+    data_dir = settings.data_dir
+    if (data_dir / "db").is_dir():
+        with open_runtime(settings, read_only=True) as rt:
+            days = [d for d in rt.store.days() if rt.store.day(d).table("payments")]
+        if days:
+            raise InputError(
+                f"{data_dir} already has payments ({days[0]} to {days[-1]}); seed an empty "
+                "data dir (`paygate --demo --reset` empties the demo's)"
+            )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / ".paygate-demo").write_text("paygate demo data\n", encoding="utf-8")
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        print(f"  {line}  ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    print(
+        f"paygate: seeding {args.days} day(s) of about {args.per_day} payments each into "
+        f"{data_dir} through the gateway and the simulated banks…",
+        file=sys.stderr,
+        flush=True,
+    )
+    summary = seed_demo_history(
+        settings, days=args.days, per_day=args.per_day, seed=args.seed, progress=progress
+    )
+    took = time.perf_counter() - started
+    print(
+        f"seeded {summary.payments} payments over {len(summary.days)} days "
+        f"({summary.declined} declined, {summary.refunds} refunds, {summary.voids} voids, "
+        f"{summary.otp} with OTP) in {took:.1f} s; closed "
+        + (", ".join(f"{d} (Z {n})" for d, n in summary.closed) or "no day")
+    )
+    shown = "" if args.data_dir is None else f" --data-dir {data_dir}"
+    print(f"open it with: paygate --demo{shown}   or: paygate report x{shown}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- registry
+def add_report_commands(sub, common: argparse.ArgumentParser) -> None:
+    """Register `report`, `settle`, `reconcile`, `export` and `demo` on the command tree."""
+    dated = argparse.ArgumentParser(add_help=False)
+    dated.add_argument("--date", metavar="YYYY-MM-DD", help="the business day (default: today)")
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print one JSON document")
+    approved = argparse.ArgumentParser(add_help=False)
+    approved.add_argument("--operator", default="cli", help="who is doing this (a user id)")
+    approved.add_argument("--approver", metavar="ID", help="the approving manager's user id")
+    approved.add_argument(
+        "--approver-pin", metavar="PIN", help="the manager's PIN (prompted, hidden, if left out)"
+    )
+
+    report = sub.add_parser(
+        "report",
+        parents=[common, dated, as_json, approved],
+        help="X report (the day so far) or Z report (close the day)",
+        description="x: the business day so far, any number of times, changing nothing. "
+        "z: close the day (a manager approves): numbered, stored once, payments of the "
+        "day can no longer change. A closed day shows its Z again (exit 2).",
+    )
+    report.add_argument("kind", choices=("x", "z"), type=str.lower, help="x or z")
+    report.set_defaults(handler=cmd_report)
+
+    settle = sub.add_parser(
+        "settle",
+        parents=[common, dated, as_json, approved],
+        help="close the day (Z), show the payout and reconcile with the acquirer",
+    )
+    settle.set_defaults(handler=cmd_settle)
+
+    reconcile = sub.add_parser(
+        "reconcile",
+        parents=[common, dated, as_json],
+        help="the day against the acquirer's clearing file (exit 1 on breaks)",
+    )
+    reconcile.set_defaults(handler=cmd_reconcile)
+
+    export = sub.add_parser(
+        "export", parents=[common, dated], help="the day's transactions as CSV or JSON"
+    )
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    export.add_argument("--out", type=Path, metavar="FILE", help="write here (default: stdout)")
+    export.set_defaults(handler=cmd_export)
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(metavar="ACTION", required=True)
+    seed = demo.add_parser(
+        "seed",
+        parents=[common],
+        help="a realistic week of history through the real gateway (demo data dir)",
+    )
+    seed.add_argument("--days", type=int, default=7, help="days of history, today included")
+    seed.add_argument("--per-day", type=int, default=500, help="payments a full day")
+    seed.add_argument("--seed", type=int, default=7, help="random seed (same seed, same week)")
+    seed.set_defaults(handler=cmd_demo_seed)

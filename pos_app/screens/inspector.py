@@ -1,0 +1,98 @@
+"""The frame inspector: the ISO 8583 messages of a payment, field by field, PAN masked.
+
+The frames come from the acquirer already masked (BIN-6 and last-4 at most, no CVV,
+no expiry); `iso8583.describe` names each data element.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+
+from gateway_core.banks.api import Frame
+from gateway_core.banks.iso8583 import describe
+from pos_app.screens.base import PosScreen, while_shown
+from pos_app.widgets.line import Line
+
+HOP_NAMES = {
+    "gateway": "Gateway",
+    "acquirer": "Acquirer",
+    "network": "Card network",
+    "issuer": "Issuer",
+}
+MTI_NAMES = {
+    "0100": "authorization request",
+    "0110": "authorization response",
+    "0200": "financial request (refund)",
+    "0210": "financial response",
+    "0220": "completion advice (capture)",
+    "0230": "completion response",
+    "0400": "reversal request",
+    "0410": "reversal response",
+}
+
+
+class InspectorScreen(PosScreen):
+    """ISO 8583 frames of one payment."""
+
+    TITLE_TEXT = "Inspector"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="inspector.back", tooltip="Close the inspector"),
+    ]
+
+    def __init__(self, payment_id: str | None) -> None:
+        super().__init__()
+        self.payment_id = payment_id
+        self.frames: list[Frame] | None = None  # None until loaded
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="inspector", classes="panel") as box:
+            box.border_title = f"ISO 8583 frames · {self.payment_id or 'no payment yet'}"
+            box.can_focus = True
+            yield Line("Loading…" if self.payment_id else self._empty(), id="frames")
+
+    def _empty(self) -> str:
+        return "No authorization yet in this session: take a payment, or pick one in Today (F2, i)."
+
+    @while_shown
+    def on_mount(self) -> None:
+        self.query_one("#inspector").focus()
+        if self.payment_id:
+            self.pos.load_frames(self, self.payment_id)
+
+    @while_shown
+    def show_frames(self, frames: list[Frame]) -> None:
+        self.frames = frames
+        if not frames:
+            self.query_one("#frames", Line).update("The bank has no frames for this payment.")
+            return
+        parts = []
+        for number, frame in enumerate(frames, 1):
+            mti = MTI_NAMES.get(frame.mti, "message")
+            at = frame.at.astimezone(self.pos.settings.tz).strftime("%H:%M:%S")
+            title = Text.assemble(
+                (f"{number}. {frame.mti} ", "bold"),
+                f"{mti} · {HOP_NAMES.get(frame.source, frame.source)} → "
+                f"{HOP_NAMES.get(frame.target, frame.target)} · {at}",
+            )
+            table = Table(box=None, pad_edge=False, expand=True, show_header=False)
+            table.add_column("DE", no_wrap=True, style="bold", width=3)
+            table.add_column("Name", no_wrap=True, width=27, overflow="ellipsis")
+            table.add_column("Value", ratio=1, overflow="fold")
+            for key, name, value in describe({"t": frame.mti, **frame.fields}):
+                if key == "t":
+                    continue
+                table.add_row(key, name, value)
+            parts += [title, table, Text("")]
+        self.query_one("#frames", Line).update(Group(*parts))
+
+    @while_shown
+    def show_error(self, message: str) -> None:
+        self.query_one("#frames", Line).update(message)
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,150 @@
+"""The receipt: plain text, 34 columns, as a thermal printer would print it.
+
+Only what a payment may show goes on it: brand, masked card (BIN-6 and last-4 at
+most), references and amounts. Never the full number, never the CVV.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from datetime import tzinfo
+
+from gateway_core.cards import Brand
+from gateway_core.money import Money, format_money
+from gateway_core.payments import Payment, reason_for
+from gateway_core.settings import Settings
+from pos_app.screens.state import SaleExtras
+
+WIDTH = 34
+
+
+def headline(payment: Payment) -> str:
+    """The one word for the outcome, as the result screen shows it in large type."""
+    status = payment.status
+    if status == "succeeded":
+        if payment.amount_refunded and payment.amount_refunded >= payment.amount_captured:
+            return "REFUNDED"
+        return "APPROVED"
+    if status == "requires_capture":
+        return "AUTHORIZED"
+    if status == "requires_action":
+        return "OTP PENDING"
+    if status == "declined":
+        return "DECLINED"
+    if status == "canceled":
+        return "VOIDED" if payment.voided_by else "CANCELED"
+    return "UNKNOWN"
+
+
+def tone(payment: Payment) -> str:
+    """success, warning or error: how the outcome is coloured."""
+    word = headline(payment)
+    if word in ("APPROVED", "AUTHORIZED"):
+        return "success"
+    if word in ("DECLINED", "UNKNOWN"):
+        return "error"
+    return "warning"
+
+
+def reason(payment: Payment) -> str:
+    """The cashier-readable reason."""
+    if payment.status == "succeeded" and payment.refunds:
+        refunded = format_money(Money(payment.amount_refunded, payment.currency))
+        approvers = sorted({r.approver for r in payment.refunds if r.approver})
+        by = f" (approved by {', '.join(approvers)})" if approvers else ""
+        return f"Refunded {refunded}{by}"
+    if payment.message:
+        return payment.message
+    return reason_for(payment.response_code).text
+
+
+def reversal_text(payment: Payment) -> str:
+    """The gateway's reversal note with amounts as money: "released 20000" → ₹200.00."""
+    text = payment.reversal or ""
+
+    def money(match: re.Match[str]) -> str:
+        return f"{format_money(Money(int(match[1]), payment.currency))} released"
+
+    return re.sub(r"\breleased (\d+)\b", money, text)
+
+
+def _row(label: str, value: str) -> str:
+    gap = WIDTH - len(label) - len(value)
+    if gap >= 1:
+        return label + " " * gap + value
+    return label + "\n" + value.rjust(WIDTH)
+
+
+def _center(text: str) -> list[str]:
+    return [line.center(WIDTH).rstrip() for line in textwrap.wrap(text, WIDTH)] or [""]
+
+
+def _rule() -> str:
+    return "-" * WIDTH
+
+
+def receipt_text(
+    payment: Payment,
+    settings: Settings,
+    extras: SaleExtras | None = None,
+    *,
+    copy: str = "CUSTOMER COPY",
+    tz: tzinfo | None = None,
+) -> str:
+    """The receipt of a payment as text lines of at most WIDTH columns."""
+
+    def money(minor: int) -> str:
+        return format_money(Money(minor, payment.currency))
+
+    when = payment.created_at.astimezone(tz if tz is not None else settings.tz)
+    lines = [
+        *_center(settings.merchant_name),
+        _row(f"MID {payment.merchant_id}", f"TID {payment.terminal_id}"),
+        _row(when.strftime("%d %b %Y"), when.strftime("%H:%M:%S")),
+        _row("Cashier", payment.operator),
+        _rule(),
+        _row("PRE-AUTH" if payment.capture_method == "manual" else "SALE", headline(payment)),
+        _row("Card type", brand_text(payment)),
+        _row("Card", payment.card.masked),
+        _row("Entry", "keyed"),
+        _row("Payment", payment.id),
+    ]
+    if payment.auth_code:
+        lines.append(_row("Auth code", payment.auth_code))
+    if payment.rrn:
+        lines.append(_row("RRN", payment.rrn))
+    if payment.stan:
+        lines.append(_row("STAN", payment.stan))
+    if extras and extras.reference:
+        lines.append(_row("Reference", extras.reference))
+    lines.append(_rule())
+    tip = payment.tip or (extras.tip if extras is not None else 0)
+    if tip:
+        tip_label = f"Tip {extras.tip_label}" if extras and extras.tip_label else "Tip"
+        lines += [_row("Amount", money(payment.amount - tip)), _row(tip_label, money(tip))]
+    lines.append(_row("TOTAL", money(payment.amount)))
+    for refund in payment.refunds:
+        by = f" ({refund.approver})" if refund.approver else ""
+        lines.append(_row(f"Refunded{by}", "-" + money(refund.amount)))
+    lines.append(_rule())
+    code = payment.response_code or "--"
+    lines += textwrap.wrap(f"Response {code} {reason(payment)}", WIDTH)
+    if payment.reversal:
+        lines += textwrap.wrap(f"Reversal: {reversal_text(payment)}", WIDTH)
+    if payment.voided_by:
+        approver = f", approved by {payment.approved_by}" if payment.approved_by else ""
+        lines += textwrap.wrap(f"Voided by {payment.voided_by}{approver}", WIDTH)
+    if headline(payment) in ("APPROVED", "AUTHORIZED"):
+        lines += ["", *_center("No signature required")]
+    lines += _center(f"** {copy} **")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def brand_text(payment: Payment) -> str:
+    """ "Visa credit", "RuPay debit": the brand as people write it, and the funding."""
+    try:
+        name = Brand(payment.card.brand).display
+    except ValueError:
+        name = payment.card.brand
+    return f"{name} {payment.funding}" if payment.funding else name

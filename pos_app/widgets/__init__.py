@@ -1,0 +1,2 @@
+"""Widgets of the terminal: the card number field, keypad, route map, large type,
+status bar and text fields."""
