@@ -25,7 +25,12 @@ from gateway_core.keys import KeyFileError, Keyring
 from gateway_core.store.repos import AuditRepository
 
 GENESIS = "0" * 64
-_DIGIT_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")  # digit groups joined by one space/dash
+# Digit groups joined by one space/dash; a hex digest (32+ hex characters with a letter
+# among them) is one token and passes whole, so a hash is never "masked" into garbage.
+_DIGIT_RUN = re.compile(
+    r"(?P<hex>(?<![0-9A-Za-z])(?=[0-9]*[a-fA-F])[0-9a-fA-F]{32,}(?![0-9A-Za-z]))"
+    r"|[0-9]+(?:[ -][0-9]+)*"
+)
 
 
 def mask_card_numbers(value: Any) -> Any:
@@ -48,6 +53,8 @@ def _mask_run(match: re.Match[str]) -> str:
     Neighbouring groups do not hide a card number: "4111 1111 1111 1111 12/30" and
     "ref 12 4111 1111 1111 1111" are masked too (the longest valid number wins).
     """
+    if match.group("hex"):
+        return match.group()
     parts = re.split(r"([ -])", match.group())
     groups, seps = parts[0::2], parts[1::2]
     out: list[str] = []

@@ -703,16 +703,24 @@ class Settlement:
                 )
         if z.closed_at is not None:
             closed_on = z.closed_at.astimezone(self.tz).date()
-            event = self._audit_event(closed_on, (head.get("seq") or 0) + 1)
-            if (
-                event is None
-                or event.get("action") != "day.closed"
-                or event.get("details", {}).get("digest") != digest
-            ):
+            if not self._closing_signed(closed_on, head.get("seq") or 0, digest):
                 problems.append(
                     f"the audit log has no signed record of Z {z.number} with this digest"
                 )
         return problems
+
+    def _closing_signed(self, day: date, anchor: int, digest: str | None) -> bool:
+        """Whether a `day.closed` event after the anchor `seq` signs this digest (other
+        events, e.g. a late reversal, may come between the anchor and the closing)."""
+        if day not in self._store.days():
+            return False
+        return any(
+            e["seq"] > anchor
+            and e.get("action") == "day.closed"
+            and e.get("details", {}).get("digest") == digest
+            and e.get("details", {}).get("anchor_seq") == anchor
+            for e in self._store.day(day).table("audit")
+        )
 
     def _audit_event(self, day: date, seq: int) -> Record | None:
         """The audit event `seq` among those filed under `day` (None if it is not)."""

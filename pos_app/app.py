@@ -30,7 +30,7 @@ from platformdirs import user_config_path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -97,14 +97,25 @@ class PaygateCommands(Provider):
 
 class TerminalPalette(CommandPalette):
     """Textual's command palette, closed once: an Enter typed twice in a row (faster
-    than the palette closes) must not close the screen under it as well."""
+    than the palette closes) must not close the screen under it as well; and a page
+    key on a list still being filled does nothing instead of failing."""
 
-    _closing = False
+    _palette_closed = False
+
+    def _action_command_list(self, action: str) -> None:
+        # Textual's list fails on a page key while it has no lines yet (KeyError 0).
+        commands = self.query(CommandList)
+        if commands and commands.first().option_count == 0:
+            return
+        try:
+            super()._action_command_list(action)
+        except KeyError:
+            return  # the same, while the list is being filled
 
     def dismiss(self, result: Any = None):  # type: ignore[override]
-        if self._closing or not self.is_active:
+        if self._palette_closed or not self.is_active:
             return None
-        self._closing = True
+        self._palette_closed = True
         return super().dismiss(result)
 
 
@@ -409,6 +420,10 @@ class PaygateApp(App[int]):
         if self.busy:
             self.notify("A payment is with the bank: Today opens after its answer.")
             return
+        today = next((s for s in self.screen_stack if isinstance(s, TodayScreen)), None)
+        if today is not None:
+            today.pop_until_active()  # back to the list already open underneath
+            return
         self.push_screen(TodayScreen())
 
     def action_inspector(self) -> None:
@@ -513,7 +528,6 @@ class PaygateApp(App[int]):
         self.user = user
         self.draft = self._new_draft()
         self._restart_with(SaleScreen())
-        self.notify(f"Signed in: {user.name}", timeout=3)
 
     def open_card(self) -> None:
         self.push_screen(CardScreen())
@@ -869,7 +883,7 @@ def run_app(settings: Settings, *, demo: bool, reset: bool) -> int:
         if not demo:
             raise InputError("--reset only goes with --demo")
         reset_demo_dir(settings.data_dir)
-    if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
+    if not _interactive():
         raise InputError(
             "the terminal needs an interactive terminal; see `paygate --help` for the commands"
         )
@@ -886,6 +900,12 @@ def run_app(settings: Settings, *, demo: bool, reset: bool) -> int:
         if settings.bank_latency_ms == 0:
             settings = settings.model_copy(update={"bank_latency_ms": DEMO_LATENCY_MS})
     return asyncio.run(_run(settings, demo=demo))
+
+
+def _interactive() -> bool:
+    """Keys come from a terminal and Textual can draw on one (it draws on stderr)."""
+    err = sys.__stderr__
+    return sys.stdin.isatty() and err is not None and err.isatty()
 
 
 def _seed_history(settings: Settings) -> None:

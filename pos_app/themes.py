@@ -2,7 +2,7 @@
 
 The built-in themes are the `*.toml` files of the top-level `themes/` folder. In a
 checkout they are read from there; an installed wheel carries the same files as the
-package data of `pos_app.builtin_themes` (pyproject maps `themes/` onto that package).
+package data of `pos_app.builtin_themes` (a link to `themes/`, packaged by pyproject).
 A user adds themes as `*.toml` files in `<config dir>/themes/` (e.g.
 `~/.config/paygate/themes/`); a user file with a built-in name replaces the built-in.
 

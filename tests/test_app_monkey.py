@@ -34,16 +34,16 @@ from gateway_core.settings import Settings
 from gateway_core.testcards import TEST_CARDS
 
 KEYS = (
-    [*"0123456789"] * 10
-    + ["enter"] * 25
+    [*"0123456789"] * 12
+    + ["enter"] * 20
     + ["ctrl+d"] * 5
     + ["down"] * 6
     + ["escape"] * 6
     + ["backspace", "delete", "tab", "shift+tab", ".", "plus", "t", "r", "a", "v", "p"]
     + ["s", "c", "i", "x", "q", "/", " ", "-", "up", "ctrl+u", "ctrl+r", "ctrl+t"]
-    + ["f1", "f2", "f3", "ctrl+l", "ctrl+c", "home", "end", "pageup", "pagedown"]
+    + ["f1", "f2", "f3", "ctrl+l", "ctrl+c", "ctrl+p", "home", "end", "pageup", "pagedown"]
 )
-BURST = 10
+BURST = 12
 PRESSES = 2000
 SALE_EVERY = 250  # and a whole sale now and then, on a random demo card, amid the keys
 

@@ -116,6 +116,9 @@ def assert_broken_at(settings: Settings, seq: int) -> str:
     return verdict.reason
 
 
+HEX_WITH_PAN = f"digest {'ab' * 8}4111111111111111{'cd' * 8}"
+
+
 @pytest.mark.parametrize("k", [1, 4, FIRST_DAY, FIRST_DAY + 1, N])
 @pytest.mark.parametrize(
     "edit",
@@ -323,6 +326,9 @@ MASKED = "4111 11•• •••• 1111"
         ("4111 1111 1111 1112", "4111 1111 1111 1112"),
         ("amount 150000 on 2026-11-28", "amount 150000 on 2026-11-28"),
         ("12345", "12345"),
+        # a hex digest whose digits hold a Luhn-valid run is one token, kept whole
+        (HEX_WITH_PAN, HEX_WITH_PAN),
+        (f"{'ab' * 8} 4111111111111111", f"{'ab' * 8} {MASKED}"),
     ],
 )
 def test_mask_card_numbers(text: str, stored: str) -> None:

@@ -43,12 +43,12 @@ class _DismissOnce:
     than the screen closes (Escape, Enter) would close the screen underneath too and
     leave the cashier on a blank terminal. Here a screen closes once, and only itself."""
 
-    _dismissed = False
+    _pos_dismissed = False
 
     def dismiss(self, result: Any = None):  # type: ignore[override]
-        if self._dismissed or self.app.screen is not self:
+        if self._pos_dismissed or self.app.screen is not self:
             return None
-        self._dismissed = True
+        self._pos_dismissed = True
         return super().dismiss(result)  # type: ignore[misc]
 
 

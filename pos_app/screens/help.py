@@ -79,8 +79,9 @@ class HelpScreen(PosScreen):
 
     def _notes(self) -> str:
         return (
-            "Approving cards ask for an OTP above ₹10,000.00. In demo mode the card screen's "
-            "ctrl+d picks a test card, and the OTP screen shows the cardholder's phone.\n"
+            "Large payments ask for an OTP (the issuer's and the risk rules' limits). In demo "
+            "mode the card screen's ctrl+d picks a test card, and the OTP screen shows the "
+            "cardholder's phone.\n"
             f"Keys: {self.pos.keys_file}\nThemes: {self.pos.user_themes_dir}"
         )
 

@@ -153,6 +153,12 @@ class ProcessingScreen(PosScreen):
         if not self.ready:
             return
         self.query_one("#wait-bar", ProgressBar).display = False
+        route = self.query_one(RouteMap)
+        if route.states["gateway"] == "active":  # it never left the gateway
+            if payment.status == "declined":
+                route.set_stop("gateway", "failed", "refused")
+            else:
+                route.set_stop("gateway", "done", "")
         reason = payment.message or reason_for(payment.response_code).text
         code = payment.response_code or "--"
         self.query_one("#wait-text", Line).update(f"Response {code}: {reason}")

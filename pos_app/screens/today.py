@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
+from gateway_core.cards import Brand
 from gateway_core.money import Money, format_money
 from gateway_core.payments import Payment
 from pos_app.screens.base import PosScreen, while_shown
@@ -23,6 +24,13 @@ STATUS_WORD = {
     "REFUNDED": "refunded",
     "UNKNOWN": "unknown",
 }
+
+
+def _brand_name(brand_id: str) -> str:
+    try:
+        return Brand(brand_id).display
+    except ValueError:
+        return brand_id.title()
 
 
 class TodayScreen(PosScreen):
@@ -93,7 +101,7 @@ class TodayScreen(PosScreen):
                 p.created_at.astimezone(tz).strftime("%H:%M"),
                 STATUS_WORD.get(headline(p), p.status),
                 format_money(p.money),
-                f"{p.card.brand[:4].title()} ••{p.card.last4}",
+                f"{_brand_name(p.card.brand)} ••{p.card.last4}",
                 p.response_code or "--",
                 p.operator,
                 p.id.rsplit("_", 1)[-1],

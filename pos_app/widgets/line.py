@@ -1,8 +1,9 @@
-"""`Line`: a Static that repaints only when its text changes.
+"""`Line`: a Static that repaints only when its text changes, and only itself.
 
 Every `Static.update` reflows the whole screen; the terminal updates its notes, totals
 and clocks on every key and every tick, mostly with the same text. A `Line` skips
-those, so a key costs one repaint, not a dozen.
+those, and when its size is fixed in the CSS (a height in cells, a width that does not
+follow the text) it repaints without a reflow: a key costs one repaint, not a layout.
 """
 
 from __future__ import annotations
@@ -23,4 +24,10 @@ class Line(Static):
             self._shown = content
         else:
             self._shown = None
+        if layout and self.is_mounted and self._fixed_size():
+            layout = False
         super().update(content, layout=layout)
+
+    def _fixed_size(self) -> bool:
+        height, width = self.styles.height, self.styles.width
+        return height is not None and height.is_cells and width is not None and not width.is_auto
