@@ -1,11 +1,12 @@
-# Two commands: `make demo` opens paygate on demo data, `make test` runs the whole suite.
-# Both create .venv and install the project on first use (and again when pyproject.toml changes).
+# `make demo` opens paygate on demo data, `make test` runs the whole suite, `make bench`
+# measures speed and memory (minutes; writes docs/BENCHMARKS.md and docs/benchmarks.json).
+# Each creates .venv and installs the project on first use (and again when pyproject.toml changes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint
+.PHONY: demo test lint bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "paygate needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -20,6 +21,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

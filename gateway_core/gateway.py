@@ -76,6 +76,7 @@ class ChargeRequest(BaseModel):
     tip: int = 0  # the part of `amount` that is a tip (reports show it apart)
     capture: Literal["automatic", "manual"] = "automatic"
     terminal_id: str | None = None
+    merchant_id: str | None = None  # None: the settings' merchant (the service passes its key's)
     idempotency_key: str | None = None
     operator: str = "cli"
 
@@ -228,15 +229,6 @@ class Gateway:
                 at=now,
             )
         )
-        if req.idempotency_key:
-            self._idempotency.insert(
-                {
-                    "key": _key_hash(req.idempotency_key),
-                    "params": self._params_hash(req, token),
-                    "payment_id": payment_id,
-                    "created_at": now.isoformat(),
-                }
-            )
         payment = self._save(
             Payment(
                 id=payment_id,
@@ -246,7 +238,7 @@ class Gateway:
                 currency=req.currency,
                 capture_method=req.capture,
                 card=_summary(token),
-                merchant_id=self._settings.merchant_id,
+                merchant_id=req.merchant_id or self._settings.merchant_id,
                 terminal_id=terminal_id,
                 operator=req.operator,
                 idempotency_key=mask_card_numbers(req.idempotency_key),
@@ -255,6 +247,15 @@ class Gateway:
                 updated_at=now,
             )
         )
+        if req.idempotency_key:  # after the payment: a key never names a missing payment
+            self._idempotency.insert(
+                {
+                    "key": _key_hash(req.idempotency_key),
+                    "params": self._params_hash(req, token),
+                    "payment_id": payment_id,
+                    "created_at": now.isoformat(),
+                }
+            )
         self._audit.record(
             req.operator,
             "payment.created",
@@ -600,7 +601,12 @@ class Gateway:
         notes = []
         now = self._clock.now()
         for doc in list(self._open):
-            payment = self.get(doc["id"])
+            try:
+                payment = self.get(doc["id"])
+            except UnknownPayment:  # a crash between indexing and storing it: never sent
+                self._open.remove(Query().id == doc["id"])
+                notes.append(f"{doc['id']}: never stored (the process stopped), dropped")
+                continue
             async with self._locks[payment.id]:
                 note = await self._repair_one(self.get(payment.id), now)
             if note:

@@ -426,3 +426,43 @@ def scan(data_dir: Path) -> list[tuple[str, str]]:
         if b"CVV=123" in content or b"CVV=1234" in content:
             found.append((str(path), "CVV"))
     return found
+
+
+# -- a write that fails half-way through a charge ----------------------------------------
+class DiskFull(OSError):
+    """A storage failure injected into one write."""
+
+
+def _fail_once(monkeypatch: pytest.MonkeyPatch, obj: object, name: str) -> None:
+    real = getattr(obj, name)
+
+    def failing(*args, **kwargs):
+        monkeypatch.setattr(obj, name, real)
+        raise DiskFull("no space left on device")
+
+    monkeypatch.setattr(obj, name, failing)
+
+
+@pytest.mark.parametrize(
+    "write", ["payments", "idempotency"], ids=["payment-save", "idempotency-insert"]
+)
+async def test_a_charge_cut_short_by_a_failed_write_is_repaired_and_retried_once(
+    world: World, monkeypatch: pytest.MonkeyPatch, write: str
+) -> None:
+    """The process stops between two writes of a charge (here: the write fails). Repair
+    still runs, the retry with the same key takes the sale once, and nothing stays held."""
+    gw = world.gw
+    target, name = (gw._payments, "save") if write == "payments" else (gw._idempotency, "insert")
+    _fail_once(monkeypatch, target, name)
+    req = charge(VISA, 640_00, idempotency_key="cut-short-1")
+    with pytest.raises(DiskFull):
+        await gw.charge(req)
+    await gw.repair()  # never stuck on what the failed write left behind
+    paid = await gw.charge(req)
+    again = await gw.charge(req)
+    assert paid.status == "succeeded" and again.id == paid.id
+    assert await gw.repair() == []
+    days = gw.list_day()
+    assert [p.id for p in days if p.status == "succeeded"] == [paid.id]
+    assert all(p.status == "declined" for p in days if p.id != paid.id)  # reversed: never sent
+    assert (await gw.bank.ledger_check()).ok

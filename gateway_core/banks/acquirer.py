@@ -36,6 +36,7 @@ from gateway_core.banks.issuer import ISSUER_BY_ID, Issuers, IssuerUnavailable
 from gateway_core.cards import detect_brand, luhn_valid
 from gateway_core.clock import business_day
 from gateway_core.errors import InputError
+from gateway_core.store.repos import column_index
 from gateway_core.testcards import Issuer
 
 # The network each brand's cards travel on (Maestro is Mastercard's).
@@ -57,7 +58,7 @@ class Acquirer:
         self._counter = db.table("acquirer_counter")
         self._issuers = issuers
         self._config = config
-        self._ids = {doc["payment_id"]: doc.doc_id for doc in self._records}
+        self._ids = column_index(self._records, "payment_id")
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._in_flight: dict[str, asyncio.Future[None]] = {}
 
@@ -96,9 +97,9 @@ class Acquirer:
             await asyncio.sleep(delay / 1000)
         hops.append(HopTime(hop=name, ms=round((time.perf_counter() - started) * 1000, 1)))
 
-    def _frame(self, frames: list[Frame], source: str, target: str, fields: dict) -> bytes:
-        raw = iso8583.encode(fields)
-        decoded = iso8583.decode(raw)  # what the next hop reads is what was sent
+    def _frame(self, frames: list[Frame], source: str, target: str, fields: dict) -> dict[str, str]:
+        """Send `fields` over one hop as ISO 8583 bytes; what the next hop reads."""
+        decoded = iso8583.decode(iso8583.encode(fields))  # what arrives is what was sent
         frames.append(
             Frame(
                 source=source,
@@ -108,7 +109,7 @@ class Acquirer:
                 at=self._config.clock.now(),
             )
         )
-        return raw
+        return decoded
 
     async def _route(
         self,
@@ -124,18 +125,16 @@ class Acquirer:
         messages about it (no PAN in them) go to the issuer that answered it.
         """
         started = time.perf_counter()
-        raw = self._frame(frames, "acquirer", "network", fields)
+        request = self._frame(frames, "acquirer", "network", fields)
         await self._hop("acquirer", hops, started)
-        request = iso8583.decode(raw)
         issuer = info["issuer"]
         started = time.perf_counter()
         if issuer is None:  # the network answers for an issuer it does not know
             await self._hop("network", hops, started)
             response = iso8583.response_for(request)
             response["39"] = "15" if info["network"] else "14"
-            raw = self._frame(frames, "network", "acquirer", response)
-            return iso8583.decode(raw), info
-        raw = self._frame(frames, "network", "issuer", request)
+            return self._frame(frames, "network", "acquirer", response), info
+        received = self._frame(frames, "network", "issuer", request)
         await self._hop("network", hops, started)
         started = time.perf_counter()
         fault = self._issuers.fault(info["account"], issuer) if request["t"] == "0100" else None
@@ -143,12 +142,11 @@ class Acquirer:
             raise IssuerUnavailable(issuer.name)
         if fault == "slow":
             await asyncio.sleep(self._config.slow_fault_s)
-        raw = self._frame(frames, "issuer", "network", handle(iso8583.decode(raw), issuer))
+        answer = self._frame(frames, "issuer", "network", handle(received, issuer))
         await self._hop("issuer", hops, started)
         if fault == "timeout":
             await asyncio.sleep(self._config.timeout_fault_s)  # the answer is lost in time
-        raw = self._frame(frames, "network", "acquirer", iso8583.decode(raw))
-        return iso8583.decode(raw), info
+        return self._frame(frames, "network", "acquirer", answer), info
 
     def _routing(self, request: dict[str, str], issuer_id: str | None) -> dict[str, Any]:
         if issuer_id is not None:
@@ -237,23 +235,24 @@ class Acquirer:
             )
         route = self._routing({"2": pan}, None)
         now = self._config.clock.now()
-        stan = self._next_stan()
-        record = {
-            **_params_of(req),
-            "transmitted": iso8583.transmission_time(now),
-            "stan": stan,
-            "rrn": earlier["rrn"] if earlier else iso8583.new_rrn(now, stan, now.hour),
-            "issuer_id": route["issuer"].id if route["issuer"] else None,
-            "brand": route["network"],
-            "funding": (route["account"] or {}).get("funding"),
-            "status": "pending",
-            "response": None,
-            "captured": 0,
-            "refunded": 0,
-            "refunds": {},
-            "frames": earlier["frames"] if earlier else [],
-        }
-        self._save(record)  # durable before anything leaves: a reversal can find it
+        with self._db.journal.atomic():  # the STAN and the record: one durable write
+            stan = self._next_stan()
+            record = {
+                **_params_of(req),
+                "transmitted": iso8583.transmission_time(now),
+                "stan": stan,
+                "rrn": earlier["rrn"] if earlier else iso8583.new_rrn(now, stan, now.hour),
+                "issuer_id": route["issuer"].id if route["issuer"] else None,
+                "brand": route["network"],
+                "funding": (route["account"] or {}).get("funding"),
+                "status": "pending",
+                "response": None,
+                "captured": 0,
+                "refunded": 0,
+                "refunds": {},
+                "frames": earlier["frames"] if earlier else [],
+            }
+            self._save(record)  # durable before anything leaves: a reversal can find it
         month, year = req.expiry.split("/")
         fields = {**self._base_fields("0100", record, req.amount), "2": pan, "14": year + month}
         private = {

@@ -15,9 +15,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from gateway_core.banks.iso8583 import CURRENCY_NUMERIC
 
 Hop = Literal["gateway", "acquirer", "network", "issuer"]
+MAX_AMOUNT = 999_999_999_999  # ISO 8583 field 4: 12 digits of minor units
 
 
 class _Model(BaseModel):
@@ -33,11 +36,18 @@ class AuthorizationRequest(_Model):
     pan: SecretStr
     expiry: str = Field(pattern=r"^(0[1-9]|1[0-2])/[0-9]{2}$")  # MM/YY
     cvv: SecretStr | None = None  # None on the re-authorization after a challenge
-    amount: int = Field(gt=0)
+    amount: int = Field(gt=0, le=MAX_AMOUNT)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     capture: bool = True  # sale (captured at once by the gateway) or pre-authorization
     authentication: str | None = None  # from a passed challenge: skip the step-up
     challenge_requested: bool = False  # the gateway's risk rules ask for an OTP
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, code: str) -> str:
+        if code not in CURRENCY_NUMERIC:
+            raise ValueError(f"currency {code} is not carried by this network")
+        return code
 
     def wire(self) -> dict[str, Any]:
         """The JSON body, secrets revealed: only for the link to the acquirer."""
@@ -104,7 +114,7 @@ class CaptureRequest(_Model):
     """Completion: take `amount` (≤ held) from the hold; the rest is released."""
 
     payment_id: str
-    amount: int = Field(gt=0)
+    amount: int = Field(gt=0, le=MAX_AMOUNT)
 
 
 class RefundRequest(_Model):
@@ -112,7 +122,7 @@ class RefundRequest(_Model):
 
     payment_id: str
     refund_id: str
-    amount: int = Field(gt=0)
+    amount: int = Field(gt=0, le=MAX_AMOUNT)
 
 
 class OperationResponse(_Model):

@@ -34,7 +34,7 @@ from gateway_core.banks.ledger import Ledger
 from gateway_core.errors import InputError, PaygateError
 from gateway_core.keys import Keyring
 from gateway_core.otp import OtpService, Outbox
-from gateway_core.store import DataStore
+from gateway_core.store import DataStore, StorageCorrupt
 
 
 class Banks:
@@ -46,6 +46,11 @@ class Banks:
         self.store = DataStore(self.data_dir)
         try:
             db = self.store.main
+            if not db.table("accounts") and self.store.days():
+                raise StorageCorrupt(  # else the accounts would be opened afresh, with money
+                    f"the banks' main database in {self.store.db_dir} is missing but their "
+                    "clearing days are there; restore it from a backup"
+                )
             keys = Keyring.open(self.data_dir / "keys" / "keyring.json").current
             self.outbox = Outbox(db.table("outbox"), config.clock)
             otp = OtpService(

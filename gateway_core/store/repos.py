@@ -11,11 +11,33 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Protocol
 
-from tinydb.table import Document
+from tinydb.table import Document, Table
 
 from gateway_core.store.database import DataStore
+from gateway_core.store.journal import StorageCorrupt, collector_paused
 
 Record = dict[str, Any]
+
+
+def column_index(table: Table, field: str) -> dict[Any, int]:
+    """`field` → doc id for every document, read in place: iterating a TinyDB table
+    copies each document first (0.3 s and a burst of garbage for a 100k-payment day)."""
+    return {doc[field]: int(key) for key, doc in table._read_table().items()}
+
+
+def documents(table: Table) -> list[Record]:
+    """Every document as a plain dict, oldest first, each copied once (iterating a TinyDB
+    table makes a `Document` copy that callers then copied again), with the collector
+    paused as for a load: 100k copies would otherwise set off full collection passes."""
+    with collector_paused():
+        return [dict(doc) for doc in table._read_table().values()]
+
+
+def newest(table: Table) -> Record | None:
+    """The last document inserted, without copying the others (documents are kept in
+    insertion order, in memory and in snapshots)."""
+    docs = table._read_table()
+    return dict(docs[next(reversed(docs))]) if docs else None
 
 
 class TokenRepository(Protocol):
@@ -97,11 +119,27 @@ class TinyAuditRepository:
                 yield day, dict(doc)
 
     def last(self) -> tuple[date, Record] | None:
+        """The newest event. A writer refuses a log whose newest events are gone (the
+        head in the main database is ahead of them, or missing beside them): a lost
+        snapshot opens as an empty day, and the chain must not go on over the hole. (A
+        crash between an event and its head leaves the head one behind: that is fine.)"""
+        found = None
         for day in reversed(self._store.days()):
-            events = self._store.day(day).table("audit").all()
-            if events:
-                return day, dict(events[-1])
-        return None
+            event = newest(self._store.day(day).table("audit"))
+            if event is not None:
+                found = day, event
+                break
+        head = self.head()
+        stored = found[1].get("seq", 0) if found else 0
+        behind = stored - (head["seq"] if head else 0)
+        if not self._store.read_only and not 0 <= behind <= 1:
+            expected = f"event {head['seq']}" if head else "no event (it is missing)"
+            raise StorageCorrupt(
+                f"data files are missing in {self._store.db_dir}: the main database's audit "
+                f"head names {expected}, the newest stored is {stored or 'none'}; restore "
+                "them from a backup (`paygate audit verify` shows what is missing)"
+            )
+        return found
 
     def head(self) -> Record | None:
         doc = self._head.get(doc_id=1)
@@ -123,7 +161,7 @@ class TinyPaymentRepository:
 
     def _ids(self, day: date) -> dict[str, int]:
         if day not in self._where:
-            self._where[day] = {doc["id"]: doc.doc_id for doc in self._table(day)}
+            self._where[day] = column_index(self._table(day), "id")
         return self._where[day]
 
     def save(self, day: date, payment: Record) -> None:
@@ -139,7 +177,7 @@ class TinyPaymentRepository:
         return None if doc_id is None else dict(self._table(day).get(doc_id=doc_id))
 
     def for_day(self, day: date) -> list[Record]:
-        return [dict(doc) for doc in self._table(day)]
+        return documents(self._table(day))
 
 
 class RefundRepository(Protocol):
@@ -171,7 +209,7 @@ class TinyRefundRepository:
 
     def _doc_ids(self, day: date) -> dict[str, int]:
         if day not in self._ids:
-            self._ids[day] = {doc["id"]: doc.doc_id for doc in self._table(day)}
+            self._ids[day] = column_index(self._table(day), "id")
         return self._ids[day]
 
     def add(self, day: date, refund: Record) -> None:
@@ -195,7 +233,7 @@ class TinyRefundRepository:
     def for_day(self, day: date) -> list[Record]:
         if day not in self._store.days():
             return []
-        return [dict(doc) for doc in self._table(day)]
+        return documents(self._table(day))
 
 
 class ClosingRepository(Protocol):

@@ -1,0 +1,102 @@
+"""Where the time of one sale goes: cProfile of the whole path, grouped by layer.
+
+Run: .venv/bin/python benchmarks/profile_path.py [--stored 1000] [--sales 200]
+Also counts fdatasync calls per sale and measures one bare append + fdatasync on the
+same disk, the floor under every durable write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import bench
+
+LAYERS = [  # first match wins: (layer, substrings of "file:function")
+    ("fdatasync (durable writes)", ("fdatasync", "fsync")),
+    ("ISO 8583 encode/decode", ("iso8583",)),
+    ("HTTP in process (httpx, ASGI, FastAPI)", ("starlette", "fastapi", "httpx", "anyio")),
+    ("pydantic models", ("pydantic", "validate_python", "to_python")),
+    ("store CPU (TinyDB, journal, orjson)", ("tinydb", "gateway_core/store", "orjson")),
+    ("asyncio", ("asyncio", "selectors")),
+    ("crypto (HMAC, AES-GCM, SHA)", ("hmac", "hashlib", "cryptography", "_hashlib")),
+    ("gateway_core (rules, gateway, audit, banks logic)", ("gateway_core",)),
+]
+
+
+def layer_of(file: str, function: str) -> str:
+    where = f"{file}:{function}"
+    return next((name for name, cues in LAYERS if any(c in where for c in cues)), "other")
+
+
+async def profile(data_dir: Path, sales: int) -> None:
+    rt = bench.Runtime.open(bench.settings_for(data_dir), clock=bench.FixedClock(bench.START))
+    try:
+        await bench.timed_charges(rt, 20)  # warm
+        real, calls = os.fdatasync, Counter()
+
+        def counting(fd: int) -> None:
+            calls["fdatasync"] += 1
+            real(fd)
+
+        os.fdatasync = counting
+        cpu, wall = time.process_time(), time.perf_counter()
+        await bench.timed_charges(rt, sales)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        os.fdatasync = real
+        per = sales + 3  # timed_charges warms up with 3 more
+        print(f"{calls['fdatasync'] / per:.1f} fdatasync per sale")
+        print(f"{wall / per * 1000:.2f} ms wall, {cpu / per * 1000:.2f} ms CPU per sale")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        await bench.timed_charges(rt, sales)
+        profiler.disable()
+    finally:
+        await rt.aclose()
+    layers: Counter[str] = Counter()
+    for (file, _line, function), (_cc, _nc, own, _cum, _callers) in pstats.Stats(
+        profiler
+    ).stats.items():
+        layers[layer_of(file, function)] += own
+    total = sum(layers.values())
+    print("\n| layer | ms per sale (profiled) | share |\n|---|---:|---:|")
+    for name, seconds in layers.most_common():
+        print(f"| {name} | {seconds / per * 1000:.2f} | {seconds / total:.0%} |")
+
+
+def bare_fdatasync(directory: Path, count: int = 500) -> float:
+    """Seconds for one 1 KB append + fdatasync."""
+    fd = os.open(directory / "probe", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        start = time.perf_counter()
+        for _ in range(count):
+            os.write(fd, b"x" * 1023 + b"\n")
+            os.fdatasync(fd)
+        return (time.perf_counter() - start) / count
+    finally:
+        os.close(fd)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stored", type=int, default=1_000, help="payments already in the day")
+    parser.add_argument("--sales", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="paygate-profile-") as tmp:
+        work = Path(tmp)
+        model = bench.template(work / "template")
+        with bench.DataStore(work / "data") as store:
+            bench.fill_day(store, bench.START.date(), args.stored, model)
+        asyncio.run(profile(work / "data", args.sales))
+        print(f"\none bare 1 KB append + fdatasync: {bare_fdatasync(work) * 1000:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
