@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     bank_url: str | None = None  # None: the simulated banks run in this process
     bank_timeout_s: float = Field(default=8.0, gt=0)
     bank_latency_ms: float = Field(default=0.0, ge=0)  # simulated delay at each hop
+    gateway_url: str | None = None  # a `paygate serve` to use instead of this data dir
+    api_key: SecretStr | None = None  # this terminal's key for `gateway_url` (pk_...)
     risk: RiskLimits = Field(default_factory=RiskLimits)
     fees: FeeSchedule = Field(default_factory=FeeSchedule)  # MDR, GST, payout calendar
 

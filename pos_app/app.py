@@ -6,22 +6,21 @@ ids). The app never blocks on the bank: every gateway call runs in a worker (an
 async worker: the gateway is async) that posts its result back as a message.
 
 Screens: sign in → sale → card → processing → (OTP) → result; Today (F2), help (F1),
-frame inspector (F3). Keys can be remapped in `<config dir>/keys.toml` (binding id →
-key); themes come from `themes/` and `<config dir>/themes/`; the chosen theme is
-remembered in `<config dir>/ui.toml`.
+frame inspector (F3), the merchant console (F4, a manager's PIN). Keys can be remapped
+in `<config dir>/keys.toml` (binding id → key); themes come from `themes/` and
+`<config dir>/themes/`; the chosen theme is remembered in `<config dir>/ui.toml`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import shutil
 import sys
 import tomllib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -43,11 +42,21 @@ from gateway_core.otp import mask_phone
 from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
+from gateway_core.settlement import Settlement, clearing_entry, match
 from gateway_core.store.lock import WriterLock
+from pos_app.remote import RemoteRuntime
 from pos_app.screens.card import CardScreen, DemoCardsScreen
 from pos_app.screens.help import HelpScreen
 from pos_app.screens.inspector import InspectorScreen
 from pos_app.screens.login import LoginScreen
+from pos_app.screens.merchant import (
+    AuditPane,
+    ConsoleApproval,
+    MerchantScreen,
+    SettlementPane,
+    TransactionsPane,
+)
+from pos_app.screens.merchant_payment import ActionApproval, AmountScreen, PaymentScreen
 from pos_app.screens.messages import (
     ROUTE_REPORT,
     FlowDone,
@@ -68,6 +77,10 @@ from pos_app.themes import DEFAULT_THEME, load_themes, load_ui_prefs, save_ui_pr
 log = logging.getLogger("paygate.terminal")
 
 DEMO_LATENCY_MS = 120.0
+# A fresh demo's history: a week at 60 payments a day seeds in about 10 s on first start
+# (500 a day, `paygate demo seed`'s default, takes well over a minute).
+DEMO_DAYS = 7
+DEMO_PER_DAY = 60
 
 
 def default_config_dir() -> Path:
@@ -122,7 +135,7 @@ class TerminalPalette(CommandPalette):
 class PaygateApp(App[int]):
     """The terminal."""
 
-    CSS_PATH = "styles/paygate.tcss"
+    CSS_PATH = ["styles/paygate.tcss", "styles/merchant.tcss"]
     TITLE = "paygate"
     COMMANDS = App.COMMANDS | {PaygateCommands}
     BINDINGS = [
@@ -140,6 +153,14 @@ class PaygateApp(App[int]):
             "Frames",
             id="app.inspector",
             tooltip="The ISO 8583 frames of the last authorization",
+        ),
+        Binding(
+            "f4",
+            "merchant",
+            "Merchant",
+            show=False,
+            id="app.merchant",
+            tooltip="The merchant console (a manager's or admin's PIN)",
         ),
         Binding(
             "ctrl+t",
@@ -169,7 +190,7 @@ class PaygateApp(App[int]):
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Runtime | RemoteRuntime,
         *,
         demo: bool = False,
         config_dir: Path | None = None,
@@ -178,6 +199,7 @@ class PaygateApp(App[int]):
         startup: bool = True,
     ) -> None:
         self.rt = runtime
+        self.remote = isinstance(runtime, RemoteRuntime)  # the gateway is `paygate serve`
         self.settings: Settings = runtime.settings
         self.demo = demo
         self.config_dir = config_dir if config_dir is not None else default_config_dir()
@@ -214,6 +236,8 @@ class PaygateApp(App[int]):
 
     @property
     def gateway(self) -> Gateway:
+        if isinstance(self.rt, RemoteRuntime):
+            return self.rt.gateway  # type: ignore[return-value]  # same interface
         gateway = self.rt.gateway
         if not isinstance(gateway.bank, RouteTap):
             gateway.bank = RouteTap(gateway.bank)  # type: ignore[assignment]
@@ -287,9 +311,22 @@ class PaygateApp(App[int]):
             except OSError as exc:
                 log.warning("cannot remember the theme: %s", exc)
 
+    async def sign_in(self, user_id: str, pin: str) -> User:
+        """Check a user's PIN: on the server when the gateway is one, else locally."""
+        if isinstance(self.rt, RemoteRuntime):
+            return await self.rt.gateway.login(user_id, pin)
+        return self.rt.access.login(user_id, pin)
+
+    async def read(self, method: Any, *args: Any) -> Any:
+        """A read of the gateway (`get`, `list_day`): a blocking HTTP call in a thread when
+        the gateway is a server; in place otherwise (the local store is one-thread)."""
+        if self.remote:
+            return await asyncio.to_thread(method, *args)
+        return method(*args)
+
     @work(exclusive=True, group="startup", exit_on_error=False)
     async def startup(self) -> None:
-        """Settle what an earlier run left open, then (demo) fill an empty day."""
+        """Settle what an earlier run left open."""
         try:
             notes = await self.gateway.repair()
         except PaygateError as exc:
@@ -301,31 +338,6 @@ class PaygateApp(App[int]):
                 title=f"Settled {len(notes)} payment(s) left open",
                 timeout=10,
             )
-        if self.demo:
-            await self._seed_demo()
-
-    async def _seed_demo(self) -> None:
-        """The async flavour of the demo history (`seed_demo_day(rt)`), in the app."""
-        from gateway_core import demo as demo_module
-
-        seed = getattr(demo_module, "seed_demo_day", None)
-        if seed is None or not inspect.iscoroutinefunction(seed):
-            return  # the sync flavour runs in `run_app`, before the data dir is opened
-        gateway = self.gateway
-        if any(gateway.list_day(day) for day in self.rt.store.days()):
-            return
-        banks = self.rt.banks
-        saved = dict(banks.config.latency_ms) if banks is not None else None
-        if banks is not None:
-            banks.config.latency_ms.update(dict.fromkeys(saved or {}, 0))
-        try:
-            await seed(self.rt)
-        except Exception as exc:  # a demo without history is still a demo
-            log.warning("demo history not loaded: %s", type(exc).__name__)
-            self.notify(f"Demo history not loaded: {exc}", severity="warning")
-        finally:
-            if banks is not None and saved is not None:
-                banks.config.latency_ms.update(saved)
 
     # -- keys, help and the palette ---------------------------------------------------------
     def binding_groups(self) -> list[tuple[str, list[Binding]]]:
@@ -346,6 +358,17 @@ class PaygateApp(App[int]):
             ("Today", TodayScreen.BINDINGS),
             ("Help", HelpScreen.BINDINGS),
             ("Inspector", InspectorScreen.BINDINGS),
+            (
+                "Merchant console",
+                [
+                    *MerchantScreen.BINDINGS,
+                    *TransactionsPane.BINDINGS,
+                    *SettlementPane.BINDINGS,
+                    *AuditPane.BINDINGS,
+                ],
+            ),
+            ("Payment (console)", PaymentScreen.BINDINGS),
+            ("Amount (console)", AmountScreen.BINDINGS),
         ]
         return [
             (name, [b for b in bindings if isinstance(b, Binding) and b.id])
@@ -371,6 +394,11 @@ class PaygateApp(App[int]):
                 ("New sale", "Back to the amount", self.new_sale),
                 ("Today's payments", "F2", self.action_today),
                 ("Frame inspector", "F3: ISO 8583 frames", self.action_inspector),
+                (
+                    "Merchant console",
+                    "F4: dashboard, transactions, settlement, audit, risk (manager PIN)",
+                    self.action_merchant,
+                ),
                 ("Log out", "Sign out of the terminal", self.action_logout),
             ]
         for name in self.theme_names:
@@ -398,14 +426,19 @@ class PaygateApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if isinstance(self.screen, CommandPalette) and action != "quit_terminal":
             return False  # the palette runs these itself, once it is closed
-        if action in ("today", "inspector", "logout") and self.user is None:
+        if action in ("today", "inspector", "merchant", "logout") and self.user is None:
             return False
-        here = {"help": HelpScreen, "today": TodayScreen, "inspector": InspectorScreen}
+        here = {
+            "help": HelpScreen,
+            "today": TodayScreen,
+            "inspector": InspectorScreen,
+            "merchant": MerchantScreen,
+        }
         if action in here and isinstance(self.screen, here[action]):
             return False  # already there
         if action == "inspector" and isinstance(self.screen, TodayScreen):
             return False  # Today has its own key for the frames of the chosen payment
-        if action in ("today", "inspector", "logout") and self.busy:
+        if action in ("today", "inspector", "merchant", "logout") and self.busy:
             return None  # shown, but not while a payment is with the bank
         return True
 
@@ -436,6 +469,26 @@ class PaygateApp(App[int]):
 
     def open_inspector(self, payment_id: str | None) -> None:
         self.push_screen(InspectorScreen(payment_id))
+
+    def action_merchant(self) -> None:
+        if self.user is None or isinstance(self.screen, (MerchantScreen, ConsoleApproval)):
+            return
+        if self.busy:
+            self.notify("A payment is with the bank: the console opens after its answer.")
+            return
+        if self.remote:
+            self.notify("The merchant console runs where the gateway runs (paygate serve).")
+            return
+        console = next((s for s in self.screen_stack if isinstance(s, MerchantScreen)), None)
+        if console is not None:
+            console.pop_until_active()  # back to the console already open underneath
+            return
+
+        def approved(manager: User | None) -> None:
+            if manager is not None:
+                self.push_screen(MerchantScreen(manager))
+
+        self.push_screen(ConsoleApproval(), approved)
 
     def action_next_theme(self) -> None:
         names = self.theme_names or [self.theme]
@@ -697,7 +750,7 @@ class PaygateApp(App[int]):
                 why = f"Something went wrong ({type(exc).__name__})"
             fresh = None
             with contextlib.suppress(PaygateError):
-                fresh = self.gateway.get(payment_id)
+                fresh = await self.read(self.gateway.get, payment_id)
             self.post_message(FlowFailed(why, "otp", payment=fresh))
         else:
             self.post_message(FlowDone(payment, "otp"))
@@ -794,7 +847,7 @@ class PaygateApp(App[int]):
     async def check_payment(self, payment: Payment) -> None:
         try:
             await self.gateway.repair()
-            fresh = self.gateway.get(payment.id)
+            fresh = await self.read(self.gateway.get, payment.id)
         except PaygateError as exc:
             self.notify(f"Still no answer: {exc}", severity="warning")
             return
@@ -820,12 +873,125 @@ class PaygateApp(App[int]):
     @work(exclusive=True, group="today", exit_on_error=False)
     async def load_today(self, screen: TodayScreen) -> None:
         try:
-            payments = self.gateway.list_day()
+            payments = await self.read(self.gateway.list_day)
         except PaygateError as exc:
             self.notify(f"Cannot read today's payments: {exc}", severity="error")
             return
         if screen.is_attached:
             screen.show_payments(payments)
+
+    # -- the merchant console ---------------------------------------------------------------
+    def settlement(self) -> Settlement:
+        """Reports, closing, reconciliation and export over the open data dir."""
+        rt = self.rt
+        return Settlement(rt.store, rt.settings, audit=rt.audit, clock=rt.clock)
+
+    @work(exclusive=True, group="console", exit_on_error=False)
+    async def approve_console(self, approval: Approval, modal: ConsoleApproval) -> None:
+        """A manager's or admin's PIN opens the console; anyone else gets one line."""
+        try:
+            manager = await asyncio.to_thread(
+                self.rt.access.approve,
+                approval.user_id,
+                approval.pin,
+                action="merchant_console",
+                subject=self.settings.merchant_id,
+                operator=self._operator(),
+            )
+        except AccessError as exc:
+            modal.show_error(str(exc))
+            return
+        modal.dismiss(manager)
+
+    @work(exclusive=True, group="merchant-action", exit_on_error=False)
+    async def merchant_action(
+        self,
+        kind: str,
+        payment: Payment,
+        amount: int | None,
+        approval: Approval,
+        modal: ActionApproval,
+    ) -> None:
+        """Capture, void or refund from the console, once a manager approves. A wrong
+        PIN stays in the dialog; any other refusal is one line under the payment."""
+        screen = modal.payment_screen
+        operator = self._operator()
+        try:
+            if kind == "capture":  # the gateway asks no approval to capture: the console does
+                await asyncio.to_thread(
+                    self.rt.access.approve,
+                    approval.user_id,
+                    approval.pin,
+                    action="capture",
+                    subject=payment.id,
+                    operator=operator,
+                )
+                done = await self.gateway.capture(payment.id, amount, operator=operator)
+            elif kind == "void":
+                done = await self.gateway.void(payment.id, operator=operator, approval=approval)
+            else:
+                done = await self.gateway.refund(
+                    payment.id, amount, operator=operator, approval=approval
+                )
+        except AccessError as exc:
+            modal.show_error(str(exc))
+            return
+        except PaygateError as exc:
+            modal.dismiss(None)
+            screen.note(f"{exc}; nothing was changed", "error")
+            return
+        except Exception as exc:
+            log.error("%s failed: %s", kind, type(exc).__name__)
+            modal.dismiss(None)
+            screen.note(f"Something went wrong ({type(exc).__name__})", "error")
+            return
+        modal.dismiss(done)
+        done_amount = {"capture": done.amount_captured, "void": done.amount}.get(kind, amount)
+        word = {"capture": "Captured", "void": "Voided", "refund": "Refunded"}[kind]
+        screen.note(
+            f"{word} {format_money(Money(done_amount or 0, done.currency))} "
+            f"(approved by {approval.user_id})",
+            "ok",
+        )
+
+    @work(thread=True, exclusive=True, group="close-day", exit_on_error=False)
+    def close_day(self, screen: MerchantScreen, day: date, manager_id: str) -> None:
+        """Take the Z report (in a thread: the store and the audit log write)."""
+        try:
+            z, _already = self.settlement().close_day(day, closed_by=manager_id)
+        except PaygateError as exc:
+            self.call_from_thread(screen.query_one(SettlementPane).note, str(exc), "error")
+            return
+        self.call_from_thread(screen.day_closed, z)
+
+    @work(exclusive=True, group="reconcile", exit_on_error=False)
+    async def reconcile_day(self, pane: SettlementPane, day: date) -> None:
+        """The day against the acquirer's clearing file (the bank over the client, the
+        gateway's side read in a thread)."""
+        settlement = self.settlement()
+        try:
+            cleared = [clearing_entry(row) for row in await self.gateway.bank.clearing(day)]
+            expected = await asyncio.to_thread(settlement.expected_clearing, day)
+        except PaygateError as exc:
+            pane.note(f"Cannot reconcile: {exc}", "error")
+            return
+        pane.show_reconciliation(match(day, expected, cleared))
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def export_day(self, pane: SettlementPane, day: date) -> None:
+        """The day as CSV under `<data dir>/exports/`; the path is shown."""
+        path = self.settings.data_dir / "exports" / f"paygate-{day.isoformat()}.csv"
+        try:
+            text = self.settlement().export(day, "csv")
+            _write_text(path, text)
+        except PaygateError as exc:
+            self.call_from_thread(pane.note, str(exc), "error")
+            return
+        except OSError as exc:
+            self.call_from_thread(pane.note, f"Not exported: {exc.strerror or exc}", "error")
+            return
+        rows = text.count("\n") - 1
+        self.call_from_thread(pane.note, f"Exported {rows} rows to {path}", "ok")
 
     @work(exclusive=True, group="frames", exit_on_error=False)
     async def load_frames(self, screen: InspectorScreen, payment_id: str) -> None:
@@ -887,7 +1053,7 @@ def run_app(settings: Settings, *, demo: bool, reset: bool) -> int:
         raise InputError(
             "the terminal needs an interactive terminal; see `paygate --help` for the commands"
         )
-    if demo:
+    if demo and settings.gateway_url is None:  # a served gateway keeps its own demo
         data_dir = settings.data_dir
         fresh = not data_dir.exists() or not (data_dir / "db").is_dir()
         others = fresh and data_dir.exists() and any(data_dir.iterdir())
@@ -909,15 +1075,21 @@ def _interactive() -> bool:
 
 
 def _seed_history(settings: Settings) -> None:
-    """A new demo data dir gets a day of history (gateway_core.demo), before it opens."""
-    from gateway_core import demo as demo_module
+    """A new demo data dir gets a week of history (gateway_core.demo), before it opens:
+    DEMO_DAYS business days of about DEMO_PER_DAY payments, today's so far included."""
+    from gateway_core import demo
 
-    seed = getattr(demo_module, "seed_demo_day", None)
-    if seed is None or inspect.iscoroutinefunction(seed):
-        return  # nothing to seed, or the async flavour: the app runs it in a worker
-    print("paygate: preparing the demo day (first start only)…", file=sys.stderr)
+    print(
+        f"paygate: preparing {DEMO_DAYS} days of demo history (first start only)…",
+        file=sys.stderr,
+    )
     try:
-        seed(settings)
+        demo.seed_demo_history(
+            settings,
+            days=DEMO_DAYS,
+            per_day=DEMO_PER_DAY,
+            progress=lambda line: print(f"paygate:   {line}", file=sys.stderr),
+        )
     except PaygateError as exc:
         print(f"paygate: warning: demo history not loaded: {exc}", file=sys.stderr)
 
@@ -925,7 +1097,7 @@ def _seed_history(settings: Settings) -> None:
 async def _run(settings: Settings, *, demo: bool) -> int:
     from pos_app.cli import open_runtime
 
-    rt = open_runtime(settings)
+    rt = await RemoteRuntime.connect(settings) or open_runtime(settings)
     try:
         app = PaygateApp(rt, demo=demo)
         code = await app.run_async()

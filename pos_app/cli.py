@@ -1,7 +1,8 @@
 """The `paygate` command line: the parser and the registry of commands.
 
 Exit codes: 0 done, 1 system failure (storage, keys, lock, bank), 2 bad input.
-Every command takes `--data-dir`, `--config` and `--bank-url`. The payment commands'
+Every command takes `--data-dir`, `--config`, `--bank-url`, and `--gateway-url` with
+`--api-key` (a `paygate serve` to use, see `gateway_core.service`). The payment commands'
 handlers live in `pos_app.payment_commands`, imported when one of them runs.
 """
 
@@ -33,6 +34,15 @@ def _common(default: object) -> argparse.ArgumentParser:
         default=default,
         metavar="URL",
         help="the banks of `paygate banks serve` (default: simulated in this process)",
+    )
+    common.add_argument(
+        "--gateway-url",
+        default=default,
+        metavar="URL",
+        help="a `paygate serve` to take payments through (with --api-key)",
+    )
+    common.add_argument(
+        "--api-key", default=default, metavar="KEY", help="this terminal's key for --gateway-url"
     )
     return common
 
@@ -198,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pos_app.report_commands import add_report_commands  # it imports this module
 
     add_report_commands(sub, sub_common)
+    from pos_app.service_commands import add_service_commands  # it imports this module
+
+    add_service_commands(sub, sub_common)
     return parser
 
 
@@ -249,7 +262,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--reset only goes with --demo")
     try:
         data_dir = args.data_dir or (demo_data_dir() if args.demo else None)
-        settings = load_settings(args.config, data_dir=data_dir, bank_url=args.bank_url)
+        settings = load_settings(
+            args.config,
+            data_dir=data_dir,
+            bank_url=args.bank_url,
+            gateway_url=args.gateway_url,
+            api_key=args.api_key,
+        )
         if args.handler is not None:
             return args.handler(args, settings)
         from pos_app.app import run_app  # the terminal: `paygate`, `paygate pos`, `--demo`

@@ -19,7 +19,7 @@ import getpass
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
@@ -474,11 +474,26 @@ def cmd_ledger_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 class _Terminated(Exception):
-    """SIGTERM, turned into an exception so that the banks' store closes cleanly."""
+    """SIGTERM, turned into an exception so that the server's store closes cleanly."""
 
 
 def _terminate(signum: int, frame: object) -> None:
     raise _Terminated
+
+
+def serve_until_stopped(what: str, run: Callable[[], None], host: str, port: int) -> int:
+    """Run a uvicorn server (`run`) until Ctrl-C or SIGTERM; say `<what> stopped`."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        run()
+    except (KeyboardInterrupt, _Terminated):
+        pass
+    except SystemExit:  # uvicorn's way of saying it could not start
+        raise SystemFailure(f"the {what} could not listen on {host}:{port}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(f"{what} stopped", flush=True)
+    return 0
 
 
 def cmd_banks_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -492,14 +507,6 @@ def cmd_banks_serve(args: argparse.Namespace, settings: Settings) -> int:
         f"use --bank-url {url}; Ctrl-C stops",
         flush=True,
     )
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        serve(config, host=args.host, port=args.port)
-    except (KeyboardInterrupt, _Terminated):
-        pass
-    except SystemExit:  # uvicorn's way of saying it could not start
-        raise SystemFailure(f"the banks could not listen on {args.host}:{args.port}") from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    print("banks stopped", flush=True)
-    return 0
+    return serve_until_stopped(
+        "banks", lambda: serve(config, host=args.host, port=args.port), args.host, args.port
+    )

@@ -8,7 +8,6 @@ report (`snapshot_report.html`) by eye.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,7 +17,7 @@ from test_app_support import (
     PANS,
     SIZE,
     build_app,
-    fixed_auth_codes,
+    compare_app,
     key_card,
     login,
     on_screen,
@@ -53,14 +52,7 @@ def snap(snap_compare, settings: Settings, clock: FixedClock, tmp_path: Path):
         async def run_before(pilot) -> None:
             await steps(pilot)
 
-        try:
-            with fixed_auth_codes():
-                return snap_compare(app, terminal_size=SIZE, run_before=run_before)
-        finally:
-            try:
-                asyncio.run(app.rt.aclose())
-            except RuntimeError:
-                app.rt.close()
+        return compare_app(snap_compare, app, run_before, SIZE)
 
     return take
 

@@ -267,3 +267,17 @@ async def drive(app: PaygateApp) -> AsyncIterator[Pilot]:
                 yield pilot
     finally:
         await app.rt.aclose()
+
+
+def compare_app(snap_compare, app: PaygateApp, run_before, size: tuple[int, int] = SIZE) -> bool:
+    """Snapshot `app` after `run_before(pilot)`, auth codes fixed; close its runtime after,
+    in a loop of its own (pytest-textual-snapshot's has ended by then)."""
+    try:
+        with fixed_auth_codes():
+            return snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        try:
+            asyncio.run(app.rt.aclose())
+        except RuntimeError:
+            app.rt.close()
+

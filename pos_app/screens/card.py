@@ -125,8 +125,8 @@ class CardScreen(PosScreen):
         self.query_one("#card-cvv", Field).value = draft.cvv.get_secret_value() if draft.cvv else ""
         self.set_focus(number)
         self._number_feedback()
-        if self.error is not None:
-            self.show_error(*self.error)
+        if self.error is not None:  # after the feedback the fields' first values trigger
+            self.call_after_refresh(self.show_error, *self.error)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo_cards":

@@ -6,6 +6,8 @@ no expiry); `iso8583.describe` names each data element.
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -34,6 +36,31 @@ MTI_NAMES = {
     "0400": "reversal request",
     "0410": "reversal response",
 }
+
+
+def frames_view(frames: list[Frame], tz: tzinfo | None) -> Group | str:
+    """The frames of one payment, each titled (MTI, hops, time) over its data elements."""
+    if not frames:
+        return "The bank has no frames for this payment."
+    parts: list[Text | Table] = []
+    for number, frame in enumerate(frames, 1):
+        mti = MTI_NAMES.get(frame.mti, "message")
+        at = frame.at.astimezone(tz).strftime("%H:%M:%S")
+        title = Text.assemble(
+            (f"{number}. {frame.mti} ", "bold"),
+            f"{mti} · {HOP_NAMES.get(frame.source, frame.source)} → "
+            f"{HOP_NAMES.get(frame.target, frame.target)} · {at}",
+        )
+        table = Table(box=None, pad_edge=False, expand=True, show_header=False)
+        table.add_column("DE", no_wrap=True, style="bold", width=3)
+        table.add_column("Name", no_wrap=True, width=27, overflow="ellipsis")
+        table.add_column("Value", ratio=1, overflow="fold")
+        for key, name, value in describe({"t": frame.mti, **frame.fields}):
+            if key == "t":
+                continue
+            table.add_row(key, name, value)
+        parts += [title, table, Text("")]
+    return Group(*parts)
 
 
 class InspectorScreen(PosScreen):
@@ -67,28 +94,7 @@ class InspectorScreen(PosScreen):
     @while_shown
     def show_frames(self, frames: list[Frame]) -> None:
         self.frames = frames
-        if not frames:
-            self.query_one("#frames", Line).update("The bank has no frames for this payment.")
-            return
-        parts = []
-        for number, frame in enumerate(frames, 1):
-            mti = MTI_NAMES.get(frame.mti, "message")
-            at = frame.at.astimezone(self.pos.settings.tz).strftime("%H:%M:%S")
-            title = Text.assemble(
-                (f"{number}. {frame.mti} ", "bold"),
-                f"{mti} · {HOP_NAMES.get(frame.source, frame.source)} → "
-                f"{HOP_NAMES.get(frame.target, frame.target)} · {at}",
-            )
-            table = Table(box=None, pad_edge=False, expand=True, show_header=False)
-            table.add_column("DE", no_wrap=True, style="bold", width=3)
-            table.add_column("Name", no_wrap=True, width=27, overflow="ellipsis")
-            table.add_column("Value", ratio=1, overflow="fold")
-            for key, name, value in describe({"t": frame.mti, **frame.fields}):
-                if key == "t":
-                    continue
-                table.add_row(key, name, value)
-            parts += [title, table, Text("")]
-        self.query_one("#frames", Line).update(Group(*parts))
+        self.query_one("#frames", Line).update(frames_view(frames, self.pos.settings.tz))
 
     @while_shown
     def show_error(self, message: str) -> None:

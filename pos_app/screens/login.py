@@ -106,7 +106,7 @@ class LoginScreen(PosScreen):
     async def sign_in(self, user_id: str, pin: str) -> None:
         field = self.query_one("#login-pin", Field)
         try:
-            user = self.pos.rt.access.login(user_id, pin)
+            user = await self.pos.sign_in(user_id, pin)
         except UserLocked as exc:
             self._error(f"Locked: {exc}")
             field.value = ""

@@ -70,7 +70,8 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
         self.payment = payment
         self.busy = False
 
-    def compose(self) -> ComposeResult:
+    def describe(self) -> tuple[str, str]:
+        """The dialog's title and what the manager approves (subclasses say theirs)."""
         payment = self.payment
         amount = format_money(payment.money)
         if void_kind(payment) == "refund":
@@ -79,10 +80,15 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
                 f"This sale ({amount}, {payment.card.masked}) is already captured: "
                 f"voiding it refunds {left} to the card."
             )
-            title = "Void: full refund"
-        else:
-            what = f"Void {amount} on {payment.card.masked}: the hold goes back to the card."
-            title = "Void"
+            return "Void: full refund", what
+        return "Void", f"Void {amount} on {payment.card.masked}: the hold goes back to the card."
+
+    def submit(self, approval: Approval) -> None:
+        """Act on the approval (a worker that answers with `show_error` or `dismiss`)."""
+        self.pos.void_payment(self.payment, approval, self)
+
+    def compose(self) -> ComposeResult:
+        title, what = self.describe()
         with Vertical(id="manager", classes="dialog") as box:
             box.border_title = f"{title} - manager approval"
             yield Line(what, classes="dialog-text")
@@ -131,7 +137,7 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
             return
         self.busy = True
         self.query_one("#manager-error", Line).update("Checking…")
-        self.pos.void_payment(self.payment, Approval(user.value.strip(), pin.value), self)
+        self.submit(Approval(user.value.strip(), pin.value))
         pin.value = ""
 
     @while_shown

@@ -26,7 +26,8 @@ STATUS_WORD = {
 }
 
 
-def _brand_name(brand_id: str) -> str:
+def brand_name(brand_id: str) -> str:
+    """A brand id as people write it ("visa" → "Visa")."""
     try:
         return Brand(brand_id).display
     except ValueError:
@@ -101,7 +102,7 @@ class TodayScreen(PosScreen):
                 p.created_at.astimezone(tz).strftime("%H:%M"),
                 STATUS_WORD.get(headline(p), p.status),
                 format_money(p.money),
-                f"{_brand_name(p.card.brand)} ••{p.card.last4}",
+                f"{brand_name(p.card.brand)} ••{p.card.last4}",
                 p.response_code or "--",
                 p.operator,
                 p.id.rsplit("_", 1)[-1],

@@ -1,0 +1,252 @@
+"""The merchant console's arithmetic: the day at a glance, and the day's payments found,
+sorted and paged. Pure functions over stored records (plain dicts), no Textual.
+
+- `day_stats` adds up a business day for the dashboard: the X report's figures (the
+  same report, so the dashboard and the report never disagree), sales by hour, the
+  brand split, declines by reason and the risk rules that fired.
+- `Ledger` holds the day's payments and answers the transaction table: a search
+  (last-4, id, amount, status, brand), a sort, and pages of rows.
+- `filter_events` narrows the audit log by actor, action and day.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from gateway_core.errors import InputError
+from gateway_core.money import MoneyError, parse_amount
+from gateway_core.settings import Settings
+from gateway_core.settlement import DayReport, Settlement, decline_text
+from gateway_core.store import DataStore
+
+Record = dict[str, Any]
+PAGE_SIZE = 200
+SORTS = ("time", "amount", "status", "brand", "card")
+
+
+# ---------------------------------------------------------------------------- dashboard
+@dataclass
+class DayStats:
+    """What the dashboard shows of a day (amounts in minor units of `currency`)."""
+
+    day: date
+    currency: str
+    gross: int = 0  # captured sales (voids and refunds not taken off)
+    count: int = 0  # captured sales
+    net: int = 0  # gross − voids − refunds
+    approval_permille: int | None = None
+    payments: int = 0  # attempts taken on the day
+    declined: int = 0
+    by_hour: list[int] = field(default_factory=lambda: [0] * 24)  # captured, by local hour
+    brands: list[tuple[str, int, int]] = field(default_factory=list)  # (brand, count, amount)
+    declines: list[tuple[str, int, str]] = field(default_factory=list)  # (code, n, meaning)
+    rules: list[tuple[str, int]] = field(default_factory=list)  # (rule, times it fired)
+
+    @property
+    def average(self) -> int:
+        """The average captured sale (0 with none)."""
+        return self.gross // self.count if self.count else 0
+
+
+def day_stats(report: DayReport, payments: Sequence[Record], settings: Settings) -> DayStats:
+    """The dashboard of a day: its X report's figures in the merchant's currency, plus
+    sales by hour and the risk rules that fired, from the `payments` the report was
+    made of (`Settlement.candidates`)."""
+    day, tz, currency = report.day, settings.tz, settings.currency
+    total = report.total(currency)
+    activity = report.activity
+    stats = DayStats(
+        day=day,
+        currency=currency,
+        gross=total.gross - total.voids,
+        count=total.count,
+        net=total.net_sales,
+        approval_permille=activity.approval_permille,
+        payments=activity.payments,
+        declined=activity.declined,
+        brands=[
+            (ln.brand, ln.count, ln.gross - ln.voids)
+            for ln in report.brands
+            if ln.currency == currency
+        ],
+        declines=[
+            (code, n, decline_text(code))
+            for code, n in sorted(activity.declines.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+    )
+    prefix = f"pay_{day:%Y%m%d}_"
+    rules: dict[str, int] = {}
+    hours: dict[str, int] = {}  # "YYYY-MM-DDTHH" + offset → local hour, converted once
+    for r in payments:
+        if not r["id"].startswith(prefix):
+            continue
+        for factor in (r.get("risk") or {}).get("factors", ()):
+            rules[factor["rule"]] = rules.get(factor["rule"], 0) + 1
+        if r["status"] == "succeeded" and r["currency"] == currency:
+            stamp = r["created_at"]
+            key = stamp[:13] + stamp[-6:]
+            hour = hours.get(key)
+            if hour is None:
+                hour = hours[key] = datetime.fromisoformat(stamp).astimezone(tz).hour
+            stats.by_hour[hour] += r["amount_captured"]
+    stats.rules = sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))
+    return stats
+
+
+def opening_hours(by_hour: Sequence[int]) -> range:
+    """The hours worth charting: from the first hour with sales to the last (9 to 21
+    on an empty day, a shop's usual day)."""
+    busy = [h for h, amount in enumerate(by_hour) if amount]
+    if not busy:
+        return range(9, 22)
+    return range(min(busy[0], 9), max(busy[-1], 20) + 1)
+
+
+# ---------------------------------------------------------------------------- payments
+def status_word(record: Record, refunded: int = 0) -> str:
+    """The status of a payment record in one word or two, as the table shows it."""
+    status = record["status"]
+    if status == "succeeded":
+        if refunded and refunded >= record["amount_captured"]:
+            return "refunded"
+        return "part refunded" if refunded else "approved"
+    if status == "canceled":
+        return "voided" if record.get("voided_by") else "canceled"
+    return {
+        "requires_capture": "authorized",
+        "requires_action": "OTP wait",
+        "declined": "declined",
+    }.get(status, "unknown")
+
+
+class Ledger:
+    """The payments taken on a day, searchable and sortable, served a page at a time.
+
+    `refunded` is each payment's refunded amount (the refunds filed on the day)."""
+
+    def __init__(self, records: list[Record], refunded: dict[str, int], currency: str) -> None:
+        self.records = records
+        self.refunded = refunded
+        self.currency = currency
+
+    def word(self, record: Record) -> str:
+        """`status_word` of one of the ledger's records."""
+        return status_word(record, self.refunded.get(record["id"], 0))
+
+    def select(self, query: str = "", sort: str = "time", descending: bool = True) -> list[Record]:
+        """The records matching every word of `query`, sorted by `sort` (one of SORTS)."""
+        words = query.lower().split()
+        found = self.records
+        if words:
+            tests = [self._test(word) for word in words]
+            found = [r for r in found if all(test(r) for test in tests)]
+        key = {
+            "time": lambda r: (r["created_at"], r["id"]),
+            "amount": lambda r: (r["amount"], r["id"]),
+            "status": lambda r: (self.word(r), r["id"]),
+            "brand": lambda r: (r["card"]["brand"], r["id"]),
+            "card": lambda r: (r["card"]["last4"], r["id"]),
+        }.get(sort)
+        if key is None:
+            raise InputError(f"sort by one of {', '.join(SORTS)}, not {sort!r}")
+        return sorted(found, key=key, reverse=descending)
+
+    def _test(self, word: str):
+        """A test for one search word: last-4, a part of the id, an amount, a status or a
+        brand (a word like "1250" may be a last-4 or an amount: either matches)."""
+        amount: int | None = None
+        with contextlib.suppress(MoneyError):
+            amount = parse_amount(word, self.currency).minor
+
+        def test(r: Record) -> bool:
+            card = r["card"]
+            return (
+                card["last4"] == word
+                or word in r["id"]
+                or (amount is not None and amount in (r["amount"], r.get("amount_captured")))
+                or self.word(r).startswith(word)
+                or card["brand"].startswith(word)
+            )
+
+        return test
+
+
+def read_day(
+    store: DataStore, settlement: Settlement, day: date
+) -> tuple[list[Record], list[Record]]:
+    """The payment records that concern `day` (`Settlement.candidates`) and its refunds,
+    read under the day's storage lock, so a worker thread never reads a table while the
+    gateway writes to it."""
+    if day not in store.days():
+        return [], []
+    with store.day(day).journal.lock:
+        return list(settlement.candidates(day)), settlement.refunds(day)
+
+
+def ledger_of(
+    day: date, payments: Iterable[Record], refunds: Iterable[Record], currency: str
+) -> Ledger:
+    """The ledger of the payments taken on `day` (among `payments`), with what was
+    refunded of each on the day."""
+    prefix = f"pay_{day:%Y%m%d}_"
+    refunded: dict[str, int] = {}
+    for refund in refunds:
+        refunded[refund["payment_id"]] = refunded.get(refund["payment_id"], 0) + refund["amount"]
+    return Ledger([r for r in payments if r["id"].startswith(prefix)], refunded, currency)
+
+
+def page(rows: Sequence[Record], number: int, size: int = PAGE_SIZE) -> Sequence[Record]:
+    """Page `number` (from 0) of `rows`."""
+    return rows[number * size : (number + 1) * size]
+
+
+# ---------------------------------------------------------------------------- audit
+def filter_events(
+    events: Iterable[Record],
+    *,
+    actor: str = "",
+    action: str = "",
+    day: date | None = None,
+    tz: tzinfo | None = None,
+) -> list[Record]:
+    """Audit events whose actor contains `actor`, whose action contains `action`, and
+    that happened on `day` (local time), in stored order."""
+    actor, action = actor.strip().lower(), action.strip().lower()
+    found = []
+    for event in events:
+        if actor and actor not in str(event.get("actor", "")).lower():
+            continue
+        if action and action not in str(event.get("action", "")).lower():
+            continue
+        if day is not None:
+            try:
+                when = datetime.fromisoformat(event["time"]).astimezone(tz).date()
+            except (KeyError, TypeError, ValueError):
+                continue
+            if when != day:
+                continue
+        found.append(event)
+    return found
+
+
+def audit_events(store: DataStore, since: date = date.min) -> list[Record]:
+    """The audit events filed on `since` and later, in stored order, each day's read
+    under its storage lock (a worker thread never reads a table being written)."""
+    events: list[Record] = []
+    for day in store.days():
+        if day < since:
+            continue
+        db = store.day(day)
+        with db.journal.lock:
+            events.extend(dict(event) for event in db.table("audit"))
+    return events
+
+
+def events_of(events: Iterable[Record], payment_id: str) -> list[Record]:
+    """The audit events about one payment (its creation, approvals, capture, void,
+    refunds), in stored order."""
+    return [e for e in events if e.get("subject") == payment_id]

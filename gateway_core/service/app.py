@@ -1,0 +1,388 @@
+"""The gateway's HTTP face: `create_app(runtime)` is the FastAPI app `paygate serve` runs.
+
+Every `/v1` request carries a terminal's API key (`Authorization: Bearer pk_...`); the
+key names a merchant and a terminal, and the request sees only that merchant's
+payments (another merchant's payment id is a 404, as if it did not exist). Errors are
+`{"error": {...}}` (see `errors`); a declined payment is a 200 with the payment.
+Handlers are all `async`: the store is used from the event loop's thread only. (No
+`from __future__ import annotations` here: FastAPI reads the handlers' annotations,
+and `Caller` is local to `create_app`.)
+"""
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway_core.access import ADMINS, Approval, User
+from gateway_core.audit import mask_card_numbers
+from gateway_core.banks.api import Frame, Sms
+from gateway_core.cards import CardInput
+from gateway_core.errors import InputError, PaygateError
+from gateway_core.gateway import ChargeRequest, UnknownPayment
+from gateway_core.payments import Payment
+from gateway_core.runtime import Runtime
+from gateway_core.service.auth import Authenticator, FailedAuthLimiter
+from gateway_core.service.errors import (
+    AuthenticationFailed,
+    ErrorBody,
+    ErrorDetail,
+    RateLimited,
+    describe,
+)
+from gateway_core.service.keys import ApiKey, ApiKeys, UnknownKey
+from gateway_core.service.models import (
+    ApprovalBody,
+    CaptureBody,
+    ConfirmBody,
+    Health,
+    IssuedKey,
+    KeyCreate,
+    KeyRevoke,
+    LoginBody,
+    Operated,
+    PaymentCreate,
+    PaymentList,
+    RefundBody,
+    Repaired,
+    VoidBody,
+)
+from gateway_core.settlement import DayReport, Settlement
+
+log = logging.getLogger("paygate.service")
+
+MAX_BODY_BYTES = 16 * 1024  # the largest request is a payment of a few hundred bytes
+ERROR_RESPONSES = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (400, "invalid request"),
+        (401, "missing, unknown or revoked API key"),
+        (403, "a manager's or admin's approval, or a login, refused"),
+        (404, "no such payment (for this merchant)"),
+        (409, "not allowed in the payment's state, day closed, idempotency key reused"),
+        (413, "the body is too large"),
+        (422, "a parameter is missing or invalid"),
+        (429, "too many failed authentications"),
+        (500, "internal error"),
+        (503, "the banks cannot be reached"),
+    )
+}
+PaymentId = Annotated[str, Path(min_length=1, max_length=64)]
+Day = Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default: today)")]
+HTTP_CODES = {404: "resource_missing", 405: "method_not_allowed", 413: "body_too_large"}
+
+
+class MerchantSettlement(Settlement):
+    """Reports of one merchant: only its payments, and the refunds of those."""
+
+    def __init__(self, rt: Runtime, merchant_id: str) -> None:
+        update = {"merchant_id": merchant_id}
+        if merchant_id != rt.settings.merchant_id:
+            update["merchant_name"] = merchant_id
+        super().__init__(rt.store, rt.settings.model_copy(update=update), clock=rt.clock)
+        self._merchant = merchant_id
+        self._gateway = rt.gateway
+
+    def candidates(self, day: date) -> Iterator[dict]:
+        return (r for r in super().candidates(day) if r["merchant_id"] == self._merchant)
+
+    def refunds(self, day: date) -> list[dict]:
+        return [
+            r
+            for r in super().refunds(day)
+            if self._gateway.get(r["payment_id"]).merchant_id == self._merchant
+        ]
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` with 413 in the API's error shape.
+
+    (FastAPI's own `max_body_size` answers a too-long Content-Length in plain text.)
+    A declared length is refused before the body is read; an undeclared (chunked) one
+    is counted as it arrives.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = Headers(scope=scope).get("content-length", "0")
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            status, detail = _too_large(self.max_bytes)
+            return await _error(status, detail)(scope, receive, send)
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise HTTPException(413, f"the request body is over {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large(max_bytes: int) -> tuple[int, ErrorDetail]:
+    message = f"the request body is over {max_bytes} bytes"
+    return 413, ErrorDetail(type="invalid_request_error", code="body_too_large", message=message)
+
+
+def _error(status: int, detail: ErrorDetail, **headers: str) -> JSONResponse:
+    body = ErrorBody(error=detail).model_dump(mode="json")
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:
+    err = exc.errors()[0]
+    if err.get("type") == "json_invalid":
+        message = "the body is not valid JSON"
+        return 400, ErrorDetail(type="invalid_request_error", code="invalid_json", message=message)
+    loc = [str(part) for part in err.get("loc", ())]
+    param = ".".join(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    code = "parameter_missing" if err.get("type") == "missing" else "parameter_invalid"
+    message = mask_card_numbers(f"{param or 'body'}: {err.get('msg', 'invalid')}")
+    return 422, ErrorDetail(
+        type="invalid_request_error", code=code, message=message, param=param or None
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PaygateError)
+    async def _refused(request: Request, exc: PaygateError) -> JSONResponse:
+        status, detail = describe(exc)
+        if isinstance(exc, RateLimited):
+            return _error(status, detail, **{"Retry-After": str(exc.retry_after)})
+        if isinstance(exc, AuthenticationFailed):
+            return _error(status, detail, **{"WWW-Authenticate": "Bearer"})
+        return _error(status, detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(*_validation_detail(exc))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        detail = ErrorDetail(type="invalid_request_error", code=code, message=str(exc.detail))
+        return _error(exc.status_code, detail)
+
+    @app.exception_handler(Exception)
+    async def _crashed(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        detail = ErrorDetail(type="api_error", code="internal_error", message="internal error")
+        return _error(500, detail)
+
+
+def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
+    """The API over an open writer `Runtime` (its gateway, store and audit log); the
+    server's start runs the gateway's repair unless `repair_on_start` is False."""
+    gateway, settings = rt.gateway, rt.settings
+    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    auth = Authenticator(keys, rt.audit, FailedAuthLimiter(rt.clock))
+
+    def admit_terminals() -> None:
+        """The simulated acquirer knows the terminals that hold keys."""
+        if rt.banks is not None:
+            known = rt.banks.config.terminal_ids
+            new = keys.terminals(settings.merchant_id) - set(known)
+            rt.banks.config.terminal_ids = (*known, *sorted(new))
+
+    admit_terminals()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if repair_on_start:
+            for note in await gateway.repair():
+                log.warning("repaired: %s", note)
+        yield
+        await gateway.bank.close()
+
+    app = FastAPI(
+        title="paygate gateway",
+        version="1",
+        summary="Card payments for paygate terminals: sale, pre-authorization, OTP, "
+        "capture, void, refund, reports.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    _install_error_handlers(app)
+    bearer = HTTPBearer(auto_error=False, description="a terminal's key: pk_...")
+
+    async def caller(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> ApiKey:
+        address = request.client.host if request.client else "unknown"
+        return auth.check(credentials.credentials if credentials else None, address)
+
+    Caller = Annotated[ApiKey, Depends(caller)]
+    v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+    def shown(payment: Payment, key: ApiKey) -> Payment:
+        """The payment as its merchant sent it (idempotency keys are scoped per merchant)."""
+        sent = payment.idempotency_key
+        if sent is None:
+            return payment
+        return payment.model_copy(
+            update={"idempotency_key": sent.removeprefix(f"{key.merchant_id}/")}
+        )
+
+    def owned(payment_id: str, key: ApiKey) -> Payment:
+        payment = gateway.get(payment_id)
+        if payment.merchant_id != key.merchant_id:
+            raise UnknownPayment(f"no payment {payment_id}")
+        return payment
+
+    def operator(body: Operated | None, key: ApiKey) -> str:
+        if body is None or body.operator is None:
+            return f"terminal:{key.terminal_id}"
+        if body.operator not in {user.id for user in rt.access.list()}:
+            raise InputError(f"operator: no user {body.operator!r}")
+        return body.operator
+
+    @v1.post("/payments", summary="Take a card payment (sale or pre-authorization)")
+    async def create_payment(
+        body: PaymentCreate,
+        key: Caller,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+    ) -> Payment:
+        card = CardInput(pan=body.card.number, expiry=body.card.expiry, cvv=body.card.cvv)
+        request = ChargeRequest(
+            amount=body.amount,
+            currency=body.currency or settings.currency,
+            card=card,
+            tip=body.tip,
+            capture=body.capture_method,
+            terminal_id=key.terminal_id,
+            merchant_id=key.merchant_id,
+            idempotency_key=f"{key.merchant_id}/{idempotency_key}" if idempotency_key else None,
+            operator=operator(body, key),
+        )
+        return shown(await gateway.charge(request), key)
+
+    @v1.get("/payments/{payment_id}", summary="One payment, with its refunds")
+    async def get_payment(payment_id: PaymentId, key: Caller) -> Payment:
+        return shown(owned(payment_id, key), key)
+
+    @v1.get("/payments", summary="The payments of a business day (today by default)")
+    async def list_payments(key: Caller, day: Day = None) -> PaymentList:
+        payments = gateway.list_day(day)
+        return PaymentList(
+            data=[shown(p, key) for p in payments if p.merchant_id == key.merchant_id]
+        )
+
+    @v1.post("/payments/{payment_id}/confirm", summary="Enter the OTP the bank sent")
+    async def confirm(payment_id: PaymentId, body: ConfirmBody, key: Caller) -> Payment:
+        owned(payment_id, key)
+        done = await gateway.confirm_otp(payment_id, body.otp, operator=operator(body, key))
+        return shown(done, key)
+
+    @v1.post("/payments/{payment_id}/resend", summary="Ask the bank for a new OTP")
+    async def resend(payment_id: PaymentId, key: Caller, body: Operated | None = None) -> Payment:
+        owned(payment_id, key)
+        return shown(await gateway.resend_otp(payment_id, operator=operator(body, key)), key)
+
+    @v1.post("/payments/{payment_id}/capture", summary="Capture an authorization (once)")
+    async def capture(
+        payment_id: PaymentId, key: Caller, body: CaptureBody | None = None
+    ) -> Payment:
+        owned(payment_id, key)
+        amount = body.amount if body else None
+        done = await gateway.capture(payment_id, amount, operator=operator(body, key))
+        return shown(done, key)
+
+    @v1.post("/payments/{payment_id}/void", summary="Cancel before capture (manager approves)")
+    async def void(payment_id: PaymentId, body: VoidBody, key: Caller) -> Payment:
+        owned(payment_id, key)
+        done = await gateway.void(
+            payment_id, operator=operator(body, key), approval=_approval(body)
+        )
+        return shown(done, key)
+
+    @v1.post("/payments/{payment_id}/refunds", summary="Refund (manager approves)")
+    async def refund(payment_id: PaymentId, body: RefundBody, key: Caller) -> Payment:
+        owned(payment_id, key)
+        done = await gateway.refund(
+            payment_id, body.amount, operator=operator(body, key), approval=_approval(body)
+        )
+        return shown(done, key)
+
+    @v1.get("/payments/{payment_id}/frames", summary="The ISO 8583 frames (card masked)")
+    async def frames(payment_id: PaymentId, key: Caller) -> list[Frame]:
+        owned(payment_id, key)
+        return await gateway.bank.frames(payment_id)
+
+    @v1.post("/repair", summary="Settle payments left open (lost answers, failed captures)")
+    async def repair(key: Caller) -> Repaired:
+        notes = await gateway.repair()
+        mine = [n for n in notes if gateway.get(n.split(":")[0]).merchant_id == key.merchant_id]
+        return Repaired(repaired=mine)
+
+    @v1.post("/login", summary="Check a user's PIN at the terminal (5 wrong ones lock)")
+    async def login(body: LoginBody, key: Caller) -> User:
+        return rt.access.login(body.user_id, body.pin.get_secret_value())
+
+    def admin(approval: ApprovalBody, action: str, subject: str, key: ApiKey) -> str:
+        return rt.access.approve(
+            approval.approver_id,
+            approval.pin.get_secret_value(),
+            action=action,
+            subject=subject,
+            operator=f"terminal:{key.terminal_id}",
+            roles=ADMINS,
+        ).id
+
+    @v1.get("/terminals", summary="The merchant's terminal keys (never a key itself)")
+    async def list_keys(key: Caller) -> list[ApiKey]:
+        return [k for k in keys.list() if k.merchant_id == key.merchant_id]
+
+    @v1.post("/terminals", summary="Issue a key for a terminal (a merchant admin approves)")
+    async def issue_key(body: KeyCreate, key: Caller) -> IssuedKey:
+        subject = f"{key.merchant_id}/{body.terminal_id}"
+        actor = admin(body.approval, "terminals.add", subject, key)
+        issued, secret = keys.issue(key.merchant_id, body.terminal_id, actor=actor)
+        admit_terminals()
+        return IssuedKey(key=issued, secret=secret)
+
+    @v1.post("/terminals/{key_id}/revoke", summary="Revoke a key now (a merchant admin approves)")
+    async def revoke_key(
+        key_id: Annotated[str, Path(max_length=32)], body: KeyRevoke, key: Caller
+    ) -> ApiKey:
+        if keys.get(key_id).merchant_id != key.merchant_id:
+            raise UnknownKey(f"no API key {key_id!r}")
+        return keys.revoke(key_id, actor=admin(body.approval, "terminals.revoke", key_id, key))
+
+    @v1.get("/reports/x", summary="The X report of a business day (today by default)")
+    async def x_report(key: Caller, day: Day = None) -> DayReport:
+        return MerchantSettlement(rt, key.merchant_id).x_report(day)
+
+    if rt.banks is not None:
+
+        @v1.get("/demo/outbox", summary="The simulated phones' text messages (demo banks)")
+        async def outbox(key: Caller) -> list[Sms]:
+            return await gateway.bank.outbox()
+
+    app.include_router(v1)
+
+    @app.get("/health", summary="The service answers (no key needed)")
+    async def health() -> Health:
+        return Health()
+
+    return app
+
+
+def _approval(body: VoidBody) -> Approval:
+    return Approval(body.approval.approver_id, body.approval.pin.get_secret_value())

@@ -1,0 +1,253 @@
+"""`RemoteGateway`: the `Gateway` interface over HTTP, for a terminal on `paygate serve`.
+
+The same methods as `Gateway` (`charge`, `confirm_otp`, `resend_otp`, `capture`, `void`,
+`refund`, `repair`, `get`, `list_day`, and `.bank.outbox()` / `.bank.frames(id)`),
+returning the same `Payment` models and raising the same exception classes. As on
+`Gateway`, `get` and `list_day` are synchronous: they make one blocking HTTP call
+(bounded by `read_timeout_s`), safe from any thread; in an event loop, run them in a
+thread (`asyncio.to_thread`) so the loop is not held for the round trip.
+
+A charge always travels with an idempotency key (the request's, else a fresh one), and
+a charge whose connection drops is sent again with the same key, up to `retries` times:
+the server answers with the payment already in flight or done, never a second charge.
+No answer at all raises `GatewayUnreachable` (one line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from gateway_core.access import Approval, NotPermitted, User
+from gateway_core.banks.api import Frame, Sms
+from gateway_core.errors import InputError, SystemFailure
+from gateway_core.gateway import ChargeRequest
+from gateway_core.payments import Payment
+from gateway_core.service.errors import ErrorBody, GatewayUnreachable, to_exception
+from gateway_core.service.keys import ApiKey
+from gateway_core.service.models import IssuedKey, PaymentList, Repaired
+from gateway_core.settings import Settings
+
+ADMIN_NEEDED = "a merchant admin must approve"
+
+
+def _payment(payment_id: str, action: str = "") -> str:
+    """The path of a payment (or of an action on it), whatever the id holds."""
+    return f"/v1/payments/{quote(payment_id, safe='')}" + (f"/{action}" if action else "")
+
+
+def _unreachable(url: str, exc: httpx.HTTPError) -> GatewayUnreachable:
+    return GatewayUnreachable(f"the gateway at {url} cannot be reached ({type(exc).__name__})")
+
+
+def _answer(response: httpx.Response, model: Any) -> Any:
+    """The body as `model`, or the exception its error body stands for."""
+    try:
+        if response.is_success:
+            return TypeAdapter(model).validate_python(response.json())
+        detail = ErrorBody.model_validate(response.json()).error
+    except (ValueError, ValidationError):
+        failure = InputError if 400 <= response.status_code < 500 else SystemFailure
+        raise failure(
+            f"the gateway's answer cannot be read (HTTP {response.status_code})"
+        ) from None
+    raise to_exception(response.status_code, detail)
+
+
+class RemoteBank:
+    """What the terminal reads from the banks, through the gateway service."""
+
+    def __init__(self, gateway: RemoteGateway) -> None:
+        self._gateway = gateway
+
+    async def outbox(self, phone: str | None = None) -> list[Sms]:
+        """The simulated phones' messages, newest first (demo banks only)."""
+        messages = await self._gateway._call("GET", "/v1/demo/outbox", list[Sms])
+        return [m for m in messages if phone is None or m.phone == phone]
+
+    async def frames(self, payment_id: str) -> list[Frame]:
+        """A payment's ISO 8583 frames, card masked."""
+        return await self._gateway._call("GET", _payment(payment_id, "frames"), list[Frame])
+
+    async def close(self) -> None:
+        """Close the connections to the service."""
+        await self._gateway.aclose()
+
+
+class RemoteGateway:
+    """A `Gateway` that is a `paygate serve` process at `url`, reached with `api_key`."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        timeout_s: float = 30.0,
+        read_timeout_s: float = 10.0,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """`transport` replaces the async network (tests pass `httpx.ASGITransport`)."""
+        self.url = url.rstrip("/")
+        self.retries = retries
+        self.key_id = api_key.split("_")[1] if api_key.count("_") >= 2 else ""
+        headers = {"Authorization": f"Bearer {api_key}"}
+        self._async = httpx.AsyncClient(
+            base_url=self.url, headers=headers, timeout=timeout_s, transport=transport
+        )
+        self._sync = httpx.Client(base_url=self.url, headers=headers, timeout=read_timeout_s)
+        self.bank = RemoteBank(self)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteGateway | None:
+        """The remote gateway `gateway_url` and `api_key` select, or None when unset."""
+        if settings.gateway_url is None:
+            return None
+        if settings.api_key is None:
+            raise InputError("a gateway URL needs an API key: --api-key pk_... (or api_key)")
+        return cls(settings.gateway_url, settings.api_key.get_secret_value())
+
+    async def aclose(self) -> None:
+        """Close both HTTP clients."""
+        self._sync.close()
+        await self._async.aclose()
+
+    async def _call(
+        self, method: str, path: str, model: Any, *, json: Any = None, **kw: Any
+    ) -> Any:
+        try:
+            response = await self._async.request(method, path, json=json, **kw)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.url, exc) from None
+        return _answer(response, model)
+
+    def _read(self, path: str, model: Any, **params: str) -> Any:
+        try:
+            response = self._sync.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.url, exc) from None
+        return _answer(response, model)
+
+    # -- taking payments ------------------------------------------------------------------
+    async def charge(self, req: ChargeRequest) -> Payment:
+        """POST /v1/payments; a dropped connection is retried with the same key."""
+        key = req.idempotency_key or f"charge_{secrets.token_hex(12)}"
+        body = {
+            "amount": req.amount,
+            "currency": req.currency,
+            "tip": req.tip,
+            "capture_method": req.capture,
+            "card": {
+                "number": req.card.pan.get_secret_value(),
+                "expiry": req.card.expiry,
+                "cvv": req.card.cvv.get_secret_value(),
+            },
+            **_operator(req.operator),
+        }
+        for attempt in range(self.retries + 1):
+            try:
+                return await self._call(
+                    "POST", "/v1/payments", Payment, json=body, headers={"Idempotency-Key": key}
+                )
+            except GatewayUnreachable:
+                if attempt == self.retries:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def confirm_otp(self, payment_id: str, otp: str, *, operator: str = "cli") -> Payment:
+        """POST /v1/payments/{id}/confirm."""
+        body = {"otp": otp, **_operator(operator)}
+        return await self._call("POST", _payment(payment_id, "confirm"), Payment, json=body)
+
+    async def resend_otp(self, payment_id: str, *, operator: str = "cli") -> Payment:
+        """POST /v1/payments/{id}/resend."""
+        body = _operator(operator)
+        return await self._call("POST", _payment(payment_id, "resend"), Payment, json=body)
+
+    async def capture(
+        self, payment_id: str, amount: int | None = None, *, operator: str = "cli"
+    ) -> Payment:
+        """POST /v1/payments/{id}/capture (all of it when `amount` is None)."""
+        body = {"amount": amount, **_operator(operator)}
+        return await self._call("POST", _payment(payment_id, "capture"), Payment, json=body)
+
+    async def void(
+        self, payment_id: str, *, operator: str = "cli", approval: Approval | None = None
+    ) -> Payment:
+        """POST /v1/payments/{id}/void with the manager's approval."""
+        body = {**_approval(approval, "a void needs a manager's approval"), **_operator(operator)}
+        return await self._call("POST", _payment(payment_id, "void"), Payment, json=body)
+
+    async def refund(
+        self,
+        payment_id: str,
+        amount: int | None = None,
+        *,
+        operator: str = "cli",
+        approval: Approval | None = None,
+    ) -> Payment:
+        """POST /v1/payments/{id}/refunds with the manager's approval."""
+        approved = _approval(approval, "a refund needs a manager's approval")
+        body = {"amount": amount, **approved, **_operator(operator)}
+        return await self._call("POST", _payment(payment_id, "refunds"), Payment, json=body)
+
+    async def login(self, user_id: str, pin: str) -> User:
+        """POST /v1/login: the user, once the server has checked the PIN (as
+        `Access.login`: 5 wrong PINs lock the user)."""
+        body = {"user_id": user_id, "pin": pin}
+        return await self._call("POST", "/v1/login", User, json=body)
+
+    async def terminal_keys(self) -> list[ApiKey]:
+        """GET /v1/terminals: the merchant's keys (never a key itself)."""
+        return await self._call("GET", "/v1/terminals", list[ApiKey])
+
+    async def whoami(self) -> ApiKey:
+        """This client's own key: its merchant and terminal (they decide, not Settings)."""
+        (mine,) = [k for k in await self.terminal_keys() if k.id == self.key_id]
+        return mine
+
+    async def issue_key(self, terminal_id: str, approval: Approval) -> IssuedKey:
+        """POST /v1/terminals: a key for another terminal of this merchant."""
+        body = {"terminal_id": terminal_id, **_approval(approval, ADMIN_NEEDED)}
+        return await self._call("POST", "/v1/terminals", IssuedKey, json=body)
+
+    async def revoke_key(self, key_id: str, approval: Approval) -> ApiKey:
+        """POST /v1/terminals/{id}/revoke: the key stops working at once."""
+        body = _approval(approval, ADMIN_NEEDED)
+        return await self._call(
+            "POST", f"/v1/terminals/{quote(key_id, safe='')}/revoke", ApiKey, json=body
+        )
+
+    async def repair(self) -> list[str]:
+        """POST /v1/repair: what the server settled among this merchant's payments."""
+        return (await self._call("POST", "/v1/repair", Repaired)).repaired
+
+    # -- reading (synchronous, as on Gateway) ----------------------------------------------
+    def get(self, payment_id: str) -> Payment:
+        """GET /v1/payments/{id}."""
+        return self._read(_payment(payment_id), Payment)
+
+    def list_day(self, day: date | None = None) -> list[Payment]:
+        """GET /v1/payments?date=: this merchant's payments of a day, oldest first."""
+        params = {"date": day.isoformat()} if day else {}
+        return self._read("/v1/payments", PaymentList, **params).data
+
+
+def _operator(operator: str) -> dict[str, str]:
+    """The operator when it is a user; the defaults ("cli", "terminal") are not, and the
+    server then records the key's terminal."""
+    return {} if operator in ("cli", "terminal") else {"operator": operator}
+
+
+def _approval(approval: Approval | None, refusal: str) -> dict[str, Any]:
+    """The approval as the API takes it; refused here, as `Gateway` does, when missing."""
+    if approval is None:
+        raise NotPermitted(f"{refusal} (ID and PIN)")
+    return {"approval": {"approver_id": approval.user_id, "pin": approval.pin}}

@@ -1,0 +1,124 @@
+"""The request and response bodies of the API (pydantic; the OpenAPI document is theirs).
+
+Money is an integer of minor units everywhere (`1250` is ₹12.50): a JSON number with a
+fraction, or a string, is refused (422), never rounded.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from gateway_core.payments import Payment
+from gateway_core.service.keys import ApiKey
+
+Minor = Annotated[int, Field(strict=True, gt=0, le=10**15, description="minor units")]
+UserId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Operated(_Body):
+    """Who at the terminal does this: a user id (default: the terminal's key)."""
+
+    operator: UserId | None = None
+
+
+class CardBody(_Body):
+    """The card as keyed at the terminal; it lives only until the authorization returns."""
+
+    number: SecretStr = Field(min_length=1, max_length=40, description="as keyed; spaces ok")
+    expiry: str = Field(min_length=1, max_length=10, examples=["12/30"], description="MM/YY")
+    cvv: SecretStr = Field(min_length=1, max_length=8)
+
+
+class PaymentCreate(Operated):
+    """A sale (`capture_method` automatic) or a pre-authorization (manual)."""
+
+    amount: Minor = Field(description="the total to authorize, tip included, in minor units")
+    currency: str | None = Field(
+        None, min_length=3, max_length=3, description="ISO 4217 (default: the server's)"
+    )
+    tip: int = Field(0, strict=True, ge=0, description="the part of `amount` that is a tip")
+    capture_method: Literal["automatic", "manual"] = "automatic"
+    card: CardBody
+
+
+class ConfirmBody(Operated):
+    """The OTP the cardholder received."""
+
+    otp: str = Field(min_length=1, max_length=12)
+
+
+class CaptureBody(Operated):
+    """Capture all (no amount) or part of an authorization."""
+
+    amount: Minor | None = None
+
+
+class ApprovalBody(_Body):
+    """A manager's approval, checked by the server against the user's argon2 PIN hash."""
+
+    approver_id: UserId
+    pin: SecretStr = Field(min_length=1, max_length=16)
+
+
+class VoidBody(Operated):
+    """Cancel before capture."""
+
+    approval: ApprovalBody
+
+
+class RefundBody(VoidBody):
+    """Refund part (amount) or all of what is left of the capture."""
+
+    amount: Minor | None = None
+
+
+class LoginBody(_Body):
+    """A user signing in at a terminal: the server checks the PIN (and its lock)."""
+
+    user_id: UserId
+    pin: SecretStr = Field(min_length=1, max_length=16)
+
+
+class KeyCreate(_Body):
+    """A new key for another terminal of the caller's merchant (a merchant admin approves)."""
+
+    terminal_id: str = Field(min_length=1, max_length=8, pattern=r"^[A-Za-z0-9]+$")
+    approval: ApprovalBody
+
+
+class KeyRevoke(_Body):
+    """Revoking a key of the caller's merchant (a merchant admin approves)."""
+
+    approval: ApprovalBody
+
+
+class IssuedKey(BaseModel):
+    """A key just issued: `secret` is the only copy there will ever be."""
+
+    key: ApiKey
+    secret: str
+
+
+class PaymentList(BaseModel):
+    """Payments of a business day, oldest first."""
+
+    object: Literal["list"] = "list"
+    data: list[Payment]
+
+
+class Repaired(BaseModel):
+    """What a repair pass settled among the caller's payments, one line each."""
+
+    repaired: list[str]
+
+
+class Health(BaseModel):
+    """The service answers."""
+
+    status: Literal["ok"] = "ok"

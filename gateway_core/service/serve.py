@@ -1,0 +1,16 @@
+"""`paygate serve`: the gateway as its own process, under uvicorn (as `banks serve`)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from gateway_core.runtime import Runtime
+from gateway_core.service.app import create_app
+
+
+def serve(rt: Runtime, *, host: str = "127.0.0.1", port: int = 8600) -> None:
+    """Run the API over `rt` until interrupted; the runtime is closed on the way out."""
+    try:
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+    finally:
+        rt.close()

@@ -1,0 +1,282 @@
+"""One payment in the merchant console: its whole timeline, and capture, void, refund.
+
+The timeline is the payment's audit events, its risk score and factors, and its ISO
+8583 frames (masked by the acquirer: BIN-6 and last-4 at most). Capture and refund ask
+for an amount (a part is fine), then a manager's ID and PIN; a void asks for the PIN.
+The gateway decides: a refusal (refund above the capture, a second capture, a void of a
+captured sale, a closed day) is one plain line under the payment, and nothing changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Footer, Input, Label
+
+from gateway_core.access import Approval, User
+from gateway_core.banks.api import Frame
+from gateway_core.dashboard import Record, audit_events, events_of
+from gateway_core.errors import PaygateError
+from gateway_core.money import Money, MoneyError, format_money, format_plain, parse_amount
+from gateway_core.payments import Payment, reason_for
+from pos_app.screens.base import PosModal, PosScreen, sentence, while_shown
+from pos_app.screens.inspector import frames_view
+from pos_app.screens.modals import ManagerApprovalScreen
+from pos_app.screens.receipt import headline
+from pos_app.screens.today import brand_name
+from pos_app.widgets.fields import Field
+from pos_app.widgets.line import Line
+
+Kind = Literal["capture", "void", "refund"]
+MONEY_DETAILS = frozenset({"amount", "released"})  # audit details in minor units
+
+
+class AmountScreen(PosModal[int | None]):
+    """How much to capture or refund (the whole amount unless the manager types less)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="amount.cancel", tooltip="Close, change nothing"),
+    ]
+
+    def __init__(self, title: str, text: str, currency: str, whole: int) -> None:
+        super().__init__()
+        self.title_text, self.text, self.currency, self.whole = title, text, currency, whole
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="amount-dialog", classes="dialog") as box:
+            box.border_title = self.title_text
+            yield Line(self.text, classes="dialog-text")
+            yield Label("Amount", classes="field-label")
+            yield Field(
+                id="amount-field",
+                value=format_plain(Money(self.whole, self.currency)) if self.whole else "",
+                restrict=r"[0-9.,]*",
+                max_length=16,
+                compact=True,
+            )
+            yield Line("", id="amount-error", classes="field-error")
+            yield Line("Enter: next (manager approval) · Esc: cancel", classes="dialog-hint")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @while_shown
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#amount-field", Field))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            amount = parse_amount(event.value, self.currency)
+        except MoneyError as exc:
+            self.query_one("#amount-error", Line).update(sentence(str(exc)))
+            return
+        self.dismiss(amount.minor)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ActionApproval(ManagerApprovalScreen):
+    """The manager approval dialog for a capture, void or refund of the console."""
+
+    def __init__(self, kind: Kind, payment: Payment, amount: int | None, screen: PaymentScreen):
+        super().__init__(payment)
+        self.kind, self.amount, self.payment_screen = kind, amount, screen
+
+    def describe(self) -> tuple[str, str]:
+        p = self.payment
+        on = f"on {brand_name(p.card.brand)} {p.card.masked} ({p.id})"
+        if self.kind == "void":
+            return "Void", f"Void {format_money(p.money)} {on}: the hold goes back to the card."
+        amount = format_money(Money(self.amount or 0, p.currency))
+        if self.kind == "capture":
+            return "Capture", f"Capture {amount} of the {format_money(p.money)} authorized {on}."
+        captured = format_money(Money(p.amount_captured, p.currency))
+        return "Refund", f"Refund {amount} of the {captured} captured {on}."
+
+    def submit(self, approval: Approval) -> None:
+        self.pos.merchant_action(self.kind, self.payment, self.amount, approval, self)
+
+
+class PaymentScreen(PosScreen):
+    """A payment's detail: amounts, card (masked), timeline, risk and frames."""
+
+    TITLE_TEXT = "Payment"
+    BINDINGS = [
+        Binding("c", "capture", "Capture", id="payment.capture", tooltip="Capture (a part too)"),
+        Binding("v", "void", "Void", id="payment.void", tooltip="Void an authorization"),
+        Binding("f", "refund", "Refund", id="payment.refund", tooltip="Refund (a part too)"),
+        Binding("escape", "back", "Back", id="payment.back", tooltip="Back to the console"),
+    ]
+
+    def __init__(self, payment_id: str, manager: User) -> None:
+        super().__init__()
+        self.payment_id = payment_id
+        self.manager = manager
+        self.payment: Payment | None = None
+        self.frames: list[Frame] = []
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="payment-detail", classes="panel") as box:
+            box.border_title = self.payment_id
+            box.can_focus = True
+            yield Line("", id="pay-note")
+            yield Line("Loading…", id="pay-summary", classes="detail")
+            yield Line("", id="pay-timeline", classes="detail")
+            yield Line("", id="pay-risk", classes="detail")
+            yield Line("", id="pay-frames", classes="detail")
+
+    @while_shown
+    def on_mount(self) -> None:
+        self.query_one("#payment-detail").focus()
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the payment, its events and its frames again."""
+        self.load()
+        self.load_frames()
+
+    @work(thread=True, exclusive=True, group="payment-load", exit_on_error=False)
+    def load(self) -> None:
+        rt = self.pos.rt
+        try:
+            payment = rt.gateway.get(self.payment_id)
+        except PaygateError as exc:
+            self.app.call_from_thread(self.note, str(exc), "error")
+            return
+        day = payment.created_at.astimezone(rt.settings.tz).date()
+        events = events_of(audit_events(rt.store, since=day), payment.id)
+        self.app.call_from_thread(self.show, payment, events)
+
+    @work(exclusive=True, group="payment-frames", exit_on_error=False)
+    async def load_frames(self) -> None:
+        try:
+            frames = await self.pos.gateway.bank.frames(self.payment_id)
+        except PaygateError as exc:
+            self.query_one("#pay-frames", Line).update(f"The bank's frames cannot be read: {exc}")
+            return
+        self.show_frames(frames)
+
+    @while_shown
+    def show_frames(self, frames: list[Frame]) -> None:
+        self.frames = frames
+        view = frames_view(frames, self.pos.settings.tz)
+        self.query_one("#pay-frames", Line).update(
+            Group(Text("ISO 8583 frames", style="bold underline"), view)
+        )
+
+    @while_shown
+    def show(self, payment: Payment, events: list[Record]) -> None:
+        self.payment = payment
+        tz = self.pos.settings.tz
+        cur = payment.currency
+
+        def amount(minor: int) -> str:
+            return format_money(Money(minor, cur))
+
+        facts = Table(box=None, show_header=False, pad_edge=False, expand=True)
+        facts.add_column("What", style="bold", no_wrap=True, width=14)
+        facts.add_column("Value", ratio=1)
+        code = payment.response_code or "--"
+        rows = [
+            ("Status", f"{headline(payment)} ({payment.status})"),
+            ("Response", f"{code} {payment.message or reason_for(payment.response_code).text}"),
+            ("Authorized", f"{amount(payment.amount)} (tip {amount(payment.tip)})"),
+            ("Captured", amount(payment.amount_captured)),
+            ("Refunded", amount(payment.amount_refunded)),
+            ("Card", f"{brand_name(payment.card.brand)} {payment.card.masked}"),
+            ("Issuer", " · ".join(filter(None, (payment.issuer, payment.funding)))),
+            ("Auth / RRN", f"{payment.auth_code or '--'} / {payment.rrn or '--'}"),
+            ("Terminal", f"{payment.terminal_id} · {payment.operator}"),
+            ("Taken", payment.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")),
+        ]
+        for row in rows:
+            facts.add_row(*row)
+        self.query_one("#pay-summary", Line).update(facts)
+        timeline = Table(
+            box=None, pad_edge=False, expand=True, title="Timeline", title_justify="left"
+        )
+        timeline.add_column("Time", no_wrap=True)
+        timeline.add_column("Who", no_wrap=True)
+        timeline.add_column("What", ratio=1)
+        for e in events:
+            when = datetime.fromisoformat(e["time"]).astimezone(tz).strftime("%H:%M:%S")
+            details = ", ".join(
+                f"{k} {amount(v) if k in MONEY_DETAILS and isinstance(v, int) else v}"
+                for k, v in (e.get("details") or {}).items()
+            )
+            timeline.add_row(when, str(e["actor"]), f"{e['action']}  {details}".strip())
+        self.query_one("#pay-timeline", Line).update(timeline)
+        self.query_one("#pay-risk", Line).update(self._risk(payment))
+
+    def _risk(self, payment: Payment) -> Table | str:
+        risk = payment.risk
+        if risk is None:
+            return "Risk: no assessment recorded"
+        review = " · flagged for review" if risk.review else ""
+        title = f"Risk: score {risk.score}/100, verdict {risk.action}{review}"
+        table = Table(box=None, pad_edge=False, expand=True, title=title, title_justify="left")
+        table.add_column("Rule", no_wrap=True)
+        table.add_column("Points", justify="right")
+        table.add_column("Why", ratio=1)
+        for factor in risk.factors:
+            table.add_row(factor.rule, str(factor.points), factor.reason)
+        if not risk.factors:
+            table.add_row("no rule fired", "", "")
+        return table
+
+    @while_shown
+    def note(self, text: str, tone: str = "") -> None:
+        line = self.query_one("#pay-note", Line)
+        line.set_class(tone == "error", "-error")
+        line.set_class(tone == "ok", "-ok")
+        line.display = bool(text)
+        line.update(sentence(text))
+
+    # -- actions ----------------------------------------------------------------------
+    def _ask(self, kind: Kind) -> None:
+        payment = self.payment
+        if payment is None:
+            return
+        self.note("")
+        if kind == "void":
+            self.app.push_screen(ActionApproval(kind, payment, None, self), self._done)
+            return
+        whole = payment.amount if kind == "capture" else payment.refundable
+        text = (
+            f"Authorized {format_money(payment.money)}: capture all, or type less."
+            if kind == "capture"
+            else f"Captured {format_money(Money(payment.amount_captured, payment.currency))}, "
+            f"refundable {format_money(Money(payment.refundable, payment.currency))}."
+        )
+
+        def amount_given(minor: int | None) -> None:
+            if minor is not None:
+                self.app.push_screen(ActionApproval(kind, payment, minor, self), self._done)
+
+        self.app.push_screen(
+            AmountScreen(kind.title(), text, payment.currency, max(whole, 0)), amount_given
+        )
+
+    def _done(self, result: Payment | None) -> None:
+        if result is not None:
+            self.reload()
+
+    def action_capture(self) -> None:
+        self._ask("capture")
+
+    def action_void(self) -> None:
+        self._ask("void")
+
+    def action_refund(self) -> None:
+        self._ask("refund")
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,156 @@
+"""`paygate serve` (the gateway as an HTTP service) and `paygate terminals add|list|revoke`
+(the terminals' API keys; issuing and revoking need a merchant admin's ID and PIN).
+
+With `--gateway-url URL --api-key KEY`, `terminals` goes through the running server
+(keys of the caller's merchant; they take effect at once). Without, it works on the data
+dir, which the server holds while it runs (the lock error says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from gateway_core.access import Approval
+from gateway_core.errors import InputError
+from gateway_core.service.client import RemoteGateway
+from gateway_core.service.keys import ApiKey, ApiKeys
+from gateway_core.settings import Settings
+from pos_app.admin_commands import _admin
+from pos_app.cli import open_runtime
+from pos_app.payment_commands import (
+    _read_secret,
+    _stdin_is_tty,
+    _table,
+    serve_until_stopped,
+)
+
+
+def add_service_commands(sub, common: argparse.ArgumentParser) -> None:
+    """Register `serve` and `terminals` on the command tree."""
+    serve = sub.add_parser(
+        "serve", parents=[common], help="run the gateway over HTTP for many terminals"
+    )
+    serve.add_argument("--port", type=int, default=8600, help="default: 8600")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.set_defaults(handler=cmd_serve)
+
+    admin = argparse.ArgumentParser(add_help=False)
+    admin.add_argument("--admin", metavar="ID", help="the approving merchant admin's user id")
+    admin.add_argument("--admin-pin", metavar="PIN", help="the admin's PIN (prompted if left out)")
+    terminals = sub.add_parser("terminals", help="terminals' API keys for `paygate serve`")
+    actions = terminals.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add", parents=[common, admin], help="issue a terminal's API key (printed once)"
+    )
+    add.add_argument("--merchant", metavar="M", help="merchant id (default: the setting)")
+    add.add_argument("--terminal", metavar="T", required=True, help="terminal id, 1-8 chars")
+    add.set_defaults(handler=cmd_terminals)
+    actions.add_parser("list", parents=[common], help="every key (never the key)").set_defaults(
+        handler=cmd_terminals
+    )
+    revoke = actions.add_parser(
+        "revoke", parents=[common, admin], help="revoke a key at once, for good"
+    )
+    revoke.add_argument("key_id", metavar="ID")
+    revoke.set_defaults(handler=cmd_terminals)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """The gateway over HTTP until Ctrl-C or SIGTERM."""
+    from gateway_core.service.serve import serve
+
+    if not 1 <= args.port <= 65535:
+        raise InputError(f"--port must be 1 to 65535, not {args.port}")
+    rt = open_runtime(settings)
+    live = [k for k in ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).list() if not k.revoked_at]
+    banks = settings.bank_url or "simulated in this process"
+    url = f"http://{args.host}:{args.port}"
+    print(
+        f"gateway on {url}  (data in {settings.data_dir}; banks {banks}; "
+        f"{len(live)} terminal key(s)); Ctrl-C stops",
+        flush=True,
+    )
+    if not live:
+        print(
+            "no terminal keys yet: stop it, then `paygate terminals add --terminal T`", flush=True
+        )
+    return serve_until_stopped(
+        "gateway", lambda: serve(rt, host=args.host, port=args.port), args.host, args.port
+    )
+
+
+def _print_keys(keys: list[ApiKey]) -> None:
+    if not keys:
+        print("no terminal keys")
+        return
+    rows = [
+        (
+            k.id,
+            k.merchant_id,
+            k.terminal_id,
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active",
+        )
+        for k in keys
+    ]
+    print("\n".join(_table(("ID", "MERCHANT", "TERMINAL", "CREATED", "STATE"), rows)))
+
+
+def _print_issued(key: ApiKey, secret: str) -> None:
+    print(f"key {key.id} for merchant {key.merchant_id}, terminal {key.terminal_id}")
+    print(secret)
+    print("shown once: give it to the terminal (--api-key or api_key), keep it secret")
+
+
+def _admin_approval(args: argparse.Namespace) -> Approval:
+    """The approving admin's ID and PIN (prompted, hidden, if left out)."""
+    if not args.admin:
+        raise InputError("a merchant admin must approve: give --admin ID (and the PIN)")
+    return Approval(
+        args.admin,
+        args.admin_pin or _read_secret("Admin PIN: ", "the admin's PIN", _stdin_is_tty()),
+    )
+
+
+def cmd_terminals(args: argparse.Namespace, settings: Settings) -> int:
+    """terminals add|list|revoke: through a running `paygate serve` when `--gateway-url`
+    is given (for the merchant of `--api-key`), else in the data dir (server stopped)."""
+    remote = RemoteGateway.from_settings(settings)
+    if remote is not None:
+        return asyncio.run(_remote_terminals(args, remote))
+    if args.action == "list":
+        with open_runtime(settings, read_only=True) as rt:
+            _print_keys(ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).list())
+        return 0
+    with open_runtime(settings) as rt:
+        keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+        if args.action == "add":
+            merchant = args.merchant or settings.merchant_id
+            subject = f"{merchant}/{args.terminal}"
+            keys.check_ids(args.terminal, merchant)  # bad ids are refused before any PIN
+            actor = _admin(args, rt, "terminals.add", subject)
+            _print_issued(*keys.issue(merchant, args.terminal, actor=actor))
+            return 0
+        keys.get(args.key_id)  # an unknown key is refused before any PIN
+        key = keys.revoke(args.key_id, actor=_admin(args, rt, "terminals.revoke", args.key_id))
+    print(f"key {key.id} ({key.merchant_id}/{key.terminal_id}) revoked")
+    return 0
+
+
+async def _remote_terminals(args: argparse.Namespace, remote: RemoteGateway) -> int:
+    try:
+        if args.action == "list":
+            _print_keys(await remote.terminal_keys())
+        elif args.action == "add":
+            if args.merchant:
+                raise InputError("with --gateway-url, keys are for the merchant of --api-key")
+            ApiKeys.check_ids(args.terminal)
+            issued = await remote.issue_key(args.terminal, _admin_approval(args))
+            _print_issued(issued.key, issued.secret)
+        else:
+            key = await remote.revoke_key(args.key_id, _admin_approval(args))
+            print(f"key {key.id} ({key.merchant_id}/{key.terminal_id}) revoked")
+    finally:
+        await remote.aclose()
+    return 0
