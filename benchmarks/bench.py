@@ -321,6 +321,63 @@ def first_frame(data_dir: Path, config_dir: Path) -> float:
     return seconds
 
 
+CHILD_CONSOLE = """
+import asyncio, sys, time
+sys.path.insert(0, sys.argv[3])
+import bench
+from textual.widgets import DataTable
+from gateway_core.runtime import Runtime
+from pos_app.app import PaygateApp
+
+def named(app, name):
+    return type(app.screen).__name__ == name
+
+async def until(pilot, check):
+    deadline = time.monotonic() + 120
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"stuck on {type(pilot.app.screen).__name__}")
+        await pilot.pause(0.01)
+
+async def main():
+    settings = bench.settings_for(bench.Path(sys.argv[1]))
+    rt = Runtime.open(settings, clock=bench.FixedClock(bench.START))
+    app = PaygateApp(rt, animate=False, config_dir=bench.Path(sys.argv[2]))
+    async with app.run_test(size=(110, 34)) as pilot:
+        await pilot.press(*"asha", "enter", *"1111", "enter")
+        await until(pilot, lambda: named(app, "SaleScreen"))
+        t0 = time.perf_counter()
+        await pilot.press("f4")
+        await until(pilot, lambda: named(app, "ConsoleApproval"))
+        await pilot.press(*"meera", "enter", *"4321", "enter")
+        await until(pilot, lambda: named(app, "MerchantScreen") and app.screen.data is not None)
+        console = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        await pilot.press("2")
+        table = app.screen.query_one("#txn-table", DataTable)
+        await until(pilot, lambda: table.row_count > 0)
+        view = time.perf_counter() - t0
+        print(bench.json.dumps({"console_s": console, "transactions_s": view,
+                                "rows": table.row_count}), flush=True)
+    await rt.aclose()
+
+asyncio.run(main())
+"""
+
+
+def console_views(data_dir: Path, config_dir: Path) -> dict:
+    """In a fresh process on the held day: F4 to the console's dashboard filled (manager
+    PIN included), then tab 2 to the first page of the transaction table."""
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD_CONSOLE, str(data_dir), str(config_dir),
+         str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.splitlines()[-1])
+
+
 # -- the machine and the report ------------------------------------------------------------------
 def machine() -> dict:
     cpu = "unknown"
@@ -368,6 +425,7 @@ def run(plan: Plan, work: Path) -> dict:
             first_frame(data_dir, config_dir) for _ in range(plan.frames)
         ),
     }
+    figures["console"] = console_views(data_dir, config_dir)
     figures["machine"]["load_end"] = os.getloadavg()
     return figures
 
@@ -445,6 +503,10 @@ def table(figures: dict) -> str:
         f"{figures['first_frame_s']['empty']:.2f} s |",
         f"| terminal, process start to first screen, on that day | "
         f"{figures['first_frame_s']['held_day']:.2f} s |",
+        f"| merchant console on that day: F4 to the dashboard filled (after the PIN) | "
+        f"{figures['console']['console_s']:.2f} s |",
+        f"| then the transaction view's first page ({figures['console']['rows']} rows) | "
+        f"{figures['console']['transactions_s']:.2f} s |",
         f"| one stored payment record (JSON) | {figures['record_bytes']:,} bytes |",
         "",
         "### Targets (reported, not asserted)",

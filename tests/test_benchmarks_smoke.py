@@ -23,6 +23,8 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     for key in ("store_open_s", "runtime_ready_s", "x_report_s", "max_rss_mb"):
         assert held[key] > 0, key
     assert set(figures["first_frame_s"]) == {"empty", "held_day"}
+    assert figures["console"]["rows"] == min(200, held["payments"])  # the first page
+    assert figures["console"]["console_s"] > 0 and figures["console"]["transactions_s"] > 0
     for key in ("cpu", "cores", "ram_gib", "python", "date", "load_start", "load_end"):
         assert figures["machine"][key], key
     doc = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
