@@ -486,6 +486,7 @@ class PaygateApp(App[int]):
 
         def approved(manager: User | None) -> None:
             if manager is not None:
+                self.gateway  # noqa: B018  # built here: the console reads in threads
                 self.push_screen(MerchantScreen(manager))
 
         self.push_screen(ConsoleApproval(), approved)
