@@ -224,11 +224,15 @@ def brand_for(pan: str | SecretStr) -> Brand:
     return brand
 
 
+def group_as_brand(text: str, brand: Brand | None) -> str:
+    """`text` (digits or mask dots) in the brand's groups, e.g. Amex 4-6-5; else fours."""
+    return _group(text, brand.grouping(len(text)) if brand else ())
+
+
 def group_digits(digits: str, brand: Brand | None = None) -> str:
     """Live display of a (partial) number grouped per brand; non-digits are dropped."""
     digits = "".join(ch for ch in digits if "0" <= ch <= "9")
-    brand = brand or detect_brand(digits)
-    return _group(digits, brand.grouping(len(digits)) if brand else ())
+    return group_as_brand(digits, brand or detect_brand(digits))
 
 
 def masked_from_parts(brand: Brand | None, bin6: str, last4: str, length: int) -> str:
@@ -242,8 +246,7 @@ def masked_from_parts(brand: Brand | None, bin6: str, last4: str, length: int) -
     if not PAN_MIN <= length <= PAN_MAX:
         raise ValueError(f"card numbers have {PAN_MIN} to {PAN_MAX} digits")
     lead = min(6, length - 4 - MIN_HIDDEN)
-    masked = bin6[:lead] + MASK * (length - lead - 4) + last4
-    return _group(masked, brand.grouping(length) if brand else ())
+    return group_as_brand(bin6[:lead] + MASK * (length - lead - 4) + last4, brand)
 
 
 def mask_pan(digits: str | SecretStr) -> str:

@@ -31,7 +31,14 @@ from gateway_core.cards import CardInput, check_card
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import InputError
 from gateway_core.money import Money, format_money, parse_amount
-from gateway_core.payments import OPEN_STATUSES, CardSummary, Payment, RefundRecord, reason_for
+from gateway_core.payments import (
+    OPEN_STATUSES,
+    CardSummary,
+    Payment,
+    RefundRecord,
+    payment_day,
+    reason_for,
+)
 from gateway_core.risk import Context as RiskContext
 from gateway_core.risk import RiskEngine
 from gateway_core.settings import Settings
@@ -144,7 +151,7 @@ class Gateway:
         nor the day a payment was taken on (a refund is filed today, so only today counts
         for it). Raises `DayClosed` before any bank is contacted."""
         today = self._today()
-        for day in (today, _day_of(payment_id) if payment_id else None):
+        for day in (today, payment_day(payment_id) if payment_id else None):
             closing = self._closings.get(day) if day else None
             if closing is not None:
                 if payment_id:
@@ -164,7 +171,7 @@ class Gateway:
         if is_open and not indexed:
             self._open.insert({"id": payment.id})  # index first: every open one is in it
         record = payment.model_dump(mode="json", exclude={"refunds", "amount_refunded"})
-        self._payments.save(_day_of(payment.id), record)
+        self._payments.save(payment_day(payment.id), record)
         if indexed and not is_open:
             self._open.remove(Query().id == payment.id)
         return payment
@@ -669,7 +676,7 @@ def load_payment(
     payments: TinyPaymentRepository, payment_id: str, refunds: TinyRefundRepository
 ) -> Payment:
     """A payment by id from the repositories (no bank needed: read-only commands use it)."""
-    day = _day_of(payment_id)
+    day = payment_day(payment_id)
     record = payments.get(day, payment_id) if day else None
     if record is None:
         raise UnknownPayment(f"no payment {payment_id}")
@@ -685,17 +692,6 @@ def _with_refunds(record: dict, refunds: TinyRefundRepository) -> Payment:
 def _key_hash(key: str) -> str:
     """Idempotency keys are stored hashed: a caller may put anything in them."""
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _day_of(payment_id: str) -> date | None:
-    """Payment ids carry their business day: pay_YYYYMMDD_xxxxxxxxxx."""
-    parts = payment_id.split("_")
-    if len(parts) != 3 or parts[0] != "pay" or len(parts[1]) != 8 or not parts[1].isdigit():
-        return None
-    try:
-        return date(int(parts[1][:4]), int(parts[1][4:6]), int(parts[1][6:]))
-    except ValueError:
-        return None
 
 
 def parse_money(text: str, currency: str, settings: Settings) -> Money:

@@ -9,7 +9,7 @@ Refunds are their own records; a payment carries `amount_refunded`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
@@ -135,3 +135,14 @@ class Payment(BaseModel):
     def refundable(self) -> int:
         """What can still be refunded."""
         return self.amount_captured - self.amount_refunded
+
+
+def payment_day(payment_id: str) -> date | None:
+    """The business day a payment was taken on: its id says (pay_YYYYMMDD_xxxxxxxxxx)."""
+    parts = payment_id.split("_")
+    if len(parts) != 3 or parts[0] != "pay" or len(parts[1]) != 8 or not parts[1].isdigit():
+        return None
+    try:
+        return date(int(parts[1][:4]), int(parts[1][4:6]), int(parts[1][6:]))
+    except ValueError:
+        return None

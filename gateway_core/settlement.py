@@ -254,17 +254,6 @@ def _by_currency(entries: Iterable[Entry]) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------- pure parts
-def payment_day(payment_id: str) -> date | None:
-    """The business day a payment was taken on (its id says: pay_YYYYMMDD_...)."""
-    parts = payment_id.split("_")
-    if len(parts) != 3 or parts[0] != "pay" or len(parts[1]) != 8 or not parts[1].isdigit():
-        return None
-    try:
-        return date(int(parts[1][:4]), int(parts[1][4:6]), int(parts[1][6:]))
-    except ValueError:
-        return None
-
-
 def moved_on(record: Record, tz: tzinfo | None) -> date:
     """The business day of a payment's last change (its capture, void or decline)."""
     return datetime.fromisoformat(record["updated_at"]).astimezone(tz).date()

@@ -67,12 +67,7 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print the payment as one JSON document"
     )
     payment = [common, as_json]
-    approved = argparse.ArgumentParser(add_help=False)
-    approved.add_argument("--operator", default="cli", help="who is doing this (a user id)")
-    approved.add_argument("--approver", metavar="ID", help="the approving manager's user id")
-    approved.add_argument(
-        "--approver-pin", metavar="PIN", help="the manager's PIN (prompted, hidden, if left out)"
-    )
+    approved = approver_options()
 
     charge = sub.add_parser(
         "charge",
@@ -212,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_service_commands(sub, sub_common)
     return parser
+
+
+def approver_options() -> argparse.ArgumentParser:
+    """The options of a command a manager approves: --operator, --approver, --approver-pin."""
+    approved = argparse.ArgumentParser(add_help=False)
+    approved.add_argument("--operator", default="cli", help="who is doing this (a user id)")
+    approved.add_argument("--approver", metavar="ID", help="the approving manager's user id")
+    approved.add_argument(
+        "--approver-pin", metavar="PIN", help="the manager's PIN (prompted, hidden, if left out)"
+    )
+    return approved
 
 
 def open_runtime(settings: Settings, **options: bool) -> Runtime:

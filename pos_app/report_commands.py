@@ -39,7 +39,7 @@ from gateway_core.settlement import (
     decline_text,
     parse_day,
 )
-from pos_app.cli import open_runtime
+from pos_app.cli import approver_options, open_runtime
 
 BRAND_NAMES = {
     "visa": "Visa",
@@ -454,12 +454,7 @@ def add_report_commands(sub, common: argparse.ArgumentParser) -> None:
     dated.add_argument("--date", metavar="YYYY-MM-DD", help="the business day (default: today)")
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print one JSON document")
-    approved = argparse.ArgumentParser(add_help=False)
-    approved.add_argument("--operator", default="cli", help="who is doing this (a user id)")
-    approved.add_argument("--approver", metavar="ID", help="the approving manager's user id")
-    approved.add_argument(
-        "--approver-pin", metavar="PIN", help="the manager's PIN (prompted, hidden, if left out)"
-    )
+    approved = approver_options()
 
     report = sub.add_parser(
         "report",

@@ -18,9 +18,15 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
 
-from gateway_core.cards import MASK, PAN_MAX, Brand, detect_brand, luhn_valid
-
-MIN_HIDDEN = 5
+from gateway_core.cards import (
+    MASK,
+    MIN_HIDDEN,
+    PAN_MAX,
+    Brand,
+    detect_brand,
+    group_as_brand,
+    luhn_valid,
+)
 
 
 def live_mask(digits: str) -> str:
@@ -29,19 +35,7 @@ def live_mask(digits: str) -> str:
     lead = max(0, min(6, n - 4 - MIN_HIDDEN))
     tail = min(4, n - lead)
     masked = digits[:lead] + MASK * (n - lead - tail) + digits[n - tail :]
-    brand = detect_brand(digits) if n else None
-    sizes = brand.grouping(n) if brand else ()
-    return _group(masked, sizes)
-
-
-def _group(text: str, sizes: tuple[int, ...]) -> str:
-    parts, i = [], 0
-    for size in (*sizes, *(4,) * len(text)):
-        if i >= len(text):
-            break
-        parts.append(text[i : i + size])
-        i += size
-    return " ".join(parts)
+    return group_as_brand(masked, detect_brand(digits) if n else None)
 
 
 class CardNumberField(Widget, can_focus=True):
