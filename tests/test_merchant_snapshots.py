@@ -16,6 +16,7 @@ import pytest
 from test_app_support import build_app, compare_app, fixed_auth_codes, press, wait_for
 from test_merchant_pane import open_payment
 from test_merchant_support import console, small_day, tab
+from textual.widgets import DataTable
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
@@ -100,5 +101,9 @@ def test_tampered_audit_log(snap, settings: Settings, clock: FixedClock, tmp_pat
         await wait_for(
             pilot, lambda: "broken" in str(pilot.app.screen.query_one("#audit-verdict").content)
         )
+        table = pilot.app.screen.query_one("#audit-table", DataTable)
+        # the broken event is marked and under the cursor before the picture is taken
+        await wait_for(pilot, lambda: str(table.get_row_at(table.cursor_row)[0]) == "⚠ 12")
+        await pilot.pause()
 
     assert snap(steps, SMALL, history=False)
