@@ -28,6 +28,7 @@ from typing import Any
 from platformdirs import user_config_path
 from textual import work
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen, Screen
@@ -127,7 +128,7 @@ class TerminalPalette(CommandPalette):
 
     def dismiss(self, result: Any = None):  # type: ignore[override]
         if self._palette_closed or not self.is_active:
-            return None
+            return AwaitComplete()  # already closing: nothing more to wait for
         self._palette_closed = True
         return super().dismiss(result)
 

@@ -281,3 +281,19 @@ def test_large_type_fits_the_result_panel() -> None:
     for word in ("APPROVED", "DECLINED", "CANCELED", "VOIDED", "REFUNDED", "UNKNOWN"):
         assert len(render_big(word)) == 3
         assert big_width(word) <= 36
+
+
+async def test_a_palette_closed_twice_can_still_be_awaited(
+    settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Textual awaits `dismiss()` of each screen it pops (e.g. F2 under an open palette
+    that an Enter is already closing): the second close is a no-op, not None."""
+    app = build_app(settings, clock, tmp_path / "config")
+    async with drive(app) as pilot:
+        await login(pilot)
+        await press(pilot, "ctrl+p")
+        await on_screen(pilot, "TerminalPalette")
+        palette = app.screen
+        palette.dismiss()
+        await palette.dismiss()  # closing already: completes at once
+        await on_screen(pilot, "SaleScreen")
