@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -244,7 +245,7 @@ def history_dir(plan: Plan, model, work: Path) -> Path:
 
 
 CHILD_HOLD = """
-import resource, sys, time
+import sys, time
 sys.path.insert(0, sys.argv[2])
 import bench
 from gateway_core.runtime import Runtime
@@ -264,12 +265,25 @@ ready = time.perf_counter() - t0
 t0 = time.perf_counter()
 report = Settlement(rt.store, settings, clock=rt.clock).x_report(bench.START.date())
 x_report = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = bench.peak_rss_mb()
 print(bench.json.dumps({"payments": payments, "days": len(rt.store.days()),
     "store_open_s": store_open, "runtime_ready_s": ready, "x_report_s": x_report,
     "x_report_count": report.total().count, "max_rss_mb": rss}))
 rt.close()
 """
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory: VmHWM, not `ru_maxrss`, which Linux carries
+    over from the parent across fork and exec (a child of a big parent reports the
+    parent's size; that inflated this figure to 1,550 MB before 2026-11-28 17:00)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # no /proc (macOS): bytes
+    return peak / (2**20 if sys.platform == "darwin" else 1024)
 
 
 def held_day(data_dir: Path) -> dict:
@@ -369,8 +383,14 @@ def console_views(data_dir: Path, config_dir: Path) -> dict:
     """In a fresh process on the held day: F4 to the console's dashboard filled (manager
     PIN included), then tab 2 to the first page of the transaction table."""
     out = subprocess.run(
-        [sys.executable, "-c", CHILD_CONSOLE, str(data_dir), str(config_dir),
-         str(Path(__file__).parent)],
+        [
+            sys.executable,
+            "-c",
+            CHILD_CONSOLE,
+            str(data_dir),
+            str(config_dir),
+            str(Path(__file__).parent),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -498,7 +518,7 @@ def table(figures: dict) -> str:
         f"{held['runtime_ready_s']:.3f} s |",
         f"| X report of that day ({held['x_report_count']:,} payments) | "
         f"{held['x_report_s']:.3f} s |",
-        f"| peak resident memory of that process (ru_maxrss) | {held['max_rss_mb']:.0f} MB |",
+        f"| peak resident memory of that process (VmHWM) | {held['max_rss_mb']:.0f} MB |",
         f"| terminal, process start to first screen, empty data dir | "
         f"{figures['first_frame_s']['empty']:.2f} s |",
         f"| terminal, process start to first screen, on that day | "

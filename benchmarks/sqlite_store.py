@@ -34,7 +34,7 @@ class SqliteStorage(JournalStorage):
         try:
             rows = db.execute("SELECT tbl, id, doc FROM docs ORDER BY tbl, CAST(id AS INTEGER)")
             for table, doc_id, doc in rows:
-                self._tables.setdefault(table, {})[doc_id] = orjson.loads(doc)
+                self._tables.setdefault(table, {})[doc_id] = self.keep(doc)
         finally:
             db.close()
 

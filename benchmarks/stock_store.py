@@ -21,7 +21,9 @@ class StockStorage(JSONStorage):
 
     recovered: list[str] = []
 
-    def __init__(self, directory: Path, name: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self, directory: Path, name: str, *, read_only: bool = False, packed: bool = False
+    ) -> None:
         super().__init__(
             Path(directory) / f"{name}.json",
             create_dirs=True,

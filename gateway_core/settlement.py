@@ -531,8 +531,8 @@ class Settlement:
         return day
 
     # -- reading -------------------------------------------------------------------------
-    def _day_records(self, day: date) -> list[Record]:
-        return self._payments.for_day(day) if day in self._store.days() else []
+    def _day_records(self, day: date) -> Iterator[Record]:
+        return self._payments.each(day) if day in self._store.days() else iter(())
 
     def _start_of(self, day: date) -> datetime:
         midnight = datetime.combine(day, time.min)
@@ -550,7 +550,7 @@ class Settlement:
             closing = self._closings.get(earlier)
             if closing and datetime.fromisoformat(closing["closed_at"]) < began:
                 continue
-            for r in self._payments.for_day(earlier):
+            for r in self._payments.each(earlier):
                 if r["status"] in ("succeeded", "canceled") and moved_on(r, self.tz) == day:
                     yield r
 
@@ -570,16 +570,16 @@ class Settlement:
     def x_report(self, day: date | None = None) -> DayReport:
         """A snapshot of the day so far (today by default). Changes nothing."""
         day = self.check_day(day or self.today())
-        return self.report_of(day, list(self.candidates(day)), self.refunds(day))
+        return self.report_of(day, self.candidates(day), self.refunds(day))
 
-    def report_of(self, day: date, payments: list[Record], refunds: list[Record]) -> DayReport:
+    def report_of(self, day: date, payments: Iterable[Record], refunds: list[Record]) -> DayReport:
         """The X report of `day` from its records read already (`candidates`, `refunds`):
         one read of a large day serves the report and the merchant console's dashboard."""
         report = self._report(day, payments, refunds)
         closing = self._closings.get(day)
         return report.model_copy(update={"closed_as": closing["number"] if closing else None})
 
-    def _report(self, day: date, payments: list[Record], refunds: list[Record]) -> DayReport:
+    def _report(self, day: date, payments: Iterable[Record], refunds: list[Record]) -> DayReport:
         s = self._settings
         brands, totals, fees, activity = tally(day, payments, refunds, s.fees, self.tz)
         payouts = [

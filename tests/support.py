@@ -31,6 +31,7 @@ from gateway_core.payments import Payment
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
+from gateway_core.store.journal import read_snapshot, snapshot_chunks
 from gateway_core.store.repos import TinyAuditRepository
 from gateway_core.testcards import EXPIRY, card_for
 from gateway_core.testcards import TestCard as DemoCard
@@ -101,6 +102,18 @@ def actions(rt: Runtime, payment_id: str) -> list[str]:
         for _day, event in TinyAuditRepository(rt.store).events()
         if event["subject"] == payment_id
     ]
+
+
+def load_snapshot(path: Path) -> dict:
+    """A closed database's snapshot as `{"n": ..., "tables": {name: {doc_id: doc}}}`, for
+    tests that read or edit the files as someone with file access could."""
+    n, tables = read_snapshot(path)
+    return {"n": n, "tables": tables}
+
+
+def save_snapshot(path: Path, snap: dict) -> None:
+    """Write `snap` (as `load_snapshot` gives it) back in the snapshot format."""
+    path.write_bytes(b"".join(snapshot_chunks(snap["n"], snap["tables"])))
 
 
 def free_port() -> int:

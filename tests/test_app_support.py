@@ -280,4 +280,3 @@ def compare_app(snap_compare, app: PaygateApp, run_before, size: tuple[int, int]
             asyncio.run(app.rt.aclose())
         except RuntimeError:
             app.rt.close()
-

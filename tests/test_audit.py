@@ -8,8 +8,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import orjson
 import pytest
+from support import load_snapshot, save_snapshot
 
 from gateway_core.audit import GENESIS, mask_card_numbers
 from gateway_core.clock import FixedClock
@@ -58,7 +58,7 @@ def tamper(settings: Settings, change: Callable[[list[Entry]], None]) -> None:
     for path in paths:
         journal = path.with_name(path.name.replace("snapshot.json", "journal.jsonl"))
         assert journal.stat().st_size == 0, "the journal must be folded into the snapshot"
-    snaps = [orjson.loads(p.read_bytes()) for p in paths]
+    snaps = [load_snapshot(p) for p in paths]
     flat: list[Entry] = [
         [day, event] for day, snap in enumerate(snaps) for event in snap["tables"]["audit"].values()
     ]
@@ -66,7 +66,7 @@ def tamper(settings: Settings, change: Callable[[list[Entry]], None]) -> None:
     for day, (path, snap) in enumerate(zip(paths, snaps, strict=True)):
         events = [event for d, event in flat if d == day]
         snap["tables"]["audit"] = {str(i): event for i, event in enumerate(events, 1)}
-        path.write_bytes(orjson.dumps(snap))
+        save_snapshot(path, snap)
 
 
 def verify(settings: Settings):
@@ -208,11 +208,11 @@ def test_swapped_neighbours_are_named(log, settings, k: int) -> None:
 def test_reordered_table_keys_are_named(log, settings) -> None:
     """Same doc ids, same contents: only the order of the stored table changes."""
     path = day_files(settings)[0]
-    snap = orjson.loads(path.read_bytes())
+    snap = load_snapshot(path)
     table = snap["tables"]["audit"]
     order = ["1", "3", "2", "4", "5"]
     snap["tables"]["audit"] = {doc_id: table[doc_id] for doc_id in order}
-    path.write_bytes(orjson.dumps(snap))
+    save_snapshot(path, snap)
     assert_broken_at(settings, 2)
 
 

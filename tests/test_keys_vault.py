@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 from pydantic import SecretStr
+from support import load_snapshot, save_snapshot
 
 from gateway_core.cards import CardData, CardInput, check_card
 from gateway_core.clock import FixedClock, business_day
@@ -62,7 +63,7 @@ def stored_tokens(settings: Settings) -> dict[str, dict]:
     snap = settings.data_dir / "db" / "main.snapshot.json"
     journal = settings.data_dir / "db" / "main.journal.jsonl"
     assert journal.stat().st_size == 0, "close the Runtime first: the journal is not folded"
-    return orjson.loads(snap.read_bytes())["tables"]["tokens"]
+    return load_snapshot(snap)["tables"]["tokens"]
 
 
 def edit_tokens(settings: Settings, edit: typing.Callable[[dict[str, dict]], None]) -> None:
@@ -70,9 +71,9 @@ def edit_tokens(settings: Settings, edit: typing.Callable[[dict[str, dict]], Non
     snap_path = settings.data_dir / "db" / "main.snapshot.json"
     tokens = stored_tokens(settings)
     edit(tokens)
-    snap = orjson.loads(snap_path.read_bytes())
+    snap = load_snapshot(snap_path)
     snap["tables"]["tokens"] = tokens
-    snap_path.write_bytes(orjson.dumps(snap))
+    save_snapshot(snap_path, snap)
 
 
 def by_token(tokens: dict[str, dict], token: str) -> dict:

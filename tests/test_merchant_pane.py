@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import orjson
 import pytest
 from rich.console import Console
-from support import charge
+from support import charge, load_snapshot, save_snapshot
 from test_app_support import (
     assert_no_pan,
     build_app,
@@ -407,11 +406,11 @@ async def test_a_tampered_audit_log_is_shown_at_its_first_broken_event(
     await small_day(first, clock)
     await first.rt.aclose()  # compacted: the events are in the day's snapshot
     path = settings.data_dir / "db" / "days" / "2026-11-28.snapshot.json"
-    snap = orjson.loads(path.read_bytes())
+    snap = load_snapshot(path)
     events = snap["tables"]["audit"]
     key = next(k for k, e in events.items() if e["seq"] == 12)
     events[key]["actor"] = "mallory"
-    path.write_bytes(orjson.dumps(snap))
+    save_snapshot(path, snap)
 
     app = build_app(settings, clock, tmp_path / "config")
     async with drive(app) as pilot:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import orjson
 import pytest
+from support import load_snapshot, save_snapshot
 from test_app_support import build_app, compare_app, fixed_auth_codes, press, wait_for
 from test_merchant_pane import open_payment
 from test_merchant_support import console, small_day, tab
@@ -89,11 +89,11 @@ def test_tampered_audit_log(snap, settings: Settings, clock: FixedClock, tmp_pat
 
     asyncio.run(morning())
     path = settings.data_dir / "db" / "days" / "2026-11-28.snapshot.json"
-    snap_doc = orjson.loads(path.read_bytes())
+    snap_doc = load_snapshot(path)
     for event in snap_doc["tables"]["audit"].values():
         if event["seq"] == 12:
             event["actor"] = "mallory"
-    path.write_bytes(orjson.dumps(snap_doc))
+    save_snapshot(path, snap_doc)
 
     async def steps(pilot) -> None:
         await tab(pilot, "audit")

@@ -7,8 +7,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-import orjson
-from support import MANAGER, charge, latest_otp
+from support import MANAGER, charge, latest_otp, load_snapshot, save_snapshot
 from test_app_support import login, on_screen, press, typ, wait_for
 from textual.pilot import Pilot
 from textual.widgets import DataTable, TabbedContent
@@ -59,7 +58,7 @@ def large_day(settings: Settings, template: Payment, count: int) -> None:
     times, amounts, last-4 and statuses. Seconds, where authorizing them would be hours."""
     day = template.created_at.astimezone(settings.tz).date()
     path = settings.data_dir / "db" / "days" / f"{day.isoformat()}.snapshot.json"
-    snap = orjson.loads(path.read_bytes())
+    snap = load_snapshot(path)
     payments = snap["tables"]["payments"]
     record = template.model_dump(  # the fields a stored payment cannot do without
         mode="json",
@@ -84,7 +83,7 @@ def large_day(settings: Settings, template: Payment, count: int) -> None:
             "created_at": at,
             "updated_at": at,
         }
-    path.write_bytes(orjson.dumps(snap))
+    save_snapshot(path, snap)
 
 
 async def open_console(pilot: Pilot, user: str = "meera", pin: str = "4321") -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 import pytest
 from pydantic import SecretStr
-from support import MANAGER
+from support import MANAGER, load_snapshot
 
 from gateway_core.cards import CardInput
 from gateway_core.errors import InputError
@@ -29,10 +28,10 @@ async def test_a_later_refund_belongs_to_its_own_day(runtime, clock, settings):
     assert [r["amount"] for r in sale_day.table("refunds").all()] == [100_00]
     assert gw.list_day(sale_day and clock.now().astimezone(settings.tz).date()) == []
     runtime.close()
-    stored = orjson.loads(
-        (settings.data_dir / "db" / "days")
-        .joinpath(f"{sale.id[4:8]}-{sale.id[8:10]}-{sale.id[10:12]}.snapshot.json")
-        .read_bytes()
+    stored = load_snapshot(
+        (settings.data_dir / "db" / "days").joinpath(
+            f"{sale.id[4:8]}-{sale.id[8:10]}-{sale.id[10:12]}.snapshot.json"
+        )
     )
     [record] = stored["tables"]["payments"].values()
     assert "refunds" not in record and "amount_refunded" not in record

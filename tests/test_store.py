@@ -9,10 +9,10 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import load_snapshot
 from tinydb import Query, TinyDB
 from tinydb.operations import increment
 from tinydb.storages import MemoryStorage
@@ -88,23 +88,24 @@ def reopened(db: TinyDB) -> TinyDB:
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(ops, max_size=25))
-def test_matches_stock_tinydb_across_reopens(tmp_path_factory, program):
+@pytest.mark.parametrize("packed", [False, True], ids=["dicts", "packed"])
+def test_matches_stock_tinydb_across_reopens(tmp_path_factory, packed, program):
     path = tmp_path_factory.mktemp("db")
-    ours, stock = open_db(path), TinyDB(storage=MemoryStorage)
+    ours, stock = open_db(path, packed=packed), TinyDB(storage=MemoryStorage)
     for op in program:
         if op[0] == "reopen":
             if op[1] == "close":
                 ours.close()
             else:  # a crash: the process is gone, nothing flushed or compacted
                 os.close(ours.journal._fd)
-            ours = open_db(path)
+            ours = open_db(path, packed=packed)
             stock = reopened(stock)  # a reopened TinyDB numbers new documents from its data
         else:
             apply(ours, op)
             apply(stock, op)
         assert contents(ours) == contents(stock)
     ours.close()
-    assert contents(open_db(path, read_only=True)) == contents(stock)
+    assert contents(open_db(path, read_only=True, packed=packed)) == contents(stock)
 
 
 def test_each_write_appends_one_line_whatever_the_table_size(tmp_path):
@@ -251,7 +252,7 @@ def test_each_day_has_its_own_file_set(tmp_path):
             store.day(date(2026, 11, 28)).table("payments").insert({"id": f"p{i}"})
         assert store.days() == [date(2026, 11, 27), date(2026, 11, 28)]
     assert (yesterday.stat().st_mtime_ns, yesterday.read_bytes()) == before
-    today = orjson.loads((tmp_path / "db" / "days" / "2026-11-28.snapshot.json").read_bytes())
+    today = load_snapshot(tmp_path / "db" / "days" / "2026-11-28.snapshot.json")
     assert len(today["tables"]["payments"]) == 50
 
 
@@ -300,8 +301,9 @@ def test_lock_is_freed_when_the_holder_is_killed(tmp_path):
 
 
 # -- atomic blocks ----------------------------------------------------------------------
-def test_atomic_block_is_one_entry_across_tables(tmp_path):
-    db = open_db(tmp_path)
+@pytest.mark.parametrize("packed", [False, True], ids=["dicts", "packed"])
+def test_atomic_block_is_one_entry_across_tables(tmp_path, packed):
+    db = open_db(tmp_path, packed=packed)
     lines = db.journal.journal_lines
     with db.journal.atomic():
         db.table("a").insert({"x": 1})
@@ -310,12 +312,13 @@ def test_atomic_block_is_one_entry_across_tables(tmp_path):
         assert db.table("a").all() == [{"x": 3}]  # the block reads its own writes
     assert db.journal.journal_lines == lines + 1
     os.close(db.journal._fd)  # crash: replay only
-    again = open_db(tmp_path)
+    again = open_db(tmp_path, packed=packed)
     assert contents(again) == {"a": {1: {"x": 3}}, "b": {1: {"y": 2}}}
 
 
-def test_atomic_block_that_raises_leaves_nothing(tmp_path):
-    db = open_db(tmp_path)
+@pytest.mark.parametrize("packed", [False, True], ids=["dicts", "packed"])
+def test_atomic_block_that_raises_leaves_nothing(tmp_path, packed):
+    db = open_db(tmp_path, packed=packed)
     db.table("a").insert({"x": 1})
     db.table("c").insert({"z": 1})
     before = contents(db)
@@ -327,4 +330,4 @@ def test_atomic_block_that_raises_leaves_nothing(tmp_path):
         raise RuntimeError("the bank said no")
     assert contents(db) == before
     db.close()
-    assert contents(open_db(tmp_path)) == before
+    assert contents(open_db(tmp_path, packed=packed)) == before

@@ -82,13 +82,16 @@ class DataStore:
     def _open_dbs(self) -> list[JournaledDB]:
         return [*self._days.values(), *([self._main] if self._main is not None else [])]
 
-    def _open(self, directory: Path, name: str) -> JournaledDB:
-        return self.db_class(directory, name, storage=self.storage_class, read_only=self.read_only)
+    def _open(self, directory: Path, name: str, *, packed: bool = False) -> JournaledDB:
+        return self.db_class(
+            directory, name, storage=self.storage_class, read_only=self.read_only, packed=packed
+        )
 
     def day(self, day: date) -> JournaledDB:
-        """The database of one business day (created on first write)."""
+        """The database of one business day (created on first write), packed: its
+        documents are held as JSON bytes."""
         if day not in self._days:
-            self._days[day] = self._open(self.days_dir, day.isoformat())
+            self._days[day] = self._open(self.days_dir, day.isoformat(), packed=True)
         return self._days[day]
 
     def days(self) -> list[date]:

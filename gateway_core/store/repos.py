@@ -15,6 +15,7 @@ from tinydb.table import Document, Table
 
 from gateway_core.store.database import DataStore
 from gateway_core.store.journal import StorageCorrupt, collector_paused
+from gateway_core.store.table import Decoded
 
 Record = dict[str, Any]
 
@@ -25,12 +26,19 @@ def column_index(table: Table, field: str) -> dict[Any, int]:
     return {doc[field]: int(key) for key, doc in table._read_table().items()}
 
 
+def each_document(table: Table) -> Iterator[Record]:
+    """Every document as a dict of its own, oldest first, made when reached (iterating a
+    TinyDB table makes a `Document` copy that callers then copied again). A packed table
+    decodes fresh dicts; another one's are copied."""
+    docs = table._read_table()
+    return iter(docs.values()) if isinstance(docs, Decoded) else map(dict, docs.values())
+
+
 def documents(table: Table) -> list[Record]:
-    """Every document as a plain dict, oldest first, each copied once (iterating a TinyDB
-    table makes a `Document` copy that callers then copied again), with the collector
-    paused as for a load: 100k copies would otherwise set off full collection passes."""
+    """`each_document` as a list, with the collector paused as for a load: 100k dicts
+    would otherwise set off full collection passes."""
     with collector_paused():
-        return [dict(doc) for doc in table._read_table().values()]
+        return list(each_document(table))
 
 
 def newest(table: Table) -> Record | None:
@@ -66,6 +74,7 @@ class PaymentRepository(Protocol):
     def save(self, day: date, payment: Record) -> None: ...
     def get(self, day: date, payment_id: str) -> Record | None: ...
     def for_day(self, day: date) -> list[Record]: ...
+    def each(self, day: date) -> Iterator[Record]: ...
 
 
 class TinyTokenRepository:
@@ -178,6 +187,11 @@ class TinyPaymentRepository:
 
     def for_day(self, day: date) -> list[Record]:
         return documents(self._table(day))
+
+    def each(self, day: date) -> Iterator[Record]:
+        """The day's payments one at a time: a report adds up 100k of them without
+        holding them all."""
+        return each_document(self._table(day))
 
 
 class RefundRepository(Protocol):

@@ -4,18 +4,19 @@ Stock TinyDB hands the whole database to `Storage.write` on every change (O(n) p
 insert). `JournaledTable` runs TinyDB's own updater functions against an overlay that
 records the touched documents, then commits just those as one atomic change set. The
 stored table is not touched until the journal entry is durable, so a failed write or a
-raising updater changes nothing.
+raising updater changes nothing. In a packed database TinyDB reads documents decoded
+from their stored bytes (`Decoded`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import orjson
 from tinydb.table import Table
 
-from gateway_core.store.journal import JournalStorage, Op
+from gateway_core.store.journal import Doc, JournalStorage, Op, unpack
 
 _DELETED = None
 
@@ -23,7 +24,7 @@ _DELETED = None
 class _Overlay(MutableMapping[int, dict]):
     """The table as an updater sees it: reads fall through, writes are collected."""
 
-    def __init__(self, base: dict[str, dict]) -> None:
+    def __init__(self, base: dict[str, Doc]) -> None:
         self._base = base
         self.changes: dict[int, dict | None] = {}
 
@@ -33,7 +34,8 @@ class _Overlay(MutableMapping[int, dict]):
             if doc is _DELETED:
                 raise KeyError(doc_id)
             return doc
-        copy = orjson.loads(orjson.dumps(self._base[str(doc_id)]))
+        held = self._base[str(doc_id)]
+        copy = orjson.loads(held if type(held) is bytes else orjson.dumps(held))
         self.changes[doc_id] = copy
         return copy
 
@@ -67,12 +69,46 @@ class _Overlay(MutableMapping[int, dict]):
         ops: list[Op] = []
         for doc_id, doc in self.changes.items():
             key = str(doc_id)
+            held = self._base.get(key)
             if doc is _DELETED:
                 if key in self._base:
                     ops.append(["del", table, key])
-            elif self._base.get(key) != doc:
+            elif type(held) is bytes:
+                if held != (packed := orjson.dumps(doc)):
+                    ops.append(["put", table, key, packed])
+            elif held != doc:
                 ops.append(["put", table, key, doc])
         return ops
+
+
+class Decoded(Mapping[str, dict]):
+    """A packed table as TinyDB reads it: each document decoded when looked at."""
+
+    __slots__ = ("_docs",)
+
+    def __init__(self, docs: dict[str, Doc]) -> None:
+        self._docs = docs
+
+    def __getitem__(self, key: str) -> dict:
+        return unpack(self._docs[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._docs)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self._docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._docs
+
+    def items(self) -> Iterator[tuple[str, dict]]:  # type: ignore[override]
+        return ((key, unpack(doc)) for key, doc in self._docs.items())
+
+    def values(self) -> Iterator[dict]:  # type: ignore[override]
+        return map(unpack, self._docs.values())
 
 
 class JournaledTable(Table):
@@ -81,11 +117,12 @@ class JournaledTable(Table):
     _storage: JournalStorage
     default_query_cache_capacity = 0  # results could outlive a rolled-back atomic block
 
-    def _base(self) -> dict[str, dict]:
+    def _base(self) -> dict[str, Doc]:
         return self._storage.table(self.name)
 
-    def _read_table(self) -> dict[str, Any]:
-        return self._base()
+    def _read_table(self) -> Mapping[str, Any]:
+        base = self._base()
+        return Decoded(base) if self._storage.packed else base
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         with self._storage.lock:
