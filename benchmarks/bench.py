@@ -19,15 +19,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import platform
 import resource
+import select
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -299,40 +303,58 @@ def held_day(data_dir: Path) -> dict:
 
 # -- the terminal ------------------------------------------------------------------------------
 CHILD_FRAME = """
-import asyncio, sys
+import sys
 from pathlib import Path
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from pos_app.app import PaygateApp
 
-async def main():
-    settings = load_settings(data_dir=Path(sys.argv[1]), timezone="Asia/Kolkata")
-    rt = Runtime.open(settings)
-    app = PaygateApp(rt, animate=False, config_dir=Path(sys.argv[2]))
-    async with app.run_test(size=(110, 34)) as pilot:
-        await pilot.pause()
-        print(type(app.screen).__name__, flush=True)
-    await rt.aclose()
-
-asyncio.run(main())
+settings = load_settings(data_dir=Path(sys.argv[1]), timezone="Asia/Kolkata")
+rt = Runtime.open(settings)
+try:
+    PaygateApp(rt, config_dir=Path(sys.argv[2])).run()
+finally:
+    rt.close()
 """
+FRAME_MARK = b"Cashier ID"  # a label of the sign-in screen
 
 
 def first_frame(data_dir: Path, config_dir: Path) -> float:
-    """Seconds from starting the process to the first screen drawn (headless)."""
+    """Seconds from starting the terminal in a pseudo-terminal (100x30) to the sign-in
+    screen's text arriving on it: what a cashier waits for. (Headless `run_test` cannot
+    tell: its `pause()` waits for the whole process to go idle, background work too.)"""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD_FRAME, str(data_dir), str(config_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "TERM": "xterm-256color"},
+        start_new_session=True,
     )
-    line = proc.stdout.readline()
-    seconds = time.perf_counter() - start
-    _, err = proc.communicate()
-    if proc.returncode or not line.strip():
-        raise RuntimeError(f"the terminal did not start: {err[-2000:]}")
-    return seconds
+    os.close(slave)
+    seen = b""
+    try:
+        while FRAME_MARK not in seen:
+            ready, _, _ = select.select([master], [], [], 60)
+            try:
+                chunk = os.read(master, 65536) if ready else b""
+            except OSError:  # EIO: the terminal exited
+                chunk = b""
+            if not chunk:
+                raise RuntimeError(f"the terminal did not start: {seen[-2000:]!r}")
+            seen += chunk
+        return time.perf_counter() - start
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        os.close(master)
 
 
 CHILD_CONSOLE = """

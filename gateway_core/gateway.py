@@ -16,7 +16,7 @@ import functools
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -97,6 +97,11 @@ def _one_at_a_time(method):
             return await method(self, payment_id, *args, **kwargs)
 
     return locked
+
+
+def open_payment_ids(store: DataStore) -> list[str]:
+    """The payments the open index names: what `Gateway.repair` would look at now."""
+    return [doc["id"] for doc in store.main.table("open_payments")]
 
 
 class Gateway:
@@ -602,12 +607,16 @@ class Gateway:
         return payment
 
     # -- repair -------------------------------------------------------------------------------
-    async def repair(self) -> list[str]:
+    async def repair(self, only: Collection[str] | None = None) -> list[str]:
         """Settle what was left open: lost answers, failed captures, stale OTPs and
-        pre-authorizations older than 7 days. Returns one line per payment touched."""
+        pre-authorizations older than 7 days. Returns one line per payment touched.
+        `only`: just these payments (those `open_payment_ids` named before this process
+        took any: a terminal repairing at start must not touch a sale in progress)."""
         notes = []
         now = self._clock.now()
         for doc in list(self._open):
+            if only is not None and doc["id"] not in only:
+                continue
             try:
                 payment = self.get(doc["id"])
             except UnknownPayment:  # a crash between indexing and storing it: never sent

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gateway_core.access import Access
 from gateway_core.audit import AuditLog
-from gateway_core.bank_client import BankClient
-from gateway_core.banks.app import Banks, create_app
-from gateway_core.banks.serve import bank_config
 from gateway_core.clock import Clock, SystemClock
 from gateway_core.gateway import Gateway
 from gateway_core.keys import Keyring
@@ -16,6 +14,9 @@ from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.repos import TinyAuditRepository, TinyTokenRepository
 from gateway_core.vault import Vault
+
+if TYPE_CHECKING:
+    from gateway_core.banks.app import Banks
 
 
 @dataclass
@@ -69,8 +70,14 @@ class Runtime:
 
     @property
     def gateway(self) -> Gateway:
-        """The gateway, with the banks embedded unless `bank_url` points elsewhere."""
+        """The gateway, with the banks embedded unless `bank_url` points elsewhere. Built
+        when first used: the bank app (FastAPI, uvicorn) is 0.4 s of imports that a
+        terminal's first screen should not wait for."""
         if self._gateway is None:
+            from gateway_core.bank_client import BankClient
+            from gateway_core.banks.app import Banks, create_app
+            from gateway_core.banks.serve import bank_config
+
             s = self.settings
             if s.bank_url:
                 bank = BankClient.remote(s.bank_url, timeout_s=s.bank_timeout_s)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import shutil
 import sys
@@ -37,7 +38,7 @@ from textual.worker import Worker, WorkerState
 from gateway_core.access import AccessError, Approval, User
 from gateway_core.cards import CardError, CardInput
 from gateway_core.errors import InputError, PaygateError
-from gateway_core.gateway import ChargeRequest, Gateway, IdempotencyConflict
+from gateway_core.gateway import ChargeRequest, Gateway, IdempotencyConflict, open_payment_ids
 from gateway_core.money import Money, MoneyError, format_money
 from gateway_core.otp import mask_phone
 from gateway_core.payments import Payment
@@ -302,8 +303,9 @@ class PaygateApp(App[int]):
         for note in self.startup_notes:
             self.notify(note, title="Settings", severity="warning", timeout=8)
         self.push_screen(LoginScreen())
-        if self.run_startup:
-            self.startup()
+        if self.run_startup:  # after the first frame: building the gateway takes a while
+            left_open = None if self.remote else open_payment_ids(self.rt.store)
+            self.call_after_refresh(self.startup, left_open)
 
     def watch_theme(self, theme: str) -> None:
         if theme in getattr(self, "theme_names", ()):
@@ -326,10 +328,17 @@ class PaygateApp(App[int]):
         return method(*args)
 
     @work(exclusive=True, group="startup", exit_on_error=False)
-    async def startup(self) -> None:
-        """Settle what an earlier run left open."""
+    async def startup(self, left_open: list[str] | None) -> None:
+        """Settle what an earlier run left open (`left_open`, read before any sale could
+        start; None: the server decides). The embedded banks' imports (FastAPI, uvicorn:
+        0.3 s) run in a thread first, so the first screen stays live meanwhile."""
+        if left_open is not None:
+            await asyncio.to_thread(importlib.import_module, "gateway_core.banks.serve")
         try:
-            notes = await self.gateway.repair()
+            if left_open is None:
+                notes = await self.gateway.repair()
+            else:
+                notes = await self.gateway.repair(only=left_open)
         except PaygateError as exc:
             self.notify(f"Could not settle open payments: {exc}", severity="warning")
             notes = []

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import VISA, charge
 from test_app_support import (
     OTP_CODE,
     OTP_CODES,
@@ -24,6 +25,7 @@ from test_app_support import (
     press,
     sale,
     screen_text,
+    seeded_runtime,
     typ,
     wait_for,
     widget_text,
@@ -616,3 +618,22 @@ async def test_no_screen_and_no_saved_receipt_shows_a_full_card_number(make_app)
             data = path.read_bytes()
             for pan in pans:
                 assert pan.replace(" ", "").encode() not in data, path
+
+
+# ---------------------------------------------------------------------------- start
+async def test_at_start_the_terminal_settles_what_an_earlier_run_left_open(
+    settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    """An earlier run left a pre-authorization open; a week later the terminal starts,
+    draws its first screen, then voids it and tells the cashier in one note."""
+    earlier = seeded_runtime(settings, clock)
+    stale = await earlier.gateway.charge(charge(VISA, 50_00, capture="manual"))
+    await earlier.aclose()
+    clock.advance(days=8)
+    app = build_app(settings, clock, tmp_path / "config")
+    async with drive(app) as pilot:
+        await wait_for(pilot, lambda: app.gateway.get(stale.id).status == "canceled")
+        notes = [f"{n.title}: {n.message}" for n in app._notifications]
+        why = "pre-authorization older than 7 days, voided"
+        assert notes == [f"Settled 1 payment(s) left open: {stale.id}: {why}"]
+        assert type(app.screen).__name__ == "LoginScreen"

@@ -339,6 +339,19 @@ async def test_ledger_check_finds_a_hold_whose_authorization_is_gone(
     assert payment.rrn in verdict.problem and "reversed" in verdict.problem
 
 
+async def test_repair_of_named_payments_leaves_the_others(world: World) -> None:
+    """A terminal repairs, at start, only the payments open before it took any: a sale
+    of its own in progress is not an earlier run's leftover."""
+    gw = world.gw
+    left = await gw.charge(charge(VISA, 100_00, capture="manual"))
+    mine = await gw.charge(charge(VISA, 50_00, capture="manual"))
+    world.clock.advance(days=8)
+    assert await gw.repair(only=[left.id]) == [
+        f"{left.id}: pre-authorization older than 7 days, voided"
+    ]
+    assert (gw.get(left.id).status, gw.get(mine.id).status) == ("canceled", "requires_capture")
+
+
 async def test_repair_goes_on_past_a_payment_it_cannot_settle(world: World) -> None:
     """A manual capture reached the bank but its answer was lost; a week later repair
     cannot void it (the bank captured it). It says so and still settles the others."""
