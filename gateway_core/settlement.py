@@ -328,6 +328,7 @@ def tally(
     prefix = f"pay_{day:%Y%m%d}_"  # the ids of the payments taken on the day
     gst_bps = schedule.gst_bps
     moved = _DayOf(tz)
+    slots: dict[tuple[str, str, str | None], tuple[_Sums, int, list[int]]] = {}
 
     for r in payments:
         status = r["status"]
@@ -340,13 +341,13 @@ def tally(
             if taken_today:
                 act.moved_later += 1
             continue
-        brand, currency = r["card"]["brand"], r["currency"]
-        ln = lines.get((currency, brand))
-        if ln is None:
-            ln = lines[(currency, brand)] = _Sums()
+        key = (r["currency"], r["card"]["brand"], r.get("funding"))
+        slot = slots.get(key)
+        if slot is None:  # the brand line, MDR and fee line of a (currency, brand, funding)
+            slot = slots[key] = _slot(key, lines, fee_lines, schedule)
+        ln, rate, fl = slot
         if status == "succeeded":
             captured = r["amount_captured"]
-            rate = schedule.rate(brand, r.get("funding"))
             fee = fee_of(captured, rate)
             gst = fee_of(fee, gst_bps)
             ln.count += 1
@@ -354,10 +355,6 @@ def tally(
             ln.tips += min(r.get("tip", 0), captured)
             ln.fees += fee
             ln.gst += gst
-            fkey = (currency, brand, r.get("funding") or "unknown", rate)
-            fl = fee_lines.get(fkey)
-            if fl is None:
-                fl = fee_lines[fkey] = [0, 0, 0, 0]
             fl[0] += 1
             fl[1] += captured
             fl[2] += fee
@@ -392,10 +389,26 @@ def tally(
             gst=gst,
         )
         for (currency, brand, funding, rate), (count, amount, fee, gst) in fee_lines.items()
+        if count  # a group of voids only has no fees
     ]
     fees.sort(key=lambda f: (f.currency, _brand_rank(f.brand), f.funding))
     activity = Activity(**{name: getattr(act, name) for name in _Attempts.__slots__})
     return brand_lines, [totals[c] for c in sorted(totals)], fees, activity
+
+
+def _slot(
+    key: tuple[str, str, str | None],
+    lines: dict[tuple[str, str], _Sums],
+    fee_lines: dict[tuple[str, str, str, int], list[int]],
+    schedule: FeeSchedule,
+) -> tuple[_Sums, int, list[int]]:
+    currency, brand, funding = key
+    ln = lines.get((currency, brand))
+    if ln is None:
+        ln = lines[(currency, brand)] = _Sums()
+    rate = schedule.rate(brand, funding)
+    fl = fee_lines.setdefault((currency, brand, funding or "unknown", rate), [0, 0, 0, 0])
+    return ln, rate, fl
 
 
 def _count_attempt(act: _Attempts, r: Record) -> None:

@@ -91,14 +91,38 @@ def test_a_format_1_snapshot_opens_and_is_rewritten_as_format_2(tmp_path):
     assert snap["tables"]["payments"] == {"1": {"id": "p1"}, "2": {"id": "p2"}, "3": {"id": "p3"}}
 
 
-def test_a_damaged_snapshot_of_a_day_refuses_to_open(tmp_path):
+def test_a_damaged_snapshot_of_a_day_is_refused(tmp_path):
     day = date(2026, 11, 28)
     with DataStore(tmp_path) as store:
         store.day(day).table("payments").insert({"id": "p1", "amount": 100})
     path = tmp_path / "db" / "days" / "2026-11-28.snapshot.json"
     path.write_bytes(path.read_bytes().replace(b'"amount":100', b'"amount":900'))
+    with DataStore(tmp_path) as store:
+        db = store.day(day)  # its index and footer are sound: the table is read when used
+        with pytest.raises(StorageCorrupt, match="is damaged"):
+            db.table("payments").all()
+    path.write_bytes(path.read_bytes()[:-10])  # a cut footer is found at once
     with DataStore(tmp_path) as store, pytest.raises(StorageCorrupt, match="is damaged"):
         store.day(day)
+
+
+def test_a_packed_day_reads_each_table_when_first_used(tmp_path):
+    day = date(2026, 11, 28)
+    with DataStore(tmp_path) as store:
+        store.day(day).table("payments").insert({"id": "p1"})
+        store.day(day).table("audit").insert({"seq": 1})
+    with DataStore(tmp_path) as store:
+        storage = store.day(day).journal
+        assert storage._snapshot.pending == ["payments", "audit"]
+        assert store.day(day).table("payments").all() == [{"id": "p1"}]
+        assert storage._snapshot.pending == ["audit"]
+        store.day(day).table("audit").insert({"seq": 2})  # a write reads the table first
+        assert storage._snapshot.pending == []
+    snap = load_snapshot(tmp_path / "db" / "days" / "2026-11-28.snapshot.json")
+    assert snap["tables"] == {
+        "payments": {"1": {"id": "p1"}},
+        "audit": {"1": {"seq": 1}, "2": {"seq": 2}},
+    }
 
 
 def test_a_packed_day_holds_bytes_and_hands_out_dicts_of_their_own(tmp_path):

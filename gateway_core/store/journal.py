@@ -26,7 +26,7 @@ import gc
 import os
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,67 +127,122 @@ def _packed(op: Op) -> Op:
 
 def snapshot_chunks(seq: int, tables: Tables) -> Iterator[bytes]:
     """A snapshot's bytes, a few MB at a time: one line per document (its JSON), table
-    after table; an index line naming each table and its documents' ids in line order;
-    a footer line with the format, the entry number `n`, the number of document lines
-    and a CRC-32 of everything before the footer and of those two numbers."""
-    crc = count = size = 0
+    after table; an index line giving each table's document ids in line order, the size
+    of its lines and their CRC-32; then a footer line with the format, the entry number
+    `n`, the number of documents, where the index starts and a CRC-32 of the index line
+    and of those numbers."""
+    index: dict[str, dict[str, Any]] = {}
+    offset = 0
+    for name, docs in tables.items():
+        crc = size = 0
+        for chunk in _line_chunks(docs.values()):
+            crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+            yield chunk
+        index[name] = {"ids": list(docs), "bytes": size, "crc": crc}
+        offset += size
+    line = orjson.dumps(index) + b"\n"
+    count = sum(len(docs) for docs in tables.values())
+    footer = {"format": SNAPSHOT_FORMAT, "n": seq, "docs": count, "index": offset}
+    yield line + orjson.dumps({**footer, "crc": _footer_crc(line, footer)}) + b"\n"
+
+
+def _line_chunks(docs: Iterable[Doc]) -> Iterator[bytes]:
     buf: list[bytes] = []
-    for docs in tables.values():
-        for doc in docs.values():
-            buf.append(packed := pack(doc))
-            size += len(packed)
-            count += 1
-            if size >= _CHUNK:
-                chunk = b"\n".join(buf) + b"\n"
-                crc = zlib.crc32(chunk, crc)
-                yield chunk
-                buf, size = [], 0
-    index = orjson.dumps({name: list(docs) for name, docs in tables.items()})
-    chunk = b"".join(line + b"\n" for line in [*buf, index])
-    crc = _footer_crc(seq, count, zlib.crc32(chunk, crc))
-    footer = {"format": SNAPSHOT_FORMAT, "n": seq, "docs": count, "crc": crc}
-    yield chunk + orjson.dumps(footer) + b"\n"
+    size = 0
+    for doc in docs:
+        buf.append(packed := pack(doc))
+        size += len(packed)
+        if size >= _CHUNK:
+            yield b"\n".join(buf) + b"\n"
+            buf, size = [], 0
+    if buf:
+        yield b"\n".join(buf) + b"\n"
 
 
-def _footer_crc(seq: int, count: int, crc: int) -> int:
-    """The CRC of the lines, continued over the footer's numbers (so none of them can
-    change unseen)."""
-    return zlib.crc32(b"%d %d" % (seq, count), crc)
+def _footer_crc(index_line: bytes, footer: dict[str, Any]) -> int:
+    numbers = b"%d %d %d" % (footer["n"], footer["docs"], footer["index"])
+    return zlib.crc32(numbers, zlib.crc32(index_line))
 
 
-SNAPSHOT_DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+SNAPSHOT_DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError, OSError)
+
+
+class Snapshot:
+    """An open snapshot file: its entry number, and each table read when first asked
+    for (`load`), checked against its CRC then. Format 1 (one JSON object) is read whole
+    at once; the next compaction writes format 2.
+
+    Reading a table splits its lines in C and zips the index's ids onto them: a Python
+    step per document cost twice the whole load. The file stays open until every table
+    is read, so a compaction that replaces it meanwhile cannot mix two snapshots.
+    Raises one of `SNAPSHOT_DAMAGE` when the file is damaged."""
+
+    def __init__(self, path: Path, keep: Callable[[Doc], Doc] = unpack) -> None:
+        self.path = path
+        self._keep = keep
+        self._fd: int | None = os.open(path, os.O_RDONLY)
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> None:
+        size = os.fstat(self._fd).st_size
+        footer = _footer(os.pread(self._fd, 4096, max(0, size - 4096)))
+        self._sections: dict[str, tuple[int, int, int, list[str]]] = {}
+        self.loaded: Tables = {}
+        if footer is None:
+            snap = orjson.loads(os.pread(self._fd, size, 0))
+            self.n = int(snap["n"])
+            for name, docs in snap["tables"].items():
+                self.loaded[name] = {key: self._keep(doc) for key, doc in docs.items()}
+            self.close()
+            return
+        head, length = footer
+        line = os.pread(self._fd, size - length - head["index"], head["index"])
+        if not line.endswith(b"\n") or _footer_crc(line, head) != head["crc"]:
+            raise ValueError("snapshot index does not match its footer")
+        self.n = int(head["n"])
+        offset = count = 0
+        for name, meta in orjson.loads(line).items():
+            self._sections[name] = (offset, meta["bytes"], meta["crc"], list(meta["ids"]))
+            offset += meta["bytes"]
+            count += len(meta["ids"])
+        if offset != head["index"] or count != head["docs"]:
+            raise ValueError("snapshot index does not match its lines")
+        if not self._sections:
+            self.close()
+
+    @property
+    def pending(self) -> list[str]:
+        """Tables not read yet."""
+        return list(self._sections)
+
+    def load(self, name: str) -> dict[str, Doc]:
+        """Read one table (its documents by id)."""
+        offset, size, crc, ids = self._sections.pop(name)
+        lines, got = _read_lines(self._fd, offset, size)
+        if not self._sections:
+            self.close()
+        if got != crc:
+            raise ValueError(f"snapshot table {name} does not match its CRC")
+        return dict(zip(ids, lines if self._keep is pack else map(self._keep, lines), strict=True))
+
+    def close(self) -> None:
+        """Release the file (every table read, or the database closed)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def read_snapshot(path: Path, keep: Callable[[Doc], Doc] = unpack) -> tuple[int, Tables]:
-    """Load a snapshot file: its entry number and tables, each document passed through
-    `keep`. Raises one of `SNAPSHOT_DAMAGE` when the file is damaged. Reads format 1 (one
-    JSON object) too, which the next compaction rewrites as format 2.
-
-    A day's documents are the file's lines, split off in C and kept as they are: a
-    Python step per document cost twice the whole load."""
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        fh.seek(max(0, size - 4096))
-        footer = _footer(fh.read())
-        fh.seek(0)
-        if footer is None:
-            snap = orjson.loads(fh.read())
-            tables = {n: {k: keep(d) for k, d in t.items()} for n, t in snap["tables"].items()}
-            return int(snap["n"]), tables
-        head, length = footer
-        lines, crc = _read_lines(fh, size - length)
-    if _footer_crc(head["n"], head["docs"], crc) != head["crc"]:
-        raise ValueError("snapshot bytes do not match their CRC")
-    index = orjson.loads(lines.pop())
-    tables: Tables = {}
-    start = 0
-    for name, keys in index.items():
-        docs = lines[start : start + len(keys)]
-        tables[name] = dict(zip(keys, docs if keep is pack else map(keep, docs), strict=True))
-        start += len(keys)
-    if start != len(lines) or start != head["docs"]:
-        raise ValueError("snapshot lines do not match their index")
-    return int(head["n"]), tables
+    """A whole snapshot file at once: its entry number and tables."""
+    snap = Snapshot(path, keep)
+    tables = snap.loaded
+    for name in snap.pending:
+        tables[name] = snap.load(name)
+    return snap.n, tables
 
 
 def _footer(tail: bytes) -> tuple[dict, int] | None:
@@ -204,23 +259,23 @@ def _footer(tail: bytes) -> tuple[dict, int] | None:
     return head, len(line)
 
 
-def _read_lines(fh: Any, length: int) -> tuple[list[bytes], int]:
-    """The first `length` bytes of a file as lines, read in chunks: (lines, CRC-32)."""
+def _read_lines(fd: int, offset: int, length: int) -> tuple[list[bytes], int]:
+    """`length` bytes of a file from `offset` as lines, read in chunks: (lines, CRC-32)."""
     crc = 0
     rest = b""
     lines: list[bytes] = []
     while length > 0:
-        chunk = fh.read(min(_CHUNK, length))
+        chunk = os.pread(fd, min(_CHUNK, length), offset)
         if not chunk:
-            raise ValueError("snapshot is shorter than its footer says")
-        length -= len(chunk)
+            raise ValueError("snapshot is shorter than its index says")
+        offset, length = offset + len(chunk), length - len(chunk)
         crc = zlib.crc32(chunk, crc)
         parts = chunk.split(b"\n")
         parts[0] = rest + parts[0]  # the line the last chunk ended in
         rest = parts.pop()
         lines += parts
     if rest:
-        raise ValueError("snapshot ends inside a line")
+        raise ValueError("snapshot table ends inside a line")
     return lines, crc
 
 
@@ -275,6 +330,7 @@ class JournalStorage(Storage):
         self.lock = threading.RLock()
         self._crash_hook = crash_hook or (lambda step: None)
         self._tables: Tables = {}
+        self._snapshot: Snapshot | None = None  # tables not read yet (packed databases)
         self._seq = 0
         self._snapshot_seq = 0
         self._journal_lines = 0
@@ -304,21 +360,42 @@ class JournalStorage(Storage):
         if tmp.exists() and not self.read_only:
             tmp.unlink()  # a compaction died before its rename: the old snapshot stands
         if self.snapshot_path.exists():
-            try:
-                self._seq, self._tables = read_snapshot(self.snapshot_path, self.keep)
-                self._snapshot_seq = self._seq
-            except SNAPSHOT_DAMAGE as exc:
-                raise StorageCorrupt(
-                    f"snapshot {self.snapshot_path} is damaged (truncated or edited); "
-                    "restore it from a backup (paygate will not guess)"
-                ) from exc
+            with self._reading_snapshot():
+                self._snapshot = Snapshot(self.snapshot_path, self.keep)
+            self._tables = self._snapshot.loaded
+            self._seq = self._snapshot_seq = self._snapshot.n
         if self.journal_path.exists():
+            if not self.packed or self.journal_path.stat().st_size:
+                self._load_all()  # replay and dict databases need every table
             self._replay()
         elif self.snapshot_path.exists():
             self.recovered.append(
                 f"{self.journal_path.name} is missing: only what was compacted into the "
                 f"snapshot (entry {self._seq}) is here; later changes may be lost"
             )
+
+    @contextlib.contextmanager
+    def _reading_snapshot(self) -> Iterator[None]:
+        try:
+            yield
+        except SNAPSHOT_DAMAGE as exc:
+            raise StorageCorrupt(
+                f"snapshot {self.snapshot_path} is damaged (truncated or edited); "
+                "restore it from a backup (paygate will not guess)"
+            ) from exc
+
+    def _load_table(self, name: str) -> None:
+        """Read a table of the snapshot if it was not read yet (a packed database reads
+        each table when first used: a day's payments without its 300k audit events)."""
+        snap = self._snapshot
+        if snap is not None and name in snap.pending:
+            with self.lock, self._reading_snapshot():
+                if name in snap.pending:
+                    self._tables[name] = snap.load(name)
+
+    def _load_all(self) -> None:
+        for name in self._snapshot.pending if self._snapshot else ():
+            self._load_table(name)
 
     def _replay(self) -> None:
         data = self.journal_path.read_bytes()
@@ -356,15 +433,18 @@ class JournalStorage(Storage):
     # -- the TinyDB Storage interface --------------------------------------------
     def read(self) -> Tables:
         """The tables by name, as held (a new dict each call, so callers cannot edit ours)."""
+        self._load_all()
         return dict(self._tables)
 
     def table(self, name: str) -> dict[str, Doc]:
         """One table's documents by id as held (bytes when packed), live: only `commit`
         may change them."""
+        self._load_table(name)
         return self._tables.get(name, {})
 
     def write(self, data: Tables) -> None:
         """Whole-database write, used by TinyDB only for drop_table(s)."""
+        self._load_all()
         ops: list[Op] = [["drop", name] for name in self._tables if name not in data]
         for name, table in data.items():
             if self._tables.get(name) is not table:
@@ -373,13 +453,14 @@ class JournalStorage(Storage):
         self.commit(ops)
 
     def close(self) -> None:
-        """Compact if the journal holds anything, then release the file."""
-        if self._fd is None:
-            return
-        if self._journal_lines:
-            self.compact()
-        os.close(self._fd)
-        self._fd = None
+        """Compact if the journal holds anything, then release the files."""
+        if self._fd is not None:
+            if self._journal_lines:
+                self.compact()
+            os.close(self._fd)
+            self._fd = None
+        if self._snapshot is not None:
+            self._snapshot.close()
 
     # -- writing -------------------------------------------------------------------
     @property
@@ -403,6 +484,8 @@ class JournalStorage(Storage):
             return
         self._check_writable()
         ops = [_packed(op) for op in ops]  # the caller's dicts are not kept: it may edit them
+        for op in ops:
+            self._load_table(op[1])
         with self.lock:
             if self._batch is not None:
                 self._undo.extend(_undo_for(self._tables, op) for op in ops)
@@ -454,6 +537,7 @@ class JournalStorage(Storage):
         """
         self._check_writable()
         with self.lock:
+            self._load_all()
             tmp = self.snapshot_path.with_suffix(".json.tmp")
             chunks = snapshot_chunks(self._seq, self._tables)
             with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:

@@ -105,10 +105,10 @@ class Decoded(Mapping[str, dict]):
         return key in self._docs
 
     def items(self) -> Iterator[tuple[str, dict]]:  # type: ignore[override]
-        return ((key, unpack(doc)) for key, doc in self._docs.items())
+        return ((key, orjson.loads(doc)) for key, doc in self._docs.items())
 
     def values(self) -> Iterator[dict]:  # type: ignore[override]
-        return map(unpack, self._docs.values())
+        return map(orjson.loads, self._docs.values())  # a packed table holds only bytes
 
 
 class JournaledTable(Table):
