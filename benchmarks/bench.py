@@ -282,8 +282,8 @@ rt.close()
 
 def peak_rss_mb() -> float:
     """This process's peak resident memory: VmHWM, not `ru_maxrss`, which Linux carries
-    over from the parent across fork and exec (a child of a big parent reports the
-    parent's size; that inflated this figure to 1,550 MB before 2026-11-28 17:00)."""
+    over from the parent across fork and exec (a child of this benchmark, whose parent
+    has held a 100k day, would report the parent's size)."""
     status = Path("/proc/self/status")
     if status.exists():
         for line in status.read_text().splitlines():
