@@ -31,17 +31,11 @@ from gateway_core.banks.api import (
     ReversalRequest,
     Sms,
 )
-from gateway_core.errors import InputError, SystemFailure
+from gateway_core.errors import BankRefused, BankUnavailable
+
+__all__ = ["BankClient", "BankRefused", "BankUnavailable"]
 
 T = TypeVar("T")
-
-
-class BankUnavailable(SystemFailure):
-    """No answer in time, an HTTP 5xx, or no connection: the outcome is not known."""
-
-
-class BankRefused(InputError):
-    """The bank refused the request itself (HTTP 4xx), with its reason."""
 
 
 class _ServerLikeTransport(httpx.AsyncBaseTransport):

@@ -29,3 +29,11 @@ class SystemFailure(PaygateError):
     """Something outside the input went wrong: storage, keys, locks."""
 
     exit_code = 1
+
+
+class BankUnavailable(SystemFailure):
+    """No answer in time, an HTTP 5xx, or no connection: the outcome is not known."""
+
+
+class BankRefused(InputError):
+    """The bank refused the request itself (HTTP 4xx), with its reason."""

@@ -26,13 +26,12 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from pydantic import BaseModel
 
 from gateway_core.audit import AuditLog
-from gateway_core.bank_client import BankClient
 from gateway_core.cards import Brand
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import InputError
@@ -46,6 +45,9 @@ from gateway_core.store.repos import (
     TinyPaymentRepository,
     TinyRefundRepository,
 )
+
+if TYPE_CHECKING:
+    from gateway_core.bank_client import BankClient
 
 Record = dict[str, Any]
 

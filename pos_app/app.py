@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_config_path
 from textual import work
@@ -46,7 +46,6 @@ from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement, clearing_entry, match
 from gateway_core.store.lock import WriterLock
-from pos_app.remote import RemoteRuntime
 from pos_app.screens.card import CardScreen, DemoCardsScreen
 from pos_app.screens.help import HelpScreen
 from pos_app.screens.inspector import InspectorScreen
@@ -75,6 +74,9 @@ from pos_app.screens.sale import SaleScreen
 from pos_app.screens.state import TIP_LABELS, SaleDraft, SaleExtras
 from pos_app.screens.today import TodayScreen
 from pos_app.themes import DEFAULT_THEME, load_themes, load_ui_prefs, save_ui_prefs
+
+if TYPE_CHECKING:  # httpx and the service client: only a terminal on a server needs them
+    from pos_app.remote import RemoteRuntime
 
 log = logging.getLogger("paygate.terminal")
 
@@ -201,7 +203,7 @@ class PaygateApp(App[int]):
         startup: bool = True,
     ) -> None:
         self.rt = runtime
-        self.remote = isinstance(runtime, RemoteRuntime)  # the gateway is `paygate serve`
+        self.remote = not isinstance(runtime, Runtime)  # a RemoteRuntime: `paygate serve`
         self.settings: Settings = runtime.settings
         self.demo = demo
         self.config_dir = config_dir if config_dir is not None else default_config_dir()
@@ -238,7 +240,7 @@ class PaygateApp(App[int]):
 
     @property
     def gateway(self) -> Gateway:
-        if isinstance(self.rt, RemoteRuntime):
+        if self.remote:
             return self.rt.gateway  # type: ignore[return-value]  # same interface
         gateway = self.rt.gateway
         if not isinstance(gateway.bank, RouteTap):
@@ -316,7 +318,7 @@ class PaygateApp(App[int]):
 
     async def sign_in(self, user_id: str, pin: str) -> User:
         """Check a user's PIN: on the server when the gateway is one, else locally."""
-        if isinstance(self.rt, RemoteRuntime):
+        if self.remote:
             return await self.rt.gateway.login(user_id, pin)
         return self.rt.access.login(user_id, pin)
 
@@ -330,10 +332,11 @@ class PaygateApp(App[int]):
     @work(exclusive=True, group="startup", exit_on_error=False)
     async def startup(self, left_open: list[str] | None) -> None:
         """Settle what an earlier run left open (`left_open`, read before any sale could
-        start; None: the server decides). The embedded banks' imports (FastAPI, uvicorn:
-        0.3 s) run in a thread first, so the first screen stays live meanwhile."""
+        start; None: the server decides). What building the gateway imports (the bank
+        app: FastAPI, uvicorn; its client: httpx; 0.4 s) is imported in a thread first,
+        so the first screen stays live meanwhile."""
         if left_open is not None:
-            await asyncio.to_thread(importlib.import_module, "gateway_core.banks.serve")
+            await asyncio.to_thread(_import_gateway_modules)
         try:
             if left_open is None:
                 notes = await self.gateway.repair()
@@ -1105,10 +1108,20 @@ def _seed_history(settings: Settings) -> None:
         print(f"paygate: warning: demo history not loaded: {exc}", file=sys.stderr)
 
 
+def _import_gateway_modules() -> None:
+    for name in ("gateway_core.banks.serve", "gateway_core.bank_client"):
+        importlib.import_module(name)
+
+
 async def _run(settings: Settings, *, demo: bool) -> int:
     from pos_app.cli import open_runtime
 
-    rt = await RemoteRuntime.connect(settings) or open_runtime(settings)
+    if settings.gateway_url:  # httpx and the client only when there is a server to reach
+        from pos_app.remote import RemoteRuntime
+
+        rt = await RemoteRuntime.connect(settings) or open_runtime(settings)
+    else:
+        rt = open_runtime(settings)
     try:
         app = PaygateApp(rt, demo=demo)
         code = await app.run_async()

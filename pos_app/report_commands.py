@@ -26,9 +26,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gateway_core.bank_client import BankUnavailable
 from gateway_core.clock import SystemClock, business_day
-from gateway_core.errors import InputError
+from gateway_core.errors import BankUnavailable, InputError
 from gateway_core.money import Money, format_money
 from gateway_core.settings import Settings
 from gateway_core.settlement import (

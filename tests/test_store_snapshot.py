@@ -14,7 +14,7 @@ from support import load_snapshot
 
 from gateway_core.store import DataStore, JournalStorage, StorageCorrupt
 from gateway_core.store.journal import SNAPSHOT_DAMAGE, pack, read_snapshot, snapshot_chunks
-from gateway_core.store.repos import documents
+from gateway_core.store.repos import column_index, documents, newest
 
 json_value = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8),
@@ -141,3 +141,41 @@ def test_a_packed_day_holds_bytes_and_hands_out_dicts_of_their_own(tmp_path):
         lines = db.journal.journal_lines
         table.update({"status": "ok"}, doc_ids=[1])
         assert db.journal.journal_lines == lines
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=6), st.booleans(), st.dictionaries(st.text(max_size=4), doc)),
+        max_size=8,
+    )
+)
+def test_a_column_index_is_what_decoding_each_document_gives(tmp_path_factory, rows):
+    """Ids sliced from the bytes where `id` comes first, decoded where it does not or
+    where its text holds an escape."""
+    path = tmp_path_factory.mktemp("store")
+    with DataStore(path) as store:
+        table = store.day(date(2026, 11, 28)).table("payments")
+        for n, (text, first, rest) in enumerate(rows):
+            pid = f"{text}#{n}"  # unique
+            rest = {k: v for k, v in rest.items() if k != "id"}
+            table.insert({"id": pid, **rest} if first else {**rest, "id": pid})
+        expected = {d["id"]: d.doc_id for d in table.all()}
+        assert column_index(table, "id") == expected
+
+
+def test_the_newest_document_of_an_unread_table_is_read_alone(tmp_path):
+    day = date(2026, 11, 28)
+    with DataStore(tmp_path) as store:
+        store.day(day).table("audit").insert_multiple(
+            {"seq": n, "x": "y" * n} for n in range(1, 500)
+        )
+    with DataStore(tmp_path) as store:
+        assert newest(store.day(day).table("audit")) == {"seq": 499, "x": "y" * 499}
+        assert store.day(day).journal._snapshot.pending == ["audit"]  # still not read
+    path = tmp_path / "db" / "days" / "2026-11-28.snapshot.json"
+    data = path.read_bytes()
+    last = data.rindex(b'{"seq":499')
+    path.write_bytes(data[:last] + b"#" + data[last + 1 :])
+    with DataStore(tmp_path) as store, pytest.raises(StorageCorrupt, match="is damaged"):
+        newest(store.day(day).table("audit"))

@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from textual.message import Message
 
-from gateway_core.bank_client import BankUnavailable
 from gateway_core.banks.api import AuthorizationRequest, AuthorizationResponse, HopTime
+from gateway_core.errors import BankUnavailable
 from gateway_core.payments import Payment
 
 EventKind = Literal[
