@@ -116,7 +116,12 @@ class AuditLog:
         self._keys = keyring
         self._clock = clock or SystemClock()
         self._tz = tz
-        last = repo.last()
+        self.resync()
+
+    def resync(self) -> None:
+        """Continue the chain from the newest stored event (at open, and after a block of
+        writes was rolled back with an event in it)."""
+        last = self._repo.last()
         self._day, event = last if last else (date.min, {"seq": 0, "mac": GENESIS})
         self._seq, self._prev = event["seq"], event["mac"]
 

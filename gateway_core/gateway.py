@@ -12,11 +12,12 @@ and `repair()` (run at start and by `paygate repair`) settles it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -170,6 +171,26 @@ class Gateway:
                     f"business day {day} is closed (Z report {closing['number']}): {what}"
                 )
 
+    @contextlib.contextmanager
+    def _one_write(self, payment_id: str) -> Iterator[None]:
+        """The writes of one step of a sale (its record, its audit event, the audit
+        head, the open index, risk statistics) as one durable entry per database: the
+        payment's day first, then today's if another, the main database last. So the
+        head never names an event not stored, and the index lets go of a payment only
+        once it is closed. Two fdatasyncs a step instead of four or five. (No await
+        happens inside: no other sale's writes can join the block.) When the block fails,
+        nothing of it is stored, and what remembers writes in memory forgets them too."""
+        try:
+            with contextlib.ExitStack() as stack:
+                stack.enter_context(self._store.main.journal.atomic())
+                for day in sorted({self._today(), payment_day(payment_id)}, reverse=True):
+                    stack.enter_context(self._store.day(day).journal.atomic())
+                yield
+        except BaseException:
+            self._payments.forget_indexes()
+            self._audit.resync()
+            raise
+
     def _save(self, payment: Payment) -> Payment:
         """Store a payment durably, keeping the index of open payments in step."""
         payment = payment.model_copy(update={"updated_at": self._clock.now()})
@@ -243,44 +264,46 @@ class Gateway:
                 at=now,
             )
         )
-        payment = self._save(
-            Payment(
-                id=payment_id,
-                status="unknown",
+        self._open.insert({"id": payment_id})  # alone and first: every open one is in it
+        with self._one_write(payment_id):
+            payment = self._save(
+                Payment(
+                    id=payment_id,
+                    status="unknown",
+                    amount=req.amount,
+                    tip=req.tip,
+                    currency=req.currency,
+                    capture_method=req.capture,
+                    card=_summary(token),
+                    merchant_id=req.merchant_id or self._settings.merchant_id,
+                    terminal_id=terminal_id,
+                    operator=req.operator,
+                    idempotency_key=mask_card_numbers(req.idempotency_key),
+                    risk=risk,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            if req.idempotency_key:  # after the payment: a key never names a missing one
+                self._idempotency.insert(
+                    {
+                        "key": _key_hash(req.idempotency_key),
+                        "params": self._params_hash(req, token),
+                        "payment_id": payment_id,
+                        "created_at": now.isoformat(),
+                    }
+                )
+            self._audit.record(
+                req.operator,
+                "payment.created",
+                payment_id,
                 amount=req.amount,
-                tip=req.tip,
                 currency=req.currency,
-                capture_method=req.capture,
-                card=_summary(token),
-                merchant_id=req.merchant_id or self._settings.merchant_id,
-                terminal_id=terminal_id,
-                operator=req.operator,
-                idempotency_key=mask_card_numbers(req.idempotency_key),
-                risk=risk,
-                created_at=now,
-                updated_at=now,
+                card=token.masked,
+                capture=req.capture,
+                risk_score=risk.score,
+                risk_action=risk.action,
             )
-        )
-        if req.idempotency_key:  # after the payment: a key never names a missing payment
-            self._idempotency.insert(
-                {
-                    "key": _key_hash(req.idempotency_key),
-                    "params": self._params_hash(req, token),
-                    "payment_id": payment_id,
-                    "created_at": now.isoformat(),
-                }
-            )
-        self._audit.record(
-            req.operator,
-            "payment.created",
-            payment_id,
-            amount=req.amount,
-            currency=req.currency,
-            card=token.masked,
-            capture=req.capture,
-            risk_score=risk.score,
-            risk_action=risk.action,
-        )
         if risk.action == "block":
             return self._block(payment)
         auth = AuthorizationRequest(
@@ -300,19 +323,20 @@ class Gateway:
     def _block(self, payment: Payment) -> Payment:
         """Declined by a risk rule, without contacting the bank."""
         reason = payment.risk.reason
-        payment = self._save(
-            payment.model_copy(
-                update={
-                    "status": "declined",
-                    "decline_code": "blocked_by_risk",
-                    "message": f"Blocked by risk rule {payment.risk.rule}: {reason}",
-                }
+        with self._one_write(payment.id):
+            payment = self._save(
+                payment.model_copy(
+                    update={
+                        "status": "declined",
+                        "decline_code": "blocked_by_risk",
+                        "message": f"Blocked by risk rule {payment.risk.rule}: {reason}",
+                    }
+                )
             )
-        )
-        self._audit.record(
-            "risk", "payment.blocked", payment.id, rule=payment.risk.rule, reason=reason
-        )
-        self.risk.record(_risk_context(payment), "blocked")
+            self._audit.record(
+                "risk", "payment.blocked", payment.id, rule=payment.risk.rule, reason=reason
+            )
+            self.risk.record(_risk_context(payment), "blocked")
         return payment
 
     def _learn(self, payment: Payment) -> None:
@@ -354,17 +378,18 @@ class Gateway:
             update["message"] = f"Enter the OTP sent to {answer.challenge.phone}"
         else:
             update["status"] = "declined"
-        payment = self._save(payment.model_copy(update=update))
-        self._audit.record(
-            payment.operator,
-            f"payment.{payment.status}",
-            payment.id,
-            response_code=answer.response_code,
-            rrn=answer.rrn,
-            auth_code=answer.auth_code,
-        )
-        if payment.status != "requires_action":
-            self._learn(payment)
+        with self._one_write(payment.id):
+            payment = self._save(payment.model_copy(update=update))
+            self._audit.record(
+                payment.operator,
+                f"payment.{payment.status}",
+                payment.id,
+                response_code=answer.response_code,
+                rrn=answer.rrn,
+                auth_code=answer.auth_code,
+            )
+            if payment.status != "requires_action":
+                self._learn(payment)
         if payment.status == "requires_capture" and payment.capture_method == "automatic":
             return await self._capture(payment, payment.amount, payment.operator)
         return payment
@@ -484,18 +509,15 @@ class Gateway:
             raise NotAllowed(
                 f"the bank refused the capture: {reason_for(result.response_code).text}"
             )
-        payment = self._save(
-            payment.model_copy(
-                update={
-                    "status": "succeeded",
-                    "amount_captured": amount,
-                    "message": "Approved",
-                }
+        with self._one_write(payment.id):
+            payment = self._save(
+                payment.model_copy(
+                    update={"status": "succeeded", "amount_captured": amount, "message": "Approved"}
+                )
             )
-        )
-        self._audit.record(
-            operator, "payment.captured", payment.id, amount=amount, released=result.released
-        )
+            self._audit.record(
+                operator, "payment.captured", payment.id, amount=amount, released=result.released
+            )
         return payment
 
     def _approve(

@@ -466,3 +466,24 @@ async def test_a_charge_cut_short_by_a_failed_write_is_repaired_and_retried_once
     assert [p.id for p in days if p.status == "succeeded"] == [paid.id]
     assert all(p.status == "declined" for p in days if p.id != paid.id)  # reversed: never sent
     assert (await gw.bank.ledger_check()).ok
+
+
+async def test_a_step_failing_after_its_audit_event_stores_none_of_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bank's answer, its audit event and the risk statistics are one block of
+    writes: when the last of them fails, none is stored, and the audit chain goes on
+    from what is (it would skip a number if the log still counted the lost event)."""
+    gw = world.gw
+    events = len(list(world.rt.audit._repo.events()))
+    _fail_once(monkeypatch, gw.risk, "record")
+    with pytest.raises(DiskFull):
+        await gw.charge(charge(VISA, 100_00))
+    assert len(list(world.rt.audit._repo.events())) == events + 1  # payment.created only
+    [left] = gw.list_day()
+    assert left.status == "unknown"
+    assert await gw.repair() == [f"{left.id}: reversed, declined 91"]
+    paid = await gw.charge(charge(VISA, 50_00))
+    assert paid.status == "succeeded"
+    assert world.rt.audit.verify().ok
+    assert (await gw.bank.ledger_check()).ok

@@ -193,6 +193,11 @@ class TinyPaymentRepository:
     def for_day(self, day: date) -> list[Record]:
         return documents(self._table(day))
 
+    def forget_indexes(self) -> None:
+        """Drop the id indexes (rebuilt when next used): a rolled-back block of writes
+        may have indexed a payment it never stored."""
+        self._where.clear()
+
     def each(self, day: date) -> Iterator[Record]:
         """The day's payments one at a time: a report adds up 100k of them without
         holding them all."""
