@@ -22,6 +22,8 @@ from gateway_core.money import MoneyError, parse_amount
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport, Settlement, decline_text
 from gateway_core.store import DataStore
+from gateway_core.store.journal import collector_paused
+from gateway_core.store.repos import each_document
 
 Record = dict[str, Any]
 PAGE_SIZE = 200
@@ -183,7 +185,7 @@ def read_day(
     gateway writes to it."""
     if day not in store.days():
         return [], []
-    with store.day(day).journal.lock:
+    with store.day(day).journal.lock, collector_paused():  # 100k new dicts: see documents()
         return list(settlement.candidates(day)), settlement.refunds(day)
 
 
@@ -241,8 +243,8 @@ def audit_events(store: DataStore, since: date = date.min) -> list[Record]:
         if day < since:
             continue
         db = store.day(day)
-        with db.journal.lock:
-            events.extend(dict(event) for event in db.table("audit"))
+        with db.journal.lock, collector_paused():
+            events.extend(each_document(db.table("audit")))
     return events
 
 
