@@ -20,6 +20,7 @@ from test_app_support import (
     login,
     on_screen,
     press,
+    settle,
     typ,
     wait_for,
     widget_text,
@@ -41,6 +42,7 @@ from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from pos_app.app import PaygateApp
+from pos_app.screens import merchant
 
 
 @pytest.fixture
@@ -86,6 +88,22 @@ async def test_the_console_opens_before_the_gateway_was_ever_used(
     async with drive(app) as pilot:
         await console(pilot)
         assert widget_text(app, "#fig-count") == "Sales\n0 of 0 payments"
+
+
+async def test_the_console_reads_the_day_once_when_it_opens(
+    shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shown first is resumed too: the day (100k payments on a busy day) is read once."""
+    app, _ = shop
+    reads: list[date] = []
+    real = merchant.read_day
+    monkeypatch.setattr(merchant, "read_day", lambda *a: reads.append(a[2]) or real(*a))
+    async with drive(app) as pilot:
+        await console(pilot)
+        await settle(pilot)
+        assert len(reads) == 1
+        await press(pilot, "f5")  # a refresh reads it again
+        await wait_for(pilot, lambda: len(reads) == 2)
 
 
 async def test_a_wrong_pin_stays_in_the_dialog(shop) -> None:

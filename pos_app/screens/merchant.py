@@ -588,8 +588,7 @@ class MerchantScreen(PosScreen):
     @while_shown
     def on_mount(self) -> None:
         self.day = self.pos.now().date()
-        self.query_one(DashboardPane).focus()
-        self.action_reload()
+        self.query_one(DashboardPane).focus()  # the day is read on resume, shown first too
 
     def action_tab(self, name: str) -> None:
         self.query_one(TabbedContent).active = name
