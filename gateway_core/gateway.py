@@ -189,6 +189,7 @@ class Gateway:
         except BaseException:
             self._payments.forget_indexes()
             self._audit.resync()
+            self.risk.resync()
             raise
 
     def _save(self, payment: Payment) -> Payment:

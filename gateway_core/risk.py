@@ -133,14 +133,19 @@ class RiskEngine:
         self._events = db.table("risk_events")
         self._blocks = db.table("risk_blocks")
         self._stats = db.table("risk_ticket_stats")
+        self.resync()
+        self.rules = self._built_in()
+
+    def resync(self) -> None:
+        """Count today's attempts and declines from the stored events (at start, and
+        after a block of writes with an event in it was rolled back)."""
         self._attempts: dict[str, deque[datetime]] = {}
         self._declines: dict[str, deque[datetime]] = {}
         self._card_declines: dict[str, int] = {}
-        self._day = business_day(clock, tz)
+        self._day = business_day(self._clock, self._tz)
         for doc in self._events:
             if date.fromisoformat(doc["day"]) == self._day:
                 self._remember(doc)
-        self.rules = self._built_in()
 
     # -- state -------------------------------------------------------------------------
     def _remember(self, doc: dict) -> None:

@@ -487,3 +487,18 @@ async def test_a_step_failing_after_its_audit_event_stores_none_of_it(
     assert paid.status == "succeeded"
     assert world.rt.audit.verify().ok
     assert (await gw.bank.ledger_check()).ok
+
+
+async def test_a_failed_step_leaves_no_attempt_counted_by_the_risk_rules(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The risk rules count attempts in memory as they store them; when the block that
+    stored one fails, the count forgets it too (velocity limits count stored ones)."""
+    gw = world.gw
+    _fail_once(monkeypatch, gw.risk, "_add_ticket")  # after the attempt was counted
+    with pytest.raises(DiskFull):
+        await gw.charge(charge(VISA, 100_00))
+    assert gw.risk._attempts == {}
+    paid = await gw.charge(charge(VISA, 50_00))
+    assert [len(times) for times in gw.risk._attempts.values()] == [1]
+    assert paid.status == "succeeded"
