@@ -193,15 +193,13 @@ class Gateway:
             raise
 
     def _save(self, payment: Payment) -> Payment:
-        """Store a payment durably, keeping the index of open payments in step."""
+        """Store a payment durably; once it is no longer open, drop it from the index of
+        open payments (`_charge` indexes each one before it is first stored)."""
         payment = payment.model_copy(update={"updated_at": self._clock.now()})
-        is_open = payment.status in OPEN_STATUSES
-        indexed = self._open.contains(Query().id == payment.id)
-        if is_open and not indexed:
-            self._open.insert({"id": payment.id})  # index first: every open one is in it
         record = payment.model_dump(mode="json", exclude={"refunds", "amount_refunded"})
         self._payments.save(payment_day(payment.id), record)
-        if indexed and not is_open:
+        closed = payment.status not in OPEN_STATUSES
+        if closed and self._open.contains(Query().id == payment.id):
             self._open.remove(Query().id == payment.id)
         return payment
 
@@ -639,6 +637,7 @@ class Gateway:
         took any: a terminal repairing at start must not touch a sale in progress)."""
         notes = []
         now = self._clock.now()
+        only = None if only is None else set(only)
         for doc in list(self._open):
             if only is not None and doc["id"] not in only:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,14 @@ from gateway_core.vault import Vault
 
 if TYPE_CHECKING:
     from gateway_core.banks.app import Banks
+
+
+def import_gateway_modules() -> None:
+    """Import what building the gateway needs (`Runtime.gateway`: the bank app with
+    FastAPI and uvicorn, its client with httpx; 0.4 s), e.g. in a thread while a
+    terminal draws its first screen."""
+    for name in ("gateway_core.bank_client", "gateway_core.banks.app", "gateway_core.banks.serve"):
+        importlib.import_module(name)
 
 
 @dataclass

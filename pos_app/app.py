@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import shutil
 import sys
@@ -42,7 +41,7 @@ from gateway_core.gateway import ChargeRequest, Gateway, IdempotencyConflict, op
 from gateway_core.money import Money, MoneyError, format_money
 from gateway_core.otp import mask_phone
 from gateway_core.payments import Payment
-from gateway_core.runtime import Runtime
+from gateway_core.runtime import Runtime, import_gateway_modules
 from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement, clearing_entry, match
 from gateway_core.store.lock import WriterLock
@@ -336,7 +335,7 @@ class PaygateApp(App[int]):
         app: FastAPI, uvicorn; its client: httpx; 0.4 s) is imported in a thread first,
         so the first screen stays live meanwhile."""
         if left_open is not None:
-            await asyncio.to_thread(_import_gateway_modules)
+            await asyncio.to_thread(import_gateway_modules)
         try:
             if left_open is None:
                 notes = await self.gateway.repair()
@@ -1106,11 +1105,6 @@ def _seed_history(settings: Settings) -> None:
         )
     except PaygateError as exc:
         print(f"paygate: warning: demo history not loaded: {exc}", file=sys.stderr)
-
-
-def _import_gateway_modules() -> None:
-    for name in ("gateway_core.banks.serve", "gateway_core.bank_client"):
-        importlib.import_module(name)
 
 
 async def _run(settings: Settings, *, demo: bool) -> int:

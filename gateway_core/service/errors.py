@@ -14,9 +14,14 @@ from pydantic import BaseModel
 
 from gateway_core.access import AccessError, NotPermitted, UnknownUser, UserLocked, WrongPin
 from gateway_core.audit import mask_card_numbers
-from gateway_core.bank_client import BankRefused, BankUnavailable
 from gateway_core.cards import CardError
-from gateway_core.errors import InputError, PaygateError, SystemFailure
+from gateway_core.errors import (
+    BankRefused,
+    BankUnavailable,
+    InputError,
+    PaygateError,
+    SystemFailure,
+)
 from gateway_core.gateway import (
     DayClosed,
     IdempotencyConflict,

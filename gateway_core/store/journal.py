@@ -178,7 +178,6 @@ class Snapshot:
     Raises one of `SNAPSHOT_DAMAGE` when the file is damaged."""
 
     def __init__(self, path: Path, keep: Callable[[Doc], Doc] = unpack) -> None:
-        self.path = path
         self._keep = keep
         self._fd: int | None = os.open(path, os.O_RDONLY)
         try:
@@ -218,6 +217,10 @@ class Snapshot:
     def pending(self) -> list[str]:
         """Tables not read yet."""
         return list(self._sections)
+
+    def unread(self, name: str) -> bool:
+        """Whether table `name` is still to be read."""
+        return name in self._sections
 
     def load(self, name: str) -> dict[str, Doc]:
         """Read one table (its documents by id)."""
@@ -406,21 +409,22 @@ class JournalStorage(Storage):
     def _load_table(self, name: str) -> None:
         """Read a table of the snapshot if it was not read yet (a packed database reads
         each table when first used: a day's payments without its 300k audit events)."""
-        snap = self._snapshot
-        if snap is not None and name in snap.pending:
+        if self._unread(name):
             with self.lock, self._reading_snapshot():
-                if name in snap.pending:
-                    self._tables[name] = snap.load(name)
+                if self._unread(name):
+                    self._tables[name] = self._snapshot.load(name)
 
     def last(self, name: str) -> Doc | None:
         """The newest document of a table, as held, without reading a table not read yet."""
-        snap = self._snapshot
-        if snap is not None and name in snap.pending:
+        if self._unread(name):
             with self.lock, self._reading_snapshot():
-                if name in snap.pending:
-                    return snap.last(name)
+                if self._unread(name):
+                    return self._snapshot.last(name)
         docs = self._tables.get(name)
         return docs[next(reversed(docs))] if docs else None
+
+    def _unread(self, name: str) -> bool:
+        return self._snapshot is not None and self._snapshot.unread(name)
 
     def _load_all(self) -> None:
         for name in self._snapshot.pending if self._snapshot else ():
