@@ -33,7 +33,13 @@ from gateway_core.testcards import EXPIRY, ISSUERS, TEST_CARDS, TestCard
 
 if TYPE_CHECKING:
     from gateway_core.bank_client import BankClient
-    from gateway_core.banks.api import AuthorizationRequest
+    from gateway_core.banks.api import (
+        AuthorizationRequest,
+        AuthorizationResponse,
+        OperationResponse,
+        OtpVerifyResponse,
+        Sms,
+    )
     from gateway_core.banks.app import Banks
     from gateway_core.runtime import Runtime
 
@@ -75,7 +81,7 @@ CASHIERS = ("asha", "ravi")
 # without making it less real: the gateway calls the banks in this process
 # (`_DirectBanks`, no HTTP), the manager's PIN is checked with argon2 once
 # (`_CheckedOnce`), and each journal is fdatasynced once at the end instead of at every
-# write (`sync_deferred`: a history that fails half-way is not kept anyway).
+# write (`sync_deferred`: a history cut short is made again with `--reset`).
 
 
 class _DirectBanks:
@@ -90,25 +96,25 @@ class _DirectBanks:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._http, name)
 
-    async def authorize(self, req: AuthorizationRequest):
+    async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
         return await self._banks.acquirer.authorize(req)
 
-    async def reverse(self, payment_id: str, reason: str):
+    async def reverse(self, payment_id: str, reason: str) -> OperationResponse:
         req = ReversalRequest(payment_id=payment_id, reason=reason)
         return await self._banks.acquirer.reverse(req)
 
-    async def capture(self, payment_id: str, amount: int):
+    async def capture(self, payment_id: str, amount: int) -> OperationResponse:
         req = CaptureRequest(payment_id=payment_id, amount=amount)
         return await self._banks.acquirer.capture(req)
 
-    async def refund(self, payment_id: str, refund_id: str, amount: int):
+    async def refund(self, payment_id: str, refund_id: str, amount: int) -> OperationResponse:
         req = RefundRequest(payment_id=payment_id, refund_id=refund_id, amount=amount)
         return await self._banks.acquirer.refund(req)
 
-    async def verify_otp(self, challenge_id: str, otp: str):
+    async def verify_otp(self, challenge_id: str, otp: str) -> OtpVerifyResponse:
         return self._banks.issuers.otp.verify(challenge_id, otp)
 
-    async def outbox(self, phone: str | None = None):
+    async def outbox(self, phone: str | None = None) -> list[Sms]:
         return self._banks.outbox.messages(phone)
 
 
@@ -135,7 +141,7 @@ def _seeding_runtime(settings: Settings, clock: FixedClock) -> Runtime:
     quiet = settings.model_copy(update={"bank_latency_ms": 0.0, "bank_url": None})
     rt = Runtime.open(quiet, clock=clock)
     try:
-        rt.access._hasher = _CheckedOnce()
+        rt.access._hasher = _CheckedOnce()  # the Access the gateway is built with
         gateway = rt.gateway  # builds the banks
         gateway.bank = _DirectBanks(rt.banks, gateway.bank)
     except BaseException:

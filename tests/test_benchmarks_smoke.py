@@ -25,6 +25,8 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     assert set(figures["first_frame_s"]) == {"empty", "held_day"}
     assert figures["console"]["rows"] == min(200, held["payments"])  # the first page
     assert figures["console"]["console_s"] > 0 and figures["console"]["transactions_s"] > 0
+    demo = figures["demo"]
+    assert demo["payments"] > 0 and demo["seeding_s"] > 0 and demo["first_start_s"] > 0
     for key in ("cpu", "cores", "ram_gib", "python", "date", "load_start", "load_end"):
         assert figures["machine"][key], key
     doc = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")

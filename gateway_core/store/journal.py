@@ -335,8 +335,8 @@ def sync_deferred() -> Iterator[None]:
     """A bulk load: journal entries written in the block (in this thread and the tasks it
     starts) are appended at once but fdatasynced only when it ends, once per journal,
     instead of once per entry. Only for data that nobody is told about before the block
-    ends and that is thrown away if it fails (the demo's history): a power loss inside
-    it may lose any of its writes. Atomicity and rollback of each entry are unchanged."""
+    ends and that is made again if it is cut short (the demo's history): a power loss
+    inside it may lose any of its writes. Atomicity and rollback of each entry are unchanged."""
     written: set[JournalStorage] = set()
     token = _UNSYNCED.set(written)
     try:
