@@ -80,8 +80,8 @@ if TYPE_CHECKING:  # httpx and the service client: only a terminal on a server n
 log = logging.getLogger("paygate.terminal")
 
 DEMO_LATENCY_MS = 120.0
-# A fresh demo's history: a week at 60 payments a day seeds in about 10 s on first start
-# (500 a day, `paygate demo seed`'s default, takes well over a minute).
+# A fresh demo's history: a week at 60 payments a day seeds in about 5 s on first start
+# (500 a day, `paygate demo seed`'s default, takes about a minute).
 DEMO_DAYS = 7
 DEMO_PER_DAY = 60
 
