@@ -31,11 +31,18 @@ from gateway_core.banks.api import (
     ReversalRequest,
     Sms,
 )
-from gateway_core.errors import BankRefused, BankUnavailable
+from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable
 
-__all__ = ["BankClient", "BankRefused", "BankUnavailable"]
+__all__ = ["BankClient", "BankNotReached", "BankRefused", "BankUnavailable"]
 
 T = TypeVar("T")
+# Raised before a byte of the request was sent: no connection, no name, no pooled socket.
+NEVER_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+)
 
 
 class _ServerLikeTransport(httpx.AsyncBaseTransport):
@@ -83,8 +90,10 @@ class BankClient:
 
     @classmethod
     def remote(cls, url: str, *, timeout_s: float = 8.0) -> BankClient:
-        """A `paygate banks serve` process at `url`."""
-        return cls(httpx.AsyncClient(base_url=url, timeout=timeout_s), timeout_s=timeout_s)
+        """A `paygate banks serve` process at `url`. Connecting gets half the deadline, so
+        that a bank that cannot be reached is told apart from one that does not answer."""
+        timeout = httpx.Timeout(timeout_s, connect=timeout_s / 2)
+        return cls(httpx.AsyncClient(base_url=url, timeout=timeout), timeout_s=timeout_s)
 
     async def close(self) -> None:
         """Close the HTTP client."""
@@ -103,8 +112,10 @@ class BankClient:
                 response = await self._client.request(method, path, json=body)
         except TimeoutError:
             raise BankUnavailable("the bank did not answer in time") from None
+        except NEVER_SENT as exc:
+            raise BankNotReached(f"the bank cannot be reached ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
-            raise BankUnavailable(f"the bank cannot be reached ({type(exc).__name__})") from None
+            raise BankUnavailable(f"the link to the bank broke ({type(exc).__name__})") from None
         if response.status_code >= 500:
             raise BankUnavailable(f"the bank failed (HTTP {response.status_code})")
         if response.status_code >= 400:

@@ -32,7 +32,11 @@ class SystemFailure(PaygateError):
 
 
 class BankUnavailable(SystemFailure):
-    """No answer in time, an HTTP 5xx, or no connection: the outcome is not known."""
+    """No answer in time, an HTTP 5xx, or a connection lost: the outcome is not known."""
+
+
+class BankNotReached(BankUnavailable):
+    """The request never left (connection refused, DNS failure): the bank did nothing."""
 
 
 class BankRefused(InputError):

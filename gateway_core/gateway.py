@@ -4,9 +4,12 @@ charge: validate → vault → record (`unknown`, durable) → authorize at the 
 OTP if the issuer steps up → capture (sale) → record the result → return it. The
 result is stored before it is returned, and every step writes an audit event.
 
-A bank that times out, fails with 5xx or cannot be reached never leaves money held:
-the gateway reverses at once; if the reversal fails too the payment stays `unknown`
-and `repair()` (run at start and by `paygate repair`) settles it.
+An authorization that never left (the bank refused the connection, its name did not
+resolve) is declined 91 at once: the bank did nothing, so there is nothing to reverse.
+One that may have reached it (no answer in time, connection dropped, HTTP 5xx) never
+leaves money held: the gateway reverses at once and declines 91; if the reversal fails
+too the payment stays `unknown` and `repair()` (run at start and by `paygate repair`)
+settles it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.banks.api import AuthorizationRequest, AuthorizationResponse
 from gateway_core.cards import CardInput, check_card
 from gateway_core.clock import Clock, SystemClock, business_day
-from gateway_core.errors import BankUnavailable, InputError
+from gateway_core.errors import BankNotReached, BankUnavailable, InputError
 from gateway_core.money import Money, format_money, parse_amount
 from gateway_core.payments import (
     OPEN_STATUSES,
@@ -351,9 +354,22 @@ class Gateway:
     async def _authorize(self, payment: Payment, auth: AuthorizationRequest) -> Payment:
         try:
             answer = await self.bank.authorize(auth)
+        except BankNotReached as exc:
+            return self._decline_unsent(payment, str(exc))
         except BankUnavailable as exc:
             return await self._reverse_after_failure(payment, str(exc))
         return await self._settle_answer(payment, answer)
+
+    def _decline_unsent(self, payment: Payment, why: str) -> Payment:
+        """The authorization never left: the bank holds nothing, so a plain decline 91."""
+        reason = reason_for("91")
+        update = {"status": "declined", "response_code": "91", "decline_code": reason.decline_code}
+        with self._one_write(payment.id):
+            payment = self._save(payment.model_copy(update={**update, "message": reason.text}))
+            self._audit.record(
+                "gateway", "payment.declined", payment.id, response_code="91", reason=why
+            )
+        return payment
 
     async def _settle_answer(self, payment: Payment, answer: AuthorizationResponse) -> Payment:
         reason = reason_for(answer.response_code)

@@ -481,28 +481,6 @@ def test_help_lists_the_payment_commands(cli) -> None:
 
 
 # ---------------------------------------------------------------------------- the network
-def test_an_unreachable_bank_leaves_unknown_until_repair(cli, data: Path) -> None:
-    nowhere = f"http://127.0.0.1:{free_port()}"
-    lost = cli("--bank-url", nowhere, "charge", "--amount", "12.50", "--card", VISA,
-               "--exp", "12/30", "--cvv", "123", "--data-dir", data)  # fmt: skip
-    assert lost.code == 1
-    assert lost.out.startswith("UNKNOWN  ₹12.50  Visa 4242 42•• •••• 4242\n")
-    line = one_line_error(lost.err)
-    payment_id = ID.search(line)[0]
-    assert "`paygate repair` will settle it" in line
-
-    still = cli("repair", "--data-dir", data, "--bank-url", nowhere)
-    assert still.code == 1 and "still unknown" in one_line_error(still.err)
-
-    # any command that opens the gateway repairs first (here with the embedded banks)
-    status = cli("status", payment_id, "--data-dir", data)
-    assert status.code == 0
-    assert one_line_error(status.err) == f"paygate: repaired: {payment_id}: reversed, declined 91"
-    assert status.out.startswith("DECLINED 91  ")
-    repair = cli("repair", "--data-dir", data)
-    assert (repair.code, repair.out) == (0, "nothing to repair\n")
-
-
 def test_capture_or_void_with_the_bank_unreachable_exits_1(cli, data: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     auth = charge_json(cli, data, VISA, "--capture", "manual")
