@@ -12,6 +12,7 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_config_path, user_data_path
@@ -67,6 +68,24 @@ class Settings(BaseSettings):
     @classmethod
     def _known_currency(cls, value: str) -> str:
         return normalize_currency(value)
+
+    @field_validator("bank_url")
+    @classmethod
+    def _bank_url(cls, value: str | None) -> str | None:
+        """http(s)://HOST[:PORT][/PATH], checked before any payment is recorded. The
+        value is not echoed: a URL may carry a password."""
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+            ok = ok and (parts.port is None or parts.port > 0)
+        except ValueError:
+            ok = False
+        plain = value.isascii() and value.isprintable() and " " not in value
+        if not (ok and plain) or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError("must be http://HOST[:PORT] or https://HOST[:PORT][/PATH]")
+        return value.rstrip("/")
 
     @field_validator("timezone")
     @classmethod
