@@ -30,7 +30,7 @@ from tinydb import Query
 from gateway_core.access import Access, Approval, NotPermitted
 from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.banks.api import AuthorizationRequest, AuthorizationResponse
-from gateway_core.cards import CardInput, check_card
+from gateway_core.cards import CardInput, CheckedCard, check_card
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankNotReached, BankUnavailable, InputError
 from gateway_core.money import Money, format_money, parse_amount
@@ -227,7 +227,7 @@ class Gateway:
             return await self._charge(req, card)
         while (in_flight := self._in_flight.get(key)) is not None:
             await asyncio.shield(in_flight)
-        known = self._replay(key, req, card.pan.get_secret_value())
+        known = self._replay(key, req, card)
         if known is not None:
             return known
         done = asyncio.get_running_loop().create_future()
@@ -238,21 +238,36 @@ class Gateway:
             del self._in_flight[key]
             done.set_result(None)
 
-    @staticmethod
-    def _params_hash(req: ChargeRequest, token: TokenRecord | None) -> str:
-        params = f"{req.amount}|{req.tip}|{req.currency}|{req.capture}|{req.terminal_id}|"
-        return hashlib.sha256((params + (token.token if token else "")).encode()).hexdigest()
+    def _params_digests(self, req: ChargeRequest, card: CheckedCard) -> list[str]:
+        """Everything asked for, keyed (HMAC, newest key first): a CVV is compared later,
+        never kept. The card is its vault token, so no PAN goes into the digest either."""
+        token = self._vault.find(card.pan)
+        asked = (
+            "idempotency",
+            req.amount,
+            req.tip,
+            req.currency,
+            req.capture,
+            req.terminal_id or self._settings.terminal_id,
+            req.merchant_id or self._settings.merchant_id,
+            req.operator,
+            token.token if token else "",
+            card.expiry,
+            card.cvv.get_secret_value(),
+        )
+        return self._vault.keyed_digests("|".join(map(str, asked)))
 
-    def _replay(self, key: str, req: ChargeRequest, pan: str) -> Payment | None:
+    def _replay(self, key: str, req: ChargeRequest, card: CheckedCard) -> Payment | None:
         doc = self._idempotency.get(Query().key == _key_hash(key))
         if doc is None:
             return None
-        if doc["params"] != self._params_hash(req, self._vault.find(pan)):
+        if doc["params"] not in self._params_digests(req, card):
             raise IdempotencyConflict(f"idempotency key {key} was used for a different payment")
         return self.get(doc["payment_id"])
 
-    async def _charge(self, req: ChargeRequest, card) -> Payment:
+    async def _charge(self, req: ChargeRequest, card: CheckedCard) -> Payment:
         token = self._vault.tokenize(card.without_cvv())
+        params = self._params_digests(req, card)[0] if req.idempotency_key else None
         now = self._clock.now()
         payment_id = self._new_id(f"pay_{self._today():%Y%m%d}")
         terminal_id = req.terminal_id or self._settings.terminal_id
@@ -290,7 +305,7 @@ class Gateway:
                 self._idempotency.insert(
                     {
                         "key": _key_hash(req.idempotency_key),
-                        "params": self._params_hash(req, token),
+                        "params": params,
                         "payment_id": payment_id,
                         "created_at": now.isoformat(),
                     }

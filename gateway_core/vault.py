@@ -120,6 +120,11 @@ class Vault:
         record = self._tokens.find_by_fingerprint(fp)
         return None if record is None else _public(record)
 
+    def keyed_digests(self, text: str) -> list[str]:
+        """HMAC-SHA256 of `text` under each key version's fingerprint key, newest first:
+        to recognize a secret later (a CVV asked for again) without keeping it."""
+        return [fingerprint(text, key) for key in reversed(self._keys.versions)]
+
     def get(self, token: str) -> TokenRecord:
         """A token record by id."""
         return _public(self._record(token))
