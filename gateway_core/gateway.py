@@ -212,8 +212,8 @@ class Gateway:
         money = Money(req.amount, req.currency)
         if money.minor <= 0:
             raise InputError("the amount must be more than zero")
-        if money.minor > self._settings.max_amount_minor:
-            maximum = format_money(Money(self._settings.max_amount_minor, money.currency))
+        if money.minor > (limit := self._settings.max_minor(money.currency)):
+            maximum = format_money(Money(limit, money.currency))
             raise InputError(f"the amount is above the terminal's maximum of {maximum}")
         if not 0 <= req.tip < req.amount:
             raise InputError("the tip must be less than the total")
@@ -760,4 +760,4 @@ def _key_hash(key: str) -> str:
 
 def parse_money(text: str, currency: str, settings: Settings) -> Money:
     """An amount as typed, checked against the terminal's maximum."""
-    return parse_amount(text, currency, max_minor=settings.max_amount_minor)
+    return parse_amount(text, currency, max_minor=settings.max_minor(currency))

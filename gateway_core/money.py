@@ -18,6 +18,7 @@ from typing import Literal, NamedTuple, TypeGuard
 from gateway_core.errors import InputError
 
 MAX_INPUT_CHARS = 40
+WIRE_MAX_MINOR = 999_999_999_999  # ISO 8583 field 4: 12 digits of minor units
 _MINUS_SIGNS = frozenset("-\u2212\u2010\u2011\u2012\u2013\u2014\ufe63\uff0d")
 _NUMBER = re.compile(r"(?P<int>[0-9][0-9,]*)?(?:\.(?P<frac>[0-9]*))?", re.ASCII)
 _WESTERN = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+", re.ASCII)

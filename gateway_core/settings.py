@@ -26,10 +26,25 @@ from pydantic_settings import (
 
 from gateway_core.errors import InputError
 from gateway_core.fees import FeeSchedule
-from gateway_core.money import normalize_currency
+from gateway_core.money import WIRE_MAX_MINOR, currency_exponent, normalize_currency
 from gateway_core.risk import RiskLimits
 
 _config_file: ContextVar[Path | None] = ContextVar("paygate_config_file", default=None)
+
+
+# The most one payment may be, per currency, in major units (rupees, dollars, yen,
+# dinars): about ₹1,00,000 in each, rounded. A cap in minor units would be ten times too
+# high for KWD (3 decimals) and a hundred times for JPY (none).
+DEFAULT_MAX_AMOUNT = {
+    "INR": 100_000,
+    "USD": 1_200,
+    "EUR": 1_100,
+    "GBP": 1_000,
+    "JPY": 200_000,
+    "KWD": 400,
+    "AED": 4_500,
+    "SGD": 1_600,
+}
 
 
 class SettingsError(InputError):
@@ -51,7 +66,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: user_data_path("paygate"))
     key_file: Path | None = None
     currency: str = "INR"
-    max_amount_minor: int = Field(default=10_000_000, gt=0)
+    max_amount: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_MAX_AMOUNT))
     timezone: str | None = None
     merchant_name: str = "Paygate Demo Store"
     merchant_id: str = Field(default="PAYGATEDEMO0001", min_length=1, max_length=15)
@@ -68,6 +83,23 @@ class Settings(BaseSettings):
     @classmethod
     def _known_currency(cls, value: str) -> str:
         return normalize_currency(value)
+
+    @field_validator("max_amount")
+    @classmethod
+    def _caps(cls, value: dict[str, int]) -> dict[str, int]:
+        """Caps given for some currencies; the others keep their defaults."""
+        caps = dict(DEFAULT_MAX_AMOUNT)
+        for code, major in value.items():
+            code = normalize_currency(code)
+            if not 0 < major * 10 ** currency_exponent(code) <= WIRE_MAX_MINOR:
+                raise ValueError(f"{code}: a cap is more than 0 and fits 12 digits of minor units")
+            caps[code] = major
+        return caps
+
+    def max_minor(self, currency: str) -> int:
+        """The most one payment in `currency` may be, in its minor units."""
+        code = normalize_currency(currency)
+        return self.max_amount[code] * 10 ** currency_exponent(code)
 
     @field_validator("bank_url")
     @classmethod

@@ -258,7 +258,7 @@ class PaygateApp(App[int]):
         return self.rt.clock.now().astimezone(self.settings.tz)
 
     def _new_draft(self) -> SaleDraft:
-        return SaleDraft(self.settings.currency, self.settings.max_amount_minor)
+        return SaleDraft(self.settings.currency, self.settings.max_minor(self.settings.currency))
 
     def _load_themes(self) -> None:
         found = load_themes(self.config_dir)

@@ -239,7 +239,7 @@ def cmd_charge(args: argparse.Namespace, settings: Settings) -> int:
     """Take a card payment. Everything keyed is checked before the data dir is opened,
     so bad input stores nothing and reaches no bank."""
     currency = normalize_currency(args.currency or settings.currency)
-    money = parse_amount(args.amount, currency, max_minor=settings.max_amount_minor)
+    money = parse_amount(args.amount, currency, max_minor=settings.max_minor(currency))
     pan, cvv = read_card(args)
     card = CardInput(pan=SecretStr(pan), expiry=args.exp, cvv=SecretStr(cvv))
     check_card(card, business_day(SystemClock(), settings.tz))
@@ -293,7 +293,7 @@ def _amount_for(gateway: Gateway, args: argparse.Namespace, settings: Settings) 
     if args.amount is None:
         return None
     currency = gateway.get(args.payment_id).currency
-    return parse_amount(args.amount, currency, max_minor=settings.max_amount_minor).minor
+    return parse_amount(args.amount, currency, max_minor=settings.max_minor(currency)).minor
 
 
 def cmd_capture(args: argparse.Namespace, settings: Settings) -> int:

@@ -131,7 +131,7 @@ def test_invalid_or_unknown_setting_in_config_file_exits_2(cli, tmp_path, toml, 
     ("name", "value", "field"),
     [
         ("PAYGATE_CURRENCY", "XYZ", "currency"),
-        ("PAYGATE_MAX_AMOUNT_MINOR", "-5", "max_amount_minor"),
+        ("PAYGATE_MAX_AMOUNT__INR", "-5", "max_amount"),
         ("PAYGATE_TIMEZONE", "Mars/Olympus_Mons", "timezone"),
     ],
 )

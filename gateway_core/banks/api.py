@@ -18,9 +18,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from gateway_core.banks.iso8583 import CURRENCY_NUMERIC
+from gateway_core.money import WIRE_MAX_MINOR
 
 Hop = Literal["gateway", "acquirer", "network", "issuer"]
-MAX_AMOUNT = 999_999_999_999  # ISO 8583 field 4: 12 digits of minor units
+MAX_AMOUNT = WIRE_MAX_MINOR
 
 
 class _Model(BaseModel):
