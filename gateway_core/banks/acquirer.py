@@ -7,13 +7,21 @@ Every frame that crosses a hop is kept, decoded and masked, on the acquirer's re
 
 The acquirer's record of a payment is written before anything is sent, so a reversal
 can always find an authorization whose answer was lost.
+
+A capture, refund or reversal is one write to the banks' main database when its answer
+comes back: the issuer's booking, the acquirer's record and, for a capture or a refund,
+its clearing line, owed to the day's clearing file and counted for that day. The owed
+line is then copied into the day's file and forgotten; after a crash between the two
+the copy is made when the banks open again (never twice), so no capture is ever
+missing from a clearing file, and a clearing day that goes missing is noticed
+(`check_clearing`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -56,11 +64,18 @@ class Acquirer:
         self._store = store
         self._records = db.table("acquirer_payments")
         self._counter = db.table("acquirer_counter")
+        self._owed = db.table("clearing_owed")  # lines written in main, not yet in their day
+        self._cleared = db.table("clearing_days")  # day → how many lines it was given
         self._issuers = issuers
         self._config = config
         self._ids = column_index(self._records, "payment_id")
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._in_flight: dict[str, asyncio.Future[None]] = {}
+        self._days = column_index(self._cleared, "day")
+        if not self._days:
+            self._count_existing_days()
+        self._unsure = True  # after a crash an owed line may be in its day already
+        self._pay_owed()
 
     @property
     def merchant_account(self) -> str:
@@ -159,11 +174,9 @@ class Acquirer:
         account = self._issuers.account_for(pan) if issuer else None
         return {"network": network, "issuer": issuer, "account": account}
 
-    async def _message(
-        self, mti: str, record: dict[str, Any], amount: int, act: Callable[[], object]
-    ) -> list[Frame]:
-        """Send a message about an earlier authorization (no PAN); `act` is the issuer's
-        booking, run when the message reaches it."""
+    async def _message(self, mti: str, record: dict[str, Any], amount: int) -> list[Frame]:
+        """Send a message about an earlier authorization (no PAN) and return its frames;
+        the issuer answers 00, and the caller books it together with its own record."""
         fields = self._base_fields(mti, record, amount)
         if mti == "0400":
             original = {"t": "0100", "11": record["stan"], "7": record["transmitted"]}
@@ -172,7 +185,6 @@ class Acquirer:
             fields["3"] = iso8583.PROCESSING_REFUND
 
         def handle(request: dict[str, str], issuer: Issuer) -> dict[str, str]:
-            act()
             return {**iso8583.response_for(request), "39": "00"}
 
         frames: list[Frame] = []
@@ -324,20 +336,17 @@ class Acquirer:
             if record["status"] == "captured":
                 return OperationResponse(payment_id=req.payment_id, response_code="12")
             frames: list[Frame] = []
-            released = 0
-            if record["status"] in ("approved", "pending") and record.get("issuer_id"):
-
-                def release() -> None:
-                    nonlocal released
-                    released = self._issuers.release(record["rrn"])
-
-                frames = await self._message("0400", record, record["amount"], release)
-            record.update(
-                status="reversed",
-                reversal_reason=req.reason,
-                frames=_keep(record["frames"], frames),
-            )
-            self._save(record)
+            sent = record["status"] in ("approved", "pending") and record.get("issuer_id")
+            if sent:
+                frames = await self._message("0400", record, record["amount"])
+            with self._db.journal.atomic():  # the release and the record: one write
+                released = self._issuers.release(record["rrn"]) if sent else 0
+                record.update(
+                    status="reversed",
+                    reversal_reason=req.reason,
+                    frames=_keep(record["frames"], frames),
+                )
+                self._save(record)
             return OperationResponse(
                 payment_id=req.payment_id,
                 response_code="00",
@@ -355,6 +364,7 @@ class Acquirer:
                 return OperationResponse(payment_id=req.payment_id, response_code="25")
             if record["status"] == "captured" and record["captured"] == req.amount:
                 # a retry of a capture whose answer was lost: the same answer, no new money
+                self._pay_owed()
                 return OperationResponse(
                     payment_id=req.payment_id,
                     response_code="00",
@@ -366,21 +376,18 @@ class Acquirer:
                 return OperationResponse(payment_id=req.payment_id, response_code="12")
             if req.amount > record["amount"]:
                 return OperationResponse(payment_id=req.payment_id, response_code="13")
-            released = 0
-
-            def book() -> None:
-                nonlocal released
+            frames = await self._message("0220", record, req.amount)
+            with self._db.journal.atomic():  # booking, record and clearing line: one write
                 released = self._issuers.capture(record["rrn"], req.amount, self.merchant_account)
-
-            frames = await self._message("0220", record, req.amount, book)
-            record.update(
-                status="captured",
-                captured=req.amount,
-                released=released,
-                frames=_keep(record["frames"], frames),
-            )
-            self._save(record)
-            self._clear("capture", record, req.amount, req.payment_id)
+                record.update(
+                    status="captured",
+                    captured=req.amount,
+                    released=released,
+                    frames=_keep(record["frames"], frames),
+                )
+                self._save(record)
+                self._owe("capture", record, req.amount, req.payment_id)
+            self._pay_owed()
             return OperationResponse(
                 payment_id=req.payment_id,
                 response_code="00",
@@ -396,6 +403,7 @@ class Acquirer:
             if record is None:
                 return OperationResponse(payment_id=req.payment_id, response_code="25")
             if req.refund_id in record["refunds"]:
+                self._pay_owed()
                 return OperationResponse(
                     payment_id=req.payment_id,
                     response_code="00",
@@ -406,42 +414,101 @@ class Acquirer:
                 return OperationResponse(payment_id=req.payment_id, response_code="12")
             if record["refunded"] + req.amount > record["captured"]:
                 return OperationResponse(payment_id=req.payment_id, response_code="13")
-            frames = await self._message(
-                "0200",
-                record,
-                req.amount,
-                lambda: self._issuers.refund(
+            frames = await self._message("0200", record, req.amount)
+            with self._db.journal.atomic():  # booking, record and clearing line: one write
+                self._issuers.refund(
                     record["rrn"], req.refund_id, req.amount, self.merchant_account
-                ),
-            )
-            record["frames"] = _keep(record["frames"], frames)
-            record["refunds"][req.refund_id] = req.amount
-            record["refunded"] += req.amount
-            self._save(record)
-            self._clear("refund", record, req.amount, req.refund_id)
+                )
+                record.update(
+                    frames=_keep(record["frames"], frames),
+                    refunds={**record["refunds"], req.refund_id: req.amount},
+                    refunded=record["refunded"] + req.amount,
+                )
+                self._save(record)
+                self._owe("refund", record, req.amount, req.refund_id)
+            self._pay_owed()
             return OperationResponse(
                 payment_id=req.payment_id, response_code="00", amount=req.amount, rrn=record["rrn"]
             )
 
     # -- clearing ----------------------------------------------------------------------------
-    def _clear(self, kind: str, record: dict[str, Any], amount: int, ref: str) -> None:
-        day = business_day(self._config.clock, self._config.tz)
-        self._store.day(day).table("clearing").insert(
-            {
-                "type": kind,
-                "ref": ref,
-                "payment_id": record["payment_id"],
-                "amount": amount,
-                "currency": record["currency"],
-                "rrn": record["rrn"],
-                "auth_code": record.get("auth_code"),
-                "merchant_id": record["merchant_id"],
-                "terminal_id": record["terminal_id"],
-                "brand": record.get("brand"),
-                "funding": record.get("funding"),
-                "at": self._config.clock.now().isoformat(),
-            }
-        )
+    def _owe(self, kind: str, record: dict[str, Any], amount: int, ref: str) -> None:
+        """Inside the booking's write: the clearing line, owed to today's clearing file,
+        and counted for today."""
+        day = business_day(self._config.clock, self._config.tz).isoformat()
+        line = {
+            "type": kind,
+            "ref": ref,
+            "payment_id": record["payment_id"],
+            "amount": amount,
+            "currency": record["currency"],
+            "rrn": record["rrn"],
+            "auth_code": record.get("auth_code"),
+            "merchant_id": record["merchant_id"],
+            "terminal_id": record["terminal_id"],
+            "brand": record.get("brand"),
+            "funding": record.get("funding"),
+            "at": self._config.clock.now().isoformat(),
+        }
+        self._owed.insert({"day": day, "line": line})
+        self._count(day, 1)
+
+    def _count(self, day: str, lines: int) -> None:
+        doc_id = self._days.get(day)
+        if doc_id is None:
+            self._days[day] = self._cleared.insert({"day": day, "lines": lines})
+        else:
+            total = self._cleared.get(doc_id=doc_id)["lines"] + lines
+            self._cleared.update({"lines": total}, doc_ids=[doc_id])
+
+    def _pay_owed(self) -> None:
+        """Copy the owed clearing lines into their days' files, then forget them. After
+        a crash or a failed copy (`_unsure`), a line already in its file is skipped."""
+        owed = list(self._owed)
+        if not owed:
+            return
+        unsure, self._unsure = self._unsure, True
+        by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for doc in owed:
+            by_day[doc["day"]].append(doc["line"])
+        for day, lines in by_day.items():
+            db = self._store.day(date.fromisoformat(day))
+            table = db.table("clearing")
+            there = {(d["type"], d["ref"]) for d in table} if unsure else set()
+            with db.journal.atomic():
+                for line in lines:
+                    if (line["type"], line["ref"]) not in there:
+                        table.insert(line)
+        self._owed.remove(doc_ids=[doc.doc_id for doc in owed])
+        self._unsure = False
+
+    def _count_existing_days(self) -> None:
+        """Banks from before days were counted: count the lines their days hold now."""
+        counts = {day: len(self._store.day(day).table("clearing")) for day in self._store.days()}
+        with self._db.journal.atomic():
+            for day, lines in counts.items():
+                self._count(day.isoformat(), lines)
+
+    def check_clearing(self) -> str | None:
+        """The first clearing day that is gone or holds other than the lines written to
+        it (None when every one is whole)."""
+        on_disk = set(self._store.days())
+        owed: Counter[str] = Counter(doc["day"] for doc in self._owed)
+        for doc in sorted(self._cleared, key=lambda d: d["day"]):
+            day, lines = date.fromisoformat(doc["day"]), doc["lines"] - owed[doc["day"]]
+            files = f"{self._store.days_dir / day.isoformat()}.*"
+            if day not in on_disk:
+                return (
+                    f"the banks' clearing day {day} is missing ({lines} capture and refund "
+                    f"lines): restore {files} from a backup"
+                )
+            held = len(self._store.day(day).table("clearing"))
+            if held != lines:
+                return (
+                    f"the banks' clearing day {day} holds {held} lines, {lines} were "
+                    f"written to it: restore {files} from a backup"
+                )
+        return None
 
     def clearing(self, day: date) -> list[dict[str, Any]]:
         """The clearing file of one business day: every capture and refund."""

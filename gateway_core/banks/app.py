@@ -64,8 +64,9 @@ class Banks:
             raise
 
     def check(self) -> LedgerCheck:
-        """Whether the books balance (see `Ledger.check`), and every live hold belongs to
-        an authorization the acquirer still has open (approved, or awaiting its answer)."""
+        """Whether the books balance (see `Ledger.check`), every live hold belongs to an
+        authorization the acquirer still has open (approved, or awaiting its answer), and
+        every clearing day holds the lines written to it (`Acquirer.check_clearing`)."""
         verdict = self.ledger.check(self.issuers.live_holds())
         if not verdict.ok:
             return verdict
@@ -75,6 +76,9 @@ class Banks:
             if status not in ("approved", "pending"):
                 problem = f"hold:{account} keeps authorization {rrn}, which is {status}"
                 return verdict.model_copy(update={"ok": False, "problem": problem})
+        problem = self.acquirer.check_clearing()
+        if problem:
+            return verdict.model_copy(update={"ok": False, "problem": problem})
         return verdict
 
     def close(self) -> None:
