@@ -110,12 +110,15 @@ class Settings(BaseSettings):
             return None
         try:
             parts = urlsplit(value)
-            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-            ok = ok and (parts.port is None or parts.port > 0)
-        except ValueError:
+            ok = (
+                parts.scheme in ("http", "https")
+                and bool(parts.hostname)
+                and (parts.port is None or parts.port > 0)
+                and not (parts.query or parts.fragment or "@" in parts.netloc)
+            )
+        except ValueError:  # a bad port or IPv6 address
             ok = False
-        plain = value.isascii() and value.isprintable() and " " not in value
-        if not (ok and plain) or parts.query or parts.fragment or "@" in parts.netloc:
+        if not ok or not value.isascii() or not value.isprintable() or " " in value:
             raise ValueError("must be http://HOST[:PORT] or https://HOST[:PORT][/PATH]")
         return value.rstrip("/")
 
