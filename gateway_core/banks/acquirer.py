@@ -336,7 +336,7 @@ class Acquirer:
             if record["status"] == "captured":
                 return OperationResponse(payment_id=req.payment_id, response_code="12")
             frames: list[Frame] = []
-            sent = record["status"] in ("approved", "pending") and record.get("issuer_id")
+            sent = record["status"] in ("approved", "pending") and bool(record.get("issuer_id"))
             if sent:
                 frames = await self._message("0400", record, record["amount"])
             with self._db.journal.atomic():  # the release and the record: one write
