@@ -158,6 +158,11 @@ class Settings(BaseSettings):
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build Settings from all sources; `overrides` (command-line values) win."""
+    if "PAYGATE_MAX_AMOUNT_MINOR" in os.environ:  # else a lower cap would lapse unseen
+        raise SettingsError(
+            "PAYGATE_MAX_AMOUNT_MINOR is gone: set the cap per currency in major units, "
+            "e.g. PAYGATE_MAX_AMOUNT__INR=100000"
+        )
     path = config_file or (Path(p) if (p := os.environ.get("PAYGATE_CONFIG")) else None)
     if path is not None and not path.is_file():
         raise SettingsError(f"config file {path} does not exist")

@@ -72,3 +72,9 @@ def test_a_cap_set_for_one_currency_keeps_the_others(tmp_path: Path, monkeypatch
 def test_a_bad_cap_is_a_settings_error(caps: dict) -> None:
     with pytest.raises(SettingsError, match=r"^setting max_amount"):
         load_settings(max_amount=caps)
+
+
+def test_the_old_minor_unit_cap_in_the_environment_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("PAYGATE_MAX_AMOUNT_MINOR", "50000")  # a ₹500 cap must not lapse
+    with pytest.raises(SettingsError, match="PAYGATE_MAX_AMOUNT__INR"):
+        load_settings()
