@@ -7,6 +7,7 @@ a broken one is an error. Data lives in the platform's data dir unless `--data-d
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from contextvars import ContextVar
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     bank_latency_ms: float = Field(default=0.0, ge=0)  # simulated delay at each hop
     gateway_url: str | None = None  # a `paygate serve` to use instead of this data dir
     api_key: SecretStr | None = None  # this terminal's key for `gateway_url` (pk_...)
+    # Proxies in front of `paygate serve` whose X-Forwarded-For is believed (addresses or
+    # networks); from anyone else the header is ignored and the peer address counts.
+    trusted_proxies: list[str] = Field(default_factory=list)
     risk: RiskLimits = Field(default_factory=RiskLimits)
     fees: FeeSchedule = Field(default_factory=FeeSchedule)  # MDR, GST, payout calendar
 
@@ -130,6 +134,16 @@ class Settings(BaseSettings):
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry[:45]!r} is not an IP address or network") from None
         return value
 
     @property

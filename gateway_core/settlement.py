@@ -495,15 +495,23 @@ def digest_of(document: Record) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def parse_day(text: str) -> date:
-    """A `--date` as typed: YYYY-MM-DD only."""
+    """A business day as typed (`--date`, the API's `date`): YYYY-MM-DD only, from
+    FIRST_DAY to LAST_DAY (no payment lies outside, and day arithmetic stays in range);
+    anything else is an `InputError` of one line."""
     shown = text[:20]
     if not _DATE.fullmatch(text.strip()):
         raise InputError(f"a date is YYYY-MM-DD, not {shown!r}")
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise InputError(f"{shown} is not a date on the calendar") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(f"{day} is out of range: a business day is {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 # ---------------------------------------------------------------------------- the service

@@ -10,6 +10,7 @@ and `Caller` is local to `create_app`.)
 """
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -41,6 +42,8 @@ from gateway_core.service.errors import (
 )
 from gateway_core.service.keys import ApiKey, ApiKeys, UnknownKey
 from gateway_core.service.models import (
+    IDEMPOTENCY_KEY_RULE,
+    MAX_JSON_DEPTH,
     ApprovalBody,
     CaptureBody,
     ConfirmBody,
@@ -55,8 +58,10 @@ from gateway_core.service.models import (
     RefundBody,
     Repaired,
     VoidBody,
+    check_idempotency_key,
 )
-from gateway_core.settlement import DayReport, Settlement
+from gateway_core.settlement import DayReport, Settlement, parse_day
+from gateway_core.store.auth_failures import TinyFailedAuthRepository
 
 log = logging.getLogger("paygate.service")
 
@@ -64,7 +69,7 @@ MAX_BODY_BYTES = 16 * 1024  # the largest request is a payment of a few hundred 
 ERROR_RESPONSES = {
     status: {"model": ErrorBody, "description": text}
     for status, text in (
-        (400, "invalid request"),
+        (400, "invalid request, or JSON nested too deep"),
         (401, "missing, unknown or revoked API key"),
         (403, "a manager's or admin's approval, or a login, refused"),
         (404, "no such payment (for this merchant)"),
@@ -77,8 +82,41 @@ ERROR_RESPONSES = {
     )
 }
 PaymentId = Annotated[str, Path(min_length=1, max_length=64)]
-Day = Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default: today)")]
 HTTP_CODES = {404: "resource_missing", 405: "method_not_allowed", 413: "body_too_large"}
+_PLAIN_NAME = re.compile(r"[A-Za-z_]{1,40}")
+
+
+def _invalid(where: str, name: str, message: str) -> RequestValidationError:
+    """A 422 for parameter `name` (in "query", "header"...), worded by `message`."""
+    return RequestValidationError([{"type": "value_error", "loc": (where, name), "msg": message}])
+
+
+def _day(
+    text: Annotated[
+        str | None, Query(alias="date", max_length=20, description="YYYY-MM-DD (default: today)")
+    ] = None,
+) -> date | None:
+    """`?date=`, read by the parser the CLI's `--date` uses (range included)."""
+    try:
+        return None if text is None else parse_day(text)
+    except InputError as exc:
+        raise _invalid("query", "date", exc.message) from None
+
+
+def _idempotency_key(
+    key: Annotated[
+        str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_KEY_RULE)
+    ] = None,
+) -> str | None:
+    """The Idempotency-Key header: printable ASCII (other bytes would come back garbled)."""
+    try:
+        return None if key is None else check_idempotency_key(key)
+    except InputError as exc:
+        raise _invalid("header", "Idempotency-Key", exc.message) from None
+
+
+Day = Annotated[date | None, Depends(_day)]
+IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
 
 class MerchantSettlement(Settlement):
@@ -104,11 +142,13 @@ class MerchantSettlement(Settlement):
 
 
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413 in the API's error shape.
+    """Refuse request bodies over `max_bytes` (413) or nested deeper than
+    `MAX_JSON_DEPTH` (400 `json_too_deep`), in the API's error shape.
 
     (FastAPI's own `max_body_size` answers a too-long Content-Length in plain text.)
     A declared length is refused before the body is read; an undeclared (chunked) one
-    is counted as it arrives.
+    is counted as it arrives. The body (small by then) is read whole, its nesting
+    checked, and handed on to the app.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -120,19 +160,57 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         declared = Headers(scope=scope).get("content-length", "0")
         if not declared.isdigit() or int(declared) > self.max_bytes:
-            status, detail = _too_large(self.max_bytes)
-            return await _error(status, detail)(scope, receive, send)
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+            return await _error(*_too_large(self.max_bytes))(scope, receive, send)
+        body, more = b"", True
+        while more:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise HTTPException(413, f"the request body is over {self.max_bytes} bytes")
+            if message["type"] != "http.request":  # the client went away
+                return None
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                return await _error(*_too_large(self.max_bytes))(scope, receive, send)
+            more = message.get("more_body", False)
+        if json_depth(body) > MAX_JSON_DEPTH:
+            return await _error(*_too_deep())(scope, receive, send)
+        whole: Message | None = {"type": "http.request", "body": body, "more_body": False}
+
+        async def replay() -> Message:
+            nonlocal whole
+            if whole is None:
+                return await receive()
+            message, whole = whole, None
             return message
 
-        await self.app(scope, counted, send)
+        await self.app(scope, replay, send)
+
+
+def json_depth(body: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest (strings skipped), counted
+    in one pass before parsing: Python's parser gives up on a deep one with a
+    RecursionError, which FastAPI reports as a bare "error parsing the body"."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
+
+
+def _too_deep() -> tuple[int, ErrorDetail]:
+    message = f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+    return 400, ErrorDetail(type="invalid_request_error", code="json_too_deep", message=message)
 
 
 def _too_large(max_bytes: int) -> tuple[int, ErrorDetail]:
@@ -146,14 +224,22 @@ def _error(status: int, detail: ErrorDetail, **headers: str) -> JSONResponse:
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:
+    """The first problem as a 422 naming the parameter; never an input value, nor the
+    name of an unknown field unless it is a plain word (a name can be a card number)."""
     err = exc.errors()[0]
     if err.get("type") == "json_invalid":
         message = "the body is not valid JSON"
         return 400, ErrorDetail(type="invalid_request_error", code="invalid_json", message=message)
     loc = [str(part) for part in err.get("loc", ())]
-    param = ".".join(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    loc = loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown field"
+        if loc and not _PLAIN_NAME.fullmatch(loc[-1]):
+            loc.pop()
+    param = ".".join(loc)
     code = "parameter_missing" if err.get("type") == "missing" else "parameter_invalid"
-    message = mask_card_numbers(f"{param or 'body'}: {err.get('msg', 'invalid')}")
+    message = mask_card_numbers(f"{param or 'body'}: {msg}")
     return 422, ErrorDetail(
         type="invalid_request_error", code=code, message=message, param=param or None
     )
@@ -191,7 +277,8 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
     server's start runs the gateway's repair unless `repair_on_start` is False."""
     gateway, settings = rt.gateway, rt.settings
     keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
-    auth = Authenticator(keys, rt.audit, FailedAuthLimiter(rt.clock))
+    limiter = FailedAuthLimiter(TinyFailedAuthRepository(rt.store), rt.clock)
+    auth = Authenticator(keys, rt.audit, limiter)
 
     def admit_terminals() -> None:
         """The simulated acquirer knows the terminals that hold keys."""
@@ -255,9 +342,7 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
 
     @v1.post("/payments", summary="Take a card payment (sale or pre-authorization)")
     async def create_payment(
-        body: PaymentCreate,
-        key: Caller,
-        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+        body: PaymentCreate, key: Caller, idempotency_key: IdempotencyKey
     ) -> Payment:
         card = CardInput(pan=body.card.number, expiry=body.card.expiry, cvv=body.card.cvv)
         request = ChargeRequest(
@@ -278,7 +363,7 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
         return shown(owned(payment_id, key), key)
 
     @v1.get("/payments", summary="The payments of a business day (today by default)")
-    async def list_payments(key: Caller, day: Day = None) -> PaymentList:
+    async def list_payments(key: Caller, day: Day) -> PaymentList:
         payments = gateway.list_day(day)
         return PaymentList(
             data=[shown(p, key) for p in payments if p.merchant_id == key.merchant_id]
@@ -366,7 +451,7 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
         return keys.revoke(key_id, actor=admin(body.approval, "terminals.revoke", key_id, key))
 
     @v1.get("/reports/x", summary="The X report of a business day (today by default)")
-    async def x_report(key: Caller, day: Day = None) -> DayReport:
+    async def x_report(key: Caller, day: Day) -> DayReport:
         return MerchantSettlement(rt, key.merchant_id).x_report(day)
 
     if rt.banks is not None:

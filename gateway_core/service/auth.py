@@ -2,43 +2,45 @@
 
 A valid key always gets in. Failed authentications are audited and counted per client
 address; past `limit` in `window` that address gets 429 (no longer audited one by one)
-until the window slides on. Valid keys are not held back by their neighbours' failures:
-terminals of one shop often share an address, and one misconfigured terminal must not
-stop the others (the keys are 256 random bits, so the limit is against noise and log
-flooding, not guessing).
+until the window slides on. The count is kept in the store, so it holds across every
+gateway process on that store and across restarts. The address is the peer's, or the
+X-Forwarded-For of a proxy named in the `trusted_proxies` setting (see `serve`).
+Valid keys are not held back by their neighbours' failures: terminals of one shop often
+share an address, and one misconfigured terminal must not stop the others (the keys
+are 256 random bits, so the limit is against noise and log flooding, not guessing).
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict, deque
 from datetime import datetime, timedelta
 
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock
 from gateway_core.service.errors import AuthenticationFailed, RateLimited
 from gateway_core.service.keys import ApiKey, ApiKeys
-
-MAX_ADDRESSES = 10_000  # addresses remembered at once; the oldest is forgotten first
+from gateway_core.store.auth_failures import FailedAuthRepository
 
 
 class FailedAuthLimiter:
-    """At most `limit` failed authentications per client address in a sliding `window`."""
+    """At most `limit` failed authentications per client address in a sliding `window`,
+    counted in `failures` (the store)."""
 
-    def __init__(self, clock: Clock, *, limit: int = 10, window: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        failures: FailedAuthRepository,
+        clock: Clock,
+        *,
+        limit: int = 10,
+        window: timedelta | None = None,
+    ) -> None:
+        self._failures = failures
         self._clock = clock
         self.limit = limit
         self.window = window or timedelta(minutes=1)
-        self._failures: OrderedDict[str, deque[datetime]] = OrderedDict()
 
-    def _recent(self, address: str, now: datetime) -> deque[datetime]:
-        failures = self._failures.setdefault(address, deque())
-        self._failures.move_to_end(address)
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if len(self._failures) > MAX_ADDRESSES:
-            self._failures.popitem(last=False)
-        return failures
+    def _recent(self, address: str, now: datetime) -> list[datetime]:
+        return [t for t in self._failures.failures(address) if t > now - self.window]
 
     def retry_after(self, address: str) -> int | None:
         """Seconds until `address` may try again, or None when it is not limited."""
@@ -50,7 +52,8 @@ class FailedAuthLimiter:
 
     def failed(self, address: str) -> None:
         """Count one failed authentication."""
-        self._recent(address, self._clock.now()).append(self._clock.now())
+        now = self._clock.now()
+        self._failures.record(address, now, since=now - self.window)
 
 
 class Authenticator:

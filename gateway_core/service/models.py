@@ -6,15 +6,29 @@ fraction, or a string, is refused (422), never rounded.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from gateway_core.errors import InputError
 from gateway_core.payments import Payment
 from gateway_core.service.keys import ApiKey
 
 Minor = Annotated[int, Field(strict=True, gt=0, le=10**15, description="minor units")]
 UserId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+MAX_JSON_DEPTH = 32  # a request body nests 3 levels; deeper is refused before parsing
+MAX_IDEMPOTENCY_KEY = 255
+_IDEMPOTENCY_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}")
+IDEMPOTENCY_KEY_RULE = f"1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+
+
+def check_idempotency_key(key: str) -> str:
+    """An idempotency key as given, or `InputError`: printable ASCII only (an HTTP header
+    carries no other text faithfully), at most MAX_IDEMPOTENCY_KEY characters."""
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InputError(f"an idempotency key is {IDEMPOTENCY_KEY_RULE}")
+    return key
 
 
 class _Body(BaseModel):

@@ -9,8 +9,19 @@ from gateway_core.service.app import create_app
 
 
 def serve(rt: Runtime, *, host: str = "127.0.0.1", port: int = 8600) -> None:
-    """Run the API over `rt` until interrupted; the runtime is closed on the way out."""
+    """Run the API over `rt` until interrupted; the runtime is closed on the way out.
+
+    X-Forwarded-For is read only from `trusted_proxies` (uvicorn's own default would
+    believe any local process, and FORWARDED_ALLOW_IPS is not consulted)."""
+    proxies = rt.settings.trusted_proxies
     try:
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_app(rt),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or [],
+        )
     finally:
         rt.close()
