@@ -1,14 +1,19 @@
 """The `paygate` command line: the parser and the registry of commands.
 
-Exit codes: 0 done, 1 system failure (storage, keys, lock, bank), 2 bad input.
+Exit codes: 0 done, 1 system failure (storage, keys, lock, bank), 2 bad input, 141
+when the reader of stdout went away (`paygate list | head -1`: the rest of the output is
+dropped quietly, as a Unix tool killed by SIGPIPE would; 141 is 128 + SIGPIPE).
 Every command takes `--data-dir`, `--config`, `--bank-url`, and `--gateway-url` with
-`--api-key` (a `paygate serve` to use, see `gateway_core.service`). The payment commands'
-handlers live in `pos_app.payment_commands`, imported when one of them runs.
+`--api-key` (a `paygate serve` to use, see `gateway_core.service`). With a gateway URL
+(option or PAYGATE_GATEWAY_URL) a command marked `works_remotely` goes through the
+service and opens no data dir; any other command is refused (exit 2). The payment
+commands' handlers live in `pos_app.payment_commands`, imported when one of them runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
@@ -16,11 +21,28 @@ from pathlib import Path
 
 from platformdirs import user_data_path
 
-from gateway_core.errors import PaygateError
+from gateway_core.errors import InputError, PaygateError
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s `yes`
+
+
+def works_remotely(handler: Handler) -> Handler:
+    """Mark a command that goes through `paygate serve` when a gateway URL is given
+    (every other command is refused then, see `refuse_remote`)."""
+    handler.remote = True  # type: ignore[attr-defined]
+    return handler
+
+
+def refuse_remote(settings: Settings, command: str) -> None:
+    """Refuse (exit 2) a command that needs the data dir when a gateway URL is set."""
+    if settings.gateway_url is not None:
+        raise InputError(
+            f"`paygate {command}` works on a data dir only, not through a gateway service: "
+            "run it without --gateway-url (or PAYGATE_GATEWAY_URL)"
+        )
 
 
 def _common(default: object) -> argparse.ArgumentParser:
@@ -47,8 +69,9 @@ def _common(default: object) -> argparse.ArgumentParser:
     return common
 
 
-def _payments(name: str) -> Handler:
-    """The handler `name` of `pos_app.payment_commands`, imported when it runs."""
+def _payments(name: str, *, remote: bool = True) -> Handler:
+    """The handler `name` of `pos_app.payment_commands`, imported when it runs; it
+    `works_remotely` unless `remote` is False."""
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         from pos_app import payment_commands
@@ -56,7 +79,7 @@ def _payments(name: str) -> Handler:
         return getattr(payment_commands, name)(args, settings)
 
     handler.__name__ = name
-    return handler
+    return works_remotely(handler) if remote else handler
 
 
 def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
@@ -150,14 +173,14 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--port", type=int, default=8700, help="default: 8700")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
-    serve.set_defaults(handler=_payments("cmd_banks_serve"))
+    serve.set_defaults(handler=_payments("cmd_banks_serve", remote=False))
 
     ledger = sub.add_parser("ledger", help="the banks' books").add_subparsers(
         metavar="ACTION", required=True
     )
     ledger.add_parser(
         "check", parents=[common], help="prove the books balance; exit 1 naming the problem"
-    ).set_defaults(handler=_payments("cmd_ledger_check"))
+    ).set_defaults(handler=_payments("cmd_ledger_check", remote=False))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--reset", action="store_true", help="with --demo: start the demo afresh")
     parser.set_defaults(handler=None)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     sub_common = _common(argparse.SUPPRESS)
 
     keys = sub.add_parser("keys", help="the key file").add_subparsers(
@@ -276,10 +299,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_key=args.api_key,
         )
         if args.handler is not None:
-            return args.handler(args, settings)
+            if not getattr(args.handler, "remote", False):
+                refuse_remote(settings, args.command)
+            code = args.handler(args, settings)
+            sys.stdout.flush()  # a closed pipe is found here, not at exit
+            return code
         from pos_app.app import run_app  # the terminal: `paygate`, `paygate pos`, `--demo`
 
         return run_app(settings, demo=args.demo, reset=args.reset)
+    except BrokenPipeError:
+        # The reader went away (`| head`): drop the rest quietly, the Python docs' way
+        # (stdout onto devnull, so the flush at exit finds no pipe to fail on).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
     except PaygateError as exc:
         print(f"paygate: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -7,8 +7,12 @@ not an error), 2 for invalid input (raised as `InputError`, one line on stderr),
 system failure, and 1 for a payment whose outcome is still `unknown`.
 
 Every command that opens the gateway first runs its `repair()` and reports what it
-settled on stderr as `paygate: repaired: ...`. Human output is a short block; `--json`
-prints one JSON document instead. Card numbers are shown masked, never in full.
+settled on stderr as `paygate: repaired: ...`. With a gateway URL (`--gateway-url` and
+`--api-key`, or PAYGATE_GATEWAY_URL and PAYGATE_API_KEY) every command here except
+`banks serve` and `ledger check` goes through that `paygate serve` instead, and no data
+dir is opened or created (the service repairs on its own start and on `paygate repair`).
+Human output is a short block; `--json` prints one JSON document instead. Card numbers
+are shown masked, never in full.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -35,9 +39,14 @@ from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, format_money, normalize_currency, parse_amount
 from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime
+from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
+from gateway_core.settlement import DayReport, parse_day
 from gateway_core.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS
 from pos_app.cli import open_runtime
+
+if TYPE_CHECKING:
+    from gateway_core.service.client import RemoteGateway
 
 HEADLINES = {
     "succeeded": "APPROVED",
@@ -52,12 +61,22 @@ HEADLINES = {
 @asynccontextmanager
 async def gateway_session(
     settings: Settings, *, create: bool = False, repair: bool = True
-) -> AsyncIterator[tuple[Runtime, Gateway]]:
+) -> AsyncIterator[tuple[Runtime | None, Gateway | RemoteGateway]]:
     """Open the data dir and the gateway; run `repair()` first unless told not to.
 
     `create=False` refuses a data dir with no paygate data (exit 2) instead of
-    starting one: only `charge` starts a data dir.
+    starting one: only `charge` starts a data dir. With a gateway URL, the service's
+    `RemoteGateway` and no Runtime: nothing local is opened.
     """
+    if settings.gateway_url is not None:
+        from gateway_core.service.client import RemoteGateway  # httpx only when needed
+
+        remote = RemoteGateway.from_settings(settings)
+        try:
+            yield None, remote
+        finally:
+            await remote.aclose()
+        return
     rt = open_runtime(settings, create=create)
     try:
         gateway = rt.gateway
@@ -240,6 +259,8 @@ def cmd_charge(args: argparse.Namespace, settings: Settings) -> int:
     so bad input stores nothing and reaches no bank."""
     currency = normalize_currency(args.currency or settings.currency)
     money = parse_amount(args.amount, currency, max_minor=settings.max_minor(currency))
+    if args.idempotency_key is not None:
+        check_idempotency_key(args.idempotency_key)
     pan, cvv = read_card(args)
     card = CardInput(pan=SecretStr(pan), expiry=args.exp, cvv=SecretStr(cvv))
     check_card(card, business_day(SystemClock(), settings.tz))
@@ -288,7 +309,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return report(asyncio.run(run()), args, settings, detailed=True)
 
 
-def _amount_for(gateway: Gateway, args: argparse.Namespace, settings: Settings) -> int | None:
+def _amount_for(
+    gateway: Gateway | RemoteGateway, args: argparse.Namespace, settings: Settings
+) -> int | None:
     """`--amount` in the payment's own currency, or None (everything)."""
     if args.amount is None:
         return None
@@ -339,15 +362,6 @@ def cmd_refund(args: argparse.Namespace, settings: Settings) -> int:
     return report(payment, args, settings)
 
 
-def _parse_day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--date must be YYYY-MM-DD, not {text[:20]!r}") from None
-
-
 def _table(header: Sequence[str], rows: list[Sequence[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     return [
@@ -358,7 +372,7 @@ def _table(header: Sequence[str], rows: list[Sequence[str]]) -> list[str]:
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """The payments of one business day, oldest first."""
-    day = _parse_day(args.date)
+    day = None if args.date is None else parse_day(args.date)
 
     async def run() -> tuple[date, list[Payment]]:
         async with gateway_session(settings) as (_rt, gateway):
@@ -386,6 +400,16 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     print("\n".join(_table(("TIME", "ID", "STATUS", "AMOUNT", "CARD", "CODE"), rows)))
     print(f"{len(payments)} payment{'s' if len(payments) != 1 else ''} on {shown.isoformat()}")
     return 0
+
+
+def remote_x_report(settings: Settings, day: date) -> DayReport:
+    """The X report of `day` from the gateway service the settings name."""
+
+    async def run() -> DayReport:
+        async with gateway_session(settings) as (_rt, gateway):
+            return gateway.x_report(day)
+
+    return asyncio.run(run())
 
 
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
@@ -427,12 +451,8 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> tuple[list[str], list[str]]:
         async with gateway_session(settings, repair=False) as (rt, gateway):
             notes = await gateway.repair()
-            unknown = [
-                p.id
-                for day in rt.store.days()
-                for p in gateway.list_day(day)
-                if p.status == "unknown"
-            ]
+            days = rt.store.days() if rt is not None else [None]  # a service: its today
+            unknown = [p.id for day in days for p in gateway.list_day(day) if p.status == "unknown"]
             return notes, unknown
 
     notes, unknown = asyncio.run(run())

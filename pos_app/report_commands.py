@@ -38,7 +38,7 @@ from gateway_core.settlement import (
     decline_text,
     parse_day,
 )
-from pos_app.cli import approver_options, open_runtime
+from pos_app.cli import approver_options, open_runtime, refuse_remote, works_remotely
 
 BRAND_NAMES = {
     "visa": "Visa",
@@ -249,14 +249,22 @@ def _already(report: DayReport, settings: Settings) -> str:
 
 
 # ---------------------------------------------------------------------------- commands
+@works_remotely
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    """report x: the day so far. report z: close it (or show the Z it was closed with)."""
+    """report x: the day so far (through a gateway service when one is given). report z:
+    close it (or show the Z it was closed with)."""
     day = day_arg(args, settings)
+    if args.kind == "x" and settings.gateway_url is not None:
+        from pos_app.payment_commands import remote_x_report
+
+        _show(remote_x_report(settings, day), args, settings)
+        return 0
     if args.kind == "x":
         with open_runtime(settings, read_only=True) as rt:
             report = Settlement(rt.store, settings, clock=rt.clock).x_report(day)
         _show(report, args, settings)
         return 0
+    refuse_remote(settings, "report z")
     with open_runtime(settings, create=False) as rt:
         svc = Settlement(rt.store, settings, audit=rt.audit, clock=rt.clock)
         report, already, problems = _close(args, rt, svc, day)

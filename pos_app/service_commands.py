@@ -17,7 +17,7 @@ from gateway_core.service.client import RemoteGateway
 from gateway_core.service.keys import ApiKey, ApiKeys
 from gateway_core.settings import Settings
 from pos_app.admin_commands import _admin
-from pos_app.cli import open_runtime
+from pos_app.cli import open_runtime, works_remotely
 from pos_app.payment_commands import (
     _read_secret,
     _stdin_is_tty,
@@ -113,6 +113,7 @@ def _admin_approval(args: argparse.Namespace) -> Approval:
     )
 
 
+@works_remotely
 def cmd_terminals(args: argparse.Namespace, settings: Settings) -> int:
     """terminals add|list|revoke: through a running `paygate serve` when `--gateway-url`
     is given (for the merchant of `--api-key`), else in the data dir (server stopped)."""

@@ -426,7 +426,7 @@ def test_payment_commands_on_a_dir_without_data_exit_2(cli, data: Path) -> None:
         assert result.code == 2
         assert "no paygate data" in one_line_error(result.err)
     bad_date = cli("list", "--date", "2026-13-01", "--data-dir", data)
-    assert bad_date.code == 2 and "YYYY-MM-DD" in one_line_error(bad_date.err)
+    assert bad_date.code == 2 and "not a date on the calendar" in one_line_error(bad_date.err)
     assert not data.exists()
 
 

@@ -1,7 +1,8 @@
 """`RemoteGateway`: the `Gateway` interface over HTTP, for a terminal on `paygate serve`.
 
 The same methods as `Gateway` (`charge`, `confirm_otp`, `resend_otp`, `capture`, `void`,
-`refund`, `repair`, `get`, `list_day`, and `.bank.outbox()` / `.bank.frames(id)`),
+`refund`, `repair`, `get`, `list_day`, and `.bank.outbox()` / `.bank.frames(id)`), plus
+`x_report`,
 returning the same `Payment` models and raising the same exception classes. As on
 `Gateway`, `get` and `list_day` are synchronous: they make one blocking HTTP call
 (bounded by `read_timeout_s`), safe from any thread; in an event loop, run them in a
@@ -33,6 +34,7 @@ from gateway_core.service.errors import ErrorBody, GatewayUnreachable, to_except
 from gateway_core.service.keys import ApiKey
 from gateway_core.service.models import IssuedKey, PaymentList, Repaired
 from gateway_core.settings import Settings
+from gateway_core.settlement import DayReport
 
 ADMIN_NEEDED = "a merchant admin must approve"
 
@@ -238,6 +240,12 @@ class RemoteGateway:
         """GET /v1/payments?date=: this merchant's payments of a day, oldest first."""
         params = {"date": day.isoformat()} if day else {}
         return self._read("/v1/payments", PaymentList, **params).data
+
+    def x_report(self, day: date | None = None) -> DayReport:
+        """GET /v1/reports/x?date=: this merchant's X report of a day (the server's today
+        by default)."""
+        params = {"date": day.isoformat()} if day else {}
+        return self._read("/v1/reports/x", DayReport, **params)
 
 
 def _operator(operator: str) -> dict[str, str]:
