@@ -19,6 +19,7 @@ from typing import Any
 
 from gateway_core.errors import InputError
 from gateway_core.money import MoneyError, parse_amount
+from gateway_core.payments import status_word
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport, Settlement, decline_text
 from gateway_core.store import DataStore
@@ -109,20 +110,14 @@ def opening_hours(by_hour: Sequence[int]) -> range:
 
 
 # ---------------------------------------------------------------------------- payments
-def status_word(record: Record, refunded: int = 0) -> str:
-    """The status of a payment record in one word or two, as the table shows it."""
-    status = record["status"]
-    if status == "succeeded":
-        if refunded and refunded >= record["amount_captured"]:
-            return "refunded"
-        return "part refunded" if refunded else "approved"
-    if status == "canceled":
-        return "voided" if record.get("voided_by") else "canceled"
-    return {
-        "requires_capture": "authorized",
-        "requires_action": "OTP wait",
-        "declined": "declined",
-    }.get(status, "unknown")
+def record_word(record: Record, refunded: int = 0) -> str:
+    """`payments.status_word` of a stored payment record, `refunded` of it refunded."""
+    return status_word(
+        record["status"],
+        voided=bool(record.get("voided_by")),
+        captured=record.get("amount_captured", 0),
+        refunded=refunded,
+    )
 
 
 class Ledger:
@@ -136,8 +131,8 @@ class Ledger:
         self.currency = currency
 
     def word(self, record: Record) -> str:
-        """`status_word` of one of the ledger's records."""
-        return status_word(record, self.refunded.get(record["id"], 0))
+        """The status word of one of the ledger's records."""
+        return record_word(record, self.refunded.get(record["id"], 0))
 
     def select(self, query: str = "", sort: str = "time", descending: bool = True) -> list[Record]:
         """The records matching every word of `query`, sorted by `sort` (one of SORTS)."""

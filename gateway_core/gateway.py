@@ -510,7 +510,7 @@ class Gateway:
     def _expect(self, payment_id: str, status: str, refusal: str) -> Payment:
         payment = self.get(payment_id)
         if payment.status != status:
-            raise NotAllowed(f"payment {payment_id} {refusal} (it is {payment.status})")
+            raise NotAllowed(f"payment {payment_id} {refusal} (it is {payment.status_word})")
         return payment
 
     @_one_at_a_time
@@ -578,7 +578,7 @@ class Gateway:
         if payment.status == "succeeded":
             raise NotAllowed(f"payment {payment.id} is already captured: refund it instead")
         if payment.status not in ("requires_capture", "requires_action"):
-            raise NotAllowed(f"payment {payment.id} cannot be voided (it is {payment.status})")
+            raise NotAllowed(f"payment {payment.id} cannot be voided (it is {payment.status_word})")
 
     async def _void(self, payment: Payment, operator: str, approver: str | None = None) -> Payment:
         payment_id = payment.id

@@ -23,6 +23,28 @@ Status = Literal[
 ]
 OPEN_STATUSES = frozenset({"unknown", "requires_action", "requires_capture"})
 
+# The word for each status on every surface (CLI, terminal, console, receipts, API
+# messages); large type shows it in capitals. A captured sale's refunds and a cancel's
+# void are told apart by `status_word`.
+STATUS_WORDS: dict[str, str] = {
+    "succeeded": "approved",
+    "requires_capture": "authorized",
+    "requires_action": "OTP pending",
+    "declined": "declined",
+    "canceled": "canceled",
+    "unknown": "unknown",
+}
+
+
+def status_word(status: str, *, voided: bool = False, captured: int = 0, refunded: int = 0) -> str:
+    """The one word (or two) for a payment's state: its status, whether a cancel was a
+    manager's void, and what of its capture was refunded."""
+    if status == "succeeded" and refunded:
+        return "refunded" if refunded >= captured else "partly refunded"
+    if status == "canceled" and voided:
+        return "voided"
+    return STATUS_WORDS.get(status, "unknown")
+
 
 class Reason(NamedTuple):
     """What a response code means to a cashier and to a program."""
@@ -135,6 +157,16 @@ class Payment(BaseModel):
     def refundable(self) -> int:
         """What can still be refunded."""
         return self.amount_captured - self.amount_refunded
+
+    @property
+    def status_word(self) -> str:
+        """The word every surface shows for this payment's state (`status_word`)."""
+        return status_word(
+            self.status,
+            voided=bool(self.voided_by),
+            captured=self.amount_captured,
+            refunded=self.amount_refunded,
+        )
 
 
 def payment_day(payment_id: str) -> date | None:

@@ -48,14 +48,6 @@ from pos_app.cli import open_runtime
 if TYPE_CHECKING:
     from gateway_core.service.client import RemoteGateway
 
-HEADLINES = {
-    "succeeded": "APPROVED",
-    "requires_capture": "AUTHORIZED",
-    "requires_action": "OTP REQUIRED",
-    "canceled": "CANCELED",
-    "unknown": "UNKNOWN",
-}
-
 
 # ---------------------------------------------------------------------------- sessions
 @asynccontextmanager
@@ -116,12 +108,6 @@ def card_text(payment: Payment) -> str:
     return f"{brand} {payment.card.masked}"
 
 
-def _headline(p: Payment) -> str:
-    if p.status == "succeeded" and p.amount_refunded:
-        return "REFUNDED" if p.amount_refunded >= p.amount_captured else "PARTLY REFUNDED"
-    return HEADLINES[p.status]
-
-
 def describe(payment: Payment, settings: Settings, *, detailed: bool = False) -> list[str]:
     """The human block for a payment: outcome, references, id and status, next step."""
     p, cur = payment, payment.currency
@@ -132,7 +118,7 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
             f"{_money(p.amount, cur)}  {card_text(p)}",
         ]
     else:
-        lines = [f"{_headline(p)}  {_money(shown, cur)}  {card_text(p)}"]
+        lines = [f"{p.status_word.upper()}  {_money(shown, cur)}  {card_text(p)}"]
     refs = (("auth", p.auth_code), ("rrn", p.rrn), ("stan", p.stan))
     if any(value for _name, value in refs):
         lines.append("  ".join(f"{name} {value}" for name, value in refs if value))
@@ -390,7 +376,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         (
             _local(p.created_at, settings).strftime("%H:%M:%S"),
             p.id,
-            p.status,
+            p.status_word,
             _money(p.amount, p.currency),
             card_text(p),
             p.response_code or "",

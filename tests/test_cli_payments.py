@@ -181,7 +181,7 @@ def test_otp_then_confirm_with_the_code_from_the_outbox(cli, data: Path) -> None
     asked = charge(cli, data, OTP_CARD)
     assert asked.code == 0, asked.err
     payment_id = ID.search(asked.out)[0]
-    assert asked.out.startswith("OTP REQUIRED  ₹12.50  Visa 4000 00•• •••• 3220\n")
+    assert asked.out.startswith("OTP PENDING  ₹12.50  Visa 4000 00•• •••• 3220\n")
     assert "the bank sent a code to +91 98•• ••00 01" in asked.out
     assert f"status requires_action\nnext: paygate confirm {payment_id} --otp " in asked.out
     code = otp_from_outbox(cli, data)
@@ -282,11 +282,11 @@ def test_void_of_an_authorization_cancels_it(cli, data: Path) -> None:
     void = cli("void", auth["id"], "--data-dir", data, *APPROVE)
     assert void.code == 0, void.err
     head, _refs, why, ident = void.out.splitlines()
-    assert (head, why) == ("CANCELED  ₹12.50  Mastercard 5555 55•• •••• 4444", "Voided")
+    assert (head, why) == ("VOIDED  ₹12.50  Mastercard 5555 55•• •••• 4444", "Voided")
     assert ident == f"id {auth['id']}  status canceled"
     assert run_json(cli, "status", auth["id"], "--data-dir", data)["status"] == "canceled"
     capture = cli("capture", auth["id"], "--data-dir", data)
-    assert capture.code == 2 and "(it is canceled)" in one_line_error(capture.err)
+    assert capture.code == 2 and "(it is voided)" in one_line_error(capture.err)
     ledger_ok(cli, data)
 
 
@@ -453,7 +453,7 @@ def test_ledger_balances_after_a_mixed_session(cli, data: Path, monkeypatch) -> 
     header, *rows, total = table.out.splitlines()
     assert header.split() == ["TIME", "ID", "STATUS", "AMOUNT", "CARD", "CODE"]
     assert len(rows) == 7 and total.startswith("7 payments on ")
-    assert any("requires_capture" in row and "Amex 3782 82•••• •0005" in row for row in rows)
+    assert any("authorized" in row and "Amex 3782 82•••• •0005" in row for row in rows)
     audit = cli("audit", "verify", "--data-dir", data)
     assert audit.code == 0, audit.err
 

@@ -22,7 +22,7 @@ from gateway_core.dashboard import (
     opening_hours,
     page,
     read_day,
-    status_word,
+    record_word,
 )
 from gateway_core.errors import InputError
 from gateway_core.runtime import Runtime
@@ -183,18 +183,18 @@ def test_search_words_mean_last4_id_amount_status_or_brand() -> None:
     ("record", "refunded", "word"),
     [
         ({"status": "succeeded", "amount_captured": 100}, 0, "approved"),
-        ({"status": "succeeded", "amount_captured": 100}, 40, "part refunded"),
+        ({"status": "succeeded", "amount_captured": 100}, 40, "partly refunded"),
         ({"status": "succeeded", "amount_captured": 100}, 100, "refunded"),
         ({"status": "canceled", "voided_by": "asha"}, 0, "voided"),
         ({"status": "canceled", "voided_by": None}, 0, "canceled"),
         ({"status": "requires_capture"}, 0, "authorized"),
-        ({"status": "requires_action"}, 0, "OTP wait"),
+        ({"status": "requires_action"}, 0, "OTP pending"),
         ({"status": "declined"}, 0, "declined"),
         ({"status": "unknown"}, 0, "unknown"),
     ],
 )
 def test_status_words(record: dict, refunded: int, word: str) -> None:
-    assert status_word(record, refunded) == word
+    assert record_word(record, refunded) == word
 
 
 def test_the_ledger_holds_the_days_own_payments_with_their_refunds() -> None:

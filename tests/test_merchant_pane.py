@@ -261,7 +261,7 @@ async def test_partial_capture_then_capture_twice_is_refused(pilot: Pilot, shop)
     assert stored(app, p["preauth"]).amount_captured == 2_000_00
     note = await act(pilot, "c", "100")
     assert note == (
-        f"Payment {p['preauth'].id} cannot be captured (it is succeeded); nothing was changed"
+        f"Payment {p['preauth'].id} cannot be captured (it is approved); nothing was changed"
     )
     assert stored(app, p["preauth"]).amount_captured == 2_000_00
 

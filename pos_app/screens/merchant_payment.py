@@ -186,7 +186,7 @@ class PaymentScreen(PosScreen):
         facts.add_column("Value", ratio=1)
         code = payment.response_code or "--"
         rows = [
-            ("Status", f"{headline(payment)} ({payment.status})"),
+            ("Status", headline(payment)),
             ("Response", f"{code} {payment.message or reason_for(payment.response_code).text}"),
             ("Authorized", f"{amount(payment.amount)} (tip {amount(payment.tip)})"),
             ("Captured", amount(payment.amount_captured)),

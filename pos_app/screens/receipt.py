@@ -21,20 +21,7 @@ WIDTH = 34
 
 def headline(payment: Payment) -> str:
     """The one word for the outcome, as the result screen shows it in large type."""
-    status = payment.status
-    if status == "succeeded":
-        if payment.amount_refunded and payment.amount_refunded >= payment.amount_captured:
-            return "REFUNDED"
-        return "APPROVED"
-    if status == "requires_capture":
-        return "AUTHORIZED"
-    if status == "requires_action":
-        return "OTP PENDING"
-    if status == "declined":
-        return "DECLINED"
-    if status == "canceled":
-        return "VOIDED" if payment.voided_by else "CANCELED"
-    return "UNKNOWN"
+    return payment.status_word.upper()
 
 
 def tone(payment: Payment) -> str:

@@ -11,19 +11,7 @@ from gateway_core.cards import Brand
 from gateway_core.money import Money, format_money
 from gateway_core.payments import Payment
 from pos_app.screens.base import PosScreen, while_shown
-from pos_app.screens.receipt import headline
 from pos_app.widgets.line import Line
-
-STATUS_WORD = {
-    "APPROVED": "approved",
-    "AUTHORIZED": "authorized",
-    "OTP PENDING": "OTP wait",
-    "DECLINED": "declined",
-    "CANCELED": "canceled",
-    "VOIDED": "voided",
-    "REFUNDED": "refunded",
-    "UNKNOWN": "unknown",
-}
 
 
 def brand_name(brand_id: str) -> str:
@@ -100,7 +88,7 @@ class TodayScreen(PosScreen):
         for p in mine:
             table.add_row(
                 p.created_at.astimezone(tz).strftime("%H:%M"),
-                STATUS_WORD.get(headline(p), p.status),
+                p.status_word,
                 format_money(p.money),
                 f"{brand_name(p.card.brand)} ••{p.card.last4}",
                 p.response_code or "--",
