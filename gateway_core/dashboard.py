@@ -1,8 +1,8 @@
 """The merchant console's arithmetic: the day at a glance, and the day's payments found,
 sorted and paged. Pure functions over stored records (plain dicts), no Textual.
 
-- `day_stats` adds up a business day for the dashboard: the X report's figures (the
-  same report, so the dashboard and the report never disagree), sales by hour, the
+- `day_stats` adds up a business day for the dashboard: the X report's figures
+  (`settlement.day_figures`, the one reading every view shows), sales by hour, the
   brand split, declines by reason and the risk rules that fired.
 - `Ledger` holds the day's payments and answers the transaction table: a search
   (last-4, id, amount, status, brand), a sort, and pages of rows.
@@ -21,7 +21,7 @@ from gateway_core.errors import InputError
 from gateway_core.money import MoneyError, parse_amount
 from gateway_core.payments import status_word
 from gateway_core.settings import Settings
-from gateway_core.settlement import DayReport, Settlement, decline_text
+from gateway_core.settlement import DayFigures, DayReport, Settlement, day_figures, decline_text
 from gateway_core.store import DataStore
 from gateway_core.store.journal import collector_paused
 from gateway_core.store.repos import each_document
@@ -34,25 +34,14 @@ SORTS = ("time", "amount", "status", "brand", "card")
 # ---------------------------------------------------------------------------- dashboard
 @dataclass
 class DayStats:
-    """What the dashboard shows of a day (amounts in minor units of `currency`)."""
+    """What the dashboard shows of a day (amounts in minor units of `figures.currency`)."""
 
     day: date
-    currency: str
-    gross: int = 0  # captured sales (voids and refunds not taken off)
-    count: int = 0  # captured sales
-    net: int = 0  # gross − voids − refunds
-    approval_permille: int | None = None
-    payments: int = 0  # attempts taken on the day
-    declined: int = 0
+    figures: DayFigures  # gross, sales, net, attempts: the X report's
     by_hour: list[int] = field(default_factory=lambda: [0] * 24)  # captured, by local hour
     brands: list[tuple[str, int, int]] = field(default_factory=list)  # (brand, count, amount)
     declines: list[tuple[str, int, str]] = field(default_factory=list)  # (code, n, meaning)
     rules: list[tuple[str, int]] = field(default_factory=list)  # (rule, times it fired)
-
-    @property
-    def average(self) -> int:
-        """The average captured sale (0 with none)."""
-        return self.gross // self.count if self.count else 0
 
 
 def day_stats(report: DayReport, payments: Sequence[Record], settings: Settings) -> DayStats:
@@ -60,25 +49,13 @@ def day_stats(report: DayReport, payments: Sequence[Record], settings: Settings)
     sales by hour and the risk rules that fired, from the `payments` the report was
     made of (`Settlement.candidates`)."""
     day, tz, currency = report.day, settings.tz, settings.currency
-    total = report.total(currency)
-    activity = report.activity
     stats = DayStats(
         day=day,
-        currency=currency,
-        gross=total.gross - total.voids,
-        count=total.count,
-        net=total.net_sales,
-        approval_permille=activity.approval_permille,
-        payments=activity.payments,
-        declined=activity.declined,
-        brands=[
-            (ln.brand, ln.count, ln.gross - ln.voids)
-            for ln in report.brands
-            if ln.currency == currency
-        ],
+        figures=day_figures(report, currency),
+        brands=[(ln.brand, ln.count, ln.gross) for ln in report.brands if ln.currency == currency],
         declines=[
             (code, n, decline_text(code))
-            for code, n in sorted(activity.declines.items(), key=lambda kv: (-kv[1], kv[0]))
+            for code, n in sorted(report.activity.declines.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
     )
     prefix = f"pay_{day:%Y%m%d}_"

@@ -7,9 +7,11 @@ A business day's money is what *moved* on it (docs/SETTLEMENT.md has the formula
   filed there). Nearly always that is the day the payment was taken; a pre-authorization
   captured after midnight counts on the day of its capture, like the acquirer's
   clearing file, so the report and the clearing file always describe the same money;
-- per brand and currency: gross = captured + voided authorizations; net sales = gross −
-  voids − refunds; fees = Σ MDR of each capture; GST = Σ GST on each fee; payout = net
-  sales − fees − GST. Every total is the sum of its brand lines.
+- per brand and currency: gross = captured (a voided authorization was never a sale; its
+  amount is shown apart as `voids`); net sales = gross − refunds; fees = Σ MDR of each
+  capture; GST = Σ GST on each fee; payout = net sales − fees − GST. Every total is the
+  sum of its brand lines. `day_figures` is the one reading of a report that every view
+  shows (dashboard, X and Z reports, `paygate report`).
 
 The *X report* can be printed any time and changes nothing. The *Z report* closes the
 day: it is numbered in closing order, stored once (never updated), carries the audit
@@ -69,13 +71,13 @@ class Line(BaseModel):
     brand: str
     currency: str
     count: int = 0  # captured sales
-    gross: int = 0  # captured + voided authorizations
+    gross: int = 0  # Σ captured amount of those sales, tips included
     tips: int = 0  # the tip part of captured sales (included in gross)
     voids_count: int = 0
-    voids: int = 0
+    voids: int = 0  # authorizations voided (never sales: not in gross)
     refunds_count: int = 0
     refunds: int = 0
-    net_sales: int = 0  # gross − voids − refunds
+    net_sales: int = 0  # gross − refunds
     fees: int = 0  # Σ MDR of each capture
     gst: int = 0  # Σ GST on each fee
     payout: int = 0  # net_sales − fees − gst
@@ -173,6 +175,88 @@ class DayReport(BaseModel):
     def empty(self) -> bool:
         """Nothing was taken and no money moved."""
         return self.activity.payments == 0 and not self.brands
+
+
+class DayFigures(BaseModel):
+    """A business day's figures in one currency, as every view shows them: the console's
+    dashboard and Settlement tab, `paygate report x|z` and the API's report.
+
+    Money counts on the day it moved, attempts on the day they were taken:
+
+    - sales: captures made on the day (a sale refunded later, in part or whole, still
+      counts; a pre-authorization counts once captured, on the day of its capture);
+    - gross: Σ captured amount of those sales, tips included. An authorization voided
+      before capture was never a sale: it is in `voids`, not in gross;
+    - refunds: refunds made on the day, whatever day their sale; net = gross − refunds;
+    - payments: the attempts taken on the day; approved: those the issuer approved
+      (captured, voided after approval, or authorized and still open); declined; failed
+      OTP; open (no answer yet, an OTP pending, or authorized and not captured);
+    - approval rate: approved ÷ (approved + declined + failed OTP), per thousand.
+    """
+
+    currency: str
+    sales: int = 0
+    gross: int = 0
+    tips: int = 0
+    voids_count: int = 0
+    voids: int = 0
+    refunds_count: int = 0
+    refunds: int = 0
+    net: int = 0
+    payments: int = 0
+    approved: int = 0
+    declined: int = 0
+    failed_otp: int = 0
+    open: int = 0
+    approval_permille: int | None = None
+
+    @property
+    def average(self) -> int:
+        """The average sale (0 with none)."""
+        return self.gross // self.sales if self.sales else 0
+
+    @property
+    def rate(self) -> str:
+        """The approval rate as people read it ("83.3%"; "-" when nothing was decided)."""
+        rate = self.approval_permille
+        return "-" if rate is None else f"{rate // 10}.{rate % 10}%"
+
+    @property
+    def attempts(self) -> str:
+        """The day's attempts in one line, the same words on every view."""
+        return (
+            f"payments {self.payments:,}: approved {self.approved:,}, declined "
+            f"{self.declined:,}, failed OTP {self.failed_otp:,}, open {self.open:,}"
+        )
+
+    @property
+    def approval(self) -> str:
+        """The approval rate and what it is a rate of."""
+        decided = self.approved + self.declined + self.failed_otp
+        return f"approval rate {self.rate} ({self.approved:,} approved of {decided:,} decided)"
+
+
+def day_figures(report: DayReport, currency: str | None = None) -> DayFigures:
+    """The figures of a report in `currency` (its only currency when None): the one
+    function every view of a day's figures reads them from."""
+    total, act = report.total(currency), report.activity
+    return DayFigures(
+        currency=total.currency or currency or "",
+        sales=total.count,
+        gross=total.gross,
+        tips=total.tips,
+        voids_count=total.voids_count,
+        voids=total.voids,
+        refunds_count=total.refunds_count,
+        refunds=total.refunds,
+        net=total.net_sales,
+        payments=act.payments,
+        approved=act.approved,
+        declined=act.declined,
+        failed_otp=act.failed_otp,
+        open=act.open,
+        approval_permille=act.approval_permille,
+    )
 
 
 class Entry(BaseModel):
@@ -361,8 +445,7 @@ def tally(
             fl[1] += captured
             fl[2] += fee
             fl[3] += gst
-        else:  # a void: the authorization was a sale until it was canceled
-            ln.gross += r["amount"]
+        else:  # a void: the authorization is released, it never became a sale
             ln.voids += r["amount"]
             ln.voids_count += 1
     for refund in refunds:
@@ -373,7 +456,7 @@ def tally(
         ln.refunds_count += 1
     brand_lines, totals = [], {}
     for (currency, brand), sums in lines.items():
-        sums.net_sales = sums.gross - sums.voids - sums.refunds
+        sums.net_sales = sums.gross - sums.refunds
         sums.payout = sums.net_sales - sums.fees - sums.gst
         line = Line(brand=brand, currency=currency, **{n: getattr(sums, n) for n in _SUMMED})
         brand_lines.append(line)
@@ -696,7 +779,8 @@ class Settlement:
         if doc.get("digest") != digest_of(doc):
             problems.append(f"the stored Z report {z.number} was edited (digest mismatch)")
         now = self._report(day, list(self.candidates(day)), self.refunds(day))
-        fields = ("count", "gross", "tips", "voids_count", "voids", "refunds_count", "refunds")
+        # net sales, not gross: Z reports taken before gross left voids out carry them in it
+        fields = ("count", "net_sales", "tips", "voids_count", "voids", "refunds_count", "refunds")
         before = {(ln.currency, ln.brand): [getattr(ln, f) for f in fields] for ln in z.brands}
         after = {(ln.currency, ln.brand): [getattr(ln, f) for f in fields] for ln in now.brands}
         if before != after:

@@ -35,6 +35,7 @@ from gateway_core.settlement import (
     Line,
     Reconciliation,
     Settlement,
+    day_figures,
     decline_text,
     parse_day,
 )
@@ -122,9 +123,10 @@ def _line_row(ln: Line) -> tuple[str, ...]:
 HEADER = ("BRAND", "SALES", "GROSS", "TIPS", "VOIDS", "REFUNDS", "NET SALES", "FEES", "GST")
 
 
-def format_report(report: DayReport, settings: Settings) -> list[str]:
+def format_report(report: DayReport, settings: Settings, width: int | None = None) -> list[str]:
     """The report as a merchant reads it: who and when, the attempts, a table per
-    currency (brands and total), fees by rate, declines by reason, the payout."""
+    currency (brands and total), fees by rate, declines by reason, the payout. A table
+    wider than `width` comes as two (sales to net sales, then net sales to payout)."""
     tz = settings.tz
     title = f"Z REPORT {report.number}" if report.kind == "Z" else "X REPORT"
     lines = [f"{title}  {report.merchant_name} ({report.merchant_id})"]
@@ -137,15 +139,8 @@ def format_report(report: DayReport, settings: Settings) -> list[str]:
         if report.closed_as:
             when += f"  (closed: Z report {report.closed_as})"
     lines.append(when)
-    a = report.activity
-    rate = a.approval_permille
-    attempts = (
-        f"payments {a.payments}: approved {a.approved}, declined {a.declined}, "
-        f"failed OTP {a.failed_otp}, open {a.open}"
-    )
-    if rate is not None:
-        attempts += f"  approval rate {rate // 10}.{rate % 10}%"
-    lines.append(attempts)
+    a, figures = report.activity, day_figures(report, settings.currency)
+    lines += [figures.attempts, figures.approval]
     if a.moved_later:
         lines.append(f"{a.moved_later} payment(s) taken this day were captured or voided later")
     if a.open:
@@ -158,11 +153,20 @@ def format_report(report: DayReport, settings: Settings) -> list[str]:
         rows = [_line_row(ln) for ln in report.brands if ln.currency == cur]
         rows.append(_line_row(total))
         lines.append("")
-        lines.extend(_table((*HEADER, f"PAYOUT {cur}"), rows))
-        ticket = (total.gross - total.voids) // total.count if total.count else 0
+        table = _table((*HEADER, f"PAYOUT {cur}"), rows)
+        if width is not None and max(map(len, table)) > width:
+            table = [
+                *_table(HEADER[:7], [row[:7] for row in rows]),
+                "",
+                *_table(
+                    (HEADER[0], *HEADER[6:], f"PAYOUT {cur}"), [(row[0], *row[6:]) for row in rows]
+                ),
+            ]
+        lines.extend(table)
+        f = day_figures(report, cur)
         lines.append(
-            f"voids {total.voids_count}  refunds {total.refunds_count}  "
-            f"average sale {_money(ticket, cur)}"
+            f"voids {f.voids_count} ({_money(f.voids, cur)}, not sales)  refunds "
+            f"{f.refunds_count}  average sale {_money(f.average, cur)}"
         )
     if report.fees:
         lines.append("")

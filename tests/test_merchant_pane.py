@@ -87,7 +87,7 @@ async def test_the_console_opens_before_the_gateway_was_ever_used(
     assert app.rt._gateway is None
     async with drive(app) as pilot:
         await console(pilot)
-        assert widget_text(app, "#fig-count") == "Sales\n0 of 0 payments"
+        assert widget_text(app, "#fig-count") == "Sales\n0"
 
 
 async def test_the_console_reads_the_day_once_when_it_opens(
@@ -119,13 +119,18 @@ async def test_the_dashboard_adds_up_the_day(pilot: Pilot) -> None:
     text = flat(pilot.app)
     # captured: 1,250 (tip included) + 800 (refunded in part) + 6,000 (OTP); the void is
     # not a sale; the pre-authorization is not captured yet
-    figures = [widget_text(pilot.app, f"#fig-{n}") for n in ("gross", "count", "rate", "average")]
+    names = ("gross", "net", "count", "rate", "average")
+    figures = [widget_text(pilot.app, f"#fig-{n}") for n in names]
     assert figures == [
         "Gross sales\n₹8,050.00",
-        "Sales\n3 of 6 payments",
+        "Net sales\n₹7,750.00",  # the ₹300 refund taken off
+        "Sales\n3",
         "Approval rate\n83.3%",  # 5 approved of 6 decided
-        "Average ticket\n₹2,683.33",
+        "Average sale\n₹2,683.33",
     ]
+    assert widget_text(pilot.app, "#attempts") == (
+        "payments 6: approved 5, declined 1, failed OTP 0, open 1"
+    )
     assert "Sales by hour · busiest 11:00-12:00 (₹6,000.00)" in text
     assert "Visa 2 ₹7,250.00" in text and "Mastercard 1 ₹800.00" in text
     assert "51 1 Insufficient funds" in text
@@ -477,7 +482,8 @@ async def test_a_day_of_100k_payments_opens_a_page_at_a_time(
     app = build_app(settings, clock, tmp_path / "config")
     async with drive(app) as pilot:
         await console(pilot)
-        assert widget_text(app, "#fig-count") == "Sales\n80,001 of 100,001 payments"
+        assert widget_text(app, "#fig-count") == "Sales\n80,001"
+        assert widget_text(app, "#attempts").startswith("payments 100,001: approved 90,001,")
         await tab(pilot, "transactions")
         table = app.screen.query_one("#txn-table", DataTable)
         assert table.row_count == 200

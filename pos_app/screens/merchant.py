@@ -125,8 +125,9 @@ class DashboardPane(ConsolePart, VerticalScroll):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="figures"):
-            for name in ("gross", "count", "rate", "average"):
+            for name in ("gross", "net", "count", "rate", "average"):
                 yield Line("", id=f"fig-{name}", classes="figure")
+        yield Line("", id="attempts")
         yield Line("Sales by hour", id="hour-caption", classes="caption")
         yield Sparkline([], id="by-hour", summary_function=max)
         yield Line("", id="hour-axis")
@@ -135,19 +136,20 @@ class DashboardPane(ConsolePart, VerticalScroll):
             yield Line("", id="decline-split", classes="split")
 
     def show(self, data: DayData) -> None:
-        s = data.stats
-        cur = s.currency
-        rate = s.approval_permille
-        figures = {
-            "gross": ("Gross sales", money(s.gross, cur)),
-            "count": ("Sales", f"{s.count:,} of {s.payments:,} payments"),
-            "rate": ("Approval rate", "-" if rate is None else f"{rate // 10}.{rate % 10}%"),
-            "average": ("Average ticket", money(s.average, cur)),
+        s, f = data.stats, data.stats.figures
+        cur = f.currency
+        figures = {  # the X report's words for the X report's figures
+            "gross": ("Gross sales", money(f.gross, cur)),
+            "net": ("Net sales", money(f.net, cur)),
+            "count": ("Sales", f"{f.sales:,}"),
+            "rate": ("Approval rate", f.rate),
+            "average": ("Average sale", money(f.average, cur)),
         }
         for name, (label, value) in figures.items():
             self.query_one(f"#fig-{name}", Line).update(
                 Text.assemble((label, "dim"), "\n", (value, "bold"))
             )
+        self.query_one("#attempts", Line).update(f.attempts)
         self.hours = hours = opening_hours(s.by_hour)
         self.query_one(Sparkline).data = [s.by_hour[h] for h in hours]
         best = max(hours, key=lambda h: s.by_hour[h])
@@ -164,7 +166,7 @@ class DashboardPane(ConsolePart, VerticalScroll):
         brands.add_column("Amount", justify="right", no_wrap=True)
         brands.add_column("Share", ratio=1, no_wrap=True, overflow="crop")
         for brand, count, amount in s.brands:
-            share = max(amount * 12 // s.gross, 1) if amount > 0 and s.gross else 0
+            share = max(amount * 12 // f.gross, 1) if amount > 0 and f.gross else 0
             brands.add_row(brand_name(brand), str(count), money(amount, cur), "█" * share)
         if not s.brands:
             brands.add_row("no sales yet", "", "", "")
@@ -343,6 +345,7 @@ class SettlementPane(ConsolePart, Vertical):
         ),
         Binding("e", "export", "Export", id="merchant.export", tooltip="The day as a CSV file"),
     ]
+    report: DayReport | None = None  # the report shown (the X, or the Z of a closed day)
 
     def compose(self) -> ComposeResult:
         yield Line("Loading…", id="settle-summary")
@@ -353,7 +356,6 @@ class SettlementPane(ConsolePart, Vertical):
 
     def show(self, data: DayData) -> None:
         report = data.report
-        settings = self.console.pos.settings
         payouts = " · ".join(
             f"payout {money(p.amount, p.currency)} on {p.date:%a %d %b} (ref {p.reference})"
             for p in report.payouts
@@ -367,8 +369,18 @@ class SettlementPane(ConsolePart, Vertical):
             f"Business day {report.day:%a %Y-%m-%d} ({state}) · {fees or 'no fees'} · "
             f"{payouts or 'no payout'}"
         )
-        shown = data.closing or report  # a closed day: its Z report as it was taken
-        self.query_one("#report-text", Line).update("\n".join(format_report(shown, settings)))
+        self.report = data.closing or report  # a closed day: its Z report as it was taken
+        self.show_report(self.report)
+
+    def show_report(self, report: DayReport) -> None:
+        """The report, its tables as wide as the tab (two tables where one does not fit)."""
+        width = self.screen.size.width - 4  # the tab's padding and the scroll bar
+        lines = format_report(report, self.console.pos.settings, width)
+        self.query_one("#report-text", Line).update("\n".join(lines))
+
+    def on_resize(self) -> None:
+        if self.report is not None:
+            self.show_report(self.report)
 
     def note(self, text: str, tone: str = "") -> None:
         line = self.query_one("#settle-note", Line)
@@ -660,8 +672,7 @@ class MerchantScreen(PosScreen):
         if z.closed_at is not None:
             pane.note(f"Business day {z.day} is already closed (Z report {z.number})", "error")
             return
-        settings = self.pos.settings
-        pane.query_one("#report-text", Line).update("\n".join(format_report(z, settings)))
+        pane.show_report(z)
         payout = " and ".join(
             f"{money(p.amount, p.currency)} on {p.date:%a %d %b}" for p in z.payouts
         )
