@@ -2,9 +2,10 @@
 
 The timeline is the payment's audit events, its risk score and factors, and its ISO
 8583 frames (masked by the acquirer: BIN-6 and last-4 at most). Capture and refund ask
-for an amount (a part is fine), then a manager's ID and PIN; a void asks for the PIN.
-The gateway decides: a refusal (refund above the capture, a second capture, a void of a
-captured sale, a closed day) is one plain line under the payment, and nothing changed.
+for an amount (a part is fine), then a manager's ID and PIN; a void asks for the PIN. A
+void of a captured sale is the refund of what is left of it, said so before the PIN, as
+on the terminal. The gateway decides: a refusal (refund above the capture, a second
+capture, a closed day) is one plain line under the payment, and nothing changed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from gateway_core.money import Money, MoneyError, format_money, format_plain, pa
 from gateway_core.payments import Payment, reason_for
 from pos_app.screens.base import PosModal, PosScreen, sentence, while_shown
 from pos_app.screens.inspector import frames_view
-from pos_app.screens.modals import ManagerApprovalScreen
+from pos_app.screens.modals import ManagerApprovalScreen, void_kind
 from pos_app.screens.receipt import headline
 from pos_app.screens.today import brand_name
 from pos_app.widgets.fields import Field
@@ -84,14 +85,26 @@ class AmountScreen(PosModal[int | None]):
 
 
 class ActionApproval(ManagerApprovalScreen):
-    """The manager approval dialog for a capture, void or refund of the console."""
+    """The manager approval dialog for a capture, void or refund of the console.
+    `voiding`: a refund asked for as the void of a captured sale (the terminal's words)."""
 
-    def __init__(self, kind: Kind, payment: Payment, amount: int | None, screen: PaymentScreen):
+    def __init__(
+        self,
+        kind: Kind,
+        payment: Payment,
+        amount: int | None,
+        screen: PaymentScreen,
+        *,
+        voiding: bool = False,
+    ):
         super().__init__(payment)
         self.kind, self.amount, self.payment_screen = kind, amount, screen
+        self.voiding = voiding
 
     def describe(self) -> tuple[str, str]:
         p = self.payment
+        if self.voiding:  # "Void: full refund" and what goes back to the card
+            return super().describe()
         on = f"on {brand_name(p.card.brand)} {p.card.masked} ({p.id})"
         if self.kind == "void":
             return "Void", f"Void {format_money(p.money)} {on}: the hold goes back to the card."
@@ -111,7 +124,13 @@ class PaymentScreen(PosScreen):
     TITLE_TEXT = "Payment"
     BINDINGS = [
         Binding("c", "capture", "Capture", id="payment.capture", tooltip="Capture (a part too)"),
-        Binding("v", "void", "Void", id="payment.void", tooltip="Void an authorization"),
+        Binding(
+            "v",
+            "void",
+            "Void",
+            id="payment.void",
+            tooltip="Void an authorization (a captured sale: refund what is left of it)",
+        ),
         Binding("f", "refund", "Refund", id="payment.refund", tooltip="Refund (a part too)"),
         Binding("escape", "back", "Back", id="payment.back", tooltip="Back to the console"),
     ]
@@ -246,6 +265,13 @@ class PaymentScreen(PosScreen):
         if payment is None:
             return
         self.note("")
+        if kind == "void" and void_kind(payment) == "refund":  # captured: the void refunds
+            if payment.refundable <= 0:
+                self.note(f"Payment {payment.id} is already fully refunded", "error")
+                return
+            approval = ActionApproval("refund", payment, payment.refundable, self, voiding=True)
+            self.app.push_screen(approval, self._done)
+            return
         if kind == "void":
             self.app.push_screen(ActionApproval(kind, payment, None, self), self._done)
             return
