@@ -80,6 +80,39 @@ class ConsolePart:
         return cast("MerchantScreen", self.screen)  # type: ignore[attr-defined]
 
 
+def leave_filter_binding(table: str) -> Binding:
+    """Esc in a tab's search or filter field: it clears the field, or (empty) goes to the
+    tab's table. Esc elsewhere leaves the console, as before."""
+    return Binding(
+        "escape",
+        f"leave_filter('{table}')",
+        "Clear",
+        id="merchant.leave_filter",
+        tooltip="Clear the filter typed; once empty, back to the table",
+    )
+
+
+class FilterKeys(ConsolePart):
+    """A tab with filter fields (`Field`s) over a table: Esc stays in the tab."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_filter":  # only while a filter field has the focus
+            focused = self.screen.focused  # type: ignore[attr-defined]
+            return isinstance(focused, Field) and self in focused.ancestors  # type: ignore[operator]
+        return True
+
+    def action_leave_filter(self, table: str) -> None:
+        field = cast(Field, self.screen.focused)  # type: ignore[attr-defined]
+        if field.value:
+            field.value = ""
+            self.filter_cleared()
+        else:
+            self.query_one(table).focus()  # type: ignore[attr-defined]
+
+    def filter_cleared(self) -> None:
+        """A filter field was cleared: show what the filters select now."""
+
+
 @dataclass
 class DayData:
     """What a load of the day gives every tab."""
@@ -185,10 +218,11 @@ class DashboardPane(ConsolePart, VerticalScroll):
 
 
 # ---------------------------------------------------------------------------- transactions
-class TransactionsPane(ConsolePart, Vertical):
+class TransactionsPane(FilterKeys, Vertical):
     """The day's payments: search, sort, a page at a time; Enter opens one."""
 
     BINDINGS = [
+        leave_filter_binding("#txn-table"),
         Binding("slash", "search", "Search", id="merchant.search", tooltip="Search the day"),
         Binding(
             "s",
@@ -411,10 +445,11 @@ class SettlementPane(ConsolePart, Vertical):
 
 
 # ---------------------------------------------------------------------------- audit
-class AuditPane(ConsolePart, Vertical):
+class AuditPane(FilterKeys, Vertical):
     """The audit log, filtered; the chain verified, the first broken event marked."""
 
     BINDINGS = [
+        leave_filter_binding("#audit-table"),
         Binding(
             "v",
             "verify",
@@ -450,6 +485,9 @@ class AuditPane(ConsolePart, Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.load()
+
+    def filter_cleared(self) -> None:
         self.load()
 
     def filters(self) -> tuple[str, str, date | None]:
