@@ -586,7 +586,7 @@ class Gateway:
             raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
         self._check_voidable(payment)
         if payment.status == "requires_action":
-            return self._cancel(payment, "Canceled before the OTP", operator)
+            return self._cancel(payment, "Canceled before the OTP", approver or operator)
         result = await self.bank.reverse(payment.id, "void")
         if result.response_code == "12":  # the capture reached the bank, its answer did not
             raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
@@ -601,8 +601,13 @@ class Gateway:
                 }
             )
         )
-        self._audit.record(
-            operator, "payment.voided", payment.id, released=result.released, approver=approver
+        self._audit.record(  # the manager who approved acts; the operator asked
+            approver or operator,
+            "payment.voided",
+            payment.id,
+            released=result.released,
+            approver=approver,
+            requested_by=operator,
         )
         return payment
 
@@ -650,13 +655,14 @@ class Gateway:
         )
         self._refunds.add(self._today(), refund.model_dump(mode="json"))
         payment = self.get(payment.id)
-        self._audit.record(
-            operator,
+        self._audit.record(  # the manager who approved acts; the operator asked
+            approver or operator,
             "payment.refunded",
             payment.id,
             refund=refund_id,
             amount=refund.amount,
             approver=approver,
+            requested_by=operator,
         )
         return payment
 

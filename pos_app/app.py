@@ -931,7 +931,7 @@ class PaygateApp(App[int]):
         operator = self._operator()
         try:
             if kind == "capture":  # the gateway asks no approval to capture: the console does
-                await asyncio.to_thread(
+                approver = await asyncio.to_thread(
                     self.rt.access.approve,
                     approval.user_id,
                     approval.pin,
@@ -939,7 +939,8 @@ class PaygateApp(App[int]):
                     subject=payment.id,
                     operator=operator,
                 )
-                done = await self.gateway.capture(payment.id, amount, operator=operator)
+                # the manager who approved captures (approval.granted names who asked)
+                done = await self.gateway.capture(payment.id, amount, operator=approver.id)
             elif kind == "void":
                 done = await self.gateway.void(payment.id, operator=operator, approval=approval)
             else:
