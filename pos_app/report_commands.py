@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import tempfile
+import textwrap
 import time
 from datetime import date
 from pathlib import Path
@@ -125,9 +126,11 @@ HEADER = ("BRAND", "SALES", "GROSS", "TIPS", "VOIDS", "REFUNDS", "NET SALES", "F
 
 def format_report(report: DayReport, settings: Settings, width: int | None = None) -> list[str]:
     """The report as a merchant reads it: who and when, the attempts, a table per
-    currency (brands and total), fees by rate, declines by reason, the payout. A table
-    wider than `width` comes as two (sales to net sales, then net sales to payout)."""
+    currency (brands and total), fees by rate, declines by reason, the payout. Within a
+    `width`: a table wider comes as two (sales to net sales, then net sales to payout),
+    a longer line wraps."""
     tz = settings.tz
+    table_rows: set[str] = set()  # the lines of the money tables
     title = f"Z REPORT {report.number}" if report.kind == "Z" else "X REPORT"
     lines = [f"{title}  {report.merchant_name} ({report.merchant_id})"]
     when = f"business day {report.day:%a %Y-%m-%d}"
@@ -163,6 +166,7 @@ def format_report(report: DayReport, settings: Settings, width: int | None = Non
                 ),
             ]
         lines.extend(table)
+        table_rows.update(table)
         f = day_figures(report, cur)
         lines.append(
             f"voids {f.voids_count} ({_money(f.voids, cur)}, not sales)  refunds "
@@ -193,7 +197,17 @@ def format_report(report: DayReport, settings: Settings, width: int | None = Non
         head = report.audit_head
         lines.append(f"audit anchor: seq {head['seq']}  mac {str(head['mac'])[:16]}…")
         lines.append(f"digest {report.digest}")
-    return lines
+    if width is None:
+        return lines
+    return [  # a table row stays whole: its table was split to fit
+        part
+        for line in lines
+        for part in (
+            [line]
+            if len(line) <= width or line in table_rows
+            else textwrap.wrap(line, width, subsequent_indent="    ")
+        )
+    ]
 
 
 def format_reconciliation(rec: Reconciliation) -> list[str]:

@@ -131,8 +131,9 @@ def money(minor: int, currency: str) -> str:
 
 
 def card_text(record: Record) -> str:
-    """The card of a payment record as the table shows it: brand and last-4."""
-    return f"{brand_name(record['card']['brand'])} ••{record['card']['last4']}"
+    """The card of a payment record as the table shows it: last-4, then the brand (at
+    80 columns the brand's tail is what the edge cuts)."""
+    return f"••{record['card']['last4']} {brand_name(record['card']['brand'])}"
 
 
 # ---------------------------------------------------------------------------- dashboard
@@ -260,8 +261,8 @@ class TransactionsPane(FilterKeys, Vertical):
             ("Time", "time"),
             ("Status", "status"),
             ("Amount", "amount"),
+            ("Payment id", "id"),  # whole at 80 columns
             ("Card", "card"),
-            ("Payment id", "id"),
             ("Code", "code"),
             ("Terminal", "terminal"),
             ("By", "by"),
@@ -325,8 +326,8 @@ class TransactionsPane(FilterKeys, Vertical):
                 _time(r["created_at"], tz),
                 ledger.word(r),
                 money(r["amount"], r["currency"]),
-                card_text(r),
                 r["id"],
+                card_text(r),
                 r.get("response_code") or "--",
                 r.get("terminal_id") or "",
                 r.get("operator") or "",
@@ -362,6 +363,14 @@ class TransactionsPane(FilterKeys, Vertical):
 
 def _time(iso: str, tz: tzinfo | None) -> str:
     return datetime.fromisoformat(iso).astimezone(tz).strftime("%H:%M:%S")
+
+
+def _when(stamp: object, tz: tzinfo | None) -> datetime | None:
+    """An audit event's time in the merchant's timezone (None when it is garbled)."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone(tz) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------------------- settlement
@@ -527,21 +536,29 @@ class AuditPane(FilterKeys, Vertical):
 
     @while_shown
     def _fill(self, events: list[Record]) -> None:
+        """The events, newest first, under a row giving their date in the Time column:
+        the log (filtered or not) spans days, and a column of dates beside the times
+        would not fit 80 columns with whole payment ids."""
         self.events = events
         table = self.query_one(DataTable)
         table.clear()
         tz = self.console.pos.settings.tz
-        broken_row = None
-        for n, e in enumerate(events):
+        broken_row, day = None, None
+        for e in events:
+            when = _when(e.get("time"), tz)
+            if when is not None and when.date() != day:
+                day = when.date()
+                date = (f"{day:%d %b}", "", f"── {day:%A %Y-%m-%d}", "")
+                table.add_row("", *(Text(cell, style="bold") for cell in date))
             cells = [
                 str(e.get("seq", "?")),
-                _time(e["time"], tz) if isinstance(e.get("time"), str) else "?",
+                "?" if when is None else f"{when:%H:%M:%S}",
                 str(e.get("actor", "")),
                 str(e.get("action", "")),
                 str(e.get("subject", "")),
             ]
             if self.bad_seq is not None and e.get("seq") == self.bad_seq:
-                broken_row = n
+                broken_row = table.row_count
                 cells[0] = f"⚠ {cells[0]}"
                 table.add_row(*(Text(c, style="bold reverse") for c in cells))
             else:
