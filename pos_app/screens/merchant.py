@@ -80,15 +80,15 @@ class ConsolePart:
         return cast("MerchantScreen", self.screen)  # type: ignore[attr-defined]
 
 
-def leave_filter_binding(table: str) -> Binding:
+def leave_filter_binding(name: str, table: str) -> Binding:
     """Esc in a tab's search or filter field: it clears the field, or (empty) goes to the
-    tab's table. Esc elsewhere leaves the console, as before."""
+    tab's table (`merchant.<name>`). Esc elsewhere leaves the console, as before."""
     return Binding(
         "escape",
         f"leave_filter('{table}')",
         "Clear",
-        id="merchant.leave_filter",
-        tooltip="Clear the filter typed; once empty, back to the table",
+        id=f"merchant.{name}",
+        tooltip=f"Clear the {name.replace('_', ' ')} typed; once empty, back to the table",
     )
 
 
@@ -223,7 +223,7 @@ class TransactionsPane(FilterKeys, Vertical):
     """The day's payments: search, sort, a page at a time; Enter opens one."""
 
     BINDINGS = [
-        leave_filter_binding("#txn-table"),
+        leave_filter_binding("clear_search", "#txn-table"),
         Binding("slash", "search", "Search", id="merchant.search", tooltip="Search the day"),
         Binding(
             "s",
@@ -458,7 +458,7 @@ class AuditPane(FilterKeys, Vertical):
     """The audit log, filtered; the chain verified, the first broken event marked."""
 
     BINDINGS = [
-        leave_filter_binding("#audit-table"),
+        leave_filter_binding("clear_filter", "#audit-table"),
         Binding(
             "v",
             "verify",
