@@ -9,11 +9,17 @@ from typing import TYPE_CHECKING
 from gateway_core.access import Access
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock, SystemClock
-from gateway_core.gateway import Gateway
+from gateway_core.gateway import Gateway, load_payment
 from gateway_core.keys import Keyring
+from gateway_core.payments import Payment
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
-from gateway_core.store.repos import TinyAuditRepository, TinyTokenRepository
+from gateway_core.store.repos import (
+    TinyAuditRepository,
+    TinyPaymentRepository,
+    TinyRefundRepository,
+    TinyTokenRepository,
+)
 from gateway_core.vault import Vault
 
 if TYPE_CHECKING:
@@ -54,11 +60,17 @@ class Runtime:
         """Open the data dir (taking the writer lock unless `read_only`).
 
         `create=False` refuses a data dir with no paygate data instead of starting one.
+        The key file is made only with a new data dir, before its first data file (a
+        crash in between leaves a key and no data: the next start goes on with it);
+        for a data dir with data a missing key file is an error, never a new key.
         """
         clock = clock or SystemClock()
+        new = create and not read_only and not DataStore.has_data(settings.data_dir)
+        if new:
+            Keyring.open(settings.resolved_key_file, create=True)
         store = DataStore(settings.data_dir, read_only=read_only, create=create)
         try:
-            keyring = Keyring.open(settings.resolved_key_file, create=not read_only)
+            keyring = Keyring.open(settings.resolved_key_file, create=False)
             vault = Vault(TinyTokenRepository(store), keyring, clock=clock)
             audit = AuditLog(TinyAuditRepository(store), keyring, clock=clock, tz=settings.tz)
             for note in [] if read_only else store.recovered:
@@ -67,6 +79,12 @@ class Runtime:
             store.close()
             raise
         return cls(settings, store, keyring, vault, audit, clock)
+
+    def payment(self, payment_id: str) -> Payment:
+        """A payment by id as stored: a lookup, so a read-only runtime will do (no lock,
+        no bank, no repair) and a day with no data is not opened."""
+        store = self.store
+        return load_payment(TinyPaymentRepository(store), payment_id, TinyRefundRepository(store))
 
     @property
     def access(self) -> Access:

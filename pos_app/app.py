@@ -44,6 +44,7 @@ from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime, import_gateway_modules
 from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement, clearing_entry, match
+from gateway_core.store.files import make_private_dir, write_atomically
 from gateway_core.store.lock import WriterLock
 from pos_app.screens.card import CardScreen, DemoCardsScreen
 from pos_app.screens.help import HelpScreen
@@ -1022,10 +1023,9 @@ FLOW_SCREENS = (CardScreen, ProcessingScreen, OtpScreen, ResultScreen)
 
 
 def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """A receipt or export, whole or not at all: 0600 in a 0700 folder, whatever the umask."""
+    make_private_dir(path.parent)
+    write_atomically(path, text.encode(), replace=True)
 
 
 # ---------------------------------------------------------------------------- running it
@@ -1073,7 +1073,7 @@ def run_app(settings: Settings, *, demo: bool, reset: bool) -> int:
         others = fresh and data_dir.exists() and any(data_dir.iterdir())
         if others and not (data_dir / DEMO_MARKER).is_file():
             raise InputError(f"{data_dir} holds other files; use an empty dir for the demo")
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(data_dir)
         if fresh:
             (data_dir / DEMO_MARKER).write_text("paygate demo data\n", encoding="utf-8")
             _seed_history(settings)

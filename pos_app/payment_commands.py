@@ -286,13 +286,11 @@ def cmd_resend(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    """One payment, in full."""
-
-    async def run() -> Payment:
-        async with gateway_session(settings) as (_rt, gateway):
-            return gateway.get(args.payment_id)
-
-    return report(asyncio.run(run()), args, settings, detailed=True)
+    """One payment, in full, as stored: a lookup takes no writer lock (it answers beside
+    a charge, the terminal or `serve`), repairs nothing and creates nothing."""
+    with open_runtime(settings, read_only=True) as rt:
+        payment = rt.payment(args.payment_id)
+    return report(payment, args, settings, detailed=True)
 
 
 def _amount_for(

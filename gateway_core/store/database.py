@@ -7,21 +7,29 @@
 ```
 
 Today's writes go to today's file set only, so they never pay for history. A writer
-holds the data dir's lock; a read-only open takes no lock and cannot write.
+holds the data dir's lock; a read-only open takes no lock and cannot write. Files are
+made at the first write, never by a read (directories 0700, files 0600, whatever the
+umask); at most `MAX_OPEN_DAYS` days are open at once, the least recently used closed
+first.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 
 from tinydb import TinyDB
 
 from gateway_core.errors import InputError
-from gateway_core.store.journal import JournalStorage
+from gateway_core.store.files import make_private_dir
+from gateway_core.store.journal import JournalStorage, StorageCorrupt
 from gateway_core.store.lock import WriterLock
 from gateway_core.store.table import JournaledTable
+
+MAX_OPEN_DAYS = 16  # each holds a journal and maybe a snapshot descriptor
 
 
 class NoDataDir(InputError):
@@ -56,14 +64,16 @@ class DataStore:
         self.db_dir = self.data_dir / "db"
         self.days_dir = self.db_dir / "days"
         self._lock: WriterLock | None = None
-        self._days: dict[date, JournaledDB] = {}
+        self._days: OrderedDict[date, JournaledDB] = OrderedDict()  # least recent first
+        self._days_lock = threading.RLock()
         self._main: JournaledDB | None = None
-        if (read_only or not create) and not self.db_dir.is_dir():
+        if (read_only or not create) and not self.has_data(self.data_dir):
             raise NoDataDir(f"no paygate data in {self.data_dir}")
         if not read_only:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.data_dir)
             self._lock = WriterLock(self.data_dir)
             self._lock.acquire()
+            make_private_dir(self.db_dir)
         try:
             self._main = self._open(self.db_dir, "main")
             if not read_only:
@@ -72,6 +82,11 @@ class DataStore:
         except BaseException:
             self.close()
             raise
+
+    @staticmethod
+    def has_data(data_dir: Path) -> bool:
+        """Whether a data dir holds paygate data (its databases were ever written)."""
+        return (Path(data_dir) / "db").is_dir()
 
     @property
     def main(self) -> JournaledDB:
@@ -88,11 +103,45 @@ class DataStore:
         )
 
     def day(self, day: date) -> JournaledDB:
-        """The database of one business day (created on first write), packed: its
-        documents are held as JSON bytes."""
-        if day not in self._days:
-            self._days[day] = self._open(self.days_dir, day.isoformat(), packed=True)
-        return self._days[day]
+        """The database of one business day (its files made at its first write), packed:
+        its documents are held as JSON bytes."""
+        with self._days_lock:
+            db = self._days.get(day)
+            if db is None:
+                self._close_least_used()
+                db = self._days[day] = self._open(self.days_dir, day.isoformat(), packed=True)
+            self._days.move_to_end(day)
+            return db
+
+    def existing_day(self, day: date) -> JournaledDB | None:
+        """The database of a day that has data, None for any other day (a lookup of a
+        day with no data opens and creates nothing)."""
+        with self._days_lock:
+            if day in self._days or self.has_day(day):
+                return self.day(day)
+        return None
+
+    def has_day(self, day: date) -> bool:
+        """Whether a day has files in the data dir."""
+        name = day.isoformat()
+        return any(
+            (self.days_dir / f"{name}.{ext}").exists() for ext in ("snapshot.json", "journal.jsonl")
+        )
+
+    def _close_least_used(self) -> None:
+        """Close days until there is room for one more, least recently used first; a day
+        in use (inside a block of writes, or held by another thread) stays open."""
+        for day in list(self._days):
+            if len(self._days) < MAX_OPEN_DAYS:
+                return
+            journal = self._days[day].journal
+            if journal.lock._is_owned() or not journal.lock.acquire(blocking=False):
+                continue  # this thread is inside it, or another thread is
+            try:
+                if journal.idle:
+                    self._days.pop(day).close()
+            finally:
+                journal.lock.release()
 
     def days(self) -> list[date]:
         """Every business day that has data, oldest first."""
@@ -113,6 +162,31 @@ class DataStore:
             for day in self.days()
             if not _empty(self.days_dir / f"{day.isoformat()}.journal.jsonl")
         ]
+
+    def check(self) -> list[str]:
+        """What is missing or damaged in the data files, one line each (empty when
+        nothing is): every table of every snapshot is read and checked against its
+        CRC, and a main database whose snapshot is gone is named (its journal, emptied
+        by the compaction that wrote the snapshot, is still there)."""
+        problems = []
+        snapshot = self.db_dir / "main.snapshot.json"
+        if _empty(self.db_dir / "main.journal.jsonl") and not snapshot.exists():
+            problems.append(
+                f"{snapshot} is missing: tokens, users and the audit head are gone; "
+                "restore it from a backup"
+            )
+        for db in [self.main, *(self.day(day) for day in self.days())]:
+            journal = db.journal
+            try:
+                journal.read()
+            except StorageCorrupt as exc:
+                problems.append(str(exc))
+            if journal.snapshot_path.exists() and not journal.journal_path.exists():
+                problems.append(
+                    f"{journal.journal_path} is missing: changes after its last compaction "
+                    "may be lost; restore it from a backup"
+                )
+        return problems
 
     @property
     def recovered(self) -> list[str]:

@@ -35,6 +35,7 @@ import orjson
 from tinydb.storages import Storage
 
 from gateway_core.errors import SystemFailure
+from gateway_core.store.files import fsync_dir, make_private_dir
 
 Doc = dict[str, Any] | bytes  # bytes in a packed database
 Tables = dict[str, dict[str, Doc]]
@@ -43,6 +44,7 @@ Op = list[Any]
 SNAPSHOT_FORMAT = 2
 _OPS_MARK = b',"ops":'
 _CHUNK = 8 << 20  # snapshot bytes read or written at a time
+_READ_ATTEMPTS = 5  # reads of a store a writer is compacting meanwhile
 
 
 class StorageCorrupt(SystemFailure):
@@ -51,15 +53,6 @@ class StorageCorrupt(SystemFailure):
 
 class ReadOnlyStore(SystemFailure):
     """A write was attempted on a store opened read-only."""
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a directory's entries (created, renamed files) durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def encode_line(seq: int, ops: list[Op]) -> bytes:
@@ -384,23 +377,59 @@ class JournalStorage(Storage):
         self._undo: list[tuple[str, str | None, Any]] | None = None
         self._size = 0
         self._failure: str | None = None
-        if not read_only and not self.directory.exists():
-            self.directory.mkdir(parents=True)
-            fsync_dir(self.directory.parent)
+        self._closed = False
         with collector_paused(keep=True):
             self._load()
-        if not read_only:
-            self._open_writer()
 
-    def _open_writer(self) -> None:
-        """Open the journal for appending (`_load`, this and `_append` are the whole
-        durable layer: benchmarks/sqlite_store.py swaps them for SQLite)."""
-        self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self._size = os.fstat(self._fd).st_size
-        fsync_dir(self.directory)
+    def _open_writer(self) -> int:
+        """The journal open for appending, opened (and created, with its directory) at
+        the first write: opening a database to read it creates nothing. (`_load`, this
+        and `_append` are the whole durable layer: benchmarks/sqlite_store.py swaps them
+        for SQLite.)"""
+        if self._fd is None:
+            make_private_dir(self.directory)
+            self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._size = os.fstat(self._fd).st_size
+            fsync_dir(self.directory)
+        return self._fd
 
     # -- opening -----------------------------------------------------------------
     def _load(self) -> None:
+        """Read snapshot + journal. A reader (no lock) may meet a writer's compaction
+        between the two (the snapshot replaced, then the journal trimmed): it would see
+        the old snapshot and the trimmed journal, missing what was folded in between.
+        So a reader checks that the snapshot it read is still the one in place, and reads
+        again if not."""
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                self._load_once()
+                if not self.read_only or self._snapshot_id() == self._read_id:
+                    return
+            except StorageCorrupt:
+                if not self.read_only or self._snapshot_id() == self._read_id:
+                    raise
+            if attempt == _READ_ATTEMPTS - 1:
+                raise StorageCorrupt(
+                    f"store {self.name} kept changing while it was read; try again"
+                )
+            self._reset()
+
+    def _snapshot_id(self) -> tuple[int, ...] | None:
+        """Which snapshot file is in place (device, inode, size, time), None if none."""
+        try:
+            st = os.stat(self.snapshot_path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+    def _reset(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
+        self._tables, self._snapshot, self.recovered = {}, None, []
+        self._seq = self._snapshot_seq = self._journal_lines = 0
+
+    def _load_once(self) -> None:
+        self._read_id = self._snapshot_id()
         tmp = self.snapshot_path.with_suffix(".json.tmp")
         if tmp.exists() and not self.read_only:
             tmp.unlink()  # a compaction died before its rename: the old snapshot stands
@@ -435,6 +464,7 @@ class JournalStorage(Storage):
         if self._unread(name):
             with self.lock, self._reading_snapshot():
                 if self._unread(name):
+                    self._check_open()
                     self._tables[name] = self._snapshot.load(name)
 
     def last(self, name: str) -> Doc | None:
@@ -442,6 +472,7 @@ class JournalStorage(Storage):
         if self._unread(name):
             with self.lock, self._reading_snapshot():
                 if self._unread(name):
+                    self._check_open()
                     return self._snapshot.last(name)
         docs = self._tables.get(name)
         return docs[next(reversed(docs))] if docs else None
@@ -508,15 +539,26 @@ class JournalStorage(Storage):
                 ops.extend(["put", name, doc_id, doc] for doc_id, doc in table.items())
         self.commit(ops)
 
+    @property
+    def idle(self) -> bool:
+        """Not inside a block of writes: closing it now loses nothing."""
+        return self._batch is None
+
     def close(self) -> None:
-        """Compact if the journal holds anything, then release the files."""
-        if self._fd is not None:
-            if self._journal_lines:
+        """Compact if the journal holds anything, then release the files; the storage
+        refuses reads of tables not read yet, and writes, from then on."""
+        if self._closed:
+            return
+        try:
+            if self._journal_lines and not self.read_only:
                 self.compact()
-            os.close(self._fd)
-            self._fd = None
-        if self._snapshot is not None:
-            self._snapshot.close()
+        finally:
+            self._closed = True
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            if self._snapshot is not None:
+                self._snapshot.close()
 
     # -- writing -------------------------------------------------------------------
     @property
@@ -554,9 +596,16 @@ class JournalStorage(Storage):
     def _append(self, line: bytes) -> None:
         deferred = _UNSYNCED.get()
         try:
-            _write_all(self._fd, line)
+            fd = self._open_writer()
+        except OSError as exc:  # nothing written: the store stays usable
+            raise SystemFailure(
+                f"store {self.name} could not open its journal ({exc.strerror}); "
+                "the change was not saved"
+            ) from exc
+        try:
+            _write_all(fd, line)
             if deferred is None:
-                os.fdatasync(self._fd)
+                os.fdatasync(fd)
         except OSError as exc:
             self._fail(exc)
         if deferred is not None:
@@ -624,23 +673,30 @@ class JournalStorage(Storage):
             self._crash_hook("snapshot-renamed")
             fsync_dir(self.directory)
             self._crash_hook("directory-synced")
-            os.ftruncate(self._fd, 0)
-            os.fsync(self._fd)
+            fd = self._open_writer()
+            os.ftruncate(fd, 0)
+            os.fsync(fd)
             self._crash_hook("journal-trimmed")
             self._size = 0
             self._snapshot_seq = self._seq
             self._journal_lines = 0
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SystemFailure(f"store {self.name} was closed (too many days open at once?)")
+
     def _check_writable(self) -> None:
-        if self._fd is None:
+        self._check_open()
+        if self.read_only:
             raise ReadOnlyStore(f"store {self.name} is open read-only")
         if self._failure:
             raise SystemFailure(self._failure)
 
     def _fail(self, exc: OSError) -> None:
         """Undo a partly written entry and refuse further writes until reopened."""
-        with contextlib.suppress(OSError):
-            os.ftruncate(self._fd, self._size)
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
         self._failure = (
             f"store {self.name} could not write its journal ({exc.strerror}); "
             "the last change was not saved - restart paygate"

@@ -27,7 +27,7 @@ class WriterLock:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self.info_path = self.data_dir / "writer.json"
-        self._lock = FileLock(self.data_dir / "paygate.lock", timeout=0)
+        self._lock = FileLock(self.data_dir / "paygate.lock", timeout=0, mode=0o600)
 
     def acquire(self) -> None:
         """Take the lock or raise `DataDirBusy` naming the holder's pid."""
@@ -39,7 +39,10 @@ class WriterLock:
                 f"({self.holder()}); close it first or use another --data-dir"
             ) from None
         info = {"pid": os.getpid(), "host": socket.gethostname()}
-        self.info_path.write_bytes(orjson.dumps(info))
+        fd = os.open(self.info_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as fh:
+            os.fchmod(fd, 0o600)  # made by an older version under another umask
+            fh.write(orjson.dumps(info))
 
     def holder(self) -> str:
         """Who holds the lock, as recorded in writer.json."""

@@ -187,6 +187,9 @@ class TinyPaymentRepository:
             self._table(day).update(payment, doc_ids=[doc_id])
 
     def get(self, day: date, payment_id: str) -> Record | None:
+        """A payment, or None; a day with no data is not opened (nothing is created)."""
+        if day not in self._where and self._store.existing_day(day) is None:
+            return None
         doc_id = self._ids(day).get(payment_id)
         return None if doc_id is None else dict(self._table(day).get(doc_id=doc_id))
 
