@@ -163,6 +163,12 @@ class AuditLog:
             seen.add(event["seq"])
             expected, prev = expected + 1, event["mac"]
         head = self._repo.head()
+        if head is None and expected > 1:
+            return Verdict(
+                expected - 1,
+                expected,
+                "the chain's head is missing (the main database was lost or replaced)",
+            )
         if head and head["seq"] >= expected:
             return Verdict(
                 expected - 1,

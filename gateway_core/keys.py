@@ -5,12 +5,15 @@ vault), `fp` (HMAC-SHA256 card fingerprints) and `audit` (HMAC-SHA256 audit chai
 The file is created with mode 0600 and refused when group or others can read it.
 Versions are only ever added (`rotate`), never removed, so everything written under
 an old version can still be read and checked.
+
+A key file is made only with a new data dir (or by `paygate keys init`): a missing,
+damaged or unsafe one is an error naming the file, never a new key, since a new key
+can read no card of the vault and check no event of the audit log.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import stat
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ from pathlib import Path
 import orjson
 
 from gateway_core.errors import SystemFailure
-from gateway_core.store.journal import fsync_dir
+from gateway_core.store.files import make_private_dir, write_atomically
 
 KEY_FILE_FORMAT = 1
 
@@ -66,20 +69,26 @@ class Keyring:
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Keyring:
-        """Load the key file, creating it with one fresh version when `create`."""
+        """Load the key file; when `create` and there is none, make one with a fresh
+        version (never over one that appeared meanwhile: that one is loaded)."""
         path = Path(path)
         if not path.exists():
             if not create:
-                raise KeyFileError(f"key file {path} does not exist")
+                raise KeyFileError(
+                    f"key file {path} does not exist: {_RESTORE}; paygate makes a key only "
+                    "for a new data dir (`paygate keys init` makes one, but a new key cannot "
+                    "read the vault's cards nor verify the audit log)"
+                )
             ring = cls(path, [KeyVersion.generate(1)])
-            ring._save()
-            return ring
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise KeyFileError(
-                f"key file {path} is open to other users (mode {mode:04o}); run: chmod 600 {path}"
-            )
+            if ring._save(replace=False):
+                return ring
         try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                raise KeyFileError(
+                    f"key file {path} is open to other users (mode {mode:04o}); "
+                    f"run: chmod 600 {path}"
+                )
             data = orjson.loads(path.read_bytes())
             versions = [
                 KeyVersion(
@@ -92,11 +101,13 @@ class Keyring:
                 )
                 for item in data["keys"]
             ]
+        except OSError as exc:
+            raise KeyFileError(f"key file {path} cannot be read ({exc.strerror})") from exc
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise KeyFileError(f"key file {path} is damaged") from exc
+            raise KeyFileError(f"key file {path} is damaged: {_RESTORE}") from exc
         lengths_ok = all(len(k) == 32 for v in versions for k in (v.enc, v.fp, v.audit))
         if not versions or not lengths_ok or len({v.version for v in versions}) < len(versions):
-            raise KeyFileError(f"key file {path} holds no usable key")
+            raise KeyFileError(f"key file {path} holds no usable key: {_RESTORE}")
         return cls(path, versions)
 
     @property
@@ -129,20 +140,19 @@ class Keyring:
             raise
         return new
 
-    def _save(self) -> None:
-        """Write the file atomically with mode 0600 (temp file, fsync, rename)."""
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    def _save(self, *, replace: bool = True) -> bool:
+        """Write the file atomically with mode 0600 in a 0700 directory. With
+        `replace=False` an existing file is kept: False then, and nothing written."""
+        make_private_dir(self.path.parent)
         payload = orjson.dumps(
             {"format": KEY_FILE_FORMAT, "keys": [v.to_json() for v in self.versions]},
             option=orjson.OPT_INDENT_2,
         )
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.write(fd, payload)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
+            write_atomically(self.path, payload, replace=replace)
+        except FileExistsError:
+            return False
+        return True
+
+
+_RESTORE = "restore it from your backup of the key file"

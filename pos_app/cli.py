@@ -22,8 +22,10 @@ from pathlib import Path
 from platformdirs import user_data_path
 
 from gateway_core.errors import InputError, PaygateError
+from gateway_core.keys import KeyFileError, Keyring
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
+from gateway_core.store import DataStore
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s `yes`
@@ -208,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser("list", parents=[sub_common], help="list key versions").set_defaults(
         handler=cmd_keys_list
     )
+    init = keys.add_parser("init", parents=[sub_common], help="make a missing key file")
+    init.add_argument(
+        "--force", action="store_true", help="even for a data dir with data (see keys init)"
+    )
+    init.set_defaults(handler=cmd_keys_init)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(
         metavar="ACTION", required=True
@@ -261,6 +268,23 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_keys_init(args: argparse.Namespace, settings: Settings) -> int:
+    """Make the key file when there is none. A data dir with data needs --force: what
+    the lost key protected (vault cards, audit MACs) stays unreadable under a new one."""
+    path = settings.resolved_key_file
+    if path.exists():
+        raise KeyFileError(f"key file {path} already exists; paygate never replaces a key")
+    if DataStore.has_data(settings.data_dir) and not args.force:
+        raise KeyFileError(
+            f"{settings.data_dir} holds data made under the lost key: restore {path} from "
+            "your backup; `paygate keys init --force` makes a new key anyway (the vault's "
+            "cards cannot be read and the audit log no longer verifies with it)"
+        )
+    Keyring.open(path, create=True)
+    print(f"key file {path} made; keep a backup of it apart from the data dir")
+    return 0
+
+
 def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print the key versions (never the keys)."""
     with open_runtime(settings, read_only=True) as rt:
@@ -271,11 +295,15 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    """Walk the audit chain: exit 0 when intact, 1 naming the first bad seq."""
+    """Check the data files and walk the audit chain: exit 0 when both are intact, 1
+    naming each missing or damaged file and the first bad seq."""
     with open_runtime(settings, read_only=True) as rt:
+        problems = rt.store.check()
         verdict = rt.audit.verify()
+    for problem in problems:
+        print(f"paygate: {problem}", file=sys.stderr)
     print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
-    return 0 if verdict.ok else 1
+    return 0 if verdict.ok and not problems else 1
 
 
 def demo_data_dir() -> Path:
