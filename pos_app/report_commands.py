@@ -5,7 +5,8 @@
   closed day prints its stored Z and exits 2 ("already closed"), changing nothing.
 - `settle [--date D] --approver ID`: the Z, the payout and the reconciliation.
 - `reconcile [--date D]`: the day against the acquirer's clearing file; exit 1 on breaks.
-- `export [--date D] --format csv|json [--out FILE]`.
+- `export [--date D] --format csv|json [--out FILE [--force]]`: never inside the data dir,
+  never over an existing file without --force, written whole or not at all.
 - `demo seed [--days 7] [--per-day 500]`: a week of history through the real gateway.
 
 Dates are YYYY-MM-DD in the merchant's timezone, today by default; a date in the future
@@ -16,11 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import sys
-import tempfile
 import textwrap
 import time
 from datetime import date
@@ -40,6 +38,7 @@ from gateway_core.settlement import (
     decline_text,
     parse_day,
 )
+from gateway_core.store.files import make_private_dir, write_atomically
 from pos_app.cli import approver_options, open_runtime, refuse_remote, works_remotely
 
 BRAND_NAMES = {
@@ -392,36 +391,38 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """The day's transactions as CSV or JSON, to stdout or `--out FILE` (written whole
-    or not at all)."""
+    """The day's transactions as CSV or JSON, to stdout or `--out FILE`: written whole
+    or not at all, never inside the data dir, never over a file unless `--force`."""
     day = day_arg(args, settings)
     out: Path | None = args.out
-    if out is not None and not out.parent.is_dir():
-        raise InputError(f"cannot write {out}: {out.parent} is not a directory")
-    if out is not None and out.is_dir():
-        raise InputError(f"cannot write {out}: it is a directory")
+    if out is not None:
+        _check_export_path(out, settings, force=args.force)
     with open_runtime(settings, read_only=True) as rt:
         text = Settlement(rt.store, settings, clock=rt.clock).export(day, args.format)
     if out is None:
         sys.stdout.write(text)
         return 0
-    _write_atomically(out, text)
+    try:
+        write_atomically(out, text.encode(), replace=args.force)
+    except FileExistsError:
+        raise InputError(f"{out} already exists (made meanwhile); --force replaces it") from None
     print(f"exported {day} to {out}", file=sys.stderr)
     return 0
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def _check_export_path(out: Path, settings: Settings, *, force: bool) -> None:
+    """Refuse an export path inside the data dir or over the key file (it would destroy
+    them), a directory, and an existing file unless `force`."""
+    where = out.resolve()
+    for kept in (settings.data_dir.resolve(), settings.resolved_key_file.resolve()):
+        if where == kept or where.is_relative_to(kept):
+            raise InputError(f"cannot write {out}: it is inside paygate's data ({kept})")
+    if not where.parent.is_dir():
+        raise InputError(f"cannot write {out}: {out.parent} is not a directory")
+    if where.is_dir():
+        raise InputError(f"cannot write {out}: it is a directory")
+    if where.exists() and not force:
+        raise InputError(f"{out} already exists; --force replaces it")
 
 
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
@@ -444,7 +445,7 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
                 f"{data_dir} already has payments ({days[0]} to {days[-1]}); seed an empty "
                 "data dir (`paygate --demo --reset` empties the demo's)"
             )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     (data_dir / ".paygate-demo").write_text("paygate demo data\n", encoding="utf-8")
     started = time.perf_counter()
 
@@ -511,6 +512,7 @@ def add_report_commands(sub, common: argparse.ArgumentParser) -> None:
     )
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
     export.add_argument("--out", type=Path, metavar="FILE", help="write here (default: stdout)")
+    export.add_argument("--force", action="store_true", help="replace an existing --out file")
     export.set_defaults(handler=cmd_export)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(metavar="ACTION", required=True)
