@@ -51,6 +51,7 @@ from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock, business_day
 from gateway_core.demo import seed_demo_history
 from gateway_core.gateway import ChargeRequest
+from gateway_core.keys import Keyring
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
@@ -156,7 +157,9 @@ async def _one_sale(rt: Runtime) -> str:
 def fill_day(store: DataStore, day: date, count: int, model: tuple[dict, list[dict]]) -> None:
     """Add payments (and their audit events, head kept in step) to `day` until it holds
     `count`, written through the store in batches: set-up, not what is measured. The
-    copied events are shaped like real ones but not chained (nothing verifies them)."""
+    copied events are shaped like real ones but not chained (nothing verifies them).
+    The data dir gets its key first, as a new one does (a key is never made later)."""
+    Keyring.open(store.data_dir / "keys" / "keyring.json", create=True)
     with collector_paused():
         _fill(store, day, count, model)
 

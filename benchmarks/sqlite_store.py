@@ -28,6 +28,9 @@ class SqliteStorage(JournalStorage):
     def _load(self) -> None:
         self.path = self.directory / f"{self.name}.sqlite"
         self._conn: sqlite3.Connection | None = None
+        if not self.read_only:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._open_writer()
         if not self.path.exists():
             return
         db = sqlite3.connect(self.path)

@@ -123,10 +123,7 @@ class DataStore:
 
     def has_day(self, day: date) -> bool:
         """Whether a day has files in the data dir."""
-        name = day.isoformat()
-        return any(
-            (self.days_dir / f"{name}.{ext}").exists() for ext in ("snapshot.json", "journal.jsonl")
-        )
+        return any(self.day_file.match(p.name) for p in self.days_dir.glob(f"{day.isoformat()}.*"))
 
     def _close_least_used(self) -> None:
         """Close days until there is room for one more, least recently used first; a day
@@ -135,6 +132,8 @@ class DataStore:
             if len(self._days) < MAX_OPEN_DAYS:
                 return
             journal = self._days[day].journal
+            if not isinstance(journal, JournalStorage):
+                continue  # a baseline's storage (benchmarks/): kept open
             if journal.lock._is_owned() or not journal.lock.acquire(blocking=False):
                 continue  # this thread is inside it, or another thread is
             try:
