@@ -655,6 +655,7 @@ class JournalStorage(Storage):
         the directory; truncate the journal and fsync it.
         """
         self._check_writable()
+        fd = self._open_writer()  # its directory too, for the temp file
         with self.lock:
             self._load_all()
             tmp = self.snapshot_path.with_suffix(".json.tmp")
@@ -673,7 +674,6 @@ class JournalStorage(Storage):
             self._crash_hook("snapshot-renamed")
             fsync_dir(self.directory)
             self._crash_hook("directory-synced")
-            fd = self._open_writer()
             os.ftruncate(fd, 0)
             os.fsync(fd)
             self._crash_hook("journal-trimmed")
