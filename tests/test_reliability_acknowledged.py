@@ -116,3 +116,4 @@ def test_acknowledged_status_reads_back_through_kills_and_concurrent_writers(
     lookups = sum(run_once(data_dir, rng, acked) for _kill in range(KILLS))
     assert acked, "no payment was ever acknowledged: the test proved nothing"
     assert lookups > len(acked)
+    print(f"{KILLS} kills, {len(acked)} payments acknowledged, {lookups} lookups")  # pytest -s
