@@ -286,11 +286,17 @@ def cmd_resend(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    """One payment, in full, as stored: a lookup takes no writer lock (it answers beside
-    a charge, the terminal or `serve`), repairs nothing and creates nothing."""
-    with open_runtime(settings, read_only=True) as rt:
-        payment = rt.payment(args.payment_id)
-    return report(payment, args, settings, detailed=True)
+    """One payment, in full. On a data dir, as stored: a lookup takes no writer lock (it
+    answers beside a charge, the terminal or `serve`), repairs nothing, creates nothing."""
+    if settings.gateway_url is None:
+        with open_runtime(settings, read_only=True) as rt:
+            return report(rt.payment(args.payment_id), args, settings, detailed=True)
+
+    async def run() -> Payment:
+        async with gateway_session(settings) as (_rt, gateway):
+            return gateway.get(args.payment_id)
+
+    return report(asyncio.run(run()), args, settings, detailed=True)
 
 
 def _amount_for(
