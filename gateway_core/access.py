@@ -4,6 +4,12 @@ Roles: `cashier` takes payments; `manager` also approves voids and refunds and o
 the merchant pane; `admin` (merchant admin) also manages users. PINs are 4-8 digits,
 kept only as argon2 hashes. Five wrong PINs lock a user for 15 minutes. Every login,
 failure, lock, approval and refusal is audited.
+
+Users belong to one merchant: each merchant has its own users (ids are unique within a
+merchant), and one merchant's users can neither sign in nor approve at another's. A user
+record without a merchant id (written before merchants were told apart) belongs to the
+home merchant, the settings' `merchant_id`, and the home merchant's records are still
+written without one, so a single-merchant data dir keeps its format.
 """
 
 from __future__ import annotations
@@ -107,7 +113,7 @@ def check_pin(pin: str) -> str:
 
 
 class Access:
-    """Users in the main database, checked against argon2 hashes."""
+    """The users of one merchant in the main database, checked against argon2 hashes."""
 
     def __init__(
         self,
@@ -117,16 +123,46 @@ class Access:
         *,
         tz: tzinfo | None = None,
         hasher: PasswordHasher | None = None,
+        merchant_id: str | None = None,
+        home: str | None = None,
     ) -> None:
+        """`merchant_id`: whose users (default: `home`, the merchant that owns the records
+        with no merchant id)."""
+        self._db = db
         self._users = db.table("users")
         self._audit = audit
         self._clock = clock
         self._tz = tz
         self._hasher = hasher or PasswordHasher()
+        self.merchant_id, self._home = merchant_id or home, home
+        q = Query()
+        self._mine = q.merchant_id == self.merchant_id
+        if self.merchant_id == home:
+            self._mine = self._mine | ~q.merchant_id.exists()
+
+    def of(self, merchant_id: str) -> Access:
+        """The users of another merchant, over the same table."""
+        if merchant_id == self.merchant_id:
+            return self
+        return Access(
+            self._db,
+            self._audit,
+            self._clock,
+            tz=self._tz,
+            hasher=self._hasher,
+            merchant_id=merchant_id,
+            home=self._home,
+        )
+
+    def _new(self, record: dict) -> dict:
+        """A record to store: the home merchant's carry no merchant id (as before)."""
+        if self.merchant_id == self._home:
+            return record
+        return {**record, "merchant_id": self.merchant_id}
 
     # -- reading -------------------------------------------------------------------------
     def _doc(self, user_id: str) -> dict:
-        doc = self._users.get(Query().id == user_id)
+        doc = self._users.get((Query().id == user_id) & self._mine)
         if doc is None:
             raise UnknownUser(f"no user {user_id!r}")
         return dict(doc)
@@ -137,7 +173,7 @@ class Access:
 
     def list(self) -> list[User]:
         """Every user, in the order they were added."""
-        return [User(**doc) for doc in self._users]
+        return [User(**doc) for doc in self._users.search(self._mine)]
 
     # -- managing users ----------------------------------------------------------------------
     def add(self, user_id: str, name: str, role: Role, pin: str, *, actor: str) -> User:
@@ -146,7 +182,7 @@ class Access:
             raise AccessError("a user id is letters, digits, '-' or '_'")
         if role not in ROLES:
             raise AccessError(f"a role is one of {', '.join(ROLES)}")
-        if self._users.contains(Query().id == user_id):
+        if self._users.contains((Query().id == user_id) & self._mine):
             raise AccessError(f"user {user_id!r} already exists")
         record = {
             "id": user_id,
@@ -156,23 +192,25 @@ class Access:
             "locked_until": None,
             "pin_hash": self._hasher.hash(check_pin(pin)),
         }
-        self._users.insert(record)
+        self._users.insert(self._new(record))
         self._audit.record(actor, "user.added", user_id, role=role)
         return User(**record)
 
     def seed_demo(self) -> None:
         """Add the demo users that are missing (their hashes are precomputed)."""
         for user_id, name, role, _pin, pin_hash in DEMO_USERS:
-            if not self._users.contains(Query().id == user_id):
+            if not self._users.contains((Query().id == user_id) & self._mine):
                 self._users.insert(
-                    {
-                        "id": user_id,
-                        "name": name,
-                        "role": role,
-                        "failed": 0,
-                        "locked_until": None,
-                        "pin_hash": pin_hash,
-                    }
+                    self._new(
+                        {
+                            "id": user_id,
+                            "name": name,
+                            "role": role,
+                            "failed": 0,
+                            "locked_until": None,
+                            "pin_hash": pin_hash,
+                        }
+                    )
                 )
                 self._audit.record("system", "user.added", user_id, role=role)
 
@@ -201,7 +239,7 @@ class Access:
         return self.get(user_id)
 
     def _update(self, user_id: str, **fields) -> None:
-        self._users.update(fields, Query().id == user_id)
+        self._users.update(fields, (Query().id == user_id) & self._mine)
 
     # -- checking PINs ------------------------------------------------------------------------
     def login(self, user_id: str, pin: str) -> User:

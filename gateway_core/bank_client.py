@@ -172,9 +172,11 @@ class BankClient:
             "GET", f"/acquirer/v1/clearing/{day.isoformat()}", list[dict[str, Any]]
         )
 
-    async def outbox(self, phone: str | None = None) -> list[Sms]:
-        """Text messages on the cardholders' simulated phones, newest first."""
-        query = f"?{urlencode({'phone': phone})}" if phone else ""
+    async def outbox(self, phone: str | None = None, merchant_id: str | None = None) -> list[Sms]:
+        """Text messages on the cardholders' simulated phones, newest first (those about
+        one merchant's payments when `merchant_id` is given)."""
+        params = {k: v for k, v in (("phone", phone), ("merchant_id", merchant_id)) if v}
+        query = f"?{urlencode(params)}" if params else ""
         return await self._call("GET", f"/banks/v1/outbox{query}", list[Sms])
 
     async def accounts(self) -> list[Account]:

@@ -133,10 +133,11 @@ class Gateway:
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda prefix: f"{prefix}_{secrets.token_hex(5)}")
         self._access = access
-        self.risk = RiskEngine(store.main, settings.risk, self._clock, settings.tz)
+        self.risk = RiskEngine(
+            store.main, settings.risk, self._clock, settings.tz, home=settings.merchant_id
+        )
         self._payments = TinyPaymentRepository(store)
         self._refunds = TinyRefundRepository(store)
-        self._closings = TinyClosingRepository(store)
         self._idempotency = store.main.table("idempotency")
         self._open = store.main.table("open_payments")
         self._in_flight: dict[str, asyncio.Future[None]] = {}
@@ -157,13 +158,18 @@ class Gateway:
             return []
         return [_with_refunds(r, self._refunds) for r in self._payments.for_day(day)]
 
-    def _refuse_closed(self, payment_id: str | None = None) -> None:
+    def _refuse_closed(self, payment_id: str | None = None, merchant_id: str | None = None) -> None:
         """Nothing may change a closed business day: not today's once its Z is taken,
         nor the day a payment was taken on (a refund is filed today, so only today counts
-        for it). Raises `DayClosed` before any bank is contacted."""
+        for it). A Z closes the day of its merchant only: the payment's, else
+        `merchant_id`, else the home merchant's. Raises `DayClosed` before any bank is
+        contacted."""
+        if payment_id and merchant_id is None:
+            merchant_id = self.get(payment_id).merchant_id
+        closings = TinyClosingRepository(self._store, merchant_id, home=self._settings.merchant_id)
         today = self._today()
         for day in (today, payment_day(payment_id) if payment_id else None):
-            closing = self._closings.get(day) if day else None
+            closing = closings.get(day) if day else None
             if closing is not None:
                 if payment_id:
                     self.get(payment_id)  # an unknown id is told so, whatever its day
@@ -220,7 +226,7 @@ class Gateway:
         if req.terminal_id is not None and not 1 <= len(req.terminal_id) <= 8:
             raise InputError("a terminal id has 1 to 8 characters")
         card = check_card(req.card, self._today())
-        self._refuse_closed()
+        self._refuse_closed(merchant_id=req.merchant_id)
         req = req.model_copy(update={"currency": money.currency})  # "inr" → "INR"
         key = req.idempotency_key
         if key is None:
@@ -279,6 +285,7 @@ class Gateway:
                 amount=req.amount,
                 currency=req.currency,
                 at=now,
+                merchant_id=req.merchant_id or self._settings.merchant_id,
             )
         )
         self._open.insert({"id": payment_id})  # alone and first: every open one is in it
@@ -558,9 +565,13 @@ class Gateway:
             return None
         if approval is None:
             raise NotPermitted(f"a {action} needs a manager's approval (ID and PIN)")
-        return self._access.approve(
-            approval.user_id, approval.pin, action=action, subject=payment.id, operator=operator
-        ).id
+        return (
+            self._access.of(payment.merchant_id)
+            .approve(
+                approval.user_id, approval.pin, action=action, subject=payment.id, operator=operator
+            )
+            .id
+        )
 
     @_one_at_a_time
     async def void(
@@ -622,7 +633,8 @@ class Gateway:
     ) -> Payment:
         """Refund part or all of what was captured (a manager approves); refunds never
         exceed the capture."""
-        self._refuse_closed()  # a refund is filed today, even for an earlier day's sale
+        # a refund is filed today, even for an earlier day's sale
+        self._refuse_closed(merchant_id=self.get(payment_id).merchant_id)
         payment = self._expect(payment_id, "succeeded", "cannot be refunded")
         if payment.refundable == 0:
             raise NotAllowed(f"payment {payment_id} is already fully refunded")
@@ -727,6 +739,7 @@ def _risk_context(payment: Payment) -> RiskContext:
         amount=payment.amount,
         currency=payment.currency,
         at=payment.updated_at,
+        merchant_id=payment.merchant_id,
     )
 
 

@@ -6,6 +6,8 @@ A code is valid while `now < expires_at`: at exactly `ttl` it has expired (count
 A resend gives a new code a fresh ttl; the old code stops working. Tries count per
 challenge, not per code, so a resend never buys more guesses.
 Statuses: pending → authenticated → redeemed, or failed / expired / replaced.
+Each message is filed under the merchant whose payment it is for: a merchant reads only
+its own customers' codes (a message with no merchant id is the home merchant's).
 """
 
 from __future__ import annotations
@@ -86,18 +88,26 @@ def mask_phone(phone: str) -> str:
 
 
 class Outbox:
-    """The cardholders' simulated phones: every SMS the issuer sent, in one table."""
+    """The cardholders' simulated phones: every SMS the issuer sent, in one table; `home`
+    is the merchant of the messages stored without a merchant id."""
 
-    def __init__(self, table: Table, clock: Clock) -> None:
-        self._table, self._clock = table, clock
+    def __init__(self, table: Table, clock: Clock, home: str | None = None) -> None:
+        self._table, self._clock, self._home = table, clock, home
 
-    def send(self, phone: str, text: str) -> None:
-        """Deliver `text` to `phone` (durable on return)."""
-        self._table.insert({"phone": phone, "text": text, "at": self._clock.now().isoformat()})
+    def send(self, phone: str, text: str, merchant_id: str | None = None) -> None:
+        """Deliver `text` to `phone` for a payment of `merchant_id` (durable on return)."""
+        doc = {"phone": phone, "text": text, "at": self._clock.now().isoformat()}
+        mine = merchant_id in (None, self._home)  # the home merchant's: stored as before
+        self._table.insert(doc if mine else doc | {"merchant_id": merchant_id})
 
-    def messages(self, phone: str | None = None, limit: int = 50) -> list[Sms]:
-        """The latest `limit` messages, newest first, for one phone or all."""
+    def messages(
+        self, phone: str | None = None, limit: int = 50, merchant_id: str | None = None
+    ) -> list[Sms]:
+        """The latest `limit` messages, newest first, for one phone or all, of one
+        merchant's payments or all."""
         docs = self._table.all() if phone is None else self._table.search(Query().phone == phone)
+        if merchant_id is not None:
+            docs = [d for d in docs if d.get("merchant_id", self._home) == merchant_id]
         docs.sort(key=lambda d: (datetime.fromisoformat(d["at"]), d.doc_id), reverse=True)
         return [Sms(phone=d["phone"], text=d["text"], at=d["at"]) for d in docs[:limit]]
 
@@ -152,18 +162,29 @@ class OtpService:
             doc["phone"],
             f"{self.issuer_name}: {code} is your OTP for {doc['amount_text']} at "
             f"{doc['merchant']}. Valid {self._valid_text}. Never share it.",
+            doc.get("merchant_id"),
         )
         expires, resend = now + self.policy.ttl, now + self.policy.resend_cooldown
         fields = dict(code_hash=self._hash(doc, code), last_sent_at=now.isoformat())
         return fields | dict(expires_at=expires.isoformat(), resend_available_at=resend.isoformat())
 
-    def start(self, payment_id: str, phone: str, *, amount_text: str, merchant: str) -> Challenge:
-        """Open a challenge for `payment_id` and text the code; replaces an open one."""
+    def start(
+        self,
+        payment_id: str,
+        phone: str,
+        *,
+        amount_text: str,
+        merchant: str,
+        merchant_id: str | None = None,
+    ) -> Challenge:
+        """Open a challenge for `payment_id` at `merchant` (its name; `merchant_id` files
+        the texts) and text the code; replaces an open one."""
         q = Query()
         stale = (q.payment_id == payment_id) & q.status.one_of(["pending", "authenticated"])
         self._table.update({"status": "replaced"}, stale)
         doc: dict[str, Any] = {"id": "ch_" + secrets.token_hex(12), "salt": secrets.token_hex(16)}
         doc |= dict(payment_id=payment_id, phone=phone, amount_text=amount_text, merchant=merchant)
+        doc |= {"merchant_id": merchant_id} if merchant_id else {}
         doc |= dict(tries_left=self.policy.max_tries, resends_left=self.policy.max_resends)
         doc |= dict(status="pending", auth_hash=None, **self._send_code(doc))
         self._table.insert(doc)

@@ -9,7 +9,9 @@ to a 0-100 score; the score and the factors are stored with the payment.
 
 State lives in the main database: today's attempts per card and terminal (rebuilt
 from the store on start) and active blocks (a paused terminal, a card blocked for
-the rest of the day).
+the rest of the day). Each merchant has its own: its counters, blocks and usual ticket
+never see another merchant's payments (a record with no merchant id is the home
+merchant's, the settings' `merchant_id`).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Context(BaseModel):
     amount: int
     currency: str
     at: datetime
+    merchant_id: str | None = None  # None: the home merchant
 
 
 class Factor(BaseModel):
@@ -121,15 +124,24 @@ class Block(BaseModel):
     until: datetime
     rule: str
     reason: str
+    merchant_id: str | None = None
 
 
 class RiskEngine:
     """Evaluates the rules and keeps the state they need."""
 
-    def __init__(self, db, limits: RiskLimits, clock: Clock, tz: tzinfo | None = None) -> None:
+    def __init__(
+        self,
+        db,
+        limits: RiskLimits,
+        clock: Clock,
+        tz: tzinfo | None = None,
+        home: str | None = None,
+    ) -> None:
         self.limits = limits
         self._clock = clock
         self._tz = tz
+        self._home = home
         self._events = db.table("risk_events")
         self._blocks = db.table("risk_blocks")
         self._stats = db.table("risk_ticket_stats")
@@ -139,23 +151,26 @@ class RiskEngine:
     def resync(self) -> None:
         """Count today's attempts and declines from the stored events (at start, and
         after a block of writes with an event in it was rolled back)."""
-        self._attempts: dict[str, deque[datetime]] = {}
-        self._declines: dict[str, deque[datetime]] = {}
-        self._card_declines: dict[str, int] = {}
+        # keyed by (merchant, card fingerprint or terminal id)
+        self._attempts: dict[tuple[str | None, str], deque[datetime]] = {}
+        self._declines: dict[tuple[str | None, str], deque[datetime]] = {}
+        self._card_declines: dict[tuple[str | None, str], int] = {}
         self._day = business_day(self._clock, self._tz)
         for doc in self._events:
             if date.fromisoformat(doc["day"]) == self._day:
                 self._remember(doc)
 
     # -- state -------------------------------------------------------------------------
+    def _merchant(self, merchant_id: str | None) -> str | None:
+        return merchant_id or self._home
+
     def _remember(self, doc: dict) -> None:
-        at = datetime.fromisoformat(doc["at"])
-        self._attempts.setdefault(doc["fingerprint"], deque()).append(at)
+        at, merchant = datetime.fromisoformat(doc["at"]), self._merchant(doc.get("merchant_id"))
+        card = (merchant, doc["fingerprint"])
+        self._attempts.setdefault(card, deque()).append(at)
         if doc["outcome"] == "declined":
-            self._declines.setdefault(doc["terminal_id"], deque()).append(at)
-            self._card_declines[doc["fingerprint"]] = (
-                self._card_declines.get(doc["fingerprint"], 0) + 1
-            )
+            self._declines.setdefault((merchant, doc["terminal_id"]), deque()).append(at)
+            self._card_declines[card] = self._card_declines.get(card, 0) + 1
 
     def _roll_day(self) -> None:
         today = business_day(self._clock, self._tz)
@@ -168,19 +183,33 @@ class RiskEngine:
     def _count_since(self, times: deque[datetime] | None, since: datetime) -> int:
         return sum(1 for t in times or () if t > since)
 
-    def _average_ticket(self, currency: str) -> int | None:
-        doc = self._stats.get(Query().currency == currency)
+    def _ticket_query(self, ctx: Context):
+        q, merchant = Query(), self._merchant(ctx.merchant_id)
+        mine = q.merchant_id == merchant
+        if merchant == self._home:
+            mine = mine | ~q.merchant_id.exists()
+        return (q.currency == ctx.currency) & mine
+
+    def _average_ticket(self, ctx: Context) -> int | None:
+        doc = self._stats.get(self._ticket_query(ctx))
         if not doc or doc["count"] < self.limits.usual_ticket_min_history:
             return None
         return doc["sum"] // doc["count"]
 
-    def blocks(self) -> list[Block]:
-        """Blocks in force now."""
-        now = self._clock.now()
-        return [Block(**doc) for doc in self._blocks if datetime.fromisoformat(doc["until"]) > now]
+    def blocks(self, merchant_id: str | None = None) -> list[Block]:
+        """A merchant's blocks in force now (the home merchant's by default)."""
+        now, merchant = self._clock.now(), self._merchant(merchant_id)
+        return [
+            Block(**doc)
+            for doc in self._blocks
+            if datetime.fromisoformat(doc["until"]) > now
+            and self._merchant(doc.get("merchant_id")) == merchant
+        ]
 
-    def _blocked(self, scope: str, key: str) -> Block | None:
-        return next((b for b in self.blocks() if b.scope == scope and b.key == key), None)
+    def _blocked(self, scope: str, key: str, ctx: Context) -> Block | None:
+        return next(
+            (b for b in self.blocks(ctx.merchant_id) if b.scope == scope and b.key == key), None
+        )
 
     # -- the rules ------------------------------------------------------------------------
     def _built_in(self) -> list[Rule]:
@@ -202,14 +231,14 @@ class RiskEngine:
             return None
 
         def unusual(ctx: Context) -> str | None:
-            average = self._average_ticket(ctx.currency)
+            average = self._average_ticket(ctx)
             if average and ctx.amount > average * lim.usual_ticket_factor:
                 usual = money(average, ctx)
                 return f"amount over {lim.usual_ticket_factor}x the usual ticket of {usual}"
             return None
 
         def paused(ctx: Context) -> str | None:
-            block = self._blocked("terminal", ctx.terminal_id)
+            block = self._blocked("terminal", ctx.terminal_id, ctx)
             return (
                 f"terminal paused until {self._hhmm(block.until)}: {block.reason}"
                 if block
@@ -217,13 +246,13 @@ class RiskEngine:
             )
 
         def card_blocked(ctx: Context) -> str | None:
-            block = self._blocked("card", ctx.fingerprint)
+            block = self._blocked("card", ctx.fingerprint, ctx)
             return (
                 f"card blocked until {self._hhmm(block.until)}: {block.reason}" if block else None
             )
 
         def velocity(ctx: Context) -> str | None:
-            times = self._attempts.get(ctx.fingerprint)
+            times = self._attempts.get((self._merchant(ctx.merchant_id), ctx.fingerprint))
             minute = self._count_since(times, ctx.at - timedelta(minutes=1))
             if minute >= lim.per_minute:
                 return (
@@ -290,28 +319,32 @@ class RiskEngine:
             "terminal_id": ctx.terminal_id,
             "outcome": outcome,
         }
+        doc = self._tagged(doc, ctx)
         self._events.insert(doc)
         self._remember(doc)
         if outcome == "approved":
             self._add_ticket(ctx)
         if outcome != "declined":
             return
-        lim = self.limits
-        recent = self._count_since(self._declines.get(ctx.terminal_id), ctx.at - lim.testing_window)
-        if recent >= lim.testing_declines and not self._blocked("terminal", ctx.terminal_id):
+        lim, merchant = self.limits, self._merchant(ctx.merchant_id)
+        terminal = self._declines.get((merchant, ctx.terminal_id))
+        recent = self._count_since(terminal, ctx.at - lim.testing_window)
+        if recent >= lim.testing_declines and not self._blocked("terminal", ctx.terminal_id, ctx):
             minutes = int(lim.testing_window.total_seconds() // 60)
             self._block(
+                ctx,
                 "terminal",
                 ctx.terminal_id,
                 ctx.at + lim.testing_pause,
                 "card_testing",
                 f"{recent} declines in {minutes} minutes",
             )
-        declines = self._card_declines.get(ctx.fingerprint, 0)
-        if declines >= lim.card_declines and not self._blocked("card", ctx.fingerprint):
+        declines = self._card_declines.get((merchant, ctx.fingerprint), 0)
+        if declines >= lim.card_declines and not self._blocked("card", ctx.fingerprint, ctx):
             zone = self._tz or ctx.at.astimezone().tzinfo
             end_of_day = datetime.combine(self._day + timedelta(days=1), time(), zone)
             self._block(
+                ctx,
                 "card",
                 ctx.fingerprint,
                 end_of_day,
@@ -320,19 +353,26 @@ class RiskEngine:
             )
 
     def _add_ticket(self, ctx: Context) -> None:
-        doc = self._stats.get(Query().currency == ctx.currency)
+        doc = self._stats.get(self._ticket_query(ctx))
         if doc is None:
-            self._stats.insert({"currency": ctx.currency, "count": 1, "sum": ctx.amount})
+            stats = {"currency": ctx.currency, "count": 1, "sum": ctx.amount}
+            self._stats.insert(self._tagged(stats, ctx))
         else:
             self._stats.update(
                 {"count": doc["count"] + 1, "sum": doc["sum"] + ctx.amount},
-                Query().currency == ctx.currency,
+                doc_ids=[doc.doc_id],
             )
 
-    def _block(self, scope: str, key: str, until: datetime, rule: str, reason: str) -> None:
-        self._blocks.insert(
-            {"scope": scope, "key": key, "until": until.isoformat(), "rule": rule, "reason": reason}
-        )
+    def _tagged(self, doc: dict, ctx: Context) -> dict:
+        """A record to store: the home merchant's carry no merchant id (as before)."""
+        merchant = self._merchant(ctx.merchant_id)
+        return doc if merchant == self._home else {**doc, "merchant_id": merchant}
+
+    def _block(
+        self, ctx: Context, scope: str, key: str, until: datetime, rule: str, reason: str
+    ) -> None:
+        block = {"scope": scope, "key": key, "until": until.isoformat(), "rule": rule}
+        self._blocks.insert(self._tagged({**block, "reason": reason}, ctx))
 
 
 def card_country(bin6: str) -> str | None:

@@ -90,7 +90,10 @@ class Runtime:
     def access(self) -> Access:
         """Users and approvals; the demo users are seeded into an empty user list."""
         if self._access is None:
-            self._access = Access(self.store.main, self.audit, self.clock, tz=self.settings.tz)
+            s = self.settings
+            self._access = Access(
+                self.store.main, self.audit, self.clock, tz=s.tz, home=s.merchant_id
+            )
             if not self.store.read_only and not self._access.list():
                 self._access.seed_demo()
         return self._access

@@ -39,7 +39,7 @@ from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import InputError
 from gateway_core.fees import FeeSchedule, fee_of
 from gateway_core.money import currency_exponent
-from gateway_core.payments import OPEN_STATUSES, reason_for
+from gateway_core.payments import OPEN_STATUSES, payment_day, reason_for
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
@@ -599,7 +599,9 @@ def parse_day(text: str) -> date:
 
 # ---------------------------------------------------------------------------- the service
 class Settlement:
-    """Reports, closing, reconciliation and export over a data dir's store.
+    """One merchant's reports, closing, reconciliation and export over a data dir's store
+    (the settings' merchant by default): only its payments, their refunds, its own Z
+    reports and numbers, and its lines of the acquirer's clearing file.
 
     X reports, reconciliation and export only read (a read-only store is enough);
     closing a day needs a writer store and the audit log.
@@ -612,14 +614,21 @@ class Settlement:
         *,
         audit: AuditLog | None = None,
         clock: Clock | None = None,
+        merchant_id: str | None = None,
     ) -> None:
+        home = settings.merchant_id
+        self.merchant_id = merchant_id or home
+        if self.merchant_id != home:  # the settings' name is the home merchant's
+            settings = settings.model_copy(
+                update={"merchant_id": self.merchant_id, "merchant_name": self.merchant_id}
+            )
         self._store = store
         self._settings = settings
         self._audit = audit
         self._clock = clock or SystemClock()
         self._payments = TinyPaymentRepository(store)
         self._refunds = TinyRefundRepository(store)
-        self._closings = TinyClosingRepository(store)
+        self._closings = TinyClosingRepository(store, self.merchant_id, home=home)
 
     @property
     def tz(self) -> tzinfo | None:
@@ -638,7 +647,9 @@ class Settlement:
 
     # -- reading -------------------------------------------------------------------------
     def _day_records(self, day: date) -> Iterator[Record]:
-        return self._payments.each(day) if day in self._store.days() else iter(())
+        if day not in self._store.days():
+            return iter(())
+        return (r for r in self._payments.each(day) if r["merchant_id"] == self.merchant_id)
 
     def _start_of(self, day: date) -> datetime:
         midnight = datetime.combine(day, time.min)
@@ -656,13 +667,18 @@ class Settlement:
             closing = self._closings.get(earlier)
             if closing and datetime.fromisoformat(closing["closed_at"]) < began:
                 continue
-            for r in self._payments.each(earlier):
+            for r in self._day_records(earlier):
                 if r["status"] in ("succeeded", "canceled") and moved_on(r, self.tz) == day:
                     yield r
 
     def refunds(self, day: date) -> list[Record]:
         """The refunds made on the day (whatever day their payments were taken)."""
-        return self._refunds.for_day(day)
+        return [r for r in self._refunds.for_day(day) if self._owns(r["payment_id"])]
+
+    def _owns(self, payment_id: str) -> bool:
+        day = payment_day(payment_id)
+        payment = self._payments.get(day, payment_id) if day else None
+        return payment is not None and payment["merchant_id"] == self.merchant_id
 
     def closing(self, day: date) -> DayReport | None:
         """The day's Z report, if it was closed."""
@@ -863,7 +879,9 @@ class Settlement:
     async def reconcile(self, day: date, bank: BankClient) -> Reconciliation:
         """The day against the acquirer's clearing file (fetched over the bank client)."""
         day = self.check_day(day)
-        cleared = [clearing_entry(row) for row in await bank.clearing(day)]
+        rows = await bank.clearing(day)
+        mine = (r for r in rows if r.get("merchant_id", self.merchant_id) == self.merchant_id)
+        cleared = [clearing_entry(row) for row in mine]
         return match(day, self.expected_clearing(day), cleared)
 
     # -- export --------------------------------------------------------------------------

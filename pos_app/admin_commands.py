@@ -3,7 +3,8 @@
 `users add|list|lock|unlock|reset-pin` (changes need a merchant admin's ID and PIN),
 `risk rules` (the active rules and thresholds), `risk blocks` (what is blocked now
 and until when), `risk explain ID` (a payment's score and the factors behind it),
-`pci-scan PATH` (card numbers or CVVs in files: exit 1 when any is found).
+`pci-scan PATH` (card numbers or CVVs in files: exit 1 when any is found). Users and
+blocks are a merchant's own: `--merchant M` chooses whose (default: the setting).
 """
 
 from __future__ import annotations
@@ -18,18 +19,49 @@ from gateway_core.money import Money, format_money
 from gateway_core.pciscan import scan
 from gateway_core.risk import RiskEngine
 from gateway_core.runtime import Runtime
+from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import Settings
 from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
 from pos_app.cli import open_runtime
 from pos_app.payment_commands import _read_secret, _stdin_is_tty
 
 
-def _admin(args: argparse.Namespace, rt: Runtime, action: str, subject: str) -> str:
-    """The admin approving a user change; returns their id."""
+def merchant_option() -> argparse.ArgumentParser:
+    """`--merchant M`: the merchant whose data a local command reads or changes."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--merchant", metavar="M", help="merchant id (default: the setting)")
+    return parser
+
+
+def merchant_of(args: argparse.Namespace, rt: Runtime) -> str:
+    """`--merchant` (the settings' merchant by default), refused unless it is boarded:
+    the settings' merchant, or one that was issued a terminal key."""
+    home = rt.settings.merchant_id
+    merchant = getattr(args, "merchant", None) or home
+    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    if merchant != home and merchant not in {k.merchant_id for k in keys.list()}:
+        raise InputError(
+            f"no merchant {merchant!r}: a merchant is boarded with its first terminal key "
+            "(`paygate terminals add --merchant M --terminal T`)"
+        )
+    return merchant
+
+
+def approvers(rt: Runtime, merchant_id: str) -> Access:
+    """Who approves for a merchant: its own managers and admins; for a merchant with no
+    users yet (just boarded), the settings' merchant's, who add its first admin."""
+    access = rt.access.of(merchant_id)
+    return access if access.list() else rt.access
+
+
+def _admin(
+    args: argparse.Namespace, rt: Runtime, action: str, subject: str, merchant_id: str
+) -> str:
+    """The admin approving a change for a merchant; returns their id."""
     if not args.admin:
         raise InputError("a merchant admin must approve: give --admin ID (and the PIN)")
     pin = args.admin_pin or _read_secret("Admin PIN: ", "the admin's PIN", _stdin_is_tty())
-    approver = rt.access.approve(
+    approver = approvers(rt, merchant_id).approve(
         args.admin, pin, action=action, subject=subject, operator=args.admin, roles=ADMINS
     )
     return approver.id
@@ -44,30 +76,32 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     """users add|list|lock|unlock|reset-pin."""
     if args.action == "list":
         with open_runtime(settings, read_only=True) as rt:
-            users = rt.access.list()
+            users = rt.access.of(merchant_of(args, rt)).list()
         print(f"{'ID':<12} {'ROLE':<8} {'NAME':<28} STATE")
         for user in users:
             state = f"locked until {user.locked_until:%Y-%m-%d %H:%M}" if user.locked_until else ""
             print(f"{user.id:<12} {user.role:<8} {user.name:<28} {state}".rstrip())
         return 0
     with open_runtime(settings, create=False) as rt:
-        access: Access = rt.access
+        merchant = merchant_of(args, rt)
+        access: Access = rt.access.of(merchant)
         user_id = args.user_id
+
+        def admin(action: str) -> str:
+            return _admin(args, rt, f"users.{action}", user_id, merchant)
+
         if args.action == "add":
             pin = _new_pin(args)
-            admin = _admin(args, rt, "users.add", user_id)
-            user = access.add(user_id, args.name or user_id, args.role, pin, actor=admin)
+            user = access.add(user_id, args.name or user_id, args.role, pin, actor=admin("add"))
         else:
             access.get(user_id)  # an unknown user is refused before any PIN
             if args.action == "reset-pin":
                 pin = _new_pin(args)
-                user = access.reset_pin(
-                    user_id, pin, actor=_admin(args, rt, "users.reset-pin", user_id)
-                )
+                user = access.reset_pin(user_id, pin, actor=admin("reset-pin"))
             elif args.action == "lock":
-                user = access.lock(user_id, actor=_admin(args, rt, "users.lock", user_id))
+                user = access.lock(user_id, actor=admin("lock"))
             else:
-                user = access.unlock(user_id, actor=_admin(args, rt, "users.unlock", user_id))
+                user = access.unlock(user_id, actor=admin("unlock"))
     print(f"{user.id} ({user.role}): {args.action} done")
     return 0
 
@@ -75,11 +109,13 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
     """risk rules|blocks|explain ID."""
     with open_runtime(settings, read_only=True) as rt:
-        engine = RiskEngine(rt.store.main, settings.risk, rt.clock, settings.tz)
+        engine = RiskEngine(
+            rt.store.main, settings.risk, rt.clock, settings.tz, home=settings.merchant_id
+        )
         if args.action == "rules":
             _print_rules(engine, settings)
         elif args.action == "blocks":
-            blocks = engine.blocks()
+            blocks = engine.blocks(merchant_of(args, rt))
             if not blocks:
                 print("nothing is blocked now")
             for block in blocks:
@@ -155,10 +191,11 @@ def add_admin_commands(sub, common: argparse.ArgumentParser) -> None:
     users = sub.add_parser("users", help="cashiers, managers and admins").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
-    users.add_parser("list", parents=[common], help="every user and lock").set_defaults(
+    merchant = merchant_option()
+    users.add_parser("list", parents=[common, merchant], help="every user and lock").set_defaults(
         handler=cmd_users
     )
-    add = users.add_parser("add", parents=[common, admin], help="add a user")
+    add = users.add_parser("add", parents=[common, admin, merchant], help="add a user")
     add.add_argument("user_id", metavar="ID")
     add.add_argument("--name", help="the name shown on screens and receipts")
     add.add_argument("--role", choices=["cashier", "manager", "admin"], default="cashier")
@@ -169,7 +206,7 @@ def add_admin_commands(sub, common: argparse.ArgumentParser) -> None:
         ("unlock", "lift a lock"),
         ("reset-pin", "set a new PIN and lift any lock"),
     ):
-        parser = users.add_parser(action, parents=[common, admin], help=text)
+        parser = users.add_parser(action, parents=[common, admin, merchant], help=text)
         parser.add_argument("user_id", metavar="ID")
         if action == "reset-pin":
             parser.add_argument("--pin", help="4-8 digits (prompted, hidden, if left out)")
@@ -180,7 +217,7 @@ def add_admin_commands(sub, common: argparse.ArgumentParser) -> None:
     risk.add_parser("rules", parents=[common], help="active rules and thresholds").set_defaults(
         handler=cmd_risk, payment_id=None
     )
-    risk.add_parser("blocks", parents=[common], help="what is blocked now").set_defaults(
+    risk.add_parser("blocks", parents=[common, merchant], help="what is blocked now").set_defaults(
         handler=cmd_risk, payment_id=None
     )
     explain = risk.add_parser("explain", parents=[common], help="a payment's score and factors")

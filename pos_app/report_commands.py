@@ -66,18 +66,31 @@ def day_arg(args: argparse.Namespace, settings: Settings) -> date:
     return day
 
 
-def _approver(args: argparse.Namespace, rt, day: date) -> str:
-    """The manager approving the close of the day; returns their id."""
+def _settlement(args: argparse.Namespace, rt, **kw: Any) -> Settlement:
+    """The settlement of `--merchant` (the settings' merchant by default)."""
+    from pos_app.admin_commands import merchant_of
+
+    merchant = merchant_of(args, rt)
+    return Settlement(rt.store, rt.settings, clock=rt.clock, merchant_id=merchant, **kw)
+
+
+def _approver(args: argparse.Namespace, rt, svc: Settlement, day: date) -> str:
+    """The manager approving the close of the merchant's day; returns their id."""
+    from pos_app.admin_commands import approvers
     from pos_app.payment_commands import read_approval
 
     approval = read_approval(args)
-    return rt.access.approve(
-        approval.user_id,
-        approval.pin,
-        action="close_day",
-        subject=day.isoformat(),
-        operator=args.operator,
-    ).id
+    return (
+        approvers(rt, svc.merchant_id)
+        .approve(
+            approval.user_id,
+            approval.pin,
+            action="close_day",
+            subject=day.isoformat(),
+            operator=args.operator,
+        )
+        .id
+    )
 
 
 # ---------------------------------------------------------------------------- output
@@ -278,12 +291,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.kind == "x":
         with open_runtime(settings, read_only=True) as rt:
-            report = Settlement(rt.store, settings, clock=rt.clock).x_report(day)
+            report = _settlement(args, rt).x_report(day)
         _show(report, args, settings)
         return 0
     refuse_remote(settings, "report z")
     with open_runtime(settings, create=False) as rt:
-        svc = Settlement(rt.store, settings, audit=rt.audit, clock=rt.clock)
+        svc = _settlement(args, rt, audit=rt.audit)
         report, already, problems = _close(args, rt, svc, day)
     _show(report, args, settings)
     return _outcome(report, already, problems, settings)
@@ -298,7 +311,7 @@ def _close(
     if stored is not None:
         return stored, True, svc.check_closing(day)
     svc.z_preview(day)  # open payments or an empty day are refused before any PIN
-    report, _already = svc.close_day(day, closed_by=_approver(args, rt, day))
+    report, _already = svc.close_day(day, closed_by=_approver(args, rt, svc, day))
     return report, False, []
 
 
@@ -328,7 +341,7 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> tuple[DayReport, bool, list[str], Reconciliation | None, str | None]:
         async with gateway_session(settings) as (rt, gateway):
-            svc = Settlement(rt.store, settings, audit=rt.audit, clock=rt.clock)
+            svc = _settlement(args, rt, audit=rt.audit)
             report, already, problems = _close(args, rt, svc, day)
             try:
                 rec = await svc.reconcile(day, gateway.bank)
@@ -380,7 +393,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> Reconciliation:
         async with gateway_session(settings, repair=False) as (rt, gateway):
-            return await Settlement(rt.store, settings, clock=rt.clock).reconcile(day, gateway.bank)
+            return await _settlement(args, rt).reconcile(day, gateway.bank)
 
     rec = asyncio.run(run())
     if args.json:
@@ -398,7 +411,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     if out is not None:
         _check_export_path(out, settings, force=args.force)
     with open_runtime(settings, read_only=True) as rt:
-        text = Settlement(rt.store, settings, clock=rt.clock).export(day, args.format)
+        text = _settlement(args, rt).export(day, args.format)
     if out is None:
         sys.stdout.write(text)
         return 0
@@ -481,6 +494,7 @@ def add_report_commands(sub, common: argparse.ArgumentParser) -> None:
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print one JSON document")
     approved = approver_options()
+    dated.add_argument("--merchant", metavar="M", help="merchant id (default: the setting)")
 
     report = sub.add_parser(
         "report",

@@ -1,5 +1,7 @@
 """`paygate serve` (the gateway as an HTTP service) and `paygate terminals add|list|revoke`
 (the terminals' API keys; issuing and revoking need a merchant admin's ID and PIN).
+Issuing a merchant's first key boards it at the acquirer; the first key of a new
+merchant is approved by an admin of the settings' merchant (it has no users yet).
 
 With `--gateway-url URL --api-key KEY`, `terminals` goes through the running server
 (keys of the caller's merchant; they take effect at once). Without, it works on the data
@@ -124,17 +126,22 @@ def cmd_terminals(args: argparse.Namespace, settings: Settings) -> int:
         with open_runtime(settings, read_only=True) as rt:
             _print_keys(ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).list())
         return 0
+    from gateway_core.service.app import board_merchants
+
     with open_runtime(settings) as rt:
         keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
         if args.action == "add":
             merchant = args.merchant or settings.merchant_id
             subject = f"{merchant}/{args.terminal}"
             keys.check_ids(args.terminal, merchant)  # bad ids are refused before any PIN
-            actor = _admin(args, rt, "terminals.add", subject)
-            _print_issued(*keys.issue(merchant, args.terminal, actor=actor))
+            actor = _admin(args, rt, "terminals.add", subject, merchant)
+            issued = keys.issue(merchant, args.terminal, actor=actor)
+            board_merchants(rt, keys)
+            _print_issued(*issued)
             return 0
-        keys.get(args.key_id)  # an unknown key is refused before any PIN
-        key = keys.revoke(args.key_id, actor=_admin(args, rt, "terminals.revoke", args.key_id))
+        merchant = keys.get(args.key_id).merchant_id  # an unknown key: refused before any PIN
+        actor = _admin(args, rt, "terminals.revoke", args.key_id, merchant)
+        key = keys.revoke(args.key_id, actor=actor)
     print(f"key {key.id} ({key.merchant_id}/{key.terminal_id}) revoked")
     return 0
 

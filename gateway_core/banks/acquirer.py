@@ -15,6 +15,11 @@ line is then copied into the day's file and forgotten; after a crash between the
 the copy is made when the banks open again (never twice), so no capture is ever
 missing from a clearing file, and a clearing day that goes missing is noticed
 (`check_clearing`).
+
+A merchant transacts only once the acquirer has boarded it (its merchant directory):
+the home merchant of the config with its terminals, and each merchant boarded since
+(`board`, when the gateway issues a merchant's terminal key). Each has its own ledger
+account, `merchant:<merchant id>`; an unknown merchant or terminal is refused with 03.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
+from tinydb import Query
 from tinydb.table import Document
 
 from gateway_core.banks import iso8583
@@ -63,6 +69,7 @@ class Acquirer:
         self._db = db
         self._store = store
         self._records = db.table("acquirer_payments")
+        self._merchants = db.table("acquirer_merchants")
         self._counter = db.table("acquirer_counter")
         self._owed = db.table("clearing_owed")  # lines written in main, not yet in their day
         self._cleared = db.table("clearing_days")  # day → how many lines it was given
@@ -79,8 +86,29 @@ class Acquirer:
 
     @property
     def merchant_account(self) -> str:
-        """The ledger account of the demo merchant."""
-        return f"merchant:{self._config.merchant_id}"
+        """The ledger account of the home merchant."""
+        return merchant_account(self._config.merchant_id)
+
+    # -- the merchant directory ---------------------------------------------------------------
+    def board(self, merchant_id: str, terminal_ids: Iterable[str]) -> None:
+        """Enrol a merchant and its terminals (again: adds the terminals not yet known)."""
+        new = sorted(set(terminal_ids) - self.terminals(merchant_id))
+        if not new:
+            return
+        doc = self._merchants.get(Query().merchant_id == merchant_id)
+        if doc is None:
+            self._merchants.insert({"merchant_id": merchant_id, "terminal_ids": new})
+        else:
+            terminals = [*doc["terminal_ids"], *new]
+            self._merchants.update({"terminal_ids": terminals}, doc_ids=[doc.doc_id])
+
+    def terminals(self, merchant_id: str) -> set[str]:
+        """The terminals of a boarded merchant (empty: not boarded)."""
+        doc = self._merchants.get(Query().merchant_id == merchant_id)
+        boarded = set(doc["terminal_ids"]) if doc else set()
+        if merchant_id == self._config.merchant_id:
+            boarded |= set(self._config.terminal_ids)
+        return boarded
 
     # -- records -------------------------------------------------------------------------
     def record(self, payment_id: str) -> dict[str, Any] | None:
@@ -315,10 +343,8 @@ class Acquirer:
 
     def _refusal(self, req: AuthorizationRequest, pan: str) -> str | None:
         """What the acquirer refuses itself, before any network: 03 or 14."""
-        if req.merchant_id != self._config.merchant_id:
-            return "03"
-        if req.terminal_id not in self._config.terminal_ids:
-            return "03"
+        if req.terminal_id not in self.terminals(req.merchant_id):
+            return "03"  # a merchant not boarded, or not its terminal
         if not (pan.isdigit() and 12 <= len(pan) <= 19 and luhn_valid(pan)):
             return "14"
         return None
@@ -378,7 +404,9 @@ class Acquirer:
                 return OperationResponse(payment_id=req.payment_id, response_code="13")
             frames = await self._message("0220", record, req.amount)
             with self._db.journal.atomic():  # booking, record and clearing line: one write
-                released = self._issuers.capture(record["rrn"], req.amount, self.merchant_account)
+                released = self._issuers.capture(
+                    record["rrn"], req.amount, merchant_account(record["merchant_id"])
+                )
                 record.update(
                     status="captured",
                     captured=req.amount,
@@ -417,7 +445,10 @@ class Acquirer:
             frames = await self._message("0200", record, req.amount)
             with self._db.journal.atomic():  # booking, record and clearing line: one write
                 self._issuers.refund(
-                    record["rrn"], req.refund_id, req.amount, self.merchant_account
+                    record["rrn"],
+                    req.refund_id,
+                    req.amount,
+                    merchant_account(record["merchant_id"]),
                 )
                 record.update(
                     frames=_keep(record["frames"], frames),
@@ -515,6 +546,11 @@ class Acquirer:
         if day not in self._store.days():
             return []
         return [dict(doc) for doc in self._store.day(day).table("clearing")]
+
+
+def merchant_account(merchant_id: str) -> str:
+    """A merchant's account in the banks' ledger."""
+    return f"merchant:{merchant_id}"
 
 
 PARAMS = ("payment_id", "merchant_id", "terminal_id", "amount", "currency", "capture")

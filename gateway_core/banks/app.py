@@ -52,7 +52,7 @@ class Banks:
                     "clearing days are there; restore it from a backup"
                 )
             keys = Keyring.open(self.data_dir / "keys" / "keyring.json").current
-            self.outbox = Outbox(db.table("outbox"), config.clock)
+            self.outbox = Outbox(db.table("outbox"), config.clock, home=config.merchant_id)
             otp = OtpService(
                 db.table("otp"), self.outbox, keys.audit, clock=config.clock, policy=config.otp
             )
@@ -141,8 +141,10 @@ def create_app(banks: Banks) -> FastAPI:
         return acquirer.clearing(day)
 
     @app.get("/banks/v1/outbox")
-    async def outbox(phone: str | None = None, limit: int = 50) -> list[Sms]:
-        return banks.outbox.messages(phone, limit=limit)
+    async def outbox(
+        phone: str | None = None, limit: int = 50, merchant_id: str | None = None
+    ) -> list[Sms]:
+        return banks.outbox.messages(phone, limit=limit, merchant_id=merchant_id)
 
     @app.get("/banks/v1/accounts")
     async def accounts() -> list[Account]:

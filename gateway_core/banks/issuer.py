@@ -176,11 +176,14 @@ class Issuers:
 
     def _challenge(self, request, account, amount: int, currency: str) -> str:
         amount_text = format_money(Money(amount, currency))
+        merchant_id = request["42"]  # DE42: the merchant the acquirer boarded
+        home = merchant_id == self._config.merchant_id
         challenge = self.otp.start(
             request["37"],
             account["phone"],
             amount_text=amount_text,
-            merchant=self._config.merchant_name,
+            merchant=self._config.merchant_name if home else merchant_id,
+            merchant_id=merchant_id,
         )
         return challenge.id
 

@@ -2,7 +2,8 @@
 
 Every `/v1` request carries a terminal's API key (`Authorization: Bearer pk_...`); the
 key names a merchant and a terminal, and the request sees only that merchant's
-payments (another merchant's payment id is a 404, as if it did not exist). Errors are
+payments, users, reports and OTP texts (another merchant's payment id is a 404, as if it
+did not exist; another merchant's user is unknown). Errors are
 `{"error": {...}}` (see `errors`); a declined payment is a 200 with the payment.
 Handlers are all `async`: the store is used from the event loop's thread only. (No
 `from __future__ import annotations` here: FastAPI reads the handlers' annotations,
@@ -11,7 +12,7 @@ and `Caller` is local to `create_app`.)
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated
@@ -119,26 +120,14 @@ Day = Annotated[date | None, Depends(_day)]
 IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
 
-class MerchantSettlement(Settlement):
-    """Reports of one merchant: only its payments, and the refunds of those."""
-
-    def __init__(self, rt: Runtime, merchant_id: str) -> None:
-        update = {"merchant_id": merchant_id}
-        if merchant_id != rt.settings.merchant_id:
-            update["merchant_name"] = merchant_id
-        super().__init__(rt.store, rt.settings.model_copy(update=update), clock=rt.clock)
-        self._merchant = merchant_id
-        self._gateway = rt.gateway
-
-    def candidates(self, day: date) -> Iterator[dict]:
-        return (r for r in super().candidates(day) if r["merchant_id"] == self._merchant)
-
-    def refunds(self, day: date) -> list[dict]:
-        return [
-            r
-            for r in super().refunds(day)
-            if self._gateway.get(r["payment_id"]).merchant_id == self._merchant
-        ]
+def board_merchants(rt: Runtime, keys: ApiKeys) -> None:
+    """The simulated acquirer (embedded) boards every merchant that holds a live terminal
+    key, with those terminals: a merchant is boarded when its first key is issued."""
+    _ = rt.gateway  # the embedded banks open with the gateway
+    if rt.banks is None:
+        return
+    for merchant_id in {key.merchant_id for key in keys.list()}:
+        rt.banks.acquirer.board(merchant_id, keys.terminals(merchant_id))
 
 
 class BodyLimit:
@@ -280,14 +269,7 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
     limiter = FailedAuthLimiter(TinyFailedAuthRepository(rt.store), rt.clock)
     auth = Authenticator(keys, rt.audit, limiter)
 
-    def admit_terminals() -> None:
-        """The simulated acquirer knows the terminals that hold keys."""
-        if rt.banks is not None:
-            known = rt.banks.config.terminal_ids
-            new = keys.terminals(settings.merchant_id) - set(known)
-            rt.banks.config.terminal_ids = (*known, *sorted(new))
-
-    admit_terminals()
+    board_merchants(rt, keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -336,7 +318,7 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
     def operator(body: Operated | None, key: ApiKey) -> str:
         if body is None or body.operator is None:
             return f"terminal:{key.terminal_id}"
-        if body.operator not in {user.id for user in rt.access.list()}:
+        if body.operator not in {user.id for user in rt.access.of(key.merchant_id).list()}:
             raise InputError(f"operator: no user {body.operator!r}")
         return body.operator
 
@@ -418,17 +400,21 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
 
     @v1.post("/login", summary="Check a user's PIN at the terminal (5 wrong ones lock)")
     async def login(body: LoginBody, key: Caller) -> User:
-        return rt.access.login(body.user_id, body.pin.get_secret_value())
+        return rt.access.of(key.merchant_id).login(body.user_id, body.pin.get_secret_value())
 
     def admin(approval: ApprovalBody, action: str, subject: str, key: ApiKey) -> str:
-        return rt.access.approve(
-            approval.approver_id,
-            approval.pin.get_secret_value(),
-            action=action,
-            subject=subject,
-            operator=f"terminal:{key.terminal_id}",
-            roles=ADMINS,
-        ).id
+        return (
+            rt.access.of(key.merchant_id)
+            .approve(
+                approval.approver_id,
+                approval.pin.get_secret_value(),
+                action=action,
+                subject=subject,
+                operator=f"terminal:{key.terminal_id}",
+                roles=ADMINS,
+            )
+            .id
+        )
 
     @v1.get("/terminals", summary="The merchant's terminal keys (never a key itself)")
     async def list_keys(key: Caller) -> list[ApiKey]:
@@ -439,7 +425,7 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
         subject = f"{key.merchant_id}/{body.terminal_id}"
         actor = admin(body.approval, "terminals.add", subject, key)
         issued, secret = keys.issue(key.merchant_id, body.terminal_id, actor=actor)
-        admit_terminals()
+        board_merchants(rt, keys)
         return IssuedKey(key=issued, secret=secret)
 
     @v1.post("/terminals/{key_id}/revoke", summary="Revoke a key now (a merchant admin approves)")
@@ -452,13 +438,15 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
 
     @v1.get("/reports/x", summary="The X report of a business day (today by default)")
     async def x_report(key: Caller, day: Day) -> DayReport:
-        return MerchantSettlement(rt, key.merchant_id).x_report(day)
+        return Settlement(rt.store, settings, clock=rt.clock, merchant_id=key.merchant_id).x_report(
+            day
+        )
 
     if rt.banks is not None:
 
         @v1.get("/demo/outbox", summary="The simulated phones' text messages (demo banks)")
         async def outbox(key: Caller) -> list[Sms]:
-            return await gateway.bank.outbox()
+            return await gateway.bank.outbox(merchant_id=key.merchant_id)
 
     app.include_router(v1)
 

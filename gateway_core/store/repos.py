@@ -272,11 +272,16 @@ class ClosingRepository(Protocol):
 
 
 class TinyClosingRepository:
-    """Z reports in the main database, one document per day (doc id: the day's ordinal),
-    so "is this day closed?" is one lookup, not a scan."""
+    """One merchant's Z reports in the main database, one document per day (doc id: the
+    day's ordinal), so "is this day closed?" is one lookup, not a scan. The home merchant
+    (None, or `home`: the settings' merchant) keeps table `closings`, where Z reports were
+    before merchants were told apart; another merchant has `closings.<merchant id>`."""
 
-    def __init__(self, store: DataStore) -> None:
-        self._table = store.main.table("closings")
+    def __init__(
+        self, store: DataStore, merchant_id: str | None = None, *, home: str | None = None
+    ) -> None:
+        mine = merchant_id in (None, home)
+        self._table = store.main.table("closings" if mine else f"closings.{merchant_id}")
 
     def get(self, day: date) -> Record | None:
         doc = self._table.get(doc_id=day.toordinal())

@@ -1,0 +1,176 @@
+"""Two merchants on one gateway: each has its own users, risk state, OTP texts, reports,
+closing, reconciliation and account at the acquirer, through the HTTP API and the CLI.
+
+The home merchant is the settings' `merchant_id`; the other one is boarded at the
+acquirer when its first terminal key is issued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from support import OTP_RE, VISA, gateway_settings
+
+from gateway_core.clock import FixedClock
+from gateway_core.risk import RiskLimits
+from gateway_core.runtime import Runtime
+from gateway_core.service.app import create_app
+from gateway_core.service.keys import ApiKeys
+from gateway_core.settings import load_settings
+from gateway_core.settlement import Settlement
+from gateway_core.testcards import card_for
+
+HOME, OTHER = "PAYGATEDEMO0001", "OTHERSHOP01"
+DECLINE = card_for("4000 0000 0000 0002")
+OTP_CARD = card_for("4000 0000 0000 3220")
+OWNER = ("--admin", "owner", "--admin-pin", "9876")  # the home merchant's admin
+
+
+@dataclass
+class Two:
+    client: httpx.AsyncClient
+    rt: Runtime
+    secrets: dict[str, str]
+
+    async def pay(self, who: str, card=VISA, **kw) -> httpx.Response:
+        body = {"amount": 100_00, "card": {"number": card.pan, "expiry": "12/30", "cvv": card.cvv}}
+        return await self.call("POST", "/v1/payments", who, {**body, **kw})
+
+    async def call(self, method: str, path: str, who: str, body=None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.secrets[who]}"}
+        return await self.client.request(method, path, json=body, headers=headers)
+
+    def settlement(self, merchant: str) -> Settlement:
+        rt = self.rt
+        return Settlement(
+            rt.store, rt.settings, audit=rt.audit, clock=rt.clock, merchant_id=merchant
+        )
+
+
+async def _two(data: Path, clock: FixedClock, risk: RiskLimits) -> AsyncIterator[Two]:
+    settings = gateway_settings(data, 5.0).model_copy(update={"risk": risk})
+    rt = Runtime.open(settings, clock=clock)
+    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    issued = {
+        "home": keys.issue(HOME, "TERM0001", actor="owner")[1],
+        "other": keys.issue(OTHER, "TERM0001", actor="owner")[1],
+    }
+    transport = httpx.ASGITransport(app=create_app(rt, repair_on_start=False))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            yield Two(client, rt, issued)
+    finally:
+        await rt.aclose()
+
+
+@pytest.fixture
+async def two(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Two]:
+    async for world in _two(tmp_path / "data", clock, RiskLimits.relaxed()):
+        yield world
+
+
+@pytest.fixture
+async def two_strict(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Two]:
+    async for world in _two(tmp_path / "data", clock, RiskLimits()):
+        yield world
+
+
+async def test_a_merchant_boarded_with_its_key_is_paid_into_its_own_account(two: Two) -> None:
+    home = (await two.pay("home")).json()
+    theirs = (await two.pay("other")).json()
+    assert (home["response_code"], theirs["response_code"]) == ("00", "00")
+    ledger, acquirer = two.rt.banks.ledger, two.rt.banks.acquirer
+    assert ledger.balance(f"merchant:{OTHER}") == 100_00
+    assert ledger.balance(acquirer.merchant_account) == 100_00
+    assert acquirer.terminals("NOTBOARDED") == set()
+
+
+async def test_a_merchant_cannot_use_or_see_another_merchants_users(two: Two) -> None:
+    asha = {"user_id": "asha", "pin": "1111"}  # a demo cashier of the home merchant
+    assert (await two.call("POST", "/v1/login", "home", asha)).status_code == 200
+    refused = await two.call("POST", "/v1/login", "other", asha)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "no user 'asha'"
+    as_operator = await two.pay("other", operator="asha")
+    assert as_operator.status_code == 400 and "no user 'asha'" in as_operator.text
+    theirs = (await two.pay("other", capture_method="manual")).json()
+    manager = {"approval": {"approver_id": "meera", "pin": "4321"}}  # the home manager
+    void = await two.call("POST", f"/v1/payments/{theirs['id']}/void", "other", manager)
+    assert void.status_code == 403 and void.json()["error"]["code"] == "unknown_user"
+    two.rt.access.of(OTHER).add("meera", "Meera (other shop)", "manager", "5555", actor="test")
+    mine = {"approval": {"approver_id": "meera", "pin": "5555"}}
+    void = await two.call("POST", f"/v1/payments/{theirs['id']}/void", "other", mine)
+    assert void.json()["status"] == "canceled"
+    assert two.rt.access.login("meera", "4321").role == "manager"  # the home one unchanged
+
+
+async def test_one_merchants_declines_do_not_block_a_card_at_another(two_strict: Two) -> None:
+    two = two_strict
+    codes = [(await two.pay("home", DECLINE)).json() for _ in range(4)]
+    assert [p["response_code"] for p in codes[:3]] == ["05"] * 3
+    assert codes[3]["decline_code"] == "blocked_by_risk"  # blocked at the home merchant
+    theirs = (await two.pay("other", DECLINE)).json()
+    assert theirs["decline_code"] != "blocked_by_risk" and theirs["response_code"] == "05"
+    assert two.rt.gateway.risk.blocks(OTHER) == []
+    assert [b.scope for b in two.rt.gateway.risk.blocks()] == ["card"]
+
+
+async def test_a_merchant_reads_only_its_own_customers_otp_texts(two: Two) -> None:
+    theirs = (await two.pay("other", OTP_CARD)).json()
+    assert theirs["status"] == "requires_action"
+    assert (await two.call("GET", "/v1/demo/outbox", "home")).json() == []
+    (sms,) = (await two.call("GET", "/v1/demo/outbox", "other")).json()
+    assert OTHER in sms["text"] and OTP_RE.search(sms["text"])
+    mine = (await two.pay("home", OTP_CARD)).json()
+    (home_sms,) = (await two.call("GET", "/v1/demo/outbox", "home")).json()
+    assert "Paygate Demo Store" in home_sms["text"] and mine["status"] == "requires_action"
+
+
+async def test_closing_one_merchants_day_leaves_the_other_open(two: Two) -> None:
+    await two.pay("home")
+    theirs = (await two.pay("other")).json()
+    home_z, _ = two.settlement(HOME).close_day(two.settlement(HOME).today(), closed_by="meera")
+    assert (home_z.number, home_z.merchant_id, home_z.totals[0].count) == (1, HOME, 1)
+    refused = await two.pay("home")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "day_closed"
+    assert (await two.pay("other")).json()["status"] == "succeeded"
+    report = (await two.call("GET", "/v1/reports/x", "other")).json()
+    assert (report["closed_as"], report["totals"][0]["count"]) == (None, 2)
+    other = two.settlement(OTHER)
+    other_z, _ = other.close_day(other.today(), closed_by="owner")
+    assert (other_z.number, other_z.merchant_id, other_z.totals[0].count) == (1, OTHER, 2)
+    assert other_z.payouts[0].reference != home_z.payouts[0].reference
+    for merchant in (HOME, OTHER):
+        rec = await two.settlement(merchant).reconcile(other.today(), two.rt.gateway.bank)
+        assert rec.ok and rec.summary()["matched"]["count"] == (1 if merchant == HOME else 2)
+    assert theirs["merchant_id"] == OTHER
+
+
+def test_local_commands_choose_the_merchant(cli, tmp_path: Path) -> None:
+    data = ("--data-dir", tmp_path / "d")
+    charge = ("charge", "--amount", "10", "--card", VISA.pan, "--exp", "12/30", "--cvv", "123")
+    assert cli(*charge, *data).code == 0
+    unknown = cli("users", "list", "--merchant", "SHOP2", *data)
+    assert unknown.code == 2 and "no merchant 'SHOP2'" in unknown.err
+    added = cli("terminals", "add", "--merchant", "SHOP2", "--terminal", "T1", *OWNER, *data)
+    assert added.code == 0
+    assert cli("users", "list", "--merchant", "SHOP2", *data).out.split("\n")[1:] == [""]
+    boss = ("users", "add", "boss", "--role", "admin", "--pin", "2468", "--merchant", "SHOP2")
+    assert cli(*boss, *OWNER, *data).code == 0  # its first admin: the home admin approves
+    clerk = ("users", "add", "clerk", "--pin", "1357", "--merchant", "SHOP2")
+    assert cli(*clerk, *OWNER, *data).code == 2  # now only its own admins approve
+    assert cli(*clerk, "--admin", "boss", "--admin-pin", "2468", *data).code == 0
+    assert "boss" not in cli("users", "list", *data).out
+    assert "asha" not in cli("users", "list", "--merchant", "SHOP2", *data).out
+    home = cli("report", "x", "--json", *data)
+    shop2 = cli("report", "x", "--json", "--merchant", "SHOP2", *data)
+    assert '"payments": 1' in home.out and '"payments": 0' in shop2.out
+    assert '"merchant_id": "SHOP2"' in shop2.out
+    assert cli("risk", "blocks", "--merchant", "SHOP2", *data).out == "nothing is blocked now\n"
+    with Runtime.open(load_settings(data_dir=tmp_path / "d"), read_only=True) as rt:
+        assert [u.id for u in rt.access.list()] == ["asha", "ravi", "meera", "owner"]
+        assert [u.id for u in rt.access.of("SHOP2").list()] == ["boss", "clerk"]
