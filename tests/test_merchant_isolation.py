@@ -120,21 +120,25 @@ async def test_one_merchants_declines_do_not_block_a_card_at_another(two_strict:
 
 
 async def test_a_merchant_reads_only_its_own_customers_otp_texts(two: Two) -> None:
+    mine = (await two.pay("home", OTP_CARD)).json()
+    assert mine["status"] == "requires_action"
+    assert (await two.call("GET", "/v1/demo/outbox", "other")).json() == []
+    (home_sms,) = (await two.call("GET", "/v1/demo/outbox", "home")).json()
+    assert "Paygate Demo Store" in home_sms["text"]
     theirs = (await two.pay("other", OTP_CARD)).json()
     assert theirs["status"] == "requires_action"
-    assert (await two.call("GET", "/v1/demo/outbox", "home")).json() == []
     (sms,) = (await two.call("GET", "/v1/demo/outbox", "other")).json()
     assert OTHER in sms["text"] and OTP_RE.search(sms["text"])
-    mine = (await two.pay("home", OTP_CARD)).json()
-    (home_sms,) = (await two.call("GET", "/v1/demo/outbox", "home")).json()
-    assert "Paygate Demo Store" in home_sms["text"] and mine["status"] == "requires_action"
+    assert len((await two.call("GET", "/v1/demo/outbox", "home")).json()) == 1
 
 
 async def test_closing_one_merchants_day_leaves_the_other_open(two: Two) -> None:
     await two.pay("home")
-    theirs = (await two.pay("other")).json()
-    home_z, _ = two.settlement(HOME).close_day(two.settlement(HOME).today(), closed_by="meera")
-    assert (home_z.number, home_z.merchant_id, home_z.totals[0].count) == (1, HOME, 1)
+    await two.pay("other")
+    home = Settlement(two.rt.store, two.rt.settings, audit=two.rt.audit, clock=two.rt.clock)
+    assert home.x_report().activity.payments == 1
+    home_z, _ = home.close_day(home.today(), closed_by="meera")
+    assert (home_z.number, home_z.merchant_id, home_z.activity.payments) == (1, HOME, 1)
     refused = await two.pay("home")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "day_closed"
     assert (await two.pay("other")).json()["status"] == "succeeded"
@@ -144,10 +148,9 @@ async def test_closing_one_merchants_day_leaves_the_other_open(two: Two) -> None
     other_z, _ = other.close_day(other.today(), closed_by="owner")
     assert (other_z.number, other_z.merchant_id, other_z.totals[0].count) == (1, OTHER, 2)
     assert other_z.payouts[0].reference != home_z.payouts[0].reference
-    for merchant in (HOME, OTHER):
-        rec = await two.settlement(merchant).reconcile(other.today(), two.rt.gateway.bank)
-        assert rec.ok and rec.summary()["matched"]["count"] == (1 if merchant == HOME else 2)
-    assert theirs["merchant_id"] == OTHER
+    for svc, matched in ((home, 1), (other, 2)):
+        rec = await svc.reconcile(other.today(), two.rt.gateway.bank)
+        assert rec.ok and rec.summary()["matched"]["count"] == matched
 
 
 def test_local_commands_choose_the_merchant(cli, tmp_path: Path) -> None:
