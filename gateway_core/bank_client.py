@@ -10,6 +10,7 @@ reached raises `BankUnavailable`, and the gateway then reverses.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from gateway_core.banks.api import (
     Account,
     AuthorizationRequest,
     AuthorizationResponse,
+    Boarding,
     CaptureRequest,
     Challenge,
     Frame,
@@ -178,6 +180,11 @@ class BankClient:
         params = {k: v for k, v in (("phone", phone), ("merchant_id", merchant_id)) if v}
         query = f"?{urlencode(params)}" if params else ""
         return await self._call("GET", f"/banks/v1/outbox{query}", list[Sms])
+
+    async def board(self, merchant_id: str, terminal_ids: Iterable[str]) -> Boarding:
+        """Enrol a merchant and its terminals at the acquirer (again: adds terminals)."""
+        body = Boarding(merchant_id=merchant_id, terminal_ids=sorted(terminal_ids))
+        return await self._call("POST", "/acquirer/v1/merchants", Boarding, body.model_dump())
 
     async def accounts(self) -> list[Account]:
         """Cardholder accounts with their balances."""

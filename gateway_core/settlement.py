@@ -879,10 +879,12 @@ class Settlement:
     async def reconcile(self, day: date, bank: BankClient) -> Reconciliation:
         """The day against the acquirer's clearing file (fetched over the bank client)."""
         day = self.check_day(day)
-        rows = await bank.clearing(day)
-        mine = (r for r in rows if r.get("merchant_id", self.merchant_id) == self.merchant_id)
-        cleared = [clearing_entry(row) for row in mine]
-        return match(day, self.expected_clearing(day), cleared)
+        return match(day, self.expected_clearing(day), self.cleared(await bank.clearing(day)))
+
+    def cleared(self, rows: Iterable[Record]) -> list[Entry]:
+        """This merchant's lines of the acquirer's clearing file (it clears every
+        merchant's captures and refunds in one file per day)."""
+        return [clearing_entry(r) for r in rows if r["merchant_id"] == self.merchant_id]
 
     # -- export --------------------------------------------------------------------------
     def transactions(self, day: date) -> list[Record]:

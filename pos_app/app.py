@@ -43,7 +43,7 @@ from gateway_core.otp import mask_phone
 from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime, import_gateway_modules
 from gateway_core.settings import Settings
-from gateway_core.settlement import Settlement, clearing_entry, match
+from gateway_core.settlement import Settlement, match
 from gateway_core.store.files import make_private_dir, write_atomically
 from gateway_core.store.lock import WriterLock
 from pos_app.screens.card import CardScreen, DemoCardsScreen
@@ -888,6 +888,7 @@ class PaygateApp(App[int]):
     async def load_today(self, screen: TodayScreen) -> None:
         try:
             payments = await self.read(self.gateway.list_day)
+            payments = [p for p in payments if p.merchant_id == self.settings.merchant_id]
         except PaygateError as exc:
             self.notify(f"Cannot read today's payments: {exc}", severity="error")
             return
@@ -985,7 +986,7 @@ class PaygateApp(App[int]):
         gateway's side read in a thread)."""
         settlement = self.settlement()
         try:
-            cleared = [clearing_entry(row) for row in await self.gateway.bank.clearing(day)]
+            cleared = settlement.cleared(await self.gateway.bank.clearing(day))
             expected = await asyncio.to_thread(settlement.expected_clearing, day)
         except PaygateError as exc:
             pane.note(f"Cannot reconcile: {exc}", "error")

@@ -126,8 +126,6 @@ def cmd_terminals(args: argparse.Namespace, settings: Settings) -> int:
         with open_runtime(settings, read_only=True) as rt:
             _print_keys(ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).list())
         return 0
-    from gateway_core.service.app import board_merchants
-
     with open_runtime(settings) as rt:
         keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
         if args.action == "add":
@@ -135,15 +133,23 @@ def cmd_terminals(args: argparse.Namespace, settings: Settings) -> int:
             subject = f"{merchant}/{args.terminal}"
             keys.check_ids(args.terminal, merchant)  # bad ids are refused before any PIN
             actor = _admin(args, rt, "terminals.add", subject, merchant)
-            issued = keys.issue(merchant, args.terminal, actor=actor)
-            board_merchants(rt, keys)
-            _print_issued(*issued)
+            asyncio.run(_board(rt, merchant, args.terminal))
+            _print_issued(*keys.issue(merchant, args.terminal, actor=actor))
             return 0
         merchant = keys.get(args.key_id).merchant_id  # an unknown key: refused before any PIN
         actor = _admin(args, rt, "terminals.revoke", args.key_id, merchant)
         key = keys.revoke(args.key_id, actor=actor)
     print(f"key {key.id} ({key.merchant_id}/{key.terminal_id}) revoked")
     return 0
+
+
+async def _board(rt, merchant_id: str, terminal_id: str) -> None:
+    """Board the merchant and terminal at the acquirer before its key exists: a merchant
+    must be boarded before it can transact (an acquirer out of reach: no key)."""
+    try:
+        await rt.gateway.bank.board(merchant_id, [terminal_id])
+    finally:
+        await rt.gateway.bank.close()
 
 
 async def _remote_terminals(args: argparse.Namespace, remote: RemoteGateway) -> int:

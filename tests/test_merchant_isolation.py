@@ -18,7 +18,7 @@ from support import OTP_RE, VISA, gateway_settings
 from gateway_core.clock import FixedClock
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
-from gateway_core.service.app import create_app
+from gateway_core.service.app import board_merchants, create_app
 from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import load_settings
 from gateway_core.settlement import Settlement
@@ -59,6 +59,7 @@ async def _two(data: Path, clock: FixedClock, risk: RiskLimits) -> AsyncIterator
         "home": keys.issue(HOME, "TERM0001", actor="owner")[1],
         "other": keys.issue(OTHER, "TERM0001", actor="owner")[1],
     }
+    await board_merchants(rt.gateway.bank, keys)  # as the server's start does
     transport = httpx.ASGITransport(app=create_app(rt, repair_on_start=False))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:

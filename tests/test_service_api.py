@@ -22,7 +22,7 @@ from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest, NotAllowed, UnknownPayment, WrongOtp
 from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime
-from gateway_core.service.app import create_app
+from gateway_core.service.app import board_merchants, create_app
 from gateway_core.service.client import RemoteGateway
 from gateway_core.service.errors import AuthenticationFailed
 from gateway_core.service.keys import ApiKeys
@@ -69,6 +69,7 @@ async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
         "t2": keys.issue(MERCHANT, "TERM0009", actor="owner")[1],
         "other": keys.issue(OTHER, "TERM0001", actor="owner")[1],
     }
+    await board_merchants(rt.gateway.bank, keys)  # as the server's start does
     app = create_app(rt, repair_on_start=False)
     transport = httpx.ASGITransport(app=app)
     try:

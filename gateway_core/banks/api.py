@@ -149,6 +149,20 @@ class OtpVerifyResponse(_Model):
     authentication: str | None = None
 
 
+class Boarding(_Model):
+    """A merchant enrolled at the acquirer with its terminals (DE42, DE41 ids)."""
+
+    merchant_id: str = Field(pattern=r"^[A-Za-z0-9]{1,15}$")
+    terminal_ids: list[str] = Field(max_length=10_000)
+
+    @field_validator("terminal_ids")
+    @classmethod
+    def _terminal_ids(cls, ids: list[str]) -> list[str]:
+        if not all(t.isascii() and t.isalnum() and 1 <= len(t) <= 8 for t in ids):
+            raise ValueError("a terminal id is 1 to 8 letters or digits")
+        return ids
+
+
 class Sms(_Model):
     """A text message on a cardholder's simulated phone."""
 

@@ -18,6 +18,7 @@ from gateway_core.banks.api import (
     Account,
     AuthorizationRequest,
     AuthorizationResponse,
+    Boarding,
     CaptureRequest,
     Challenge,
     LedgerCheck,
@@ -110,6 +111,12 @@ def create_app(banks: Banks) -> FastAPI:
     @app.post("/acquirer/v1/authorizations")
     async def authorize(req: AuthorizationRequest) -> AuthorizationResponse:
         return await acquirer.authorize(req)
+
+    @app.post("/acquirer/v1/merchants")
+    async def board(req: Boarding) -> Boarding:
+        acquirer.board(req.merchant_id, req.terminal_ids)
+        terminals = sorted(acquirer.terminals(req.merchant_id))
+        return Boarding(merchant_id=req.merchant_id, terminal_ids=terminals)
 
     @app.post("/acquirer/v1/reversals")
     async def reverse(req: ReversalRequest) -> OperationResponse:

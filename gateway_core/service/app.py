@@ -27,9 +27,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway_core.access import ADMINS, Approval, User
 from gateway_core.audit import mask_card_numbers
+from gateway_core.bank_client import BankClient
 from gateway_core.banks.api import Frame, Sms
 from gateway_core.cards import CardInput
-from gateway_core.errors import InputError, PaygateError
+from gateway_core.errors import BankRefused, BankUnavailable, InputError, PaygateError
 from gateway_core.gateway import ChargeRequest, UnknownPayment
 from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime
@@ -120,14 +121,11 @@ Day = Annotated[date | None, Depends(_day)]
 IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
 
-def board_merchants(rt: Runtime, keys: ApiKeys) -> None:
-    """The simulated acquirer (embedded) boards every merchant that holds a live terminal
-    key, with those terminals: a merchant is boarded when its first key is issued."""
-    _ = rt.gateway  # the embedded banks open with the gateway
-    if rt.banks is None:
-        return
-    for merchant_id in {key.merchant_id for key in keys.list()}:
-        rt.banks.acquirer.board(merchant_id, keys.terminals(merchant_id))
+async def board_merchants(bank: BankClient, keys: ApiKeys) -> None:
+    """Board at the acquirer every merchant that holds a live terminal key, with those
+    terminals (when the server starts: keys issued while it was stopped)."""
+    for merchant_id in sorted({key.merchant_id for key in keys.list()}):
+        await bank.board(merchant_id, keys.terminals(merchant_id))
 
 
 class BodyLimit:
@@ -269,10 +267,12 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
     limiter = FailedAuthLimiter(TinyFailedAuthRepository(rt.store), rt.clock)
     auth = Authenticator(keys, rt.audit, limiter)
 
-    board_merchants(rt, keys)
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await board_merchants(gateway.bank, keys)
+        except (BankRefused, BankUnavailable) as exc:
+            log.warning("merchants not boarded at the acquirer: %s", exc)
         if repair_on_start:
             for note in await gateway.repair():
                 log.warning("repaired: %s", note)
@@ -424,8 +424,8 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
     async def issue_key(body: KeyCreate, key: Caller) -> IssuedKey:
         subject = f"{key.merchant_id}/{body.terminal_id}"
         actor = admin(body.approval, "terminals.add", subject, key)
+        await gateway.bank.board(key.merchant_id, [body.terminal_id])  # before the key works
         issued, secret = keys.issue(key.merchant_id, body.terminal_id, actor=actor)
-        board_merchants(rt, keys)
         return IssuedKey(key=issued, secret=secret)
 
     @v1.post("/terminals/{key_id}/revoke", summary="Revoke a key now (a merchant admin approves)")
