@@ -88,6 +88,13 @@ async def test_a_merchant_boarded_with_its_key_is_paid_into_its_own_account(two:
     assert ledger.balance(f"merchant:{OTHER}") == 100_00
     assert ledger.balance(acquirer.merchant_account) == 100_00
     assert acquirer.terminals("NOTBOARDED") == set()
+    two.rt.access.of(OTHER).add("boss", "Boss", "admin", "2468", actor="test")
+    approval = {"approver_id": "boss", "pin": "2468"}
+    body = {"terminal_id": "TERM0042", "approval": approval}
+    issued = (await two.call("POST", "/v1/terminals", "other", body)).json()
+    two.secrets["new"] = issued["secret"]
+    assert (await two.pay("new")).json()["response_code"] == "00"
+    assert acquirer.terminals(OTHER) == {"TERM0001", "TERM0042"}
 
 
 async def test_a_merchant_cannot_use_or_see_another_merchants_users(two: Two) -> None:
