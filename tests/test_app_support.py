@@ -61,7 +61,9 @@ def seeded_runtime(settings: Settings, clock: FixedClock) -> Runtime:
     # The demo users with cheap PIN hashes: a real argon2 check takes ~0.3 s, and the
     # tests sign in and approve often. (The app uses whatever Access the runtime has.)
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    rt._access = Access(rt.store.main, rt.audit, clock, tz=settings.tz, hasher=cheap)
+    rt._access = Access(
+        rt.store.main, rt.audit, clock, tz=settings.tz, hasher=cheap, home=settings.merchant_id
+    )
     rt._access.seed_demo()
     for user_id, _name, _role, pin, _hash in DEMO_USERS:
         rt._access.reset_pin(user_id, pin, actor="test")
