@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from gateway_core.access import ADMINS, Access, check_pin
+from gateway_core.audit import mask_card_numbers
 from gateway_core.errors import InputError
 from gateway_core.gateway import load_payment
 from gateway_core.money import Money, format_money
@@ -38,11 +39,13 @@ def merchant_of(args: argparse.Namespace, rt: Runtime) -> str:
     the settings' merchant, or one that was issued a terminal key."""
     home = rt.settings.merchant_id
     merchant = getattr(args, "merchant", None) or home
+    if not (merchant.isascii() and merchant.isalnum() and len(merchant) <= 15):
+        raise InputError("a merchant id is 1 to 15 letters or digits")
     keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
     if merchant != home and merchant not in {k.merchant_id for k in keys.list()}:
         raise InputError(
-            f"no merchant {merchant!r}: a merchant is boarded with its first terminal key "
-            "(`paygate terminals add --merchant M --terminal T`)"
+            f"no merchant {mask_card_numbers(merchant)}: a merchant is boarded with its "
+            "first terminal key (`paygate terminals add --merchant M --terminal T`)"
         )
     return merchant
 

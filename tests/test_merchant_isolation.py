@@ -7,14 +7,16 @@ acquirer when its first terminal key is issued.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from support import OTP_RE, VISA, gateway_settings
+from support import OTP_RE, VISA, BankServer, gateway_settings
 
+from gateway_core.bank_client import BankClient
 from gateway_core.clock import FixedClock
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
@@ -166,7 +168,11 @@ def test_local_commands_choose_the_merchant(cli, tmp_path: Path) -> None:
     charge = ("charge", "--amount", "10", "--card", VISA.pan, "--exp", "12/30", "--cvv", "123")
     assert cli(*charge, *data).code == 0
     unknown = cli("users", "list", "--merchant", "SHOP2", *data)
-    assert unknown.code == 2 and "no merchant 'SHOP2'" in unknown.err
+    assert unknown.code == 2 and "no merchant SHOP2" in unknown.err
+    pan = cli("report", "x", "--merchant", "378282246310005", *data)  # an Amex number
+    assert pan.code == 2 and "378282246310005" not in pan.err
+    bad = cli("users", "list", "--merchant", "no such!", *data)
+    assert (bad.code, bad.err) == (2, "paygate: a merchant id is 1 to 15 letters or digits\n")
     added = cli("terminals", "add", "--merchant", "SHOP2", "--terminal", "T1", *OWNER, *data)
     assert added.code == 0
     assert cli("users", "list", "--merchant", "SHOP2", *data).out.split("\n")[1:] == [""]
@@ -185,3 +191,26 @@ def test_local_commands_choose_the_merchant(cli, tmp_path: Path) -> None:
     with Runtime.open(load_settings(data_dir=tmp_path / "d"), read_only=True) as rt:
         assert [u.id for u in rt.access.list()] == ["asha", "ravi", "meera", "owner"]
         assert [u.id for u in rt.access.of("SHOP2").list()] == ["boss", "clerk"]
+
+
+def test_a_merchant_is_boarded_at_banks_in_their_own_process(cli, tmp_path: Path) -> None:
+    server = BankServer(tmp_path / "banks", timeout_fault_s=5.0, slow_fault_s=1.0)
+    url = server.start()
+    data = ("--data-dir", tmp_path / "d", "--bank-url", url)
+    add = ("terminals", "add", "--merchant", "SHOP2", *OWNER, *data)
+    try:
+        assert cli(*add, "--terminal", "T1").code == 0
+        assert asyncio.run(_boarded(url, "SHOP2")) == ["T1"]  # kept by the acquirer
+    finally:
+        server.stop()
+    refused = cli(*add, "--terminal", "T2")  # the acquirer is out of reach: no key
+    assert refused.code == 1 and "bank" in refused.err
+    assert "T2" not in cli("terminals", "list", *data[:2]).out
+
+
+async def _boarded(url: str, merchant_id: str) -> list[str]:
+    bank = BankClient.remote(url)
+    try:
+        return (await bank.board(merchant_id, [])).terminal_ids
+    finally:
+        await bank.close()
