@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support import OTP_RE, VISA, BankServer, gateway_settings
+from test_service_server import issue, start
 
 from gateway_core.bank_client import BankClient
 from gateway_core.clock import FixedClock
@@ -116,6 +117,8 @@ async def test_a_merchant_cannot_use_or_see_another_merchants_users(two: Two) ->
     void = await two.call("POST", f"/v1/payments/{theirs['id']}/void", "other", mine)
     assert void.json()["status"] == "canceled"
     assert two.rt.access.login("meera", "4321").role == "manager"  # the home one unchanged
+    users = two.rt.store.main.table("users")  # the home merchant's written as before
+    assert [d.get("merchant_id") for d in users if d["id"] == "meera"] == [None, OTHER]
 
 
 async def test_one_merchants_declines_do_not_block_a_card_at_another(two_strict: Two) -> None:
@@ -161,6 +164,9 @@ async def test_closing_one_merchants_day_leaves_the_other_open(two: Two) -> None
     for svc, matched in ((home, 1), (other, 2)):
         rec = await svc.reconcile(other.today(), two.rt.gateway.bank)
         assert rec.ok and rec.summary()["matched"]["count"] == matched
+    main = two.rt.store.main  # the home merchant's Z where it always was
+    assert [d["merchant_id"] for d in main.table("closings")] == [HOME]
+    assert [d["merchant_id"] for d in main.table(f"closings.{OTHER}")] == [OTHER]
 
 
 def test_local_commands_choose_the_merchant(cli, tmp_path: Path) -> None:
@@ -214,3 +220,27 @@ async def _boarded(url: str, merchant_id: str) -> list[str]:
         return (await bank.board(merchant_id, [])).terminal_ids
     finally:
         await bank.close()
+
+
+def test_paygate_serve_takes_sales_of_every_merchant_with_a_key(
+    cli, paygate_cmd: list[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shop2 = issue(cli, data, "T1", merchant="SHOP2")  # boarded as its key is issued
+    with Runtime.open(load_settings(data_dir=data)) as rt:  # a key from before boarding
+        shop3 = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue("SHOP3", "T1", actor="t")
+    server = start(paygate_cmd, data)  # boards every merchant with a key as it starts
+    try:
+        for secret in (shop2, shop3[1]):
+            headers = {"Authorization": f"Bearer {secret}"}
+            card = {"number": VISA.pan, "expiry": "12/30", "cvv": VISA.cvv}
+            sale = httpx.post(
+                f"{server.url}/v1/payments", json={"amount": 100, "card": card}, headers=headers
+            )
+            assert sale.json()["response_code"] == "00", sale.text
+            login = {"user_id": "asha", "pin": "1111"}
+            assert (
+                httpx.post(f"{server.url}/v1/login", json=login, headers=headers).status_code == 403
+            )
+    finally:
+        assert server.stop() == 0
