@@ -25,6 +25,7 @@ from tinydb import Query
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
+from gateway_core.store.repos import of_merchant
 
 Role = Literal["cashier", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("cashier", "manager", "admin")
@@ -135,10 +136,7 @@ class Access:
         self._tz = tz
         self._hasher = hasher or PasswordHasher()
         self.merchant_id, self._home = merchant_id or home, home
-        q = Query()
-        self._mine = q.merchant_id == self.merchant_id
-        if self.merchant_id == home:
-            self._mine = self._mine | ~q.merchant_id.exists()
+        self._mine = of_merchant(self.merchant_id, home)
 
     def of(self, merchant_id: str) -> Access:
         """The users of another merchant, over the same table."""

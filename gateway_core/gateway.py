@@ -565,13 +565,10 @@ class Gateway:
             return None
         if approval is None:
             raise NotPermitted(f"a {action} needs a manager's approval (ID and PIN)")
-        return (
-            self._access.of(payment.merchant_id)
-            .approve(
-                approval.user_id, approval.pin, action=action, subject=payment.id, operator=operator
-            )
-            .id
-        )
+        access = self._access.of(payment.merchant_id)  # the payment's merchant's managers
+        return access.approve(
+            approval.user_id, approval.pin, action=action, subject=payment.id, operator=operator
+        ).id
 
     @_one_at_a_time
     async def void(

@@ -24,9 +24,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from tinydb import Query
+from tinydb.queries import QueryInstance
 
 from gateway_core.clock import Clock, business_day
 from gateway_core.money import Money, format_money
+from gateway_core.store.repos import of_merchant
 from gateway_core.testcards import ISSUERS
 
 Action = Literal["allow", "otp", "block", "review"]
@@ -183,12 +185,9 @@ class RiskEngine:
     def _count_since(self, times: deque[datetime] | None, since: datetime) -> int:
         return sum(1 for t in times or () if t > since)
 
-    def _ticket_query(self, ctx: Context):
-        q, merchant = Query(), self._merchant(ctx.merchant_id)
-        mine = q.merchant_id == merchant
-        if merchant == self._home:
-            mine = mine | ~q.merchant_id.exists()
-        return (q.currency == ctx.currency) & mine
+    def _ticket_query(self, ctx: Context) -> QueryInstance:
+        mine = of_merchant(self._merchant(ctx.merchant_id), self._home)
+        return (Query().currency == ctx.currency) & mine
 
     def _average_ticket(self, ctx: Context) -> int | None:
         doc = self._stats.get(self._ticket_query(ctx))

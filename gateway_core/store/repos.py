@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Protocol
 
+from tinydb import Query
+from tinydb.queries import QueryInstance
 from tinydb.table import Document, Table
 
 from gateway_core.store.database import DataStore
@@ -51,6 +53,14 @@ def newest(table: Table) -> Record | None:
         return table.newest()
     docs = table._read_table()
     return dict(docs[next(reversed(docs))]) if docs else None
+
+
+def of_merchant(merchant_id: str | None, home: str | None) -> QueryInstance:
+    """A query for one merchant's records: those with its `merchant_id`, and for the home
+    merchant (the settings') also those with none, written before merchants were told
+    apart or by the home merchant since (its records keep that format)."""
+    mine = Query().merchant_id == merchant_id
+    return mine | ~Query().merchant_id.exists() if merchant_id == home else mine
 
 
 class TokenRepository(Protocol):
