@@ -403,18 +403,15 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
         return rt.access.of(key.merchant_id).login(body.user_id, body.pin.get_secret_value())
 
     def admin(approval: ApprovalBody, action: str, subject: str, key: ApiKey) -> str:
-        return (
-            rt.access.of(key.merchant_id)
-            .approve(
-                approval.approver_id,
-                approval.pin.get_secret_value(),
-                action=action,
-                subject=subject,
-                operator=f"terminal:{key.terminal_id}",
-                roles=ADMINS,
-            )
-            .id
-        )
+        users = rt.access.of(key.merchant_id)  # the key's merchant's admins only
+        return users.approve(
+            approval.approver_id,
+            approval.pin.get_secret_value(),
+            action=action,
+            subject=subject,
+            operator=f"terminal:{key.terminal_id}",
+            roles=ADMINS,
+        ).id
 
     @v1.get("/terminals", summary="The merchant's terminal keys (never a key itself)")
     async def list_keys(key: Caller) -> list[ApiKey]:
@@ -438,9 +435,8 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
 
     @v1.get("/reports/x", summary="The X report of a business day (today by default)")
     async def x_report(key: Caller, day: Day) -> DayReport:
-        return Settlement(rt.store, settings, clock=rt.clock, merchant_id=key.merchant_id).x_report(
-            day
-        )
+        mine = Settlement(rt.store, settings, clock=rt.clock, merchant_id=key.merchant_id)
+        return mine.x_report(day)
 
     if rt.banks is not None:
 
