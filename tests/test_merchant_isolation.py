@@ -14,7 +14,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import OTP_RE, VISA, BankServer, gateway_settings
+from support import OTP_RE, VISA, BankServer, charge, gateway_settings
+from test_app_support import (
+    PANS,
+    build_app,
+    drive,
+    login,
+    on_screen,
+    press,
+    sale,
+    wait_for,
+    widget_text,
+)
+from test_merchant_support import open_console, tab
 from test_service_server import issue, start
 
 from gateway_core.bank_client import BankClient
@@ -244,3 +256,28 @@ def test_paygate_serve_takes_sales_of_every_merchant_with_a_key(
             )
     finally:
         assert server.stop() == 0
+
+
+async def test_the_terminal_and_console_show_only_their_merchants_day(
+    settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = build_app(settings, clock, tmp_path / "config")
+    await app.rt.gateway.bank.board(OTHER, ["TERM0001"])
+    theirs = await app.rt.gateway.charge(charge(VISA, merchant_id=OTHER, terminal_id="TERM0001"))
+    assert theirs.status == "succeeded"  # in the acquirer's clearing file of the day
+    async with drive(app) as pilot:
+        await login(pilot)
+        await sale(pilot, "120", PANS["approve"])
+        await press(pilot, "enter", "f2")
+        await on_screen(pilot, "TodayScreen")
+        await wait_for(pilot, lambda: len(app.screen.payments) > 0)
+        assert [p.merchant_id for p in app.screen.payments] == [HOME]
+        await press(pilot, "escape")
+        await open_console(pilot)
+        await on_screen(pilot, "MerchantScreen")
+        await wait_for(pilot, lambda: pilot.app.screen.data is not None)
+        await tab(pilot, "settlement")
+        await press(pilot, "r")
+        note = lambda: widget_text(app, "#settle-note")  # noqa: E731
+        await wait_for(pilot, lambda: note().startswith(("Reconciled", "1 reconciliation")))
+        assert note() == "Reconciled: no breaks"
