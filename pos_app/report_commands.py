@@ -10,7 +10,8 @@
 - `demo seed [--days 7] [--per-day 500]`: a week of history through the real gateway.
 
 Dates are YYYY-MM-DD in the merchant's timezone, today by default; a date in the future
-is refused (exit 2) before anything is opened.
+is refused (exit 2) before anything is opened. `--merchant M` chooses whose day (the
+`merchant_id` setting by default): each merchant has its own reports and Z numbers.
 """
 
 from __future__ import annotations
