@@ -288,6 +288,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.kind == "x" and settings.gateway_url is not None:
         from pos_app.payment_commands import remote_x_report
 
+        if args.merchant:
+            raise InputError("with --gateway-url, the report is of the merchant of --api-key")
+
         _show(remote_x_report(settings, day), args, settings)
         return 0
     if args.kind == "x":

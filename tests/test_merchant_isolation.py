@@ -206,6 +206,11 @@ def test_local_commands_choose_the_merchant(cli, tmp_path: Path) -> None:
     assert '"payments": 1' in home.out and '"payments": 0' in shop2.out
     assert '"merchant_id": "SHOP2"' in shop2.out
     assert cli("risk", "blocks", "--merchant", "SHOP2", *data).out == "nothing is blocked now\n"
+    remote = cli("report", "x", "--merchant", "SHOP2", "--gateway-url", "http://127.0.0.1:9")
+    assert (remote.code, remote.err) == (
+        2,
+        "paygate: with --gateway-url, the report is of the merchant of --api-key\n",
+    )
     with Runtime.open(load_settings(data_dir=tmp_path / "d"), read_only=True) as rt:
         assert [u.id for u in rt.access.list()] == ["asha", "ravi", "meera", "owner"]
         assert [u.id for u in rt.access.of("SHOP2").list()] == ["boss", "clerk"]
