@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from platformdirs import user_config_path
 from textual import work
 from textual.app import App, SystemCommand
-from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen, Screen
@@ -46,6 +45,7 @@ from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement, match
 from gateway_core.store.files import make_private_dir, write_atomically
 from gateway_core.store.lock import WriterLock
+from pos_app.screens.base import DismissOnce
 from pos_app.screens.card import CardScreen, DemoCardsScreen
 from pos_app.screens.help import HelpScreen
 from pos_app.screens.inspector import InspectorScreen
@@ -112,12 +112,10 @@ class PaygateCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class TerminalPalette(CommandPalette):
-    """Textual's command palette, closed once: an Enter typed twice in a row (faster
-    than the palette closes) must not close the screen under it as well; and a page
-    key on a list still being filled does nothing instead of failing."""
-
-    _palette_closed = False
+class TerminalPalette(DismissOnce, CommandPalette):
+    """Textual's command palette, closed once (an Enter typed twice in a row must not
+    close the screen under it as well); a page key on a list still being filled does
+    nothing instead of failing."""
 
     def _action_command_list(self, action: str) -> None:
         # Textual's list fails on a page key while it has no lines yet (KeyError 0).
@@ -128,12 +126,6 @@ class TerminalPalette(CommandPalette):
             super()._action_command_list(action)
         except KeyError:
             return  # the same, while the list is being filled
-
-    def dismiss(self, result: Any = None):  # type: ignore[override]
-        if self._palette_closed or not self.is_active:
-            return AwaitComplete()  # already closing: nothing more to wait for
-        self._palette_closed = True
-        return super().dismiss(result)
 
 
 class PaygateApp(App[int]):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
@@ -38,21 +39,24 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-class _DismissOnce:
+class DismissOnce:
     """Textual's `dismiss` pops whatever screen is on top: a key pressed twice faster
     than the screen closes (Escape, Enter) would close the screen underneath too and
-    leave the cashier on a blank terminal. Here a screen closes once, and only itself."""
+    leave the cashier on a blank terminal. Here a screen closes once, and only itself.
+    A close that does nothing still returns an awaitable (done at once): Textual awaits
+    the `dismiss()` of each screen it pops (`pop_until_active`), one closed meanwhile
+    included."""
 
     _pos_dismissed = False
 
-    def dismiss(self, result: Any = None):  # type: ignore[override]
+    def dismiss(self, result: Any = None) -> AwaitComplete:  # type: ignore[override]
         if self._pos_dismissed or self.app.screen is not self:
-            return None
+            return AwaitComplete()
         self._pos_dismissed = True
         return super().dismiss(result)  # type: ignore[misc]
 
 
-class PosScreen(_DismissOnce, Screen):
+class PosScreen(DismissOnce, Screen):
     """A full screen: status bar, the screen's body, footer with its keys."""
 
     TITLE_TEXT = ""
@@ -74,7 +78,7 @@ R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class PosModal(_DismissOnce, ModalScreen[R], Generic[R]):
+class PosModal(DismissOnce, ModalScreen[R], Generic[R]):
     """A dialog over the current screen."""
 
     @property
