@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_config_path
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
@@ -74,6 +74,7 @@ from pos_app.screens.sale import SaleScreen
 from pos_app.screens.state import TIP_LABELS, SaleDraft, SaleExtras
 from pos_app.screens.today import TodayScreen
 from pos_app.themes import DEFAULT_THEME, load_themes, load_ui_prefs, save_ui_prefs
+from pos_app.typeahead import TypeAhead
 
 if TYPE_CHECKING:  # httpx and the service client: only a terminal on a server needs them
     from pos_app.remote import RemoteRuntime
@@ -85,6 +86,12 @@ DEMO_LATENCY_MS = 120.0
 # (500 a day, `paygate demo seed`'s default, takes about a minute).
 DEMO_DAYS = 7
 DEMO_PER_DAY = 60
+# Work whose end changes the screen (or fills the list the next keys move in): keys
+# typed meanwhile wait for it (pos_app.typeahead). The payment itself is not one: keys
+# typed while it is with the bank go to the processing screen.
+SCREEN_CHANGING_WORK = frozenset(
+    {"navigation", "login", "void", "console", "merchant-action", "today"}
+)
 
 
 def default_config_dir() -> Path:
@@ -211,6 +218,8 @@ class PaygateApp(App[int]):
         self._busy: str | None = None  # the payment step with the bank right now
         self._quit_armed = False
         self._navigation = asyncio.Lock()
+        self._navigation_parked = False  # a screen change waits for an overlay to close
+        self.typeahead = TypeAhead(self, self._screen_changing)
         self.startup_notes: list[str] = []
         self.keymap: dict[str, str] = {}
         super().__init__()
@@ -345,6 +354,27 @@ class PaygateApp(App[int]):
             )
 
     # -- keys, help and the palette ---------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """Typed keys go in one at a time (pos_app.typeahead)."""
+        if (
+            isinstance(event, (events.Key, events.Paste))
+            and not event.is_forwarded
+            and not self.typeahead.admit(event)
+        ):
+            return
+        await super().on_event(event)
+
+    def _screen_changing(self) -> bool:
+        """A screen change, or work that ends in one, is under way (not one that waits
+        for the cashier to close help or a dialog first)."""
+        for worker in self.workers:
+            if worker.group not in SCREEN_CHANGING_WORK or worker.is_finished:
+                continue
+            if worker.group == "navigation" and self._navigation_parked:
+                continue
+            return True
+        return False
+
     def binding_groups(self) -> list[tuple[str, list[Binding]]]:
         """Every binding with an id, by where it works (for help and keys.toml)."""
         from pos_app.widgets.card_number import CardNumberField
@@ -542,14 +572,18 @@ class PaygateApp(App[int]):
     async def _overlays_closed(self, *, flow: bool) -> None:
         """Wait while the cashier has help, the palette or a dialog open on top: the
         next screen comes when they close it, not from under their fingers."""
-        while True:
-            top = self.screen
-            if flow:
-                if len(self.screen_stack) <= 2 or isinstance(top, (SaleScreen, *FLOW_SCREENS)):
+        try:
+            while True:
+                top = self.screen
+                if flow:
+                    if len(self.screen_stack) <= 2 or isinstance(top, (SaleScreen, *FLOW_SCREENS)):
+                        return
+                elif not isinstance(top, (CommandPalette, HelpScreen, ModalScreen)):
                     return
-            elif not isinstance(top, (CommandPalette, HelpScreen, ModalScreen)):
-                return
-            await asyncio.sleep(0.05)
+                self._navigation_parked = True  # the keys meanwhile are the overlay's
+                await asyncio.sleep(0.05)
+        finally:
+            self._navigation_parked = False
 
     def _restart_with(self, screen: Screen) -> None:
         """Replace the whole stack above the base screen with `screen`."""

@@ -119,7 +119,7 @@ async def settle(pilot: Pilot, quiet: int = 3) -> None:
         pumps = [app]
         for screen in app.screen_stack:
             pumps += screen.walk_children(with_self=True)
-        if all(pump._message_queue.empty() for pump in pumps):
+        if not app.typeahead.pending and all(pump._message_queue.empty() for pump in pumps):
             calm += 1
             if calm >= quiet:
                 return
@@ -163,15 +163,27 @@ def _send(pilot: Pilot, keys: list[tuple[str, str | None]]) -> None:
         app._driver.send_message(event)
 
 
+def _named(key: str) -> tuple[str, str | None]:
+    """A key by name ("enter", "ctrl+r", "t", "/") as Textual's (key, character)."""
+    char = key if len(key) == 1 else {"enter": "\r", "tab": "\t", "escape": "\x1b"}.get(key)
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    return key, char
+
+
 async def press(pilot: Pilot, *keys: str) -> None:
     """Press keys by name ("enter", "ctrl+r", "t"), letting the screen settle after
     each one: a key may move the focus, and the next key must go where it went."""
     for key in keys:
-        char = key if len(key) == 1 else {"enter": "\r", "tab": "\t", "escape": "\x1b"}.get(key)
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        _send(pilot, [(key, char)])
+        _send(pilot, [_named(key)])
         await settle(pilot)
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Send keys by name all at once, with no pause between them (a scanner, a fast
+    typist, `tmux send-keys` of a whole string); then let the app settle."""
+    _send(pilot, [_named(key) for key in keys])
+    await settle(pilot)
 
 
 async def login(pilot: Pilot, user: str = "asha", pin: str = "1111") -> None:
