@@ -139,16 +139,21 @@ class BankClient:
         body = ReversalRequest(payment_id=payment_id, reason=reason).model_dump()
         return await self._call("POST", "/acquirer/v1/reversals", OperationResponse, body)
 
-    async def capture(self, payment_id: str, amount: int) -> OperationResponse:
-        """Completion of `amount` of the hold; the rest is released."""
-        body = CaptureRequest(payment_id=payment_id, amount=amount).model_dump()
+    async def capture(
+        self, payment_id: str, amount: int, day: date | None = None
+    ) -> OperationResponse:
+        """Completion of `amount` of the hold; the rest is released. It clears on the
+        merchant's business day `day` (after a Z report, the next day)."""
+        body = CaptureRequest(payment_id=payment_id, amount=amount, day=day).model_dump(mode="json")
         return await self._call("POST", "/acquirer/v1/captures", OperationResponse, body)
 
-    async def refund(self, payment_id: str, refund_id: str, amount: int) -> OperationResponse:
-        """Credit `amount` back to the card."""
-        body = RefundRequest(payment_id=payment_id, refund_id=refund_id, amount=amount)
+    async def refund(
+        self, payment_id: str, refund_id: str, amount: int, day: date | None = None
+    ) -> OperationResponse:
+        """Credit `amount` back to the card (clearing on business day `day`)."""
+        body = RefundRequest(payment_id=payment_id, refund_id=refund_id, amount=amount, day=day)
         return await self._call(
-            "POST", "/acquirer/v1/refunds", OperationResponse, body.model_dump()
+            "POST", "/acquirer/v1/refunds", OperationResponse, body.model_dump(mode="json")
         )
 
     async def verify_otp(self, challenge_id: str, otp: str) -> OtpVerifyResponse:

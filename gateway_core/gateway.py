@@ -145,7 +145,8 @@ class Gateway:
 
     # -- reading -------------------------------------------------------------------------
     def _today(self) -> date:
-        return business_day(self._clock, self._settings.tz)
+        """The business day now: the next one once today's Z report is taken."""
+        return business_day(self._clock, self._settings.tz, self._closings.closed_at)
 
     def get(self, payment_id: str) -> Payment:
         """A payment by id, with its refunds (whatever day they happened on)."""
@@ -534,7 +535,7 @@ class Gateway:
 
     async def _capture(self, payment: Payment, amount: int, operator: str) -> Payment:
         try:
-            result = await self.bank.capture(payment.id, amount)
+            result = await self.bank.capture(payment.id, amount, self._today())
         except BankUnavailable as exc:
             self._audit.record("gateway", "payment.capture_failed", payment.id, reason=str(exc))
             if payment.capture_method == "manual":
@@ -643,7 +644,7 @@ class Gateway:
         # The n-th refund of a payment has one id, so a retry after a lost answer is the
         # same refund to the bank, answered again instead of paid twice.
         refund_id = f"re_{payment.id.removeprefix('pay_')}_{len(payment.refunds) + 1}"
-        result = await self.bank.refund(payment.id, refund_id, amount)
+        result = await self.bank.refund(payment.id, refund_id, amount, self._today())
         if result.response_code != "00":
             raise NotAllowed(
                 f"the bank refused the refund: {reason_for(result.response_code).text}"

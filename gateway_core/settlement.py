@@ -35,7 +35,7 @@ from pydantic import BaseModel
 
 from gateway_core.audit import AuditLog
 from gateway_core.cards import Brand
-from gateway_core.clock import Clock, SystemClock, business_day
+from gateway_core.clock import Clock, ClosedAt, SystemClock, business_day, business_day_at
 from gateway_core.errors import InputError
 from gateway_core.fees import FeeSchedule, fee_of
 from gateway_core.money import currency_exponent
@@ -340,24 +340,33 @@ def _by_currency(entries: Iterable[Entry]) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------- pure parts
-def moved_on(record: Record, tz: tzinfo | None) -> date:
-    """The business day of a payment's last change (its capture, void or decline)."""
-    return datetime.fromisoformat(record["updated_at"]).astimezone(tz).date()
+def moved_on(record: Record, tz: tzinfo | None, closed_at: ClosedAt | None = None) -> date:
+    """The business day of a payment's last change (its capture, void or decline): the
+    next one when it came after the Z report of its date (`business_day_at`)."""
+    return business_day_at(datetime.fromisoformat(record["updated_at"]), tz, closed_at)
 
 
 class _DayOf:
-    """`moved_on` for many records: the local day of an ISO time depends only on its
-    minute and UTC offset, so each (minute, offset) is converted once."""
+    """`moved_on` for many records: the business day of an ISO time depends only on its
+    minute and UTC offset (but in the minute a Z report was taken), so each (minute,
+    offset) is converted once."""
 
-    def __init__(self, tz: tzinfo | None) -> None:
+    def __init__(self, tz: tzinfo | None, closed_at: ClosedAt | None = None) -> None:
         self._tz = tz
+        self._closed_at = closed_at
         self._seen: dict[str, date] = {}
 
     def __call__(self, stamp: str) -> date:
         key = stamp[:16] + stamp[-6:]  # "YYYY-MM-DDTHH:MM" + "+05:30" (or "…Z")
         found = self._seen.get(key)
         if found is None:
-            found = self._seen[key] = datetime.fromisoformat(stamp).astimezone(self._tz).date()
+            at = datetime.fromisoformat(stamp)
+            start = at.replace(second=0, microsecond=0)
+            found = business_day_at(start, self._tz, self._closed_at)
+            end = start + timedelta(minutes=1, microseconds=-1)
+            if business_day_at(end, self._tz, self._closed_at) != found:  # a Z in the minute
+                return business_day_at(at, self._tz, self._closed_at)
+            self._seen[key] = found
         return found
 
 
@@ -401,6 +410,7 @@ def tally(
     refunds: Iterable[Record],
     schedule: FeeSchedule,
     tz: tzinfo | None,
+    closed_at: ClosedAt | None = None,
 ) -> tuple[list[Line], list[Line], list[FeeLine], Activity]:
     """The arithmetic of a day: brand lines, totals, fee lines and the day's activity.
 
@@ -413,7 +423,7 @@ def tally(
     act = _Attempts()
     prefix = f"pay_{day:%Y%m%d}_"  # the ids of the payments taken on the day
     gst_bps = schedule.gst_bps
-    moved = _DayOf(tz)
+    moved = _DayOf(tz, closed_at)
     slots: dict[tuple[str, str, str | None], tuple[_Sums, int, list[int]]] = {}
 
     for r in payments:
@@ -635,8 +645,17 @@ class Settlement:
         return self._settings.tz
 
     def today(self) -> date:
-        """The business day now, in the merchant's timezone."""
-        return business_day(self._clock, self.tz)
+        """The business day now, in the merchant's timezone (the next once today's Z
+        report is taken)."""
+        return business_day(self._clock, self.tz, self._closings.closed_at)
+
+    def closed_at(self) -> ClosedAt:
+        """When each closed day's Z report was taken, read once (for many records)."""
+        times = {
+            date.fromisoformat(doc["day"]): datetime.fromisoformat(doc["closed_at"])
+            for doc in self._closings.all()
+        }
+        return times.get
 
     def check_day(self, day: date) -> date:
         """Refuse a day in the future."""
@@ -661,6 +680,7 @@ class Settlement:
         skipped: nothing of theirs can have moved since."""
         yield from self._day_records(day)
         began = self._start_of(day)
+        closed_at = self.closed_at()
         for earlier in self._store.days():
             if not day - timedelta(days=LOOKBACK_DAYS) <= earlier < day:
                 continue
@@ -668,7 +688,10 @@ class Settlement:
             if closing and datetime.fromisoformat(closing["closed_at"]) < began:
                 continue
             for r in self._day_records(earlier):
-                if r["status"] in ("succeeded", "canceled") and moved_on(r, self.tz) == day:
+                if (
+                    r["status"] in ("succeeded", "canceled")
+                    and moved_on(r, self.tz, closed_at) == day
+                ):
                     yield r
 
     def refunds(self, day: date) -> list[Record]:
@@ -703,7 +726,9 @@ class Settlement:
 
     def _report(self, day: date, payments: Iterable[Record], refunds: list[Record]) -> DayReport:
         s = self._settings
-        brands, totals, fees, activity = tally(day, payments, refunds, s.fees, self.tz)
+        brands, totals, fees, activity = tally(
+            day, payments, refunds, s.fees, self.tz, self.closed_at()
+        )
         payouts = [
             Payout(
                 currency=t.currency,
@@ -849,6 +874,7 @@ class Settlement:
     def expected_clearing(self, day: date) -> list[Entry]:
         """What the acquirer should have cleared for the day: each capture made on it and
         each refund made on it."""
+        closed_at = self.closed_at()
         entries = [
             Entry(
                 kind="capture",
@@ -860,7 +886,7 @@ class Settlement:
                 rrn=r.get("rrn"),
             )
             for r in self.candidates(day)
-            if r["status"] == "succeeded" and moved_on(r, self.tz) == day
+            if r["status"] == "succeeded" and moved_on(r, self.tz, closed_at) == day
         ]
         for refund in self.refunds(day):
             entries.append(
@@ -891,9 +917,9 @@ class Settlement:
         """The day's rows, oldest first: every payment taken on it, payments of earlier
         days captured or voided on it, and its refunds. Money rows (sale, void, refund)
         carry fee, GST and net; the rest are attempts with no money (net None)."""
-        schedule, rows = self._settings.fees, []
+        schedule, rows, closed_at = self._settings.fees, [], self.closed_at()
         for r in self.candidates(day):
-            rows.append(self._payment_row(day, r, schedule))
+            rows.append(self._payment_row(day, r, schedule, closed_at))
         for refund in self.refunds(day):
             rows.append(
                 {
@@ -923,10 +949,12 @@ class Settlement:
         rows.sort(key=lambda row: (row["time"], row["payment_id"], row["refund_id"] or ""))
         return rows
 
-    def _payment_row(self, day: date, r: Record, schedule: FeeSchedule) -> Record:
+    def _payment_row(
+        self, day: date, r: Record, schedule: FeeSchedule, closed_at: ClosedAt
+    ) -> Record:
         status, moved = r["status"], None
         if status == "succeeded" or is_void(r):
-            moved = moved_on(r, self.tz)
+            moved = moved_on(r, self.tz, closed_at)
         row_type = {"succeeded": "sale", "declined": "decline"}.get(status, status)
         if is_void(r):
             row_type = "void"

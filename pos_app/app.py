@@ -921,6 +921,19 @@ class PaygateApp(App[int]):
         if screen.is_attached:
             screen.show_payments(payments)
 
+    def day_note(self) -> str:
+        """Once today's Z report is taken, the Sale screen says that sales count for the
+        next business day. (A terminal on a server: the server decides; nothing said.)"""
+        if self.remote:
+            return ""
+        settlement = self.settlement()
+        calendar, business = self.now().date(), settlement.today()
+        if business == calendar:
+            return ""
+        closing = settlement.closing(calendar)
+        z = f" (Z report {closing.number})" if closing else ""
+        return f"Business day {calendar:%d %b} is closed{z}: sales now count for {business:%d %b}"
+
     # -- the merchant console ---------------------------------------------------------------
     def settlement(self) -> Settlement:
         """Reports, closing, reconciliation and export over the open data dir."""

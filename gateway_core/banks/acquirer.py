@@ -414,7 +414,7 @@ class Acquirer:
                     frames=_keep(record["frames"], frames),
                 )
                 self._save(record)
-                self._owe("capture", record, req.amount, req.payment_id)
+                self._owe("capture", record, req.amount, req.payment_id, req.day)
             self._pay_owed()
             return OperationResponse(
                 payment_id=req.payment_id,
@@ -456,17 +456,19 @@ class Acquirer:
                     refunded=record["refunded"] + req.amount,
                 )
                 self._save(record)
-                self._owe("refund", record, req.amount, req.refund_id)
+                self._owe("refund", record, req.amount, req.refund_id, req.day)
             self._pay_owed()
             return OperationResponse(
                 payment_id=req.payment_id, response_code="00", amount=req.amount, rrn=record["rrn"]
             )
 
     # -- clearing ----------------------------------------------------------------------------
-    def _owe(self, kind: str, record: dict[str, Any], amount: int, ref: str) -> None:
-        """Inside the booking's write: the clearing line, owed to today's clearing file,
-        and counted for today."""
-        day = business_day(self._config.clock, self._config.tz).isoformat()
+    def _owe(
+        self, kind: str, record: dict[str, Any], amount: int, ref: str, day: date | None
+    ) -> None:
+        """Inside the booking's write: the clearing line, owed to the clearing file of the
+        merchant's business day the request names (DE15; today if none), and counted."""
+        day = (day or business_day(self._config.clock, self._config.tz)).isoformat()
         line = {
             "type": kind,
             "ref": ref,

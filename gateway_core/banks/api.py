@@ -12,7 +12,7 @@ required (a challenge is attached), "25" original not found, others as in DESIGN
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -116,6 +116,7 @@ class CaptureRequest(_Model):
 
     payment_id: str
     amount: int = Field(gt=0, le=MAX_AMOUNT)
+    day: date | None = None  # DE15: the merchant's business day it clears on (None: today)
 
 
 class RefundRequest(_Model):
@@ -124,6 +125,7 @@ class RefundRequest(_Model):
     payment_id: str
     refund_id: str
     amount: int = Field(gt=0, le=MAX_AMOUNT)
+    day: date | None = None  # DE15: the merchant's business day it clears on (None: today)
 
 
 class OperationResponse(_Model):

@@ -8,7 +8,7 @@ changing. Records cross this boundary as plain JSON-ready dicts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from tinydb import Query
@@ -296,6 +296,11 @@ class TinyClosingRepository:
     def get(self, day: date) -> Record | None:
         doc = self._table.get(doc_id=day.toordinal())
         return None if doc is None else dict(doc)
+
+    def closed_at(self, day: date) -> datetime | None:
+        """When the day's Z report was taken (None: the day is open)."""
+        doc = self._table.get(doc_id=day.toordinal())
+        return None if doc is None else datetime.fromisoformat(doc["closed_at"])
 
     def add(self, day: date, report: Record) -> None:
         if self._table.contains(doc_id=day.toordinal()):

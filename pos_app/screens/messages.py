@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from textual.message import Message
@@ -89,10 +90,10 @@ class RouteTap:
         )
         return answer
 
-    async def capture(self, payment_id: str, amount: int):
+    async def capture(self, payment_id: str, amount: int, day: date | None = None):
         self._report(RouteEvent("capture_sent", payment_id, amount=amount))
         try:
-            result = await self._inner.capture(payment_id, amount)
+            result = await self._inner.capture(payment_id, amount, day)
         except BankUnavailable as exc:
             self._report(RouteEvent("capture_failed", payment_id, note=str(exc)))
             raise

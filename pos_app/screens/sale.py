@@ -34,6 +34,7 @@ class SaleScreen(PosScreen):
 
     TITLE_TEXT = "Sale"
     AUTO_FOCUS = ""
+    day_note = ""  # once today's Z report is taken: sales count for the next business day
     BINDINGS = [
         Binding("enter", "to_card", "Card", id="sale.card", tooltip="Go on to the card"),
         Binding(
@@ -150,11 +151,16 @@ class SaleScreen(PosScreen):
         draft = self.pos.draft
         self.query_one("#custom-tip", Field).value = draft.tip_text
         self.query_one("#reference", Field).value = draft.reference
+        self.day_note = self.pos.day_note()
         self._note("")
         self.set_focus(None)
         self.refresh_sale()
 
     def on_screen_resume(self) -> None:
+        day_note = self.pos.day_note()
+        if day_note != self.day_note:  # a Z report was taken meanwhile (the console)
+            self.day_note = day_note
+            self._note("")
         self.refresh_sale()
 
     # -- drawing ------------------------------------------------------------------------
@@ -192,7 +198,8 @@ class SaleScreen(PosScreen):
 
     @while_shown
     def _note(self, text: str) -> None:
-        self.query_one("#amount-note", Line).update(text)
+        """A note under the amount; with none, the day's (`day_note`)."""
+        self.query_one("#amount-note", Line).update(text or self.day_note)
 
     # -- keys ---------------------------------------------------------------------------
     def action_key(self, key: str) -> None:
