@@ -67,7 +67,7 @@ RESPONSE_CODES: dict[str, Reason] = {
     "41": Reason("Lost card: keep the card, call the bank", "lost_card"),
     "43": Reason("Stolen card: keep the card, call the bank", "stolen_card"),
     "51": Reason("Insufficient funds", "insufficient_funds"),
-    "54": Reason("Card expired", "expired_card"),
+    "54": Reason("Expiry date does not match the card", "expired_card"),
     "55": Reason("Incorrect PIN", "incorrect_pin"),
     "57": Reason("Not permitted for this card", "transaction_not_allowed"),
     "61": Reason("Over the card's amount limit", "card_velocity_exceeded"),

@@ -2,7 +2,7 @@
 
 `users add|list|lock|unlock|reset-pin` (changes need a merchant admin's ID and PIN),
 `risk rules` (the active rules and thresholds), `risk blocks` (what is blocked now
-and until when), `risk explain ID` (a payment's score and the factors behind it),
+and until when), `risk explain ID [--json]` (a payment's score and the factors behind it),
 `pci-scan PATH` (card numbers or CVVs in files: exit 1 when any is found). Users and
 blocks are a merchant's own: `--merchant M` chooses whose (default: the setting).
 """
@@ -24,7 +24,7 @@ from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import Settings
 from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
 from pos_app.cli import open_runtime
-from pos_app.payment_commands import _read_secret, _stdin_is_tty
+from pos_app.payment_commands import _print_json, _read_secret, _stdin_is_tty
 
 
 def merchant_option() -> argparse.ArgumentParser:
@@ -132,7 +132,16 @@ def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
             payment = load_payment(
                 TinyPaymentRepository(store), args.payment_id, TinyRefundRepository(store)
             )
-            _explain(payment)
+            if args.json:
+                risk = payment.risk
+                _print_json(
+                    {
+                        "payment_id": payment.id,
+                        "risk": risk.model_dump(mode="json") if risk else None,
+                    }
+                )
+            else:
+                _explain(payment)
     return 0
 
 
@@ -225,6 +234,9 @@ def add_admin_commands(sub, common: argparse.ArgumentParser) -> None:
     )
     explain = risk.add_parser("explain", parents=[common], help="a payment's score and factors")
     explain.add_argument("payment_id", metavar="ID")
+    explain.add_argument(
+        "--json", action="store_true", help="print the score and factors as one JSON document"
+    )
     explain.set_defaults(handler=cmd_risk)
     pci = sub.add_parser(
         "pci-scan", parents=[common], help="look for card numbers and CVVs in files"

@@ -66,7 +66,12 @@ from pos_app.screens.messages import (
     RouteTap,
     RouteUpdate,
 )
-from pos_app.screens.modals import ConfirmScreen, ManagerApprovalScreen, void_kind
+from pos_app.screens.modals import (
+    ConfirmScreen,
+    ManagerApprovalScreen,
+    ReceiptDialog,
+    void_kind,
+)
 from pos_app.screens.otp import OtpScreen
 from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
@@ -390,6 +395,7 @@ class PaygateApp(App[int]):
             ("Result", ResultScreen.BINDINGS),
             ("Manager approval", ManagerApprovalScreen.BINDINGS),
             ("Confirm", ConfirmScreen.BINDINGS),
+            ("Receipt (reprint)", ReceiptDialog.BINDINGS),
             ("Today", TodayScreen.BINDINGS),
             ("Help", HelpScreen.BINDINGS),
             ("Inspector", InspectorScreen.BINDINGS),
@@ -429,13 +435,16 @@ class PaygateApp(App[int]):
                 ("New sale", "Back to the amount", self.new_sale),
                 ("Today's payments", "F2", self.action_today),
                 ("Frame inspector", "F3: ISO 8583 frames", self.action_inspector),
-                (
-                    "Merchant console",
-                    "F4: dashboard, transactions, settlement, audit, risk (manager PIN)",
-                    self.action_merchant,
-                ),
-                ("Log out", "Sign out of the terminal", self.action_logout),
             ]
+            if not self.remote:  # the console runs where the gateway runs
+                commands.append(
+                    (
+                        "Merchant console",
+                        "F4: dashboard, transactions, settlement, audit, risk (manager PIN)",
+                        self.action_merchant,
+                    )
+                )
+            commands.append(("Log out", "Sign out of the terminal", self.action_logout))
         for name in self.theme_names:
             switch = partial(self._set_theme, name)
             commands.append((f"Theme: {name}", "Switch theme (remembered)", switch))
@@ -512,7 +521,11 @@ class PaygateApp(App[int]):
             self.notify("A payment is with the bank: the console opens after its answer.")
             return
         if self.remote:
-            self.notify("The merchant console runs where the gateway runs (paygate serve).")
+            self.notify(
+                "The merchant console runs where the gateway runs: on the machine of "
+                "paygate serve, not on a terminal connected to it.",
+                timeout=6,
+            )
             return
         console = next((s for s in self.screen_stack if isinstance(s, MerchantScreen)), None)
         if console is not None:

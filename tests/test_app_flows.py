@@ -96,7 +96,7 @@ DECLINES = [
     ("4000 0000 0000 9995", "51", "Insufficient funds"),
     ("4000 0000 0000 0002", "05", "Declined by the bank (do not honor)"),
     ("4000 0000 0000 0127", "N7", "Security code (CVV) does not match"),
-    ("4000 0000 0000 0069", "54", "Card expired"),
+    ("4000 0000 0000 0069", "54", "Expiry date does not match the card"),
     ("4000 0000 0000 9979", "43", "Stolen card: keep the card, call the bank"),
 ]
 
@@ -414,10 +414,13 @@ async def test_five_wrong_pins_lock_the_cashier_until_a_time(make_app, clock: Fi
         await typ(pilot, "9999")
         await press(pilot, "enter")
         await wait_for(pilot, lambda: "locked until 10:15" in error())
-        assert error() == "Locked: wrong PIN: Asha (cashier) is locked until 10:15"
+        unlock = "An admin can unlock now: paygate users unlock asha"
+        assert error() == f"Locked: wrong PIN: Asha (cashier) is locked until 10:15.\n{unlock}"
         await typ(pilot, "1111")  # the right PIN does not open a lock
         await press(pilot, "enter")
-        await wait_for(pilot, lambda: error() == "Locked: Asha (cashier) is locked until 10:15")
+        await wait_for(
+            pilot, lambda: error() == f"Locked: Asha (cashier) is locked until 10:15.\n{unlock}"
+        )
         assert screen_name_is(app, "LoginScreen")
         clock.advance(minutes=15)
         await typ(pilot, "1111")
@@ -569,6 +572,10 @@ async def test_today_receipts_and_the_frame_inspector(make_app) -> None:
         assert "APPROVED" in saved and "4242 42•• •••• 4242" in saved
         assert_no_pan(saved, PANS["approve"])
         await press(pilot, "p")
+        await on_screen(pilot, "ReceiptDialog")
+        assert "** DUPLICATE **" in screen_text(app)
+        await press(pilot, "escape")
+        await on_screen(pilot, "ResultScreen")
         assert "DUPLICATE" in app.screen.receipt
         await press(pilot, "escape")
         await on_screen(pilot, "TodayScreen")

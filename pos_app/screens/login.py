@@ -108,7 +108,7 @@ class LoginScreen(PosScreen):
         try:
             user = await self.pos.sign_in(user_id, pin)
         except UserLocked as exc:
-            self._error(f"Locked: {exc}")
+            self._error(f"Locked: {exc}.\nAn admin can unlock now: paygate users unlock {user_id}")
             field.value = ""
             return
         except UnknownUser as exc:

@@ -1,10 +1,11 @@
-"""Dialogs: a yes/no confirmation, and a manager's ID and PIN to approve a void."""
+"""Dialogs: a yes/no confirmation, a reprinted receipt, and a manager's ID and PIN to
+approve a void."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label
 
 from gateway_core.access import Approval
@@ -45,6 +46,28 @@ class ConfirmScreen(PosModal[bool]):
 
     def action_no(self) -> None:
         self.dismiss(False)
+
+
+class ReceiptDialog(PosModal[None]):
+    """A receipt printed again (marked DUPLICATE), shown whole: Enter or Escape closes it."""
+
+    BINDINGS = [
+        Binding("enter,escape", "close", "Close", id="receipt.close", tooltip="Close the receipt"),
+    ]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="reprint", classes="dialog") as box:
+            box.border_title = "Receipt (reprint)"
+            box.can_focus = True  # long receipts scroll with the arrow keys
+            yield Line(self.text, id="reprint-text")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 def void_kind(payment: Payment) -> str:

@@ -151,9 +151,11 @@ class ResultScreen(PosScreen):
 
     @while_shown
     def action_reprint(self) -> None:
+        from pos_app.screens.modals import ReceiptDialog
+
         self.copy = "DUPLICATE"
         self.query_one("#receipt", Line).update(self.receipt)
-        self.notify("Receipt reprinted (marked DUPLICATE)", title="Reprint")
+        self.app.push_screen(ReceiptDialog(self.receipt))
 
     def action_save(self) -> None:
         self.pos.save_receipt(self.payment, self.receipt)

@@ -59,13 +59,14 @@ class TodayScreen(PosScreen):
     @while_shown
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # The whole payment id fits at 80 columns: the response code goes with the
+        # status ("declined 51"), the cashier last.
         table.add_column("Time", key="time")
         table.add_column("Status", key="status")
         table.add_column("Amount", key="amount")
         table.add_column("Card", key="card")
-        table.add_column("Code", key="code")
-        table.add_column("By", key="by")
         table.add_column("Payment id", key="id")
+        table.add_column("By", key="by")
         table.focus()
         self.action_reload()
 
@@ -86,14 +87,16 @@ class TodayScreen(PosScreen):
         table.clear()
         tz = self.pos.settings.tz
         for p in mine:
+            status = p.status_word
+            if p.status == "declined" and p.response_code:
+                status += f" {p.response_code}"
             table.add_row(
                 p.created_at.astimezone(tz).strftime("%H:%M"),
-                p.status_word,
+                status,
                 format_money(p.money),
                 f"{brand_name(p.card.brand)} ••{p.card.last4}",
-                p.response_code or "--",
+                p.id,
                 p.operator,
-                p.id.rsplit("_", 1)[-1],
                 key=p.id,
             )
         if mine:
