@@ -111,15 +111,24 @@ async def settle(pilot: Pilot, quiet: int = 3) -> None:
     """Let the app and the screen process what is queued, and what that queues in turn
     (a key → its widget → a message bubbling to the screen): until every message queue
     of the app and its screens stays empty for `quiet` turns of the event loop. Much
-    cheaper than `pilot.press`, which waits for the CPU to idle after every key."""
+    cheaper than `pilot.press`, which waits for the CPU to idle after every key. Keys
+    the app still holds (typed ahead of a screen change: pos_app.typeahead) are let in
+    first, however long the change takes on a busy machine (up to 15 s)."""
     app = pilot.app
     calm = 0
-    for _ in range(2000):
+    turns = 0
+    deadline = asyncio.get_running_loop().time() + 15
+    while turns < 2000:
+        if app.typeahead.pending and asyncio.get_running_loop().time() < deadline:
+            calm = 0
+            await asyncio.sleep(0.005)
+            continue
+        turns += 1
         await asyncio.sleep(0)
         pumps = [app]
         for screen in app.screen_stack:
             pumps += screen.walk_children(with_self=True)
-        if not app.typeahead.pending and all(pump._message_queue.empty() for pump in pumps):
+        if all(pump._message_queue.empty() for pump in pumps):
             calm += 1
             if calm >= quiet:
                 return
