@@ -51,7 +51,7 @@ KEYS = (
 BURST = 12
 PRESSES = 700
 SEEDS = [20261128, 7, 1515, *range(1, 1 + int(os.environ.get("PAYGATE_MONKEY_SEEDS", "0")))]
-SALE_EVERY = 250  # and a whole sale now and then, on a random demo card, amid the keys
+SALE_EVERY = 120  # and a whole sale now and then, on a random demo card, amid the keys
 
 
 @pytest.mark.parametrize("seed", SEEDS)
