@@ -101,6 +101,9 @@ class TodayScreen(PosScreen):
             )
         if mine:
             table.move_cursor(row=min(keep, len(mine) - 1))
+        # DataTable sizes its columns to the new rows when it next goes idle: rows that
+        # come while it has nothing else to do would stay cut to the headers' width.
+        table.check_idle()
         self.query_one("#today-summary", Line).update(self._summary(mine))
 
     def _summary(self, payments: list[Payment]) -> str:
