@@ -103,12 +103,16 @@ class _DirectBanks:
         req = ReversalRequest(payment_id=payment_id, reason=reason)
         return await self._banks.acquirer.reverse(req)
 
-    async def capture(self, payment_id: str, amount: int) -> OperationResponse:
-        req = CaptureRequest(payment_id=payment_id, amount=amount)
+    async def capture(
+        self, payment_id: str, amount: int, day: date | None = None
+    ) -> OperationResponse:
+        req = CaptureRequest(payment_id=payment_id, amount=amount, day=day)
         return await self._banks.acquirer.capture(req)
 
-    async def refund(self, payment_id: str, refund_id: str, amount: int) -> OperationResponse:
-        req = RefundRequest(payment_id=payment_id, refund_id=refund_id, amount=amount)
+    async def refund(
+        self, payment_id: str, refund_id: str, amount: int, day: date | None = None
+    ) -> OperationResponse:
+        req = RefundRequest(payment_id=payment_id, refund_id=refund_id, amount=amount, day=day)
         return await self._banks.acquirer.refund(req)
 
     async def verify_otp(self, challenge_id: str, otp: str) -> OtpVerifyResponse:
