@@ -14,6 +14,9 @@ from pos_app.screens.base import PosScreen, while_shown
 from pos_app.widgets.line import Line
 
 
+PAYMENT_ID_WIDTH = len("pay_YYYYMMDD_") + 10  # whole, whatever the table has measured
+
+
 def brand_name(brand_id: str) -> str:
     """A brand id as people write it ("visa" → "Visa")."""
     try:
@@ -65,7 +68,7 @@ class TodayScreen(PosScreen):
         table.add_column("Status", key="status")
         table.add_column("Amount", key="amount")
         table.add_column("Card", key="card")
-        table.add_column("Payment id", key="id")
+        table.add_column("Payment id", key="id", width=PAYMENT_ID_WIDTH)
         table.add_column("By", key="by")
         table.focus()
         self.action_reload()
