@@ -13,7 +13,6 @@ from gateway_core.payments import Payment
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.widgets.line import Line
 
-
 PAYMENT_ID_WIDTH = len("pay_YYYYMMDD_") + 10  # whole, whatever the table has measured
 
 
