@@ -138,15 +138,23 @@ class Gateway:
         )
         self._payments = TinyPaymentRepository(store)
         self._refunds = TinyRefundRepository(store)
+        self._closings = TinyClosingRepository(store, home=settings.merchant_id)
         self._idempotency = store.main.table("idempotency")
         self._open = store.main.table("open_payments")
         self._in_flight: dict[str, asyncio.Future[None]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- reading -------------------------------------------------------------------------
-    def _today(self) -> date:
-        """The business day now: the next one once today's Z report is taken."""
-        return business_day(self._clock, self._settings.tz, self._closings.closed_at)
+    def _today(self, merchant_id: str | None = None) -> date:
+        """A merchant's business day now (the home merchant's by default): the next one
+        once today's Z report of that merchant is taken."""
+        closings = self._closings_of(merchant_id)
+        return business_day(self._clock, self._settings.tz, closings.closed_at)
+
+    def _closings_of(self, merchant_id: str | None) -> TinyClosingRepository:
+        if merchant_id in (None, self._settings.merchant_id):
+            return self._closings
+        return TinyClosingRepository(self._store, merchant_id, home=self._settings.merchant_id)
 
     def get(self, payment_id: str) -> Payment:
         """A payment by id, with its refunds (whatever day they happened on)."""
@@ -167,8 +175,8 @@ class Gateway:
         contacted."""
         if payment_id and merchant_id is None:
             merchant_id = self.get(payment_id).merchant_id
-        closings = TinyClosingRepository(self._store, merchant_id, home=self._settings.merchant_id)
-        today = self._today()
+        closings = self._closings_of(merchant_id)
+        today = self._today(merchant_id)
         for day in (today, payment_day(payment_id) if payment_id else None):
             closing = closings.get(day) if day else None
             if closing is not None:
@@ -276,7 +284,7 @@ class Gateway:
         token = self._vault.tokenize(card.without_cvv())
         params = self._params_digests(req, card)[0] if req.idempotency_key else None
         now = self._clock.now()
-        payment_id = self._new_id(f"pay_{self._today():%Y%m%d}")
+        payment_id = self._new_id(f"pay_{self._today(req.merchant_id):%Y%m%d}")
         terminal_id = req.terminal_id or self._settings.terminal_id
         risk = self.risk.assess(
             RiskContext(
@@ -535,7 +543,7 @@ class Gateway:
 
     async def _capture(self, payment: Payment, amount: int, operator: str) -> Payment:
         try:
-            result = await self.bank.capture(payment.id, amount, self._today())
+            result = await self.bank.capture(payment.id, amount, self._today(payment.merchant_id))
         except BankUnavailable as exc:
             self._audit.record("gateway", "payment.capture_failed", payment.id, reason=str(exc))
             if payment.capture_method == "manual":
@@ -644,7 +652,8 @@ class Gateway:
         # The n-th refund of a payment has one id, so a retry after a lost answer is the
         # same refund to the bank, answered again instead of paid twice.
         refund_id = f"re_{payment.id.removeprefix('pay_')}_{len(payment.refunds) + 1}"
-        result = await self.bank.refund(payment.id, refund_id, amount, self._today())
+        day = self._today(payment.merchant_id)
+        result = await self.bank.refund(payment.id, refund_id, amount, day)
         if result.response_code != "00":
             raise NotAllowed(
                 f"the bank refused the refund: {reason_for(result.response_code).text}"
@@ -663,7 +672,7 @@ class Gateway:
             operator=operator,
             approver=approver,
         )
-        self._refunds.add(self._today(), refund.model_dump(mode="json"))
+        self._refunds.add(day, refund.model_dump(mode="json"))
         payment = self.get(payment.id)
         self._audit.record(  # the manager who approved acts; the operator asked
             approver or operator,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,7 @@ from test_service_server import issue, start
 
 from gateway_core.bank_client import BankClient
 from gateway_core.clock import FixedClock
+from gateway_core.payments import payment_day
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.service.app import board_merchants, create_app
@@ -179,6 +181,23 @@ async def test_closing_one_merchants_day_leaves_the_other_open(two: Two) -> None
     main = two.rt.store.main  # the home merchant's Z where it always was
     assert [d["merchant_id"] for d in main.table("closings")] == [HOME]
     assert [d["merchant_id"] for d in main.table(f"closings.{OTHER}")] == [OTHER]
+
+
+async def test_one_merchants_z_moves_on_only_its_own_business_day(
+    two: Two, clock: FixedClock
+) -> None:
+    home, other = two.settlement(HOME), two.settlement(OTHER)
+    day = home.today()
+    await two.pay("home")
+    home.close_day(day, closed_by="meera")
+    clock.advance(minutes=1)  # after the home merchant's Z: its sales count on the next day
+    mine = (await two.pay("home")).json()
+    theirs = (await two.pay("other")).json()
+    assert payment_day(mine["id"]) == day + timedelta(days=1) == home.today()
+    assert payment_day(theirs["id"]) == day == other.today()  # its day is still open
+    other_z, _ = other.close_day(day, closed_by="owner")
+    assert other_z.activity.payments == 1
+    assert (await other.reconcile(day, two.rt.gateway.bank)).ok
 
 
 def test_local_commands_choose_the_merchant(cli, tmp_path: Path) -> None:
