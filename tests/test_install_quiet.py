@@ -28,6 +28,7 @@ def test_an_editable_install_prints_no_warning(tmp_path: Path) -> None:
             "install",
             "-q",
             "--no-deps",
+            "--ignore-installed",  # never uninstall the paygate this test suite runs on
             "--prefix",
             str(tmp_path / "prefix"),
             "-e",
