@@ -49,6 +49,7 @@ from pos_app.screens.modals import ConfirmScreen, ManagerApprovalScreen
 from pos_app.screens.today import brand_name
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
+from pos_app.widgets.table import MeasuredTable
 
 TABS = ("dashboard", "transactions", "settlement", "audit", "risk")
 AUDIT_SHOWN = 500  # newest matching audit events in the table
@@ -252,7 +253,7 @@ class TransactionsPane(FilterKeys, Vertical):
             compact=True,
             max_length=60,
         )
-        yield DataTable(id="txn-table", cursor_type="row", zebra_stripes=True)
+        yield MeasuredTable(id="txn-table", cursor_type="row", zebra_stripes=True)
         yield Line("Loading…", id="txn-count")
 
     def on_mount(self) -> None:
@@ -484,7 +485,7 @@ class AuditPane(FilterKeys, Vertical):
                 max_length=10,
                 restrict=r"[0-9-]*",
             )
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield MeasuredTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Line("v: verify the chain · filters: Enter", id="audit-verdict")
 
     def on_mount(self) -> None:

@@ -12,6 +12,7 @@ from gateway_core.money import Money, format_money
 from gateway_core.payments import Payment
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.widgets.line import Line
+from pos_app.widgets.table import MeasuredTable
 
 PAYMENT_ID_WIDTH = len("pay_YYYYMMDD_") + 10  # whole, whatever the table has measured
 
@@ -55,7 +56,7 @@ class TodayScreen(PosScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(id="today", classes="panel") as panel:
             panel.border_title = f"Today on {self.pos.settings.terminal_id}"
-            yield DataTable(id="today-table", cursor_type="row", zebra_stripes=True)
+            yield MeasuredTable(id="today-table", cursor_type="row", zebra_stripes=True)
             yield Line("Loading…", id="today-summary")
 
     @while_shown
