@@ -105,10 +105,13 @@ async def console(pilot: Pilot) -> None:
 
 
 async def tab(pilot: Pilot, name: str) -> None:
-    """Switch the console to a tab by its number key and let it fill."""
+    """Switch the console to a tab by its number key; let it be laid out and fill."""
     number = ["dashboard", "transactions", "settlement", "audit", "risk"].index(name) + 1
     await press(pilot, str(number))
-    await wait_for(pilot, lambda: pilot.app.screen.query_one(TabbedContent).active == name)
+    tabs = pilot.app.screen.query_one(TabbedContent)
+    await wait_for(pilot, lambda: tabs.active == name)
+    pane = tabs.get_pane(name)
+    await wait_for(pilot, lambda: pane.size.width > 0)  # laid out, not only switched to
     if name == "transactions":
         table = pilot.app.screen.query_one("#txn-table", DataTable)
         await wait_for(pilot, lambda: table.row_count > 0)
