@@ -192,6 +192,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(part) for part in err["loc"]) or "settings"
-        raise SettingsError(f"setting {where}: {err['msg']}") from None
+        why = err["msg"].removeprefix("Value error, ")  # pydantic's wording for a ValueError
+        raise SettingsError(f"setting {where}: {why}") from None
     finally:
         _config_file.reset(token)
