@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from support import CLI_SALE
 
 from gateway_core.clock import FixedClock
 from gateway_core.runtime import Runtime
@@ -90,3 +91,11 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, cli: Callable[..., CliResult]) -> Path:
+    """A data dir with one sale in it, made through `paygate charge`."""
+    data = tmp_path / "data"
+    assert cli("charge", *CLI_SALE, "--data-dir", data).code == 0
+    return data

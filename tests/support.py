@@ -226,3 +226,6 @@ class BankServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+
+
+CLI_SALE = ("--amount", "10", "--card", "4242424242424242", "--exp", "12/30", "--cvv", "123")

@@ -7,15 +7,6 @@ from pathlib import Path
 
 import pytest
 
-SALE = ("--amount", "10", "--card", "4242424242424242", "--exp", "12/30", "--cvv", "123")
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, cli) -> Path:
-    data = tmp_path / "data"
-    assert cli("charge", *SALE, "--data-dir", data).code == 0
-    return data
-
 
 @pytest.mark.parametrize(
     "inside",

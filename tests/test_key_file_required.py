@@ -10,16 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-SALE = ("--amount", "10", "--card", "4242424242424242", "--exp", "12/30", "--cvv", "123")
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, cli) -> Path:
-    """A data dir with one sale in it."""
-    data = tmp_path / "data"
-    assert cli("charge", *SALE, "--data-dir", data).code == 0
-    return data
+from support import CLI_SALE as SALE
 
 
 def key_file(data_dir: Path) -> Path:
