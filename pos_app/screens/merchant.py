@@ -562,8 +562,8 @@ class AuditPane(FilterKeys, Vertical):
                 broken_row = table.row_count
                 cells[0] = f"⚠ {cells[0]}"
                 table.add_row(*(Text(c, style="bold reverse") for c in cells))
-            else:
-                table.add_row(*cells)
+            else:  # as recorded: a subject like "[/]" is text, not markup
+                table.add_row(*(Text(c) for c in cells))
         if broken_row is not None:  # once the table has its rows and its size
             table.call_after_refresh(table.move_cursor, row=broken_row)
 

@@ -231,7 +231,8 @@ class PaymentScreen(PosScreen):
                 f"{k} {amount(v) if k in MONEY_DETAILS and isinstance(v, int) else v}"
                 for k, v in (e.get("details") or {}).items()
             )
-            timeline.add_row(when, str(e["actor"]), f"{e['action']}  {details}".strip())
+            what = f"{e['action']}  {details}".strip()
+            timeline.add_row(when, Text(str(e["actor"])), Text(what))  # as recorded, not markup
         self.query_one("#pay-timeline", Line).update(timeline)
         self.query_one("#pay-risk", Line).update(self._risk(payment))
 
