@@ -118,8 +118,8 @@ class _DirectBanks:
     async def verify_otp(self, challenge_id: str, otp: str) -> OtpVerifyResponse:
         return self._banks.issuers.otp.verify(challenge_id, otp)
 
-    async def outbox(self, phone: str | None = None) -> list[Sms]:
-        return self._banks.outbox.messages(phone)
+    async def outbox(self, phone: str | None = None, merchant_id: str | None = None) -> list[Sms]:
+        return self._banks.outbox.messages(phone, merchant_id=merchant_id)
 
 
 class _CheckedOnce(PasswordHasher):

@@ -394,9 +394,14 @@ class Gateway:
     def _decline_unsent(self, payment: Payment, why: str) -> Payment:
         """The authorization never left: the bank holds nothing, so a plain decline 91."""
         reason = reason_for("91")
-        update = {"status": "declined", "response_code": "91", "decline_code": reason.decline_code}
+        update = {
+            "status": "declined",
+            "response_code": "91",
+            "decline_code": reason.decline_code,
+            "message": reason.text,
+        }
         with self._one_write(payment.id):
-            payment = self._save(payment.model_copy(update={**update, "message": reason.text}))
+            payment = self._save(payment.model_copy(update=update))
             self._audit.record(
                 "gateway", "payment.declined", payment.id, response_code="91", reason=why
             )
