@@ -45,11 +45,12 @@ from pydantic import SecretStr
 from sqlite_store import SqliteDataStore
 from stock_store import StockDataStore
 
-import gateway_core.banks.app as banks_app
+import bank_sim.app as banks_app
 import gateway_core.runtime as runtime_module
+from bank_sim.demo import seed_demo_history
+from bank_sim.testcards import EXPIRY, card_for
 from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock, business_day
-from gateway_core.demo import seed_demo_history
 from gateway_core.gateway import ChargeRequest
 from gateway_core.keys import Keyring
 from gateway_core.risk import RiskLimits
@@ -59,7 +60,6 @@ from gateway_core.settlement import LOOKBACK_DAYS
 from gateway_core.store import DataStore
 from gateway_core.store.journal import collector_paused
 from gateway_core.store.repos import TinyAuditRepository
-from gateway_core.testcards import EXPIRY, card_for
 from pos_app.app import DEMO_DAYS, DEMO_PER_DAY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -460,7 +460,7 @@ def demo_start(plan: Plan, work: Path) -> dict:
     first = []
     for run in range(plan.demo_runs):
         data_dir = work / f"demo-start-{run}"
-        command = [sys.executable, "-m", "pos_app.cli", "--demo", "--data-dir", str(data_dir)]
+        command = [sys.executable, "-m", "paygate_cli.main", "--demo", "--data-dir", str(data_dir)]
         first.append(first_frame(data_dir, work / "config", command))
     return {
         "days": days,

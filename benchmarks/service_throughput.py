@@ -29,8 +29,8 @@ from pathlib import Path
 
 import httpx
 
-from gateway_core.testcards import EXPIRY, TEST_CARDS
-from pos_app.cli import main as paygate
+from bank_sim.testcards import EXPIRY, TEST_CARDS
+from paygate_cli.main import main as paygate
 
 CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
 CONFIG = """timezone = "Asia/Kolkata"
@@ -65,7 +65,7 @@ def issue_keys(data_dir: Path, clients: int) -> list[str]:
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "pos_app.cli", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "paygate_cli.main", "serve", "--port", str(port)]
     proc = subprocess.Popen(
         [*cmd, "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import TypeAdapter
 
-from gateway_core.banks.api import (
+from gateway_core.acquirer_api import (
     Account,
     AuthorizationRequest,
     AuthorizationResponse,

@@ -28,8 +28,8 @@ from pydantic import BaseModel
 from tinydb import Query
 
 from gateway_core.access import Access, Approval, NotPermitted
+from gateway_core.acquirer_api import AuthorizationRequest, AuthorizationResponse
 from gateway_core.audit import AuditLog, mask_card_numbers
-from gateway_core.banks.api import AuthorizationRequest, AuthorizationResponse
 from gateway_core.cards import CardInput, CheckedCard, check_card
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankNotReached, BankUnavailable, InputError

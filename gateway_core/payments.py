@@ -14,7 +14,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
 
-from gateway_core.banks.api import Challenge
+from gateway_core.acquirer_api import Challenge
 from gateway_core.money import Money
 from gateway_core.risk import Assessment
 

@@ -26,10 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from tinydb import Query
 from tinydb.queries import QueryInstance
 
+from bank_sim.testcards import ISSUERS
 from gateway_core.clock import Clock, business_day
 from gateway_core.money import Money, format_money
 from gateway_core.store.repos import of_merchant
-from gateway_core.testcards import ISSUERS
 
 Action = Literal["allow", "otp", "block", "review"]
 Kind = Literal["otp", "allow", "block", "review"]

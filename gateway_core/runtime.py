@@ -23,14 +23,14 @@ from gateway_core.store.repos import (
 from gateway_core.vault import Vault
 
 if TYPE_CHECKING:
-    from gateway_core.banks.app import Banks
+    from bank_sim.app import Banks
 
 
 def import_gateway_modules() -> None:
     """Import what building the gateway needs (`Runtime.gateway`: the bank app with
     FastAPI and uvicorn, its client with httpx; 0.4 s), e.g. in a thread while a
     terminal draws its first screen."""
-    for name in ("gateway_core.bank_client", "gateway_core.banks.app", "gateway_core.banks.serve"):
+    for name in ("gateway_core.bank_client", "bank_sim.app", "bank_sim.serve"):
         importlib.import_module(name)
 
 
@@ -104,9 +104,9 @@ class Runtime:
         when first used: the bank app (FastAPI, uvicorn) is 0.4 s of imports that a
         terminal's first screen should not wait for."""
         if self._gateway is None:
+            from bank_sim.app import Banks, create_app
+            from bank_sim.serve import bank_config
             from gateway_core.bank_client import BankClient
-            from gateway_core.banks.app import Banks, create_app
-            from gateway_core.banks.serve import bank_config
 
             s = self.settings
             if s.bank_url:

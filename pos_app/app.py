@@ -33,12 +33,12 @@ from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from bank_sim.otp import mask_phone
 from gateway_core.access import AccessError, Approval, User
 from gateway_core.cards import CardError, CardInput
 from gateway_core.errors import InputError, PaygateError
 from gateway_core.gateway import ChargeRequest, Gateway, IdempotencyConflict, open_payment_ids
 from gateway_core.money import Money, MoneyError, format_money
-from gateway_core.otp import mask_phone
 from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime, import_gateway_modules
 from gateway_core.settings import Settings
@@ -82,7 +82,7 @@ from pos_app.themes import DEFAULT_THEME, load_themes, load_ui_prefs, save_ui_pr
 from pos_app.typeahead import TypeAhead
 
 if TYPE_CHECKING:  # httpx and the service client: only a terminal on a server needs them
-    from pos_app.remote import RemoteRuntime
+    from paygate_cli.remote import RemoteRuntime
 
 log = logging.getLogger("paygate.terminal")
 
@@ -1087,7 +1087,7 @@ DEMO_MARKER = ".paygate-demo"
 
 def reset_demo_dir(data_dir: Path) -> None:
     """Empty a demo data dir (holding its writer lock). Refuses anything else."""
-    from pos_app.cli import demo_data_dir
+    from paygate_cli.main import demo_data_dir
 
     if not data_dir.exists():
         return
@@ -1142,9 +1142,9 @@ def _interactive() -> bool:
 
 
 def _seed_history(settings: Settings) -> None:
-    """A new demo data dir gets a week of history (gateway_core.demo), before it opens:
+    """A new demo data dir gets a week of history (bank_sim.demo), before it opens:
     DEMO_DAYS business days of about DEMO_PER_DAY payments, today's so far included."""
-    from gateway_core import demo
+    from bank_sim import demo
 
     print(
         f"paygate: preparing {DEMO_DAYS} days of demo history (first start only)…",
@@ -1162,10 +1162,10 @@ def _seed_history(settings: Settings) -> None:
 
 
 async def _run(settings: Settings, *, demo: bool) -> int:
-    from pos_app.cli import open_runtime
+    from paygate_cli.main import open_runtime
 
     if settings.gateway_url:  # httpx and the client only when there is a server to reach
-        from pos_app.remote import RemoteRuntime
+        from paygate_cli.remote import RemoteRuntime
 
         rt = await RemoteRuntime.connect(settings) or open_runtime(settings)
     else:

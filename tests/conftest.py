@@ -15,7 +15,7 @@ from support import CLI_SALE
 from gateway_core.clock import FixedClock
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
-from pos_app.cli import main
+from paygate_cli.main import main
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 START = datetime(2026, 11, 28, 10, 0, tzinfo=IST)
@@ -67,7 +67,7 @@ def paygate_cmd() -> list[str]:
     script = Path(sys.executable).parent / "paygate"
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
-    return [sys.executable, "-m", "pos_app.cli"]
+    return [sys.executable, "-m", "paygate_cli.main"]
 
 
 @dataclass
@@ -79,7 +79,7 @@ class CliResult:
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
-    """Run `pos_app.cli.main(argv)` in-process; argparse exits become exit codes."""
+    """Run `paygate_cli.main.main(argv)` in-process; argparse exits become exit codes."""
 
     def run(*argv: str | os.PathLike[str]) -> CliResult:
         capsys.readouterr()

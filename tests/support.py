@@ -22,8 +22,10 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from bank_sim.testcards import EXPIRY, card_for
+from bank_sim.testcards import TestCard as DemoCard
 from gateway_core.access import Approval
-from gateway_core.banks.api import Account, AuthorizationRequest
+from gateway_core.acquirer_api import Account, AuthorizationRequest
 from gateway_core.cards import CardInput, mask_pan
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import ChargeRequest, Gateway
@@ -33,8 +35,6 @@ from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 from gateway_core.store.journal import read_snapshot, snapshot_chunks
 from gateway_core.store.repos import TinyAuditRepository
-from gateway_core.testcards import EXPIRY, card_for
-from gateway_core.testcards import TestCard as DemoCard
 
 MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
 
@@ -167,8 +167,8 @@ async def open_world(
 LAUNCHER = """
 import sys
 from pathlib import Path
-from gateway_core.banks.config import BankConfig
-from gateway_core.banks.serve import serve
+from bank_sim.config import BankConfig
+from bank_sim.serve import serve
 data_dir, port, timeout_fault_s, slow_fault_s = sys.argv[1:]
 config = BankConfig(
     Path(data_dir), timeout_fault_s=float(timeout_fault_s), slow_fault_s=float(slow_fault_s)

@@ -213,7 +213,7 @@ def test_run_app_opens_the_demo_on_a_fresh_dir(
     monkeypatch.setattr(app_module, "_interactive", lambda: True)
     monkeypatch.setattr(PaygateApp, "run_async", fake_run)
     monkeypatch.setattr(
-        "gateway_core.demo.seed_demo_history", lambda s, **kw: seeded.append(s.data_dir)
+        "bank_sim.demo.seed_demo_history", lambda s, **kw: seeded.append(s.data_dir)
     )
     assert run_app(settings, demo=True, reset=False) == 0
     assert seen["demo"] is True and seen["latency"] == app_module.DEMO_LATENCY_MS

@@ -34,9 +34,9 @@ from test_app_support import (
 from textual import events
 from textual.keys import _character_to_key
 
+from bank_sim.testcards import TEST_CARDS
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
-from gateway_core.testcards import TEST_CARDS
 
 KEYS = (
     [*"0123456789"] * 12

@@ -28,7 +28,7 @@ from test_app_support import (
     widget_text,
 )
 
-from gateway_core.banks import acquirer as acquirer_module
+from bank_sim import acquirer as acquirer_module
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
 from pos_app.screens import messages as messages_module

@@ -22,11 +22,11 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
+from bank_sim import issuer as issuer_module
+from bank_sim.app import Banks, create_app
+from bank_sim.serve import bank_config
 from gateway_core.access import DEMO_USERS, Access
 from gateway_core.bank_client import BankClient
-from gateway_core.banks import issuer as issuer_module
-from gateway_core.banks.app import Banks, create_app
-from gateway_core.banks.serve import bank_config
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import Gateway
 from gateway_core.runtime import Runtime

@@ -21,8 +21,8 @@ import pytest
 from support import VISA, account, actions, charge, free_port, open_world
 from support import World as BaseWorld
 
+from bank_sim.app import create_app
 from gateway_core.bank_client import BankClient
-from gateway_core.banks.app import create_app
 from gateway_core.clock import FixedClock
 from gateway_core.store.repos import TinyAuditRepository
 

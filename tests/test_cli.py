@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bank_sim.demo import DEMO_CARDS
 from gateway_core.cards import check_card
 from gateway_core.clock import FixedClock, business_day
-from gateway_core.demo import DEMO_CARDS
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 

@@ -21,7 +21,7 @@ EDGES = [
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from pos_app.cli import main
+    from paygate_cli.main import main
 
     home = tmp_path_factory.mktemp("dates")
     (home / "empty.toml").write_text("", encoding="utf-8")

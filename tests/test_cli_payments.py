@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bank_sim.testcards import LUHN_FAILURE, TEST_CARDS
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
-from gateway_core.testcards import LUHN_FAILURE, TEST_CARDS
-from pos_app import payment_commands
+from paygate_cli import payments as payment_commands
 
 APPROVE = ("--approver", "meera", "--approver-pin", "4321")  # the demo manager
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from gateway_core.demo import seed_demo_history
+from bank_sim.demo import seed_demo_history
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from gateway_core.settlement import Settlement

@@ -28,8 +28,10 @@ from support import (
     pan_pattern,
 )
 
+from bank_sim.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS, card_for
+from bank_sim.testcards import TestCard as DemoCard
+from gateway_core.acquirer_api import Account
 from gateway_core.bank_client import BankRefused
-from gateway_core.banks.api import Account
 from gateway_core.cards import CardInput, LuhnFailed
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
@@ -41,8 +43,6 @@ from gateway_core.gateway import (
 )
 from gateway_core.payments import Payment, reason_for
 from gateway_core.runtime import Runtime
-from gateway_core.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS, card_for
-from gateway_core.testcards import TestCard as DemoCard
 
 OTP_CARD = card_for("4000 0000 0000 3220")
 TIMEOUT_S = 1.0  # generous: only the timeout card may time out

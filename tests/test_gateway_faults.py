@@ -28,13 +28,13 @@ from support import (
 )
 from support import World as BaseWorld
 
+from bank_sim.app import create_app
+from bank_sim.testcards import EXPIRY, card_for
+from gateway_core.acquirer_api import Account, AuthorizationRequest
 from gateway_core.bank_client import BankClient, BankUnavailable
-from gateway_core.banks.api import Account, AuthorizationRequest
-from gateway_core.banks.app import create_app
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import NotAllowed
 from gateway_core.payments import Payment
-from gateway_core.testcards import EXPIRY, card_for
 
 HTTP_500_CARD = card_for("4000 0000 0000 0507")
 TIMEOUT_S = 1.0  # generous: a loaded CI machine must not time out by accident

@@ -27,12 +27,12 @@ from support import (
     pan_pattern,
 )
 
+from bank_sim.testcards import TEST_CARDS
 from gateway_core.bank_client import BankClient
 from gateway_core.payments import reason_for
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
-from gateway_core.testcards import TEST_CARDS
 
 
 @pytest.fixture(scope="module")

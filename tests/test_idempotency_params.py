@@ -12,10 +12,10 @@ import pytest
 from pydantic import SecretStr
 from support import VISA, World, charge, open_world
 
+from bank_sim.testcards import EXPIRY
 from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import IdempotencyConflict
-from gateway_core.testcards import EXPIRY
 
 KEY = "order-42"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway_core.banks import iso8583 as iso
-from gateway_core.banks.iso8583 import FrameError
+from bank_sim import iso8583 as iso
+from bank_sim.iso8583 import FrameError
 from gateway_core.errors import InputError
 
 PAN = "4242424242424242"

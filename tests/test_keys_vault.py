@@ -14,9 +14,9 @@ import pytest
 from pydantic import SecretStr
 from support import load_snapshot, save_snapshot
 
+from bank_sim.demo import DEMO_CARDS
 from gateway_core.cards import CardData, CardInput, check_card
 from gateway_core.clock import FixedClock, business_day
-from gateway_core.demo import DEMO_CARDS
 from gateway_core.keys import KeyFileError, Keyring, KeyVersion
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings

@@ -18,13 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import MANAGER, charge, gateway_settings
 
+from bank_sim.testcards import TEST_CARDS
 from gateway_core.cards import mask_pan
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import Gateway, NotAllowed
 from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime
-from gateway_core.testcards import TEST_CARDS
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 APPROVING = [card for card in TEST_CARDS if card.expect == "00" and card.fault is None]

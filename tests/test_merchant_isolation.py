@@ -30,6 +30,7 @@ from test_app_support import (
 from test_merchant_support import open_console, tab
 from test_service_server import issue, start
 
+from bank_sim.testcards import card_for
 from gateway_core.bank_client import BankClient
 from gateway_core.clock import FixedClock
 from gateway_core.payments import payment_day
@@ -39,7 +40,6 @@ from gateway_core.service.app import board_merchants, create_app
 from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import load_settings
 from gateway_core.settlement import Settlement
-from gateway_core.testcards import card_for
 
 HOME, OTHER = "PAYGATEDEMO0001", "OTHERSHOP01"
 DECLINE = card_for("4000 0000 0000 0002")

@@ -12,10 +12,10 @@ from test_app_support import login, on_screen, press, typ, wait_for
 from textual.pilot import Pilot
 from textual.widgets import DataTable, TabbedContent
 
+from bank_sim.testcards import card_for
 from gateway_core.clock import FixedClock
 from gateway_core.payments import Payment
 from gateway_core.settings import Settings
-from gateway_core.testcards import card_for
 from pos_app.app import PaygateApp
 
 VISA = card_for("4242 4242 4242 4242")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bank_sim.demo import DEMO_CARDS, DemoCard
 from gateway_core.cards import check_card
 from gateway_core.clock import FixedClock, business_day
-from gateway_core.demo import DEMO_CARDS, DemoCard
 from gateway_core.pciscan import files_with_card_numbers, pan_spellings
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings

@@ -13,10 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway_core.banks.api import OtpVerifyResponse
-from gateway_core.clock import FixedClock
-from gateway_core.errors import InputError
-from gateway_core.otp import (
+from bank_sim.otp import (
     ChallengeClosed,
     ChallengeNotFound,
     OtpError,
@@ -27,6 +24,9 @@ from gateway_core.otp import (
     ResendTooSoon,
     mask_phone,
 )
+from gateway_core.acquirer_api import OtpVerifyResponse
+from gateway_core.clock import FixedClock
+from gateway_core.errors import InputError
 from gateway_core.store import DataStore
 
 PHONE = "+919800000001"

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bank_sim.demo import seed_demo_day
+from bank_sim.testcards import TEST_CARDS
 from gateway_core.cards import luhn_check_digit
-from gateway_core.demo import seed_demo_day
 from gateway_core.pciscan import scan, scan_bytes
-from gateway_core.testcards import TEST_CARDS
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 from pos_app.app import _write_text
 
 SALE = ("--amount", "10", "--card", "4242424242424242", "--exp", "12/30", "--cvv", "123")
-UNDER_UMASK_000 = "import os, sys; os.umask(0); from pos_app.cli import main; sys.exit(main())"
+UNDER_UMASK_000 = "import os, sys; os.umask(0); from paygate_cli.main import main; sys.exit(main())"
 
 
 def paygate(*argv: object) -> None:

@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from pos_app.cli import main
+from paygate_cli.main import main
 
 KILLS = 100 if os.environ.get("PAYGATE_LONG") else 6
 TESTS = str(Path(__file__).parent)
@@ -40,7 +40,7 @@ WRITER = textwrap.dedent(
     sys.path.insert(0, sys.argv[2])
     from support import charge, gateway_settings
     from gateway_core.runtime import Runtime
-    from gateway_core.testcards import TEST_CARDS
+    from bank_sim.testcards import TEST_CARDS
 
     CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
     rng = random.Random(int(sys.argv[3]))

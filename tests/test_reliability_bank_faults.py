@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from support import SLOW_CARD, TIMEOUT_CARD, VISA, BankServer, account, charge
 
+from bank_sim.testcards import card_for
 from gateway_core.bank_client import BankClient
 from gateway_core.payments import reason_for
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
-from gateway_core.testcards import card_for
 
 HTTP_500_CARD = card_for("4000 0000 0000 0507")
 DECLINED_91 = reason_for("91").text

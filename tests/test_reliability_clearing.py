@@ -160,7 +160,7 @@ CHARGER = textwrap.dedent(
     from support import charge, gateway_settings
     from gateway_core.runtime import Runtime
     from gateway_core.store.journal import JournalStorage
-    from gateway_core.testcards import TEST_CARDS
+    from bank_sim.testcards import TEST_CARDS
 
     CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
     die_at = int(sys.argv[3])  # > 0: die at that write of a clearing line, as SIGKILL would

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from support import VISA, gateway_settings
 
+from bank_sim.testcards import EXPIRY
 from gateway_core.runtime import Runtime
-from gateway_core.testcards import EXPIRY
 
 WRITER = textwrap.dedent(
     """

@@ -32,7 +32,7 @@ CHARGER = textwrap.dedent(
     sys.path.insert(0, sys.argv[2])
     from support import charge, gateway_settings
     from gateway_core.runtime import Runtime
-    from gateway_core.testcards import TEST_CARDS
+    from bank_sim.testcards import TEST_CARDS
 
     CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
 

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway_core.banks.app import Banks, create_app
-from gateway_core.banks.config import BankConfig
+from bank_sim.app import Banks, create_app
+from bank_sim.config import BankConfig
 from gateway_core.errors import InputError
 from gateway_core.settlement import parse_day
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from support import VISA, charge, open_world
 
-import gateway_core.banks.acquirer as acquirer_module
+import bank_sim.acquirer as acquirer_module
 from gateway_core.clock import FixedClock
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway_core.demo import seed_demo_day
+from bank_sim.demo import seed_demo_day
+from bank_sim.testcards import EXPIRY, TEST_CARDS, card_for
 from gateway_core.settings import load_settings
-from gateway_core.testcards import EXPIRY, TEST_CARDS, card_for
 
 MISTAKES = [
     ("4242 4242 4242 4241", EXPIRY, "123"),  # one digit wrong: fails the Luhn check

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from support import OTP_RE, VISA, card_input, gateway_settings, pan_pattern
 
+from bank_sim.testcards import TEST_CARDS, card_for
 from gateway_core.access import Approval, NotPermitted, WrongPin
 from gateway_core.cards import CardError
 from gateway_core.clock import FixedClock
@@ -27,7 +28,6 @@ from gateway_core.service.client import RemoteGateway
 from gateway_core.service.errors import AuthenticationFailed
 from gateway_core.service.keys import ApiKeys
 from gateway_core.store.repos import TinyAuditRepository
-from gateway_core.testcards import TEST_CARDS, card_for
 
 MERCHANT, OTHER = "PAYGATEDEMO0001", "OTHERSHOP01"
 DECLINE = card_for("4000 0000 0000 0002")

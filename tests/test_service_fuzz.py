@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import gateway_settings, pan_pattern
 
+from bank_sim.testcards import TEST_CARDS
 from gateway_core.clock import FixedClock
 from gateway_core.runtime import Runtime
 from gateway_core.service.app import create_app
 from gateway_core.service.keys import ApiKeys
-from gateway_core.testcards import TEST_CARDS
 
 PANS = [c.pan for c in TEST_CARDS] + [c.digits for c in TEST_CARDS]
 PATTERNS = [pan_pattern(c.pan) for c in TEST_CARDS]

@@ -30,14 +30,14 @@ from test_app_support import (
     wait_for,
 )
 
+from bank_sim.testcards import TEST_CARDS, card_for
 from gateway_core.errors import InputError
 from gateway_core.payments import Payment
 from gateway_core.service.client import RemoteGateway
 from gateway_core.service.errors import GatewayUnreachable
 from gateway_core.settings import load_settings
-from gateway_core.testcards import TEST_CARDS, card_for
+from paygate_cli.remote import RemoteRuntime
 from pos_app.app import PaygateApp
-from pos_app.remote import RemoteRuntime
 
 ADMIN = ("--admin", "owner", "--admin-pin", "9876")
 CARDS = [card_for(p) for p in ("4242 4242 4242 4242", "5555 5555 5555 4444", "4111 1111 1111 1111")]

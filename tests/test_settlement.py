@@ -456,7 +456,7 @@ async def test_reconciliation_of_a_copy_with_injected_breaks(settings, day_clock
 
 # ---------------------------------------------------------------------------- demo week
 def test_the_demo_history_is_a_realistic_week_with_a_closed_day(settings):
-    from gateway_core.demo import seed_demo_history
+    from bank_sim.demo import seed_demo_history
 
     now = datetime(2026, 11, 20, 15, 0, tzinfo=IST)
     lines: list[str] = []

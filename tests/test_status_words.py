@@ -18,7 +18,7 @@ from gateway_core.dashboard import ledger_of, read_day
 from gateway_core.errors import PaygateError
 from gateway_core.payments import status_word
 from gateway_core.settings import Settings
-from pos_app.payment_commands import describe
+from paygate_cli.payments import describe
 from pos_app.screens.receipt import headline, receipt_text
 
 WORDS = {  # the payments of the day, by name, and the one word each must show

@@ -26,9 +26,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway_core.access import ADMINS, Approval, User
+from gateway_core.acquirer_api import Frame, Sms
 from gateway_core.audit import mask_card_numbers
 from gateway_core.bank_client import BankClient
-from gateway_core.banks.api import Frame, Sms
 from gateway_core.cards import CardInput
 from gateway_core.errors import BankRefused, BankUnavailable, InputError, PaygateError
 from gateway_core.gateway import ChargeRequest, UnknownPayment

@@ -26,7 +26,7 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from gateway_core.access import Approval, NotPermitted, User
-from gateway_core.banks.api import Frame, Sms
+from gateway_core.acquirer_api import Frame, Sms
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest
 from gateway_core.payments import Payment

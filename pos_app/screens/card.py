@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from bank_sim.testcards import TEST_CARDS
 from gateway_core.cards import (
     CardError,
     CardInput,
@@ -25,7 +26,6 @@ from gateway_core.cards import (
 )
 from gateway_core.clock import business_day
 from gateway_core.money import MoneyError, format_money
-from gateway_core.testcards import TEST_CARDS
 from pos_app.screens.base import PosModal, PosScreen, while_shown
 from pos_app.widgets.card_number import CardNumberField
 from pos_app.widgets.fields import Field

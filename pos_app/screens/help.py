@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
-from gateway_core.testcards import TEST_CARDS
+from bank_sim.testcards import TEST_CARDS
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.widgets.line import Line
 

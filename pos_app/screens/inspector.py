@@ -15,8 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
-from gateway_core.banks.api import Frame
-from gateway_core.banks.iso8583 import describe
+from bank_sim.iso8583 import describe
+from gateway_core.acquirer_api import Frame
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.widgets.line import Line
 

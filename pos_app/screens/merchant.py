@@ -42,7 +42,7 @@ from gateway_core.errors import PaygateError
 from gateway_core.money import Money, format_money
 from gateway_core.risk import Block
 from gateway_core.settlement import DayReport, Reconciliation, parse_day
-from pos_app.report_commands import format_reconciliation, format_report
+from paygate_cli.reports import format_reconciliation, format_report
 from pos_app.screens.base import PosScreen, sentence, while_shown
 from pos_app.screens.merchant_payment import PaymentScreen
 from pos_app.screens.modals import ConfirmScreen, ManagerApprovalScreen

@@ -23,7 +23,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Label
 
 from gateway_core.access import Approval, User
-from gateway_core.banks.api import Frame
+from gateway_core.acquirer_api import Frame
 from gateway_core.dashboard import Record, audit_events, events_of
 from gateway_core.errors import PaygateError
 from gateway_core.money import Money, MoneyError, format_money, format_plain, parse_amount

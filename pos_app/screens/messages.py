@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from textual.message import Message
 
-from gateway_core.banks.api import AuthorizationRequest, AuthorizationResponse, HopTime
+from gateway_core.acquirer_api import AuthorizationRequest, AuthorizationResponse, HopTime
 from gateway_core.errors import BankUnavailable
 from gateway_core.payments import Payment
 

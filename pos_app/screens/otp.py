@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
-from gateway_core.banks.api import Sms
+from gateway_core.acquirer_api import Sms
 from gateway_core.money import format_money
 from gateway_core.payments import Payment
 from pos_app.screens.base import PosScreen, while_shown

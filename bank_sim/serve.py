@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uvicorn
 
-from gateway_core.banks.app import Banks, create_app
-from gateway_core.banks.config import BankConfig
+from bank_sim.app import Banks, create_app
+from bank_sim.config import BankConfig
 from gateway_core.clock import Clock
 from gateway_core.settings import Settings
 

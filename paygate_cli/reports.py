@@ -40,7 +40,7 @@ from gateway_core.settlement import (
     parse_day,
 )
 from gateway_core.store.files import make_private_dir, write_atomically
-from pos_app.cli import approver_options, open_runtime, refuse_remote, works_remotely
+from paygate_cli.main import approver_options, open_runtime, refuse_remote, works_remotely
 
 BRAND_NAMES = {
     "visa": "Visa",
@@ -69,7 +69,7 @@ def day_arg(args: argparse.Namespace, settings: Settings) -> date:
 
 def _settlement(args: argparse.Namespace, rt, **kw: Any) -> Settlement:
     """The settlement of `--merchant` (the settings' merchant by default)."""
-    from pos_app.admin_commands import merchant_of
+    from paygate_cli.admin import merchant_of
 
     merchant = merchant_of(args, rt)
     return Settlement(rt.store, rt.settings, clock=rt.clock, merchant_id=merchant, **kw)
@@ -77,8 +77,8 @@ def _settlement(args: argparse.Namespace, rt, **kw: Any) -> Settlement:
 
 def _approver(args: argparse.Namespace, rt, svc: Settlement, day: date) -> str:
     """The manager approving the close of the merchant's day; returns their id."""
-    from pos_app.admin_commands import approvers
-    from pos_app.payment_commands import read_approval
+    from paygate_cli.admin import approvers
+    from paygate_cli.payments import read_approval
 
     approval = read_approval(args)
     return (
@@ -286,7 +286,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     close it (or show the Z it was closed with)."""
     day = day_arg(args, settings)
     if args.kind == "x" and settings.gateway_url is not None:
-        from pos_app.payment_commands import remote_x_report
+        from paygate_cli.payments import remote_x_report
 
         if args.merchant:
             raise InputError("with --gateway-url, the report is of the merchant of --api-key")
@@ -339,7 +339,7 @@ def _outcome(report: DayReport, already: bool, problems: list[str], settings: Se
 
 def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
     """Close the day (Z), then show the payout and reconcile with the acquirer."""
-    from pos_app.payment_commands import gateway_session
+    from paygate_cli.payments import gateway_session
 
     day = day_arg(args, settings)
 
@@ -391,7 +391,7 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     """The day at the gateway against the acquirer's clearing file: exit 0 when every
     entry matches, 1 when there are breaks."""
-    from pos_app.payment_commands import gateway_session
+    from paygate_cli.payments import gateway_session
 
     day = day_arg(args, settings)
 
@@ -444,8 +444,8 @@ def _check_export_path(out: Path, settings: Settings, *, force: bool) -> None:
 
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     """A week of realistic history in the demo data dir (or `--data-dir`)."""
-    from gateway_core.demo import seed_demo_history
-    from pos_app.cli import demo_data_dir
+    from bank_sim.demo import seed_demo_history
+    from paygate_cli.main import demo_data_dir
 
     if not 1 <= args.days <= 31:
         raise InputError(f"--days must be 1 to 31, not {args.days}")

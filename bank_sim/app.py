@@ -13,8 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from gateway_core.banks.acquirer import Acquirer
-from gateway_core.banks.api import (
+from bank_sim.acquirer import Acquirer
+from bank_sim.config import BankConfig
+from bank_sim.issuer import Issuers, IssuerUnavailable
+from bank_sim.ledger import Ledger
+from bank_sim.otp import OtpService, Outbox
+from gateway_core.acquirer_api import (
     Account,
     AuthorizationRequest,
     AuthorizationResponse,
@@ -29,12 +33,8 @@ from gateway_core.banks.api import (
     ReversalRequest,
     Sms,
 )
-from gateway_core.banks.config import BankConfig
-from gateway_core.banks.issuer import Issuers, IssuerUnavailable
-from gateway_core.banks.ledger import Ledger
 from gateway_core.errors import InputError, PaygateError
 from gateway_core.keys import Keyring
-from gateway_core.otp import OtpService, Outbox
 from gateway_core.store import DataStore, StorageCorrupt
 
 

@@ -21,26 +21,26 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from argon2 import PasswordHasher
 from pydantic import SecretStr
 
+from bank_sim.testcards import EXPIRY, ISSUERS, TEST_CARDS, TestCard
 from gateway_core.access import Approval
-from gateway_core.banks.api import CaptureRequest, RefundRequest, ReversalRequest
+from gateway_core.acquirer_api import CaptureRequest, RefundRequest, ReversalRequest
 from gateway_core.cards import CardInput, luhn_check_digit
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.settings import Settings
 from gateway_core.store.journal import sync_deferred
-from gateway_core.testcards import EXPIRY, ISSUERS, TEST_CARDS, TestCard
 
 if TYPE_CHECKING:
-    from gateway_core.bank_client import BankClient
-    from gateway_core.banks.api import (
+    from bank_sim.app import Banks
+    from gateway_core.acquirer_api import (
         AuthorizationRequest,
         AuthorizationResponse,
         OperationResponse,
         OtpVerifyResponse,
         Sms,
     )
-    from gateway_core.banks.app import Banks
+    from gateway_core.bank_client import BankClient
     from gateway_core.runtime import Runtime
 
 

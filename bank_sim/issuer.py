@@ -16,14 +16,14 @@ import secrets
 from collections import Counter
 from typing import Any
 
-from gateway_core.banks import iso8583
-from gateway_core.banks.config import BankConfig
-from gateway_core.banks.ledger import Ledger
+from bank_sim import iso8583
+from bank_sim.config import BankConfig
+from bank_sim.ledger import Ledger
+from bank_sim.otp import OtpService
+from bank_sim.testcards import ISSUERS, TEST_CARDS, Issuer, TestCard
 from gateway_core.cards import mask_pan, parse_expiry
 from gateway_core.clock import business_day
 from gateway_core.money import Money, format_money
-from gateway_core.otp import OtpService
-from gateway_core.testcards import ISSUERS, TEST_CARDS, Issuer, TestCard
 
 ISSUER_BY_ID = {issuer.id: issuer for issuer in ISSUERS}
 

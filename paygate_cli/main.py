@@ -7,7 +7,7 @@ Every command takes `--data-dir`, `--config`, `--bank-url`, and `--gateway-url` 
 `--api-key` (a `paygate serve` to use, see `gateway_core.service`). With a gateway URL
 (option or PAYGATE_GATEWAY_URL) a command marked `works_remotely` goes through the
 service and opens no data dir; any other command is refused (exit 2). The payment
-commands' handlers live in `pos_app.payment_commands`, imported when one of them runs.
+commands' handlers live in `paygate_cli.payments`, imported when one of them runs.
 """
 
 from __future__ import annotations
@@ -72,11 +72,11 @@ def _common(default: object) -> argparse.ArgumentParser:
 
 
 def _payments(name: str, *, remote: bool = True) -> Handler:
-    """The handler `name` of `pos_app.payment_commands`, imported when it runs; it
+    """The handler `name` of `paygate_cli.payments`, imported when it runs; it
     `works_remotely` unless `remote` is False."""
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
-        from pos_app import payment_commands
+        from paygate_cli import payments as payment_commands
 
         return getattr(payment_commands, name)(args, settings)
 
@@ -227,13 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "pos", parents=[sub_common], help="open the cashier's terminal (also: no command)"
     ).set_defaults(handler=None)  # main() opens the terminal when no handler is set
-    from pos_app.admin_commands import add_admin_commands  # it imports this module
+    from paygate_cli.admin import add_admin_commands  # it imports this module
 
     add_admin_commands(sub, sub_common)
-    from pos_app.report_commands import add_report_commands  # it imports this module
+    from paygate_cli.reports import add_report_commands  # it imports this module
 
     add_report_commands(sub, sub_common)
-    from pos_app.service_commands import add_service_commands  # it imports this module
+    from paygate_cli.service import add_service_commands  # it imports this module
 
     add_service_commands(sub, sub_common)
     return parser

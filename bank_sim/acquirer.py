@@ -34,8 +34,11 @@ from typing import Any
 from tinydb import Query
 from tinydb.table import Document
 
-from gateway_core.banks import iso8583
-from gateway_core.banks.api import (
+from bank_sim import iso8583
+from bank_sim.config import BankConfig
+from bank_sim.issuer import ISSUER_BY_ID, Issuers, IssuerUnavailable
+from bank_sim.testcards import Issuer
+from gateway_core.acquirer_api import (
     AuthorizationRequest,
     AuthorizationResponse,
     CaptureRequest,
@@ -45,13 +48,10 @@ from gateway_core.banks.api import (
     RefundRequest,
     ReversalRequest,
 )
-from gateway_core.banks.config import BankConfig
-from gateway_core.banks.issuer import ISSUER_BY_ID, Issuers, IssuerUnavailable
 from gateway_core.cards import detect_brand, luhn_valid
 from gateway_core.clock import business_day
 from gateway_core.errors import InputError
 from gateway_core.store.repos import column_index
-from gateway_core.testcards import Issuer
 
 # The network each brand's cards travel on (Maestro is Mastercard's).
 NETWORK_OF = {"maestro": "mastercard"}

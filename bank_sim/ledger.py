@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from gateway_core.banks.api import LedgerCheck
+from gateway_core.acquirer_api import LedgerCheck
 from gateway_core.errors import SystemFailure
 
 Line = tuple[str, int]

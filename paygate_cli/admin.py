@@ -23,8 +23,8 @@ from gateway_core.runtime import Runtime
 from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import Settings
 from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
-from pos_app.cli import open_runtime
-from pos_app.payment_commands import _print_json, _read_secret, _stdin_is_tty
+from paygate_cli.main import open_runtime
+from paygate_cli.payments import _print_json, _read_secret, _stdin_is_tty
 
 
 def merchant_option() -> argparse.ArgumentParser:

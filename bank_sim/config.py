@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
+from bank_sim.otp import OtpPolicy
+from bank_sim.testcards import Fault
 from gateway_core.clock import Clock, SystemClock
-from gateway_core.otp import OtpPolicy
-from gateway_core.testcards import Fault
 
 
 @dataclass

@@ -18,9 +18,9 @@ from gateway_core.errors import InputError
 from gateway_core.service.client import RemoteGateway
 from gateway_core.service.keys import ApiKey, ApiKeys
 from gateway_core.settings import Settings
-from pos_app.admin_commands import _admin
-from pos_app.cli import open_runtime, works_remotely
-from pos_app.payment_commands import (
+from paygate_cli.admin import _admin
+from paygate_cli.main import open_runtime, works_remotely
+from paygate_cli.payments import (
     _read_secret,
     _stdin_is_tty,
     _table,

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from tinydb import Query
 from tinydb.table import Document, Table
 
-from gateway_core.banks.api import Challenge, OtpVerifyResponse, Sms
+from gateway_core.acquirer_api import Challenge, OtpVerifyResponse, Sms
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
 

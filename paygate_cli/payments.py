@@ -1,7 +1,7 @@
 """The payment commands of `paygate`: charge, confirm, resend, status, capture, void,
 refund, list, outbox, test-cards, banks serve, repair and ledger check.
 
-`pos_app.cli` parses; each `cmd_*` here gets the parsed arguments and the Settings and
+`paygate_cli.main` parses; each `cmd_*` here gets the parsed arguments and the Settings and
 returns the exit code: 0 when the payment was processed (a decline is a business result,
 not an error), 2 for invalid input (raised as `InputError`, one line on stderr), 1 for a
 system failure, and 1 for a payment whose outcome is still `unknown`.
@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from bank_sim.serve import bank_config, serve
+from bank_sim.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS
 from gateway_core.access import Approval
-from gateway_core.banks.serve import bank_config, serve
 from gateway_core.cards import Brand, CardInput, check_card
 from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import InputError, SystemFailure
@@ -42,8 +43,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport, parse_day
-from gateway_core.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS
-from pos_app.cli import open_runtime
+from paygate_cli.main import open_runtime
 
 if TYPE_CHECKING:
     from gateway_core.service.client import RemoteGateway
