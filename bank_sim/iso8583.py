@@ -32,6 +32,7 @@ from typing import Any, Final
 import iso8583
 from iso8583.specs import default_ascii
 
+from gateway_core.currencies import CURRENCY_NUMERIC
 from gateway_core.errors import InputError
 
 __all__ = [
@@ -116,18 +117,6 @@ RESPONSE_MTI: Final[dict[str, str]] = {
 
 MTIS: Final[frozenset[str]] = frozenset(RESPONSE_MTI) | frozenset(RESPONSE_MTI.values())
 """Every MTI `encode` and `decode` accept."""
-
-CURRENCY_NUMERIC: Final[dict[str, str]] = {
-    "INR": "356",
-    "USD": "840",
-    "EUR": "978",
-    "GBP": "826",
-    "JPY": "392",
-    "KWD": "414",
-    "AED": "784",
-    "SGD": "702",
-}
-"""ISO 4217 alphabetic code → numeric code (field 49)."""
 
 CURRENCY_ALPHA: Final[dict[str, str]] = {num: alpha for alpha, num in CURRENCY_NUMERIC.items()}
 """ISO 4217 numeric code (field 49) → alphabetic code."""

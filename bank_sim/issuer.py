@@ -23,7 +23,8 @@ from bank_sim.otp import OtpService
 from bank_sim.testcards import ISSUERS, TEST_CARDS, Issuer, TestCard
 from gateway_core.cards import mask_pan, parse_expiry
 from gateway_core.clock import business_day
-from gateway_core.money import Money, format_money
+from gateway_core.money import Money
+from gateway_core.presentation import format_money
 
 ISSUER_BY_ID = {issuer.id: issuer for issuer in ISSUERS}
 

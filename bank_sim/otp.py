@@ -27,6 +27,7 @@ from tinydb.table import Document, Table
 from gateway_core.acquirer_api import Challenge, OtpVerifyResponse, Sms
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
+from gateway_core.presentation import mask_phone
 
 
 @dataclass(frozen=True)
@@ -69,22 +70,6 @@ class ChallengeClosed(OtpError):
         why = self._WHY.get(status, "a newer code was sent" if status == "replaced" else "")
         super().__init__(f"{why or 'the code was already used'}: this OTP is closed")
         self.status = status
-
-
-_PHONE_CC2 = "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 \
-60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98"
-
-
-def mask_phone(phone: str) -> str:
-    """`"+919800000001"` → `"+91 98•• ••00 01"`: E.164 country code, first 2 and last 4."""
-    digits = "".join(c for c in phone if c.isascii() and c.isdigit())
-    cc = ""
-    if phone.strip().startswith("+") and len(digits) > 7:
-        size = 1 if digits[0] in "17" else 2 if digits[:2] in _PHONE_CC2.split() else 3
-        cc, digits = "+" + digits[:size] + " ", digits[size:]
-    head, tail = (2, 4) if len(digits) >= 8 else (0, min(2, len(digits) // 3))
-    shown = digits[:head] + "•" * (len(digits) - head - tail) + digits[len(digits) - tail :]
-    return cc + " ".join(shown[i : i + 4] for i in range(0, len(shown), 4))
 
 
 class Outbox:

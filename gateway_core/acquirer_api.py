@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from bank_sim.iso8583 import CURRENCY_NUMERIC
+from gateway_core.currencies import CURRENCY_NUMERIC
 from gateway_core.money import WIRE_MAX_MINOR
 
 Hop = Literal["gateway", "acquirer", "network", "issuer"]

@@ -19,7 +19,7 @@ from typing import Any
 
 from gateway_core.errors import InputError
 from gateway_core.money import MoneyError, parse_amount
-from gateway_core.payments import status_word
+from gateway_core.presentation import status_word
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayFigures, DayReport, Settlement, day_figures, decline_text
 from gateway_core.store import DataStore
@@ -88,7 +88,7 @@ def opening_hours(by_hour: Sequence[int]) -> range:
 
 # ---------------------------------------------------------------------------- payments
 def record_word(record: Record, refunded: int = 0) -> str:
-    """`payments.status_word` of a stored payment record, `refunded` of it refunded."""
+    """`presentation.status_word` of a stored payment record, `refunded` of it refunded."""
     return status_word(
         record["status"],
         voided=bool(record.get("voided_by")),

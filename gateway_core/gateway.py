@@ -33,7 +33,7 @@ from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.cards import CardInput, CheckedCard, check_card
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankNotReached, BankUnavailable, InputError
-from gateway_core.money import Money, format_money, parse_amount
+from gateway_core.money import Money, parse_amount
 from gateway_core.payments import (
     OPEN_STATUSES,
     CardSummary,
@@ -42,6 +42,7 @@ from gateway_core.payments import (
     payment_day,
     reason_for,
 )
+from gateway_core.presentation import format_money
 from gateway_core.risk import Context as RiskContext
 from gateway_core.risk import RiskEngine
 from gateway_core.settings import Settings

@@ -1,8 +1,7 @@
 """Money: an int amount in minor units plus an ISO 4217 code. Never a float.
 
-`parse_amount` turns what a cashier types into `Money` (or one readable `MoneyError`),
-`format_money` shows it with the currency's symbol and digit grouping, and
-`format_plain` writes it ungrouped for files and exports.
+`parse_amount` turns what a cashier types into `Money` (or one readable `MoneyError`);
+`gateway_core.presentation` shows it.
 """
 
 from __future__ import annotations
@@ -12,10 +11,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
-from types import MappingProxyType
-from typing import Literal, NamedTuple, TypeGuard
+from typing import TypeGuard
 
+from gateway_core.currencies import CURRENCIES
 from gateway_core.errors import InputError
+from gateway_core.presentation import format_money
 
 MAX_INPUT_CHARS = 40
 WIRE_MAX_MINOR = 999_999_999_999  # ISO 8583 field 4: 12 digits of minor units
@@ -25,28 +25,6 @@ _WESTERN = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+", re.ASCII)
 _INDIAN = re.compile(r"[0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3}", re.ASCII)
 _COMMA_HINT = 'use "." for decimals and "," only between digit groups, e.g. 1,250.50'
 _EXPONENT = re.compile(r"[0-9.,]*[eE][+-]?[0-9]+", re.ASCII)
-
-
-class Currency(NamedTuple):
-    """How a currency is written: minor-unit exponent, symbol and digit grouping."""
-
-    exponent: int
-    symbol: str
-    grouping: Literal["western", "indian"]
-
-
-CURRENCIES: MappingProxyType[str, Currency] = MappingProxyType(
-    {
-        "INR": Currency(2, "₹", "indian"),
-        "USD": Currency(2, "$", "western"),
-        "EUR": Currency(2, "€", "western"),
-        "GBP": Currency(2, "£", "western"),
-        "JPY": Currency(0, "¥", "western"),
-        "KWD": Currency(3, "KWD ", "western"),
-        "AED": Currency(2, "AED ", "western"),
-        "SGD": Currency(2, "S$", "western"),
-    }
-)
 
 
 class MoneyError(InputError):
@@ -232,35 +210,3 @@ def parse_amount(
         limit_text = format_money(Money(max_minor, code))
         raise AmountTooLarge(f"the amount cannot be more than {limit_text}")
     return Money(minor, code)
-
-
-def _group(digits: str, grouping: str) -> str:
-    """Insert "," group separators into a string of digits."""
-    if len(digits) <= 3:
-        return digits
-    if grouping == "western":
-        return f"{int(digits):,}"
-    head, tail = digits[:-3], digits[-3:]
-    pairs = [head[max(i - 2, 0) : i] for i in range(len(head), 0, -2)]
-    return ",".join([*reversed(pairs), tail])
-
-
-def _split(m: Money) -> tuple[str, str, str]:
-    """Sign, whole-unit digits and fraction digits of `m`."""
-    exponent = CURRENCIES[m.currency].exponent
-    whole, frac = divmod(abs(m.minor), 10**exponent)
-    return ("-" if m.minor < 0 else ""), str(whole), str(frac).zfill(exponent) if exponent else ""
-
-
-def format_money(m: Money, *, symbol: bool = True) -> str:
-    """Display form: "₹1,25,000.50", "$1,250.50", "¥1,250", "-₹12.50"; grouping always kept."""
-    info = CURRENCIES[m.currency]
-    sign, whole, frac = _split(m)
-    body = _group(whole, info.grouping) + (f".{frac}" if frac else "")
-    return f"{sign}{info.symbol if symbol else ''}{body}"
-
-
-def format_plain(m: Money) -> str:
-    """Export form without symbol or grouping: "125000.50", "-12.50", "1250" (JPY)."""
-    sign, whole, frac = _split(m)
-    return f"{sign}{whole}" + (f".{frac}" if frac else "")

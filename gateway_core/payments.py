@@ -16,34 +16,13 @@ from pydantic import BaseModel
 
 from gateway_core.acquirer_api import Challenge
 from gateway_core.money import Money
+from gateway_core.presentation import status_word
 from gateway_core.risk import Assessment
 
 Status = Literal[
     "unknown", "requires_action", "requires_capture", "succeeded", "declined", "canceled"
 ]
 OPEN_STATUSES = frozenset({"unknown", "requires_action", "requires_capture"})
-
-# The word for each status on every surface (CLI, terminal, console, receipts, API
-# messages); large type shows it in capitals. A captured sale's refunds and a cancel's
-# void are told apart by `status_word`.
-STATUS_WORDS: dict[str, str] = {
-    "succeeded": "approved",
-    "requires_capture": "authorized",
-    "requires_action": "OTP pending",
-    "declined": "declined",
-    "canceled": "canceled",
-    "unknown": "unknown",
-}
-
-
-def status_word(status: str, *, voided: bool = False, captured: int = 0, refunded: int = 0) -> str:
-    """The one word (or two) for a payment's state: its status, whether a cancel was a
-    manager's void, and what of its capture was refunded."""
-    if status == "succeeded" and refunded:
-        return "refunded" if refunded >= captured else "partly refunded"
-    if status == "canceled" and voided:
-        return "voided"
-    return STATUS_WORDS.get(status, "unknown")
 
 
 class Reason(NamedTuple):

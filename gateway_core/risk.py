@@ -28,7 +28,8 @@ from tinydb.queries import QueryInstance
 
 from bank_sim.testcards import ISSUERS
 from gateway_core.clock import Clock, business_day
-from gateway_core.money import Money, format_money
+from gateway_core.money import Money
+from gateway_core.presentation import format_money
 from gateway_core.store.repos import of_merchant
 
 Action = Literal["allow", "otp", "block", "review"]

@@ -16,8 +16,9 @@ from gateway_core.access import ADMINS, Access, check_pin
 from gateway_core.audit import mask_card_numbers
 from gateway_core.errors import InputError
 from gateway_core.gateway import load_payment
-from gateway_core.money import Money, format_money
+from gateway_core.money import Money
 from gateway_core.pciscan import scan
+from gateway_core.presentation import format_money
 from gateway_core.risk import RiskEngine
 from gateway_core.runtime import Runtime
 from gateway_core.service.keys import ApiKeys

@@ -37,8 +37,9 @@ from gateway_core.cards import Brand, CardInput, check_card
 from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest, Gateway
-from gateway_core.money import Money, format_money, normalize_currency, parse_amount
+from gateway_core.money import Money, normalize_currency, parse_amount
 from gateway_core.payments import Payment
+from gateway_core.presentation import format_money
 from gateway_core.runtime import Runtime
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings

@@ -28,7 +28,7 @@ from typing import Any
 
 from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
-from gateway_core.money import Money, format_money
+from gateway_core.presentation import brand_name, money_text
 from gateway_core.settings import Settings
 from gateway_core.settlement import (
     DayReport,
@@ -41,18 +41,6 @@ from gateway_core.settlement import (
 )
 from gateway_core.store.files import make_private_dir, write_atomically
 from paygate_cli.main import approver_options, open_runtime, refuse_remote, works_remotely
-
-BRAND_NAMES = {
-    "visa": "Visa",
-    "mastercard": "Mastercard",
-    "amex": "Amex",
-    "discover": "Discover",
-    "rupay": "RuPay",
-    "jcb": "JCB",
-    "diners": "Diners Club",
-    "unionpay": "UnionPay",
-    "maestro": "Maestro",
-}
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -95,12 +83,8 @@ def _approver(args: argparse.Namespace, rt, svc: Settlement, day: date) -> str:
 
 
 # ---------------------------------------------------------------------------- output
-def _money(minor: int, currency: str) -> str:
-    return format_money(Money(minor, currency))
-
-
 def _brand(brand: str) -> str:
-    return BRAND_NAMES.get(brand, brand.capitalize()) if brand != "total" else "TOTAL"
+    return brand_name(brand) if brand != "total" else "TOTAL"
 
 
 def _rate(bps: int) -> str:
@@ -123,14 +107,14 @@ def _line_row(ln: Line) -> tuple[str, ...]:
     return (
         _brand(ln.brand),
         str(ln.count),
-        _money(ln.gross, c),
-        _money(ln.tips, c),
-        _money(ln.voids, c),
-        _money(ln.refunds, c),
-        _money(ln.net_sales, c),
-        _money(ln.fees, c),
-        _money(ln.gst, c),
-        _money(ln.payout, c),
+        money_text(ln.gross, c),
+        money_text(ln.tips, c),
+        money_text(ln.voids, c),
+        money_text(ln.refunds, c),
+        money_text(ln.net_sales, c),
+        money_text(ln.fees, c),
+        money_text(ln.gst, c),
+        money_text(ln.payout, c),
     )
 
 
@@ -160,7 +144,7 @@ def format_report(report: DayReport, settings: Settings, width: int | None = Non
     if a.moved_later:
         lines.append(f"{a.moved_later} payment(s) taken this day were captured or voided later")
     if a.open:
-        held = ", ".join(_money(v, c) for c, v in sorted(a.open_amount.items()))
+        held = ", ".join(money_text(v, c) for c, v in sorted(a.open_amount.items()))
         lines.append(f"open: {a.open} payment(s), {held} authorized and not yet captured")
     if not report.totals:
         lines.append("no money moved on this day")
@@ -182,8 +166,8 @@ def format_report(report: DayReport, settings: Settings, width: int | None = Non
         table_rows.update(table)
         f = day_figures(report, cur)
         lines.append(
-            f"voids {f.voids_count} ({_money(f.voids, cur)}, not sales)  refunds "
-            f"{f.refunds_count}  average sale {_money(f.average, cur)}"
+            f"voids {f.voids_count} ({money_text(f.voids, cur)}, not sales)  refunds "
+            f"{f.refunds_count}  average sale {money_text(f.average, cur)}"
         )
     if report.fees:
         lines.append("")
@@ -191,8 +175,8 @@ def format_report(report: DayReport, settings: Settings, width: int | None = Non
         for f in report.fees:
             lines.append(
                 f"  {_brand(f.brand)} {f.funding} {_rate(f.rate_bps)} on "
-                f"{_money(f.amount, f.currency)} ({f.count}): {_money(f.fees, f.currency)}"
-                f" + GST {_money(f.gst, f.currency)}"
+                f"{money_text(f.amount, f.currency)} ({f.count}): {money_text(f.fees, f.currency)}"
+                f" + GST {money_text(f.gst, f.currency)}"
             )
     if a.declines:
         lines.append("")
@@ -203,7 +187,7 @@ def format_report(report: DayReport, settings: Settings, width: int | None = Non
     for p in report.payouts:
         verb = "payout" if p.amount >= 0 else "the acquirer debits"
         lines.append(
-            f"{verb} {_money(abs(p.amount), p.currency)} on {p.date:%a %Y-%m-%d} "
+            f"{verb} {money_text(abs(p.amount), p.currency)} on {p.date:%a %Y-%m-%d} "
             f"(T+{settings.fees.payout_days} business day)  reference {p.reference}"
         )
     if report.kind == "Z" and report.audit_head:
@@ -236,7 +220,7 @@ def format_reconciliation(rec: Reconciliation) -> list[str]:
     rows = []
     for key, label in names.items():
         amounts = summary[key]["amount"]
-        shown = ", ".join(_money(v, c) for c, v in sorted(amounts.items())) or "-"
+        shown = ", ".join(money_text(v, c) for c, v in sorted(amounts.items())) or "-"
         rows.append((label, str(summary[key]["count"]), shown))
     lines.extend(_table(("", "COUNT", "AMOUNT"), rows))
     if rec.ok:
@@ -252,15 +236,17 @@ def format_reconciliation(rec: Reconciliation) -> list[str]:
             rrn = f"  rrn {e.rrn}" if e.rrn else ""
             lines.append(
                 f"  {label:<20} {e.kind:<8} {e.ref}  {_brand(e.brand or '?')}  "
-                f"{_money(e.amount, e.currency)}{rrn}"
+                f"{money_text(e.amount, e.currency)}{rrn}"
             )
     for m in rec.amount_mismatch:
         g, q = m.gateway, m.acquirer
-        diff = "" if m.difference is None else f" (difference {_money(m.difference, g.currency)})"
+        diff = (
+            "" if m.difference is None else f" (difference {money_text(m.difference, g.currency)})"
+        )
         lines.append(
             f"  {'amount mismatch':<20} {g.kind:<8} {g.ref}  {_brand(g.brand or '?')}  "
-            f"gateway {_money(g.amount, g.currency)}, acquirer "
-            f"{_money(q.amount, q.currency)}{diff}"
+            f"gateway {money_text(g.amount, g.currency)}, acquirer "
+            f"{money_text(q.amount, q.currency)}{diff}"
         )
     return lines
 
@@ -369,15 +355,17 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
         for total, payout in zip(report.totals, report.payouts, strict=True):
             c = total.currency
             lines.append(
-                f"PAYOUT {c}: net sales {_money(total.net_sales, c)} − fees "
-                f"{_money(total.fees, c)} − GST {_money(total.gst, c)} = "
-                f"{_money(payout.amount, c)}, on {payout.date:%a %Y-%m-%d}, "
+                f"PAYOUT {c}: net sales {money_text(total.net_sales, c)} − fees "
+                f"{money_text(total.fees, c)} − GST {money_text(total.gst, c)} = "
+                f"{money_text(payout.amount, c)}, on {payout.date:%a %Y-%m-%d}, "
                 f"reference {payout.reference}"
             )
         if rec is not None:
             s = rec.summary()
             matched = s["matched"]
-            amount = ", ".join(_money(v, c) for c, v in sorted(matched["amount"].items())) or "-"
+            amount = (
+                ", ".join(money_text(v, c) for c, v in sorted(matched["amount"].items())) or "-"
+            )
             state = "no breaks" if rec.ok else f"{rec.breaks} break(s): see `paygate reconcile`"
             lines.append(f"reconciliation: {matched['count']} matched ({amount}); {state}")
         print("\n".join(lines))

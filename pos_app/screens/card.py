@@ -25,7 +25,8 @@ from gateway_core.cards import (
     validate_pan,
 )
 from gateway_core.clock import business_day
-from gateway_core.money import MoneyError, format_money
+from gateway_core.money import MoneyError
+from gateway_core.presentation import format_money
 from pos_app.screens.base import PosModal, PosScreen, while_shown
 from pos_app.widgets.card_number import CardNumberField
 from pos_app.widgets.fields import Field

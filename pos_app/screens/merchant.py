@@ -39,14 +39,13 @@ from gateway_core.dashboard import (
     read_day,
 )
 from gateway_core.errors import PaygateError
-from gateway_core.money import Money, format_money
+from gateway_core.presentation import brand_name, money_text
 from gateway_core.risk import Block
 from gateway_core.settlement import DayReport, Reconciliation, parse_day
 from paygate_cli.reports import format_reconciliation, format_report
 from pos_app.screens.base import PosScreen, sentence, while_shown
 from pos_app.screens.merchant_payment import PaymentScreen
 from pos_app.screens.modals import ConfirmScreen, ManagerApprovalScreen
-from pos_app.screens.today import brand_name
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
 from pos_app.widgets.table import MeasuredTable
@@ -126,11 +125,6 @@ class DayData:
     blocks: list[Block]
 
 
-def money(minor: int, currency: str) -> str:
-    """Minor units of a currency as people read them."""
-    return format_money(Money(minor, currency))
-
-
 def card_text(record: Record) -> str:
     """The card of a payment record as the table shows it: last-4, then the brand (at
     80 columns the brand's tail is what the edge cuts)."""
@@ -174,11 +168,11 @@ class DashboardPane(ConsolePart, VerticalScroll):
         s, f = data.stats, data.stats.figures
         cur = f.currency
         figures = {  # the X report's words for the X report's figures
-            "gross": ("Gross sales", money(f.gross, cur)),
-            "net": ("Net sales", money(f.net, cur)),
+            "gross": ("Gross sales", money_text(f.gross, cur)),
+            "net": ("Net sales", money_text(f.net, cur)),
             "count": ("Sales", f"{f.sales:,}"),
             "rate": ("Approval rate", f.rate),
-            "average": ("Average sale", money(f.average, cur)),
+            "average": ("Average sale", money_text(f.average, cur)),
         }
         for name, (label, value) in figures.items():
             self.query_one(f"#fig-{name}", Line).update(
@@ -190,7 +184,7 @@ class DashboardPane(ConsolePart, VerticalScroll):
         best = max(hours, key=lambda h: s.by_hour[h])
         self.query_one("#hour-caption", Line).update(
             f"Sales by hour · busiest {best:02d}:00-{best + 1:02d}:00 "
-            f"({money(s.by_hour[best], cur)})"
+            f"({money_text(s.by_hour[best], cur)})"
         )
         self._axis()
         brands = Table(
@@ -202,7 +196,7 @@ class DashboardPane(ConsolePart, VerticalScroll):
         brands.add_column("Share", ratio=1, no_wrap=True, overflow="crop")
         for brand, count, amount in s.brands:
             share = max(amount * 12 // f.gross, 1) if amount > 0 and f.gross else 0
-            brands.add_row(brand_name(brand), str(count), money(amount, cur), "█" * share)
+            brands.add_row(brand_name(brand), str(count), money_text(amount, cur), "█" * share)
         if not s.brands:
             brands.add_row("no sales yet", "", "", "")
         declines = Table(
@@ -326,7 +320,7 @@ class TransactionsPane(FilterKeys, Vertical):
             (
                 _time(r["created_at"], tz),
                 ledger.word(r),
-                money(r["amount"], r["currency"]),
+                money_text(r["amount"], r["currency"]),
                 r["id"],
                 card_text(r),
                 r.get("response_code") or "--",
@@ -401,11 +395,11 @@ class SettlementPane(ConsolePart, Vertical):
     def show(self, data: DayData) -> None:
         report = data.report
         payouts = " · ".join(
-            f"payout {money(p.amount, p.currency)} on {p.date:%a %d %b} (ref {p.reference})"
+            f"payout {money_text(p.amount, p.currency)} on {p.date:%a %d %b} (ref {p.reference})"
             for p in report.payouts
         )
         fees = " · ".join(
-            f"fees {money(t.fees, t.currency)} + GST {money(t.gst, t.currency)}"
+            f"fees {money_text(t.fees, t.currency)} + GST {money_text(t.gst, t.currency)}"
             for t in report.totals
         )
         state = f"closed: Z report {report.closed_as}" if report.closed_as else "open"
@@ -730,7 +724,7 @@ class MerchantScreen(PosScreen):
             return
         pane.show_report(z)
         payout = " and ".join(
-            f"{money(p.amount, p.currency)} on {p.date:%a %d %b}" for p in z.payouts
+            f"{money_text(p.amount, p.currency)} on {p.date:%a %d %b}" for p in z.payouts
         )
         question = (
             f"Close business day {z.day:%a %Y-%m-%d} with Z report {z.number}? Payout "

@@ -26,13 +26,13 @@ from gateway_core.access import Approval, User
 from gateway_core.acquirer_api import Frame
 from gateway_core.dashboard import Record, audit_events, events_of
 from gateway_core.errors import PaygateError
-from gateway_core.money import Money, MoneyError, format_money, format_plain, parse_amount
+from gateway_core.money import Money, MoneyError, parse_amount
 from gateway_core.payments import Payment, reason_for
+from gateway_core.presentation import brand_name, format_money, format_plain
 from pos_app.screens.base import PosModal, PosScreen, sentence, while_shown
 from pos_app.screens.inspector import frames_view
 from pos_app.screens.modals import ManagerApprovalScreen, void_kind
 from pos_app.screens.receipt import headline
-from pos_app.screens.today import brand_name
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
 

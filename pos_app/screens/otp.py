@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
 from gateway_core.acquirer_api import Sms
-from gateway_core.money import format_money
 from gateway_core.payments import Payment
+from gateway_core.presentation import format_money
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line

@@ -14,8 +14,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import ProgressBar
 
-from gateway_core.money import Money, format_money
+from gateway_core.money import Money
 from gateway_core.payments import Payment, reason_for
+from gateway_core.presentation import format_money
 from pos_app.screens.base import PosScreen, sentence, while_shown
 from pos_app.screens.messages import RouteEvent
 from pos_app.widgets.line import Line

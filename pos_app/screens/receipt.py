@@ -10,9 +10,9 @@ import re
 import textwrap
 from datetime import tzinfo
 
-from gateway_core.cards import Brand
-from gateway_core.money import Money, format_money
+from gateway_core.money import Money
 from gateway_core.payments import Payment, reason_for
+from gateway_core.presentation import brand_name, format_money
 from gateway_core.settings import Settings
 from pos_app.screens.state import SaleExtras
 
@@ -130,8 +130,5 @@ def receipt_text(
 
 def brand_text(payment: Payment) -> str:
     """ "Visa credit", "RuPay debit": the brand as people write it, and the funding."""
-    try:
-        name = Brand(payment.card.brand).display
-    except ValueError:
-        name = payment.card.brand
+    name = brand_name(payment.card.brand)
     return f"{name} {payment.funding}" if payment.funding else name

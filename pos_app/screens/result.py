@@ -7,8 +7,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Digits
 
-from gateway_core.money import format_money
 from gateway_core.payments import Payment
+from gateway_core.presentation import format_money
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.screens.receipt import brand_text, headline, reason, receipt_text, tone
 from pos_app.widgets.bigtext import BigText

@@ -7,7 +7,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Digits, Input, Label
 
-from gateway_core.money import CURRENCIES, Money, MoneyError, format_money
+from gateway_core.currencies import CURRENCIES
+from gateway_core.money import Money, MoneyError
+from gateway_core.presentation import format_money
 from pos_app.screens.base import PosScreen, sentence, while_shown
 from pos_app.screens.state import REFERENCE_MAX, TIP_CHOICES, TIP_LABELS, typed_display
 from pos_app.widgets.fields import Field

@@ -14,13 +14,9 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from gateway_core.money import (
-    CURRENCIES,
-    Money,
-    MoneyError,
-    format_money,
-    parse_amount,
-)
+from gateway_core.currencies import CURRENCIES
+from gateway_core.money import Money, MoneyError, parse_amount
+from gateway_core.presentation import format_money
 
 TipChoice = Literal["none", "10", "15", "20", "custom"]
 TIP_CHOICES: tuple[TipChoice, ...] = ("none", "10", "15", "20", "custom")

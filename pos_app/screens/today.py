@@ -7,22 +7,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from gateway_core.cards import Brand
-from gateway_core.money import Money, format_money
+from gateway_core.money import Money
 from gateway_core.payments import Payment
+from gateway_core.presentation import brand_name, format_money
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.widgets.line import Line
 from pos_app.widgets.table import MeasuredTable
 
 PAYMENT_ID_WIDTH = len("pay_YYYYMMDD_") + 10  # whole, whatever the table has measured
-
-
-def brand_name(brand_id: str) -> str:
-    """A brand id as people write it ("visa" → "Visa")."""
-    try:
-        return Brand(brand_id).display
-    except ValueError:
-        return brand_id.title()
 
 
 class TodayScreen(PosScreen):

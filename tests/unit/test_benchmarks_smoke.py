@@ -1,0 +1,33 @@
+"""`make bench` in quick mode produces every figure (never checks a time)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
+
+
+def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(BENCH), "--quick", "--out", str(tmp_path)], check=True)
+    figures = json.loads((tmp_path / "benchmarks.json").read_text(encoding="utf-8"))
+    stores = {(r["store"], r["stored"]) for r in figures["whole_path"]}
+    assert {"ours", "sqlite", "stock_tinydb"} == {store for store, _ in stores}
+    assert all(r["per_s"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in figures["whole_path"])
+    assert {r["store"] for r in figures["inserts"]} == {"ours", "sqlite", "stock_tinydb"}
+    held = figures["held_day"]
+    assert held["payments"] == held["x_report_count"] == figures["plan"]["day_size"]
+    assert held["days"] == figures["plan"]["history_days"] + 1
+    for key in ("store_open_s", "runtime_ready_s", "x_report_s", "max_rss_mb"):
+        assert held[key] > 0, key
+    assert set(figures["first_frame_s"]) == {"empty", "held_day"}
+    assert figures["console"]["rows"] == min(200, held["payments"])  # the first page
+    assert figures["console"]["console_s"] > 0 and figures["console"]["transactions_s"] > 0
+    demo = figures["demo"]
+    assert demo["payments"] > 0 and demo["seeding_s"] > 0 and demo["first_start_s"] > 0
+    for key in ("cpu", "cores", "ram_gib", "python", "date", "load_start", "load_end"):
+        assert figures["machine"][key], key
+    doc = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert "<!-- figures:start -->" in doc and "ours / SQLite" in doc
