@@ -24,7 +24,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import Settings
 from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
-from paygate_cli.main import open_runtime
+from paygate_cli.common import open_runtime
 from paygate_cli.payments import _print_json, _read_secret, _stdin_is_tty
 
 

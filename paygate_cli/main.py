@@ -15,36 +15,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-from platformdirs import user_data_path
-
-from gateway_core.errors import InputError, PaygateError
-from gateway_core.keys import KeyFileError, Keyring
-from gateway_core.runtime import Runtime
+from gateway_core.errors import PaygateError
 from gateway_core.settings import Settings, load_settings
-from gateway_core.store import DataStore
+from paygate_cli.admin import add_admin_commands
+from paygate_cli.common import (
+    Handler,
+    approver_options,
+    demo_data_dir,
+    refuse_remote,
+    works_remotely,
+)
+from paygate_cli.keys import cmd_audit_verify, cmd_keys_init, cmd_keys_list, cmd_keys_rotate
+from paygate_cli.reports import add_report_commands
+from paygate_cli.service import add_service_commands
 
-Handler = Callable[[argparse.Namespace, Settings], int]
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s `yes`
-
-
-def works_remotely(handler: Handler) -> Handler:
-    """Mark a command that goes through `paygate serve` when a gateway URL is given
-    (every other command is refused then, see `refuse_remote`)."""
-    handler.remote = True  # type: ignore[attr-defined]
-    return handler
-
-
-def refuse_remote(settings: Settings, command: str) -> None:
-    """Refuse (exit 2) a command that needs the data dir when a gateway URL is set."""
-    if settings.gateway_url is not None:
-        raise InputError(
-            f"`paygate {command}` works on a data dir only, not through a gateway service: "
-            "run it without --gateway-url (or PAYGATE_GATEWAY_URL)"
-        )
 
 
 def _common(default: object) -> argparse.ArgumentParser:
@@ -227,88 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "pos", parents=[sub_common], help="open the cashier's terminal (also: no command)"
     ).set_defaults(handler=None)  # main() opens the terminal when no handler is set
-    from paygate_cli.admin import add_admin_commands  # it imports this module
-
     add_admin_commands(sub, sub_common)
-    from paygate_cli.reports import add_report_commands  # it imports this module
-
     add_report_commands(sub, sub_common)
-    from paygate_cli.service import add_service_commands  # it imports this module
-
     add_service_commands(sub, sub_common)
     return parser
-
-
-def approver_options() -> argparse.ArgumentParser:
-    """The options of a command a manager approves: --operator, --approver, --approver-pin."""
-    approved = argparse.ArgumentParser(add_help=False)
-    approved.add_argument("--operator", default="cli", help="who is doing this (a user id)")
-    approved.add_argument("--approver", metavar="ID", help="the approving manager's user id")
-    approved.add_argument(
-        "--approver-pin", metavar="PIN", help="the manager's PIN (prompted, hidden, if left out)"
-    )
-    return approved
-
-
-def open_runtime(settings: Settings, **options: bool) -> Runtime:
-    """Open the data dir, telling the operator what a crash left to repair."""
-    rt = Runtime.open(settings, **options)
-    for note in rt.store.recovered:
-        print(f"paygate: warning: {note}", file=sys.stderr)
-    return rt
-
-
-def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
-    """Add a key version, then re-encrypt every token under it."""
-    with open_runtime(settings, create=False) as rt:
-        new = rt.keyring.rotate()
-        count = rt.vault.rekey()
-        rt.audit.record("cli", "keys.rotate", f"key v{new.version}", reencrypted=count)
-    print(f"key version {new.version} is now current; {count} vault tokens re-encrypted")
-    return 0
-
-
-def cmd_keys_init(args: argparse.Namespace, settings: Settings) -> int:
-    """Make the key file when there is none. A data dir with data needs --force: what
-    the lost key protected (vault cards, audit MACs) stays unreadable under a new one."""
-    path = settings.resolved_key_file
-    if path.exists():
-        raise KeyFileError(f"key file {path} already exists; paygate never replaces a key")
-    if DataStore.has_data(settings.data_dir) and not args.force:
-        raise KeyFileError(
-            f"{settings.data_dir} holds data made under the lost key: restore {path} from "
-            "your backup; `paygate keys init --force` makes a new key anyway (the vault's "
-            "cards cannot be read and the audit log no longer verifies with it)"
-        )
-    Keyring.open(path, create=True)
-    print(f"key file {path} made; keep a backup of it apart from the data dir")
-    return 0
-
-
-def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the key versions (never the keys)."""
-    with open_runtime(settings, read_only=True) as rt:
-        for key in rt.keyring.versions:
-            mark = "  (current)" if key is rt.keyring.current else ""
-            print(f"v{key.version}  created {key.created}{mark}")
-    return 0
-
-
-def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    """Check the data files and walk the audit chain: exit 0 when both are intact, 1
-    naming each missing or damaged file and the first bad seq."""
-    with open_runtime(settings, read_only=True) as rt:
-        problems = rt.store.check()
-        verdict = rt.audit.verify()
-    for problem in problems:
-        print(f"paygate: {problem}", file=sys.stderr)
-    print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
-    return 0 if verdict.ok and not problems else 1
-
-
-def demo_data_dir() -> Path:
-    """The demo's own data dir, apart from real data."""
-    return user_data_path("paygate") / "demo"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,7 +44,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport, parse_day
-from paygate_cli.main import open_runtime
+from paygate_cli.common import open_runtime
 
 if TYPE_CHECKING:
     from gateway_core.service.client import RemoteGateway

@@ -40,7 +40,7 @@ from gateway_core.settlement import (
     parse_day,
 )
 from gateway_core.store.files import make_private_dir, write_atomically
-from paygate_cli.main import approver_options, open_runtime, refuse_remote, works_remotely
+from paygate_cli.common import approver_options, open_runtime, refuse_remote, works_remotely
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -433,7 +433,7 @@ def _check_export_path(out: Path, settings: Settings, *, force: bool) -> None:
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     """A week of realistic history in the demo data dir (or `--data-dir`)."""
     from bank_sim.demo import seed_demo_history
-    from paygate_cli.main import demo_data_dir
+    from paygate_cli.common import demo_data_dir
 
     if not 1 <= args.days <= 31:
         raise InputError(f"--days must be 1 to 31, not {args.days}")

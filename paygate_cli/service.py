@@ -19,7 +19,7 @@ from gateway_core.service.client import RemoteGateway
 from gateway_core.service.keys import ApiKey, ApiKeys
 from gateway_core.settings import Settings
 from paygate_cli.admin import _admin
-from paygate_cli.main import open_runtime, works_remotely
+from paygate_cli.common import open_runtime, works_remotely
 from paygate_cli.payments import (
     _read_secret,
     _stdin_is_tty,

@@ -1087,7 +1087,7 @@ DEMO_MARKER = ".paygate-demo"
 
 def reset_demo_dir(data_dir: Path) -> None:
     """Empty a demo data dir (holding its writer lock). Refuses anything else."""
-    from paygate_cli.main import demo_data_dir
+    from paygate_cli.common import demo_data_dir
 
     if not data_dir.exists():
         return
@@ -1162,7 +1162,7 @@ def _seed_history(settings: Settings) -> None:
 
 
 async def _run(settings: Settings, *, demo: bool) -> int:
-    from paygate_cli.main import open_runtime
+    from paygate_cli.common import open_runtime
 
     if settings.gateway_url:  # httpx and the client only when there is a server to reach
         from paygate_cli.remote import RemoteRuntime

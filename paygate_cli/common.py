@@ -1,0 +1,56 @@
+"""What every command shares: opening the data dir, remote marking, approver options."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from platformdirs import user_data_path
+
+from gateway_core.errors import InputError
+from gateway_core.runtime import Runtime
+from gateway_core.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def works_remotely(handler: Handler) -> Handler:
+    """Mark a command that goes through `paygate serve` when a gateway URL is given
+    (every other command is refused then, see `refuse_remote`)."""
+    handler.remote = True  # type: ignore[attr-defined]
+    return handler
+
+
+def refuse_remote(settings: Settings, command: str) -> None:
+    """Refuse (exit 2) a command that needs the data dir when a gateway URL is set."""
+    if settings.gateway_url is not None:
+        raise InputError(
+            f"`paygate {command}` works on a data dir only, not through a gateway service: "
+            "run it without --gateway-url (or PAYGATE_GATEWAY_URL)"
+        )
+
+
+def approver_options() -> argparse.ArgumentParser:
+    """The options of a command a manager approves: --operator, --approver, --approver-pin."""
+    approved = argparse.ArgumentParser(add_help=False)
+    approved.add_argument("--operator", default="cli", help="who is doing this (a user id)")
+    approved.add_argument("--approver", metavar="ID", help="the approving manager's user id")
+    approved.add_argument(
+        "--approver-pin", metavar="PIN", help="the manager's PIN (prompted, hidden, if left out)"
+    )
+    return approved
+
+
+def open_runtime(settings: Settings, **options: bool) -> Runtime:
+    """Open the data dir, telling the operator what a crash left to repair."""
+    rt = Runtime.open(settings, **options)
+    for note in rt.store.recovered:
+        print(f"paygate: warning: {note}", file=sys.stderr)
+    return rt
+
+
+def demo_data_dir() -> Path:
+    """The demo's own data dir, apart from real data."""
+    return user_data_path("paygate") / "demo"
