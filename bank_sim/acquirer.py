@@ -31,9 +31,6 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from tinydb import Query
-from tinydb.table import Document
-
 from bank_sim import iso8583
 from bank_sim.config import BankConfig
 from bank_sim.issuer import ISSUER_BY_ID, Issuers, IssuerUnavailable
@@ -51,7 +48,8 @@ from gateway_core.acquirer_api import (
 from gateway_core.cards import detect_brand, luhn_valid
 from gateway_core.clock import business_day
 from gateway_core.errors import InputError
-from gateway_core.store.repos import column_index
+from gateway_core.store import DataStore, JournaledDB
+from gateway_core.store.documents import Documents
 
 # The network each brand's cards travel on (Maestro is Mastercard's).
 NETWORK_OF = {"maestro": "mastercard"}
@@ -65,21 +63,21 @@ class PaymentIdReused(InputError):
 class Acquirer:
     """Merchant accounts, the authorization route, captures, refunds, reversals."""
 
-    def __init__(self, db, store, issuers: Issuers, config: BankConfig) -> None:
+    def __init__(
+        self, db: JournaledDB, store: DataStore, issuers: Issuers, config: BankConfig
+    ) -> None:
         self._db = db
         self._store = store
-        self._records = db.table("acquirer_payments")
-        self._merchants = db.table("acquirer_merchants")
-        self._counter = db.table("acquirer_counter")
-        self._owed = db.table("clearing_owed")  # lines written in main, not yet in their day
-        self._cleared = db.table("clearing_days")  # day → how many lines it was given
+        self._records = Documents(db, "acquirer_payments", key="payment_id")
+        self._merchants = Documents(db, "acquirer_merchants", key="merchant_id")
+        self._counter = Documents(db, "acquirer_counter")
+        self._owed = Documents(db, "clearing_owed")  # lines written in main, not yet in their day
+        self._cleared = Documents(db, "clearing_days", key="day")  # day → lines it was given
         self._issuers = issuers
         self._config = config
-        self._ids = column_index(self._records, "payment_id")
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._in_flight: dict[str, asyncio.Future[None]] = {}
-        self._days = column_index(self._cleared, "day")
-        if not self._days:
+        if not self._cleared:
             self._count_existing_days()
         self._unsure = True  # after a crash an owed line may be in its day already
         self._pay_owed()
@@ -95,16 +93,15 @@ class Acquirer:
         new = sorted(set(terminal_ids) - self.terminals(merchant_id))
         if not new:
             return
-        doc = self._merchants.get(Query().merchant_id == merchant_id)
+        doc = self._merchants.get(merchant_id)
         if doc is None:
-            self._merchants.insert({"merchant_id": merchant_id, "terminal_ids": new})
+            self._merchants.add({"merchant_id": merchant_id, "terminal_ids": new})
         else:
-            terminals = [*doc["terminal_ids"], *new]
-            self._merchants.update({"terminal_ids": terminals}, doc_ids=[doc.doc_id])
+            self._merchants.update(merchant_id, {"terminal_ids": [*doc["terminal_ids"], *new]})
 
     def terminals(self, merchant_id: str) -> set[str]:
         """The terminals of a boarded merchant (empty: not boarded)."""
-        doc = self._merchants.get(Query().merchant_id == merchant_id)
+        doc = self._merchants.get(merchant_id)
         boarded = set(doc["terminal_ids"]) if doc else set()
         if merchant_id == self._config.merchant_id:
             boarded |= set(self._config.terminal_ids)
@@ -113,24 +110,19 @@ class Acquirer:
     # -- records -------------------------------------------------------------------------
     def record(self, payment_id: str) -> dict[str, Any] | None:
         """The acquirer's record of a payment."""
-        doc_id = self._ids.get(payment_id)
-        return None if doc_id is None else dict(self._records.get(doc_id=doc_id))
+        return self._records.get(payment_id)
 
     def statuses_by_rrn(self) -> dict[str, str]:
         """RRN → status of every authorization the acquirer sent."""
         return {doc["rrn"]: doc["status"] for doc in self._records}
 
     def _save(self, record: dict[str, Any]) -> None:
-        doc_id = self._ids.get(record["payment_id"])
-        if doc_id is None:
-            self._ids[record["payment_id"]] = self._records.insert(record)
-        else:
-            self._records.update(record, doc_ids=[doc_id])
+        self._records.put(record)
 
     def _next_stan(self) -> str:
-        doc = self._counter.get(doc_id=1) or {"stan": 0}
+        doc = self._counter.single() or {"stan": 0}
         stan = doc["stan"] % 999_999 + 1
-        self._counter.upsert(Document({"stan": stan}, doc_id=1))
+        self._counter.set_single({"stan": stan})
         return iso8583.new_stan(stan)
 
     # -- the route -------------------------------------------------------------------------
@@ -483,16 +475,15 @@ class Acquirer:
             "funding": record.get("funding"),
             "at": self._config.clock.now().isoformat(),
         }
-        self._owed.insert({"day": day, "line": line})
+        self._owed.add({"day": day, "line": line})
         self._count(day, 1)
 
     def _count(self, day: str, lines: int) -> None:
-        doc_id = self._days.get(day)
-        if doc_id is None:
-            self._days[day] = self._cleared.insert({"day": day, "lines": lines})
+        doc = self._cleared.get(day)
+        if doc is None:
+            self._cleared.add({"day": day, "lines": lines})
         else:
-            total = self._cleared.get(doc_id=doc_id)["lines"] + lines
-            self._cleared.update({"lines": total}, doc_ids=[doc_id])
+            self._cleared.update(day, {"lines": doc["lines"] + lines})
 
     def _pay_owed(self) -> None:
         """Copy the owed clearing lines into their days' files, then forget them. After
@@ -506,18 +497,19 @@ class Acquirer:
             by_day[doc["day"]].append(doc["line"])
         for day, lines in by_day.items():
             db = self._store.day(date.fromisoformat(day))
-            table = db.table("clearing")
+            table = Documents(db, "clearing")
             there = {(d["type"], d["ref"]) for d in table} if unsure else set()
             with db.journal.atomic():
                 for line in lines:
                     if (line["type"], line["ref"]) not in there:
-                        table.insert(line)
-        self._owed.remove(doc_ids=[doc.doc_id for doc in owed])
+                        table.add(line)
+        paid = {(doc["line"]["type"], doc["line"]["ref"]) for doc in owed}
+        self._owed.remove_where(lambda doc: (doc["line"]["type"], doc["line"]["ref"]) in paid)
         self._unsure = False
 
     def _count_existing_days(self) -> None:
         """Banks from before days were counted: count the lines their days hold now."""
-        counts = {day: len(self._store.day(day).table("clearing")) for day in self._store.days()}
+        counts = {day: len(_clearing(self._store, day)) for day in self._store.days()}
         with self._db.journal.atomic():
             for day, lines in counts.items():
                 self._count(day.isoformat(), lines)
@@ -535,7 +527,7 @@ class Acquirer:
                     f"the banks' clearing day {day} is missing ({lines} capture and refund "
                     f"lines): restore {files} from a backup"
                 )
-            held = len(self._store.day(day).table("clearing"))
+            held = len(_clearing(self._store, day))
             if held != lines:
                 return (
                     f"the banks' clearing day {day} holds {held} lines, {lines} were "
@@ -547,7 +539,12 @@ class Acquirer:
         """The clearing file of one business day: every capture and refund."""
         if day not in self._store.days():
             return []
-        return [dict(doc) for doc in self._store.day(day).table("clearing")]
+        return list(_clearing(self._store, day))
+
+
+def _clearing(store: DataStore, day: date) -> Documents:
+    """The clearing file of one business day (its lines, one per capture or refund)."""
+    return Documents(store.day(day), "clearing")
 
 
 def merchant_account(merchant_id: str) -> str:

@@ -36,6 +36,7 @@ from gateway_core.acquirer_api import (
 from gateway_core.errors import InputError, PaygateError
 from gateway_core.keys import Keyring
 from gateway_core.store import DataStore, StorageCorrupt
+from gateway_core.store.documents import Documents
 
 
 class Banks:
@@ -47,15 +48,19 @@ class Banks:
         self.store = DataStore(self.data_dir)
         try:
             db = self.store.main
-            if not db.table("accounts") and self.store.days():
+            if not Documents(db, "accounts") and self.store.days():
                 raise StorageCorrupt(  # else the accounts would be opened afresh, with money
                     f"the banks' main database in {self.store.db_dir} is missing but their "
                     "clearing days are there; restore it from a backup"
                 )
             keys = Keyring.open(self.data_dir / "keys" / "keyring.json").current
-            self.outbox = Outbox(db.table("outbox"), config.clock, home=config.merchant_id)
+            self.outbox = Outbox(Documents(db, "outbox"), config.clock, home=config.merchant_id)
             otp = OtpService(
-                db.table("otp"), self.outbox, keys.audit, clock=config.clock, policy=config.otp
+                Documents(db, "otp", key="id"),
+                self.outbox,
+                keys.audit,
+                clock=config.clock,
+                policy=config.otp,
             )
             self.ledger = Ledger(db)
             self.issuers = Issuers(db, self.ledger, otp, keys.fp, config)

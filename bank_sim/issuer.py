@@ -25,6 +25,8 @@ from gateway_core.cards import mask_pan, parse_expiry
 from gateway_core.clock import business_day
 from gateway_core.money import Money
 from gateway_core.presentation import format_money
+from gateway_core.store import JournaledDB
+from gateway_core.store.documents import Documents
 
 ISSUER_BY_ID = {issuer.id: issuer for issuer in ISSUERS}
 
@@ -38,23 +40,21 @@ class Issuers:
 
     def __init__(
         self,
-        db,
+        db: JournaledDB,
         ledger: Ledger,
         otp: OtpService,
         key: bytes,
         config: BankConfig,
     ) -> None:
         self._db = db
-        self._accounts = db.table("accounts")
-        self._holds = db.table("holds")
+        self._accounts = Documents(db, "accounts", key="fp")
+        self._holds = Documents(db, "holds", key="rrn")
         self._ledger = ledger
         self._key = key
         self._config = config
         self.otp = otp
-        self._by_fp = {doc["fp"]: doc.doc_id for doc in self._accounts}
-        self._hold_ids = {doc["rrn"]: doc.doc_id for doc in self._holds}
         self._approvals = Counter((doc["account"], doc["day"]) for doc in self._holds)
-        if not self._by_fp:
+        if not self._accounts:
             self._seed()
 
     # -- accounts ----------------------------------------------------------------------
@@ -85,13 +85,12 @@ class Issuers:
             "phone": card.phone,
             "country": card.country,
         }
-        self._by_fp[record["fp"]] = self._accounts.insert(record)
+        self._accounts.add(record)
         self._ledger.open_account(f"card:{account_id}", card.balance)
 
     def account_for(self, pan: str) -> dict[str, Any] | None:
         """The account of a card number, if this world issued it."""
-        doc_id = self._by_fp.get(self._fp(pan))
-        return None if doc_id is None else dict(self._accounts.get(doc_id=doc_id))
+        return self._accounts.get(self._fp(pan))
 
     def issuer_for_bin(self, network: str, pan: str) -> Issuer | None:
         """The issuer a network routes this card to, by BIN."""
@@ -200,7 +199,7 @@ class Issuers:
             "day": self._today().isoformat(),
         }
         with self._db.journal.atomic():
-            self._hold_ids[record["rrn"]] = self._holds.insert(record)
+            self._holds.add(record)
             self._approvals[(account["id"], record["day"])] += 1
             self._ledger.post(
                 "authorization",
@@ -213,8 +212,7 @@ class Issuers:
 
     def hold(self, rrn: str) -> dict[str, Any] | None:
         """The issuer's record of an authorization, by RRN."""
-        doc_id = self._hold_ids.get(rrn)
-        return None if doc_id is None else dict(self._holds.get(doc_id=doc_id))
+        return self._holds.get(rrn)
 
     def release(self, rrn: str) -> int:
         """0400: give the live hold back to the cardholder; returns what was released."""
@@ -231,7 +229,7 @@ class Issuers:
                     (f"card:{acct}", hold["live"]),
                 ],
             )
-            self._holds.update({"live": 0}, doc_ids=[self._hold_ids[rrn]])
+            self._holds.update(rrn, {"live": 0})
         return hold["live"]
 
     def capture(self, rrn: str, amount: int, merchant_account: str) -> int:
@@ -248,7 +246,7 @@ class Issuers:
                     (merchant_account, amount),
                 ],
             )
-            self._holds.update({"live": 0, "captured": amount}, doc_ids=[self._hold_ids[rrn]])
+            self._holds.update(rrn, {"live": 0, "captured": amount})
         return live - amount
 
     def refund(self, rrn: str, refund_id: str, amount: int, merchant_account: str) -> None:
@@ -263,9 +261,7 @@ class Issuers:
                     (f"card:{hold['account']}", amount),
                 ],
             )
-            self._holds.update(
-                {"refunded": hold["refunded"] + amount}, doc_ids=[self._hold_ids[rrn]]
-            )
+            self._holds.update(rrn, {"refunded": hold["refunded"] + amount})
 
     def live_rrns(self) -> dict[str, str]:
         """RRN → account id of every authorization that still holds money."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from gateway_core.acquirer_api import LedgerCheck
 from gateway_core.errors import SystemFailure
+from gateway_core.store import JournaledDB
+from gateway_core.store.documents import Documents
 
 Line = tuple[str, int]
 
@@ -25,22 +26,21 @@ class Unbalanced(SystemFailure):
 class Ledger:
     """Balances kept in the banks' main database, one posting per movement."""
 
-    def __init__(self, db) -> None:
-        self._balances = db.table("balances")
-        self._postings = db.table("postings")
-        self._meta = db.table("ledger_meta")
-        self._doc_ids = {doc["account"]: doc.doc_id for doc in self._balances}
+    def __init__(self, db: JournaledDB) -> None:
+        self._balances = Documents(db, "balances", key="account")
+        self._postings = Documents(db, "postings")
+        self._meta = Documents(db, "ledger_meta")
 
     def open_account(self, account: str, opening: int) -> None:
         """Create an account with its opening balance (counted in the opening total)."""
-        self._doc_ids[account] = self._balances.insert({"account": account, "balance": opening})
-        meta = self._meta.get(doc_id=1) or {"opening_total": 0}
-        self._meta.upsert(_doc({"opening_total": meta["opening_total"] + opening}, 1))
+        self._balances.add({"account": account, "balance": opening})
+        meta = self._meta.single() or {"opening_total": 0}
+        self._meta.set_single({"opening_total": meta["opening_total"] + opening})
 
     def balance(self, account: str) -> int:
         """Current balance of one account (0 when it never moved)."""
-        doc_id = self._doc_ids.get(account)
-        return 0 if doc_id is None else self._balances.get(doc_id=doc_id)["balance"]
+        doc = self._balances.get(account)
+        return 0 if doc is None else int(doc["balance"])
 
     def post(self, kind: str, ref: str, lines: Iterable[Line]) -> None:
         """Apply one balanced posting."""
@@ -49,18 +49,14 @@ class Ledger:
             raise Unbalanced(f"posting {kind} for {ref} does not balance")
         if not lines:
             return
-        self._postings.insert({"kind": kind, "ref": ref, "lines": lines})
+        self._postings.add({"kind": kind, "ref": ref, "lines": lines})
         for account, amount in lines:
-            if account not in self._doc_ids:
-                self._doc_ids[account] = self._balances.insert({"account": account, "balance": 0})
-            doc_id = self._doc_ids[account]
-            balance = self._balances.get(doc_id=doc_id)["balance"]
-            self._balances.update({"balance": balance + amount}, doc_ids=[doc_id])
+            self._balances.put({"account": account, "balance": self.balance(account) + amount})
 
     def check(self, live_holds: dict[str, int]) -> LedgerCheck:
         """Prove the books: totals match the opening, postings replay to the balances,
         and every hold account equals the live authorizations on it."""
-        opening = (self._meta.get(doc_id=1) or {"opening_total": 0})["opening_total"]
+        opening = (self._meta.single() or {"opening_total": 0})["opening_total"]
         balances = {doc["account"]: doc["balance"] for doc in self._balances}
         total = sum(balances.values())
         if total != opening:
@@ -94,9 +90,3 @@ class Ledger:
 
 def _problem(opening: int, total: int, text: str) -> LedgerCheck:
     return LedgerCheck(ok=False, opening_total=opening, current_total=total, problem=text)
-
-
-def _doc(record: dict[str, Any], doc_id: int):
-    from tinydb.table import Document
-
-    return Document(record, doc_id=doc_id)

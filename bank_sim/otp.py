@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from tinydb import Query
-from tinydb.table import Document, Table
-
 from gateway_core.acquirer_api import Challenge, OtpVerifyResponse, Sms
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
+from gateway_core.ports import DocumentTable, Record
 from gateway_core.presentation import mask_phone
 
 
@@ -76,25 +74,26 @@ class Outbox:
     """The cardholders' simulated phones: every SMS the issuer sent, in one table; `home`
     is the merchant of the messages stored without a merchant id."""
 
-    def __init__(self, table: Table, clock: Clock, home: str | None = None) -> None:
+    def __init__(self, table: DocumentTable, clock: Clock, home: str | None = None) -> None:
         self._table, self._clock, self._home = table, clock, home
 
     def send(self, phone: str, text: str, merchant_id: str | None = None) -> None:
         """Deliver `text` to `phone` for a payment of `merchant_id` (durable on return)."""
         doc = {"phone": phone, "text": text, "at": self._clock.now().isoformat()}
         mine = merchant_id in (None, self._home)  # the home merchant's: stored as before
-        self._table.insert(doc if mine else doc | {"merchant_id": merchant_id})
+        self._table.add(doc if mine else doc | {"merchant_id": merchant_id})
 
     def messages(
         self, phone: str | None = None, limit: int = 50, merchant_id: str | None = None
     ) -> list[Sms]:
         """The latest `limit` messages, newest first, for one phone or all, of one
         merchant's payments or all."""
-        docs = self._table.all() if phone is None else self._table.search(Query().phone == phone)
+        docs = list(self._table) if phone is None else self._table.where(phone=phone)
         if merchant_id is not None:
             docs = [d for d in docs if d.get("merchant_id", self._home) == merchant_id]
-        docs.sort(key=lambda d: (datetime.fromisoformat(d["at"]), d.doc_id), reverse=True)
-        return [Sms(phone=d["phone"], text=d["text"], at=d["at"]) for d in docs[:limit]]
+        stored = enumerate(docs)  # of two sent at the same time, the later stored is newer
+        newest = sorted(stored, key=lambda p: (datetime.fromisoformat(p[1]["at"]), p[0]))[::-1]
+        return [Sms(phone=d["phone"], text=d["text"], at=d["at"]) for _, d in newest[:limit]]
 
 
 class OtpService:
@@ -102,7 +101,7 @@ class OtpService:
 
     def __init__(
         self,
-        table: Table,
+        table: DocumentTable,
         outbox: Outbox,
         secret: bytes,
         *,
@@ -122,17 +121,18 @@ class OtpService:
         message = f"{purpose}{doc['salt']}{doc['id']}{value}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
-    def _get(self, challenge_id: str) -> Document:
-        if not isinstance(doc := self._table.get(Query().id == challenge_id), Document):
+    def _get(self, challenge_id: str) -> Record:
+        doc = self._table.get(challenge_id) if isinstance(challenge_id, str) else None
+        if doc is None:
             raise ChallengeNotFound("no such OTP challenge")
         return doc
 
-    def _save(self, doc: Document, **fields: Any) -> Challenge:
+    def _save(self, doc: Record, **fields: Any) -> Challenge:
         doc.update(fields)
-        self._table.update(fields, doc_ids=[doc.doc_id])
+        self._table.update(doc["id"], fields)
         return self._view(doc)
 
-    def _live(self, doc: Document) -> bool:
+    def _live(self, doc: Record) -> bool:
         if doc["status"] != "pending":
             raise ChallengeClosed(doc["status"])
         if self._clock.now() < datetime.fromisoformat(doc["expires_at"]):
@@ -164,15 +164,16 @@ class OtpService:
     ) -> Challenge:
         """Open a challenge for `payment_id` at `merchant` (its name; `merchant_id` files
         the texts) and text the code; replaces an open one."""
-        q = Query()
-        stale = (q.payment_id == payment_id) & q.status.one_of(["pending", "authenticated"])
-        self._table.update({"status": "replaced"}, stale)
+        self._table.update_where(
+            {"status": "replaced"},
+            lambda d: d["payment_id"] == payment_id and d["status"] in ("pending", "authenticated"),
+        )
         doc: dict[str, Any] = {"id": "ch_" + secrets.token_hex(12), "salt": secrets.token_hex(16)}
         doc |= dict(payment_id=payment_id, phone=phone, amount_text=amount_text, merchant=merchant)
         doc |= {"merchant_id": merchant_id} if merchant_id else {}
         doc |= dict(tries_left=self.policy.max_tries, resends_left=self.policy.max_resends)
         doc |= dict(status="pending", auth_hash=None, **self._send_code(doc))
-        self._table.insert(doc)
+        self._table.add(doc)
         return self._view(doc)
 
     def verify(self, challenge_id: str, code: str) -> OtpVerifyResponse:
@@ -206,8 +207,7 @@ class OtpService:
 
     def redeem(self, payment_id: str, authentication: str) -> bool:
         """True once for the authentication value of this payment's passed challenge."""
-        q = Query()
-        for doc in self._table.search((q.payment_id == payment_id) & (q.status == "authenticated")):
+        for doc in self._table.where(payment_id=payment_id, status="authenticated"):
             if hmac.compare_digest(self._hash(doc, authentication, "auth:"), doc["auth_hash"]):
                 self._save(doc, status="redeemed")
                 return True

@@ -175,3 +175,9 @@ def card_for(pan: str) -> TestCard | None:
     """The test card with this number (spaces and dashes ignored), if any."""
     digits = pan.replace(" ", "").replace("-", "")
     return next((card for card in TEST_CARDS if card.digits == digits), None)
+
+
+def bin_country(bin6: str) -> str | None:
+    """The issuing country of a BIN-6, from the simulated BIN table (None: unknown); the
+    risk rules' `country_of`."""
+    return next((i.country for i in ISSUERS if bin6 in i.bins), None)

@@ -15,17 +15,16 @@ written without one, so a single-merchant data dir keeps its format.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
-from tinydb import Query
 
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
-from gateway_core.store.repos import of_merchant
+from gateway_core.ports import Record, UserRepository
 
 Role = Literal["cashier", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("cashier", "manager", "admin")
@@ -114,11 +113,11 @@ def check_pin(pin: str) -> str:
 
 
 class Access:
-    """The users of one merchant in the main database, checked against argon2 hashes."""
+    """The users of one merchant, checked against argon2 hashes."""
 
     def __init__(
         self,
-        db,
+        users: UserRepository,
         audit: AuditLog,
         clock: Clock,
         *,
@@ -129,21 +128,19 @@ class Access:
     ) -> None:
         """`merchant_id`: whose users (default: `home`, the merchant that owns the records
         with no merchant id)."""
-        self._db = db
-        self._users = db.table("users")
+        self._users = users
         self._audit = audit
         self._clock = clock
         self._tz = tz
         self._hasher = hasher or PasswordHasher()
         self.merchant_id, self._home = merchant_id or home, home
-        self._mine = of_merchant(self.merchant_id, home)
 
     def of(self, merchant_id: str) -> Access:
         """The users of another merchant, over the same table."""
         if merchant_id == self.merchant_id:
             return self
         return Access(
-            self._db,
+            self._users,
             self._audit,
             self._clock,
             tz=self._tz,
@@ -152,26 +149,20 @@ class Access:
             home=self._home,
         )
 
-    def _new(self, record: dict) -> dict:
-        """A record to store: the home merchant's carry no merchant id (as before)."""
-        if self.merchant_id == self._home:
-            return record
-        return {**record, "merchant_id": self.merchant_id}
-
     # -- reading -------------------------------------------------------------------------
-    def _doc(self, user_id: str) -> dict:
-        doc = self._users.get((Query().id == user_id) & self._mine)
+    def _doc(self, user_id: str) -> Record:
+        doc = self._users.get(self.merchant_id, user_id)
         if doc is None:
             raise UnknownUser(f"no user {user_id!r}")
-        return dict(doc)
+        return doc
 
     def get(self, user_id: str) -> User:
         """A user by id."""
-        return User(**self._doc(user_id))
+        return User.model_validate(self._doc(user_id))
 
     def list(self) -> list[User]:
         """Every user, in the order they were added."""
-        return [User(**doc) for doc in self._users.search(self._mine)]
+        return [User.model_validate(doc) for doc in self._users.list(self.merchant_id)]
 
     # -- managing users ----------------------------------------------------------------------
     def add(self, user_id: str, name: str, role: Role, pin: str, *, actor: str) -> User:
@@ -180,7 +171,7 @@ class Access:
             raise AccessError("a user id is letters, digits, '-' or '_'")
         if role not in ROLES:
             raise AccessError(f"a role is one of {', '.join(ROLES)}")
-        if self._users.contains((Query().id == user_id) & self._mine):
+        if self._users.get(self.merchant_id, user_id) is not None:
             raise AccessError(f"user {user_id!r} already exists")
         record = {
             "id": user_id,
@@ -190,25 +181,24 @@ class Access:
             "locked_until": None,
             "pin_hash": self._hasher.hash(check_pin(pin)),
         }
-        self._users.insert(self._new(record))
+        self._users.add(self.merchant_id, record)
         self._audit.record(actor, "user.added", user_id, role=role)
-        return User(**record)
+        return User.model_validate(record)
 
     def seed_demo(self) -> None:
         """Add the demo users that are missing (their hashes are precomputed)."""
         for user_id, name, role, _pin, pin_hash in DEMO_USERS:
-            if not self._users.contains((Query().id == user_id) & self._mine):
-                self._users.insert(
-                    self._new(
-                        {
-                            "id": user_id,
-                            "name": name,
-                            "role": role,
-                            "failed": 0,
-                            "locked_until": None,
-                            "pin_hash": pin_hash,
-                        }
-                    )
+            if self._users.get(self.merchant_id, user_id) is None:
+                self._users.add(
+                    self.merchant_id,
+                    {
+                        "id": user_id,
+                        "name": name,
+                        "role": role,
+                        "failed": 0,
+                        "locked_until": None,
+                        "pin_hash": pin_hash,
+                    },
                 )
                 self._audit.record("system", "user.added", user_id, role=role)
 
@@ -236,8 +226,8 @@ class Access:
         self._audit.record(actor, "user.unlocked", user_id)
         return self.get(user_id)
 
-    def _update(self, user_id: str, **fields) -> None:
-        self._users.update(fields, (Query().id == user_id) & self._mine)
+    def _update(self, user_id: str, **fields: Any) -> None:
+        self._users.update(self.merchant_id, user_id, fields)
 
     # -- checking PINs ------------------------------------------------------------------------
     def login(self, user_id: str, pin: str) -> User:
@@ -292,7 +282,7 @@ class Access:
         if self._matches(doc["pin_hash"], pin):
             if doc["failed"]:
                 self._update(user_id, failed=0)
-            return User(**{**doc, "failed": 0})
+            return User.model_validate({**doc, "failed": 0})
         failed = doc["failed"] + 1
         if failed >= MAX_TRIES:
             until = now + LOCK_FOR

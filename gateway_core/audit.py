@@ -21,8 +21,8 @@ import orjson
 
 from gateway_core.cards import PAN_MAX, PAN_MIN, luhn_valid, mask_pan
 from gateway_core.clock import Clock, SystemClock, business_day
-from gateway_core.keys import KeyFileError, Keyring
-from gateway_core.store.repos import AuditRepository
+from gateway_core.keys import KeyFileError
+from gateway_core.ports import AuditRepository, KeyProvider
 
 GENESIS = "0" * 64
 # Digit groups joined by one space/dash; a hex digest (32+ hex characters with a letter
@@ -107,7 +107,7 @@ class AuditLog:
     def __init__(
         self,
         repo: AuditRepository,
-        keyring: Keyring,
+        keyring: KeyProvider,
         *,
         clock: Clock | None = None,
         tz: tzinfo | None = None,

@@ -44,7 +44,7 @@ from gateway_core.payments import (
 )
 from gateway_core.presentation import format_money
 from gateway_core.risk import Context as RiskContext
-from gateway_core.risk import RiskEngine
+from gateway_core.risk import CountryOf, RiskEngine, unknown_country
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
@@ -52,6 +52,7 @@ from gateway_core.store.repos import (
     TinyPaymentRepository,
     TinyRefundRepository,
 )
+from gateway_core.store.state import TinyRiskRepository
 from gateway_core.vault import TokenRecord, Vault
 
 if TYPE_CHECKING:  # httpx is 0.15 s of imports a terminal's first screen does without
@@ -125,6 +126,7 @@ class Gateway:
         clock: Clock | None = None,
         new_id: Callable[[str], str] | None = None,
         access: Access | None = None,
+        country_of: CountryOf = unknown_country,
     ) -> None:
         self._store = store
         self._vault = vault
@@ -135,7 +137,12 @@ class Gateway:
         self._new_id = new_id or (lambda prefix: f"{prefix}_{secrets.token_hex(5)}")
         self._access = access
         self.risk = RiskEngine(
-            store.main, settings.risk, self._clock, settings.tz, home=settings.merchant_id
+            TinyRiskRepository(store, home=settings.merchant_id),
+            settings.risk,
+            self._clock,
+            settings.tz,
+            home=settings.merchant_id,
+            country_of=country_of,
         )
         self._payments = TinyPaymentRepository(store)
         self._refunds = TinyRefundRepository(store)

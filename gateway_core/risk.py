@@ -7,8 +7,8 @@ without contacting the bank, `decline_code` `blocked_by_risk`), then *review* (t
 first match flags the payment for the merchant). Every matching rule adds its points
 to a 0-100 score; the score and the factors are stored with the payment.
 
-State lives in the main database: today's attempts per card and terminal (rebuilt
-from the store on start) and active blocks (a paused terminal, a card blocked for
+State lives in a `RiskRepository` (the main database): today's attempts per card and
+terminal (rebuilt from the store on start) and active blocks (a paused terminal, a card blocked for
 the rest of the day). Each merchant has its own: its counters, blocks and usual ticket
 never see another merchant's payments (a record with no merchant id is the home
 merchant's, the settings' `merchant_id`).
@@ -23,18 +23,21 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from tinydb import Query
-from tinydb.queries import QueryInstance
 
-from bank_sim.testcards import ISSUERS
 from gateway_core.clock import Clock, business_day
 from gateway_core.money import Money
+from gateway_core.ports import Record, RiskRepository
 from gateway_core.presentation import format_money
-from gateway_core.store.repos import of_merchant
 
 Action = Literal["allow", "otp", "block", "review"]
 Kind = Literal["otp", "allow", "block", "review"]
 ORDER: tuple[Kind, ...] = ("otp", "allow", "block", "review")
+CountryOf = Callable[[str], str | None]  # BIN-6 → ISO country of the issuer, None: unknown
+
+
+def unknown_country(bin6: str) -> str | None:
+    """No BIN table: every card's country is unknown (the foreign-card rule never fires)."""
+    return None
 
 
 class RiskLimits(BaseModel):
@@ -135,19 +138,21 @@ class RiskEngine:
 
     def __init__(
         self,
-        db,
+        state: RiskRepository,
         limits: RiskLimits,
         clock: Clock,
         tz: tzinfo | None = None,
         home: str | None = None,
+        *,
+        country_of: CountryOf = unknown_country,
     ) -> None:
+        """`country_of`: the issuing country of a BIN-6, for the foreign-card rule."""
         self.limits = limits
         self._clock = clock
         self._tz = tz
         self._home = home
-        self._events = db.table("risk_events")
-        self._blocks = db.table("risk_blocks")
-        self._stats = db.table("risk_ticket_stats")
+        self._state = state
+        self._country_of = country_of
         self.resync()
         self.rules = self._built_in()
 
@@ -159,7 +164,7 @@ class RiskEngine:
         self._declines: dict[tuple[str | None, str], deque[datetime]] = {}
         self._card_declines: dict[tuple[str | None, str], int] = {}
         self._day = business_day(self._clock, self._tz)
-        for doc in self._events:
+        for doc in self._state.events():
             if date.fromisoformat(doc["day"]) == self._day:
                 self._remember(doc)
 
@@ -167,7 +172,7 @@ class RiskEngine:
     def _merchant(self, merchant_id: str | None) -> str | None:
         return merchant_id or self._home
 
-    def _remember(self, doc: dict) -> None:
+    def _remember(self, doc: Record) -> None:
         at, merchant = datetime.fromisoformat(doc["at"]), self._merchant(doc.get("merchant_id"))
         card = (merchant, doc["fingerprint"])
         self._attempts.setdefault(card, deque()).append(at)
@@ -186,12 +191,8 @@ class RiskEngine:
     def _count_since(self, times: deque[datetime] | None, since: datetime) -> int:
         return sum(1 for t in times or () if t > since)
 
-    def _ticket_query(self, ctx: Context) -> QueryInstance:
-        mine = of_merchant(self._merchant(ctx.merchant_id), self._home)
-        return (Query().currency == ctx.currency) & mine
-
     def _average_ticket(self, ctx: Context) -> int | None:
-        doc = self._stats.get(self._ticket_query(ctx))
+        doc = self._state.ticket(self._merchant(ctx.merchant_id), ctx.currency)
         if not doc or doc["count"] < self.limits.usual_ticket_min_history:
             return None
         return doc["sum"] // doc["count"]
@@ -200,8 +201,8 @@ class RiskEngine:
         """A merchant's blocks in force now (the home merchant's by default)."""
         now, merchant = self._clock.now(), self._merchant(merchant_id)
         return [
-            Block(**doc)
-            for doc in self._blocks
+            Block.model_validate(doc)
+            for doc in self._state.blocks()
             if datetime.fromisoformat(doc["until"]) > now
             and self._merchant(doc.get("merchant_id")) == merchant
         ]
@@ -263,7 +264,7 @@ class RiskEngine:
             return None
 
         def foreign(ctx: Context) -> str | None:
-            country = card_country(ctx.bin6)
+            country = self._country_of(ctx.bin6)
             if country and country != lim.merchant_country:
                 return f"card issued in {country}, merchant in {lim.merchant_country}"
             return None
@@ -312,21 +313,21 @@ class RiskEngine:
     def record(self, ctx: Context, outcome: Literal["approved", "declined", "blocked"]) -> None:
         """Remember an attempt; declines may pause the terminal or block the card."""
         self._roll_day()
-        doc = {
+        merchant = self._merchant(ctx.merchant_id)
+        doc: Record = {
             "day": self._day.isoformat(),
             "at": ctx.at.isoformat(),
             "fingerprint": ctx.fingerprint,
             "terminal_id": ctx.terminal_id,
             "outcome": outcome,
         }
-        doc = self._tagged(doc, ctx)
-        self._events.insert(doc)
-        self._remember(doc)
+        self._state.add_event(merchant, doc)
+        self._remember({**doc, "merchant_id": merchant})
         if outcome == "approved":
-            self._add_ticket(ctx)
+            self._state.add_ticket(merchant, ctx.currency, ctx.amount)
         if outcome != "declined":
             return
-        lim, merchant = self.limits, self._merchant(ctx.merchant_id)
+        lim = self.limits
         terminal = self._declines.get((merchant, ctx.terminal_id))
         recent = self._count_since(terminal, ctx.at - lim.testing_window)
         if recent >= lim.testing_declines and not self._blocked("terminal", ctx.terminal_id, ctx):
@@ -352,29 +353,8 @@ class RiskEngine:
                 f"{declines} declines today",
             )
 
-    def _add_ticket(self, ctx: Context) -> None:
-        doc = self._stats.get(self._ticket_query(ctx))
-        if doc is None:
-            stats = {"currency": ctx.currency, "count": 1, "sum": ctx.amount}
-            self._stats.insert(self._tagged(stats, ctx))
-        else:
-            self._stats.update(
-                {"count": doc["count"] + 1, "sum": doc["sum"] + ctx.amount},
-                doc_ids=[doc.doc_id],
-            )
-
-    def _tagged(self, doc: dict, ctx: Context) -> dict:
-        """A record to store: the home merchant's carry no merchant id (as before)."""
-        merchant = self._merchant(ctx.merchant_id)
-        return doc if merchant == self._home else {**doc, "merchant_id": merchant}
-
     def _block(
         self, ctx: Context, scope: str, key: str, until: datetime, rule: str, reason: str
     ) -> None:
         block = {"scope": scope, "key": key, "until": until.isoformat(), "rule": rule}
-        self._blocks.insert(self._tagged({**block, "reason": reason}, ctx))
-
-
-def card_country(bin6: str) -> str | None:
-    """The issuing country of a BIN, from the simulated BIN table (None: unknown)."""
-    return next((i.country for i in ISSUERS if bin6 in i.bins), None)
+        self._state.add_block(self._merchant(ctx.merchant_id), {**block, "reason": reason})

@@ -20,6 +20,7 @@ from gateway_core.store.repos import (
     TinyRefundRepository,
     TinyTokenRepository,
 )
+from gateway_core.store.state import TinyUserRepository
 from gateway_core.vault import Vault
 
 if TYPE_CHECKING:
@@ -91,9 +92,8 @@ class Runtime:
         """Users and approvals; the demo users are seeded into an empty user list."""
         if self._access is None:
             s = self.settings
-            self._access = Access(
-                self.store.main, self.audit, self.clock, tz=s.tz, home=s.merchant_id
-            )
+            users = TinyUserRepository(self.store, home=s.merchant_id)
+            self._access = Access(users, self.audit, self.clock, tz=s.tz, home=s.merchant_id)
             if not self.store.read_only and not self._access.list():
                 self._access.seed_demo()
         return self._access
@@ -106,6 +106,7 @@ class Runtime:
         if self._gateway is None:
             from bank_sim.app import Banks, create_app
             from bank_sim.serve import bank_config
+            from bank_sim.testcards import bin_country
             from gateway_core.bank_client import BankClient
 
             s = self.settings
@@ -115,7 +116,14 @@ class Runtime:
                 self.banks = Banks(bank_config(s, self.clock))
                 bank = BankClient.embedded(create_app(self.banks), timeout_s=s.bank_timeout_s)
             self._gateway = Gateway(
-                self.store, self.vault, self.audit, bank, s, clock=self.clock, access=self.access
+                self.store,
+                self.vault,
+                self.audit,
+                bank,
+                s,
+                clock=self.clock,
+                access=self.access,
+                country_of=bin_country,
             )
         return self._gateway
 

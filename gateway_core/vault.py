@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from gateway_core.cards import Brand, CardData, masked_from_parts, normalize_pan
 from gateway_core.clock import Clock, SystemClock
 from gateway_core.errors import InputError, SystemFailure
-from gateway_core.keys import Keyring, KeyVersion
-from gateway_core.store.repos import TokenRepository
+from gateway_core.keys import KeyVersion
+from gateway_core.ports import KeyProvider, Record, TokenRepository
 
 
 class UnknownToken(InputError):
@@ -74,7 +74,7 @@ class Vault:
     def __init__(
         self,
         tokens: TokenRepository,
-        keyring: Keyring,
+        keyring: KeyProvider,
         *,
         clock: Clock | None = None,
         new_id: Callable[[], str] = new_token_id,
@@ -155,14 +155,14 @@ class Vault:
             done += 1
         return done
 
-    def _find(self, pan: str) -> dict | None:
+    def _find(self, pan: str) -> Record | None:
         for key in reversed(self._keys.versions):
             record = self._tokens.find_by_fingerprint(fingerprint(pan, key))
             if record is not None:
                 return record
         return None
 
-    def _record(self, token: str) -> dict:
+    def _record(self, token: str) -> Record:
         record = self._tokens.get(token)
         if record is None:
             raise UnknownToken(f"no card with token {token} in the vault")
@@ -182,7 +182,7 @@ def _encrypt(pan: str, token: str, key: KeyVersion) -> dict[str, str]:
     }
 
 
-def _decrypt(record: dict, key: KeyVersion) -> str:
+def _decrypt(record: Record, key: KeyVersion) -> str:
     try:
         return (
             AESGCM(key.enc)
@@ -197,7 +197,7 @@ def _decrypt(record: dict, key: KeyVersion) -> str:
         raise VaultTampered(f"token {record['token']} failed its integrity check") from exc
 
 
-def _public(record: dict) -> TokenRecord:
+def _public(record: Record) -> TokenRecord:
     version = str(record["key_version"])
     return TokenRecord(
         fingerprint=record["fingerprints"][version],

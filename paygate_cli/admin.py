@@ -24,6 +24,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import Settings
 from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
+from gateway_core.store.state import TinyRiskRepository
 from paygate_cli.common import open_runtime
 from paygate_cli.payments import _print_json, _read_secret, _stdin_is_tty
 
@@ -113,9 +114,8 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
     """risk rules|blocks|explain ID."""
     with open_runtime(settings, read_only=True) as rt:
-        engine = RiskEngine(
-            rt.store.main, settings.risk, rt.clock, settings.tz, home=settings.merchant_id
-        )
+        state = TinyRiskRepository(rt.store, home=settings.merchant_id)
+        engine = RiskEngine(state, settings.risk, rt.clock, settings.tz, home=settings.merchant_id)
         if args.action == "rules":
             _print_rules(engine, settings)
         elif args.action == "blocks":

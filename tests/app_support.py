@@ -25,12 +25,14 @@ from textual.pilot import Pilot
 from bank_sim import issuer as issuer_module
 from bank_sim.app import Banks, create_app
 from bank_sim.serve import bank_config
+from bank_sim.testcards import bin_country
 from gateway_core.access import DEMO_USERS, Access
 from gateway_core.bank_client import BankClient
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import Gateway
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
+from gateway_core.store.state import TinyUserRepository
 from pos_app.app import PaygateApp
 
 SIZE = (80, 24)
@@ -61,8 +63,9 @@ def seeded_runtime(settings: Settings, clock: FixedClock) -> Runtime:
     # The demo users with cheap PIN hashes: a real argon2 check takes ~0.3 s, and the
     # tests sign in and approve often. (The app uses whatever Access the runtime has.)
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    users = TinyUserRepository(rt.store, home=settings.merchant_id)
     rt._access = Access(
-        rt.store.main, rt.audit, clock, tz=settings.tz, hasher=cheap, home=settings.merchant_id
+        users, rt.audit, clock, tz=settings.tz, hasher=cheap, home=settings.merchant_id
     )
     rt._access.seed_demo()
     for user_id, _name, _role, pin, _hash in DEMO_USERS:
@@ -81,6 +84,7 @@ def seeded_runtime(settings: Settings, clock: FixedClock) -> Runtime:
         clock=clock,
         new_id=lambda prefix: f"{prefix}_{next(counter):010d}",
         access=rt.access,
+        country_of=bin_country,
     )
     return rt
 

@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import BaseModel
-from tinydb import Query
 
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
-from gateway_core.keys import Keyring
+from gateway_core.ports import KeyProvider
 from gateway_core.store import DataStore
+from gateway_core.store.state import TinyApiKeyRepository
 
 _KEY = re.compile(r"pk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 _MERCHANT = re.compile(r"[A-Za-z0-9]{1,15}")
@@ -57,10 +57,12 @@ class Verdict(NamedTuple):
 
 
 class ApiKeys:
-    """The `api_keys` table of the main database."""
+    """The terminals' API keys, kept in the store (`ApiKeyRepository`)."""
 
-    def __init__(self, store: DataStore, keyring: Keyring, audit: AuditLog, clock: Clock) -> None:
-        self._table = store.main.table("api_keys")
+    def __init__(
+        self, store: DataStore, keyring: KeyProvider, audit: AuditLog, clock: Clock
+    ) -> None:
+        self._repo = TinyApiKeyRepository(store)
         self._keyring = keyring
         self._audit = audit
         self._clock = clock
@@ -91,7 +93,7 @@ class ApiKeys:
             created_by=actor,
         )
         doc = record.model_dump(mode="json")
-        self._table.insert({**doc, "hash": self._digest(secret, version), "key_version": version})
+        self._repo.add({**doc, "hash": self._digest(secret, version), "key_version": version})
         self._audit.record(
             actor, "api_key.issued", key_id, merchant=merchant_id, terminal=terminal_id
         )
@@ -99,11 +101,11 @@ class ApiKeys:
 
     def list(self) -> list[ApiKey]:
         """Every key, in the order they were issued."""
-        return [ApiKey.model_validate(doc) for doc in self._table]
+        return [ApiKey.model_validate(doc) for doc in self._repo.all()]
 
     def get(self, key_id: str) -> ApiKey:
         """A key by id."""
-        doc = self._table.get(Query().id == key_id)
+        doc = self._repo.get(key_id)
         if doc is None:
             raise UnknownKey(f"no API key {key_id[:20]!r}")
         return ApiKey.model_validate(doc)
@@ -112,7 +114,7 @@ class ApiKeys:
         """Revoke a key (at once, for good); revoking twice keeps the first time."""
         key = self.get(key_id)
         if key.revoked_at is None:
-            self._table.update({"revoked_at": self._clock.now().isoformat()}, Query().id == key_id)
+            self._repo.update(key_id, {"revoked_at": self._clock.now().isoformat()})
             self._audit.record(actor, "api_key.revoked", key_id, terminal=key.terminal_id)
         return self.get(key_id)
 
@@ -122,7 +124,7 @@ class ApiKeys:
         if match is None:
             return Verdict(None, "malformed")
         key_id, secret = match.groups()
-        doc = self._table.get(Query().id == key_id)
+        doc = self._repo.get(key_id)
         if doc is None:
             return Verdict(None, "unknown", key_id)
         if not hmac.compare_digest(doc["hash"], self._digest(secret, doc["key_version"])):

@@ -10,20 +10,16 @@ is forgotten at the next write, and at most `MAX_ADDRESSES` are kept.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
 from tinydb import Query
 
+from gateway_core.ports import FailedAuthRepository
 from gateway_core.store.database import DataStore
 
+# the port is re-exported for its users that import it from here
+__all__ = ["FailedAuthRepository", "TinyFailedAuthRepository"]
+
 MAX_ADDRESSES = 10_000  # addresses remembered at once; the one failing longest ago goes first
-
-
-class FailedAuthRepository(Protocol):
-    """The recent failed authentications of each client address."""
-
-    def failures(self, address: str) -> list[datetime]: ...
-    def record(self, address: str, at: datetime, *, since: datetime) -> None: ...
 
 
 class TinyFailedAuthRepository:

@@ -1,95 +1,22 @@
-"""Repositories: the small interface the gateway uses to keep its records.
+"""The repositories of the gateway's records on a `DataStore`: tokens, audit events,
+payments, refunds and Z reports.
 
-Each repository is a `Protocol` plus its TinyDB implementation on a `DataStore`.
-A server database (PostgreSQL) implements the same protocols without the gateway
-changing. Records cross this boundary as plain JSON-ready dicts.
+Each implements its `Protocol` in `gateway_core.ports`; a server database (PostgreSQL)
+implements the same protocols without the gateway changing. Records cross this boundary
+as plain JSON-ready dicts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, Protocol
 
-from tinydb import Query
-from tinydb.queries import QueryInstance
 from tinydb.table import Document, Table
 
+from gateway_core.ports import Record
 from gateway_core.store.database import DataStore
-from gateway_core.store.journal import StorageCorrupt, collector_paused
-from gateway_core.store.table import Decoded, JournaledTable
-
-Record = dict[str, Any]
-
-
-def column_index(table: Table, field: str) -> dict[Any, int]:
-    """`field` → doc id for every document, read in place: iterating a TinyDB table
-    copies each document first (0.3 s and a burst of garbage for a 100k-payment day)."""
-    docs = table._read_table()
-    if isinstance(docs, Decoded):
-        return docs.column(field)
-    return {doc[field]: int(key) for key, doc in docs.items()}
-
-
-def each_document(table: Table) -> Iterator[Record]:
-    """Every document as a dict of its own, oldest first, made when reached (iterating a
-    TinyDB table makes a `Document` copy that callers then copied again). A packed table
-    decodes fresh dicts; another one's are copied."""
-    docs = table._read_table()
-    return iter(docs.values()) if isinstance(docs, Decoded) else map(dict, docs.values())
-
-
-def documents(table: Table) -> list[Record]:
-    """`each_document` as a list, with the collector paused as for a load: 100k dicts
-    would otherwise set off full collection passes."""
-    with collector_paused():
-        return list(each_document(table))
-
-
-def newest(table: Table) -> Record | None:
-    """The last document inserted, without copying the others (documents are kept in
-    insertion order, in memory and in snapshots)."""
-    if isinstance(table, JournaledTable):
-        return table.newest()
-    docs = table._read_table()
-    return dict(docs[next(reversed(docs))]) if docs else None
-
-
-def of_merchant(merchant_id: str | None, home: str | None) -> QueryInstance:
-    """A query for one merchant's records: those with its `merchant_id`, and for the home
-    merchant (the settings') also those with none, written before merchants were told
-    apart or by the home merchant since (its records keep that format)."""
-    mine = Query().merchant_id == merchant_id
-    return mine | ~Query().merchant_id.exists() if merchant_id == home else mine
-
-
-class TokenRepository(Protocol):
-    """Vault token records, by token id and by card fingerprint."""
-
-    def get(self, token: str) -> Record | None: ...
-    def find_by_fingerprint(self, fingerprint: str) -> Record | None: ...
-    def add(self, record: Record) -> None: ...
-    def replace(self, record: Record) -> None: ...
-    def all(self) -> Iterator[Record]: ...
-
-
-class AuditRepository(Protocol):
-    """The audit events in order, plus the chain head kept apart from them."""
-
-    def append(self, day: date, event: Record) -> None: ...
-    def events(self) -> Iterator[tuple[date, Record]]: ...
-    def last(self) -> tuple[date, Record] | None: ...
-    def head(self) -> Record | None: ...
-    def set_head(self, head: Record) -> None: ...
-
-
-class PaymentRepository(Protocol):
-    """Payments by id, filed under the business day they were created on."""
-
-    def save(self, day: date, payment: Record) -> None: ...
-    def get(self, day: date, payment_id: str) -> Record | None: ...
-    def for_day(self, day: date) -> list[Record]: ...
-    def each(self, day: date) -> Iterator[Record]: ...
+from gateway_core.store.documents import column_index, documents, each_document, newest
+from gateway_core.store.journal import StorageCorrupt
 
 
 class TinyTokenRepository:
@@ -142,6 +69,16 @@ class TinyAuditRepository:
             for doc in self._store.day(day).table("audit"):
                 yield day, dict(doc)
 
+    def on(self, day: date) -> list[Record]:
+        """The events filed under one business day, in stored order, read under the
+        day's storage lock (a worker thread never reads a table being written); a day
+        with no data is not opened."""
+        db = self._store.existing_day(day)
+        if db is None:
+            return []
+        with db.journal.lock:
+            return documents(db.table("audit"))
+
     def last(self) -> tuple[date, Record] | None:
         """The newest event. A writer refuses a log whose newest events are gone (the
         head in the main database is ahead of them, or missing beside them): a lost
@@ -180,7 +117,7 @@ class TinyPaymentRepository:
         self._store = store
         self._where: dict[date, dict[str, int]] = {}
 
-    def _table(self, day: date):
+    def _table(self, day: date) -> Table:
         return self._store.day(day).table("payments")
 
     def _ids(self, day: date) -> dict[str, int]:
@@ -217,14 +154,6 @@ class TinyPaymentRepository:
         return each_document(self._table(day))
 
 
-class RefundRepository(Protocol):
-    """Refunds, each filed under the business day it happened on."""
-
-    def add(self, day: date, refund: Record) -> None: ...
-    def for_payment(self, payment_id: str) -> list[Record]: ...
-    def for_day(self, day: date) -> list[Record]: ...
-
-
 class TinyRefundRepository:
     """Refunds in each day's database; which refunds belong to which payment is an
     index in the main database (held in memory too)."""
@@ -241,7 +170,7 @@ class TinyRefundRepository:
         where = (date.fromisoformat(doc["day"]), doc["refund_id"])
         self._by_payment.setdefault(doc["payment_id"], []).append(where)
 
-    def _table(self, day: date):
+    def _table(self, day: date) -> Table:
         return self._store.day(day).table("refunds")
 
     def _doc_ids(self, day: date) -> dict[str, int]:
@@ -260,7 +189,7 @@ class TinyRefundRepository:
         self._remember(link)
 
     def for_payment(self, payment_id: str) -> list[Record]:
-        found = []
+        found: list[Record] = []
         for day, refund_id in self._by_payment.get(payment_id, []):
             doc_id = self._doc_ids(day).get(refund_id)
             if doc_id is not None:
@@ -271,14 +200,6 @@ class TinyRefundRepository:
         if day not in self._store.days():
             return []
         return documents(self._table(day))
-
-
-class ClosingRepository(Protocol):
-    """Z reports: one per closed business day, written once, never changed."""
-
-    def get(self, day: date) -> Record | None: ...
-    def add(self, day: date, report: Record) -> None: ...
-    def all(self) -> list[Record]: ...
 
 
 class TinyClosingRepository:

@@ -14,13 +14,16 @@ from gateway_core.access import (
     UserLocked,
     WrongPin,
 )
+from gateway_core.store.state import TinyUserRepository
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture
 def access(runtime, clock) -> Access:
-    access = Access(runtime.store.main, runtime.audit, clock, tz=runtime.settings.tz, hasher=FAST)
+    access = Access(
+        TinyUserRepository(runtime.store), runtime.audit, clock, tz=runtime.settings.tz, hasher=FAST
+    )
     access.seed_demo()
     return access
 

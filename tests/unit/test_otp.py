@@ -28,6 +28,7 @@ from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.presentation import mask_phone
 from gateway_core.store import DataStore
+from gateway_core.store.documents import Documents
 
 PHONE = "+919800000001"
 SECRET = b"s" * 32
@@ -41,12 +42,12 @@ def store(tmp_path: Path) -> Iterator[DataStore]:
 
 @pytest.fixture
 def outbox(store: DataStore, clock: FixedClock) -> Outbox:
-    return Outbox(store.main.table("outbox"), clock)
+    return Outbox(Documents(store.main, "outbox"), clock)
 
 
 @pytest.fixture
 def acs(store: DataStore, outbox: Outbox, clock: FixedClock) -> OtpService:
-    table = store.main.table("otp")
+    table = Documents(store.main, "otp", key="id")
     return OtpService(table, outbox, SECRET, clock=clock, randbelow=random.Random(1).randrange)
 
 
@@ -267,7 +268,9 @@ def test_outbox_newest_first_per_phone(outbox: Outbox, clock: FixedClock) -> Non
 
 def test_policy_is_honoured(store: DataStore, outbox: Outbox, clock: FixedClock) -> None:
     policy = OtpPolicy(ttl=timedelta(seconds=90), max_tries=1, digits=4)
-    acs = OtpService(store.main.table("otp"), outbox, SECRET, clock=clock, policy=policy)
+    acs = OtpService(
+        Documents(store.main, "otp", key="id"), outbox, SECRET, clock=clock, policy=policy
+    )
     ch = acs.start("pay_9", PHONE, amount_text="INR 1.00", merchant="Shop")
     text = outbox.messages(PHONE)[0].text
     assert "Valid 90 seconds." in text
@@ -279,7 +282,7 @@ def test_policy_is_honoured(store: DataStore, outbox: Outbox, clock: FixedClock)
 
 def test_secret_must_be_a_real_key(store: DataStore, outbox: Outbox, clock: FixedClock) -> None:
     with pytest.raises(ValueError, match="16 bytes"):
-        OtpService(store.main.table("otp"), outbox, b"short", clock=clock)
+        OtpService(Documents(store.main, "otp", key="id"), outbox, b"short", clock=clock)
 
 
 @settings(

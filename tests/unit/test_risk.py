@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from bank_sim.testcards import bin_country
 from gateway_core.risk import Context, RiskEngine, RiskLimits
+from gateway_core.store.state import TinyRiskRepository
+
+
+def state(runtime) -> TinyRiskRepository:
+    return TinyRiskRepository(runtime.store)
 
 
 @pytest.fixture
 def engine(runtime, clock) -> RiskEngine:
-    return RiskEngine(runtime.store.main, RiskLimits(), clock, runtime.settings.tz)
+    return RiskEngine(
+        state(runtime), RiskLimits(), clock, runtime.settings.tz, country_of=bin_country
+    )
 
 
 def ctx(clock, fp="fp-a", terminal="TERM0001", amount=500_00, bin6="424242") -> Context:
@@ -98,7 +106,7 @@ def test_foreign_card_is_flagged_for_review_but_goes_on(engine, clock):
 
 def test_allow_list_beats_block_and_review(runtime, clock):
     limits = RiskLimits(allowed_cards=("trusted",))
-    engine = RiskEngine(runtime.store.main, limits, clock, runtime.settings.tz)
+    engine = RiskEngine(state(runtime), limits, clock, runtime.settings.tz, country_of=bin_country)
     for _ in range(3):
         engine.record(ctx(clock, fp="trusted", bin6="378282"), "declined")
     verdict = engine.assess(ctx(clock, fp="trusted", bin6="378282", amount=6_000_00))
@@ -110,7 +118,9 @@ def test_allow_list_beats_block_and_review(runtime, clock):
 def test_state_survives_a_restart(runtime, clock, engine):
     for i in range(5):
         engine.record(ctx(clock, fp=f"card-{i}"), "declined")
-    again = RiskEngine(runtime.store.main, RiskLimits(), clock, runtime.settings.tz)
+    again = RiskEngine(
+        state(runtime), RiskLimits(), clock, runtime.settings.tz, country_of=bin_country
+    )
     assert again.assess(ctx(clock, fp="z")).rule == "card_testing"
     clock.advance(minutes=16)
     assert again.assess(ctx(clock, fp="z")).action == "allow"

@@ -13,6 +13,7 @@ from gateway_core.cards import CardInput
 from gateway_core.gateway import ChargeRequest
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
+from gateway_core.store.state import TinyUserRepository
 
 LOW_FUNDS = "4000 0000 0000 9995"  # balance ₹10.00: anything above declines 51
 VISA = "4242 4242 4242 4242"
@@ -140,4 +141,7 @@ def test_a_user_added_by_command_can_log_in(cli, tmp_path):
     cli(*charge_argv(VISA, "1", data))
     cli("users", "add", "kiran", "--pin", pin, *OWNER, "--data-dir", data)
     with Runtime.open(load_settings(data_dir=data)) as rt:
-        assert Access(rt.store.main, rt.audit, rt.clock).login("kiran", pin).role == "cashier"
+        assert (
+            Access(TinyUserRepository(rt.store), rt.audit, rt.clock).login("kiran", pin).role
+            == "cashier"
+        )
