@@ -122,8 +122,10 @@ class AuditLog:
         """Continue the chain from the newest stored event (at open, and after a block of
         writes was rolled back with an event in it)."""
         last = self._repo.last()
-        self._day, event = last if last else (date.min, {"seq": 0, "mac": GENESIS})
-        self._seq, self._prev = event["seq"], event["mac"]
+        start: tuple[date, dict[str, Any]] = (date.min, {"seq": 0, "mac": GENESIS})
+        self._day, event = last or start
+        self._seq: int = event["seq"]
+        self._prev: str = event["mac"]
 
     def record(self, actor: str, action: str, subject: str = "", **details: Any) -> dict[str, Any]:
         """Append one event (durable when this returns) and return it."""

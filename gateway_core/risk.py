@@ -46,15 +46,15 @@ class RiskLimits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    per_minute: int = Field(3, gt=0)  # attempts with one card in a minute
-    per_day: int = Field(20, gt=0)  # attempts with one card in a business day
-    testing_declines: int = Field(5, gt=0)  # declines on one terminal within the window...
-    testing_window_min: int = Field(10, gt=0)
-    testing_pause_min: int = Field(15, gt=0)  # ...pause it this long
-    card_declines: int = Field(3, gt=0)  # declines on one card block it for the day
-    usual_ticket_factor: int = Field(10, gt=1)  # above this many times the average → OTP
-    usual_ticket_min_history: int = Field(20, gt=0)  # approved payments for an average
-    step_up_threshold: int = Field(5_000_00, gt=0)  # minor units; above it → OTP
+    per_minute: int = Field(default=3, gt=0)  # attempts with one card in a minute
+    per_day: int = Field(default=20, gt=0)  # attempts with one card in a business day
+    testing_declines: int = Field(default=5, gt=0)  # declines on one terminal within the window...
+    testing_window_min: int = Field(default=10, gt=0)
+    testing_pause_min: int = Field(default=15, gt=0)  # ...pause it this long
+    card_declines: int = Field(default=3, gt=0)  # declines on one card block it for the day
+    usual_ticket_factor: int = Field(default=10, gt=1)  # above this many times the average → OTP
+    usual_ticket_min_history: int = Field(default=20, gt=0)  # approved payments for an average
+    step_up_threshold: int = Field(default=5_000_00, gt=0)  # minor units; above it → OTP
     merchant_country: str = "IN"
     allowed_cards: tuple[str, ...] = ()  # fingerprints the merchant trusts
 
@@ -195,7 +195,7 @@ class RiskEngine:
         doc = self._state.ticket(self._merchant(ctx.merchant_id), ctx.currency)
         if not doc or doc["count"] < self.limits.usual_ticket_min_history:
             return None
-        return doc["sum"] // doc["count"]
+        return int(doc["sum"]) // int(doc["count"])
 
     def blocks(self, merchant_id: str | None = None) -> list[Block]:
         """A merchant's blocks in force now (the home merchant's by default)."""
@@ -259,8 +259,8 @@ class RiskEngine:
                 return (
                     f"{minute} attempts with this card in the last minute (limit {lim.per_minute})"
                 )
-            if len(times or ()) >= lim.per_day:
-                return f"{len(times)} attempts with this card today (limit {lim.per_day})"
+            if (today := len(times or ())) >= lim.per_day:
+                return f"{today} attempts with this card today (limit {lim.per_day})"
             return None
 
         def foreign(ctx: Context) -> str | None:
@@ -301,12 +301,13 @@ class RiskEngine:
         decided = verdicts.get("block") or verdicts.get("otp")
         action: Action = "block" if "block" in verdicts else "otp" if "otp" in verdicts else "allow"
         review = verdicts.get("review")
+        shown = decided or review
         return Assessment(
             action=action,
             score=score,
             factors=factors,
-            rule=(decided or review).rule if (decided or review) else None,
-            reason=(decided or review).reason if (decided or review) else None,
+            rule=shown.rule if shown else None,
+            reason=shown.reason if shown else None,
             review=review is not None and action != "block",
         )
 

@@ -134,7 +134,8 @@ class DataStore:
             journal = self._days[day].journal
             if not isinstance(journal, JournalStorage):
                 continue  # a baseline's storage (benchmarks/): kept open
-            if journal.lock._is_owned() or not journal.lock.acquire(blocking=False):
+            held_here = journal.lock._is_owned()  # type: ignore[attr-defined]  # RLock's own
+            if held_here or not journal.lock.acquire(blocking=False):
                 continue  # this thread is inside it, or another thread is
             try:
                 if journal.idle:

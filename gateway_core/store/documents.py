@@ -22,6 +22,11 @@ from gateway_core.store.table import Decoded, JournaledTable
 _SINGLE = 1  # the doc id of a table's single document (a counter, a head)
 
 
+def copied(doc: Mapping[str, Any] | None) -> Record | None:
+    """A stored document as a dict of its own (None stays None)."""
+    return None if doc is None else dict(doc)
+
+
 def column_index(table: Table, field: str) -> dict[Any, int]:
     """`field` → doc id for every document, read in place: iterating a TinyDB table
     copies each document first (0.3 s and a burst of garbage for a 100k-payment day)."""
@@ -59,7 +64,7 @@ def of_merchant(merchant_id: str | None, home: str | None) -> QueryInstance:
     """A query for one merchant's records: those with its `merchant_id`, and for the home
     merchant (the settings') also those with none, written before merchants were told
     apart or by the home merchant since (its records keep that format)."""
-    mine = Query().merchant_id == merchant_id
+    mine: QueryInstance = Query().merchant_id == merchant_id
     return mine | ~Query().merchant_id.exists() if merchant_id == home else mine
 
 
@@ -138,13 +143,15 @@ class Documents:
         if stored is not None:
             self._table.update(dict(fields), doc_ids=[stored.doc_id])
 
-    def update_where(self, fields: Mapping[str, Any], test: Callable[[Record], bool]) -> None:
+    def update_where(
+        self, fields: Mapping[str, Any], test: Callable[[Mapping[str, Any]], bool]
+    ) -> None:
         """Change some fields of every document that passes `test`, in one write."""
-        self._table.update(dict(fields), test)
+        self._table.update(dict(fields), _query(test))
 
-    def remove_where(self, test: Callable[[Record], bool]) -> None:
+    def remove_where(self, test: Callable[[Mapping[str, Any]], bool]) -> None:
         """Remove every document that passes `test`, in one write."""
-        self._table.remove(test)
+        self._table.remove(_query(test))
         self._index = None
 
     def single(self) -> Record | None:
@@ -155,3 +162,8 @@ class Documents:
     def set_single(self, doc: Record) -> None:
         """Store the table's one document."""
         self._table.upsert(Document(doc, doc_id=_SINGLE))
+
+
+def _query(test: Callable[[Mapping[str, Any]], bool]) -> QueryInstance:
+    """`test` as TinyDB's query (not cached: a test is not known by its hash)."""
+    return QueryInstance(test, None)

@@ -112,7 +112,10 @@ def pack(doc: Doc) -> bytes:
 
 def unpack(doc: Doc) -> dict[str, Any]:
     """A document as a dict (decoded when packed)."""
-    return orjson.loads(doc) if type(doc) is bytes else doc
+    if isinstance(doc, bytes):
+        loaded: dict[str, Any] = orjson.loads(doc)
+        return loaded
+    return doc
 
 
 def _packed(op: Op) -> Op:
@@ -180,20 +183,26 @@ class Snapshot:
             self.close()
             raise
 
+    @property
+    def _file(self) -> int:
+        """The open file's descriptor (read only while some table is unread)."""
+        assert self._fd is not None, "the snapshot is closed"
+        return self._fd
+
     def _open(self) -> None:
-        size = os.fstat(self._fd).st_size
-        footer = _footer(os.pread(self._fd, 4096, max(0, size - 4096)))
+        size = os.fstat(self._file).st_size
+        footer = _footer(os.pread(self._file, 4096, max(0, size - 4096)))
         self._sections: dict[str, tuple[int, int, int, list[str]]] = {}
         self.loaded: Tables = {}
         if footer is None:
-            snap = orjson.loads(os.pread(self._fd, size, 0))
+            snap = orjson.loads(os.pread(self._file, size, 0))
             self.n = int(snap["n"])
             for name, docs in snap["tables"].items():
                 self.loaded[name] = {key: self._keep(doc) for key, doc in docs.items()}
             self.close()
             return
         head, length = footer
-        line = os.pread(self._fd, size - length - head["index"], head["index"])
+        line = os.pread(self._file, size - length - head["index"], head["index"])
         if not line.endswith(b"\n") or _footer_crc(line, head) != head["crc"]:
             raise ValueError("snapshot index does not match its footer")
         self.n = int(head["n"])
@@ -219,7 +228,7 @@ class Snapshot:
     def load(self, name: str) -> dict[str, Doc]:
         """Read one table (its documents by id)."""
         offset, size, crc, ids = self._sections.pop(name)
-        lines, got = _read_lines(self._fd, offset, size)
+        lines, got = _read_lines(self._file, offset, size)
         if not self._sections:
             self.close()
         if got != crc:
@@ -234,7 +243,7 @@ class Snapshot:
             return None
         tail = min(size, 4096)
         while True:
-            chunk = os.pread(self._fd, tail, offset + size - tail)
+            chunk = os.pread(self._file, tail, offset + size - tail)
             start = chunk.rfind(b"\n", 0, len(chunk) - 1) + 1
             if start or tail == size:
                 break
@@ -261,7 +270,7 @@ def read_snapshot(path: Path, keep: Callable[[Doc], Doc] = unpack) -> tuple[int,
     return snap.n, tables
 
 
-def _footer(tail: bytes) -> tuple[dict, int] | None:
+def _footer(tail: bytes) -> tuple[dict[str, Any], int] | None:
     """The footer line of a format-2 snapshot and its length; None when there is none."""
     if not tail.endswith(b"\n"):
         return None
@@ -463,7 +472,7 @@ class JournalStorage(Storage):
         each table when first used: a day's payments without its 300k audit events)."""
         if self._unread(name):
             with self.lock, self._reading_snapshot():
-                if self._unread(name):
+                if self._snapshot is not None and self._snapshot.unread(name):
                     self._check_open()
                     self._tables[name] = self._snapshot.load(name)
 
@@ -471,7 +480,7 @@ class JournalStorage(Storage):
         """The newest document of a table, as held, without reading a table not read yet."""
         if self._unread(name):
             with self.lock, self._reading_snapshot():
-                if self._unread(name):
+                if self._snapshot is not None and self._snapshot.unread(name):
                     self._check_open()
                     return self._snapshot.last(name)
         docs = self._tables.get(name)
@@ -585,7 +594,7 @@ class JournalStorage(Storage):
         for op in ops:
             self._load_table(op[1])
         with self.lock:
-            if self._batch is not None:
+            if self._batch is not None and self._undo is not None:
                 self._undo.extend(_undo_for(self._tables, op) for op in ops)
                 apply_ops(self._tables, ops, self.keep)
                 self._batch.extend(ops)

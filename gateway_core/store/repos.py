@@ -15,7 +15,13 @@ from tinydb.table import Document, Table
 
 from gateway_core.ports import Record
 from gateway_core.store.database import DataStore
-from gateway_core.store.documents import column_index, documents, each_document, newest
+from gateway_core.store.documents import (
+    column_index,
+    copied,
+    documents,
+    each_document,
+    newest,
+)
 from gateway_core.store.journal import StorageCorrupt
 
 
@@ -36,7 +42,7 @@ class TinyTokenRepository:
 
     def get(self, token: str) -> Record | None:
         doc_id = self._doc_ids.get(token)
-        return None if doc_id is None else dict(self._table.get(doc_id=doc_id))
+        return None if doc_id is None else copied(self._table.get(doc_id=doc_id))
 
     def find_by_fingerprint(self, fingerprint: str) -> Record | None:
         token = self._by_fp.get(fingerprint)
@@ -138,7 +144,7 @@ class TinyPaymentRepository:
         if day not in self._where and self._store.existing_day(day) is None:
             return None
         doc_id = self._ids(day).get(payment_id)
-        return None if doc_id is None else dict(self._table(day).get(doc_id=doc_id))
+        return None if doc_id is None else copied(self._table(day).get(doc_id=doc_id))
 
     def for_day(self, day: date) -> list[Record]:
         return documents(self._table(day))
@@ -192,8 +198,9 @@ class TinyRefundRepository:
         found: list[Record] = []
         for day, refund_id in self._by_payment.get(payment_id, []):
             doc_id = self._doc_ids(day).get(refund_id)
-            if doc_id is not None:
-                found.append(dict(self._table(day).get(doc_id=doc_id)))
+            refund = None if doc_id is None else copied(self._table(day).get(doc_id=doc_id))
+            if refund is not None:
+                found.append(refund)
         return found
 
     def for_day(self, day: date) -> list[Record]:

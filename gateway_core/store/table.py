@@ -11,7 +11,7 @@ from their stored bytes (`Decoded`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from tinydb.table import Table
@@ -21,25 +21,28 @@ from gateway_core.store.journal import Doc, JournalStorage, Op, unpack
 _DELETED = None
 
 
-class _Overlay(MutableMapping[int, dict]):
+Json = dict[str, Any]
+
+
+class _Overlay(MutableMapping[int, Json]):
     """The table as an updater sees it: reads fall through, writes are collected."""
 
     def __init__(self, base: dict[str, Doc]) -> None:
         self._base = base
-        self.changes: dict[int, dict | None] = {}
+        self.changes: dict[int, Json | None] = {}
 
-    def __getitem__(self, doc_id: int) -> dict:
+    def __getitem__(self, doc_id: int) -> Json:
         if doc_id in self.changes:
             doc = self.changes[doc_id]
             if doc is _DELETED:
                 raise KeyError(doc_id)
             return doc
         held = self._base[str(doc_id)]
-        copy = orjson.loads(held if type(held) is bytes else orjson.dumps(held))
+        copy: Json = orjson.loads(held if type(held) is bytes else orjson.dumps(held))
         self.changes[doc_id] = copy
         return copy
 
-    def __setitem__(self, doc_id: int, doc: dict) -> None:
+    def __setitem__(self, doc_id: int, doc: Json) -> None:
         self.changes[doc_id] = doc
 
     def __delitem__(self, doc_id: int) -> None:
@@ -81,15 +84,15 @@ class _Overlay(MutableMapping[int, dict]):
         return ops
 
 
-class Decoded(Mapping[str, dict]):
+class Decoded(Mapping[str, Json]):
     """A packed table as TinyDB reads it: each document decoded when looked at."""
 
     __slots__ = ("_docs",)
 
     def __init__(self, docs: dict[str, Doc]) -> None:
-        self._docs = docs
+        self._docs = cast(dict[str, bytes], docs)  # a packed table holds only bytes
 
-    def __getitem__(self, key: str) -> dict:
+    def __getitem__(self, key: str) -> Json:
         return unpack(self._docs[key])
 
     def __iter__(self) -> Iterator[str]:
@@ -104,11 +107,11 @@ class Decoded(Mapping[str, dict]):
     def __contains__(self, key: object) -> bool:
         return key in self._docs
 
-    def items(self) -> Iterator[tuple[str, dict]]:  # type: ignore[override]
+    def items(self) -> Iterator[tuple[str, Json]]:  # type: ignore[override]  # lazily, no view
         return ((key, orjson.loads(doc)) for key, doc in self._docs.items())
 
-    def values(self) -> Iterator[dict]:  # type: ignore[override]
-        return map(orjson.loads, self._docs.values())  # a packed table holds only bytes
+    def values(self) -> Iterator[Json]:  # type: ignore[override]  # lazily, no view
+        return map(orjson.loads, self._docs.values())
 
     def column(self, field: str) -> dict[Any, int]:
         """`field` → doc id for every document. A string written first in its document
@@ -135,7 +138,8 @@ class JournaledTable(Table):
     def _base(self) -> dict[str, Doc]:
         return self._storage.table(self.name)
 
-    def _read_table(self) -> Mapping[str, Any]:
+    # TinyDB only reads what this returns (`Mapping` access), never writes to it
+    def _read_table(self) -> Mapping[str, Any]:  # type: ignore[override]
         base = self._base()
         return Decoded(base) if self._storage.packed else base
 
@@ -146,7 +150,7 @@ class JournaledTable(Table):
             self._storage.commit(overlay.ops(self.name))
         self._query_cache.clear()
 
-    def newest(self) -> dict | None:
+    def newest(self) -> Json | None:
         """The last document inserted (read alone when its table was not read yet)."""
         held = self._storage.last(self.name)
         return None if held is None else dict(unpack(held))
