@@ -33,8 +33,8 @@ from gateway_core.payments import Payment
 from gateway_core.risk import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
-from gateway_core.store.journal import read_snapshot, snapshot_chunks
 from gateway_core.store.repos import TinyAuditRepository
+from gateway_core.store.snapshot import read_snapshot, snapshot_chunks
 
 MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
 

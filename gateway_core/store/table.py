@@ -16,7 +16,8 @@ from typing import Any, cast
 import orjson
 from tinydb.table import Table
 
-from gateway_core.store.journal import Doc, JournalStorage, Op, unpack
+from gateway_core.store.journal import JournalStorage, Op
+from gateway_core.store.snapshot import Doc, unpack
 
 _DELETED = None
 

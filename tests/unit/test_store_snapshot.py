@@ -14,7 +14,7 @@ from support import load_snapshot
 
 from gateway_core.store import DataStore, JournalStorage, StorageCorrupt
 from gateway_core.store.documents import column_index, documents, newest
-from gateway_core.store.journal import SNAPSHOT_DAMAGE, pack, read_snapshot, snapshot_chunks
+from gateway_core.store.snapshot import SNAPSHOT_DAMAGE, pack, read_snapshot, snapshot_chunks
 
 json_value = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8),
