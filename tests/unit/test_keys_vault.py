@@ -15,12 +15,14 @@ from pydantic import SecretStr
 from support import load_snapshot, save_snapshot
 
 from bank_sim.demo import DEMO_CARDS
+from gateway_core.audit import AuditLog
 from gateway_core.cards import CardData, CardInput, check_card
 from gateway_core.clock import FixedClock, business_day
 from gateway_core.keys import KeyFileError, Keyring, KeyVersion
+from gateway_core.ports import KeyProvider
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
-from gateway_core.store.repos import TinyTokenRepository
+from gateway_core.store.repos import TinyAuditRepository, TinyTokenRepository
 from gateway_core.vault import UnknownToken, Vault, VaultTampered
 
 VISA, MASTERCARD, AMEX = DEMO_CARDS[0], DEMO_CARDS[1], DEMO_CARDS[2]
@@ -425,3 +427,38 @@ def test_cli_keys_rotate_and_list(runtime: Runtime, settings: Settings, clock: F
             assert rt.vault.reveal(token).get_secret_value() == digits(DEMO_CARDS[i].pan)
         assert rt.audit.verify().ok
         assert rt.audit.verify().count == 1  # the rotation itself is audited
+
+
+class MemoryKeys:
+    """A key provider that is not the key file (as a KMS-backed one would be): the vault
+    and the audit log work with it unchanged."""
+
+    def __init__(self) -> None:
+        self._versions = [KeyVersion.generate(1)]
+
+    @property
+    def current(self) -> KeyVersion:
+        return self._versions[-1]
+
+    @property
+    def versions(self) -> list[KeyVersion]:
+        return list(self._versions)
+
+    def get(self, version: int) -> KeyVersion:
+        return self._versions[version - 1]
+
+    def rotate(self) -> KeyVersion:
+        self._versions.append(KeyVersion.generate(len(self._versions) + 1))
+        return self.current
+
+
+def test_vault_and_audit_take_any_key_provider(runtime: Runtime, clock: FixedClock) -> None:
+    keys: KeyProvider = MemoryKeys()
+    vault = Vault(TinyTokenRepository(runtime.store), keys, clock=clock)
+    token = vault.tokenize(demo(0, clock))
+    keys.rotate()
+    assert vault.rekey() == 1
+    assert vault.reveal(token.token).get_secret_value() == digits(VISA.pan)
+    audit = AuditLog(TinyAuditRepository(runtime.store), keys, clock=clock)
+    audit.record("t", "test.event")
+    assert audit.verify().ok
