@@ -495,7 +495,7 @@ async def test_a_failed_step_leaves_no_attempt_counted_by_the_risk_rules(
     """The risk rules count attempts in memory as they store them; when the block that
     stored one fails, the count forgets it too (velocity limits count stored ones)."""
     gw = world.gw
-    _fail_once(monkeypatch, gw.risk, "_add_ticket")  # after the attempt was counted
+    _fail_once(monkeypatch, gw.risk._state, "add_ticket")  # after the attempt was counted
     with pytest.raises(DiskFull):
         await gw.charge(charge(VISA, 100_00))
     assert gw.risk._attempts == {}
