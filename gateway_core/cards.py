@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
 from datetime import date
 from enum import Enum
 
@@ -61,6 +62,7 @@ class InvalidCvv(CardError):
 class Brand(Enum):
     """A card scheme. The value is the stable id ("visa"); `display` is for people."""
 
+    _value_: str
     display: str
     lengths: tuple[int, ...]
     cvv_length: int
@@ -75,7 +77,9 @@ class Brand(Enum):
     UNIONPAY = ("unionpay", "UnionPay", (16, 17, 18, 19))
     MAESTRO = ("maestro", "Maestro", tuple(range(12, 20)))
 
-    def __new__(cls, id_: str, display: str, lengths: tuple[int, ...], cvv_length: int = 3):
+    def __new__(
+        cls, id_: str, display: str, lengths: tuple[int, ...], cvv_length: int = 3
+    ) -> Brand:
         member = object.__new__(cls)
         member._value_ = id_
         member.display = display
@@ -85,7 +89,7 @@ class Brand(Enum):
 
     @property
     def id(self) -> str:
-        return self.value
+        return self._value_
 
     def grouping(self, length: int) -> tuple[int, ...]:
         """Digit groups for display: Amex 4-6-5, Diners-14 4-6-4, else fours + remainder."""
@@ -290,7 +294,7 @@ class CheckedPan(_Frozen):
     def masked(self) -> str:
         return masked_from_parts(self.brand, self.bin6, self.last4, self.length)
 
-    def __repr_args__(self):
+    def __repr_args__(self) -> Iterator[tuple[str, object]]:
         yield "brand", self.brand.id
         yield "masked", self.masked
         if (expiry := getattr(self, "expiry", None)) is not None:
@@ -315,7 +319,9 @@ class CheckedCard(CheckedPan):
     def without_cvv(self) -> CardData:
         return CardData(**{name: getattr(self, name) for name in CardData.model_fields})
 
-    card_data = property(without_cvv)
+    @property
+    def card_data(self) -> CardData:
+        return self.without_cvv()
 
 
 class CardInput(_Frozen):

@@ -65,12 +65,12 @@ class _Minor(NamedTuple):
 
 
 # ---------------------------------------------------------------------------- brands
+_BRAND_NAMES: dict[str, str] = {brand.id: brand.display for brand in Brand}
+
+
 def brand_name(brand_id: str) -> str:
     """A brand id as people write it ("visa" → "Visa", "rupay" → "RuPay")."""
-    try:
-        return Brand(brand_id).display
-    except ValueError:
-        return brand_id.title()
+    return _BRAND_NAMES.get(brand_id) or brand_id.title()
 
 
 # ---------------------------------------------------------------------------- states

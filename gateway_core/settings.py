@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     def max_minor(self, currency: str) -> int:
         """The most one payment in `currency` may be, in its minor units."""
         code = normalize_currency(currency)
-        return self.max_amount[code] * 10 ** currency_exponent(code)
+        scale: int = 10 ** currency_exponent(code)  # typeshed: int ** int may be a float
+        return self.max_amount[code] * scale
 
     @field_validator("bank_url")
     @classmethod
