@@ -1,8 +1,7 @@
 """Theme files: small TOML files, validated with pydantic, registered with Textual.
 
-The built-in themes are the `*.toml` files of the top-level `themes/` folder. In a
-checkout they are read from there; an installed wheel carries the same files as the
-package data of `pos_app.builtin_themes` (a link to `themes/`, packaged by pyproject).
+The built-in themes are the `*.toml` files in `pos_app/builtin_themes/`, package data:
+a checkout and an installed wheel read them from the same place in the package.
 A user adds themes as `*.toml` files in `<config dir>/themes/` (e.g.
 `~/.config/paygate/themes/`); a user file with a built-in name replaces the built-in.
 
@@ -107,11 +106,8 @@ class ThemeSet:
 
 
 def builtin_theme_dir() -> Traversable:
-    """Where the built-in theme files are: package data when installed, else `themes/`."""
-    try:
-        return resources.files("pos_app.builtin_themes")
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "themes"
+    """Where the built-in theme files are: `builtin_themes/`, package data of pos_app."""
+    return resources.files("pos_app") / "builtin_themes"
 
 
 def user_theme_dir(config_dir: Path) -> Path:

@@ -41,7 +41,7 @@ def test_an_installed_wheel_carries_and_loads_the_built_in_themes(tmp_path: Path
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     shipped = sorted(p.name for p in (site / "pos_app" / "builtin_themes").glob("*.toml"))
-    assert shipped == sorted(p.name for p in (ROOT / "themes").glob("*.toml"))
+    assert shipped == sorted(p.name for p in (ROOT / "pos_app" / "builtin_themes").glob("*.toml"))
     styles = sorted(p.name for p in (site / "pos_app" / "styles").glob("*.tcss"))
     assert styles == sorted(p.name for p in (ROOT / "pos_app" / "styles").glob("*.tcss"))
 
@@ -53,3 +53,13 @@ def test_an_installed_wheel_carries_and_loads_the_built_in_themes(tmp_path: Path
         cwd=tmp_path,
     ).stdout
     assert out.strip() == "True ['high-contrast', 'paygate-dark', 'receipt-paper']"
+
+
+def test_the_package_holds_its_themes_as_files_not_links() -> None:
+    package = ROOT / "pos_app"
+    assert not [p for p in package.rglob("*") if p.is_symlink()]
+    assert sorted(p.stem for p in (package / "builtin_themes").glob("*.toml")) == [
+        "high-contrast",
+        "paygate-dark",
+        "receipt-paper",
+    ]
