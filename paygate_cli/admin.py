@@ -17,6 +17,7 @@ from gateway_core.audit import mask_card_numbers
 from gateway_core.errors import InputError
 from gateway_core.gateway import load_payment
 from gateway_core.money import Money
+from gateway_core.payments import Payment
 from gateway_core.pciscan import scan
 from gateway_core.presentation import format_money
 from gateway_core.risk import RiskEngine
@@ -168,7 +169,7 @@ def _print_rules(engine: RiskEngine, settings: Settings) -> None:
     print(f"  merchant country {limits.merchant_country}; other countries go to review")
 
 
-def _explain(payment) -> None:
+def _explain(payment: Payment) -> None:
     risk = payment.risk
     if risk is None:
         print(f"{payment.id}: no risk assessment recorded")
@@ -196,7 +197,9 @@ def cmd_pci_scan(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if findings else 0
 
 
-def add_admin_commands(sub, common: argparse.ArgumentParser) -> None:
+def add_admin_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     """Register `users`, `risk` and `pci-scan` on the command tree."""
     admin = argparse.ArgumentParser(add_help=False)
     admin.add_argument("--admin", metavar="ID", help="the approving merchant admin's user id")

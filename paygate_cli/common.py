@@ -43,9 +43,9 @@ def approver_options() -> argparse.ArgumentParser:
     return approved
 
 
-def open_runtime(settings: Settings, **options: bool) -> Runtime:
+def open_runtime(settings: Settings, *, read_only: bool = False, create: bool = True) -> Runtime:
     """Open the data dir, telling the operator what a crash left to repair."""
-    rt = Runtime.open(settings, **options)
+    rt = Runtime.open(settings, read_only=read_only, create=create)
     for note in rt.store.recovered:
         print(f"paygate: warning: {note}", file=sys.stderr)
     return rt

@@ -33,13 +33,13 @@ from pydantic import SecretStr
 from bank_sim.serve import bank_config, serve
 from bank_sim.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS
 from gateway_core.access import Approval
-from gateway_core.cards import Brand, CardInput, check_card
+from gateway_core.cards import CardInput, check_card
 from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, normalize_currency, parse_amount
 from gateway_core.payments import Payment
-from gateway_core.presentation import format_money
+from gateway_core.presentation import brand_name, format_money
 from gateway_core.runtime import Runtime
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
@@ -102,11 +102,7 @@ def _money(minor: int, currency: str) -> str:
 
 def card_text(payment: Payment) -> str:
     """ "Visa 4242 42•• •••• 4242": the brand and the masked number, never more."""
-    try:
-        brand = Brand(payment.card.brand).display
-    except ValueError:
-        brand = payment.card.brand
-    return f"{brand} {payment.card.masked}"
+    return f"{brand_name(payment.card.brand)} {payment.card.masked}"
 
 
 def describe(payment: Payment, settings: Settings, *, detailed: bool = False) -> list[str]:
@@ -353,7 +349,7 @@ def cmd_refund(args: argparse.Namespace, settings: Settings) -> int:
     return report(payment, args, settings)
 
 
-def _table(header: Sequence[str], rows: list[Sequence[str]]) -> list[str]:
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
