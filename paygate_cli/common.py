@@ -19,7 +19,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def works_remotely(handler: Handler) -> Handler:
     """Mark a command that goes through `paygate serve` when a gateway URL is given
     (every other command is refused then, see `refuse_remote`)."""
-    handler.remote = True  # type: ignore[attr-defined]
+    handler.remote = True  # type: ignore[attr-defined]  # a mark on the function, read by main
     return handler
 
 
