@@ -18,6 +18,9 @@ visa = { credit = 175 }     # Visa debit keeps its default
 Defaults follow what Indian acquirers charged small merchants around 2025: RuPay debit
 0 % (zero-MDR rule), Visa/Mastercard debit 0.6 %, Visa/Mastercard credit 1.9 %, RuPay
 credit 1.6 %, Amex 2.75 %, Discover/JCB/Diners/UnionPay 2.25 %.
+
+A payment method other than a card has one rate (`method_mdr_bps`): UPI 0 % (zero MDR
+for person-to-merchant payments), cash 0 %; a method not listed pays `default_mdr_bps`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ DEFAULT_MDR_BPS: dict[str, dict[str, int]] = {
     "diners": {"debit": 225, "credit": 225, "prepaid": 225},
     "unionpay": {"debit": 225, "credit": 225, "prepaid": 225},
 }
+DEFAULT_METHOD_MDR_BPS: dict[str, int] = {"upi": 0, "cash": 0}
 
 
 class FeeSchedule(BaseModel):
@@ -48,7 +52,8 @@ class FeeSchedule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     mdr_bps: dict[str, dict[str, int]] = Field(default_factory=lambda: _copy(DEFAULT_MDR_BPS))
-    default_mdr_bps: int = Field(200, ge=0, le=10_000)  # a brand or funding not listed
+    method_mdr_bps: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_METHOD_MDR_BPS))
+    default_mdr_bps: int = Field(200, ge=0, le=10_000)  # a brand, funding or method not listed
     gst_bps: int = Field(1800, ge=0, le=10_000)  # GST on the fee (18 % in India)
     payout_days: int = Field(1, ge=0, le=30)  # T+n business days
     payout_holidays: tuple[date, ...] = ()  # bank holidays the payout skips (weekends always)
@@ -77,9 +82,24 @@ class FeeSchedule(BaseModel):
                     raise ValueError(f"mdr_bps.{brand}.{funding} must be 0 to 10000 basis points")
         return value
 
+    @field_validator("method_mdr_bps")
+    @classmethod
+    def _method_rates_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for method, bps in value.items():
+            if not 0 <= bps <= 10_000:
+                raise ValueError(f"method_mdr_bps.{method} must be 0 to 10000 basis points")
+        return {**DEFAULT_METHOD_MDR_BPS, **value}
+
     def rate(self, brand: str, funding: str | None) -> int:
         """The MDR in basis points for a card brand and funding."""
         return self.mdr_bps.get(brand, {}).get(funding or "", self.default_mdr_bps)
+
+    def rate_of(self, method: str, brand: str, funding: str | None) -> int:
+        """The MDR in basis points of a payment: a card's by brand and funding, another
+        method's by the method."""
+        if method == "card":
+            return self.rate(brand, funding)
+        return self.method_mdr_bps.get(method, self.default_mdr_bps)
 
     def payout_date(self, day: date) -> date:
         """T+`payout_days` business days after `day`: weekends and holidays skipped."""

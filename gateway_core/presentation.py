@@ -1,4 +1,5 @@
-"""How every surface words things: money, card brands, payment states and phone numbers.
+"""How every surface words things: money, card brands, payment methods and states, phone
+numbers.
 
 The CLI, the terminal, the console, receipts and API messages all say a thing the same
 way because they all ask this module.
@@ -112,3 +113,17 @@ def mask_phone(phone: str) -> str:
     head, tail = (2, 4) if len(digits) >= 8 else (0, min(2, len(digits) // 3))
     shown = digits[:head] + "•" * (len(digits) - head - tail) + digits[len(digits) - tail :]
     return cc + " ".join(shown[i : i + 4] for i in range(0, len(shown), 4))
+
+
+# ---------------------------------------------------------------------------- methods
+METHOD_NAMES: dict[str, str] = {
+    "card": "Card",
+    "upi": "UPI",
+    "netbanking": "Net banking",
+    "cash": "Cash",
+}
+
+
+def method_name(method: str) -> str:
+    """A payment method as people write it ("upi" → "UPI", "netbanking" → "Net banking")."""
+    return METHOD_NAMES.get(method, method.replace("_", " ").capitalize())

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import sys
-import textwrap
 import time
 from datetime import date
 from pathlib import Path
@@ -28,15 +27,14 @@ from typing import Any
 
 from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
-from gateway_core.presentation import brand_name, money_text
+from gateway_core.presentation import method_name, money_text
 from gateway_core.settings import Settings
 from gateway_core.settlement import (
     DayReport,
-    Line,
     Reconciliation,
     Settlement,
-    day_figures,
-    decline_text,
+    format_reconciliation,
+    format_report,
     parse_day,
 )
 from gateway_core.store.files import make_private_dir, write_atomically
@@ -83,174 +81,6 @@ def _approver(args: argparse.Namespace, rt, svc: Settlement, day: date) -> str:
 
 
 # ---------------------------------------------------------------------------- output
-def _brand(brand: str) -> str:
-    return brand_name(brand) if brand != "total" else "TOTAL"
-
-
-def _rate(bps: int) -> str:
-    return f"{bps // 100}.{bps % 100:02d}%"
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    """Columns: the first left-aligned, the rest right-aligned (money)."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    out = []
-    for row in [header, *rows]:
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
-        out.append("  ".join(cells).rstrip())
-    return out
-
-
-def _line_row(ln: Line) -> tuple[str, ...]:
-    c = ln.currency
-    return (
-        _brand(ln.brand),
-        str(ln.count),
-        money_text(ln.gross, c),
-        money_text(ln.tips, c),
-        money_text(ln.voids, c),
-        money_text(ln.refunds, c),
-        money_text(ln.net_sales, c),
-        money_text(ln.fees, c),
-        money_text(ln.gst, c),
-        money_text(ln.payout, c),
-    )
-
-
-HEADER = ("BRAND", "SALES", "GROSS", "TIPS", "VOIDS", "REFUNDS", "NET SALES", "FEES", "GST")
-
-
-def format_report(report: DayReport, settings: Settings, width: int | None = None) -> list[str]:
-    """The report as a merchant reads it: who and when, the attempts, a table per
-    currency (brands and total), fees by rate, declines by reason, the payout. Within a
-    `width`: a table wider comes as two (sales to net sales, then net sales to payout),
-    a longer line wraps."""
-    tz = settings.tz
-    table_rows: set[str] = set()  # the lines of the money tables
-    title = f"Z REPORT {report.number}" if report.kind == "Z" else "X REPORT"
-    lines = [f"{title}  {report.merchant_name} ({report.merchant_id})"]
-    when = f"business day {report.day:%a %Y-%m-%d}"
-    if report.kind == "Z" and report.closed_at:
-        closed = report.closed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        when += f"  closed {closed} by {report.closed_by}"
-    else:
-        when += f"  printed {report.generated_at.astimezone(tz):%Y-%m-%d %H:%M}"
-        if report.closed_as:
-            when += f"  (closed: Z report {report.closed_as})"
-    lines.append(when)
-    a, figures = report.activity, day_figures(report, settings.currency)
-    lines += [figures.attempts, figures.approval]
-    if a.moved_later:
-        lines.append(f"{a.moved_later} payment(s) taken this day were captured or voided later")
-    if a.open:
-        held = ", ".join(money_text(v, c) for c, v in sorted(a.open_amount.items()))
-        lines.append(f"open: {a.open} payment(s), {held} authorized and not yet captured")
-    if not report.totals:
-        lines.append("no money moved on this day")
-    for total in report.totals:
-        cur = total.currency
-        rows = [_line_row(ln) for ln in report.brands if ln.currency == cur]
-        rows.append(_line_row(total))
-        lines.append("")
-        table = _table((*HEADER, f"PAYOUT {cur}"), rows)
-        if width is not None and max(map(len, table)) > width:
-            table = [
-                *_table(HEADER[:7], [row[:7] for row in rows]),
-                "",
-                *_table(
-                    (HEADER[0], *HEADER[6:], f"PAYOUT {cur}"), [(row[0], *row[6:]) for row in rows]
-                ),
-            ]
-        lines.extend(table)
-        table_rows.update(table)
-        f = day_figures(report, cur)
-        lines.append(
-            f"voids {f.voids_count} ({money_text(f.voids, cur)}, not sales)  refunds "
-            f"{f.refunds_count}  average sale {money_text(f.average, cur)}"
-        )
-    if report.fees:
-        lines.append("")
-        lines.append("fees (merchant discount rate, GST on the fee):")
-        for f in report.fees:
-            lines.append(
-                f"  {_brand(f.brand)} {f.funding} {_rate(f.rate_bps)} on "
-                f"{money_text(f.amount, f.currency)} ({f.count}): {money_text(f.fees, f.currency)}"
-                f" + GST {money_text(f.gst, f.currency)}"
-            )
-    if a.declines:
-        lines.append("")
-        lines.append("declines by reason:")
-        for code, n in sorted(a.declines.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"  {n:>4}  {code:<4} {decline_text(code)}")
-    lines.append("")
-    for p in report.payouts:
-        verb = "payout" if p.amount >= 0 else "the acquirer debits"
-        lines.append(
-            f"{verb} {money_text(abs(p.amount), p.currency)} on {p.date:%a %Y-%m-%d} "
-            f"(T+{settings.fees.payout_days} business day)  reference {p.reference}"
-        )
-    if report.kind == "Z" and report.audit_head:
-        head = report.audit_head
-        lines.append(f"audit anchor: seq {head['seq']}  mac {str(head['mac'])[:16]}…")
-        lines.append(f"digest {report.digest}")
-    if width is None:
-        return lines
-    return [  # a table row stays whole: its table was split to fit
-        part
-        for line in lines
-        for part in (
-            [line]
-            if len(line) <= width or line in table_rows
-            else textwrap.wrap(line, width, subsequent_indent="    ")
-        )
-    ]
-
-
-def format_reconciliation(rec: Reconciliation) -> list[str]:
-    """The counts and amounts per category, then every break."""
-    summary = rec.summary()
-    lines = [f"reconciliation {rec.day}: gateway against the acquirer's clearing file"]
-    names = {
-        "matched": "matched",
-        "missing_at_acquirer": "missing at acquirer",
-        "missing_at_gateway": "missing at gateway",
-        "amount_mismatch": "amount mismatch",
-    }
-    rows = []
-    for key, label in names.items():
-        amounts = summary[key]["amount"]
-        shown = ", ".join(money_text(v, c) for c, v in sorted(amounts.items())) or "-"
-        rows.append((label, str(summary[key]["count"]), shown))
-    lines.extend(_table(("", "COUNT", "AMOUNT"), rows))
-    if rec.ok:
-        lines.append("no breaks: every capture and refund is in the clearing file, once")
-        return lines
-    lines.append("")
-    lines.append(f"{rec.breaks} break(s):")
-    for label, entries in (
-        ("missing at acquirer", rec.missing_at_acquirer),
-        ("missing at gateway", rec.missing_at_gateway),
-    ):
-        for e in entries:
-            rrn = f"  rrn {e.rrn}" if e.rrn else ""
-            lines.append(
-                f"  {label:<20} {e.kind:<8} {e.ref}  {_brand(e.brand or '?')}  "
-                f"{money_text(e.amount, e.currency)}{rrn}"
-            )
-    for m in rec.amount_mismatch:
-        g, q = m.gateway, m.acquirer
-        diff = (
-            "" if m.difference is None else f" (difference {money_text(m.difference, g.currency)})"
-        )
-        lines.append(
-            f"  {'amount mismatch':<20} {g.kind:<8} {g.ref}  {_brand(g.brand or '?')}  "
-            f"gateway {money_text(g.amount, g.currency)}, acquirer "
-            f"{money_text(q.amount, q.currency)}{diff}"
-        )
-    return lines
-
-
 def _print_json(document: Any) -> None:
     print(json.dumps(document, ensure_ascii=False, indent=2))
 
@@ -352,10 +182,13 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
     else:
         lines = format_report(report, settings)
         lines.append("")
-        for total, payout in zip(report.totals, report.payouts, strict=True):
+        subtotals = report.subtotals
+        mixed = len({line.method for line in subtotals}) > 1
+        for total, payout in zip(subtotals, report.payouts, strict=True):
             c = total.currency
+            label = f"{c} {method_name(total.method)}" if mixed else c
             lines.append(
-                f"PAYOUT {c}: net sales {money_text(total.net_sales, c)} − fees "
+                f"PAYOUT {label}: net sales {money_text(total.net_sales, c)} − fees "
                 f"{money_text(total.fees, c)} − GST {money_text(total.gst, c)} = "
                 f"{money_text(payout.amount, c)}, on {payout.date:%a %Y-%m-%d}, "
                 f"reference {payout.reference}"

@@ -42,7 +42,7 @@ from gateway_core.errors import PaygateError
 from gateway_core.presentation import brand_name, money_text
 from gateway_core.risk import Block
 from gateway_core.settlement import DayReport, Reconciliation, parse_day
-from paygate_cli.reports import format_reconciliation, format_report
+from gateway_core.settlement.text import format_reconciliation, format_report
 from pos_app.screens.base import PosScreen, sentence, while_shown
 from pos_app.screens.merchant_payment import PaymentScreen
 from pos_app.screens.modals import ConfirmScreen, ManagerApprovalScreen

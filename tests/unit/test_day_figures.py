@@ -26,8 +26,7 @@ from gateway_core.money import Money
 from gateway_core.presentation import format_money
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
-from gateway_core.settlement import DayFigures, Settlement, day_figures
-from paygate_cli.reports import format_report
+from gateway_core.settlement import DayFigures, Settlement, day_figures, format_report
 
 IST = datetime.fromisoformat("2026-11-28T00:00:00+05:30").tzinfo
 DAY = date(2026, 11, 28)

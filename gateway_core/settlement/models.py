@@ -1,0 +1,241 @@
+"""The report's models: lines per method and brand, fee lines, the day's activity, payouts,
+the X/Z report itself and `day_figures`, the one reading of it that every view shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from gateway_core.errors import InputError
+
+Record = dict[str, Any]  # a stored document (payment, refund, clearing row) as read
+CARD = "card"  # the method of a stored payment that names none
+ALL = "all"  # the method of a total line: every method of its currency
+METHOD_ORDER = (CARD, "upi", "netbanking", "cash")  # then any other, by name
+
+
+def method_of(record: Record) -> str:
+    """The payment method of a stored payment or refund ("card" when it names none)."""
+    method = record.get("method")
+    return method if isinstance(method, str) and method else CARD
+
+
+def method_rank(method: str) -> tuple[int, str]:
+    """Sort key of a method: card, UPI, net banking, cash, then the others by name."""
+    known = METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
+    return (known, method)
+
+
+class DayNotReady(InputError):
+    """The day cannot be closed yet (payments still open, or nothing happened)."""
+
+
+class Line(BaseModel):
+    """One card brand, one other method, a method's subtotal or a currency's `total`, in
+    one currency; amounts in minor units. A method without brands (UPI, cash...) has a
+    single line whose `brand` is the method; subtotals and totals have brand "total"."""
+
+    brand: str
+    currency: str
+    method: str = CARD  # a line stored before methods existed was a card's
+    count: int = 0  # captured sales
+    gross: int = 0  # Σ captured amount of those sales, tips included
+    tips: int = 0  # the tip part of captured sales (included in gross)
+    voids_count: int = 0
+    voids: int = 0  # authorizations voided (never sales: not in gross)
+    refunds_count: int = 0
+    refunds: int = 0
+    net_sales: int = 0  # gross − refunds
+    fees: int = 0  # Σ MDR of each capture
+    gst: int = 0  # Σ GST on each fee
+    payout: int = 0  # net_sales − fees − gst
+
+    def add(self, other: Line) -> None:
+        """Add another line's figures to this one (for totals)."""
+        for name in SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+SUMMED = (
+    "count",
+    "gross",
+    "tips",
+    "voids_count",
+    "voids",
+    "refunds_count",
+    "refunds",
+    "net_sales",
+    "fees",
+    "gst",
+    "payout",
+)
+
+
+class FeeLine(BaseModel):
+    """The captures of one method, brand and funding at one rate: what the acquirer (or
+    the method's provider) keeps. A method without brands has its name as the brand and
+    no funding ("")."""
+
+    brand: str
+    funding: str
+    currency: str
+    rate_bps: int
+    method: str = CARD
+    count: int = 0
+    amount: int = 0  # captured
+    fees: int = 0
+    gst: int = 0
+
+
+class Activity(BaseModel):
+    """The payments *taken* on the day (attempts), whatever day their money moved."""
+
+    payments: int = 0
+    approved: int = 0  # the issuer approved: captured, voided, or authorized and open
+    declined: int = 0
+    failed_otp: int = 0  # canceled at the OTP step (wrong codes, expired, abandoned)
+    open: int = 0  # unknown, waiting for an OTP, or authorized and not captured
+    open_amount: dict[str, int] = {}  # currency → authorized amount still open
+    moved_later: int = 0  # captured or voided on a later day (counted there)
+    declines: dict[str, int] = {}  # response code (or "risk") → count
+
+    @property
+    def approval_permille(self) -> int | None:
+        """Approved per thousand decided attempts (None when nothing was decided)."""
+        decided = self.approved + self.declined + self.failed_otp
+        return None if decided == 0 else (self.approved * 1000 * 2 + decided) // (2 * decided)
+
+
+class Payout(BaseModel):
+    """What the acquirer (for cards; a method's provider for the others) pays, or when
+    negative debits, for the day's payments of one method, and when."""
+
+    currency: str
+    amount: int
+    date: date
+    reference: str
+    method: str = CARD
+
+
+class DayReport(BaseModel):
+    """An X report (a snapshot) or a Z report (the day closed)."""
+
+    kind: Literal["X", "Z"]
+    number: int | None = None  # Z reports: 1, 2, 3... in closing order
+    closed_as: int | None = None  # X report of a closed day: the number of its Z
+    day: date
+    merchant_id: str
+    merchant_name: str
+    generated_at: datetime
+    brands: list[Line]  # by currency, then method, then (cards) brand
+    totals: list[Line]  # one per currency, every method
+    fees: list[FeeLine]
+    activity: Activity
+    payouts: list[Payout]  # one per currency and method
+    methods: list[Line] = []  # one per currency and method: the method's subtotal
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    audit_head: dict[str, Any] | None = None  # seq, mac and day of the newest event
+    digest: str | None = None  # sha256 of the Z report's JSON without this field
+
+    def total(self, currency: str | None = None) -> Line:
+        """The total line of a currency (the only one, when there is one)."""
+        for line in self.totals:
+            if currency is None or line.currency == currency:
+                return line
+        return Line(brand="total", method=ALL, currency=currency or "")
+
+    @property
+    def subtotals(self) -> list[Line]:
+        """One line per currency and method (a Z taken before methods: its totals, all
+        of them cards), in the order of `payouts`."""
+        return self.methods or [t.model_copy(update={"method": CARD}) for t in self.totals]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing was taken and no money moved."""
+        return self.activity.payments == 0 and not self.brands
+
+
+class DayFigures(BaseModel):
+    """A business day's figures in one currency, as every view shows them: the console's
+    dashboard and Settlement tab, `paygate report x|z` and the API's report.
+
+    Money counts on the day it moved, attempts on the day they were taken:
+
+    - sales: captures made on the day (a sale refunded later, in part or whole, still
+      counts; a pre-authorization counts once captured, on the day of its capture);
+    - gross: Σ captured amount of those sales, tips included. An authorization voided
+      before capture was never a sale: it is in `voids`, not in gross;
+    - refunds: refunds made on the day, whatever day their sale; net = gross − refunds;
+    - payments: the attempts taken on the day; approved: those the issuer approved
+      (captured, voided after approval, or authorized and still open); declined; failed
+      OTP; open (no answer yet, an OTP pending, or authorized and not captured);
+    - approval rate: approved ÷ (approved + declined + failed OTP), per thousand.
+    """
+
+    currency: str
+    sales: int = 0
+    gross: int = 0
+    tips: int = 0
+    voids_count: int = 0
+    voids: int = 0
+    refunds_count: int = 0
+    refunds: int = 0
+    net: int = 0
+    payments: int = 0
+    approved: int = 0
+    declined: int = 0
+    failed_otp: int = 0
+    open: int = 0
+    approval_permille: int | None = None
+
+    @property
+    def average(self) -> int:
+        """The average sale (0 with none)."""
+        return self.gross // self.sales if self.sales else 0
+
+    @property
+    def rate(self) -> str:
+        """The approval rate as people read it ("83.3%"; "-" when nothing was decided)."""
+        rate = self.approval_permille
+        return "-" if rate is None else f"{rate // 10}.{rate % 10}%"
+
+    @property
+    def attempts(self) -> str:
+        """The day's attempts in one line, the same words on every view."""
+        return (
+            f"payments {self.payments:,}: approved {self.approved:,}, declined "
+            f"{self.declined:,}, failed OTP {self.failed_otp:,}, open {self.open:,}"
+        )
+
+    @property
+    def approval(self) -> str:
+        """The approval rate and what it is a rate of."""
+        decided = self.approved + self.declined + self.failed_otp
+        return f"approval rate {self.rate} ({self.approved:,} approved of {decided:,} decided)"
+
+
+def day_figures(report: DayReport, currency: str | None = None) -> DayFigures:
+    """The figures of a report in `currency` (its only currency when None): the one
+    function every view of a day's figures reads them from."""
+    total, act = report.total(currency), report.activity
+    return DayFigures(
+        currency=total.currency or currency or "",
+        sales=total.count,
+        gross=total.gross,
+        tips=total.tips,
+        voids_count=total.voids_count,
+        voids=total.voids,
+        refunds_count=total.refunds_count,
+        refunds=total.refunds,
+        net=total.net_sales,
+        payments=act.payments,
+        approved=act.approved,
+        declined=act.declined,
+        failed_otp=act.failed_otp,
+        open=act.open,
+        approval_permille=act.approval_permille,
+    )

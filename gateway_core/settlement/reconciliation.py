@@ -1,0 +1,127 @@
+"""Reconciliation: the gateway's captures and refunds of a day paired with the acquirer's
+clearing file, and what does not pair (the breaks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from gateway_core.settlement.models import Record
+
+
+class Entry(BaseModel):
+    """One capture or refund, as the gateway or the acquirer has it."""
+
+    kind: Literal["capture", "refund"]
+    ref: str  # the payment id for a capture, the refund id for a refund
+    payment_id: str
+    amount: int
+    currency: str
+    brand: str | None = None
+    rrn: str | None = None
+
+
+class Mismatch(BaseModel):
+    """The same capture or refund with different amounts (or currencies) on each side."""
+
+    gateway: Entry
+    acquirer: Entry
+
+    @property
+    def difference(self) -> int | None:
+        """Gateway minus acquirer, in minor units (None across currencies)."""
+        if self.gateway.currency != self.acquirer.currency:
+            return None
+        return self.gateway.amount - self.acquirer.amount
+
+
+class Reconciliation(BaseModel):
+    """The day at the gateway against the acquirer's clearing file."""
+
+    day: date
+    matched: list[Entry] = []
+    missing_at_acquirer: list[Entry] = []  # the gateway has it, the clearing file not
+    missing_at_gateway: list[Entry] = []  # the clearing file has it (or has it twice)
+    amount_mismatch: list[Mismatch] = []
+
+    @property
+    def breaks(self) -> int:
+        """How many entries do not reconcile."""
+        return (
+            len(self.missing_at_acquirer) + len(self.missing_at_gateway) + len(self.amount_mismatch)
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.breaks == 0
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per category: count, and amount per currency (acquirer's for missing at the
+        gateway, gateway's otherwise; a mismatch also its difference)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in ("matched", "missing_at_acquirer", "missing_at_gateway"):
+            entries: list[Entry] = getattr(self, name)
+            out[name] = {"count": len(entries), "amount": _by_currency(entries)}
+        diff: dict[str, int] = {}
+        for m in self.amount_mismatch:
+            if m.difference is not None:
+                diff[m.gateway.currency] = diff.get(m.gateway.currency, 0) + m.difference
+        out["amount_mismatch"] = {
+            "count": len(self.amount_mismatch),
+            "amount": _by_currency(m.gateway for m in self.amount_mismatch),
+            "acquirer_amount": _by_currency(m.acquirer for m in self.amount_mismatch),
+            "difference": diff,
+        }
+        return out
+
+    def document(self) -> dict[str, Any]:
+        """The JSON form: every list with amounts, the summary, and `ok`."""
+        doc = self.model_dump(mode="json")
+        for item, mismatch in zip(doc["amount_mismatch"], self.amount_mismatch, strict=True):
+            item["difference"] = mismatch.difference
+        return {**doc, "ok": self.ok, "breaks": self.breaks, "summary": self.summary()}
+
+
+def _by_currency(entries: Iterable[Entry]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for e in entries:
+        out[e.currency] = out.get(e.currency, 0) + e.amount
+    return out
+
+
+def match(day: date, expected: Iterable[Entry], cleared: Iterable[Entry]) -> Reconciliation:
+    """Pair the gateway's captures and refunds with the acquirer's clearing entries by
+    (kind, ref). Each acquirer entry pairs at most once: a second one for the same
+    capture or refund is missing at the gateway (the acquirer would pay it twice)."""
+    rec = Reconciliation(day=day)
+    waiting: dict[tuple[str, str], list[Entry]] = {}
+    for entry in cleared:
+        waiting.setdefault((entry.kind, entry.ref), []).append(entry)
+    for ours in expected:
+        theirs = waiting.get((ours.kind, ours.ref))
+        if not theirs:
+            rec.missing_at_acquirer.append(ours)
+            continue
+        acquirer = theirs.pop(0)
+        if acquirer.amount == ours.amount and acquirer.currency == ours.currency:
+            rec.matched.append(ours)
+        else:
+            rec.amount_mismatch.append(Mismatch(gateway=ours, acquirer=acquirer))
+    rec.missing_at_gateway = [e for entries in waiting.values() for e in entries]
+    return rec
+
+
+def clearing_entry(row: Record) -> Entry:
+    """A row of the acquirer's clearing file as an Entry."""
+    return Entry(
+        kind=row["type"],
+        ref=row["ref"],
+        payment_id=row["payment_id"],
+        amount=row["amount"],
+        currency=row["currency"],
+        brand=row.get("brand"),
+        rrn=row.get("rrn"),
+    )
