@@ -5,14 +5,14 @@ sorted and paged. Pure functions over stored records (plain dicts), no Textual.
   (`settlement.day_figures`, the one reading every view shows), sales by hour, the
   brand split, declines by reason and the risk rules that fired.
 - `Ledger` holds the day's payments and answers the transaction table: a search
-  (last-4, id, amount, status, brand), a sort, and pages of rows.
+  (last-4, id, amount, status, brand or method), a sort, and pages of rows.
 - `filter_events` narrows the audit log by actor, action and day.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -21,7 +21,14 @@ from gateway_core.errors import InputError
 from gateway_core.money import MoneyError, parse_amount
 from gateway_core.presentation import status_word
 from gateway_core.settings import Settings
-from gateway_core.settlement import DayFigures, DayReport, Settlement, day_figures, decline_text
+from gateway_core.settlement import (
+    DayFigures,
+    DayReport,
+    Settlement,
+    day_figures,
+    decline_text,
+    kind_of,
+)
 from gateway_core.store import DataStore
 from gateway_core.store.journal import collector_paused
 from gateway_core.store.repos import each_document
@@ -122,14 +129,14 @@ class Ledger:
             "time": lambda r: (r["created_at"], r["id"]),
             "amount": lambda r: (r["amount"], r["id"]),
             "status": lambda r: (self.word(r), r["id"]),
-            "brand": lambda r: (r["card"]["brand"], r["id"]),
-            "card": lambda r: (r["card"]["last4"], r["id"]),
+            "brand": lambda r: (kind_of(r)[1], r["id"]),
+            "card": lambda r: (_last4(r), r["id"]),
         }.get(sort)
         if key is None:
             raise InputError(f"sort by one of {', '.join(SORTS)}, not {sort!r}")
         return sorted(found, key=key, reverse=descending)
 
-    def _test(self, word: str):
+    def _test(self, word: str) -> Callable[[Record], bool]:
         """A test for one search word: last-4, a part of the id, an amount, a status or a
         brand (a word like "1250" may be a last-4 or an amount: either matches)."""
         amount: int | None = None
@@ -137,16 +144,21 @@ class Ledger:
             amount = parse_amount(word, self.currency).minor
 
         def test(r: Record) -> bool:
-            card = r["card"]
             return (
-                card["last4"] == word
+                _last4(r) == word
                 or word in r["id"]
                 or (amount is not None and amount in (r["amount"], r.get("amount_captured")))
                 or self.word(r).startswith(word)
-                or card["brand"].startswith(word)
+                or kind_of(r)[1].startswith(word)
             )
 
         return test
+
+
+def _last4(record: Record) -> str:
+    """The last four digits of a card payment's card ("" for another method)."""
+    card = record.get("card")
+    return str(card["last4"]) if card else ""
 
 
 def read_day(

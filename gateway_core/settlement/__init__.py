@@ -57,7 +57,7 @@ from gateway_core.settlement.reconciliation import (
     match,
 )
 from gateway_core.settlement.service import Settlement, digest_of, payout_reference
-from gateway_core.settlement.tally import is_void, method_totals, tally
+from gateway_core.settlement.tally import is_void, kind_of, method_totals, tally
 from gateway_core.settlement.text import decline_text, format_reconciliation, format_report
 
 __all__ = [
@@ -87,6 +87,7 @@ __all__ = [
     "format_reconciliation",
     "format_report",
     "is_void",
+    "kind_of",
     "match",
     "method_of",
     "method_totals",

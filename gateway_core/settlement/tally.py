@@ -47,6 +47,17 @@ class _Sums:
     """Running sums of one line (plain attributes: a 100k-payment day adds up fast)."""
 
     __slots__ = SUMMED
+    count: int
+    gross: int
+    tips: int
+    voids_count: int
+    voids: int
+    refunds_count: int
+    refunds: int
+    net_sales: int
+    fees: int
+    gst: int
+    payout: int
 
     def __init__(self) -> None:
         for name in SUMMED:
@@ -133,17 +144,18 @@ def tally(
             ln.voids_count += 1
     for refund in refunds:
         method, brand = kind_of(refund)
-        ln = lines.get((refund["currency"], method, brand))
-        if ln is None:
-            ln = lines[(refund["currency"], method, brand)] = _Sums()
-        ln.refunds += refund["amount"]
-        ln.refunds_count += 1
+        sums = lines.get((refund["currency"], method, brand))
+        if sums is None:
+            sums = lines[(refund["currency"], method, brand)] = _Sums()
+        sums.refunds += refund["amount"]
+        sums.refunds_count += 1
     return (*_lines(lines), _fee_lines(fee_lines), _activity(act))
 
 
 def _lines(lines: dict[LineKey, _Sums]) -> tuple[list[Line], list[Line]]:
     """The method and brand lines in report order, and a total per currency."""
-    brand_lines, totals = [], {}
+    brand_lines: list[Line] = []
+    totals: dict[str, Line] = {}
     for (currency, method, brand), sums in lines.items():
         sums.net_sales = sums.gross - sums.refunds
         sums.payout = sums.net_sales - sums.fees - sums.gst

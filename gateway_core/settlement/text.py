@@ -4,6 +4,7 @@ and the merchant console shows them (words from `gateway_core.presentation`)."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from gateway_core.payments import reason_for
 from gateway_core.presentation import brand_name, method_name, money_text
@@ -42,7 +43,7 @@ def _rate(bps: int) -> str:
     return f"{bps // 100}.{bps % 100:02d}%"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     """Columns: the first left-aligned, the rest right-aligned (money)."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     out = []
