@@ -13,7 +13,7 @@ from gateway_core.fees import FeeSchedule, fee_of
 from gateway_core.money import currency_exponent
 from gateway_core.payments import OPEN_STATUSES
 from gateway_core.settlement.days import moved_on
-from gateway_core.settlement.models import CARD, Record, method_of
+from gateway_core.settlement.models import CARD, Record
 from gateway_core.settlement.tally import is_void, kind_of
 
 EXPORT_COLUMNS = (
@@ -63,13 +63,14 @@ def transaction_rows(
 
 def refund_row(refund: Record, tz: tzinfo | None) -> Record:
     """The row of a refund made on the day: money out, no fee given back."""
+    method, brand = kind_of(refund)
     return {
         "time": _at(refund["created_at"], tz),
         "type": "refund",
         "payment_id": refund["payment_id"],
         "refund_id": refund["id"],
         "status": "refunded",
-        "brand": refund.get("brand"),
+        "brand": brand if method == CARD else None,
         "funding": None,
         "card": None,
         "terminal_id": None,
@@ -85,7 +86,7 @@ def refund_row(refund: Record, tz: tzinfo | None) -> Record:
         "reason": f"approved by {refund.get('approver') or 'no one'}",
         "auth_code": None,
         "rrn": refund.get("rrn"),
-        "method": method_of(refund),
+        "method": method,
     }
 
 

@@ -50,8 +50,15 @@ UPI_ID = "pay_20261128_0000000a01"
 def other_method(card_payment: dict, method: str, payment_id: str, amount: int) -> dict:
     """A stored payment document of another method, shaped like the card one the gateway
     stored (no card, no funding, no acquirer's references)."""
-    doc = {k: v for k, v in card_payment.items() if k not in ("card", "funding", "rrn")}
-    return {**doc, "id": payment_id, "method": method, "amount": amount, "amount_captured": amount}
+    doc = {k: v for k, v in card_payment.items() if k not in ("funding", "rrn")}
+    return {
+        **doc,
+        "id": payment_id,
+        "method": method,
+        "card": None,
+        "amount": amount,
+        "amount_captured": amount,
+    }
 
 
 async def mixed_day(rt: Runtime) -> Settlement:
@@ -65,8 +72,13 @@ async def mixed_day(rt: Runtime) -> Settlement:
     assert stored is not None and stored.get("method", CARD) == CARD
     payments.save(DAY, other_method(stored, "upi", UPI_ID, 700_00))
     card_refund = refunds.for_day(DAY)[0]
-    upi_refund = {**card_refund, "id": "re_upi0000001", "payment_id": UPI_ID, "amount": 100_00}
-    upi_refund.pop("brand", None)
+    upi_refund = {
+        **card_refund,
+        "id": "re_upi0000001",
+        "payment_id": UPI_ID,
+        "amount": 100_00,
+        "brand": "upi",  # what a refund of another method names (no method of its own)
+    }
     upi_refund.pop("rrn", None)
     refunds.add(DAY, upi_refund)
     return Settlement(rt.store, rt.settings, audit=rt.audit, clock=rt.clock)
@@ -131,6 +143,8 @@ async def test_the_export_and_the_z_carry_the_method(runtime):
     assert {m for (_t, pid), m in methods.items() if pid != UPI_ID} == {"card"}
     upi_sale = next(r for r in rows if r["payment_id"] == UPI_ID and r["type"] == "sale")
     assert (upi_sale["brand"], upi_sale["card"], upi_sale["net"]) == ("", "", "700.00")
+    upi_refund = next(r for r in rows if r["payment_id"] == UPI_ID and r["type"] == "refund")
+    assert (upi_refund["brand"], upi_refund["net"]) == ("", "-100.00")
     net = sum(int(r["net"].replace(".", "")) for r in rows if r["net"])
     assert net == svc.x_report(DAY).total().payout  # Σ net of the day = its payout
     doc = json.loads(svc.export(DAY, "json"))
@@ -215,6 +229,8 @@ def records(draw: st.DrawFn) -> dict:
             record["method"] = "card"  # stored before and after the key was added
     else:
         record["method"] = method
+        if draw(st.booleans()):
+            record["card"] = None  # as a Payment without a card is dumped
     return record
 
 
