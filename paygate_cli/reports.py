@@ -27,7 +27,7 @@ from typing import Any
 
 from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
-from gateway_core.presentation import method_name, money_text
+from gateway_core.presentation import money_text
 from gateway_core.settings import Settings
 from gateway_core.settlement import (
     DayReport,
@@ -36,6 +36,7 @@ from gateway_core.settlement import (
     format_reconciliation,
     format_report,
     parse_day,
+    payout_lines,
 )
 from gateway_core.store.files import make_private_dir, write_atomically
 from paygate_cli.common import approver_options, open_runtime, refuse_remote, works_remotely
@@ -182,17 +183,7 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
     else:
         lines = format_report(report, settings)
         lines.append("")
-        subtotals = report.subtotals
-        mixed = len({line.method for line in subtotals}) > 1
-        for total, payout in zip(subtotals, report.payouts, strict=True):
-            c = total.currency
-            label = f"{c} {method_name(total.method)}" if mixed else c
-            lines.append(
-                f"PAYOUT {label}: net sales {money_text(total.net_sales, c)} − fees "
-                f"{money_text(total.fees, c)} − GST {money_text(total.gst, c)} = "
-                f"{money_text(payout.amount, c)}, on {payout.date:%a %Y-%m-%d}, "
-                f"reference {payout.reference}"
-            )
+        lines.extend(payout_lines(report))
         if rec is not None:
             s = rec.summary()
             matched = s["matched"]

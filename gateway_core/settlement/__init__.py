@@ -58,7 +58,12 @@ from gateway_core.settlement.reconciliation import (
 )
 from gateway_core.settlement.service import Settlement, digest_of, payout_reference
 from gateway_core.settlement.tally import is_void, kind_of, method_totals, tally
-from gateway_core.settlement.text import decline_text, format_reconciliation, format_report
+from gateway_core.settlement.text import (
+    decline_text,
+    format_reconciliation,
+    format_report,
+    payout_lines,
+)
 
 __all__ = [
     "ALL",
@@ -93,6 +98,7 @@ __all__ = [
     "method_totals",
     "moved_on",
     "parse_day",
+    "payout_lines",
     "payout_reference",
     "plain_amount",
     "tally",

@@ -149,9 +149,9 @@ class DayReport(BaseModel):
 
     @property
     def subtotals(self) -> list[Line]:
-        """One line per currency and method (a Z taken before methods: its totals, all
-        of them cards), in the order of `payouts`."""
-        return self.methods or [t.model_copy(update={"method": CARD}) for t in self.totals]
+        """One line per currency and method, in the order of `payouts` (a Z taken before
+        methods: its totals, read as cards since their lines name no method)."""
+        return self.methods or self.totals
 
     @property
     def empty(self) -> bool:

@@ -178,6 +178,24 @@ def format_report(report: DayReport, settings: Settings, width: int | None = Non
     ]
 
 
+def payout_lines(report: DayReport) -> list[str]:
+    """How each payout adds up: per currency (and method, when there are several), net
+    sales − fees − GST = payout, its date and reference."""
+    subtotals = report.subtotals
+    mixed = len({line.method for line in subtotals}) > 1
+    lines = []
+    for line, payout in zip(subtotals, report.payouts, strict=True):
+        c = line.currency
+        label = f"{c} {method_name(line.method)}" if mixed else c
+        lines.append(
+            f"PAYOUT {label}: net sales {money_text(line.net_sales, c)} − fees "
+            f"{money_text(line.fees, c)} − GST {money_text(line.gst, c)} = "
+            f"{money_text(payout.amount, c)}, on {payout.date:%a %Y-%m-%d}, "
+            f"reference {payout.reference}"
+        )
+    return lines
+
+
 def format_reconciliation(rec: Reconciliation) -> list[str]:
     """The counts and amounts per category, then every break."""
     summary = rec.summary()

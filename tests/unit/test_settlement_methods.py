@@ -24,6 +24,7 @@ from gateway_core.settlement import (
     Settlement,
     format_report,
     method_totals,
+    payout_lines,
     payout_reference,
     tally,
 )
@@ -130,6 +131,14 @@ async def test_the_text_report_has_a_line_per_method(runtime):
     assert any(line.startswith("TOTAL   ") and "₹1,900.00" in line for line in text)
     assert any(line.startswith("UPI: payout ₹600.00") for line in text)
     assert any(line.startswith("  UPI 0.00% on ₹700.00 (1)") for line in text)
+    assert [line.split(":")[0] for line in payout_lines(svc.x_report(DAY))] == [
+        "PAYOUT INR Card",
+        "PAYOUT INR UPI",
+    ]
+    assert "₹700.00 − fees" not in "".join(payout_lines(svc.x_report(DAY)))
+    assert (
+        "net sales ₹600.00 − fees ₹0.00 − GST ₹0.00 = ₹600.00" in payout_lines(svc.x_report(DAY))[1]
+    )
     narrow = format_report(svc.x_report(DAY), runtime.settings, width=76)  # 80 columns
     assert all(len(line) <= 76 for line in narrow)
     assert sum(line.startswith("METHOD / BRAND") for line in narrow) == 2  # split in two
@@ -158,6 +167,7 @@ async def test_the_export_and_the_z_carry_the_method(runtime):
 
 def test_a_z_stored_before_methods_reads_as_cards(runtime):
     """A stored Z document without `method` keys or `methods` is a day of cards."""
+    figures = {"currency": "INR", "count": 1, "gross": 100, "net_sales": 100, "fees": 2}
     doc = {
         "kind": "Z",
         "number": 1,
@@ -165,18 +175,19 @@ def test_a_z_stored_before_methods_reads_as_cards(runtime):
         "merchant_id": "M1",
         "merchant_name": "Shop",
         "generated_at": "2026-11-27T21:30:00+05:30",
-        "brands": [{"brand": "visa", "currency": "INR", "count": 1, "gross": 100, "payout": 98}],
-        "totals": [{"brand": "total", "currency": "INR", "count": 1, "gross": 100, "payout": 98}],
+        "brands": [{"brand": "visa", **figures}],
+        "totals": [{"brand": "total", **figures}],
         "fees": [],
         "activity": {"payments": 1, "approved": 1},
         "payouts": [{"currency": "INR", "amount": 98, "date": "2026-11-30", "reference": "R"}],
     }
     z = DayReport.model_validate(doc)
     assert [ln.method for ln in z.brands] == ["card"] and z.payouts[0].method == "card"
-    assert [(ln.method, ln.payout) for ln in z.subtotals] == [("card", 98)]
+    assert [(ln.method, ln.net_sales) for ln in z.subtotals] == [("card", 100)]
     text = format_report(z, runtime.settings)
     assert any(line.startswith("BRAND ") for line in text)
     assert any(line.startswith("payout ₹0.98") for line in text)
+    assert payout_lines(z)[0].startswith("PAYOUT INR: net sales ₹1.00")
 
 
 def test_rates_of_other_methods():
