@@ -30,6 +30,7 @@ from gateway_core.settlement.reconciliation import Entry, Reconciliation, cleari
 from gateway_core.settlement.tally import method_totals, tally
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
+    TinyAuditRepository,
     TinyClosingRepository,
     TinyPaymentRepository,
     TinyRefundRepository,
@@ -89,6 +90,7 @@ class Settlement:
         self._payments = TinyPaymentRepository(store)
         self._refunds = TinyRefundRepository(store)
         self._closings = TinyClosingRepository(store, self.merchant_id, home=home)
+        self._events = TinyAuditRepository(store)
 
     @property
     def tz(self) -> tzinfo | None:
@@ -311,21 +313,17 @@ class Settlement:
     def _closing_signed(self, day: date, anchor: int, digest: str | None) -> bool:
         """Whether a `day.closed` event after the anchor `seq` signs this digest (other
         events, e.g. a late reversal, may come between the anchor and the closing)."""
-        if day not in self._store.days():
-            return False
         return any(
             e["seq"] > anchor
             and e.get("action") == "day.closed"
             and e.get("details", {}).get("digest") == digest
             and e.get("details", {}).get("anchor_seq") == anchor
-            for e in self._store.day(day).table("audit")
+            for e in self._events.on(day)
         )
 
     def _audit_event(self, day: date, seq: int) -> Record | None:
         """The audit event `seq` among those filed under `day` (None if it is not)."""
-        if day not in self._store.days():
-            return None
-        return next((dict(e) for e in self._store.day(day).table("audit") if e["seq"] == seq), None)
+        return next((e for e in self._events.on(day) if e["seq"] == seq), None)
 
     # -- reconciliation ------------------------------------------------------------------
     def expected_clearing(self, day: date) -> list[Entry]:
