@@ -69,6 +69,10 @@ class Banks:
             self.store.close()
             raise
 
+    def asgi_app(self) -> FastAPI:
+        """Their HTTP face (`create_app`), for an in-process client."""
+        return create_app(self)
+
     def check(self) -> LedgerCheck:
         """Whether the books balance (see `Ledger.check`), every live hold belongs to an
         authorization the acquirer still has open (approved, or awaiting its answer), and

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from argon2 import PasswordHasher
 from pydantic import SecretStr
 
+from bank_sim.embedded import simulated_banks
 from bank_sim.testcards import EXPIRY, ISSUERS, TEST_CARDS, TestCard
 from gateway_core.access import Approval
 from gateway_core.acquirer_api import CaptureRequest, RefundRequest, ReversalRequest
@@ -143,7 +144,7 @@ def _seeding_runtime(settings: Settings, clock: FixedClock) -> Runtime:
     from gateway_core.runtime import Runtime  # the runtime builds gateways: import late
 
     quiet = settings.model_copy(update={"bank_latency_ms": 0.0, "bank_url": None})
-    rt = Runtime.open(quiet, clock=clock)
+    rt = Runtime.open(quiet, clock=clock, banks=simulated_banks)
     try:
         rt.access._hasher = _CheckedOnce()  # the Access the gateway is built with
         gateway = rt.gateway  # builds the banks

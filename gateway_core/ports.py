@@ -6,24 +6,40 @@ inheritance); tests check each adapter against its port.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from gateway_core.clock import Clock
 from gateway_core.keys import KeyVersion
 
+if TYPE_CHECKING:
+    from gateway_core.acquirer_api import (
+        AuthorizationRequest,
+        AuthorizationResponse,
+        Boarding,
+        Challenge,
+        Frame,
+        OperationResponse,
+        OtpVerifyResponse,
+    )
+    from gateway_core.settings import Settings
+
 __all__ = [
+    "ASGIApp",
     "ApiKeyRepository",
     "AuditRepository",
+    "BanksFactory",
     "Clock",
     "ClosingRepository",
     "DocumentTable",
+    "EmbeddedBanks",
     "FailedAuthRepository",
     "IdempotencyRepository",
     "KeyProvider",
     "OpenPaymentRepository",
     "PaymentRepository",
+    "Processor",
     "Record",
     "RefundRepository",
     "RiskRepository",
@@ -43,6 +59,97 @@ __all__ = [
 
 # ---------------------------------------------------------------------------- processor
 # Who moves the money for a tender: the acquirer client (in process or over httpx).
+
+# An ASGI application (the embedded banks' HTTP face): scope, receive, send.
+ASGIApp = Callable[
+    [
+        MutableMapping[str, Any],
+        Callable[[], Awaitable[MutableMapping[str, Any]]],
+        Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
+
+
+@runtime_checkable
+class Processor(Protocol):
+    """The acquirer as the card tender reaches it (`BankClient`): every call has a
+    deadline and raises `BankUnavailable` (maybe reached) or `BankNotReached` (never sent)."""
+
+    timeout_s: float
+
+    async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
+        """0100 → 0110."""
+        ...
+
+    async def reverse(self, payment_id: str, reason: str) -> OperationResponse:
+        """0400 → 0410: release whatever is held for the payment."""
+        ...
+
+    async def capture(
+        self, payment_id: str, amount: int, day: date | None = None
+    ) -> OperationResponse:
+        """Complete `amount` of the hold, clearing on business day `day`."""
+        ...
+
+    async def refund(
+        self, payment_id: str, refund_id: str, amount: int, day: date | None = None
+    ) -> OperationResponse:
+        """Credit `amount` back, clearing on business day `day`."""
+        ...
+
+    async def verify_otp(self, challenge_id: str, otp: str) -> OtpVerifyResponse:
+        """Check a cardholder's code."""
+        ...
+
+    async def resend_otp(self, challenge_id: str) -> Challenge:
+        """Ask for a new code."""
+        ...
+
+    async def frames(self, payment_id: str) -> list[Frame]:
+        """The payment's ISO 8583 frames, masked."""
+        ...
+
+    async def board(self, merchant_id: str, terminal_ids: Iterable[str]) -> Boarding:
+        """Enrol a merchant and its terminals."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connection."""
+        ...
+
+
+@runtime_checkable
+class EmbeddedBanks(Protocol):
+    """Banks running in this process (the simulator): reached without sockets, closed
+    with the runtime."""
+
+    def asgi_app(self) -> ASGIApp:
+        """Their HTTP face, for an in-process client."""
+        ...
+
+    def close(self) -> None:
+        """Close their store."""
+        ...
+
+
+@runtime_checkable
+class BanksFactory(Protocol):
+    """Opens the embedded banks of a data dir; the composition root passes one to
+    `Runtime.open` (bank_sim's `simulated_banks`). The core never imports the banks."""
+
+    def preload(self) -> None:
+        """Import what opening the banks needs (slow; may run in a thread)."""
+        ...
+
+    def open(self, settings: Settings, clock: Clock) -> EmbeddedBanks:
+        """The banks of `settings.data_dir`, on `clock`."""
+        ...
+
+    def country_of(self, bin6: str) -> str | None:
+        """The issuing country of a BIN-6 (the risk rules' foreign-card check), None
+        when unknown."""
+        ...
 
 
 # ---------------------------------------------------------------------------- repositories

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from gateway_core.access import Access
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock, SystemClock
+from gateway_core.errors import SystemFailure
 from gateway_core.gateway import Gateway, load_payment
 from gateway_core.keys import Keyring
 from gateway_core.payments import Payment
+from gateway_core.ports import BanksFactory, EmbeddedBanks
+from gateway_core.risk import unknown_country
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
@@ -23,16 +25,14 @@ from gateway_core.store.repos import (
 from gateway_core.store.state import TinyUserRepository
 from gateway_core.vault import Vault
 
-if TYPE_CHECKING:
-    from bank_sim.app import Banks
 
-
-def import_gateway_modules() -> None:
-    """Import what building the gateway needs (`Runtime.gateway`: the bank app with
-    FastAPI and uvicorn, its client with httpx; 0.4 s), e.g. in a thread while a
-    terminal draws its first screen."""
-    for name in ("gateway_core.bank_client", "bank_sim.app", "bank_sim.serve"):
-        importlib.import_module(name)
+def import_gateway_modules(banks: BanksFactory | None = None) -> None:
+    """Import what building the gateway needs (`Runtime.gateway`: the bank client with
+    httpx, and what `banks` opens the embedded banks with: FastAPI; 0.4 s), e.g. in a
+    thread while a terminal draws its first screen."""
+    importlib.import_module("gateway_core.bank_client")
+    if banks is not None:
+        banks.preload()
 
 
 @dataclass
@@ -45,7 +45,8 @@ class Runtime:
     vault: Vault
     audit: AuditLog
     clock: Clock
-    banks: Banks | None = None
+    banks: EmbeddedBanks | None = None
+    banks_factory: BanksFactory | None = None
     _gateway: Gateway | None = None
     _access: Access | None = None
 
@@ -57,8 +58,12 @@ class Runtime:
         read_only: bool = False,
         create: bool = True,
         clock: Clock | None = None,
+        banks: BanksFactory | None = None,
     ) -> Runtime:
         """Open the data dir (taking the writer lock unless `read_only`).
+
+        `banks` opens the embedded banks when the gateway is first used and the settings
+        name no `bank_url` (the composition root passes the simulator's).
 
         `create=False` refuses a data dir with no paygate data instead of starting one.
         The key file is made only with a new data dir, before its first data file (a
@@ -79,7 +84,11 @@ class Runtime:
         except BaseException:
             store.close()
             raise
-        return cls(settings, store, keyring, vault, audit, clock)
+        return cls(settings, store, keyring, vault, audit, clock, banks_factory=banks)
+
+    def preload_gateway(self) -> None:
+        """`import_gateway_modules` for this runtime's banks."""
+        import_gateway_modules(self.banks_factory)
 
     def payment(self, payment_id: str) -> Payment:
         """A payment by id as stored: a lookup, so a read-only runtime will do (no lock,
@@ -101,20 +110,22 @@ class Runtime:
     @property
     def gateway(self) -> Gateway:
         """The gateway, with the banks embedded unless `bank_url` points elsewhere. Built
-        when first used: the bank app (FastAPI, uvicorn) is 0.4 s of imports that a
-        terminal's first screen should not wait for."""
+        when first used: the bank app (FastAPI) is 0.4 s of imports that a terminal's
+        first screen should not wait for."""
         if self._gateway is None:
-            from bank_sim.app import Banks, create_app
-            from bank_sim.serve import bank_config
-            from bank_sim.testcards import bin_country
             from gateway_core.bank_client import BankClient
 
             s = self.settings
             if s.bank_url:
                 bank = BankClient.remote(s.bank_url, timeout_s=s.bank_timeout_s)
+            elif self.banks_factory is not None:
+                self.banks = self.banks_factory.open(s, self.clock)
+                bank = BankClient.embedded(self.banks.asgi_app(), timeout_s=s.bank_timeout_s)
             else:
-                self.banks = Banks(bank_config(s, self.clock))
-                bank = BankClient.embedded(create_app(self.banks), timeout_s=s.bank_timeout_s)
+                raise SystemFailure(
+                    "no banks to reach: set bank_url (PAYGATE_BANK_URL) or open the data dir "
+                    "with the embedded banks"
+                )
             self._gateway = Gateway(
                 self.store,
                 self.vault,
@@ -123,7 +134,7 @@ class Runtime:
                 s,
                 clock=self.clock,
                 access=self.access,
-                country_of=bin_country,
+                country_of=self.banks_factory.country_of if self.banks_factory else unknown_country,
             )
         return self._gateway
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from platformdirs import user_data_path
 
+from bank_sim.embedded import simulated_banks
 from gateway_core.errors import InputError
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
@@ -44,8 +45,9 @@ def approver_options() -> argparse.ArgumentParser:
 
 
 def open_runtime(settings: Settings, *, read_only: bool = False, create: bool = True) -> Runtime:
-    """Open the data dir, telling the operator what a crash left to repair."""
-    rt = Runtime.open(settings, read_only=read_only, create=create)
+    """Open the data dir with the simulated banks embedded (unless the settings name a
+    `bank_url`), telling the operator what a crash left to repair."""
+    rt = Runtime.open(settings, read_only=read_only, create=create, banks=simulated_banks)
     for note in rt.store.recovered:
         print(f"paygate: warning: {note}", file=sys.stderr)
     return rt

@@ -18,6 +18,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from rich.console import Console
+from support import open_runtime
 from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
@@ -59,7 +60,7 @@ class _Secrets:
 def seeded_runtime(settings: Settings, clock: FixedClock) -> Runtime:
     """An open Runtime whose gateway makes predictable ids and whose issuer predictable
     OTP codes (tests only: the app never builds its own gateway)."""
-    rt = Runtime.open(settings, clock=clock)
+    rt = open_runtime(settings, clock=clock)
     # The demo users with cheap PIN hashes: a real argon2 check takes ~0.3 s, and the
     # tests sign in and approve often. (The app uses whatever Access the runtime has.)
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from support import CLI_SALE
+from support import CLI_SALE, open_runtime
 
 from gateway_core.clock import FixedClock
 from gateway_core.runtime import Runtime
@@ -54,7 +54,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
     """An open writer Runtime on `settings`; closed after the test (closing twice is fine)."""
-    rt = Runtime.open(settings, clock=clock)
+    rt = open_runtime(settings, clock=clock)
     try:
         yield rt
     finally:

@@ -18,10 +18,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from bank_sim.embedded import simulated_banks
 from bank_sim.testcards import EXPIRY, card_for
 from bank_sim.testcards import TestCard as DemoCard
 from gateway_core.access import Approval
@@ -42,6 +44,11 @@ OTP_RE = re.compile(r"\b\d{6}\b")
 VISA = card_for("4242 4242 4242 4242")
 TIMEOUT_CARD = card_for("4000 0000 0000 9094")
 SLOW_CARD = card_for("4000 0000 0000 0200")
+
+
+def open_runtime(settings: Settings, **options: Any) -> Runtime:
+    """`Runtime.open` with the simulated banks embedded (as the `paygate` command does)."""
+    return Runtime.open(settings, banks=simulated_banks, **options)
 
 
 # -- cards and requests -------------------------------------------------------------------
@@ -153,7 +160,7 @@ async def open_world(
 ) -> AsyncIterator[World]:
     """An open Runtime on `gateway_settings`: the timeout card's issuer sits on its answer
     for 3 × `timeout_s`, the slow card's for 0.02 s."""
-    rt = Runtime.open(gateway_settings(data_dir, timeout_s), clock=clock)
+    rt = open_runtime(gateway_settings(data_dir, timeout_s), clock=clock)
     gw = rt.gateway  # opens the embedded banks
     rt.banks.config.timeout_fault_s = 3 * timeout_s
     rt.banks.config.slow_fault_s = 0.02

@@ -38,8 +38,7 @@ WRITER = textwrap.dedent(
     import asyncio, itertools, random, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
-    from support import charge, gateway_settings
-    from gateway_core.runtime import Runtime
+    from support import charge, gateway_settings, open_runtime
     from bank_sim.testcards import TEST_CARDS
 
     CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
@@ -48,7 +47,7 @@ WRITER = textwrap.dedent(
     async def main():
         print("ready", flush=True)
         for n in itertools.count():
-            rt = Runtime.open(gateway_settings(Path(sys.argv[1]), 10.0))
+            rt = open_runtime(gateway_settings(Path(sys.argv[1]), 10.0))
             try:
                 for _ in range(rng.randint(1, 3)):
                     payment = await rt.gateway.charge(charge(CARDS[n % len(CARDS)], 1_00 + n))

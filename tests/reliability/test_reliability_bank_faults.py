@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import SLOW_CARD, TIMEOUT_CARD, VISA, BankServer, account, charge
+from support import SLOW_CARD, TIMEOUT_CARD, VISA, BankServer, account, charge, open_runtime
 
 from bank_sim.testcards import card_for
 from gateway_core.bank_client import BankClient
@@ -29,7 +29,7 @@ def remote(data_dir: Path, url: str, timeout_s: float) -> Runtime:
     settings = load_settings(
         data_dir=data_dir, bank_url=url, bank_timeout_s=timeout_s, risk=RiskLimits.relaxed()
     )
-    return Runtime.open(settings)
+    return open_runtime(settings)
 
 
 @pytest.fixture(scope="module")

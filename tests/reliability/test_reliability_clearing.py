@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support import MANAGER, VISA, World, charge, gateway_settings, open_world
+from support import MANAGER, VISA, World, charge, gateway_settings, open_runtime, open_world
 
 from gateway_core.bank_client import BankUnavailable
 from gateway_core.clock import FixedClock, business_day
@@ -157,8 +157,7 @@ CHARGER = textwrap.dedent(
     import asyncio, itertools, os, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
-    from support import charge, gateway_settings
-    from gateway_core.runtime import Runtime
+    from support import charge, gateway_settings, open_runtime
     from gateway_core.store.journal import JournalStorage
     from bank_sim.testcards import TEST_CARDS
 
@@ -177,7 +176,7 @@ CHARGER = textwrap.dedent(
     JournalStorage._append = append
 
     async def main():
-        rt = Runtime.open(gateway_settings(Path(sys.argv[1]), 10.0))
+        rt = open_runtime(gateway_settings(Path(sys.argv[1]), 10.0))
         gw = rt.gateway
         print("ready", flush=True)
         for n in itertools.count():
@@ -208,7 +207,7 @@ def run_and_kill(data_dir: Path, rng: random.Random, die_at: int) -> dict[str, s
 
 
 async def check_after_kill(data_dir: Path, acked: dict[str, str]) -> None:
-    rt = Runtime.open(gateway_settings(data_dir, 10.0))
+    rt = open_runtime(gateway_settings(data_dir, 10.0))
     try:
         gw = rt.gateway
         await gw.repair()  # what the kill left open is settled

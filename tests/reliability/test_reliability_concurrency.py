@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from support import VISA, gateway_settings
+from support import VISA, gateway_settings, open_runtime
 
 from bank_sim.testcards import EXPIRY
 from gateway_core.runtime import Runtime
@@ -22,11 +22,10 @@ WRITER = textwrap.dedent(
     import asyncio, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
-    from support import VISA, charge, gateway_settings
-    from gateway_core.runtime import Runtime
+    from support import VISA, charge, gateway_settings, open_runtime
 
     async def main():
-        rt = Runtime.open(gateway_settings(Path(sys.argv[1]), 10.0))
+        rt = open_runtime(gateway_settings(Path(sys.argv[1]), 10.0))
         while True:
             payment = await rt.gateway.charge(charge(VISA, 1_00))
             print(payment.id, flush=True)
@@ -57,7 +56,7 @@ def test_a_second_writer_is_refused_and_readers_work_during_writes(tmp_path: Pat
             verified = cli("audit", "verify", "--data-dir", data_dir)
             assert verified.code == 0, verified.err
             assert "audit log intact" in verified.out
-            with Runtime.open(gateway_settings(data_dir, 10.0), read_only=True) as reader:
+            with open_runtime(gateway_settings(data_dir, 10.0), read_only=True) as reader:
                 seen = {p["id"] for day in reader.store.days() for p in _payments(reader, day)}
             assert set(acked) <= seen
         assert writer.poll() is None, "the writer stopped while readers read"

@@ -21,23 +21,20 @@ import time
 from pathlib import Path
 
 import pytest
-from support import gateway_settings
-
-from gateway_core.runtime import Runtime
+from support import gateway_settings, open_runtime
 
 CHARGER = textwrap.dedent(
     """
     import asyncio, itertools, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
-    from support import charge, gateway_settings
-    from gateway_core.runtime import Runtime
+    from support import charge, gateway_settings, open_runtime
     from bank_sim.testcards import TEST_CARDS
 
     CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
 
     async def main():
-        rt = Runtime.open(gateway_settings(Path(sys.argv[1]), 10.0))
+        rt = open_runtime(gateway_settings(Path(sys.argv[1]), 10.0))
         gw = rt.gateway
         print("ready", flush=True)
         for n in itertools.count():
@@ -74,7 +71,7 @@ def run_and_kill(data_dir: Path, rng: random.Random) -> dict[str, str]:
 
 
 async def check_after_crash(data_dir: Path, acked: dict[str, str]) -> None:
-    rt = Runtime.open(gateway_settings(data_dir, 10.0))
+    rt = open_runtime(gateway_settings(data_dir, 10.0))
     try:
         gw = rt.gateway  # opens the banks' store too: it crashed with the gateway
         for payment_id, status in acked.items():

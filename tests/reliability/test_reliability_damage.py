@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import VISA, charge, gateway_settings, open_world
+from support import VISA, charge, gateway_settings, open_runtime, open_world
 
 from gateway_core.clock import FixedClock
 from gateway_core.runtime import Runtime
@@ -68,7 +68,7 @@ async def test_a_damaged_tail_is_repaired_and_reported(
 
     result = cli("audit", "verify", "--data-dir", data_dir)  # read-only: reports, repairs nothing
     assert result.code == 0, result.err
-    rt = Runtime.open(gateway_settings(data_dir, 5.0), clock=clock)
+    rt = open_runtime(gateway_settings(data_dir, 5.0), clock=clock)
     try:
         notes = rt.store.recovered
         assert any("torn last entry" in note for note in notes), notes
@@ -78,7 +78,7 @@ async def test_a_damaged_tail_is_repaired_and_reported(
         assert rt.audit.verify().ok
     finally:
         rt.close()
-    again = Runtime.open(gateway_settings(data_dir, 5.0), clock=clock)
+    again = open_runtime(gateway_settings(data_dir, 5.0), clock=clock)
     assert again.store.recovered == []  # repaired once, for good
     again.close()
 
@@ -103,7 +103,7 @@ async def test_damage_that_cannot_be_explained_refuses_to_open(
     path = day_file(data_dir, clock, suffix)
     harm(path)
     with pytest.raises(StorageCorrupt, match=words) as refused:
-        Runtime.open(gateway_settings(data_dir, 5.0), clock=clock)
+        open_runtime(gateway_settings(data_dir, 5.0), clock=clock)
     assert path.name in str(refused.value)
     result = cli("audit", "verify", "--data-dir", data_dir)
     assert result.code == 1
@@ -127,7 +127,7 @@ def test_lost_files_that_would_open_empty_are_refused(
     asyncio.run(sales(data_dir, clock, crash=False))  # sync test: the CLI runs its own loop
     lose(data_dir, clock)
     with pytest.raises(StorageCorrupt, match=r"data files are missing.*restore them"):
-        Runtime.open(gateway_settings(data_dir, 5.0), clock=clock)
+        open_runtime(gateway_settings(data_dir, 5.0), clock=clock)
     result = cli("repair", "--data-dir", data_dir)  # any writer
     assert result.code == 1 and result.err.startswith("paygate: data files are missing")
 
@@ -138,7 +138,7 @@ async def test_the_banks_lost_main_database_is_refused(tmp_path: Path, clock: Fi
     await sales(data_dir, clock, crash=False)
     for path in (data_dir / "banks" / "db").glob("main.*"):
         path.unlink()
-    rt = Runtime.open(gateway_settings(data_dir, 5.0), clock=clock)
+    rt = open_runtime(gateway_settings(data_dir, 5.0), clock=clock)
     try:
         with pytest.raises(StorageCorrupt, match=r"banks' main database .* is missing"):
             rt.gateway  # noqa: B018 - opening the embedded banks is the point
@@ -152,7 +152,7 @@ async def test_a_deleted_journal_is_reported_and_the_snapshot_kept(
     data_dir = tmp_path / "data"
     ids = await sales(data_dir, clock, crash=False)  # closed: all of it is in the snapshot
     day_file(data_dir, clock, "journal.jsonl").unlink()
-    rt = Runtime.open(gateway_settings(data_dir, 5.0), clock=clock)
+    rt = open_runtime(gateway_settings(data_dir, 5.0), clock=clock)
     try:
         assert [p.id for p in rt.gateway.list_day()] == ids
         assert any("is missing" in note for note in rt.store.recovered)

@@ -24,6 +24,7 @@ from support import (
     authorization_retry,
     charge,
     latest_otp,
+    open_runtime,
     pan_pattern,
 )
 
@@ -50,7 +51,7 @@ async def remote_gateway(data_dir: Path, url: str, timeout_s: float) -> AsyncIte
     settings = load_settings(
         data_dir=data_dir, bank_url=url, bank_timeout_s=timeout_s, risk=RiskLimits.relaxed()
     )
-    rt = Runtime.open(settings)
+    rt = open_runtime(settings)
     try:
         assert rt.gateway.bank is not None and rt.banks is None  # nothing embedded
         yield rt

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import OTP_RE, VISA, card_input, gateway_settings, pan_pattern
+from support import OTP_RE, VISA, card_input, gateway_settings, open_runtime, pan_pattern
 
 from bank_sim.testcards import TEST_CARDS, card_for
 from gateway_core.access import Approval, NotPermitted, WrongPin
@@ -62,7 +62,7 @@ def _card(card) -> dict[str, str]:
 
 @pytest.fixture
 async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
-    rt = Runtime.open(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
     keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
     issued = {
         "t1": keys.issue(MERCHANT, "TERM0001", actor="owner")[1],
@@ -438,7 +438,7 @@ async def test_the_simulated_phone_is_there_only_with_the_simulated_banks(
     settings = gateway_settings(tmp_path / "data", 5.0).model_copy(
         update={"bank_url": "http://127.0.0.1:9"}  # never contacted by this test
     )
-    rt = Runtime.open(settings, clock=clock)
+    rt = open_runtime(settings, clock=clock)
     key = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(MERCHANT, "T1", actor="t")[1]
     transport = httpx.ASGITransport(app=create_app(rt, repair_on_start=False))
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import gateway_settings
+from support import gateway_settings, open_runtime
 
 from gateway_core.clock import FixedClock
 from gateway_core.runtime import Runtime
@@ -36,12 +36,12 @@ async def test_the_limit_holds_across_gateways_on_one_store(
 
 async def test_the_limit_survives_a_restart(tmp_path: Path, clock: FixedClock) -> None:
     settings = gateway_settings(tmp_path / "data", 5.0)
-    first = Runtime.open(settings, clock=clock)
+    first = open_runtime(settings, clock=clock)
     try:
         assert await statuses(first, 10) == [401] * 10
     finally:
         await first.aclose()
-    again = Runtime.open(settings, clock=clock)
+    again = open_runtime(settings, clock=clock)
     try:
         assert await statuses(again, 1) == [429]
     finally:

@@ -11,11 +11,10 @@ from pathlib import Path
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import gateway_settings, pan_pattern
+from support import gateway_settings, open_runtime, pan_pattern
 
 from bank_sim.testcards import TEST_CARDS
 from gateway_core.clock import FixedClock
-from gateway_core.runtime import Runtime
 from gateway_core.service.app import create_app
 from gateway_core.service.keys import ApiKeys
 
@@ -92,7 +91,7 @@ paths = st.sampled_from(
 
 
 def test_no_answer_is_a_500_or_holds_a_card_number(tmp_path: Path, clock: FixedClock) -> None:
-    rt = Runtime.open(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
     key = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue("M1", "TERM0001", actor="t")[1]
     app = create_app(rt, repair_on_start=False)
     runner = asyncio.Runner()

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import VISA, gateway_settings
+from support import VISA, gateway_settings, open_runtime
 
 from gateway_core.clock import FixedClock
-from gateway_core.runtime import Runtime
 from gateway_core.service.app import create_app
 from gateway_core.service.keys import ApiKeys
 
@@ -23,7 +22,7 @@ MAX_JSON_DEPTH = 32  # as gateway_core.service.models says
 @pytest.fixture
 async def client(tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
     """The API in process, authenticated as a terminal of the demo merchant."""
-    rt = Runtime.open(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
     _key, secret = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(
         "PAYGATEDEMO0001", "TERM0001", actor="owner"
     )

@@ -37,12 +37,11 @@ from console_support import (
     stored,
     tab,
 )
-from support import charge, load_snapshot, save_snapshot
+from support import charge, load_snapshot, open_runtime, save_snapshot
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from gateway_core.clock import FixedClock
-from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from pos_app.app import PaygateApp
 from pos_app.screens import merchant
@@ -85,7 +84,7 @@ async def test_the_console_opens_before_the_gateway_was_ever_used(
     """The console reads the day in a thread: the gateway it needs is built on the app's
     own thread first, never inside that reader (where it would never finish)."""
     app = PaygateApp(
-        Runtime.open(settings, clock=clock), config_dir=tmp_path, animate=False, startup=False
+        open_runtime(settings, clock=clock), config_dir=tmp_path, animate=False, startup=False
     )
     assert app.rt._gateway is None
     async with drive(app) as pilot:

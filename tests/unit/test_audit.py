@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import load_snapshot, save_snapshot
+from support import load_snapshot, open_runtime, save_snapshot
 
 from gateway_core.audit import GENESIS, mask_card_numbers
 from gateway_core.clock import FixedClock
@@ -70,7 +70,7 @@ def tamper(settings: Settings, change: Callable[[list[Entry]], None]) -> None:
 
 
 def verify(settings: Settings):
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         return rt.audit.verify()
 
 
@@ -99,7 +99,7 @@ def test_events_chain_and_continue_after_reopen(
     assert log[0]["prev"] == GENESIS
     assert all(b["prev"] == a["mac"] for a, b in itertools.pairwise(log))
     assert log[0]["time"] == "2026-11-28T10:00:00.000+05:30"
-    with Runtime.open(settings, clock=clock) as rt:
+    with open_runtime(settings, clock=clock) as rt:
         more = rt.audit.record("manager", "day.closed")
     assert more["seq"] == N + 1 and more["prev"] == log[-1]["mac"]
     verdict = verify(settings)
@@ -249,11 +249,11 @@ def test_event_spliced_in_from_a_diverged_copy_is_named(
     backup = load_settings(data_dir=tmp_path / "backup", timezone="Asia/Kolkata")
     shutil.copytree(settings.data_dir, backup.data_dir)
     for target, actor in ((settings, "cashier-1"), (backup, "cashier-2")):
-        with Runtime.open(target, clock=clock) as rt:
+        with open_runtime(target, clock=clock) as rt:
             for _ in range(3):
                 rt.audit.record(actor, "payment.created")
     assert verify(settings).ok and verify(backup).ok
-    with Runtime.open(backup, read_only=True) as rt:
+    with open_runtime(backup, read_only=True) as rt:
         theirs = [event for _day, event in rt.audit._repo.events()]
 
     def splice(flat: list[Entry]) -> None:
@@ -297,9 +297,9 @@ def test_verify_takes_no_lock_and_writes_nothing(log, settings, clock) -> None:
     def files() -> dict[Path, bytes]:
         return {p: p.read_bytes() for p in settings.data_dir.rglob("*") if p.is_file()}
 
-    with Runtime.open(settings, clock=clock) as writer:  # a writer is busy on the data dir
+    with open_runtime(settings, clock=clock) as writer:  # a writer is busy on the data dir
         before = files()
-        with Runtime.open(settings, read_only=True) as reader:
+        with open_runtime(settings, read_only=True) as reader:
             assert reader.audit.verify().ok
         assert files() == before
         writer.audit.record("cashier-1", "login")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from support import MANAGER, VISA, charge
+from support import MANAGER, VISA, charge, open_runtime
 
 from gateway_core.clock import FixedClock, business_day_at
 from gateway_core.payments import payment_day
@@ -43,7 +43,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def rt(settings: Settings, clock: FixedClock):
-    runtime = Runtime.open(settings, clock=clock)
+    runtime = open_runtime(settings, clock=clock)
     yield runtime
     runtime.close()
 

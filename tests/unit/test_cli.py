@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import open_runtime
 
 from bank_sim.demo import DEMO_CARDS
 from gateway_core.cards import check_card
@@ -150,7 +151,7 @@ def test_settings_from_config_file_are_used(cli, tmp_path: Path) -> None:
     data_dir = tmp_path / "from-config"
     config = tmp_path / "paygate.toml"
     config.write_text(f'data_dir = "{data_dir}"\n', encoding="utf-8")
-    Runtime.open(load_settings(data_dir=data_dir)).close()
+    open_runtime(load_settings(data_dir=data_dir)).close()
     result = cli("--config", config, "keys", "rotate")
     assert result.code == 0, result.err
     assert "key version 2" in result.out
@@ -192,7 +193,7 @@ def test_second_writer_is_refused_naming_the_holder(
     assert str(settings.data_dir) in line
     assert [v.version for v in runtime.keyring.versions] == [1]
     runtime.close()
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         assert [v.version for v in rt.keyring.versions] == [1]
 
 
@@ -269,7 +270,7 @@ def test_no_traceback_for_any_error_in_a_subprocess(paygate_cmd: list[str], tmp_
 
 
 def test_a_torn_journal_is_reported_as_a_warning_and_audited(cli, settings) -> None:
-    rt = Runtime.open(settings)
+    rt = open_runtime(settings)
     rt.audit.record("cashier-1", "login")
     os.close(rt.store.main.journal._fd)  # crash: no compaction, lock freed with the fd
     rt.store._lock.release()
@@ -278,7 +279,7 @@ def test_a_torn_journal_is_reported_as_a_warning_and_audited(cli, settings) -> N
     result = cli("keys", "rotate", "--data-dir", settings.data_dir)
     assert result.code == 0, result.err
     assert "warning: main.journal.jsonl: dropped a torn last entry" in result.err
-    with Runtime.open(settings, read_only=True) as ro:
+    with open_runtime(settings, read_only=True) as ro:
         actions = [event["action"] for _day, event in ro.audit._repo.events()]
     assert "store.recovered" in actions
     assert ro.audit.verify().ok

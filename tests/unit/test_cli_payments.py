@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import open_runtime
 
 from bank_sim.testcards import LUHN_FAILURE, TEST_CARDS
-from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from paygate_cli import payments as payment_commands
 
@@ -588,5 +588,5 @@ def test_void_and_refund_need_a_managers_approval(cli, data: Path) -> None:
 
 def audit_events(data: Path) -> list[tuple[str, str, str]]:
     settings = load_settings(data_dir=data)
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         return [(e["actor"], e["action"], e["subject"]) for _d, e in rt.audit._repo.events()]

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import open_runtime
 
 from gateway_core.dashboard import (
     PAGE_SIZE,
@@ -81,7 +82,7 @@ def service(runtime: Runtime, settings: Settings) -> Settlement:
 @given(payments=days())
 def test_the_dashboard_agrees_with_the_x_report(payments, tmp_path_factory) -> None:
     settings_ = load_settings(data_dir=tmp_path_factory.mktemp("dash"), timezone="Asia/Kolkata")
-    with Runtime.open(settings_) as rt:
+    with open_runtime(settings_) as rt:
         service = Settlement(rt.store, settings_, audit=rt.audit, clock=rt.clock)
         report = service.report_of(DAY, payments, [])
     stats = day_stats(report, payments, settings_)

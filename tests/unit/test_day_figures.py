@@ -17,14 +17,13 @@ from app_support import build_app, drive, wait_for, widget_text
 from console_support import DECLINE_51, MASTERCARD, OTP_CARD, VISA, console, tab
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import MANAGER, charge, latest_otp
+from support import MANAGER, charge, latest_otp, open_runtime
 
 from gateway_core.clock import FixedClock
 from gateway_core.dashboard import day_stats
 from gateway_core.errors import PaygateError
 from gateway_core.money import Money
 from gateway_core.presentation import format_money
-from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 from gateway_core.settlement import DayFigures, Settlement, day_figures, format_report
 
@@ -129,7 +128,7 @@ def total_row(text: list[str]) -> list[str]:
 def reports(tmp_path_factory) -> Iterator[tuple[Settlement, Settings]]:
     """One data dir for every example: the reports are made of the records given."""
     settings_ = load_settings(data_dir=tmp_path_factory.mktemp("figs"), timezone="Asia/Kolkata")
-    with Runtime.open(settings_) as rt:
+    with open_runtime(settings_) as rt:
         yield Settlement(rt.store, settings_, audit=rt.audit, clock=rt.clock), settings_
 
 

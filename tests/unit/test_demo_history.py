@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from support import open_runtime
 
 from bank_sim.demo import seed_demo_history
-from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from gateway_core.settlement import Settlement
 from pos_app.app import DEMO_DAYS, DEMO_PER_DAY
@@ -75,7 +75,7 @@ def test_the_demo_week_has_its_days_sales_and_closings(seeded: Seeded) -> None:
     # every past day but the last is closed, with Z reports numbered in order
     assert summary.closed == [(day, n) for n, day in enumerate(DAYS[:-2], start=1)]
     settings = load_settings(data_dir=seeded.data_dir, timezone="Asia/Kolkata")
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         svc = Settlement(rt.store, settings)
         per_day = {day: len(rt.store.day(day).table("payments")) for day in DAYS}
         assert all(per_day[day] == DEMO_PER_DAY for day in DAYS[:-1]), per_day

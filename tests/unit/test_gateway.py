@@ -24,6 +24,7 @@ from support import (
     charge,
     gateway_settings,
     latest_otp,
+    open_runtime,
     open_world,
     pan_pattern,
 )
@@ -42,7 +43,6 @@ from gateway_core.gateway import (
     WrongOtp,
 )
 from gateway_core.payments import Payment, reason_for
-from gateway_core.runtime import Runtime
 
 OTP_CARD = card_for("4000 0000 0000 3220")
 TIMEOUT_S = 1.0  # generous: only the timeout card may time out
@@ -392,7 +392,7 @@ async def test_frames_are_iso8583_with_the_pan_masked(world: World) -> None:
 
 async def test_no_card_data_in_any_file_after_every_card(tmp_path: Path, clock: FixedClock) -> None:
     settings = gateway_settings(tmp_path / "data", TIMEOUT_S)
-    rt = Runtime.open(settings, clock=clock)
+    rt = open_runtime(settings, clock=clock)
     gw = rt.gateway
     rt.banks.config.slow_fault_s = 0.02
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 from pydantic import SecretStr
-from support import load_snapshot, save_snapshot
+from support import load_snapshot, open_runtime, save_snapshot
 
 from bank_sim.demo import DEMO_CARDS
 from gateway_core.audit import AuditLog
@@ -274,7 +274,7 @@ def test_edited_ciphertext_is_detected(
         record[field] = _flip_one_bit(record[field])
 
     edit_tokens(settings, edit)
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         with pytest.raises(VaultTampered, match=victim) as err:
             rt.vault.reveal(victim)
         assert digits(VISA.pan) not in str(err.value)
@@ -294,7 +294,7 @@ def test_ciphertext_swapped_between_tokens_is_detected(
             ra[field], rb[field] = rb[field], ra[field]
 
     edit_tokens(settings, swap)
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         for token in (a, b):
             with pytest.raises(VaultTampered):
                 rt.vault.reveal(token)
@@ -313,7 +313,7 @@ def test_key_version_relabelled_is_detected(
         record["fingerprints"]["2"] = record["fingerprints"]["1"]
 
     edit_tokens(settings, relabel)
-    with Runtime.open(settings, read_only=True) as rt, pytest.raises(VaultTampered):
+    with open_runtime(settings, read_only=True) as rt, pytest.raises(VaultTampered):
         rt.vault.reveal(token)
 
 
@@ -360,15 +360,15 @@ def test_rekey_works_across_reopens_and_a_second_rotation(
     first = [runtime.vault.tokenize(demo(i, clock)) for i in range(2)]
     runtime.close()
 
-    with Runtime.open(settings, clock=clock) as rt:
+    with open_runtime(settings, clock=clock) as rt:
         rt.keyring.rotate()
-    with Runtime.open(settings, clock=clock) as rt:  # the rekey runs in a later process
+    with open_runtime(settings, clock=clock) as rt:  # the rekey runs in a later process
         assert rt.keyring.current.version == 2
         assert rt.vault.rekey() == 2
-    with Runtime.open(settings, clock=clock) as rt:
+    with open_runtime(settings, clock=clock) as rt:
         assert rt.keyring.rotate().version == 3
         assert rt.vault.rekey() == 2
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         assert [v.version for v in rt.keyring.versions] == [1, 2, 3]
         for i, old in enumerate(first):
             now = rt.vault.get(old.token)
@@ -421,7 +421,7 @@ def test_cli_keys_rotate_and_list(runtime: Runtime, settings: Settings, clock: F
     for secret in orjson.loads(key_file.read_bytes())["keys"]:
         assert secret["enc"] not in listed.out + result.out
 
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         for i, token in enumerate(tokens):
             assert rt.vault.get(token).key_version == 2
             assert rt.vault.reveal(token).get_secret_value() == digits(DEMO_CARDS[i].pan)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import MANAGER, charge, gateway_settings
+from support import MANAGER, charge, gateway_settings, open_runtime
 
 from bank_sim.testcards import TEST_CARDS
 from gateway_core.cards import mask_pan
@@ -24,7 +24,6 @@ from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import Gateway, NotAllowed
 from gateway_core.payments import Payment
-from gateway_core.runtime import Runtime
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 APPROVING = [card for card in TEST_CARDS if card.expect == "00" and card.fault is None]
@@ -113,7 +112,7 @@ async def check(gw: Gateway, payments: list[Payment], opening: dict[str, int]) -
 
 
 async def run(data_dir, program: list[tuple]) -> None:
-    rt = Runtime.open(
+    rt = open_runtime(
         gateway_settings(data_dir, timeout_s=5),
         clock=FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=IST)),
     )

@@ -12,11 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-from support import VISA, charge, gateway_settings
+from support import VISA, charge, gateway_settings, open_runtime
 
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import UnknownPayment
-from gateway_core.runtime import Runtime
 from gateway_core.service.app import create_app
 from gateway_core.service.keys import ApiKeys
 from gateway_core.store import DataStore
@@ -54,7 +53,7 @@ def test_status_of_a_day_with_no_data_is_no_such_payment_and_makes_nothing(
 async def test_thousands_of_lookups_of_empty_days_keep_no_descriptor_nor_file(
     tmp_path: Path, clock: FixedClock
 ) -> None:
-    rt = Runtime.open(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
     try:
         sale = await rt.gateway.charge(charge(VISA))  # today's day is open, as in a service
         before, fds = files(rt.settings.data_dir), open_fds()
@@ -75,7 +74,7 @@ async def test_thousands_of_lookups_of_empty_days_keep_no_descriptor_nor_file(
 async def test_http_lookup_of_a_day_with_no_data_is_404_and_makes_nothing(
     tmp_path: Path, clock: FixedClock
 ) -> None:
-    rt = Runtime.open(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
     _key, secret = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(
         "PAYGATEDEMO0001", "TERM0001", actor="owner"
     )

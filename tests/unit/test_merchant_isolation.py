@@ -28,7 +28,7 @@ from app_support import (
 )
 from console_support import open_console, tab
 from server_support import issue, start
-from support import OTP_RE, VISA, BankServer, charge, gateway_settings
+from support import OTP_RE, VISA, BankServer, charge, gateway_settings, open_runtime
 
 from bank_sim.testcards import card_for
 from gateway_core.bank_client import BankClient
@@ -70,7 +70,7 @@ class Two:
 
 async def _two(data: Path, clock: FixedClock, risk: RiskLimits) -> AsyncIterator[Two]:
     settings = gateway_settings(data, 5.0).model_copy(update={"risk": risk})
-    rt = Runtime.open(settings, clock=clock)
+    rt = open_runtime(settings, clock=clock)
     keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
     issued = {
         "home": keys.issue(HOME, "TERM0001", actor="owner")[1],
@@ -230,7 +230,7 @@ def test_local_commands_choose_the_merchant(cli, tmp_path: Path) -> None:
         2,
         "paygate: with --gateway-url, the report is of the merchant of --api-key\n",
     )
-    with Runtime.open(load_settings(data_dir=tmp_path / "d"), read_only=True) as rt:
+    with open_runtime(load_settings(data_dir=tmp_path / "d"), read_only=True) as rt:
         assert [u.id for u in rt.access.list()] == ["asha", "ravi", "meera", "owner"]
         assert [u.id for u in rt.access.of("SHOP2").list()] == ["boss", "clerk"]
 
@@ -263,7 +263,7 @@ def test_paygate_serve_takes_sales_of_every_merchant_with_a_key(
 ) -> None:
     data = tmp_path / "data"
     shop2 = issue(cli, data, "T1", merchant="SHOP2")  # boarded as its key is issued
-    with Runtime.open(load_settings(data_dir=data)) as rt:  # a key from before boarding
+    with open_runtime(load_settings(data_dir=data)) as rt:  # a key from before boarding
         shop3 = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue("SHOP3", "T1", actor="t")
     server = start(paygate_cmd, data)  # boards every merchant with a key as it starts
     try:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import open_runtime
 
 from bank_sim.demo import DEMO_CARDS, DemoCard
 from gateway_core.cards import check_card
@@ -91,7 +92,7 @@ def test_no_card_number_in_any_file(
     assert files_with_card_numbers(data_dir, [c.pan for c in DEMO_CARDS]) == []
 
     # ...and the data is really there: every card can still be found and revealed
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         for card in DEMO_CARDS:
             token = rt.vault.find(card.pan)
             assert token is not None and token.key_version == 2
@@ -157,7 +158,7 @@ def test_demo_reset_refuses_while_another_process_writes(
     # the writer's data is untouched and it can go on working
     runtime.audit.record("cashier-1", "login")
     runtime.close()
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         assert rt.audit.verify().ok
         assert rt.vault.find(DEMO_CARDS[0].pan) is not None
     reset_demo_dir(settings.data_dir)  # with nobody writing, the demo dir is emptied

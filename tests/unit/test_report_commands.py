@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from support import open_runtime
 
 from gateway_core.access import Approval
 from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import ChargeRequest
-from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from gateway_core.settlement import EXPORT_COLUMNS
 
@@ -48,7 +48,7 @@ def data(settings, monkeypatch) -> Path:
     clock = FixedClock(datetime.combine(PAST, time(10, 0), IST))
 
     async def fill() -> None:
-        rt = Runtime.open(settings, clock=clock)
+        rt = open_runtime(settings, clock=clock)
         try:
             gw = rt.gateway
             first = await gw.charge(sale(1_150_00, "4242424242424242", tip=150_00))
@@ -70,7 +70,7 @@ def data(settings, monkeypatch) -> Path:
 def closings(data: Path) -> int:
     """How many Z reports the data dir holds."""
     settings = load_settings(data_dir=data, timezone="Asia/Kolkata")
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         return len(rt.store.main.table("closings"))
 
 
@@ -167,7 +167,7 @@ def test_z_refuses_a_day_with_open_payments_or_nothing_on_it(cli, data, settings
     clock = FixedClock(datetime.combine(PAST, time(18, 0), IST))
 
     async def hold() -> None:
-        rt = Runtime.open(settings, clock=clock)
+        rt = open_runtime(settings, clock=clock)
         try:
             await rt.gateway.charge(sale(700_00, "4111111111111111", capture="manual"))
         finally:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from pydantic import SecretStr
-from support import latest_otp
+from support import latest_otp, open_runtime
 
 from gateway_core.access import Access
 from gateway_core.cards import CardInput
@@ -140,7 +140,7 @@ def test_a_user_added_by_command_can_log_in(cli, tmp_path):
     data = tmp_path / "d"
     cli(*charge_argv(VISA, "1", data))
     cli("users", "add", "kiran", "--pin", pin, *OWNER, "--data-dir", data)
-    with Runtime.open(load_settings(data_dir=data)) as rt:
+    with open_runtime(load_settings(data_dir=data)) as rt:
         assert (
             Access(TinyUserRepository(rt.store), rt.audit, rt.clock).login("kiran", pin).role
             == "cashier"

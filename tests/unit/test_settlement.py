@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
+from support import open_runtime
 
 from gateway_core.access import Approval
 from gateway_core.cards import CardInput
@@ -18,7 +19,6 @@ from gateway_core.errors import InputError
 from gateway_core.fees import DEFAULT_MDR_BPS, FeeSchedule, fee_of
 from gateway_core.gateway import ChargeRequest, DayClosed
 from gateway_core.money import Money
-from gateway_core.runtime import Runtime
 from gateway_core.settings import SettingsError, load_settings
 from gateway_core.settlement import (
     DayNotReady,
@@ -247,7 +247,7 @@ def day_clock() -> FixedClock:
 
 @pytest.fixture
 def rt(settings, day_clock):
-    runtime = Runtime.open(settings, clock=day_clock)
+    runtime = open_runtime(settings, clock=day_clock)
     yield runtime
     runtime.close()
 
@@ -404,7 +404,7 @@ def test_match_finds_exactly_the_injected_breaks(rows, data):
 
 
 async def test_reconciliation_of_a_copy_with_injected_breaks(settings, day_clock, tmp_path):
-    rt = Runtime.open(settings, clock=day_clock)
+    rt = open_runtime(settings, clock=day_clock)
     try:
         gw = rt.gateway
         cards = ("4242424242424242", "4111111111111111", "5555555555554444", "6521500000000014")
@@ -435,7 +435,7 @@ async def test_reconciliation_of_a_copy_with_injected_breaks(settings, day_clock
         refunds.remove(doc_ids=[refunds.all()[0].doc_id])  # the refund: missing at the gateway
 
     broken_settings = settings.model_copy(update={"data_dir": copy})
-    rt = Runtime.open(broken_settings, clock=day_clock)
+    rt = open_runtime(broken_settings, clock=day_clock)
     try:
         rec = await service(rt, broken_settings).reconcile(DAY, rt.gateway.bank)
     finally:
@@ -465,7 +465,7 @@ def test_the_demo_history_is_a_realistic_week_with_a_closed_day(settings):
     assert week.days == [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
     assert week.closed == [(date(2026, 11, 18), 1)] and len(lines) == 3
     assert 80 < week.payments <= 120
-    with Runtime.open(settings, read_only=True) as rt:
+    with open_runtime(settings, read_only=True) as rt:
         svc = Settlement(rt.store, settings, clock=FixedClock(now))
         z = svc.closing(date(2026, 11, 18))
         assert z is not None and svc.check_closing(z.day) == []
