@@ -32,6 +32,14 @@ from typing import Any, Final
 import iso8583
 from iso8583.specs import default_ascii
 
+from gateway_core.acquirer_api import (
+    FIELD_NAMES,
+    PRIVATE_ITEM_KEY,
+    field_order,
+    private_items,
+)
+from gateway_core.acquirer_api import describe_fields as describe
+from gateway_core.acquirer_api import mask_fields as masked
 from gateway_core.currencies import CURRENCY_NUMERIC
 from gateway_core.errors import InputError
 
@@ -71,36 +79,6 @@ class FrameError(InputError):
 SPEC: Final[dict[str, dict[str, Any]]] = copy.deepcopy(default_ascii)
 """pyiso8583 spec: `default_ascii` (ASCII data, hex-text bitmaps) with readable names."""
 
-FIELD_NAMES: Final[dict[str, str]] = {
-    "t": "Message type indicator",
-    "2": "Primary account number",
-    "3": "Processing code",
-    "4": "Amount, transaction",
-    "7": "Transmission date and time",
-    "11": "System trace audit number",
-    "12": "Time, local transaction",
-    "13": "Date, local transaction",
-    "14": "Date, expiration",
-    "22": "POS entry mode",
-    "25": "POS condition code",
-    "32": "Acquiring institution ID",
-    "33": "Forwarding institution ID",
-    "35": "Track 2 data",
-    "36": "Track 3 data",
-    "37": "Retrieval reference number",
-    "38": "Authorization code",
-    "39": "Response code",
-    "41": "Terminal ID",
-    "42": "Merchant ID",
-    "45": "Track 1 data",
-    "48": "Additional data, private",
-    "49": "Currency code, transaction",
-    "52": "PIN data",
-    "55": "ICC data",
-    "90": "Original data elements",
-}
-"""Display names of the fields the simulator uses; `describe` falls back to the spec."""
-
 for _key, _name in FIELD_NAMES.items():
     SPEC[_key]["desc"] = _name
 
@@ -123,9 +101,6 @@ CURRENCY_ALPHA: Final[dict[str, str]] = {num: alpha for alpha, num in CURRENCY_N
 
 _ECHOED = ("3", "4", "7", "11", "12", "13", "37", "41", "42", "49")
 _PADDED = frozenset({"41", "42"})  # fixed ans fields: right-padded with spaces on the wire
-_REMOVED = frozenset({"35", "36", "45", "52"})  # track data and PIN block: never shown
-_SECRET_KEYS = frozenset({"CVV", "CVV2", "CVC", "CVC2", "CID", "PIN", "OTP"})
-_SHORTENED_KEYS = frozenset({"AUTH", "CAVV"})
 _ORIGINAL_PARTS = (("t", 4), ("11", 6), ("7", 10), ("32", 11), ("33", 11))
 
 _CLASSES = {
@@ -134,7 +109,6 @@ _CLASSES = {
     "ans": re.compile(r"[\x20-\x7e]*"),
 }
 _KIND_TEXT = {"n": "digits", "an": "letters, digits or spaces", "ans": "printable ASCII"}
-_ITEM_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
 
 # Content rules of the fields the simulator uses: (class, min length, max length).
 # Fixed fields have min == max == the spec's length. Other spec fields are ans.
@@ -237,15 +211,8 @@ def _wire_doc(fields: Mapping[str, str]) -> dict[str, str]:
     return doc
 
 
-def _order(key: str) -> tuple[int, str]:
-    special = {"h": -3, "t": -2, "p": -1}
-    if key in special:
-        return (special[key], "")
-    return (int(key), "") if key.isdigit() else (1000, key)
-
-
 def _sorted(fields: Mapping[str, str]) -> dict[str, str]:
-    return {k: fields[k] for k in sorted(fields, key=_order)}
+    return {k: fields[k] for k in sorted(fields, key=field_order)}
 
 
 # ------------------------------------------------------------------------ wire format
@@ -325,12 +292,9 @@ def response_for(request: Mapping[str, str]) -> dict[str, str]:
 
 
 def _parse_items(text: str) -> dict[str, str]:
-    items: dict[str, str] = {}
-    for part in text.split(";"):
-        key, sep, value = part.partition("=")
-        if not sep or not _ITEM_KEY.fullmatch(key) or key in items:
-            raise FrameError(f"{_label('48')} is not KEY=value items separated by ';'")
-        items[key] = value
+    items = private_items(text)
+    if items is None:
+        raise FrameError(f"{_label('48')} is not KEY=value items separated by ';'")
     return items
 
 
@@ -354,7 +318,7 @@ def with_private_data(fields: Mapping[str, str], **items: str | None) -> dict[st
     merged = private_data(fields)
     for raw_key, value in items.items():
         key = raw_key.upper()
-        if not _ITEM_KEY.fullmatch(key):
+        if not PRIVATE_ITEM_KEY.fullmatch(key):
             raise FrameError(f"{_label('48')}: item names are letters, digits and '_'")
         if value is None:
             merged.pop(key, None)
@@ -368,64 +332,6 @@ def with_private_data(fields: Mapping[str, str], **items: str | None) -> dict[st
     else:
         result.pop("48", None)
     return result
-
-
-# ---------------------------------------------------------------------------- display
-def _mask_pan(pan: str) -> str:
-    """BIN-6 + '*' + last-4, hiding at least 5 middle digits (fewer leading on short PANs)."""
-    if len(pan) < 10:
-        return "*" * len(pan)
-    lead = max(0, min(6, len(pan) - 9))
-    return pan[:lead] + "*" * (len(pan) - lead - 4) + pan[-4:]
-
-
-def _shorten(value: str) -> str:
-    keep = min(4, len(value) // 3)
-    return value[:keep] + "…"
-
-
-def _mask_private(text: str) -> str:
-    try:
-        items = _parse_items(text)
-    except FrameError:
-        return "***"
-    for key, value in items.items():
-        if key in _SECRET_KEYS:
-            items[key] = "***"
-        elif key in _SHORTENED_KEYS:
-            items[key] = _shorten(value)
-    return ";".join(f"{k}={v}" for k, v in items.items())
-
-
-def masked(fields: Mapping[str, str]) -> dict[str, str]:
-    """A copy safe to store, log and show: no PAN, expiry, CVV, track or PIN data.
-
-    Field 2 → "424242******4242" (BIN-6 and last-4 at most), 14 → "****", 48 items CVV
-    (and other secrets) → "***" and AUTH → first characters + "…", 35/36/45/52 removed.
-    Keys come back in message order: "t" first, then fields numerically.
-    """
-    safe: dict[str, str] = {}
-    for key, raw in fields.items():
-        value = raw if isinstance(raw, str) else str(raw)
-        if key in _REMOVED:
-            continue
-        if key == "2":
-            value = _mask_pan(value)
-        elif key == "14":
-            value = "****"
-        elif key == "48":
-            value = _mask_private(value)
-        safe[key] = value
-    return _sorted(safe)
-
-
-def describe(fields: Mapping[str, str]) -> list[tuple[str, str, str]]:
-    """(field id, name, masked value) rows in message order, for the frame inspector."""
-    rows = []
-    for key, value in masked(fields).items():
-        name = FIELD_NAMES.get(key) or SPEC.get(key, {}).get("desc") or f"Field {key}"
-        rows.append((key, name, value))
-    return rows
 
 
 # ---------------------------------------------------------------------------- helpers

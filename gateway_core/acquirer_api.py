@@ -8,12 +8,17 @@ answer was lost.
 
 Response codes are ISO 8583 DE39: "00" approved, "1A" additional authentication
 required (a challenge is attached), "25" original not found, others as in DESIGN.md.
+
+Frames come back masked (`mask_fields`); `describe_frame` names their data elements
+for the terminal's inspector.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -198,3 +203,113 @@ class BankError(_Model):
     """Body of every 4xx/5xx from the banks: one readable line."""
 
     error: str
+
+
+# ---------------------------------------------------------------------- frame display
+FIELD_NAMES: Final[dict[str, str]] = {
+    "t": "Message type indicator",
+    "2": "Primary account number",
+    "3": "Processing code",
+    "4": "Amount, transaction",
+    "7": "Transmission date and time",
+    "11": "System trace audit number",
+    "12": "Time, local transaction",
+    "13": "Date, local transaction",
+    "14": "Date, expiration",
+    "22": "POS entry mode",
+    "25": "POS condition code",
+    "32": "Acquiring institution ID",
+    "33": "Forwarding institution ID",
+    "35": "Track 2 data",
+    "36": "Track 3 data",
+    "37": "Retrieval reference number",
+    "38": "Authorization code",
+    "39": "Response code",
+    "41": "Terminal ID",
+    "42": "Merchant ID",
+    "45": "Track 1 data",
+    "48": "Additional data, private",
+    "49": "Currency code, transaction",
+    "52": "PIN data",
+    "55": "ICC data",
+    "90": "Original data elements",
+}
+"""Display names of the ISO 8583 fields the banks use ("t": the MTI)."""
+
+_REMOVED = frozenset({"35", "36", "45", "52"})  # track data and PIN block: never shown
+_SECRET_KEYS = frozenset({"CVV", "CVV2", "CVC", "CVC2", "CID", "PIN", "OTP"})
+_SHORTENED_KEYS = frozenset({"AUTH", "CAVV"})
+PRIVATE_ITEM_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def private_items(text: str) -> dict[str, str] | None:
+    """Field 48's `KEY=value` items joined by ";" (None when it is not that)."""
+    items: dict[str, str] = {}
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        if not sep or not PRIVATE_ITEM_KEY.fullmatch(key) or key in items:
+            return None
+        items[key] = value
+    return items
+
+
+def field_order(key: str) -> tuple[int, str]:
+    """Message order: header, MTI, bitmap, then fields by number."""
+    special = {"h": -3, "t": -2, "p": -1}
+    if key in special:
+        return (special[key], "")
+    return (int(key), "") if key.isdigit() else (1000, key)
+
+
+def _mask_pan(pan: str) -> str:
+    """BIN-6 + '*' + last-4, hiding at least 5 middle digits (fewer leading on short PANs)."""
+    if len(pan) < 10:
+        return "*" * len(pan)
+    lead = max(0, min(6, len(pan) - 9))
+    return pan[:lead] + "*" * (len(pan) - lead - 4) + pan[-4:]
+
+
+def _mask_private(text: str) -> str:
+    items = private_items(text)
+    if items is None:
+        return "***"
+    for key, value in items.items():
+        if key in _SECRET_KEYS:
+            items[key] = "***"
+        elif key in _SHORTENED_KEYS:
+            items[key] = value[: min(4, len(value) // 3)] + "…"
+    return ";".join(f"{k}={v}" for k, v in items.items())
+
+
+def mask_fields(fields: Mapping[str, str]) -> dict[str, str]:
+    """A copy of a message safe to store, log and show: no PAN, expiry, CVV, track or
+    PIN data. Field 2 → "424242******4242" (BIN-6 and last-4 at most), 14 → "****", 48
+    items CVV (and other secrets) → "***" and AUTH → first characters + "…", 35/36/45/52
+    removed. Keys come back in message order: "t" first, then fields numerically."""
+    safe: dict[str, str] = {}
+    for key, raw in fields.items():
+        value = raw if isinstance(raw, str) else str(raw)
+        if key in _REMOVED:
+            continue
+        if key == "2":
+            value = _mask_pan(value)
+        elif key == "14":
+            value = "****"
+        elif key == "48":
+            value = _mask_private(value)
+        safe[key] = value
+    return {k: safe[k] for k in sorted(safe, key=field_order)}
+
+
+def describe_fields(fields: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(field id, name, masked value) rows of a message in message order, MTI first."""
+    return [
+        (key, FIELD_NAMES.get(key, f"Field {key}"), value)
+        for key, value in mask_fields(fields).items()
+    ]
+
+
+def describe_frame(frame: Frame) -> list[tuple[str, str, str]]:
+    """(field id, name, masked value) rows of a frame's data elements (the MTI is
+    `frame.mti`), in message order: what the terminal's frame inspector shows."""
+    return describe_fields(frame.fields)
