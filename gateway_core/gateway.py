@@ -1,15 +1,11 @@
-"""The gateway: a payment from keyed card to stored result, and everything after it.
+"""The gateway: a payment from a request to a stored result, and everything after it.
 
-charge: validate → vault → record (`unknown`, durable) → authorize at the acquirer →
-OTP if the issuer steps up → capture (sale) → record the result → return it. The
-result is stored before it is returned, and every step writes an audit event.
-
-An authorization that never left (the bank refused the connection, its name did not
-resolve) is declined 91 at once: the bank did nothing, so there is nothing to reverse.
-One that may have reached it (no answer in time, connection dropped, HTTP 5xx) never
-leaves money held: the gateway reverses at once and declines 91; if the reversal fails
-too the payment stays `unknown` and `repair()` (run at start and by `paygate repair`)
-settles it.
+charge: validate → the method's tender checks its input → record (`unknown`, durable)
+→ the tender authorizes (a card: acquirer, OTP step-up, capture for a sale) → the result
+is stored before it is returned; every step writes an audit event. Here is what every
+method shares: amounts, idempotency, risk, approvals, the business day, states, the
+durable store, one operation at a time per payment, repair. The tenders
+(`gateway_core.tenders`, one per method) hold what differs.
 """
 
 from __future__ import annotations
@@ -20,31 +16,33 @@ import functools
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Concatenate, ParamSpec
 
-from pydantic import BaseModel
 from tinydb import Query
 
 from gateway_core.access import Access, Approval, NotPermitted
-from gateway_core.acquirer_api import AuthorizationRequest, AuthorizationResponse
 from gateway_core.audit import AuditLog, mask_card_numbers
-from gateway_core.cards import CardInput, CheckedCard, check_card
 from gateway_core.clock import Clock, SystemClock, business_day
-from gateway_core.errors import BankNotReached, BankUnavailable, InputError
+from gateway_core.errors import BankUnavailable, InputError
 from gateway_core.money import Money, parse_amount
 from gateway_core.payments import (
     OPEN_STATUSES,
-    CardSummary,
+    ChargeRequest,
+    DayClosed,
+    IdempotencyConflict,
+    NotAllowed,
     Payment,
     RefundRecord,
+    UnknownPayment,
     payment_day,
-    reason_for,
 )
+from gateway_core.payments import WrongOtp as WrongOtp  # callers catch it from here
+from gateway_core.ports import Opened, Processor, Tender
 from gateway_core.presentation import format_money
+from gateway_core.risk import Assessment, CountryOf, RiskEngine, unknown_country
 from gateway_core.risk import Context as RiskContext
-from gateway_core.risk import CountryOf, RiskEngine, unknown_country
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
@@ -53,54 +51,20 @@ from gateway_core.store.repos import (
     TinyRefundRepository,
 )
 from gateway_core.store.state import TinyRiskRepository
-from gateway_core.vault import TokenRecord, Vault
-
-if TYPE_CHECKING:  # httpx is 0.15 s of imports a terminal's first screen does without
-    from gateway_core.bank_client import BankClient
+from gateway_core.tenders.card import CardTender
+from gateway_core.vault import Vault
 
 IDEMPOTENCY_DAYS = 7
-PREAUTH_DAYS = 7
+P = ParamSpec("P")
 
 
-class UnknownPayment(InputError):
-    """No payment with that id."""
-
-
-class NotAllowed(InputError):
-    """The payment is not in a state that allows this."""
-
-
-class DayClosed(NotAllowed):
-    """The business day was closed (Z report): its payments can no longer change."""
-
-
-class IdempotencyConflict(InputError):
-    """An idempotency key reused with other parameters."""
-
-
-class WrongOtp(InputError):
-    """The OTP did not match; the payment still waits for the right one."""
-
-
-class ChargeRequest(BaseModel):
-    """What a cashier (or a program) asks the gateway to do."""
-
-    amount: int  # the total to authorize, tip included
-    currency: str
-    card: CardInput
-    tip: int = 0  # the part of `amount` that is a tip (reports show it apart)
-    capture: Literal["automatic", "manual"] = "automatic"
-    terminal_id: str | None = None
-    merchant_id: str | None = None  # None: the settings' merchant (the service passes its key's)
-    idempotency_key: str | None = None
-    operator: str = "cli"
-
-
-def _one_at_a_time(method):
+def _one_at_a_time(
+    method: Callable[Concatenate[Gateway, str, P], Awaitable[Payment]],
+) -> Callable[Concatenate[Gateway, str, P], Awaitable[Payment]]:
     """Run a payment's operations one after another (capture, void, refund, OTP)."""
 
     @functools.wraps(method)
-    async def locked(self: Gateway, payment_id: str, *args: Any, **kwargs: Any) -> Payment:
+    async def locked(self: Gateway, payment_id: str, *args: P.args, **kwargs: P.kwargs) -> Payment:
         async with self._locks[payment_id]:
             return await method(self, payment_id, *args, **kwargs)
 
@@ -113,20 +77,25 @@ def open_payment_ids(store: DataStore) -> list[str]:
 
 
 class Gateway:
-    """Payments over a store, a vault, an audit log and a bank client."""
+    """Payments over a store, a vault, an audit log, a bank client and the tenders.
+
+    `tenders`: the payment methods by name (default: the card tender over `vault` and
+    `bank`). `bank` is the acquirer client (`Processor`); the card tender asks for it
+    on every call, so it may be swapped or wrapped."""
 
     def __init__(
         self,
         store: DataStore,
         vault: Vault,
         audit: AuditLog,
-        bank: BankClient,
+        bank: Processor,
         settings: Settings,
         *,
         clock: Clock | None = None,
         new_id: Callable[[str], str] | None = None,
         access: Access | None = None,
         country_of: CountryOf = unknown_country,
+        tenders: Mapping[str, Tender] | None = None,
     ) -> None:
         self._store = store
         self._vault = vault
@@ -151,6 +120,16 @@ class Gateway:
         self._open = store.main.table("open_payments")
         self._in_flight: dict[str, asyncio.Future[None]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        if tenders is None:
+            tenders = {"card": CardTender(vault, lambda: self.bank)}
+        self.tenders: dict[str, Tender] = dict(tenders)
+        self._host = _Host(self)
+
+    def _tender(self, method: str) -> Tender:
+        tender = self.tenders.get(method)
+        if tender is None:
+            raise InputError(f"this gateway takes no {method} payments")
+        return tender
 
     # -- reading -------------------------------------------------------------------------
     def _today(self, merchant_id: str | None = None) -> date:
@@ -219,9 +198,10 @@ class Gateway:
             raise
 
     def _save(self, payment: Payment) -> Payment:
-        """Store a payment durably; once it is no longer open, drop it from the index of
-        open payments (`_charge` indexes each one before it is first stored)."""
-        payment = payment.model_copy(update={"updated_at": self._clock.now()})
+        """Store a payment durably, its move checked by the state machine; once it is no
+        longer open, drop it from the index of open payments (`_charge` indexes each one
+        before it is first stored)."""
+        payment = payment.model_copy(update={"updated_at": self._clock.now()}).saving()
         record = payment.model_dump(mode="json", exclude={"refunds", "amount_refunded"})
         self._payments.save(payment_day(payment.id), record)
         closed = payment.status not in OPEN_STATUSES
@@ -231,7 +211,8 @@ class Gateway:
 
     # -- charge ----------------------------------------------------------------------------
     async def charge(self, req: ChargeRequest) -> Payment:
-        """Take a card payment: a sale, or a pre-authorization with manual capture."""
+        """Take a payment by its method (a card by default): a sale, or a
+        pre-authorization with manual capture."""
         money = Money(req.amount, req.currency)
         if money.minor <= 0:
             raise InputError("the amount must be more than zero")
@@ -242,29 +223,30 @@ class Gateway:
             raise InputError("the tip must be less than the total")
         if req.terminal_id is not None and not 1 <= len(req.terminal_id) <= 8:
             raise InputError("a terminal id has 1 to 8 characters")
-        card = check_card(req.card, self._today())
+        tender = self._tender(req.method)
+        checked = tender.check(req, self._today())
         self._refuse_closed(merchant_id=req.merchant_id)
         req = req.model_copy(update={"currency": money.currency})  # "inr" → "INR"
         key = req.idempotency_key
         if key is None:
-            return await self._charge(req, card)
+            return await self._charge(req, tender, checked)
         while (in_flight := self._in_flight.get(key)) is not None:
             await asyncio.shield(in_flight)
-        known = self._replay(key, req, card)
+        known = self._replay(key, req, tender, checked)
         if known is not None:
             return known
         done = asyncio.get_running_loop().create_future()
         self._in_flight[key] = done
         try:
-            return await self._charge(req, card)
+            return await self._charge(req, tender, checked)
         finally:
             del self._in_flight[key]
             done.set_result(None)
 
-    def _params_digests(self, req: ChargeRequest, card: CheckedCard) -> list[str]:
-        """Everything asked for, keyed (HMAC, newest key first): a CVV is compared later,
-        never kept. The card is its vault token, so no PAN goes into the digest either."""
-        token = self._vault.find(card.pan)
+    def _params_digests(self, req: ChargeRequest, tender: Tender, checked: object) -> list[str]:
+        """Everything asked for, keyed (HMAC, newest key first): the method's part as its
+        tender gives it (a card: its vault token, expiry and CVV, compared, never kept)."""
+        method = () if tender.method == "card" else (tender.method,)  # as stored before
         asked = (
             "idempotency",
             req.amount,
@@ -274,49 +256,42 @@ class Gateway:
             req.terminal_id or self._settings.terminal_id,
             req.merchant_id or self._settings.merchant_id,
             req.operator,
-            token.token if token else "",
-            card.expiry,
-            card.cvv.get_secret_value(),
+            *method,
+            *tender.digest(checked),
         )
         return self._vault.keyed_digests("|".join(map(str, asked)))
 
-    def _replay(self, key: str, req: ChargeRequest, card: CheckedCard) -> Payment | None:
+    def _replay(
+        self, key: str, req: ChargeRequest, tender: Tender, checked: object
+    ) -> Payment | None:
         doc = self._idempotency.get(Query().key == _key_hash(key))
         if doc is None:
             return None
-        if doc["params"] not in self._params_digests(req, card):
+        if doc["params"] not in self._params_digests(req, tender, checked):
             raise IdempotencyConflict(f"idempotency key {key} was used for a different payment")
         return self.get(doc["payment_id"])
 
-    async def _charge(self, req: ChargeRequest, card: CheckedCard) -> Payment:
-        token = self._vault.tokenize(card.without_cvv())
-        params = self._params_digests(req, card)[0] if req.idempotency_key else None
+    async def _charge(self, req: ChargeRequest, tender: Tender, checked: object) -> Payment:
+        opened = tender.open(checked)
+        params = self._params_digests(req, tender, checked)[0] if req.idempotency_key else None
         now = self._clock.now()
         payment_id = self._new_id(f"pay_{self._today(req.merchant_id):%Y%m%d}")
         terminal_id = req.terminal_id or self._settings.terminal_id
-        risk = self.risk.assess(
-            RiskContext(
-                fingerprint=token.fingerprint,
-                bin6=token.bin6,
-                terminal_id=terminal_id,
-                amount=req.amount,
-                currency=req.currency,
-                at=now,
-                merchant_id=req.merchant_id or self._settings.merchant_id,
-            )
-        )
+        merchant_id = req.merchant_id or self._settings.merchant_id
+        risk = self._assess(opened, req, terminal_id, merchant_id, now)
         self._open.insert({"id": payment_id})  # alone and first: every open one is in it
         with self._one_write(payment_id):
             payment = self._save(
                 Payment(
                     id=payment_id,
                     status="unknown",
+                    method=req.method,
                     amount=req.amount,
                     tip=req.tip,
                     currency=req.currency,
                     capture_method=req.capture,
-                    card=_summary(token),
-                    merchant_id=req.merchant_id or self._settings.merchant_id,
+                    **opened.detail,
+                    merchant_id=merchant_id,
                     terminal_id=terminal_id,
                     operator=req.operator,
                     idempotency_key=mask_card_numbers(req.idempotency_key),
@@ -334,35 +309,43 @@ class Gateway:
                         "created_at": now.isoformat(),
                     }
                 )
+            verdict = {} if risk is None else {"risk_score": risk.score, "risk_action": risk.action}
             self._audit.record(
                 req.operator,
                 "payment.created",
                 payment_id,
                 amount=req.amount,
                 currency=req.currency,
-                card=token.masked,
+                **opened.shown,
                 capture=req.capture,
-                risk_score=risk.score,
-                risk_action=risk.action,
+                **verdict,
             )
-        if risk.action == "block":
+        if risk is not None and risk.action == "block":
             return self._block(payment)
-        auth = AuthorizationRequest(
-            payment_id=payment_id,
-            merchant_id=payment.merchant_id,
-            terminal_id=payment.terminal_id,
-            pan=card.pan,
-            expiry=str(card.expiry),
-            cvv=card.cvv,
-            amount=req.amount,
-            currency=req.currency,
-            capture=req.capture == "automatic",
-            challenge_requested=risk.action == "otp",
+        step_up = risk is not None and risk.action == "otp"
+        return await tender.authorize(self._host, payment, checked, step_up=step_up)
+
+    def _assess(
+        self, opened: Opened, req: ChargeRequest, terminal_id: str, merchant_id: str, at: datetime
+    ) -> Assessment | None:
+        """The risk rules' verdict, for a method they apply to (who pays is known)."""
+        if opened.risk is None:
+            return None
+        return self.risk.assess(
+            RiskContext(
+                fingerprint=opened.risk.fingerprint,
+                bin6=opened.risk.bin6,
+                terminal_id=terminal_id,
+                amount=req.amount,
+                currency=req.currency,
+                at=at,
+                merchant_id=merchant_id,
+            )
         )
-        return await self._authorize(payment, auth)
 
     def _block(self, payment: Payment) -> Payment:
         """Declined by a risk rule, without contacting the bank."""
+        assert payment.risk is not None  # blocked by it
         reason = payment.risk.reason
         with self._one_write(payment.id):
             payment = self._save(
@@ -377,163 +360,52 @@ class Gateway:
             self._audit.record(
                 "risk", "payment.blocked", payment.id, rule=payment.risk.rule, reason=reason
             )
-            self.risk.record(_risk_context(payment), "blocked")
+            self._learn(payment, "blocked")
         return payment
 
-    def _learn(self, payment: Payment) -> None:
-        """Tell the risk rules how an attempt ended (issuer declines only, not outages)."""
-        if payment.status in ("succeeded", "requires_capture"):
-            self.risk.record(_risk_context(payment), "approved")
-        elif payment.status in ("declined", "canceled") and payment.response_code not in (
-            "91",
-            "96",
-        ):
-            self.risk.record(_risk_context(payment), "declined")
-
-    async def _authorize(self, payment: Payment, auth: AuthorizationRequest) -> Payment:
-        try:
-            answer = await self.bank.authorize(auth)
-        except BankNotReached as exc:
-            return self._decline_unsent(payment, str(exc))
-        except BankUnavailable as exc:
-            return await self._reverse_after_failure(payment, str(exc))
-        return await self._settle_answer(payment, answer)
-
-    def _decline_unsent(self, payment: Payment, why: str) -> Payment:
-        """The authorization never left: the bank holds nothing, so a plain decline 91."""
-        reason = reason_for("91")
-        update = {
-            "status": "declined",
-            "response_code": "91",
-            "decline_code": reason.decline_code,
-            "message": reason.text,
-        }
-        with self._one_write(payment.id):
-            payment = self._save(payment.model_copy(update=update))
-            self._audit.record(
-                "gateway", "payment.declined", payment.id, response_code="91", reason=why
-            )
-        return payment
-
-    async def _settle_answer(self, payment: Payment, answer: AuthorizationResponse) -> Payment:
-        reason = reason_for(answer.response_code)
-        update: dict[str, Any] = {
-            "response_code": answer.response_code,
-            "decline_code": reason.decline_code,
-            "message": reason.text,
-            "auth_code": answer.auth_code,
-            "rrn": answer.rrn,
-            "stan": answer.stan,
-            "network": answer.network,
-            "issuer": answer.issuer,
-            "funding": answer.funding,
-            "country": answer.country,
-            "challenge": answer.challenge,
-        }
-        if answer.approved:
-            update["status"] = "requires_capture"
-        elif answer.response_code == "1A" and answer.challenge:
-            update["status"] = "requires_action"
-            update["message"] = f"Enter the OTP sent to {answer.challenge.phone}"
-        else:
-            update["status"] = "declined"
-        with self._one_write(payment.id):
-            payment = self._save(payment.model_copy(update=update))
-            self._audit.record(
-                payment.operator,
-                f"payment.{payment.status}",
-                payment.id,
-                response_code=answer.response_code,
-                rrn=answer.rrn,
-                auth_code=answer.auth_code,
-            )
-            if payment.status != "requires_action":
-                self._learn(payment)
-        if payment.status == "requires_capture" and payment.capture_method == "automatic":
-            return await self._capture(payment, payment.amount, payment.operator)
-        return payment
-
-    async def _reverse_after_failure(self, payment: Payment, why: str) -> Payment:
-        """The answer is lost: reverse, so that nothing stays held."""
-        self._audit.record("gateway", "payment.bank_failed", payment.id, reason=why)
-        try:
-            result = await self.bank.reverse(payment.id, "timeout")
-        except BankUnavailable as exc:
-            payment = self._save(
-                payment.model_copy(
-                    update={
-                        "status": "unknown",
-                        "message": "Bank did not answer; the result is being checked",
-                        "reversal": f"pending: {exc}",
-                    }
-                )
-            )
-            self._audit.record("gateway", "payment.unknown", payment.id, reason=str(exc))
-            return payment
-        reason = reason_for("91")
-        payment = self._save(
-            payment.model_copy(
-                update={
-                    "status": "declined",
-                    "response_code": "91",
-                    "decline_code": reason.decline_code,
-                    "message": reason.text,
-                    "reversal": f"reversed after: {why} (released {result.released})",
-                }
-            )
+    def _learn(self, payment: Payment, outcome: str | None = None) -> None:
+        """Tell the risk rules how an attempt ended (issuer declines only, not outages;
+        the rules count cards)."""
+        if outcome is None and payment.status in ("succeeded", "requires_capture"):
+            outcome = "approved"
+        elif outcome is None and payment.status in ("declined", "canceled"):
+            outcome = None if payment.response_code in ("91", "96") else "declined"
+        if outcome is None or payment.card is None:
+            return
+        context = RiskContext(
+            fingerprint=payment.card.fingerprint,
+            bin6=payment.card.bin6,
+            terminal_id=payment.terminal_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            at=payment.updated_at,
+            merchant_id=payment.merchant_id,
         )
-        self._audit.record(
-            "gateway", "payment.reversed", payment.id, reason=why, released=result.released
-        )
-        return payment
+        self.risk.record(context, outcome)
 
-    # -- OTP ---------------------------------------------------------------------------
+    # -- the customer's step ------------------------------------------------------------
     @_one_at_a_time
     async def confirm_otp(self, payment_id: str, otp: str, *, operator: str = "cli") -> Payment:
         """Check the cardholder's OTP; on success the authorization goes on."""
         self._refuse_closed(payment_id)
         payment = self._expect(payment_id, "requires_action", "is not waiting for an OTP")
-        verdict = await self.bank.verify_otp(payment.challenge.id, otp)
-        self._audit.record(
-            operator, f"otp.{verdict.status}", payment.id, tries_left=verdict.tries_left
-        )
-        if verdict.status == "wrong_code":
-            challenge = payment.challenge.model_copy(update={"tries_left": verdict.tries_left})
-            self._save(payment.model_copy(update={"challenge": challenge}))
-            tries = "1 try" if verdict.tries_left == 1 else f"{verdict.tries_left} tries"
-            raise WrongOtp(f"wrong code: {tries} left")
-        if verdict.status in ("failed", "expired"):
-            why = "too many wrong codes" if verdict.status == "failed" else "the code expired"
-            payment = self._cancel(payment, f"OTP failed: {why}", operator)
-            self._learn(payment)
-            return payment
-        token = self._vault.get(payment.card.token)
-        auth = AuthorizationRequest(
-            payment_id=payment.id,
-            merchant_id=payment.merchant_id,
-            terminal_id=payment.terminal_id,
-            pan=self._vault.reveal(token.token),
-            expiry=token.expiry,
-            amount=payment.amount,
-            currency=payment.currency,
-            capture=payment.capture_method == "automatic",
-            authentication=verdict.authentication,
-        )
-        return await self._authorize(payment, auth)
+        return await self._tender(payment.method).confirm(self._host, payment, otp, operator)
 
     @_one_at_a_time
     async def resend_otp(self, payment_id: str, *, operator: str = "cli") -> Payment:
         """Ask the issuer to send a new code (cooldown and limit are the issuer's)."""
         self._refuse_closed(payment_id)
         payment = self._expect(payment_id, "requires_action", "is not waiting for an OTP")
-        challenge = await self.bank.resend_otp(payment.challenge.id)
-        self._audit.record(operator, "otp.resent", payment.id)
-        return self._save(payment.model_copy(update={"challenge": challenge}))
+        return await self._tender(payment.method).resend(self._host, payment, operator)
 
-    def _cancel(self, payment: Payment, why: str, operator: str) -> Payment:
-        payment = self._save(payment.model_copy(update={"status": "canceled", "message": why}))
-        self._audit.record(operator, "payment.canceled", payment.id, reason=why)
-        return payment
+    @_one_at_a_time
+    async def refresh(self, payment_id: str) -> Payment:
+        """Ask the payment's tender where an open payment stands (a pending answer)."""
+        self._refuse_closed(payment_id)
+        payment = self.get(payment_id)
+        if payment.status in OPEN_STATUSES:
+            await self._tender(payment.method).status(self._host, payment, self._clock.now())
+        return self.get(payment_id)
 
     # -- after authorization --------------------------------------------------------------
     def _expect(self, payment_id: str, status: str, refusal: str) -> Payment:
@@ -552,32 +424,7 @@ class Gateway:
         amount = payment.amount if amount is None else amount
         if not 0 < amount <= payment.amount:
             raise InputError(f"capture between 0 and {format_money(payment.money)}, not more")
-        return await self._capture(payment, amount, operator)
-
-    async def _capture(self, payment: Payment, amount: int, operator: str) -> Payment:
-        try:
-            result = await self.bank.capture(payment.id, amount, self._today(payment.merchant_id))
-        except BankUnavailable as exc:
-            self._audit.record("gateway", "payment.capture_failed", payment.id, reason=str(exc))
-            if payment.capture_method == "manual":
-                raise BankUnavailable(f"the capture did not go through: {exc}; try again") from None
-            return self._save(
-                payment.model_copy(update={"message": "Authorized; capture will be retried"})
-            )
-        if result.response_code != "00":
-            raise NotAllowed(
-                f"the bank refused the capture: {reason_for(result.response_code).text}"
-            )
-        with self._one_write(payment.id):
-            payment = self._save(
-                payment.model_copy(
-                    update={"status": "succeeded", "amount_captured": amount, "message": "Approved"}
-                )
-            )
-            self._audit.record(
-                operator, "payment.captured", payment.id, amount=amount, released=result.released
-            )
-        return payment
+        return await self._tender(payment.method).capture(self._host, payment, amount, operator)
 
     def _approve(
         self, action: str, payment: Payment, operator: str, approval: Approval | None
@@ -599,47 +446,13 @@ class Gateway:
         """Cancel before capture (a manager approves): the hold goes back."""
         payment = self.get(payment_id)
         self._refuse_closed(payment_id)
-        self._check_voidable(payment)
-        approver = self._approve("void", payment, operator, approval)
-        return await self._void(payment, operator, approver)
-
-    @staticmethod
-    def _check_voidable(payment: Payment) -> None:
         if payment.status == "succeeded":
             raise NotAllowed(f"payment {payment.id} is already captured: refund it instead")
-        if payment.status not in ("requires_capture", "requires_action"):
+        if payment.status not in ("requires_capture", "requires_action", "pending"):
             raise NotAllowed(f"payment {payment.id} cannot be voided (it is {payment.status_word})")
-
-    async def _void(self, payment: Payment, operator: str, approver: str | None = None) -> Payment:
-        payment_id = payment.id
-        if payment.status == "succeeded":
-            raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
-        self._check_voidable(payment)
-        if payment.status == "requires_action":
-            return self._cancel(payment, "Canceled before the OTP", approver or operator)
-        result = await self.bank.reverse(payment.id, "void")
-        if result.response_code == "12":  # the capture reached the bank, its answer did not
-            raise NotAllowed(f"payment {payment_id} is already captured: refund it instead")
-        payment = self._save(
-            payment.model_copy(
-                update={
-                    "status": "canceled",
-                    "message": "Voided",
-                    "reversal": f"void (released {result.released})",
-                    "voided_by": operator,
-                    "approved_by": approver,
-                }
-            )
-        )
-        self._audit.record(  # the manager who approved acts; the operator asked
-            approver or operator,
-            "payment.voided",
-            payment.id,
-            released=result.released,
-            approver=approver,
-            requested_by=operator,
-        )
-        return payment
+        approver = self._approve("void", payment, operator, approval)
+        tender = self._tender(payment.method)
+        return await tender.void(self._host, payment, operator, approver)
 
     @_one_at_a_time
     async def refund(
@@ -663,14 +476,11 @@ class Gateway:
             raise InputError(f"refund at most {left} (what is left of the capture)")
         approver = self._approve("refund", payment, operator, approval)
         # The n-th refund of a payment has one id, so a retry after a lost answer is the
-        # same refund to the bank, answered again instead of paid twice.
+        # same refund to the processor, answered again instead of paid twice.
         refund_id = f"re_{payment.id.removeprefix('pay_')}_{len(payment.refunds) + 1}"
         day = self._today(payment.merchant_id)
-        result = await self.bank.refund(payment.id, refund_id, amount, day)
-        if result.response_code != "00":
-            raise NotAllowed(
-                f"the bank refused the refund: {reason_for(result.response_code).text}"
-            )
+        tender = self._tender(payment.method)
+        result = await tender.refund(self._host, payment, refund_id, amount, day)
         payment = self.get(payment.id)  # as stored now: the same refund may have landed
         if any(r.id == refund_id for r in payment.refunds):
             return payment
@@ -679,9 +489,9 @@ class Gateway:
             payment_id=payment.id,
             amount=result.amount,  # a refund answered again keeps its first amount
             currency=payment.currency,
-            brand=payment.card.brand,
+            brand=payment.brand,
             created_at=self._clock.now(),
-            rrn=result.rrn,
+            rrn=result.reference,
             operator=operator,
             approver=approver,
         )
@@ -700,10 +510,11 @@ class Gateway:
 
     # -- repair -------------------------------------------------------------------------------
     async def repair(self, only: Collection[str] | None = None) -> list[str]:
-        """Settle what was left open: lost answers, failed captures, stale OTPs and
-        pre-authorizations older than 7 days. Returns one line per payment touched.
-        `only`: just these payments (those `open_payment_ids` named before this process
-        took any: a terminal repairing at start must not touch a sale in progress)."""
+        """Settle what was left open, each payment by its tender (`Tender.status`: for a
+        card lost answers, failed captures, stale OTPs and pre-authorizations older than
+        7 days). Returns one line per payment touched. `only`: just these payments (those
+        `open_payment_ids` named before this process took any: a terminal repairing at
+        start must not touch a sale in progress)."""
         notes = []
         now = self._clock.now()
         only = None if only is None else set(only)
@@ -727,52 +538,36 @@ class Gateway:
     async def _repair_one(self, payment: Payment, now: datetime) -> str | None:
         try:
             self._refuse_closed(payment.id)
-            if payment.status == "unknown":
-                fixed = await self._reverse_after_failure(payment, "no answer was recorded")
-                return None if fixed.status == "unknown" else "reversed, declined 91"
-            if (
-                payment.status == "requires_action"
-                and payment.challenge
-                and (payment.challenge.expires_at <= now)
-            ):
-                self._cancel(payment, "OTP expired", "repair")
-                return "OTP expired, canceled"
-            if payment.status == "requires_capture":
-                if payment.capture_method == "automatic":
-                    fixed = await self._capture(payment, payment.amount, "repair")
-                    return "captured" if fixed.status == "succeeded" else None
-                if now - payment.created_at > timedelta(days=PREAUTH_DAYS):
-                    await self._void(payment, "repair")
-                    return f"pre-authorization older than {PREAUTH_DAYS} days, voided"
+            return await self._tender(payment.method).status(self._host, payment, now)
         except (BankUnavailable, DayClosed):  # tried again later (a closed day: tomorrow)
             return None
         except InputError as exc:  # refused by the bank: a person must look, the rest go on
             return f"left open: {exc}"
-        return None
 
 
-def _risk_context(payment: Payment) -> RiskContext:
-    return RiskContext(
-        fingerprint=payment.card.fingerprint,
-        bin6=payment.card.bin6,
-        terminal_id=payment.terminal_id,
-        amount=payment.amount,
-        currency=payment.currency,
-        at=payment.updated_at,
-        merchant_id=payment.merchant_id,
-    )
+class _Host:
+    """The gateway as its tenders see it (`TenderHost`)."""
 
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
 
-def _summary(token: TokenRecord) -> CardSummary:
-    return CardSummary(
-        brand=token.brand,
-        bin6=token.bin6,
-        last4=token.last4,
-        masked=token.masked,
-        token=token.token,
-        fingerprint=token.fingerprint,
-        expiry=token.expiry,
-    )
+    def save(self, payment: Payment) -> Payment:
+        return self._gateway._save(payment)
+
+    def step(self, payment_id: str) -> contextlib.AbstractContextManager[None]:
+        return self._gateway._one_write(payment_id)
+
+    def record(self, actor: str, action: str, subject: str, **details: Any) -> None:
+        self._gateway._audit.record(actor, action, subject, **details)
+
+    def learn(self, payment: Payment) -> None:
+        self._gateway._learn(payment)
+
+    def today(self, merchant_id: str) -> date:
+        return self._gateway._today(merchant_id)
+
+    def now(self) -> datetime:
+        return self._gateway._clock.now()
 
 
 def load_payment(
@@ -789,7 +584,9 @@ def load_payment(
 def _with_refunds(record: dict, refunds: TinyRefundRepository) -> Payment:
     """A stored payment with its refunds, which live in the days they happened on."""
     found = sorted(refunds.for_payment(record["id"]), key=lambda r: r["created_at"])
-    return Payment(**record, refunds=found, amount_refunded=sum(r["amount"] for r in found))
+    return Payment.stored(
+        {**record, "refunds": found, "amount_refunded": sum(r["amount"] for r in found)}
+    )
 
 
 def _key_hash(key: str) -> str:

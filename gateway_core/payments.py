@@ -1,28 +1,70 @@
-"""The payment record and the meaning of each response code.
+"""The payment record, what a caller asks for, and the meaning of each response code.
 
-States mirror Stripe's PaymentIntent: `requires_action` (OTP pending) →
-`requires_capture` (authorized, manual capture) → `succeeded` (captured). Terminal:
-`declined` (with a response code), `canceled` (voided, expired or OTP failed),
-`unknown` (the bank's answer is not known yet; `paygate repair` settles it).
-Refunds are their own records; a payment carries `amount_refunded`.
+A payment has a `method` ("card" now; UPI, net banking, cash later) and that method's
+typed detail (`card`: a `CardDetail`); a stored record without a method is a card's.
+Its states and the moves between them are in `states`. Refunds are their own records;
+a payment carries `amount_refunded`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr, model_validator
 
 from gateway_core.acquirer_api import Challenge
+from gateway_core.cards import CardInput
+from gateway_core.errors import InputError
 from gateway_core.money import Money
 from gateway_core.presentation import status_word
 from gateway_core.risk import Assessment
+from gateway_core.states import OPEN_STATUSES, Status, check_transition
 
-Status = Literal[
-    "unknown", "requires_action", "requires_capture", "succeeded", "declined", "canceled"
-]
-OPEN_STATUSES = frozenset({"unknown", "requires_action", "requires_capture"})
+__all__ = ["OPEN_STATUSES", "Status"]
+
+Method = Literal["card", "upi", "netbanking", "cash"]
+
+
+class UnknownPayment(InputError):
+    """No payment with that id."""
+
+
+class NotAllowed(InputError):
+    """The payment is not in a state that allows this."""
+
+
+class DayClosed(NotAllowed):
+    """The business day was closed (Z report): its payments can no longer change."""
+
+
+class IdempotencyConflict(InputError):
+    """An idempotency key reused with other parameters."""
+
+
+class WrongOtp(InputError):
+    """The OTP did not match; the payment still waits for the right one."""
+
+
+class ChargeRequest(BaseModel):
+    """What a cashier (or a program) asks the gateway to do."""
+
+    amount: int  # the total to authorize, tip included
+    currency: str
+    card: CardInput | None = None  # a card payment's card (only in memory)
+    method: Method = "card"
+    tip: int = 0  # the part of `amount` that is a tip (reports show it apart)
+    capture: Literal["automatic", "manual"] = "automatic"
+    terminal_id: str | None = None
+    merchant_id: str | None = None  # None: the settings' merchant (the service passes its key's)
+    idempotency_key: str | None = None
+    operator: str = "cli"
+
+    @model_validator(mode="after")
+    def _card_for_a_card(self) -> Self:
+        if self.method == "card" and self.card is None:
+            raise ValueError("a card payment needs a card")
+        return self
 
 
 class Reason(NamedTuple):
@@ -66,8 +108,10 @@ def reason_for(code: str | None) -> Reason:
     return RESPONSE_CODES.get(code, Reason(f"Declined by the bank ({code})", "generic_decline"))
 
 
-class CardSummary(BaseModel):
-    """The card as a payment may show it: never more than BIN-6 and last-4."""
+class CardDetail(BaseModel):
+    """A card payment's card as it may be kept and shown: never more than BIN-6 and
+    last-4 (the network, issuer, funding and country the bank answered stay on the
+    payment, where stored records have them)."""
 
     brand: str
     bin6: str
@@ -76,6 +120,9 @@ class CardSummary(BaseModel):
     token: str
     fingerprint: str
     expiry: str
+
+
+CardSummary = CardDetail  # its earlier name
 
 
 class RefundRecord(BaseModel):
@@ -93,10 +140,12 @@ class RefundRecord(BaseModel):
 
 
 class Payment(BaseModel):
-    """A card payment as the gateway keeps it (amounts in minor units)."""
+    """A payment as the gateway keeps it (amounts in minor units). Saving it checks
+    its move from the state it was read or last saved in (`states.check_transition`)."""
 
     id: str
     status: Status
+    method: Method = "card"
     amount: int  # authorized, tip included
     currency: str
     tip: int = 0  # the part of `amount` that is a tip
@@ -113,7 +162,7 @@ class Payment(BaseModel):
     issuer: str | None = None
     funding: str | None = None
     country: str | None = None
-    card: CardSummary
+    card: CardDetail | None = None  # the method's detail: a card payment's card
     merchant_id: str
     terminal_id: str
     operator: str
@@ -126,6 +175,33 @@ class Payment(BaseModel):
     risk: Assessment | None = None  # score, factors and verdict of the risk rules
     created_at: datetime
     updated_at: datetime
+    _stored_as: Status | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _detail_of_its_method(self) -> Self:
+        if self.method == "card" and self.card is None:
+            raise ValueError("a card payment needs its card")
+        return self
+
+    @classmethod
+    def stored(cls, record: dict[str, object]) -> Payment:
+        """A payment as read from the store (its next save is checked from its status)."""
+        payment = cls.model_validate(record)
+        payment._stored_as = payment.status
+        return payment
+
+    def saving(self) -> Payment:
+        """This payment, checked as the next stored version of itself: raises
+        `IllegalTransition` when its state may not follow the one stored."""
+        check_transition(self.id, self._stored_as, self.status)
+        saved = self.model_copy()
+        saved._stored_as = self.status
+        return saved
+
+    @property
+    def brand(self) -> str:
+        """What reports group it under: the card brand, else the method."""
+        return self.card.brand if self.card is not None else self.method
 
     @property
     def money(self) -> Money:

@@ -85,6 +85,8 @@ STATUS_WORDS: dict[str, str] = {
     "declined": "declined",
     "canceled": "canceled",
     "unknown": "unknown",
+    "pending": "pending",
+    "expired": "expired",
 }
 
 
