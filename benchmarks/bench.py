@@ -48,6 +48,7 @@ from stock_store import StockDataStore
 import bank_sim.app as banks_app
 import gateway_core.runtime as runtime_module
 from bank_sim.demo import seed_demo_history
+from bank_sim.embedded import simulated_banks
 from bank_sim.testcards import EXPIRY, card_for
 from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock, business_day
@@ -137,7 +138,7 @@ def unlimited_card(rt: Runtime) -> None:
 def template(work: Path) -> tuple[dict, list[dict]]:
     """One real sale's stored payment and its audit events, to copy from."""
     clock = FixedClock(START)
-    with Runtime.open(settings_for(work), clock=clock) as rt:
+    with Runtime.open(settings_for(work), clock=clock, banks=simulated_banks) as rt:
         payment = asyncio.run(_one_sale(rt))
         day = rt.store.day(business_day(clock, rt.settings.tz))
         stored = next(dict(d) for d in day.table("payments") if d["id"] == payment)
@@ -202,7 +203,7 @@ async def timed_charges(rt: Runtime, count: int) -> list[float]:
 
 
 async def _path_at(data_dir: Path, count: int) -> list[float]:
-    rt = Runtime.open(settings_for(data_dir), clock=FixedClock(START))
+    rt = Runtime.open(settings_for(data_dir), clock=FixedClock(START), banks=simulated_banks)
     try:
         return await timed_charges(rt, count)
     finally:
@@ -285,7 +286,7 @@ whole_day = time.perf_counter() - t0
 store.close()
 t0 = time.perf_counter()
 settings = bench.settings_for(data_dir)
-rt = Runtime.open(settings, clock=bench.FixedClock(bench.START))
+rt = Runtime.open(settings, clock=bench.FixedClock(bench.START), banks=bench.simulated_banks)
 rt.gateway.get(next(iter(rt.store.day(bench.START.date()).table("payments")))["id"])
 ready = time.perf_counter() - t0
 t0 = time.perf_counter()
@@ -328,12 +329,13 @@ def held_day(data_dir: Path) -> dict:
 CHILD_FRAME = """
 import sys
 from pathlib import Path
+from bank_sim.embedded import simulated_banks
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 from pos_app.app import PaygateApp
 
 settings = load_settings(data_dir=Path(sys.argv[1]), timezone="Asia/Kolkata")
-rt = Runtime.open(settings)
+rt = Runtime.open(settings, banks=simulated_banks)
 try:
     PaygateApp(rt, config_dir=Path(sys.argv[2])).run()
 finally:
@@ -401,7 +403,7 @@ async def until(pilot, check):
 
 async def main():
     settings = bench.settings_for(bench.Path(sys.argv[1]))
-    rt = Runtime.open(settings, clock=bench.FixedClock(bench.START))
+    rt = Runtime.open(settings, clock=bench.FixedClock(bench.START), banks=bench.simulated_banks)
     app = PaygateApp(rt, animate=False, config_dir=bench.Path(sys.argv[2]))
     async with app.run_test(size=(110, 34)) as pilot:
         await pilot.press(*"asha", "enter", *"1111", "enter")

@@ -37,7 +37,11 @@ def layer_of(file: str, function: str) -> str:
 
 
 async def profile(data_dir: Path, sales: int) -> None:
-    rt = bench.Runtime.open(bench.settings_for(data_dir), clock=bench.FixedClock(bench.START))
+    rt = bench.Runtime.open(
+        bench.settings_for(data_dir),
+        clock=bench.FixedClock(bench.START),
+        banks=bench.simulated_banks,
+    )
     try:
         await bench.timed_charges(rt, 20)  # warm
         real, calls = os.fdatasync, Counter()

@@ -245,6 +245,10 @@ class Processor(Protocol):
         """The payment's ISO 8583 frames, masked."""
         ...
 
+    async def clearing(self, day: date) -> list[dict[str, Any]]:
+        """The acquirer's clearing file for a business day."""
+        ...
+
     async def board(self, merchant_id: str, terminal_ids: Iterable[str]) -> Boarding:
         """Enrol a merchant and its terminals."""
         ...
