@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from bank_sim.app import Banks
@@ -31,3 +34,17 @@ async def test_the_simulator_satisfies_the_ports(runtime: Runtime) -> None:
     assert isinstance(gateway.bank, BankClient)
     assert isinstance(gateway.bank, Processor)
     await gateway.bank.close()
+
+
+def test_the_gateway_runtime_and_tenders_name_no_bank_sim_module() -> None:
+    core = Path(__file__).resolve().parents[2] / "gateway_core"
+    mine = [core / "runtime.py", core / "gateway.py", core / "payments.py", core / "ports.py"]
+    for path in [*mine, *sorted((core / "tenders").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            assert not [n for n in names if n.split(".")[0] == "bank_sim"], path.name
