@@ -76,7 +76,8 @@ class _ServerLikeTransport(httpx.AsyncBaseTransport):
 
 
 class BankClient:
-    """Typed calls to the acquirer, each bounded by `timeout_s`."""
+    """Typed calls to the acquirer, each bounded by `timeout_s` (the card tender's
+    `Processor`; also the simulator's own views: outbox, accounts, ledger check)."""
 
     def __init__(self, client: httpx.AsyncClient, *, timeout_s: float = 8.0) -> None:
         self._client = client
