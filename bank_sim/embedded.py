@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bank_sim.testcards import bin_country
 from gateway_core.clock import Clock
-from gateway_core.settings import Settings
+from gateway_core.ports import BankSettings
 
 if TYPE_CHECKING:
     from bank_sim.app import Banks
@@ -23,7 +23,7 @@ class SimulatedBanks:
         for name in ("bank_sim.app", "bank_sim.serve"):
             importlib.import_module(name)
 
-    def open(self, settings: Settings, clock: Clock) -> Banks:
+    def open(self, settings: BankSettings, clock: Clock) -> Banks:
         """The banks of `settings`, on `clock` (latency from the settings)."""
         from bank_sim.app import Banks
         from bank_sim.serve import bank_config

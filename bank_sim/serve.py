@@ -7,10 +7,10 @@ import uvicorn
 from bank_sim.app import Banks, create_app
 from bank_sim.config import BankConfig
 from gateway_core.clock import Clock
-from gateway_core.settings import Settings
+from gateway_core.ports import BankSettings
 
 
-def bank_config(settings: Settings, clock: Clock, **overrides) -> BankConfig:
+def bank_config(settings: BankSettings, clock: Clock, **overrides) -> BankConfig:
     """The banks' config from the gateway's settings (latency applies to every hop)."""
     latency = dict.fromkeys(("acquirer", "network", "issuer"), settings.bank_latency_ms)
     return BankConfig(

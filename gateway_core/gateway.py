@@ -18,28 +18,20 @@ import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
-
-from tinydb import Query
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec
 
 from gateway_core.access import Access, Approval, NotPermitted
 from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
 from gateway_core.money import Money, parse_amount
-from gateway_core.payments import (
-    OPEN_STATUSES,
-    ChargeRequest,
-    DayClosed,
-    IdempotencyConflict,
-    NotAllowed,
-    Payment,
-    RefundRecord,
-    UnknownPayment,
-    payment_day,
-)
-from gateway_core.payments import WrongOtp as WrongOtp  # callers catch it from here
-from gateway_core.ports import Opened, Tender
+from gateway_core.payments import OPEN_STATUSES, Payment, RefundRecord, payment_day
+from gateway_core.payments import ChargeRequest as ChargeRequest
+from gateway_core.payments import DayClosed as DayClosed
+from gateway_core.payments import IdempotencyConflict as IdempotencyConflict
+from gateway_core.payments import NotAllowed as NotAllowed
+from gateway_core.payments import UnknownPayment as UnknownPayment
+from gateway_core.payments import WrongOtp as WrongOtp
 from gateway_core.presentation import format_money
 from gateway_core.risk import Assessment, CountryOf, RiskEngine, unknown_country
 from gateway_core.risk import Context as RiskContext
@@ -50,7 +42,12 @@ from gateway_core.store.repos import (
     TinyPaymentRepository,
     TinyRefundRepository,
 )
-from gateway_core.store.state import TinyRiskRepository
+from gateway_core.store.state import (
+    TinyIdempotencyRepository,
+    TinyOpenPaymentRepository,
+    TinyRiskRepository,
+)
+from gateway_core.tenders import Opened, Tender
 from gateway_core.tenders.card import CardTender
 from gateway_core.vault import Vault
 
@@ -59,6 +56,7 @@ if TYPE_CHECKING:  # httpx is 0.15 s of imports a terminal's first screen does w
 
 IDEMPOTENCY_DAYS = 7
 P = ParamSpec("P")
+Outcome = Literal["approved", "declined", "blocked"]  # what the risk rules learn
 
 
 def _one_at_a_time(
@@ -76,7 +74,7 @@ def _one_at_a_time(
 
 def open_payment_ids(store: DataStore) -> list[str]:
     """The payments the open index names: what `Gateway.repair` would look at now."""
-    return [doc["id"] for doc in store.main.table("open_payments")]
+    return TinyOpenPaymentRepository(store).ids()
 
 
 class Gateway:
@@ -117,8 +115,8 @@ class Gateway:
         self._payments = TinyPaymentRepository(store)
         self._refunds = TinyRefundRepository(store)
         self._closings = TinyClosingRepository(store, home=settings.merchant_id)
-        self._idempotency = store.main.table("idempotency")
-        self._open = store.main.table("open_payments")
+        self._idempotency = TinyIdempotencyRepository(store)
+        self._open = TinyOpenPaymentRepository(store)
         self._in_flight: dict[str, asyncio.Future[None]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         if tenders is None:
@@ -127,10 +125,9 @@ class Gateway:
         self._host = _Host(self)
 
     def _tender(self, method: str) -> Tender:
-        tender = self.tenders.get(method)
-        if tender is None:
+        if method not in self.tenders:
             raise InputError(f"this gateway takes no {method} payments")
-        return tender
+        return self.tenders[method]
 
     # -- reading -------------------------------------------------------------------------
     def _today(self, merchant_id: str | None = None) -> date:
@@ -206,8 +203,8 @@ class Gateway:
         record = payment.model_dump(mode="json", exclude={"refunds", "amount_refunded"})
         self._payments.save(payment_day(payment.id), record)
         closed = payment.status not in OPEN_STATUSES
-        if closed and self._open.contains(Query().id == payment.id):
-            self._open.remove(Query().id == payment.id)
+        if closed:
+            self._open.discard(payment.id)
         return payment
 
     # -- charge ----------------------------------------------------------------------------
@@ -264,7 +261,7 @@ class Gateway:
     def _replay(
         self, key: str, req: ChargeRequest, tender: Tender, checked: object
     ) -> Payment | None:
-        doc = self._idempotency.get(Query().key == _key_hash(key))
+        doc = self._idempotency.get(_key_hash(key))
         if doc is None:
             return None
         if doc["params"] not in self._params_digests(req, tender, checked):
@@ -279,7 +276,7 @@ class Gateway:
         terminal_id = req.terminal_id or self._settings.terminal_id
         merchant_id = req.merchant_id or self._settings.merchant_id
         risk = self._assess(opened, req, terminal_id, merchant_id, now)
-        self._open.insert({"id": payment_id})  # alone and first: every open one is in it
+        self._open.add(payment_id)  # alone and first: every open one is in it
         with self._one_write(payment_id):
             payment = self._save(
                 Payment(
@@ -301,7 +298,7 @@ class Gateway:
                 )
             )
             if req.idempotency_key:  # after the payment: a key never names a missing one
-                self._idempotency.insert(
+                self._idempotency.add(
                     {
                         "key": _key_hash(req.idempotency_key),
                         "params": params,
@@ -363,7 +360,7 @@ class Gateway:
             self._learn(payment, "blocked")
         return payment
 
-    def _learn(self, payment: Payment, outcome: str | None = None) -> None:
+    def _learn(self, payment: Payment, outcome: Outcome | None = None) -> None:
         """Tell the risk rules how an attempt ended (issuer declines only, not outages;
         the rules count cards)."""
         if outcome is None and payment.status in ("succeeded", "requires_capture"):
@@ -518,21 +515,20 @@ class Gateway:
         notes = []
         now = self._clock.now()
         only = None if only is None else set(only)
-        for doc in list(self._open):
-            if only is not None and doc["id"] not in only:
+        for open_id in self._open.ids():
+            if only is not None and open_id not in only:
                 continue
             try:
-                payment = self.get(doc["id"])
+                payment = self.get(open_id)
             except UnknownPayment:  # a crash between indexing and storing it: never sent
-                self._open.remove(Query().id == doc["id"])
-                notes.append(f"{doc['id']}: never stored (the process stopped), dropped")
+                self._open.discard(open_id)
+                notes.append(f"{open_id}: never stored (the process stopped), dropped")
                 continue
             async with self._locks[payment.id]:
                 note = await self._repair_one(self.get(payment.id), now)
             if note:
                 notes.append(f"{payment.id}: {note}")
-        cutoff = (now - timedelta(days=IDEMPOTENCY_DAYS)).isoformat()
-        self._idempotency.remove(Query().created_at < cutoff)
+        self._idempotency.remove_before(now - timedelta(days=IDEMPOTENCY_DAYS))
         return notes
 
     async def _repair_one(self, payment: Payment, now: datetime) -> str | None:
@@ -581,7 +577,7 @@ def load_payment(
     return _with_refunds(record, refunds)
 
 
-def _with_refunds(record: dict, refunds: TinyRefundRepository) -> Payment:
+def _with_refunds(record: dict[str, Any], refunds: TinyRefundRepository) -> Payment:
     """A stored payment with its refunds, which live in the days they happened on."""
     found = sorted(refunds.for_payment(record["id"]), key=lambda r: r["created_at"])
     return Payment.stored(

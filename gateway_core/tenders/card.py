@@ -27,7 +27,8 @@ from gateway_core.payments import (
     WrongOtp,
     reason_for,
 )
-from gateway_core.ports import Opened, Processor, Refunded, RiskKey, TenderHost
+from gateway_core.ports import Processor
+from gateway_core.tenders import Opened, Refunded, RiskKey, TenderHost
 from gateway_core.vault import Vault
 
 PREAUTH_DAYS = 7
@@ -208,8 +209,8 @@ class CardTender:
         self, host: TenderHost, payment: Payment, answer: str, operator: str
     ) -> Payment:
         """Check the cardholder's OTP; on success the authorization goes on."""
-        challenge = payment.challenge
-        if challenge is None or payment.card is None:
+        challenge, card = payment.challenge, payment.card
+        if challenge is None or card is None:
             raise NotAllowed(f"payment {payment.id} is not waiting for an OTP")
         verdict = await self.bank.verify_otp(challenge.id, answer)
         host.record(operator, f"otp.{verdict.status}", payment.id, tries_left=verdict.tries_left)
@@ -223,7 +224,7 @@ class CardTender:
             payment = self._cancel(host, payment, f"OTP failed: {why}", operator)
             host.learn(payment)
             return payment
-        token = self._vault.get(payment.card.token)
+        token = self._vault.get(card.token)
         auth = AuthorizationRequest(
             payment_id=payment.id,
             merchant_id=payment.merchant_id,
