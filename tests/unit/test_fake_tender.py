@@ -118,7 +118,6 @@ async def test_card_and_fake_tender_side_by_side(gateway: Gateway) -> None:
         await gateway.charge(sale("netbanking"))
 
 
-@pytest.mark.xfail(reason="waits for settlement grouping by method (the settle helper)")
 async def test_a_fake_tender_is_in_the_x_report(runtime: Runtime, gateway: Gateway) -> None:
     await gateway.charge(sale("cash", 500_00))
     report = Settlement(runtime.store, runtime.settings, clock=runtime.clock).x_report()
