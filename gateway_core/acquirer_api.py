@@ -26,6 +26,7 @@ from gateway_core.currencies import CURRENCY_NUMERIC
 from gateway_core.money import WIRE_MAX_MINOR
 
 Hop = Literal["gateway", "acquirer", "network", "issuer"]
+ReversalReason = Literal["void", "timeout", "expired", "otp_failed"]
 MAX_AMOUNT = WIRE_MAX_MINOR
 
 
@@ -113,7 +114,7 @@ class ReversalRequest(_Model):
     """0400: release the hold of `payment_id` (void, timeout, expiry)."""
 
     payment_id: str
-    reason: Literal["void", "timeout", "expired", "otp_failed"]
+    reason: ReversalReason
 
 
 class CaptureRequest(_Model):

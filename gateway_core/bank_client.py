@@ -30,6 +30,7 @@ from gateway_core.acquirer_api import (
     OperationResponse,
     OtpVerifyResponse,
     RefundRequest,
+    ReversalReason,
     ReversalRequest,
     Sms,
 )
@@ -107,7 +108,7 @@ class BankClient:
         method: str,
         path: str,
         answer: type[T] | Any,
-        body: dict | None = None,
+        body: dict[str, Any] | None = None,
         timeout_s: float | None = None,
     ) -> T:
         try:
@@ -127,7 +128,8 @@ class BankClient:
             except (ValueError, KeyError, TypeError):
                 reason = f"HTTP {response.status_code}"
             raise BankRefused(f"the bank refused: {reason}")
-        return TypeAdapter(answer).validate_python(response.json())
+        answered: T = TypeAdapter(answer).validate_python(response.json())
+        return answered
 
     async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
         """0100 → 0110."""
@@ -135,7 +137,7 @@ class BankClient:
             "POST", "/acquirer/v1/authorizations", AuthorizationResponse, req.wire()
         )
 
-    async def reverse(self, payment_id: str, reason: str) -> OperationResponse:
+    async def reverse(self, payment_id: str, reason: ReversalReason) -> OperationResponse:
         """0400 → 0410: release whatever the issuer holds for this payment."""
         body = ReversalRequest(payment_id=payment_id, reason=reason).model_dump()
         return await self._call("POST", "/acquirer/v1/reversals", OperationResponse, body)

@@ -25,7 +25,7 @@ from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
 from gateway_core.money import Money, parse_amount
-from gateway_core.payments import OPEN_STATUSES, Payment, RefundRecord, payment_day
+from gateway_core.payments import OPEN_STATUSES, Payment, RefundRecord, day_of, payment_day
 from gateway_core.payments import ChargeRequest as ChargeRequest
 from gateway_core.payments import DayClosed as DayClosed
 from gateway_core.payments import IdempotencyConflict as IdempotencyConflict
@@ -64,12 +64,13 @@ def _one_at_a_time(
 ) -> Callable[Concatenate[Gateway, str, P], Awaitable[Payment]]:
     """Run a payment's operations one after another (capture, void, refund, OTP)."""
 
-    @functools.wraps(method)
-    async def locked(self: Gateway, payment_id: str, *args: P.args, **kwargs: P.kwargs) -> Payment:
+    async def locked(
+        self: Gateway, payment_id: str, /, *args: P.args, **kwargs: P.kwargs
+    ) -> Payment:
         async with self._locks[payment_id]:
             return await method(self, payment_id, *args, **kwargs)
 
-    return locked
+    return functools.update_wrapper(locked, method)
 
 
 def open_payment_ids(store: DataStore) -> list[str]:
@@ -186,7 +187,7 @@ class Gateway:
         try:
             with contextlib.ExitStack() as stack:
                 stack.enter_context(self._store.main.journal.atomic())
-                for day in sorted({self._today(), payment_day(payment_id)}, reverse=True):
+                for day in sorted({self._today(), day_of(payment_id)}, reverse=True):
                     stack.enter_context(self._store.day(day).journal.atomic())
                 yield
         except BaseException:
@@ -201,7 +202,7 @@ class Gateway:
         before it is first stored)."""
         payment = payment.model_copy(update={"updated_at": self._clock.now()}).saving()
         record = payment.model_dump(mode="json", exclude={"refunds", "amount_refunded"})
-        self._payments.save(payment_day(payment.id), record)
+        self._payments.save(day_of(payment.id), record)
         closed = payment.status not in OPEN_STATUSES
         if closed:
             self._open.discard(payment.id)
@@ -342,21 +343,20 @@ class Gateway:
 
     def _block(self, payment: Payment) -> Payment:
         """Declined by a risk rule, without contacting the bank."""
-        assert payment.risk is not None  # blocked by it
-        reason = payment.risk.reason
+        risk = payment.risk
+        assert risk is not None  # blocked by it
+        reason = risk.reason
         with self._one_write(payment.id):
             payment = self._save(
                 payment.model_copy(
                     update={
                         "status": "declined",
                         "decline_code": "blocked_by_risk",
-                        "message": f"Blocked by risk rule {payment.risk.rule}: {reason}",
+                        "message": f"Blocked by risk rule {risk.rule}: {reason}",
                     }
                 )
             )
-            self._audit.record(
-                "risk", "payment.blocked", payment.id, rule=payment.risk.rule, reason=reason
-            )
+            self._audit.record("risk", "payment.blocked", payment.id, rule=risk.rule, reason=reason)
             self._learn(payment, "blocked")
         return payment
 

@@ -233,3 +233,12 @@ def payment_day(payment_id: str) -> date | None:
         return date(int(parts[1][:4]), int(parts[1][4:6]), int(parts[1][6:]))
     except ValueError:
         return None
+
+
+def day_of(payment_id: str) -> date:
+    """The business day in the id of a payment (`UnknownPayment` for an id the gateway
+    never makes)."""
+    day = payment_day(payment_id)
+    if day is None:
+        raise UnknownPayment(f"no payment {payment_id}")
+    return day

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         Frame,
         OperationResponse,
         OtpVerifyResponse,
+        ReversalReason,
     )
 
 __all__ = [
@@ -85,7 +86,7 @@ class Processor(Protocol):
         """0100 → 0110."""
         ...
 
-    async def reverse(self, payment_id: str, reason: str) -> OperationResponse:
+    async def reverse(self, payment_id: str, reason: ReversalReason) -> OperationResponse:
         """0400 → 0410: release whatever is held for the payment."""
         ...
 
