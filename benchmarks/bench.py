@@ -54,7 +54,7 @@ from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock, business_day
 from gateway_core.gateway import ChargeRequest
 from gateway_core.keys import Keyring
-from gateway_core.risk import RiskLimits
+from gateway_core.risk_models import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 from gateway_core.settlement import LOOKBACK_DAYS

@@ -32,9 +32,11 @@ from gateway_core.payments import IdempotencyConflict as IdempotencyConflict
 from gateway_core.payments import NotAllowed as NotAllowed
 from gateway_core.payments import UnknownPayment as UnknownPayment
 from gateway_core.payments import WrongOtp as WrongOtp
+from gateway_core.ports import Opened, Tender
 from gateway_core.presentation import format_money
-from gateway_core.risk import Assessment, CountryOf, RiskEngine, unknown_country
-from gateway_core.risk import Context as RiskContext
+from gateway_core.risk import CountryOf, RiskEngine, unknown_country
+from gateway_core.risk_models import Assessment
+from gateway_core.risk_models import Context as RiskContext
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
@@ -47,7 +49,6 @@ from gateway_core.store.state import (
     TinyOpenPaymentRepository,
     TinyRiskRepository,
 )
-from gateway_core.tenders import Opened, Tender
 from gateway_core.tenders.card import CardTender
 from gateway_core.vault import Vault
 

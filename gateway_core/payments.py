@@ -18,7 +18,7 @@ from gateway_core.cards import CardInput
 from gateway_core.errors import InputError
 from gateway_core.money import Money
 from gateway_core.presentation import status_word
-from gateway_core.risk import Assessment
+from gateway_core.risk_models import Assessment
 from gateway_core.states import OPEN_STATUSES, Status, check_transition
 
 __all__ = ["OPEN_STATUSES", "Status"]

@@ -22,14 +22,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from gateway_core.clock import Clock, business_day
 from gateway_core.money import Money
 from gateway_core.ports import Record, RiskRepository
 from gateway_core.presentation import format_money
+from gateway_core.risk_models import Action, Assessment, Block, Context, Factor, RiskLimits
 
-Action = Literal["allow", "otp", "block", "review"]
 Kind = Literal["otp", "allow", "block", "review"]
 ORDER: tuple[Kind, ...] = ("otp", "allow", "block", "review")
 CountryOf = Callable[[str], str | None]  # BIN-6 → ISO country of the issuer, None: unknown
@@ -38,77 +36,6 @@ CountryOf = Callable[[str], str | None]  # BIN-6 → ISO country of the issuer, 
 def unknown_country(bin6: str) -> str | None:
     """No BIN table: every card's country is unknown (the foreign-card rule never fires)."""
     return None
-
-
-class RiskLimits(BaseModel):
-    """Thresholds of the built-in rules: Settings `risk`, the config file's `[risk]`
-    table, or `PAYGATE_RISK__<NAME>` in the environment."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    per_minute: int = Field(default=3, gt=0)  # attempts with one card in a minute
-    per_day: int = Field(default=20, gt=0)  # attempts with one card in a business day
-    testing_declines: int = Field(default=5, gt=0)  # declines on one terminal within the window...
-    testing_window_min: int = Field(default=10, gt=0)
-    testing_pause_min: int = Field(default=15, gt=0)  # ...pause it this long
-    card_declines: int = Field(default=3, gt=0)  # declines on one card block it for the day
-    usual_ticket_factor: int = Field(default=10, gt=1)  # above this many times the average → OTP
-    usual_ticket_min_history: int = Field(default=20, gt=0)  # approved payments for an average
-    step_up_threshold: int = Field(default=5_000_00, gt=0)  # minor units; above it → OTP
-    merchant_country: str = "IN"
-    allowed_cards: tuple[str, ...] = ()  # fingerprints the merchant trusts
-
-    @classmethod
-    def relaxed(cls) -> RiskLimits:
-        """Limits no run of test cards reaches: for benches that exercise the banks."""
-        big = 10**9
-        return cls(
-            per_minute=big,
-            per_day=big,
-            testing_declines=big,
-            card_declines=big,
-            step_up_threshold=big * 100,
-            usual_ticket_min_history=big,
-        )
-
-    @property
-    def testing_window(self) -> timedelta:
-        return timedelta(minutes=self.testing_window_min)
-
-    @property
-    def testing_pause(self) -> timedelta:
-        return timedelta(minutes=self.testing_pause_min)
-
-
-class Context(BaseModel):
-    """What the rules see of a payment about to be sent."""
-
-    fingerprint: str
-    bin6: str
-    terminal_id: str
-    amount: int
-    currency: str
-    at: datetime
-    merchant_id: str | None = None  # None: the home merchant
-
-
-class Factor(BaseModel):
-    """One reason behind a score."""
-
-    rule: str
-    points: int
-    reason: str
-
-
-class Assessment(BaseModel):
-    """The verdict: what to do, the score, why, and which rule decided."""
-
-    action: Action
-    score: int
-    factors: list[Factor]
-    rule: str | None = None
-    reason: str | None = None
-    review: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,17 +47,6 @@ class Rule:
     points: int
     describe: str
     check: Callable[[Context], str | None] = field(repr=False)
-
-
-class Block(BaseModel):
-    """An active block: a terminal paused or a card blocked, until a time."""
-
-    scope: Literal["terminal", "card"]
-    key: str
-    until: datetime
-    rule: str
-    reason: str
-    merchant_id: str | None = None
 
 
 class RiskEngine:

@@ -28,7 +28,7 @@ from pydantic_settings import (
 from gateway_core.errors import InputError
 from gateway_core.fees import FeeSchedule
 from gateway_core.money import WIRE_MAX_MINOR, currency_exponent, normalize_currency
-from gateway_core.risk import RiskLimits
+from gateway_core.risk_models import RiskLimits
 
 _config_file: ContextVar[Path | None] = ContextVar("paygate_config_file", default=None)
 

@@ -32,7 +32,7 @@ from gateway_core.cards import CardInput, mask_pan
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.payments import Payment
-from gateway_core.risk import RiskLimits
+from gateway_core.risk_models import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 from gateway_core.store.repos import TinyAuditRepository

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from gateway_core.payments import NotAllowed, Payment
-from gateway_core.tenders import Refunded, TenderHost
+from gateway_core.ports import Refunded, TenderHost
 
 
 class Refusals:

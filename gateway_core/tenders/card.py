@@ -27,8 +27,7 @@ from gateway_core.payments import (
     WrongOtp,
     reason_for,
 )
-from gateway_core.ports import Processor
-from gateway_core.tenders import Opened, Refunded, RiskKey, TenderHost
+from gateway_core.ports import Opened, Processor, Refunded, RiskKey, TenderHost
 from gateway_core.vault import Vault
 
 PREAUTH_DAYS = 7

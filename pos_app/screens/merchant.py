@@ -40,7 +40,7 @@ from gateway_core.dashboard import (
 )
 from gateway_core.errors import PaygateError
 from gateway_core.presentation import brand_name, money_text
-from gateway_core.risk import Block
+from gateway_core.risk_models import Block
 from gateway_core.settlement import DayReport, Reconciliation, parse_day
 from gateway_core.settlement.text import format_reconciliation, format_report
 from pos_app.screens.base import PosScreen, sentence, while_shown

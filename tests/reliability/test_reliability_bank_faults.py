@@ -16,7 +16,7 @@ from support import SLOW_CARD, TIMEOUT_CARD, VISA, BankServer, account, charge, 
 from bank_sim.testcards import card_for
 from gateway_core.bank_client import BankClient
 from gateway_core.payments import reason_for
-from gateway_core.risk import RiskLimits
+from gateway_core.risk_models import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 

@@ -31,7 +31,7 @@ from support import (
 from bank_sim.testcards import TEST_CARDS
 from gateway_core.bank_client import BankClient
 from gateway_core.payments import reason_for
-from gateway_core.risk import RiskLimits
+from gateway_core.risk_models import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
 

@@ -12,9 +12,9 @@ from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.payments import Payment
+from gateway_core.ports import Opened, Refunded, Tender, TenderHost
 from gateway_core.runtime import Runtime
 from gateway_core.settlement import Settlement
-from gateway_core.tenders import Opened, Refunded, Tender, TenderHost
 from gateway_core.tenders.base import Refusals
 
 

@@ -34,7 +34,7 @@ from bank_sim.testcards import card_for
 from gateway_core.bank_client import BankClient
 from gateway_core.clock import FixedClock
 from gateway_core.payments import payment_day
-from gateway_core.risk import RiskLimits
+from gateway_core.risk_models import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.service.app import board_merchants, create_app
 from gateway_core.service.keys import ApiKeys

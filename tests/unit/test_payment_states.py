@@ -7,10 +7,10 @@ import pytest
 from support import VISA, charge
 
 from gateway_core.payments import Payment
+from gateway_core.ports import Tender, TenderHost
 from gateway_core.presentation import STATUS_WORDS
 from gateway_core.runtime import Runtime
 from gateway_core.states import OPEN_STATUSES, TRANSITIONS, IllegalTransition, check_transition
-from gateway_core.tenders import Tender, TenderHost
 
 
 def test_every_state_has_a_word_and_terminal_states_never_move() -> None:

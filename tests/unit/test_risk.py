@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bank_sim.testcards import bin_country
-from gateway_core.risk import Context, RiskEngine, RiskLimits
+from gateway_core.risk import RiskEngine
+from gateway_core.risk_models import Context, RiskLimits
 from gateway_core.store.state import TinyRiskRepository
 
 
