@@ -39,6 +39,7 @@ from gateway_core.settlement import (
     payout_lines,
 )
 from gateway_core.store.files import make_private_dir, write_atomically
+from gateway_core.store.repos import TinyPaymentRepository
 from paygate_cli.common import approver_options, open_runtime, refuse_remote, works_remotely
 
 
@@ -268,7 +269,8 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     data_dir = settings.data_dir
     if (data_dir / "db").is_dir():
         with open_runtime(settings, read_only=True) as rt:
-            days = [d for d in rt.store.days() if rt.store.day(d).table("payments")]
+            payments = TinyPaymentRepository(rt.store)
+            days = [d for d in rt.store.days() if next(payments.each(d), None) is not None]
         if days:
             raise InputError(
                 f"{data_dir} already has payments ({days[0]} to {days[-1]}); seed an empty "
