@@ -59,7 +59,9 @@ __all__ = [
 
 # ---------------------------------------------------------------------------- gateway API
 # What the terminal, the console and the CLI call: `Gateway` in process, `RemoteGateway`
-# over HTTP, both checked by one contract suite.
+# over HTTP, both checked by one contract suite. The Protocol itself, `GatewayAPI`, is in
+# gateway_core/gateway_api.py: its annotations need the Payment model, which (through
+# risk) imports this module, and a port here would close that loop.
 
 
 # ---------------------------------------------------------------------------- tenders

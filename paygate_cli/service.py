@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Sequence
 
 from gateway_core.access import Approval
 from gateway_core.errors import InputError
+from gateway_core.runtime import Runtime
 from gateway_core.service.client import RemoteGateway
 from gateway_core.service.keys import ApiKey, ApiKeys
 from gateway_core.settings import Settings
@@ -28,7 +30,9 @@ from paygate_cli.payments import (
 )
 
 
-def add_service_commands(sub, common: argparse.ArgumentParser) -> None:
+def add_service_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     """Register `serve` and `terminals` on the command tree."""
     serve = sub.add_parser(
         "serve", parents=[common], help="run the gateway over HTTP for many terminals"
@@ -86,7 +90,7 @@ def _print_keys(keys: list[ApiKey]) -> None:
     if not keys:
         print("no terminal keys")
         return
-    rows = [
+    rows: list[Sequence[str]] = [
         (
             k.id,
             k.merchant_id,
@@ -143,7 +147,7 @@ def cmd_terminals(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _board(rt, merchant_id: str, terminal_id: str) -> None:
+async def _board(rt: Runtime, merchant_id: str, terminal_id: str) -> None:
     """Board the merchant and terminal at the acquirer before its key exists: a merchant
     must be boarded before it can transact (an acquirer out of reach: no key)."""
     try:

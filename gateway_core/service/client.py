@@ -1,9 +1,10 @@
-"""`RemoteGateway`: the `Gateway` interface over HTTP, for a terminal on `paygate serve`.
+"""`RemoteGateway`: the gateway API (`gateway_api.GatewayAPI`) over HTTP, for a terminal on
+`paygate serve`.
 
-The same methods as `Gateway` (`charge`, `confirm_otp`, `resend_otp`, `capture`, `void`,
-`refund`, `repair`, `get`, `list_day`, and `.bank.outbox()` / `.bank.frames(id)`), plus
-`x_report`,
-returning the same `Payment` models and raising the same exception classes. As on
+The port's methods (`charge`, `confirm_otp`, `resend_otp`, `capture`, `void`, `refund`,
+`repair`, `get`, `list_day`, and `.bank.outbox()` / `.bank.frames(id)`), plus what only a
+remote terminal asks (`login`, `whoami`, the terminal keys, `x_report`), returning the
+same `Payment` models and raising the same exception classes as `Gateway`. As on
 `Gateway`, `get` and `list_day` are synchronous: they make one blocking HTTP call
 (bounded by `read_timeout_s`), safe from any thread; in an event loop, run them in a
 thread (`asyncio.to_thread`) so the loop is not held for the round trip.
@@ -18,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -29,6 +31,7 @@ from gateway_core.access import Approval, NotPermitted, User
 from gateway_core.acquirer_api import Frame, Sms
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest
+from gateway_core.money import normalize_currency
 from gateway_core.payments import Payment
 from gateway_core.service.errors import ErrorBody, GatewayUnreachable, to_exception
 from gateway_core.service.keys import ApiKey
@@ -36,6 +39,11 @@ from gateway_core.service.models import IssuedKey, PaymentList, Repaired
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport
 
+if TYPE_CHECKING:
+    from gateway_core.gateway import Gateway
+    from gateway_core.gateway_api import GatewayAPI
+
+T = TypeVar("T")
 ADMIN_NEEDED = "a merchant admin must approve"
 
 
@@ -48,7 +56,7 @@ def _unreachable(url: str, exc: httpx.HTTPError) -> GatewayUnreachable:
     return GatewayUnreachable(f"the gateway at {url} cannot be reached ({type(exc).__name__})")
 
 
-def _answer(response: httpx.Response, model: Any) -> Any:
+def _answer(response: httpx.Response, model: type[T]) -> T:
     """The body as `model`, or the exception its error body stands for."""
     try:
         if response.is_success:
@@ -94,8 +102,10 @@ class RemoteGateway:
         read_timeout_s: float = 10.0,
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
+        read_transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """`transport` replaces the async network (tests pass `httpx.ASGITransport`)."""
+        """`transport` and `read_transport` replace the network of the async calls and
+        of the synchronous reads (tests pass transports into the app)."""
         self.url = url.rstrip("/")
         self.retries = retries
         self.key_id = api_key.split("_")[1] if api_key.count("_") >= 2 else ""
@@ -103,7 +113,9 @@ class RemoteGateway:
         self._async = httpx.AsyncClient(
             base_url=self.url, headers=headers, timeout=timeout_s, transport=transport
         )
-        self._sync = httpx.Client(base_url=self.url, headers=headers, timeout=read_timeout_s)
+        self._sync = httpx.Client(
+            base_url=self.url, headers=headers, timeout=read_timeout_s, transport=read_transport
+        )
         self.bank = RemoteBank(self)
 
     @classmethod
@@ -121,15 +133,21 @@ class RemoteGateway:
         await self._async.aclose()
 
     async def _call(
-        self, method: str, path: str, model: Any, *, json: Any = None, **kw: Any
-    ) -> Any:
+        self,
+        method: str,
+        path: str,
+        model: type[T],
+        *,
+        json: Mapping[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> T:
         try:
-            response = await self._async.request(method, path, json=json, **kw)
+            response = await self._async.request(method, path, json=json, headers=headers)
         except httpx.HTTPError as exc:
             raise _unreachable(self.url, exc) from None
         return _answer(response, model)
 
-    def _read(self, path: str, model: Any, **params: str) -> Any:
+    def _read(self, path: str, model: type[T], **params: str) -> T:
         try:
             response = self._sync.get(path, params=params)
         except httpx.HTTPError as exc:
@@ -139,10 +157,12 @@ class RemoteGateway:
     # -- taking payments ------------------------------------------------------------------
     async def charge(self, req: ChargeRequest) -> Payment:
         """POST /v1/payments; a dropped connection is retried with the same key."""
+        if req.card is None:  # the API's payment body is a card's (PaymentCreate)
+            raise InputError(f"the gateway service takes card payments, not {req.method}")
         key = req.idempotency_key or f"charge_{secrets.token_hex(12)}"
-        body = {
+        body: dict[str, object] = {
             "amount": req.amount,
-            "currency": req.currency,
+            "currency": normalize_currency(req.currency),  # refused as `Gateway` refuses it
             "tip": req.tip,
             "capture_method": req.capture,
             "card": {
@@ -254,8 +274,15 @@ def _operator(operator: str) -> dict[str, str]:
     return {} if operator in ("cli", "terminal") else {"operator": operator}
 
 
-def _approval(approval: Approval | None, refusal: str) -> dict[str, Any]:
+def _approval(approval: Approval | None, refusal: str) -> dict[str, object]:
     """The approval as the API takes it; refused here, as `Gateway` does, when missing."""
     if approval is None:
         raise NotPermitted(f"{refusal} (ID and PIN)")
     return {"approval": {"approver_id": approval.user_id, "pin": approval.pin}}
+
+
+if TYPE_CHECKING:
+
+    def _both_are_the_gateway_api(local: Gateway, remote: RemoteGateway) -> list[GatewayAPI]:
+        """mypy checks here that both gateways satisfy the port (no test runs this)."""
+        return [local, remote]

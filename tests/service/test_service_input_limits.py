@@ -80,7 +80,7 @@ async def test_json_nested_too_deep_is_refused_with_its_own_error(
 
 
 def test_json_depth_skips_brackets_inside_strings() -> None:
-    from gateway_core.service.app import json_depth
+    from gateway_core.service.limits import json_depth
     from gateway_core.service.models import MAX_JSON_DEPTH as configured
 
     assert configured == MAX_JSON_DEPTH
