@@ -23,12 +23,12 @@ from pydantic import SecretStr
 
 from bank_sim.embedded import simulated_banks
 from bank_sim.testcards import EXPIRY, ISSUERS, TEST_CARDS, TestCard
-from gateway_core.access import Approval
 from gateway_core.acquirer_api import CaptureRequest, RefundRequest, ReversalRequest
 from gateway_core.cards import CardInput, luhn_check_digit
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest, Gateway
+from gateway_core.ports import Approval
 from gateway_core.settings import Settings
 from gateway_core.store.journal import sync_deferred
 

@@ -15,7 +15,7 @@ written without one, so a single-merchant data dir keeps its format.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -66,13 +66,6 @@ DEMO_USERS: tuple[tuple[str, str, Role, str, str], ...] = (
         "$argon2id$v=19$m=65536,t=3,p=4$PBm14mGX+ftNxZWEOLqeRQ$bWqRYSGBDPc5ra6OiSLIDlQtTGf1jOYm3BanYeieQuw",
     ),
 )
-
-
-class Approval(NamedTuple):
-    """A manager's ID and PIN, offered to approve a void or refund."""
-
-    user_id: str
-    pin: str
 
 
 class AccessError(InputError):

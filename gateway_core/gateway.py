@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec
 
-from gateway_core.access import Access, Approval, NotPermitted
+from gateway_core.access import Access, NotPermitted
 from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
@@ -32,7 +32,7 @@ from gateway_core.payments import IdempotencyConflict as IdempotencyConflict
 from gateway_core.payments import NotAllowed as NotAllowed
 from gateway_core.payments import UnknownPayment as UnknownPayment
 from gateway_core.payments import WrongOtp as WrongOtp
-from gateway_core.ports import Opened, Tender
+from gateway_core.ports import Approval, Opened, Tender
 from gateway_core.presentation import format_money
 from gateway_core.risk import CountryOf, RiskEngine, unknown_country
 from gateway_core.risk_models import Assessment

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from gateway_core.clock import Clock
 from gateway_core.keys import KeyVersion
@@ -26,12 +26,14 @@ if TYPE_CHECKING:
         OperationResponse,
         OtpVerifyResponse,
         ReversalReason,
+        Sms,
     )
     from gateway_core.payments import ChargeRequest, Payment
 
 __all__ = [
     "ASGIApp",
     "ApiKeyRepository",
+    "Approval",
     "AuditRepository",
     "BankSettings",
     "BanksFactory",
@@ -40,6 +42,8 @@ __all__ = [
     "DocumentTable",
     "EmbeddedBanks",
     "FailedAuthRepository",
+    "GatewayAPI",
+    "GatewayBank",
     "IdempotencyRepository",
     "KeyProvider",
     "OpenPaymentRepository",
@@ -57,11 +61,97 @@ __all__ = [
     "UserRepository",
 ]
 
+
 # ---------------------------------------------------------------------------- gateway API
 # What the terminal, the console and the CLI call: `Gateway` in process, `RemoteGateway`
-# over HTTP, both checked by one contract suite. The Protocol itself, `GatewayAPI`, is in
-# gateway_core/gateway_api.py: its annotations need the Payment model, which (through
-# risk) imports this module, and a port here would close that loop.
+# over HTTP, both checked by mypy (the end of `service/client.py`) and by one contract
+# suite (tests/service/test_gateway_contract.py).
+class Approval(NamedTuple):
+    """A manager's ID and PIN, offered to approve a void or refund."""
+
+    user_id: str
+    pin: str
+
+
+class GatewayBank(Protocol):
+    """What a gateway's user reads from the banks behind it."""
+
+    async def outbox(self, phone: str | None = None) -> list[Sms]:
+        """The simulated phones' text messages, newest first (demo banks only)."""
+        ...
+
+    async def frames(self, payment_id: str) -> list[Frame]:
+        """A payment's ISO 8583 frames, card masked."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connections."""
+        ...
+
+
+class GatewayAPI(Protocol):
+    """Take a payment and everything after it; read payments back.
+
+    The writes are awaitable (the payment's id positional: `Gateway` runs a payment's
+    operations one at a time by it); `get` and `list_day` are synchronous (run them in a
+    thread from an event loop when the gateway is remote). Refusals raise the same exception
+    classes on every implementation (`UnknownPayment`, `NotAllowed`, `WrongOtp`, ...).
+    """
+
+    @property
+    def bank(self) -> GatewayBank:
+        """The banks, as far as a gateway's user sees them."""
+        ...
+
+    async def charge(self, req: ChargeRequest) -> Payment:
+        """Authorize (and, for a sale, capture) a payment; a declined one is returned."""
+        ...
+
+    def confirm_otp(
+        self, payment_id: str, /, otp: str, *, operator: str = "cli"
+    ) -> Awaitable[Payment]:
+        """Finish a payment the issuer stepped up, with the code the cardholder got."""
+        ...
+
+    def resend_otp(self, payment_id: str, /, *, operator: str = "cli") -> Awaitable[Payment]:
+        """Ask the issuer for a new code."""
+        ...
+
+    def capture(
+        self, payment_id: str, /, amount: int | None = None, *, operator: str = "cli"
+    ) -> Awaitable[Payment]:
+        """Capture an authorization, all of it when `amount` is None (once)."""
+        ...
+
+    def void(
+        self, payment_id: str, /, *, operator: str = "cli", approval: Approval | None = None
+    ) -> Awaitable[Payment]:
+        """Cancel before capture, with a manager's approval."""
+        ...
+
+    def refund(
+        self,
+        payment_id: str,
+        /,
+        amount: int | None = None,
+        *,
+        operator: str = "cli",
+        approval: Approval | None = None,
+    ) -> Awaitable[Payment]:
+        """Refund part or all of the capture, with a manager's approval."""
+        ...
+
+    async def repair(self) -> list[str]:
+        """Settle what was left open; one line per payment touched."""
+        ...
+
+    def get(self, payment_id: str) -> Payment:
+        """One payment with its refunds; `UnknownPayment` when there is none."""
+        ...
+
+    def list_day(self, day: date | None = None) -> list[Payment]:
+        """The payments of a business day (today by default), oldest first."""
+        ...
 
 
 # ---------------------------------------------------------------------------- tenders

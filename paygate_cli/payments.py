@@ -32,13 +32,13 @@ from pydantic import SecretStr
 
 from bank_sim.serve import bank_config, serve
 from bank_sim.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS
-from gateway_core.access import Approval
 from gateway_core.cards import CardInput, check_card
 from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, normalize_currency, parse_amount
 from gateway_core.payments import Payment
+from gateway_core.ports import Approval
 from gateway_core.presentation import brand_name, format_money
 from gateway_core.runtime import Runtime
 from gateway_core.service.models import check_idempotency_key

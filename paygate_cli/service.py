@@ -14,8 +14,8 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 
-from gateway_core.access import Approval
 from gateway_core.errors import InputError
+from gateway_core.ports import Approval
 from gateway_core.runtime import Runtime
 from gateway_core.service.client import RemoteGateway
 from gateway_core.service.keys import ApiKey, ApiKeys

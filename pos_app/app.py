@@ -33,12 +33,13 @@ from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from gateway_core.access import AccessError, Approval, User
+from gateway_core.access import AccessError, User
 from gateway_core.cards import CardError, CardInput
 from gateway_core.errors import InputError, PaygateError
 from gateway_core.gateway import ChargeRequest, Gateway, IdempotencyConflict, open_payment_ids
 from gateway_core.money import Money, MoneyError
 from gateway_core.payments import Payment
+from gateway_core.ports import Approval
 from gateway_core.presentation import format_money, mask_phone
 from gateway_core.runtime import Runtime, import_gateway_modules
 from gateway_core.settings import Settings

@@ -26,12 +26,12 @@ from pydantic import SecretStr
 from bank_sim.embedded import simulated_banks
 from bank_sim.testcards import EXPIRY, card_for
 from bank_sim.testcards import TestCard as DemoCard
-from gateway_core.access import Approval
 from gateway_core.acquirer_api import Account, AuthorizationRequest
 from gateway_core.cards import CardInput, mask_pan
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.payments import Payment
+from gateway_core.ports import Approval
 from gateway_core.risk_models import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings

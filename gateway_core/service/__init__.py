@@ -5,5 +5,5 @@ otp, admin, reports), the `dependencies` they ask for (runtime, gateway, clock, 
 calling terminal), the body `limits` and the error `responses`. `keys` holds the
 terminals' API keys; `errors` is the one table that turns exceptions into
 `{"error": {...}}` bodies on the server and back into the same exception classes in
-`client.RemoteGateway`, which implements the gateway API port (`gateway_api.GatewayAPI`).
+`client.RemoteGateway`, which implements the gateway API port (`ports.GatewayAPI`).
 """

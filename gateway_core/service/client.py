@@ -1,4 +1,4 @@
-"""`RemoteGateway`: the gateway API (`gateway_api.GatewayAPI`) over HTTP, for a terminal on
+"""`RemoteGateway`: the gateway API (`ports.GatewayAPI`) over HTTP, for a terminal on
 `paygate serve`.
 
 The port's methods (`charge`, `confirm_otp`, `resend_otp`, `capture`, `void`, `refund`,
@@ -27,12 +27,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from gateway_core.access import Approval, NotPermitted, User
+from gateway_core.access import NotPermitted, User
 from gateway_core.acquirer_api import Frame, Sms
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest
 from gateway_core.money import normalize_currency
 from gateway_core.payments import Payment
+from gateway_core.ports import Approval
 from gateway_core.service.errors import ErrorBody, GatewayUnreachable, to_exception
 from gateway_core.service.keys import ApiKey
 from gateway_core.service.models import IssuedKey, PaymentList, Repaired
@@ -41,7 +42,7 @@ from gateway_core.settlement import DayReport
 
 if TYPE_CHECKING:
     from gateway_core.gateway import Gateway
-    from gateway_core.gateway_api import GatewayAPI
+    from gateway_core.ports import GatewayAPI
 
 T = TypeVar("T")
 ADMIN_NEEDED = "a merchant admin must approve"

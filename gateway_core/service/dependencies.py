@@ -14,11 +14,12 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway_core.access import ADMINS, Approval
+from gateway_core.access import ADMINS
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
 from gateway_core.gateway import Gateway, UnknownPayment
 from gateway_core.payments import Payment
+from gateway_core.ports import Approval
 from gateway_core.runtime import Runtime
 from gateway_core.service.auth import Authenticator
 from gateway_core.service.keys import ApiKey, ApiKeys

@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Sparkline, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from gateway_core.access import Approval, User
+from gateway_core.access import User
 from gateway_core.dashboard import (
     PAGE_SIZE,
     SORTS,
@@ -39,6 +39,7 @@ from gateway_core.dashboard import (
     read_day,
 )
 from gateway_core.errors import PaygateError
+from gateway_core.ports import Approval
 from gateway_core.presentation import brand_name, money_text
 from gateway_core.risk_models import Block
 from gateway_core.settlement import DayReport, Reconciliation, parse_day

@@ -22,12 +22,13 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Label
 
-from gateway_core.access import Approval, User
+from gateway_core.access import User
 from gateway_core.acquirer_api import Frame
 from gateway_core.dashboard import Record, audit_events, events_of
 from gateway_core.errors import PaygateError
 from gateway_core.money import Money, MoneyError, parse_amount
 from gateway_core.payments import Payment, reason_for
+from gateway_core.ports import Approval
 from gateway_core.presentation import brand_name, format_money, format_plain
 from pos_app.screens.base import PosModal, PosScreen, sentence, while_shown
 from pos_app.screens.inspector import frames_view

@@ -8,9 +8,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label
 
-from gateway_core.access import Approval
 from gateway_core.money import Money
 from gateway_core.payments import Payment
+from gateway_core.ports import Approval
 from gateway_core.presentation import format_money
 from pos_app.screens.base import PosModal, while_shown
 from pos_app.widgets.fields import Field

@@ -1,4 +1,4 @@
-"""One contract for the gateway API (`gateway_api.GatewayAPI`), run through both implementations:
+"""One contract for the gateway API (`ports.GatewayAPI`), run through both implementations:
 the in-process `Gateway` and `RemoteGateway` on the FastAPI app (in process, no sockets).
 
 Every test runs twice (`side` is parametrized) and asserts the same literal results on
@@ -34,9 +34,9 @@ from gateway_core.gateway import (
     UnknownPayment,
     WrongOtp,
 )
-from gateway_core.gateway_api import GatewayAPI, GatewayBank
 from gateway_core.money import UnknownCurrency
 from gateway_core.payments import Payment
+from gateway_core.ports import GatewayAPI, GatewayBank
 from gateway_core.service.app import board_merchants, create_app
 from gateway_core.service.client import RemoteBank, RemoteGateway
 from gateway_core.service.keys import ApiKeys

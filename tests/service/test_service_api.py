@@ -16,12 +16,13 @@ import pytest
 from support import OTP_RE, VISA, card_input, gateway_settings, open_runtime, pan_pattern
 
 from bank_sim.testcards import TEST_CARDS, card_for
-from gateway_core.access import Approval, NotPermitted, WrongPin
+from gateway_core.access import NotPermitted, WrongPin
 from gateway_core.cards import CardError
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest, NotAllowed, UnknownPayment, WrongOtp
 from gateway_core.payments import Payment
+from gateway_core.ports import Approval
 from gateway_core.runtime import Runtime
 from gateway_core.service.app import board_merchants, create_app
 from gateway_core.service.client import RemoteGateway

@@ -15,10 +15,10 @@ import pytest
 from pydantic import SecretStr
 from support import open_runtime
 
-from gateway_core.access import Approval
 from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import ChargeRequest
+from gateway_core.ports import Approval
 from gateway_core.settings import load_settings
 from gateway_core.settlement import EXPORT_COLUMNS
 

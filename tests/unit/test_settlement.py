@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 from support import open_runtime
 
-from gateway_core.access import Approval
 from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.fees import DEFAULT_MDR_BPS, FeeSchedule, fee_of
 from gateway_core.gateway import ChargeRequest, DayClosed
 from gateway_core.money import Money
+from gateway_core.ports import Approval
 from gateway_core.settings import SettingsError, load_settings
 from gateway_core.settlement import (
     DayNotReady,
