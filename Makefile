@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/paygate --demo
 
-test: lint
+test: lint typecheck
 	$(BIN)/python -m pytest -n auto -q
 
 bench: $(STAMP)
@@ -32,5 +32,6 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
+# mypy, strict on gateway_core ([tool.mypy] in pyproject.toml).
 typecheck: $(STAMP)
 	$(BIN)/mypy
