@@ -61,7 +61,7 @@ from gateway_core.settlement import LOOKBACK_DAYS
 from gateway_core.store import DataStore
 from gateway_core.store.journal import collector_paused
 from gateway_core.store.repos import TinyAuditRepository
-from pos_app.app import DEMO_DAYS, DEMO_PER_DAY
+from paygate_cli.terminal import DEMO_DAYS, DEMO_PER_DAY
 
 ROOT = Path(__file__).resolve().parent.parent
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
@@ -332,12 +332,12 @@ from pathlib import Path
 from bank_sim.embedded import simulated_banks
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
-from pos_app.app import PaygateApp
+from paygate_cli.terminal import terminal_app
 
 settings = load_settings(data_dir=Path(sys.argv[1]), timezone="Asia/Kolkata")
 rt = Runtime.open(settings, banks=simulated_banks)
 try:
-    PaygateApp(rt, config_dir=Path(sys.argv[2])).run()
+    terminal_app(rt, config_dir=Path(sys.argv[2])).run()
 finally:
     rt.close()
 """
@@ -389,7 +389,7 @@ sys.path.insert(0, sys.argv[3])
 import bench
 from textual.widgets import DataTable
 from gateway_core.runtime import Runtime
-from pos_app.app import PaygateApp
+from paygate_cli.terminal import terminal_app
 
 def named(app, name):
     return type(app.screen).__name__ == name
@@ -404,7 +404,7 @@ async def until(pilot, check):
 async def main():
     settings = bench.settings_for(bench.Path(sys.argv[1]))
     rt = Runtime.open(settings, clock=bench.FixedClock(bench.START), banks=bench.simulated_banks)
-    app = PaygateApp(rt, animate=False, config_dir=bench.Path(sys.argv[2]))
+    app = terminal_app(rt, animate=False, config_dir=bench.Path(sys.argv[2]))
     async with app.run_test(size=(110, 34)) as pilot:
         await pilot.press(*"asha", "enter", *"1111", "enter")
         await until(pilot, lambda: named(app, "SaleScreen"))

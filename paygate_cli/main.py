@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = args.handler(args, settings)
             sys.stdout.flush()  # a closed pipe is found here, not at exit
             return code
-        from pos_app.app import run_app  # the terminal: `paygate`, `paygate pos`, `--demo`
+        from paygate_cli.terminal import run_app  # the terminal: `paygate`, `paygate pos`, `--demo`
 
         return run_app(settings, demo=args.demo, reset=args.reset)
     except BrokenPipeError:

@@ -34,7 +34,9 @@ from gateway_core.gateway import Gateway
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from gateway_core.store.state import TinyUserRepository
+from paygate_cli.terminal import terminal_app
 from pos_app.app import PaygateApp
+from pos_app.route import RouteTap
 
 SIZE = (80, 24)
 OTP_CODES = ("482913", "105263", "771204", "390518")  # the codes the issuer texts, in turn
@@ -76,11 +78,12 @@ def seeded_runtime(settings: Settings, clock: FixedClock) -> Runtime:
     codes = itertools.cycle(int(code) for code in OTP_CODES)
     rt.banks.issuers.otp._randbelow = lambda _n: next(codes)
     bank = BankClient.embedded(create_app(rt.banks), timeout_s=settings.bank_timeout_s)
+    tapped = RouteTap(bank)  # the route the processing screen draws
     rt._gateway = Gateway(
         rt.store,
         rt.vault,
         rt.audit,
-        bank,
+        tapped,  # type: ignore[arg-type]  # the bank client's methods, passed through
         settings,
         clock=clock,
         new_id=lambda prefix: f"{prefix}_{next(counter):010d}",
@@ -108,7 +111,7 @@ def build_app(
     config_dir.mkdir(parents=True, exist_ok=True)
     options.setdefault("animate", False)
     options.setdefault("result_delay", 0)
-    return PaygateApp(seeded_runtime(settings, clock), config_dir=config_dir, **options)
+    return terminal_app(seeded_runtime(settings, clock), config_dir=config_dir, **options)
 
 
 # ---------------------------------------------------------------------------- pilot

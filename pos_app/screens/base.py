@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
@@ -13,9 +13,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 
 from pos_app.widgets.status import StatusBar
-
-if TYPE_CHECKING:
-    from pos_app.app import PaygateApp
 
 
 def while_shown(method: F) -> F:
@@ -61,10 +58,6 @@ class PosScreen(DismissOnce, Screen):
 
     TITLE_TEXT = ""
 
-    @property
-    def pos(self) -> PaygateApp:
-        return cast("PaygateApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield from self.compose_body()
@@ -80,7 +73,3 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class PosModal(DismissOnce, ModalScreen[R], Generic[R]):
     """A dialog over the current screen."""
-
-    @property
-    def pos(self) -> PaygateApp:
-        return cast("PaygateApp", self.app)

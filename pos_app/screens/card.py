@@ -7,6 +7,9 @@ on, or presses Enter. Each error sits under the field it concerns, in plain word
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
 from pydantic import SecretStr
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +17,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from bank_sim.testcards import TEST_CARDS
 from gateway_core.cards import (
     CardError,
     CardInput,
@@ -24,13 +26,14 @@ from gateway_core.cards import (
     validate_expiry,
     validate_pan,
 )
-from gateway_core.clock import business_day
 from gateway_core.money import MoneyError
 from gateway_core.presentation import format_money
 from pos_app.screens.base import PosModal, PosScreen, while_shown
+from pos_app.screens.hosts import SaleDesk
 from pos_app.widgets.card_number import CardNumberField
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
+from pos_app.wiring import CardHint
 
 FIELDS = ("number", "expiry", "cvv")
 
@@ -64,7 +67,7 @@ class CardScreen(PosScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        draft = self.pos.draft
+        draft = self.desk.draft
         with Vertical(id="card", classes="panel") as panel:
             panel.border_title = "Card"
             yield Line(self._summary(), id="card-summary")
@@ -99,12 +102,13 @@ class CardScreen(PosScreen):
             hint = f"Enter: next field, then pay ({mode}) · Tab: move · Esc: back to the amount"
             yield Line(hint, id="card-hint")
 
-    def __init__(self, *, error: tuple[str | None, str] | None = None) -> None:
+    def __init__(self, desk: SaleDesk, *, error: tuple[str | None, str] | None = None) -> None:
         super().__init__()
+        self.desk = desk
         self.error = error  # (field, message) from the last attempt
 
     def _summary(self) -> str:
-        draft = self.pos.draft
+        draft = self.desk.draft
         try:
             total = draft.total()
         except MoneyError:
@@ -119,7 +123,7 @@ class CardScreen(PosScreen):
 
     @while_shown
     def on_mount(self) -> None:
-        draft = self.pos.draft
+        draft = self.desk.draft
         number = self.query_one(CardNumberField)
         number.set_secret(draft.pan)
         self.query_one("#card-expiry", Field).value = draft.expiry
@@ -131,7 +135,7 @@ class CardScreen(PosScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo_cards":
-            return self.pos.demo
+            return self.desk.demo
         return True
 
     # -- feedback -----------------------------------------------------------------------
@@ -178,8 +182,8 @@ class CardScreen(PosScreen):
         self._note("number", f"{brand.display}: {n} digits", "info")
         return False
 
-    def _today(self):
-        return business_day(self.pos.rt.clock, self.pos.settings.tz)
+    def _today(self) -> date:
+        return self.desk.now().date()
 
     @while_shown
     def _expiry_feedback(self, final: bool = False) -> bool:
@@ -291,7 +295,7 @@ class CardScreen(PosScreen):
             return
         masked = mask_pan(card.pan)
         brand = number.brand
-        self.pos.start_charge(card, masked=f"{brand.display if brand else 'Card'} {masked}")
+        self.desk.start_charge(card, masked=f"{brand.display if brand else 'Card'} {masked}")
 
     @while_shown
     def show_error(self, field: str | None, message: str) -> None:
@@ -312,7 +316,7 @@ class CardScreen(PosScreen):
     def action_back(self) -> None:
         number = self.query_one(CardNumberField)
         cvv = self.query_one("#card-cvv", Field).value
-        self.pos.draft.keep_card(
+        self.desk.draft.keep_card(
             number.secret() if number.length else None,
             self.query_one("#card-expiry", Field).value,
             SecretStr(cvv) if cvv else None,
@@ -320,13 +324,13 @@ class CardScreen(PosScreen):
         self.dismiss()
 
     def action_demo_cards(self) -> None:
-        if not self.pos.demo:
+        if not self.desk.demo:
             return
 
         def chosen(index: int | None) -> None:
             if index is None:
                 return
-            card = TEST_CARDS[index]
+            card = self.desk.test_cards[index]
             number = self.query_one(CardNumberField)
             number.set_secret(SecretStr(card.digits))
             self.query_one("#card-expiry", Field).value = "12/30"
@@ -336,7 +340,7 @@ class CardScreen(PosScreen):
             self._cvv_feedback(final=True)
             self.set_focus(self.query_one("#card-cvv", Field))
 
-        self.app.push_screen(DemoCardsScreen(), chosen)
+        self.app.push_screen(DemoCardsScreen(self.desk.test_cards), chosen)
 
 
 class DemoCardsScreen(PosModal[int | None]):
@@ -346,12 +350,16 @@ class DemoCardsScreen(PosModal[int | None]):
         Binding("escape", "cancel", "Cancel", id="democards.cancel", tooltip="Close the list"),
     ]
 
+    def __init__(self, cards: Sequence[CardHint]) -> None:
+        super().__init__()
+        self.cards = cards
+
     def compose(self) -> ComposeResult:
         with Vertical(id="demo-cards", classes="dialog") as box:
             box.border_title = "Demo test cards (Enter picks)"
             options = [
                 Option(f"{card.label:<19} {mask_pan(card.pan):<19} {card.behaviour}", id=str(i))
-                for i, card in enumerate(TEST_CARDS)
+                for i, card in enumerate(self.cards)
             ]
             yield OptionList(*options, id="demo-card-list")
         yield Footer(compact=True, show_command_palette=False)

@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
-from bank_sim.testcards import TEST_CARDS
 from pos_app.screens.base import PosScreen, while_shown
+from pos_app.screens.hosts import KeyGuide
 from pos_app.widgets.line import Line
 
 
@@ -20,6 +20,10 @@ class HelpScreen(PosScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="help.back", tooltip="Close the help"),
     ]
+
+    def __init__(self, guide: KeyGuide) -> None:
+        super().__init__()
+        self.guide = guide
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="panel") as box:
@@ -50,10 +54,10 @@ class HelpScreen(PosScreen):
 
     def _keys(self) -> Group:
         tables = []
-        for group, bindings in self.pos.binding_groups():
+        for group, bindings in self.guide.binding_groups():
             table = self._table(group)
             for binding in bindings:
-                keys = self.pos.keys_for(binding)
+                keys = self.guide.keys_for(binding)
                 what = binding.tooltip or binding.description
                 table.add_row(keys, what, binding.id or "")
             if group == "Everywhere":
@@ -73,7 +77,7 @@ class HelpScreen(PosScreen):
         table.add_column("Card", no_wrap=True)
         table.add_column("Number", no_wrap=True)
         table.add_column("What it does", ratio=1)
-        for card in TEST_CARDS:
+        for card in self.guide.test_cards:
             table.add_row(card.label, card.pan, card.behaviour)
         return table
 
@@ -82,7 +86,7 @@ class HelpScreen(PosScreen):
             "Large payments ask for an OTP (the issuer's and the risk rules' limits). In demo "
             "mode the card screen's ctrl+d picks a test card, and the OTP screen shows the "
             "cardholder's phone.\n"
-            f"Keys: {self.pos.keys_file}\nThemes: {self.pos.user_themes_dir}"
+            f"Keys: {self.guide.keys_file}\nThemes: {self.guide.user_themes_dir}"
         )
 
     def action_back(self) -> None:

@@ -1,7 +1,7 @@
 """The frame inspector: the ISO 8583 messages of a payment, field by field, PAN masked.
 
 The frames come from the acquirer already masked (BIN-6 and last-4 at most, no CVV,
-no expiry); `iso8583.describe` names each data element.
+no expiry); the composition root's `field_rows` names each data element.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
-from bank_sim.iso8583 import describe
 from gateway_core.acquirer_api import Frame
 from pos_app.screens.base import PosScreen, while_shown
+from pos_app.screens.hosts import SaleDesk
 from pos_app.widgets.line import Line
+from pos_app.wiring import FieldRows
 
 HOP_NAMES = {
     "gateway": "Gateway",
@@ -38,7 +39,7 @@ MTI_NAMES = {
 }
 
 
-def frames_view(frames: list[Frame], tz: tzinfo | None) -> Group | str:
+def frames_view(frames: list[Frame], tz: tzinfo | None, field_rows: FieldRows) -> Group | str:
     """The frames of one payment, each titled (MTI, hops, time) over its data elements."""
     if not frames:
         return "The bank has no frames for this payment."
@@ -55,7 +56,7 @@ def frames_view(frames: list[Frame], tz: tzinfo | None) -> Group | str:
         table.add_column("DE", no_wrap=True, style="bold", width=3)
         table.add_column("Name", no_wrap=True, width=27, overflow="ellipsis")
         table.add_column("Value", ratio=1, overflow="fold")
-        for key, name, value in describe({"t": frame.mti, **frame.fields}):
+        for key, name, value in field_rows({"t": frame.mti, **frame.fields}):
             if key == "t":
                 continue
             table.add_row(key, name, value)
@@ -71,8 +72,9 @@ class InspectorScreen(PosScreen):
         Binding("escape", "back", "Back", id="inspector.back", tooltip="Close the inspector"),
     ]
 
-    def __init__(self, payment_id: str | None) -> None:
+    def __init__(self, desk: SaleDesk, payment_id: str | None) -> None:
         super().__init__()
+        self.desk = desk
         self.payment_id = payment_id
         self.frames: list[Frame] | None = None  # None until loaded
 
@@ -89,12 +91,14 @@ class InspectorScreen(PosScreen):
     def on_mount(self) -> None:
         self.query_one("#inspector").focus()
         if self.payment_id:
-            self.pos.load_frames(self, self.payment_id)
+            self.desk.load_frames(self, self.payment_id)
 
     @while_shown
     def show_frames(self, frames: list[Frame]) -> None:
         self.frames = frames
-        self.query_one("#frames", Line).update(frames_view(frames, self.pos.settings.tz))
+        self.query_one("#frames", Line).update(
+            frames_view(frames, self.desk.settings.tz, self.desk.field_rows)
+        )
 
     @while_shown
     def show_error(self, message: str) -> None:

@@ -10,6 +10,7 @@ from textual.widgets import Input, Label
 
 from gateway_core.access import AccessError, UnknownUser, UserLocked
 from pos_app.screens.base import PosScreen, sentence, while_shown
+from pos_app.screens.hosts import SignIn
 from pos_app.widgets.bigtext import BigText
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
@@ -38,6 +39,10 @@ class LoginScreen(PosScreen):
         ),
     ]
 
+    def __init__(self, gate: SignIn) -> None:
+        super().__init__()
+        self.gate = gate
+
     def compose_body(self) -> ComposeResult:
         with Vertical(id="login"):
             with Center():
@@ -62,7 +67,7 @@ class LoginScreen(PosScreen):
                     refused_note="a PIN is 4 to 8 digits",
                 )
                 yield Line("", id="login-error", classes="field-error")
-            if self.pos.demo:
+            if self.gate.demo:
                 yield Line(DEMO_HINT, id="login-hint")
             else:
                 yield Line("Enter your ID, then your PIN.", id="login-hint")
@@ -106,7 +111,7 @@ class LoginScreen(PosScreen):
     async def sign_in(self, user_id: str, pin: str) -> None:
         field = self.query_one("#login-pin", Field)
         try:
-            user = await self.pos.sign_in(user_id, pin)
+            user = await self.gate.sign_in(user_id, pin)
         except UserLocked as exc:
             self._error(f"Locked: {exc}.\nAn admin can unlock now: paygate users unlock {user_id}")
             field.value = ""
@@ -122,8 +127,8 @@ class LoginScreen(PosScreen):
             self.set_focus(field)
             return
         field.value = ""
-        if self.is_attached and self.pos.user is None:
-            self.pos.signed_in(user)
+        if self.is_attached and self.gate.user is None:
+            self.gate.signed_in(user)
 
     @while_shown
     def action_clear_form(self) -> None:

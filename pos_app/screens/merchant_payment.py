@@ -11,6 +11,7 @@ capture, a closed day) is one plain line under the payment, and nothing changed.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
 from rich.console import Group
@@ -24,13 +25,13 @@ from textual.widgets import Footer, Input, Label
 
 from gateway_core.access import User
 from gateway_core.acquirer_api import Frame
-from gateway_core.dashboard import Record, audit_events, events_of
+from gateway_core.dashboard import Record
 from gateway_core.errors import PaygateError
 from gateway_core.money import Money, MoneyError, parse_amount
 from gateway_core.payments import Payment, reason_for
-from gateway_core.ports import Approval
 from gateway_core.presentation import brand_name, format_money, format_plain
 from pos_app.screens.base import PosModal, PosScreen, sentence, while_shown
+from pos_app.screens.hosts import BackOffice
 from pos_app.screens.inspector import frames_view
 from pos_app.screens.modals import ManagerApprovalScreen, void_kind
 from pos_app.screens.receipt import headline
@@ -98,7 +99,7 @@ class ActionApproval(ManagerApprovalScreen):
         *,
         voiding: bool = False,
     ):
-        super().__init__(payment)
+        super().__init__(payment, partial(screen.office.merchant_action, kind, payment, amount))
         self.kind, self.amount, self.payment_screen = kind, amount, screen
         self.voiding = voiding
 
@@ -114,9 +115,6 @@ class ActionApproval(ManagerApprovalScreen):
             return "Capture", f"Capture {amount} of the {format_money(p.money)} authorized {on}."
         captured = format_money(Money(p.amount_captured, p.currency))
         return "Refund", f"Refund {amount} of the {captured} captured {on}."
-
-    def submit(self, approval: Approval) -> None:
-        self.pos.merchant_action(self.kind, self.payment, self.amount, approval, self)
 
 
 class PaymentScreen(PosScreen):
@@ -136,8 +134,9 @@ class PaymentScreen(PosScreen):
         Binding("escape", "back", "Back", id="payment.back", tooltip="Back to the console"),
     ]
 
-    def __init__(self, payment_id: str, manager: User) -> None:
+    def __init__(self, office: BackOffice, payment_id: str, manager: User) -> None:
         super().__init__()
+        self.office = office
         self.payment_id = payment_id
         self.manager = manager
         self.payment: Payment | None = None
@@ -165,20 +164,17 @@ class PaymentScreen(PosScreen):
 
     @work(thread=True, exclusive=True, group="payment-load", exit_on_error=False)
     def load(self) -> None:
-        rt = self.pos.rt
         try:
-            payment = rt.gateway.get(self.payment_id)
+            payment, events = self.office.payment_detail(self.payment_id)
         except PaygateError as exc:
             self.app.call_from_thread(self.note, str(exc), "error")
             return
-        day = payment.created_at.astimezone(rt.settings.tz).date()
-        events = events_of(audit_events(rt.store, since=day), payment.id)
         self.app.call_from_thread(self.show, payment, events)
 
     @work(exclusive=True, group="payment-frames", exit_on_error=False)
     async def load_frames(self) -> None:
         try:
-            frames = await self.pos.gateway.bank.frames(self.payment_id)
+            frames = await self.office.frames(self.payment_id)
         except PaygateError as exc:
             self.query_one("#pay-frames", Line).update(f"The bank's frames cannot be read: {exc}")
             return
@@ -187,7 +183,7 @@ class PaymentScreen(PosScreen):
     @while_shown
     def show_frames(self, frames: list[Frame]) -> None:
         self.frames = frames
-        view = frames_view(frames, self.pos.settings.tz)
+        view = frames_view(frames, self.office.settings.tz, self.office.field_rows)
         self.query_one("#pay-frames", Line).update(
             Group(Text("ISO 8583 frames", style="bold underline"), view)
         )
@@ -195,7 +191,7 @@ class PaymentScreen(PosScreen):
     @while_shown
     def show(self, payment: Payment, events: list[Record]) -> None:
         self.payment = payment
-        tz = self.pos.settings.tz
+        tz = self.office.settings.tz
         cur = payment.currency
 
         def amount(minor: int) -> str:

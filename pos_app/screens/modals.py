@@ -3,6 +3,9 @@ approve a void."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,6 +18,10 @@ from gateway_core.presentation import format_money
 from pos_app.screens.base import PosModal, while_shown
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
+
+Approve = Callable[[Approval, Any], None]
+"""Acts on a manager's approval: a worker that answers the dialog (its second argument)
+with `show_error` or `dismiss`."""
 
 
 class ConfirmScreen(PosModal[bool]):
@@ -89,9 +96,10 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
         ),
     ]
 
-    def __init__(self, payment: Payment) -> None:
+    def __init__(self, payment: Payment, approve: Approve) -> None:
         super().__init__()
         self.payment = payment
+        self.approve = approve  # a worker that answers with `show_error` or `dismiss`
         self.busy = False
 
     def describe(self) -> tuple[str, str]:
@@ -106,10 +114,6 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
             )
             return "Void: full refund", what
         return "Void", f"Void {amount} on {payment.card.masked}: the hold goes back to the card."
-
-    def submit(self, approval: Approval) -> None:
-        """Act on the approval (a worker that answers with `show_error` or `dismiss`)."""
-        self.pos.void_payment(self.payment, approval, self)
 
     def compose(self) -> ComposeResult:
         title, what = self.describe()
@@ -161,7 +165,7 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
             return
         self.busy = True
         self.query_one("#manager-error", Line).update("Checking…")
-        self.submit(Approval(user.value.strip(), pin.value))
+        self.approve(Approval(user.value.strip(), pin.value), self)
         pin.value = ""
 
     @while_shown

@@ -15,6 +15,8 @@ from gateway_core.acquirer_api import Sms
 from gateway_core.payments import Payment
 from gateway_core.presentation import format_money
 from pos_app.screens.base import PosScreen, while_shown
+from pos_app.screens.hosts import SaleDesk
+from pos_app.screens.modals import ConfirmScreen
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
 
@@ -46,8 +48,9 @@ class OtpScreen(PosScreen):
         ),
     ]
 
-    def __init__(self, payment: Payment, *, note: str = "") -> None:
+    def __init__(self, desk: SaleDesk, payment: Payment, *, note: str = "") -> None:
         super().__init__()
+        self.desk = desk
         self.payment = payment
         self.first_note = note
         self.sms: list[Sms] = []
@@ -73,7 +76,7 @@ class OtpScreen(PosScreen):
                 yield Line("", id="otp-expiry")
                 yield Line("", id="otp-resend")
                 yield Line("Enter: confirm · Esc: stop waiting", id="otp-hint")
-            if self.pos.demo:
+            if self.desk.demo:
                 with Vertical(id="phone", classes="panel") as box:
                     box.border_title = "Cardholder's phone (demo)"
                     yield Line(phone, id="phone-number")
@@ -86,8 +89,8 @@ class OtpScreen(PosScreen):
         self.set_interval(1.0, self._tick)
         if self.first_note:
             self.note(self.first_note)
-        if self.pos.demo:
-            self.pos.fetch_outbox(self)
+        if self.desk.demo:
+            self.desk.fetch_outbox(self)
 
     # -- the clock ----------------------------------------------------------------------
     @while_shown
@@ -95,7 +98,7 @@ class OtpScreen(PosScreen):
         challenge = self.payment.challenge
         if challenge is None:
             return
-        now = self.pos.now()
+        now = self.desk.now()
         left = (challenge.expires_at - now).total_seconds()
         tries = challenge.tries_left
         tries_text = "1 try left" if tries == 1 else f"{tries} tries left"
@@ -125,7 +128,7 @@ class OtpScreen(PosScreen):
 
     def expired(self) -> bool:
         challenge = self.payment.challenge
-        return challenge is not None and challenge.expires_at <= self.pos.now()
+        return challenge is not None and challenge.expires_at <= self.desk.now()
 
     # -- updates from the app ---------------------------------------------------------------
     @while_shown
@@ -143,14 +146,14 @@ class OtpScreen(PosScreen):
     @while_shown
     def show_sms(self, messages: list[Sms]) -> None:
         self.sms = messages
-        if not self.pos.demo:
+        if not self.desk.demo:
             return
         box = self.query_one("#sms", Line)
         if not messages:
             box.update("No messages yet")
             return
         latest = messages[0]
-        at = latest.at.astimezone(self.pos.settings.tz).strftime("%H:%M:%S")
+        at = latest.at.astimezone(self.desk.settings.tz).strftime("%H:%M:%S")
         older = f"\n\n({len(messages) - 1} older)" if len(messages) > 1 else ""
         box.update(f"{at}\n{latest.text}{older}")
 
@@ -170,32 +173,30 @@ class OtpScreen(PosScreen):
     def action_confirm(self) -> None:
         code_field = self.query_one("#otp-code", Field)
         if self.expired():
-            self.pos.confirm_otp(self.payment, "000000")
+            self.desk.confirm_otp(self.payment, "000000")
             return
         code = code_field.value.strip()
         if len(code) != 6 or not code.isdigit():
             self.note("enter the 6-digit code")
             return
         code_field.value = ""
-        self.pos.confirm_otp(self.payment, code)
+        self.desk.confirm_otp(self.payment, code)
 
     def action_resend(self) -> None:
         self.note("")
-        self.pos.resend_otp(self)
+        self.desk.resend_otp(self)
 
     def action_cancel(self) -> None:
-        from pos_app.screens.modals import ConfirmScreen
-
         challenge = self.payment.challenge
         until = (
-            challenge.expires_at.astimezone(self.pos.settings.tz).strftime("%H:%M")
+            challenge.expires_at.astimezone(self.desk.settings.tz).strftime("%H:%M")
             if challenge
             else "its expiry"
         )
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.pos.abandon_otp(self.payment)
+                self.desk.abandon_otp(self.payment)
 
         self.app.push_screen(
             ConfirmScreen(

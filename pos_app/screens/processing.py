@@ -17,8 +17,9 @@ from textual.widgets import ProgressBar
 from gateway_core.money import Money
 from gateway_core.payments import Payment, reason_for
 from gateway_core.presentation import format_money
+from pos_app.route import RouteEvent
 from pos_app.screens.base import PosScreen, sentence, while_shown
-from pos_app.screens.messages import RouteEvent
+from pos_app.screens.hosts import SaleDesk
 from pos_app.widgets.line import Line
 from pos_app.widgets.route import RouteMap, format_ms
 
@@ -41,8 +42,9 @@ class ProcessingScreen(PosScreen):
         ),
     ]
 
-    def __init__(self, title: str, card: str, *, step: str = "charge") -> None:
+    def __init__(self, desk: SaleDesk, title: str, card: str, *, step: str = "charge") -> None:
         super().__init__()
+        self.desk = desk
         self.heading = title
         self.card = card
         self.step = step
@@ -57,7 +59,7 @@ class ProcessingScreen(PosScreen):
             yield Line(self.card, id="processing-card")
             yield RouteMap(id="route")
             yield ProgressBar(
-                total=self.pos.settings.bank_timeout_s * 10,
+                total=self.desk.settings.bank_timeout_s * 10,
                 show_eta=False,
                 show_percentage=False,
                 id="wait-bar",
@@ -67,7 +69,7 @@ class ProcessingScreen(PosScreen):
 
     @while_shown
     def on_mount(self) -> None:
-        self.started = self.pos.now()
+        self.started = self.desk.now()
         route = self.query_one(RouteMap)
         route.set_stop("terminal", "done", "sent")
         route.set_stop("gateway", "active", "")
@@ -75,7 +77,7 @@ class ProcessingScreen(PosScreen):
             self.log_line("→ Checking the code with the bank")
         else:
             self.log_line("→ Checking the card and recording the payment")
-        for event in self.pos.route_log:  # what happened before this screen was up
+        for event in self.desk.route_log:  # what happened before this screen was up
             self.route_event(event)
         if self.final is not None:
             self.finished(self.final)
@@ -95,13 +97,13 @@ class ProcessingScreen(PosScreen):
     def _elapsed(self) -> float:
         if self.started is None:
             return 0.0
-        return max(0.0, (self.pos.now() - self.started).total_seconds())
+        return max(0.0, (self.desk.now() - self.started).total_seconds())
 
     def _tick(self) -> None:
         if not self.waiting or not self.ready:
             return
         elapsed = self._elapsed()
-        limit = self.pos.settings.bank_timeout_s
+        limit = self.desk.settings.bank_timeout_s
         bar = self.query_one("#wait-bar", ProgressBar)
         bar.update(progress=min(elapsed, limit) * 10)
         text = f"Waiting for the bank · {elapsed:.1f} s"
@@ -142,7 +144,7 @@ class ProcessingScreen(PosScreen):
         elif event.kind == "reversal_sent":
             self.log_line("→ Reversal sent, so that nothing stays held on the card")
         elif event.kind == "reversed":
-            released = format_money(Money(event.amount, self.pos.settings.currency))
+            released = format_money(Money(event.amount, self.desk.settings.currency))
             self.log_line(f"✓ Reversal done: {released} released")
         elif event.kind == "reversal_failed":
             self.log_line("✗ The reversal did not go through either: repair will settle it")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -10,6 +12,8 @@ from textual.widgets import Digits
 from gateway_core.payments import Payment
 from gateway_core.presentation import format_money
 from pos_app.screens.base import PosScreen, while_shown
+from pos_app.screens.hosts import SaleDesk
+from pos_app.screens.modals import ManagerApprovalScreen, ReceiptDialog
 from pos_app.screens.receipt import brand_text, headline, reason, receipt_text, tone
 from pos_app.widgets.bigtext import BigText
 from pos_app.widgets.line import Line
@@ -61,8 +65,9 @@ class ResultScreen(PosScreen):
         ),
     ]
 
-    def __init__(self, payment: Payment, *, from_today: bool = False) -> None:
+    def __init__(self, desk: SaleDesk, payment: Payment, *, from_today: bool = False) -> None:
         super().__init__()
+        self.desk = desk
         self.payment = payment
         self.from_today = from_today
         self.copy = "CUSTOMER COPY"
@@ -87,8 +92,8 @@ class ResultScreen(PosScreen):
 
     @property
     def receipt(self) -> str:
-        extras = self.pos.extras.get(self.payment.id)
-        return receipt_text(self.payment, self.pos.settings, extras, copy=self.copy)
+        extras = self.desk.extras.get(self.payment.id)
+        return receipt_text(self.payment, self.desk.settings, extras, copy=self.copy)
 
     @while_shown
     def show(self, payment: Payment) -> None:
@@ -141,36 +146,33 @@ class ResultScreen(PosScreen):
 
     # -- keys ---------------------------------------------------------------------------
     def action_new_sale(self) -> None:
-        self.pos.new_sale()
+        self.desk.new_sale()
 
     def action_back(self) -> None:
         if self.from_today:
             self.dismiss()
         else:
-            self.pos.new_sale()
+            self.desk.new_sale()
 
     @while_shown
     def action_reprint(self) -> None:
-        from pos_app.screens.modals import ReceiptDialog
-
         self.copy = "DUPLICATE"
         self.query_one("#receipt", Line).update(self.receipt)
         self.app.push_screen(ReceiptDialog(self.receipt))
 
     def action_save(self) -> None:
-        self.pos.save_receipt(self.payment, self.receipt)
+        self.desk.save_receipt(self.payment, self.receipt)
 
     def action_void(self) -> None:
-        from pos_app.screens.modals import ManagerApprovalScreen
-
         def done(payment: Payment | None) -> None:
             if payment is not None:
                 self.show(payment)
 
-        self.app.push_screen(ManagerApprovalScreen(self.payment), done)
+        approve = partial(self.desk.void_payment, self.payment)
+        self.app.push_screen(ManagerApprovalScreen(self.payment, approve), done)
 
     def action_again(self) -> None:
-        self.pos.try_again()
+        self.desk.try_again()
 
     def action_check(self) -> None:
-        self.pos.check_payment(self.payment)
+        self.desk.check_payment(self.payment)

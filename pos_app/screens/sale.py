@@ -11,6 +11,7 @@ from gateway_core.currencies import CURRENCIES
 from gateway_core.money import Money, MoneyError
 from gateway_core.presentation import format_money
 from pos_app.screens.base import PosScreen, sentence, while_shown
+from pos_app.screens.hosts import SaleDesk
 from pos_app.screens.state import REFERENCE_MAX, TIP_CHOICES, TIP_LABELS, typed_display
 from pos_app.widgets.fields import Field
 from pos_app.widgets.keypad import Keypad
@@ -101,8 +102,12 @@ class SaleScreen(PosScreen):
         ),
     ]
 
+    def __init__(self, desk: SaleDesk) -> None:
+        super().__init__()
+        self.desk = desk
+
     def compose_body(self) -> ComposeResult:
-        draft = self.pos.draft
+        draft = self.desk.draft
         symbol = CURRENCIES[draft.currency].symbol.strip()
         with Horizontal(id="sale"):
             with Vertical(id="sale-left", classes="panel") as left:
@@ -150,16 +155,16 @@ class SaleScreen(PosScreen):
     @while_shown
     def reset(self) -> None:
         """Show the app's sale as it is now (a new sale after a result)."""
-        draft = self.pos.draft
+        draft = self.desk.draft
         self.query_one("#custom-tip", Field).value = draft.tip_text
         self.query_one("#reference", Field).value = draft.reference
-        self.day_note = self.pos.day_note()
+        self.day_note = self.desk.day_note()
         self._note("")
         self.set_focus(None)
         self.refresh_sale()
 
     def on_screen_resume(self) -> None:
-        day_note = self.pos.day_note()
+        day_note = self.desk.day_note()
         if day_note != self.day_note:  # a Z report was taken meanwhile (the console)
             self.day_note = day_note
             self._note("")
@@ -168,7 +173,7 @@ class SaleScreen(PosScreen):
     # -- drawing ------------------------------------------------------------------------
     @while_shown
     def refresh_sale(self) -> None:
-        draft = self.pos.draft
+        draft = self.desk.draft
         shown = typed_display(draft.amount_text, draft.currency) if draft.amount_text else "0"
         self.query_one("#amount", Digits).update(shown)
         for choice in TIP_CHOICES:
@@ -205,7 +210,7 @@ class SaleScreen(PosScreen):
 
     # -- keys ---------------------------------------------------------------------------
     def action_key(self, key: str) -> None:
-        problem = self.pos.draft.key(key)
+        problem = self.desk.draft.key(key)
         self._note(sentence(problem) if problem else "")
         self.refresh_sale()
 
@@ -232,10 +237,10 @@ class SaleScreen(PosScreen):
             self._choose_tip(button_id.removeprefix("tip-"))
 
     def action_next_tip(self) -> None:
-        self._choose_tip(self.pos.draft.next_tip())
+        self._choose_tip(self.desk.draft.next_tip())
 
     def _choose_tip(self, choice: str) -> None:
-        draft = self.pos.draft
+        draft = self.desk.draft
         draft.tip = choice  # type: ignore[assignment]
         self.refresh_sale()
         if choice == "custom":
@@ -247,7 +252,7 @@ class SaleScreen(PosScreen):
         self.set_focus(self.query_one("#reference", Field))
 
     def action_toggle_capture(self) -> None:
-        draft = self.pos.draft
+        draft = self.desk.draft
         draft.capture = "manual" if draft.capture == "automatic" else "automatic"
         self.refresh_sale()
 
@@ -256,7 +261,7 @@ class SaleScreen(PosScreen):
 
     @while_shown
     def on_input_changed(self, event: Input.Changed) -> None:
-        draft = self.pos.draft
+        draft = self.desk.draft
         if event.input.id == "custom-tip":
             draft.tip_text = event.value
             self.refresh_sale()
@@ -271,7 +276,7 @@ class SaleScreen(PosScreen):
         self._note(sentence(event.note))
 
     def action_to_card(self) -> None:
-        draft = self.pos.draft
+        draft = self.desk.draft
         try:
             draft.amount()
             draft.total()
@@ -279,10 +284,10 @@ class SaleScreen(PosScreen):
             self._note(sentence(str(exc)))
             return
         self._note("")
-        self.pos.open_card()
+        self.desk.open_card()
 
     def total_text(self) -> str:
-        draft = self.pos.draft
+        draft = self.desk.draft
         try:
             return format_money(draft.total())
         except MoneyError:

@@ -11,6 +11,7 @@ from gateway_core.money import Money
 from gateway_core.payments import Payment
 from gateway_core.presentation import brand_name, format_money
 from pos_app.screens.base import PosScreen, while_shown
+from pos_app.screens.hosts import SaleDesk
 from pos_app.widgets.line import Line
 from pos_app.widgets.table import MeasuredTable
 
@@ -41,13 +42,14 @@ class TodayScreen(PosScreen):
         Binding("escape", "back", "Back", id="today.back", tooltip="Back to the sale"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, desk: SaleDesk) -> None:
         super().__init__()
+        self.desk = desk
         self.payments: list[Payment] = []
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="today", classes="panel") as panel:
-            panel.border_title = f"Today on {self.pos.settings.terminal_id}"
+            panel.border_title = f"Today on {self.desk.settings.terminal_id}"
             yield MeasuredTable(id="today-table", cursor_type="row", zebra_stripes=True)
             yield Line("Loading…", id="today-summary")
 
@@ -69,18 +71,18 @@ class TodayScreen(PosScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.pos.load_today(self)
+        self.desk.load_today(self)
 
     @while_shown
     def show_payments(self, payments: list[Payment]) -> None:
-        terminal = self.pos.settings.terminal_id
+        terminal = self.desk.settings.terminal_id
         mine = [p for p in payments if p.terminal_id == terminal]
         mine.sort(key=lambda p: (p.created_at, p.id), reverse=True)
         self.payments = mine
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()
-        tz = self.pos.settings.tz
+        tz = self.desk.settings.tz
         for p in mine:
             status = p.status_word
             if p.status == "declined" and p.response_code:
@@ -104,7 +106,7 @@ class TodayScreen(PosScreen):
     def _summary(self, payments: list[Payment]) -> str:
         if not payments:
             return "No payments yet today on this terminal."
-        currency = self.pos.settings.currency
+        currency = self.desk.settings.currency
         taken = [p for p in payments if p.status == "succeeded" and p.currency == currency]
         net = sum(p.amount_captured - p.amount_refunded for p in taken)
         declined = sum(1 for p in payments if p.status == "declined")
@@ -128,7 +130,7 @@ class TodayScreen(PosScreen):
     def action_open(self) -> None:
         payment = self.selected()
         if payment is not None:
-            self.pos.open_payment(payment)
+            self.desk.open_payment(payment)
 
     def action_capture(self) -> None:
         payment = self.selected()
@@ -137,12 +139,12 @@ class TodayScreen(PosScreen):
         if payment.status != "requires_capture":
             self.notify("Only a pre-authorization can be captured.", severity="warning")
             return
-        self.pos.capture_payment(payment, self)
+        self.desk.capture_payment(payment, self)
 
     def action_inspect(self) -> None:
         payment = self.selected()
         if payment is not None:
-            self.pos.open_inspector(payment.id)
+            self.desk.open_inspector(payment.id)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -33,6 +33,7 @@ from gateway_core.service.client import RemoteGateway
 from gateway_core.service.errors import GatewayUnreachable
 from gateway_core.settings import load_settings
 from paygate_cli.remote import RemoteRuntime
+from paygate_cli.terminal import terminal_app
 from pos_app.app import PaygateApp
 
 
@@ -146,7 +147,7 @@ async def remote_app(server: Server, key: str, home: Path) -> PaygateApp:
     )
     rt = await RemoteRuntime.connect(settings)
     assert rt is not None
-    return PaygateApp(rt, config_dir=home / "config", animate=False, result_delay=0)
+    return terminal_app(rt, config_dir=home / "config", animate=False, result_delay=0)
 
 
 async def take_sales(app: PaygateApp, amounts: list[str]) -> list[Payment]:

@@ -23,7 +23,7 @@ async def test_after_z_the_sale_screen_says_so_and_sales_count_for_the_next_day(
         await login(pilot)
         assert "is closed" not in flat(app)
         await sale(pilot, "120", PANS["approve"])
-        app.settlement().close_day(TODAY, closed_by="meera")  # the console's Z
+        app.office.settlement().close_day(TODAY, closed_by="meera")  # the console's Z
         clock.advance(minutes=1)
         await press(pilot, "enter")  # a new sale
         await on_screen(pilot, "SaleScreen")

@@ -12,8 +12,9 @@ from app_support import build_app, drive, login, on_screen, press, screen_text, 
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
-from pos_app import app as app_module
-from pos_app.app import PaygateApp, reset_demo_dir, run_app
+from paygate_cli import terminal as app_module
+from paygate_cli.terminal import reset_demo_dir, run_app
+from pos_app.app import PaygateApp
 from pos_app.screens.state import SaleDraft, typed_display
 from pos_app.themes import DEFAULT_THEME, load_themes, parse_theme
 from pos_app.widgets.bigtext import big_width, render_big
@@ -109,7 +110,7 @@ def test_every_binding_has_an_id_and_a_tooltip(
     app = build_app(settings, clock, tmp_path / "config")
     try:
         ids = []
-        for _group, bindings in app.binding_groups():
+        for _group, bindings in app.keys.binding_groups():
             for binding in bindings:
                 assert binding.id and binding.tooltip, binding
                 ids.append(binding.id)
@@ -131,9 +132,9 @@ async def test_a_remapped_key_works_and_help_shows_it(
     async with drive(app) as pilot:
         await login(pilot)
         await press(pilot, "x")
-        assert app.draft.tip == "10"
+        assert app.flow.draft.tip == "10"
         await press(pilot, "t")  # no longer bound: a letter in the amount
-        assert app.draft.tip == "10"
+        assert app.flow.draft.tip == "10"
         await wait_for(pilot, lambda: "x Tip" in screen_text(app))  # the footer: the new key
         notes = [n.message for n in app._notifications]
         assert any("keys.toml: no binding 'no.such'" in n for n in notes), notes
@@ -161,7 +162,7 @@ async def test_help_lists_every_key_and_the_test_cards(
         await press(pilot, "f1")
         await on_screen(pilot, "HelpScreen")
         keys = _rendered(app.screen.query_one("#help-keys").content)
-        for _group, bindings in app.binding_groups():
+        for _group, bindings in app.keys.binding_groups():
             for binding in bindings:
                 assert binding.id in keys
         cards = _rendered(app.screen.query_one("#help-cards").content)

@@ -87,7 +87,7 @@ async def test_approval_with_tip_and_reference_prints_the_receipt(make_app) -> N
         assert "APPROVED" in receipt and "╭─╮ ┌─╮ ┌─╮" in text  # large type
         assert_no_pan(text + receipt, PANS["approve"])
         # the card is gone from the terminal once the authorization returned
-        assert app.draft.pan is None and app.draft.cvv is None
+        assert app.flow.draft.pan is None and app.flow.draft.cvv is None
         assert not app.query(CardNumberField)
         assert await ledger_ok(app)
 
@@ -122,14 +122,14 @@ async def test_a_decline_of_each_class_shows_the_cashier_reason(
         await sale(pilot, "75", DECLINES[0][0])
         await wait_for(pilot, lambda: "a Try again" in screen_text(app))  # footer
         # the same sale again is a new payment: a final answer rotates the key
-        key = app.draft.idempotency_key
+        key = app.flow.draft.idempotency_key
         await press(pilot, "a")
         await key_card(pilot, PANS["approve"])
         await press(pilot, "enter")
         await on_screen(pilot, "ResultScreen")
         assert app.screen.payment.status == "succeeded"
         assert app.screen.payment.amount == 75_00
-        assert app.draft.idempotency_key != key
+        assert app.flow.draft.idempotency_key != key
         assert len(app.gateway.list_day()) == len(DECLINES) + 2
         assert await ledger_ok(app)
 
@@ -252,7 +252,7 @@ async def test_bank_timeout_shows_progress_then_the_reversal(make_app, settings:
         await sale(pilot, "200", PANS["timeout"])
         payment = app.screen.payment
         assert (payment.status, payment.response_code) == ("declined", "91")
-        kinds = [event.kind for event in app.route_log]
+        kinds = [event.kind for event in app.flow.route_log]
         assert kinds[:4] == ["sent", "no_answer", "reversal_sent", "reversed"]
         assert widget_text(app, "#reason") == "91 · Bank unavailable: try again"
         receipt = " ".join(app.screen.receipt.split())
@@ -284,7 +284,7 @@ async def test_a_slow_bank_keeps_the_screen_alive_and_escape_cannot_lose_it(
         await on_screen(pilot, "ResultScreen")
         assert app.screen.payment.status == "succeeded"
         assert len(app.gateway.list_day()) == 1
-        route = [e.kind for e in app.route_log]
+        route = [e.kind for e in app.flow.route_log]
         assert route == ["sent", "answered", "capture_sent", "captured"]
 
 
@@ -307,20 +307,20 @@ async def test_unknown_outcome_is_never_charged_twice(make_app, settings, monkey
         first = app.screen.payment
         assert first.status == "unknown"
         assert "UNKNOWN" in app.screen.receipt
-        key = app.draft.idempotency_key
+        key = app.flow.draft.idempotency_key
         await press(pilot, "a")  # the cashier tries the same sale again
         await key_card(pilot, PANS["timeout"])
         await press(pilot, "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ResultScreen))
         assert app.screen.payment.id == first.id  # the same payment, not a second one
-        assert app.draft.idempotency_key == key
+        assert app.flow.draft.idempotency_key == key
         assert len(app.gateway.list_day()) == 1
         monkeypatch.undo()
         await pilot.pause(0.7)
         await press(pilot, "c")  # check again: repair reverses it
         await wait_for(pilot, lambda: app.screen.payment.status == "declined")
         assert app.screen.payment.response_code == "91"
-        assert app.draft.idempotency_key != key
+        assert app.flow.draft.idempotency_key != key
         assert await ledger_ok(app)
 
 
@@ -462,25 +462,25 @@ async def test_amount_keys_refuse_what_is_not_an_amount(make_app, settings: Sett
         assert note() == 'Amounts take the digits 0-9 and "." (t: tip, r: reference)'
         await typ(pilot, "12.345")
         assert note() == "INR amounts have at most 2 decimals"
-        assert app.draft.amount_text == "12.34"
+        assert app.flow.draft.amount_text == "12.34"
         await press(pilot, ".")
         assert note() == 'An amount has only one "."'
         await press(pilot, "delete")  # + is the 00 key
         await typ(pilot, "10000")
         await press(pilot, "plus")
         assert note() == "The amount cannot be more than ₹1,00,000.00"
-        assert app.draft.amount_text == "10000"
+        assert app.flow.draft.amount_text == "10000"
         await press(pilot, "0", "t", "t", "t")  # 20 % on ₹1,00,000.00
-        assert app.draft.tip == "20"
+        assert app.flow.draft.tip == "20"
         assert "Total  ₹1,20,000.00" in screen_text(app)
         await press(pilot, "enter")  # over the maximum with the tip
         assert note() == "The total with the tip cannot be more than ₹1,00,000.00"
         assert screen_name_is(app, "SaleScreen")
         await press(pilot, "t")  # custom tip: typed into its own field
-        assert app.draft.tip == "custom" and app.focused.id == "custom-tip"
+        assert app.flow.draft.tip == "custom" and app.focused.id == "custom-tip"
         await press(pilot, "delete")
         await typ(pilot, "1.5")
-        assert app.draft.tip_amount().minor == 150
+        assert app.flow.draft.tip_amount().minor == 150
         await press(pilot, "enter", "escape", "delete")  # back on the amount
         await typ(pilot, "800")
         assert "Amount ₹800.00 + tip ₹1.50" in screen_text(app)
@@ -528,7 +528,7 @@ async def test_card_entry_masks_groups_and_checks_without_nagging(make_app) -> N
         # Escape goes back one step and keeps what was typed
         await press(pilot, "escape")
         await on_screen(pilot, "SaleScreen")
-        assert app.draft.amount_text == "500"
+        assert app.flow.draft.amount_text == "500"
         await press(pilot, "enter")
         await on_screen(pilot, "CardScreen")
         assert "3782 82•••• •0005" in screen_text(app)

@@ -83,13 +83,13 @@ async def test_random_keys_leave_the_store_consistent(
             try:
                 await asyncio.wait_for(settle(pilot), 20)
             except TimeoutError:
-                print("STUCK", app.screen_stack, app.focused, app.busy, flush=True)
+                print("STUCK", app.screen_stack, app.focused, app.flow.busy, flush=True)
                 for task in asyncio.all_tasks():
                     task.print_stack(limit=6)
                 raise
             if sent % SALE_EVERY < BURST and type(app.screen).__name__ == "SaleScreen":
                 card = rng.choice(TEST_CARDS)
-                app.draft = app._new_draft()  # a clean sale: no tip, reference or focus
+                app.flow.draft = app.flow.new_draft()  # a clean sale: no tip, reference or focus
                 app.screen.reset()  # left in a field by the random keys
                 await sale(pilot, str(rng.randint(1, 20_000)), card.pan, cvv=card.cvv, until="")
             if sent % 300 < BURST:
@@ -97,7 +97,7 @@ async def test_random_keys_leave_the_store_consistent(
                 if type(app.screen).__name__ != "HelpScreen":  # it lists the test cards
                     with contextlib.suppress(TypeError):  # a screen caught mid-change
                         seen.append(screen_text(app))
-        await wait_for(pilot, lambda: app.busy is None, timeout=15)
+        await wait_for(pilot, lambda: app.flow.busy is None, timeout=15)
         await settle(pilot)
         assert app.is_running, (app.return_code, app._exception)
         seen.append(screen_text(app))

@@ -31,7 +31,7 @@ from app_support import (
 from bank_sim import acquirer as acquirer_module
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
-from pos_app.screens import messages as messages_module
+from pos_app import route as route_module
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_processing_while_the_bank_is_silent(snap, settings: Settings) -> None:
         await key_card(pilot, PANS["timeout"])
         await press(pilot, "enter")
         await on_screen(pilot, "ProcessingScreen")
-        await wait_for(pilot, lambda: pilot.app.route_log)
+        await wait_for(pilot, lambda: pilot.app.flow.route_log)
 
     assert snap(steps, tune=tune, settings_=settings.model_copy(update={"bank_timeout_s": 30}))
 
@@ -123,7 +123,7 @@ def test_processing_route_lit_hop_by_hop(snap, monkeypatch: pytest.MonkeyPatch) 
     ticks = itertools.count()
     fake = SimpleNamespace(perf_counter=lambda: next(ticks) * 0.125)  # 125 ms a hop
     monkeypatch.setattr(acquirer_module, "time", fake)
-    monkeypatch.setattr(messages_module, "time", fake)
+    monkeypatch.setattr(route_module, "time", fake)
 
     async def steps(pilot) -> None:
         await login(pilot)

@@ -55,7 +55,7 @@ async def test_sign_in_and_the_amount_in_one_burst_reach_their_fields(app) -> No
         await burst(pilot, *"asha", "enter", *"1111", "enter", *"2500", "enter")
         await on_screen(pilot, "CardScreen")
         assert app.user is not None and app.user.id == "asha"
-        assert app.draft.amount_text == "2500"
+        assert app.flow.draft.amount_text == "2500"
 
 
 async def test_a_pin_typed_ahead_never_lands_in_the_id_field(app) -> None:
@@ -94,7 +94,7 @@ async def test_tip_and_reference_typed_ahead_reach_their_fields(app) -> None:
         keys = [*"2500", "r", *"table 7", "enter", *"tttt", *"50", "enter", "enter"]
         await burst(pilot, *keys)
         await on_screen(pilot, "CardScreen")
-        draft = app.draft
+        draft = app.flow.draft
         assert (draft.amount_text, draft.reference) == ("2500", "table 7")
         assert (draft.tip, draft.tip_text) == ("custom", "50")
 

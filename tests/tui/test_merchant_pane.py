@@ -43,8 +43,9 @@ from textual.widgets import DataTable, Input
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
+from paygate_cli.terminal import terminal_app
+from pos_app import back_office
 from pos_app.app import PaygateApp
-from pos_app.screens import merchant
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ async def test_the_console_opens_before_the_gateway_was_ever_used(
 ) -> None:
     """The console reads the day in a thread: the gateway it needs is built on the app's
     own thread first, never inside that reader (where it would never finish)."""
-    app = PaygateApp(
+    app = terminal_app(
         open_runtime(settings, clock=clock), config_dir=tmp_path, animate=False, startup=False
     )
     assert app.rt._gateway is None
@@ -98,8 +99,8 @@ async def test_the_console_reads_the_day_once_when_it_opens(
     """Shown first is resumed too: the day (100k payments on a busy day) is read once."""
     app, _ = shop
     reads: list[date] = []
-    real = merchant.read_day
-    monkeypatch.setattr(merchant, "read_day", lambda *a: reads.append(a[2]) or real(*a))
+    real = back_office.read_day
+    monkeypatch.setattr(back_office, "read_day", lambda *a: reads.append(a[2]) or real(*a))
     async with drive(app) as pilot:
         await console(pilot)
         await settle(pilot)
@@ -292,7 +293,7 @@ async def test_close_the_day(pilot: Pilot, shop) -> None:
     await wait_for(pilot, lambda: "closed" in settle_note(app))
     assert settle_note(app) == "Business day 2026-11-28 closed: Z report 1"
     await wait_for(pilot, lambda: "Z REPORT 1" in flat(app) and "(closed: Z report 1)" in flat(app))
-    assert app.settlement().closing(date(2026, 11, 28)).closed_by == "meera"
+    assert app.office.settlement().closing(date(2026, 11, 28)).closed_by == "meera"
     await open_payment(pilot, p["sale"])
     note = await act(pilot, "f", "100")
     assert note.startswith("Business day 2026-11-28 is closed (Z report 1)")

@@ -16,7 +16,7 @@ from support import open_runtime
 from bank_sim.demo import seed_demo_history
 from gateway_core.settings import load_settings
 from gateway_core.settlement import Settlement
-from pos_app.app import DEMO_DAYS, DEMO_PER_DAY
+from paygate_cli.terminal import DEMO_DAYS, DEMO_PER_DAY
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 NOW = datetime(2026, 11, 20, 19, 30, tzinfo=IST)  # a Friday evening: today nearly full

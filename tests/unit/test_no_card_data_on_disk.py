@@ -20,7 +20,7 @@ from gateway_core.pciscan import files_with_card_numbers, pan_spellings
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from gateway_core.store import DataDirBusy
-from pos_app.app import DEMO_MARKER, reset_demo_dir
+from paygate_cli.terminal import DEMO_MARKER, reset_demo_dir
 
 
 def digits(pan: str) -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pos_app.app import _write_text
+from pos_app.private_files import write_private_text
 
 SALE = ("--amount", "10", "--card", "4242424242424242", "--exp", "12/30", "--cvv", "123")
 UNDER_UMASK_000 = "import os, sys; os.umask(0); from paygate_cli.main import main; sys.exit(main())"
@@ -49,7 +49,7 @@ def test_everything_made_under_umask_000_is_private(tmp_path: Path) -> None:
 def test_a_receipt_made_under_umask_000_is_private(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
-        _write_text(tmp_path / "receipts" / "pay_1.txt", "RECEIPT")
+        write_private_text(tmp_path / "receipts" / "pay_1.txt", "RECEIPT")
     finally:
         os.umask(old)
     assert modes(tmp_path / "receipts") == {".": 0o700, "pay_1.txt": 0o600}

@@ -1,0 +1,231 @@
+"""The back office behind the merchant console (F4): the day read and added up (by
+`gateway_core.dashboard` and `gateway_core.settlement`), the console's approval, the
+manager's capture, void and refund, the Z report, reconciliation and export. Reads run
+in the console's thread workers; what changes something runs in workers of the app.
+Satisfies `pos_app.screens.hosts.BackOffice`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+
+from textual.app import App
+
+from gateway_core.access import AccessError
+from gateway_core.acquirer_api import Frame
+from gateway_core.audit import Verdict
+from gateway_core.dashboard import Record, audit_events, day_stats, events_of, ledger_of, read_day
+from gateway_core.errors import PaygateError
+from gateway_core.gateway import Gateway
+from gateway_core.money import Money
+from gateway_core.payments import Payment
+from gateway_core.ports import Approval
+from gateway_core.presentation import format_money
+from gateway_core.runtime import Runtime
+from gateway_core.settlement import Settlement
+from pos_app.private_files import write_private_text
+from pos_app.screens.hosts import ActionDialog, ClosingView, DayData, Dialog, Noted, ReconcileView
+from pos_app.wiring import Wiring
+
+log = logging.getLogger("paygate.terminal")
+
+
+class BackOffice:
+    """The console's reads and actions over the open data dir."""
+
+    def __init__(
+        self, app: App[int], rt: Runtime, wiring: Wiring, operator: Callable[[], str]
+    ) -> None:
+        self.app = app
+        self.rt = rt
+        self.settings = rt.settings
+        self._gateway = wiring.gateway
+        self._operator = operator
+        self.field_rows = wiring.field_rows
+        self.report_text = wiring.report_text
+        self.reconciliation_text = wiring.reconciliation_text
+
+    @property
+    def gateway(self) -> Gateway:
+        return self._gateway()
+
+    def now(self) -> datetime:
+        return self.rt.clock.now().astimezone(self.settings.tz)
+
+    def settlement(self) -> Settlement:
+        """Reports, closing, reconciliation and export over the open data dir."""
+        rt = self.rt
+        return Settlement(rt.store, rt.settings, audit=rt.audit, clock=rt.clock)
+
+    # -- reads (in the console's threads) -------------------------------------------------
+    def day_data(self, day: date) -> DayData:
+        """The day read and added up, for every tab."""
+        rt, settings = self.rt, self.settings
+        settlement = self.settlement()
+        payments, refunds = read_day(rt.store, settlement, day)
+        report = settlement.report_of(day, payments, refunds)
+        stats = day_stats(report, payments, settings)
+        ledger = ledger_of(day, payments, refunds, settings.currency)
+        closing = settlement.closing(day)
+        return DayData(day, stats, ledger, report, closing, rt.gateway.risk.blocks())
+
+    def payment_detail(self, payment_id: str) -> tuple[Payment, list[Record]]:
+        """A payment as stored and its audit events."""
+        payment = self.rt.gateway.get(payment_id)
+        day = payment.created_at.astimezone(self.settings.tz).date()
+        return payment, events_of(audit_events(self.rt.store, since=day), payment.id)
+
+    def audit_events(self) -> list[Record]:
+        return audit_events(self.rt.store)
+
+    def verify_audit(self) -> Verdict:
+        return self.rt.audit.verify()
+
+    async def frames(self, payment_id: str) -> list[Frame]:
+        frames: list[Frame] = await self.gateway.bank.frames(payment_id)
+        return frames
+
+    # -- actions --------------------------------------------------------------------------
+    def approve_console(self, approval: Approval, dialog: Dialog) -> None:
+        """A manager's or admin's PIN opens the console; anyone else gets one line."""
+        self.app.run_worker(
+            self._approve_console(approval, dialog),
+            group="console",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _approve_console(self, approval: Approval, dialog: Dialog) -> None:
+        try:
+            manager = await asyncio.to_thread(
+                self.rt.access.approve,
+                approval.user_id,
+                approval.pin,
+                action="merchant_console",
+                subject=self.settings.merchant_id,
+                operator=self._operator(),
+            )
+        except AccessError as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.dismiss(manager)
+
+    def merchant_action(
+        self,
+        kind: str,
+        payment: Payment,
+        amount: int | None,
+        approval: Approval,
+        dialog: ActionDialog,
+    ) -> None:
+        """Capture, void or refund from the console, once a manager approves. A wrong
+        PIN stays in the dialog; any other refusal is one line under the payment."""
+        self.app.run_worker(
+            self._merchant_action(kind, payment, amount, approval, dialog),
+            group="merchant-action",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _merchant_action(
+        self,
+        kind: str,
+        payment: Payment,
+        amount: int | None,
+        approval: Approval,
+        dialog: ActionDialog,
+    ) -> None:
+        screen = dialog.payment_screen
+        operator = self._operator()
+        try:
+            if kind == "capture":  # the gateway asks no approval to capture: the console does
+                approver = await asyncio.to_thread(
+                    self.rt.access.approve,
+                    approval.user_id,
+                    approval.pin,
+                    action="capture",
+                    subject=payment.id,
+                    operator=operator,
+                )
+                # the manager who approved captures (approval.granted names who asked)
+                done = await self.gateway.capture(payment.id, amount, operator=approver.id)
+            elif kind == "void":
+                done = await self.gateway.void(payment.id, operator=operator, approval=approval)
+            else:
+                done = await self.gateway.refund(
+                    payment.id, amount, operator=operator, approval=approval
+                )
+        except AccessError as exc:
+            dialog.show_error(str(exc))
+            return
+        except PaygateError as exc:
+            dialog.dismiss(None)
+            screen.note(f"{exc}; nothing was changed", "error")
+            return
+        except Exception as exc:
+            log.error("%s failed: %s", kind, type(exc).__name__)
+            dialog.dismiss(None)
+            screen.note(f"Something went wrong ({type(exc).__name__})", "error")
+            return
+        dialog.dismiss(done)
+        done_amount = {"capture": done.amount_captured, "void": done.amount}.get(kind, amount)
+        word = {"capture": "Captured", "void": "Voided", "refund": "Refunded"}[kind]
+        screen.note(
+            f"{word} {format_money(Money(done_amount or 0, done.currency))} "
+            f"(approved by {approval.user_id})",
+            "ok",
+        )
+
+    def close_day(self, view: ClosingView, day: date, manager_id: str) -> None:
+        """Take the Z report (in a thread: the store and the audit log write)."""
+
+        def close() -> None:
+            try:
+                z, _already = self.settlement().close_day(day, closed_by=manager_id)
+            except PaygateError as exc:
+                self.app.call_from_thread(view.close_failed, str(exc))
+                return
+            self.app.call_from_thread(view.day_closed, z)
+
+        self.app.run_worker(
+            close, thread=True, group="close-day", exclusive=True, exit_on_error=False
+        )
+
+    def reconcile_day(self, view: ReconcileView, day: date) -> None:
+        """The day against the acquirer's clearing file (`Settlement.reconcile`)."""
+        self.app.run_worker(
+            self._reconcile(view, day), group="reconcile", exclusive=True, exit_on_error=False
+        )
+
+    async def _reconcile(self, view: ReconcileView, day: date) -> None:
+        try:
+            rec = await self.settlement().reconcile(day, self.gateway.bank)
+        except PaygateError as exc:
+            view.note(f"Cannot reconcile: {exc}", "error")
+            return
+        view.show_reconciliation(rec)
+
+    def export_day(self, view: Noted, day: date) -> None:
+        """The day as CSV under `<data dir>/exports/`; the path is shown."""
+        path = self.settings.data_dir / "exports" / f"paygate-{day.isoformat()}.csv"
+
+        def export() -> None:
+            try:
+                text = self.settlement().export(day, "csv")
+                write_private_text(path, text)
+            except PaygateError as exc:
+                self.app.call_from_thread(view.note, str(exc), "error")
+                return
+            except OSError as exc:
+                self.app.call_from_thread(
+                    view.note, f"Not exported: {exc.strerror or exc}", "error"
+                )
+                return
+            rows = text.count("\n") - 1
+            self.app.call_from_thread(view.note, f"Exported {rows} rows to {path}", "ok")
+
+        self.app.run_worker(
+            export, thread=True, group="export", exclusive=True, exit_on_error=False
+        )

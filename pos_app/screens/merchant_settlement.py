@@ -1,0 +1,94 @@
+"""The console's settlement tab: the X report live; close the day (Z), reconcile, export."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import ScrollableContainer, Vertical
+
+from gateway_core.presentation import money_text
+from gateway_core.settlement import DayReport, Reconciliation
+from pos_app.screens.base import sentence, while_shown
+from pos_app.screens.hosts import DayData
+from pos_app.screens.merchant_parts import ConsolePart
+from pos_app.widgets.line import Line
+
+
+class SettlementPane(ConsolePart, Vertical):
+    """The X report live; close the day; reconcile; export."""
+
+    BINDINGS = [
+        Binding("z", "close_day", "Close day", id="merchant.close", tooltip="Z report: close"),
+        Binding(
+            "r",
+            "reconcile",
+            "Reconcile",
+            id="merchant.reconcile",
+            tooltip="The day against the acquirer's clearing file",
+        ),
+        Binding("e", "export", "Export", id="merchant.export", tooltip="The day as a CSV file"),
+    ]
+    report: DayReport | None = None  # the report shown (the X, or the Z of a closed day)
+
+    def compose(self) -> ComposeResult:
+        yield Line("Loading…", id="settle-summary")
+        yield Line("", id="settle-note")
+        with ScrollableContainer(id="settle-report"):
+            yield Line("", id="report-text")
+            yield Line("", id="recon-text")
+
+    def show(self, data: DayData) -> None:
+        report = data.report
+        payouts = " · ".join(
+            f"payout {money_text(p.amount, p.currency)} on {p.date:%a %d %b} (ref {p.reference})"
+            for p in report.payouts
+        )
+        fees = " · ".join(
+            f"fees {money_text(t.fees, t.currency)} + GST {money_text(t.gst, t.currency)}"
+            for t in report.totals
+        )
+        state = f"closed: Z report {report.closed_as}" if report.closed_as else "open"
+        self.query_one("#settle-summary", Line).update(
+            f"Business day {report.day:%a %Y-%m-%d} ({state}) · {fees or 'no fees'} · "
+            f"{payouts or 'no payout'}"
+        )
+        self.report = data.closing or report  # a closed day: its Z report as it was taken
+        self.show_report(self.report)
+
+    def show_report(self, report: DayReport) -> None:
+        """The report, its tables as wide as the tab (two tables where one does not fit)."""
+        width = self.screen.size.width - 4  # the tab's padding and the scroll bar
+        office = self.console.office
+        lines = office.report_text(report, office.settings, width)
+        self.query_one("#report-text", Line).update("\n".join(lines))
+
+    def on_resize(self) -> None:
+        if self.report is not None:
+            self.show_report(self.report)
+
+    def note(self, text: str, tone: str = "") -> None:
+        line = self.query_one("#settle-note", Line)
+        line.set_class(tone == "error", "-error")
+        line.set_class(tone == "ok", "-ok")
+        line.update(sentence(text))
+
+    def action_close_day(self) -> None:
+        self.console.preview_close()
+
+    def action_reconcile(self) -> None:
+        self.note("Asking the acquirer for its clearing file…")
+        self.console.office.reconcile_day(self, self.console.day)
+
+    def action_export(self) -> None:
+        self.note("Exporting…")
+        self.console.office.export_day(self, self.console.day)
+
+    @while_shown
+    def show_reconciliation(self, rec: Reconciliation) -> None:
+        text = self.query_one("#recon-text", Line)
+        text.set_class(not rec.ok, "-breaks")
+        text.update("\n" + "\n".join(self.console.office.reconciliation_text(rec)))
+        if rec.ok:
+            self.note("Reconciled: no breaks", "ok")
+        else:
+            self.note(f"{rec.breaks} reconciliation break(s): see below the report", "error")
