@@ -16,6 +16,7 @@ from textual.binding import Binding
 from gateway_core.access import User
 from gateway_core.acquirer_api import Frame, Sms
 from gateway_core.audit import Verdict
+from gateway_core.cards import CardInput
 from gateway_core.dashboard import DayStats, Ledger, Record
 from gateway_core.payments import Payment
 from gateway_core.ports import Approval
@@ -139,7 +140,7 @@ class SaleDesk(Protocol):
 
     def open_card(self) -> None: ...
 
-    def start_charge(self, card: Any, *, masked: str) -> None: ...
+    def start_charge(self, card: CardInput, *, masked: str) -> None: ...
 
     def new_sale(self) -> None: ...
 

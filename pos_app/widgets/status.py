@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol, cast
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
+from gateway_core.access import User
+from gateway_core.settings import Settings
 from pos_app.widgets.line import Line
+
+
+class Shown(Protocol):
+    """What the status line shows of the app."""
+
+    settings: Settings
+    demo: bool
+
+    @property
+    def user(self) -> User | None: ...
+
+    def now(self) -> datetime: ...
 
 
 class StatusBar(Horizontal):
@@ -19,21 +36,21 @@ class StatusBar(Horizontal):
 
     def on_mount(self) -> None:
         for badge in self.query("#status-demo"):
-            badge.display = bool(getattr(self.app, "demo", False))
+            badge.display = cast(Shown, self.app).demo
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
 
     def refresh_status(self) -> None:
         if not self.is_attached or not self.query("#status-who"):
             return
-        app = self.app
-        settings = app.settings  # type: ignore[attr-defined]
+        app = cast(Shown, self.app)
+        settings = app.settings
         self.query_one("#status-where", Line).update(
             f"{settings.merchant_name} · {settings.terminal_id}"
         )
         title = getattr(self.screen, "TITLE_TEXT", "")
         self.query_one("#status-screen", Line).update(title)
-        now = app.now().strftime("%H:%M")  # type: ignore[attr-defined]
-        user = app.user  # type: ignore[attr-defined]
+        now = app.now().strftime("%H:%M")
+        user = app.user
         who = f"{user.id} ({user.role}) · {now}" if user else now
         self.query_one("#status-who", Line).update(who)
