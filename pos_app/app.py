@@ -228,7 +228,8 @@ class PaygateApp(App[int]):
         """Check a user's PIN: on the server when the gateway is one, else locally."""
         if isinstance(self.rt, Runtime):
             return self.rt.access.login(user_id, pin)
-        return await self.rt.gateway.login(user_id, pin)  # type: ignore[attr-defined]  # RemoteGateway
+        user: User = await self.rt.gateway.login(user_id, pin)  # type: ignore[attr-defined]  # a RemoteRuntime's gateway
+        return user
 
     def signed_in(self, user: User) -> None:
         self.flow.begin(user)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from textual.app import App
 from textual.command import CommandPalette
@@ -37,7 +38,7 @@ class Navigator:
         """Hear the app's screen changes (once the app runs)."""
         self.app.screen_change_signal.subscribe(self.app, self._screen_changed, immediate=True)
 
-    def _screen_changed(self, _screen: Screen) -> None:
+    def _screen_changed(self, _screen: Screen[Any]) -> None:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
@@ -70,7 +71,7 @@ class Navigator:
         finally:
             self.parked = False
 
-    def restart_with(self, screen: Screen) -> None:
+    def restart_with(self, screen: Screen[Any]) -> None:
         """Replace the whole stack above the base screen with `screen`."""
 
         async def swap() -> None:
@@ -81,7 +82,7 @@ class Navigator:
 
         self.navigate(swap)
 
-    def flow_to(self, screen: Screen) -> None:
+    def flow_to(self, screen: Screen[Any]) -> None:
         """Show the next step of the sale (card, processing, OTP or result) in place of
         the step on screen, in one switch: nothing flickers in between. When help, Today
         or a dialog is open on top, the step changes once it is closed."""

@@ -103,7 +103,9 @@ class SignIn(Protocol):
     """What the sign-in screen needs."""
 
     demo: bool
-    user: User | None
+
+    @property
+    def user(self) -> User | None: ...
 
     async def sign_in(self, user_id: str, pin: str) -> User: ...
 

@@ -28,9 +28,7 @@ FORBIDDEN: dict[str, set[str]] = {
 # Arrows that still point the wrong way at import time (issue 16); the same arrows are
 # the `ignore_imports` of pyproject.toml. Each goes when its helper's work lands (the
 # test below fails until it is deleted here, so this list only shrinks).
-KNOWN: dict[str, set[str]] = {
-    "pos_app": {"bank_sim"},  # screens -> testcards: tui helper
-}
+KNOWN: dict[str, set[str]] = {}
 
 PROBE = """
 import importlib, json, pkgutil, sys
