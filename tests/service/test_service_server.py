@@ -202,7 +202,7 @@ async def test_the_app_on_a_lost_link_says_so_in_one_line_and_charges_once_when_
             await sale(pilot, "450", PANS["approve"], until="")
             await wait_for(pilot, lambda: "cannot be reached" in screen_text(app))
             assert type(app.screen).__name__ == "CardScreen"  # the sale is kept, card forgotten
-            sent = app.draft.idempotency_key
+            sent = app.flow.draft.idempotency_key
             port = int(server.url.rsplit(":", 1)[1])
             back = start(paygate_cmd, server.data_dir, port=port)
             try:
@@ -212,7 +212,7 @@ async def test_the_app_on_a_lost_link_says_so_in_one_line_and_charges_once_when_
                 paid = app.screen.payment
                 assert paid.status == "succeeded" and paid.amount == 450_00
                 assert [p.id for p in app.rt.gateway.list_day()] == [paid.id]
-                assert app.draft.idempotency_key != sent  # a final answer: the next is new
+                assert app.flow.draft.idempotency_key != sent  # a final answer: the next is new
             finally:
                 back.stop()
     finally:

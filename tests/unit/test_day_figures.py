@@ -195,7 +195,7 @@ async def test_dashboard_settlement_tab_and_report_x_agree_on_a_random_day(
     app = build_app(settings, clock, tmp_path / "config")
     await random_day(app, clock, seed=15)
     await app.rt.gateway.repair()  # expired OTPs canceled now, not as the terminal starts
-    figures = day_figures(app.settlement().x_report(DAY), "INR")
+    figures = day_figures(app.office.settlement().x_report(DAY), "INR")
     assert figures.sales and figures.voids_count and figures.refunds_count and figures.open
     async with drive(app) as pilot:
         await console(pilot)
