@@ -1,7 +1,7 @@
 """The cashier's terminal: a Textual app on the gateway core.
 
 `PaygateApp` takes an open runtime (tests inject one with a frozen clock and seeded
-ids) and the `Wiring` the composition root (paygate_cli.terminal) builds; the app is
+ids) and the `Wiring` the composition root (the CLI's terminal module) builds; the app is
 the shell: sign-in, themes, keys, the palette and the global keys. The sale lives in
 `pos_app.sale_flow`, the merchant console's work in `pos_app.back_office`, screen
 changes in `pos_app.navigation`, the keys in `pos_app.keymap`.
@@ -64,7 +64,7 @@ SCREEN_CHANGING_WORK = frozenset(
 
 class TerminalRuntime(Protocol):
     """What the terminal needs of a runtime: an open data dir (`Runtime`) or a gateway
-    served by `paygate serve` (paygate_cli.remote)."""
+    served by `paygate serve` (the CLI's remote runtime)."""
 
     settings: Settings
     clock: Clock

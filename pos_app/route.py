@@ -5,7 +5,7 @@ to the banks. `RouteTap` wraps the gateway's bank client (same methods, passed
 through) and reports each authorization, capture and reversal as it starts and ends,
 to whoever set `ROUTE_REPORT` in the calling task: the worker of the payment on
 screen. Other callers (the repair at start, the demo history) report to nobody. The
-composition root (paygate_cli.terminal) puts the tap on the gateway it hands the app.
+composition root (the CLI's terminal module) puts the tap on the gateway it hands the app.
 """
 
 from __future__ import annotations

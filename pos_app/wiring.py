@@ -1,4 +1,4 @@
-"""What the composition root (paygate_cli.terminal) hands the terminal: whatever is not
+"""What the composition root (the CLI's terminal module) hands the terminal: whatever is not
 the gateway core's (the simulator's test cards, the ISO 8583 field names, the report
 layout), as plain data and callables, so that pos_app imports only the core."""
 
