@@ -1,7 +1,6 @@
 """The terminal's wiring: `paygate`, `paygate pos` and `--demo` open a data dir (or reach
 `paygate serve`) and run `pos_app.app.PaygateApp` with what it needs from the bank
-simulator and the report layout (`pos_app.wiring.Wiring`); the demo's data dir is
-seeded and reset here."""
+simulator (`pos_app.wiring.Wiring`); the demo's data dir is seeded and reset here."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from gateway_core.settings import Settings
 from gateway_core.store.files import make_private_dir
 from gateway_core.store.lock import WriterLock
 from paygate_cli.common import demo_data_dir, open_runtime
-from paygate_cli.reports import format_reconciliation, format_report
 from pos_app.app import PaygateApp
 from pos_app.route import RouteTap
 from pos_app.wiring import CardHint, Wiring
@@ -53,8 +51,6 @@ def terminal_wiring(rt: Runtime | RemoteRuntime) -> Wiring:
     return Wiring(
         gateway=lambda: tapped_gateway(rt),
         field_rows=describe,
-        report_text=format_report,
-        reconciliation_text=format_reconciliation,
         test_cards=TEST_CARD_HINTS,
     )
 

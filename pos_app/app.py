@@ -34,7 +34,7 @@ from gateway_core.access import User
 from gateway_core.clock import Clock
 from gateway_core.errors import PaygateError
 from gateway_core.gateway import Gateway, open_payment_ids
-from gateway_core.runtime import Runtime, import_gateway_modules
+from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement
 from pos_app.back_office import BackOffice
@@ -240,8 +240,8 @@ class PaygateApp(App[int]):
         start; None: the server decides). What building the gateway imports (the bank
         app: FastAPI, uvicorn; its client: httpx; 0.4 s) is imported in a thread first,
         so the first screen stays live meanwhile."""
-        if left_open is not None:
-            await asyncio.to_thread(import_gateway_modules)
+        if isinstance(self.rt, Runtime):
+            await asyncio.to_thread(self.rt.preload_gateway)
         try:
             if left_open is None:
                 notes = await self.gateway.repair()

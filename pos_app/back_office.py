@@ -44,8 +44,6 @@ class BackOffice:
         self._gateway = wiring.gateway
         self._operator = operator
         self.field_rows = wiring.field_rows
-        self.report_text = wiring.report_text
-        self.reconciliation_text = wiring.reconciliation_text
 
     @property
     def gateway(self) -> Gateway:

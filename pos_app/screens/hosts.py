@@ -25,7 +25,7 @@ from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport, Reconciliation, Settlement
 from pos_app.route import RouteEvent
 from pos_app.screens.state import SaleDraft, SaleExtras
-from pos_app.wiring import CardHint, FieldRows, ReconciliationText, ReportText
+from pos_app.wiring import CardHint, FieldRows
 
 
 # ---------------------------------------------------------------------------- views
@@ -190,8 +190,6 @@ class BackOffice(Protocol):
 
     settings: Settings
     field_rows: FieldRows
-    report_text: ReportText
-    reconciliation_text: ReconciliationText
 
     def now(self) -> datetime: ...
 

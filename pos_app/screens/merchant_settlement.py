@@ -7,7 +7,12 @@ from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
 
 from gateway_core.presentation import money_text
-from gateway_core.settlement import DayReport, Reconciliation
+from gateway_core.settlement import (
+    DayReport,
+    Reconciliation,
+    format_reconciliation,
+    format_report,
+)
 from pos_app.screens.base import sentence, while_shown
 from pos_app.screens.hosts import DayData
 from pos_app.screens.merchant_parts import ConsolePart
@@ -58,8 +63,7 @@ class SettlementPane(ConsolePart, Vertical):
     def show_report(self, report: DayReport) -> None:
         """The report, its tables as wide as the tab (two tables where one does not fit)."""
         width = self.screen.size.width - 4  # the tab's padding and the scroll bar
-        office = self.console.office
-        lines = office.report_text(report, office.settings, width)
+        lines = format_report(report, self.console.office.settings, width)
         self.query_one("#report-text", Line).update("\n".join(lines))
 
     def on_resize(self) -> None:
@@ -87,7 +91,7 @@ class SettlementPane(ConsolePart, Vertical):
     def show_reconciliation(self, rec: Reconciliation) -> None:
         text = self.query_one("#recon-text", Line)
         text.set_class(not rec.ok, "-breaks")
-        text.update("\n" + "\n".join(self.console.office.reconciliation_text(rec)))
+        text.update("\n" + "\n".join(format_reconciliation(rec)))
         if rec.ok:
             self.note("Reconciled: no breaks", "ok")
         else:
