@@ -15,10 +15,6 @@ import pytest
 
 PACKAGES = ("gateway_core", "bank_sim", "paygate_cli", "pos_app")
 
-# Cycles that exist today and are being removed (issue 16). A cycle found must lie inside
-# one of its package's entries; an entry that no cycle touches any more must be deleted.
-ALLOWED: dict[str, list[frozenset[str]]] = {}
-
 
 def cycles(graph: grimp.ImportGraph, package: str) -> list[frozenset[str]]:
     """The import cycles inside `package`: its strongly connected sets of 2+ modules."""
@@ -46,19 +42,10 @@ def graph() -> grimp.ImportGraph:
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_cycle_inside_the_package(graph: grimp.ImportGraph, package: str) -> None:
-    allowed = ALLOWED.get(package, [])
-    new = [c for c in cycles(graph, package) if not any(c <= a for a in allowed)]
-    assert not new, f"import cycles in {package}: " + "; ".join(
-        " <-> ".join(sorted(c)) for c in new
-    )
-
-
-@pytest.mark.parametrize("package", sorted(ALLOWED))
-def test_every_allowed_cycle_still_exists(graph: grimp.ImportGraph, package: str) -> None:
-    """The allow-list only shrinks: an entry whose cycle is gone must be deleted."""
     found = cycles(graph, package)
-    gone = [a for a in ALLOWED[package] if not any(c & a for c in found)]
-    assert not gone, f"delete from ALLOWED[{package!r}], no longer a cycle: {gone}"
+    assert not found, f"import cycles in {package}: " + "; ".join(
+        " <-> ".join(sorted(c)) for c in found
+    )
 
 
 def test_a_deferred_import_that_closes_a_loop_is_a_cycle(
