@@ -11,7 +11,7 @@ be saved again (a new OTP, a capture to retry); a terminal one never changes.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from gateway_core.errors import SystemFailure
 
@@ -26,34 +26,11 @@ Status = Literal[
     "expired",
 ]
 
+ANY: Final[frozenset[Status]] = frozenset(get_args(Status))
 TRANSITIONS: Final[dict[Status, frozenset[Status]]] = {
-    "unknown": frozenset(
-        {
-            "unknown",
-            "requires_action",
-            "pending",
-            "requires_capture",
-            "succeeded",
-            "declined",
-            "canceled",
-            "expired",
-        }
-    ),
-    "requires_action": frozenset(
-        {
-            "requires_action",
-            "pending",
-            "requires_capture",
-            "succeeded",
-            "declined",
-            "canceled",
-            "expired",
-            "unknown",
-        }
-    ),
-    "pending": frozenset(
-        {"pending", "requires_capture", "succeeded", "declined", "canceled", "expired", "unknown"}
-    ),
+    "unknown": ANY,
+    "requires_action": ANY,
+    "pending": ANY - {"requires_action"},
     "requires_capture": frozenset({"requires_capture", "succeeded", "canceled"}),
     "succeeded": frozenset(),
     "declined": frozenset(),

@@ -29,6 +29,7 @@ from gateway_core.settlement import (
     payout_reference,
     tally,
 )
+from gateway_core.settlement.models import SUMMED
 from gateway_core.store import DataStore
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
@@ -99,19 +100,6 @@ schedules = st.builds(
     st.integers(0, 10_000),
     st.integers(0, 10_000),
     st.integers(0, 10_000),
-)
-SUMMED = (
-    "count",
-    "gross",
-    "tips",
-    "voids_count",
-    "voids",
-    "refunds_count",
-    "refunds",
-    "net_sales",
-    "fees",
-    "gst",
-    "payout",
 )
 
 

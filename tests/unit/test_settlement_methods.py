@@ -28,23 +28,11 @@ from gateway_core.settlement import (
     payout_reference,
     tally,
 )
+from gateway_core.settlement.models import SUMMED
 from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 DAY = date(2026, 11, 28)
-SUMMED = (
-    "count",
-    "gross",
-    "tips",
-    "voids_count",
-    "voids",
-    "refunds_count",
-    "refunds",
-    "net_sales",
-    "fees",
-    "gst",
-    "payout",
-)
 UPI_ID = "pay_20261128_0000000a01"
 
 
