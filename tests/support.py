@@ -236,3 +236,18 @@ class BankServer:
 
 
 CLI_SALE = ("--amount", "10", "--card", "4242424242424242", "--exp", "12/30", "--cvv", "123")
+
+
+async def charge_until_killed(data_dir: Path) -> None:
+    """Take approved test-card sales one after another, printing "ready" once and then
+    each acknowledged payment's id and status (for crash tests that kill this process)."""
+    import itertools
+
+    from bank_sim.testcards import TEST_CARDS
+
+    cards = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
+    gw = open_runtime(gateway_settings(data_dir, 10.0)).gateway
+    print("ready", flush=True)
+    for n in itertools.count():
+        payment = await gw.charge(charge(cards[n % len(cards)], 1_00 + n % 500))
+        print(payment.id, payment.status, flush=True)  # acknowledged

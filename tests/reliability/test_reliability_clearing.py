@@ -154,14 +154,12 @@ def test_ledger_check_reports_a_clearing_day_that_lost_lines(cli, tmp_path: Path
 # -- SIGKILL ---------------------------------------------------------------------------------
 CHARGER = textwrap.dedent(
     """
-    import asyncio, itertools, os, sys
+    import asyncio, os, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
-    from support import charge, gateway_settings, open_runtime
+    from support import charge_until_killed
     from gateway_core.store.journal import JournalStorage
-    from bank_sim.testcards import TEST_CARDS
 
-    CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
     die_at = int(sys.argv[3])  # > 0: die at that write of a clearing line, as SIGKILL would
     real = JournalStorage._append
 
@@ -175,15 +173,7 @@ CHARGER = textwrap.dedent(
 
     JournalStorage._append = append
 
-    async def main():
-        rt = open_runtime(gateway_settings(Path(sys.argv[1]), 10.0))
-        gw = rt.gateway
-        print("ready", flush=True)
-        for n in itertools.count():
-            payment = await gw.charge(charge(CARDS[n % len(CARDS)], 1_00 + n % 500))
-            print(payment.id, payment.status, flush=True)  # acknowledged
-
-    asyncio.run(main())
+    asyncio.run(charge_until_killed(Path(sys.argv[1])))
     """
 )
 

@@ -25,23 +25,12 @@ from support import gateway_settings, open_runtime
 
 CHARGER = textwrap.dedent(
     """
-    import asyncio, itertools, sys
+    import asyncio, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
-    from support import charge, gateway_settings, open_runtime
-    from bank_sim.testcards import TEST_CARDS
+    from support import charge_until_killed
 
-    CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
-
-    async def main():
-        rt = open_runtime(gateway_settings(Path(sys.argv[1]), 10.0))
-        gw = rt.gateway
-        print("ready", flush=True)
-        for n in itertools.count():
-            payment = await gw.charge(charge(CARDS[n % len(CARDS)], 1_00 + n % 500))
-            print(payment.id, payment.status, flush=True)  # acknowledged
-
-    asyncio.run(main())
+    asyncio.run(charge_until_killed(Path(sys.argv[1])))
     """
 )
 TESTS = str(Path(__file__).parents[1])
