@@ -44,7 +44,7 @@ class JournaledDB(TinyDB):
     @property
     def journal(self) -> JournalStorage:
         """The storage under this database."""
-        return self.storage  # type: ignore[return-value]
+        return self.storage  # type: ignore[return-value]  # TinyDB types it as its base Storage
 
 
 class DataStore:

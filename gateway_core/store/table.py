@@ -139,15 +139,14 @@ class JournaledTable(Table):
     def _base(self) -> dict[str, Doc]:
         return self._storage.table(self.name)
 
-    # TinyDB only reads what this returns (`Mapping` access), never writes to it
-    def _read_table(self) -> Mapping[str, Any]:  # type: ignore[override]
+    def _read_table(self) -> Mapping[str, Any]:  # type: ignore[override]  # TinyDB only reads it
         base = self._base()
         return Decoded(base) if self._storage.packed else base
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         with self._storage.lock:
             overlay = _Overlay(self._base())
-            updater(overlay)  # type: ignore[arg-type]
+            updater(overlay)  # type: ignore[arg-type]  # an overlay acts as the dict TinyDB edits
             self._storage.commit(overlay.ops(self.name))
         self._query_cache.clear()
 

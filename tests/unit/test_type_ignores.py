@@ -12,14 +12,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 IGNORE = re.compile(r"#\s*type:\s*ignore(?P<code>\[[a-z0-9-, ]+\])?(?P<rest>.*)$")
 
-# Ignores without a reason today, in the store's TinyDB adapter (issue 16): give each its
-# reason and delete it here.
-UNEXPLAINED_NOW = {
-    ("gateway_core/store/database.py", "return self.storage"),
-    ("gateway_core/store/table.py", "def _read_table(self) -> Mapping[str, Any]:"),
-    ("gateway_core/store/table.py", "updater(overlay)"),
-}
-
 
 def unexplained(folder: Path) -> set[tuple[str, str]]:
     """(file, code) of every `type: ignore` under `folder` without a code and a reason."""
@@ -34,7 +26,7 @@ def unexplained(folder: Path) -> set[tuple[str, str]]:
 
 
 def test_every_ignore_in_the_core_names_its_code_and_reason() -> None:
-    assert unexplained(ROOT / "gateway_core") <= UNEXPLAINED_NOW
+    assert unexplained(ROOT / "gateway_core") == set()
 
 
 def test_the_check_sees_an_unexplained_ignore(tmp_path: Path) -> None:
