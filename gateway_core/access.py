@@ -25,6 +25,7 @@ from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
 from gateway_core.ports import Record, UserRepository
+from gateway_core.presentation import time_text
 
 Role = Literal["cashier", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("cashier", "manager", "admin")
@@ -295,7 +296,7 @@ class Access:
 
     def _hhmm(self, when: datetime | str) -> str:
         when = datetime.fromisoformat(when) if isinstance(when, str) else when
-        return when.astimezone(self._tz).strftime("%H:%M")
+        return time_text(when, self._tz, seconds=False)
 
     def _matches(self, pin_hash: str, pin: str) -> bool:
         try:

@@ -7,6 +7,7 @@ way because they all ask this module.
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import NamedTuple, Protocol
 
 from gateway_core.cards import Brand
@@ -98,6 +99,31 @@ def status_word(status: str, *, voided: bool = False, captured: int = 0, refunde
     if status == "canceled" and voided:
         return "voided"
     return STATUS_WORDS.get(status, "unknown")
+
+
+# ---------------------------------------------------------------------------- times
+# Each takes a stored (aware) time and the merchant's timezone (None: the machine's).
+def time_text(moment: datetime, tz: tzinfo | None, *, seconds: bool = True) -> str:
+    """ "14:37:53" (or "14:37")."""
+    return moment.astimezone(tz).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def stamp_text(
+    moment: datetime, tz: tzinfo | None, *, seconds: bool = True, zone: bool = False
+) -> str:
+    """ "2026-12-06 14:37:53" (or without seconds; with `zone`, the zone's name after)."""
+    form = "%Y-%m-%d %H:%M" + (":%S" if seconds else "") + (" %Z" if zone else "")
+    return moment.astimezone(tz).strftime(form).strip()
+
+
+def day_text(moment: datetime, tz: tzinfo | None) -> str:
+    """ "06 Dec 2026", as a receipt prints it."""
+    return moment.astimezone(tz).strftime("%d %b %Y")
+
+
+def until_text(moment: datetime, tz: tzinfo | None) -> str:
+    """ "06 Dec 14:37": when a block or hold ends."""
+    return moment.astimezone(tz).strftime("%d %b %H:%M")
 
 
 # ---------------------------------------------------------------------------- phones

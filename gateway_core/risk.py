@@ -25,7 +25,7 @@ from typing import Literal
 from gateway_core.clock import Clock, business_day
 from gateway_core.money import Money
 from gateway_core.ports import Record, RiskRepository
-from gateway_core.presentation import format_money
+from gateway_core.presentation import format_money, time_text
 from gateway_core.risk_models import Action, Assessment, Block, Context, Factor, RiskLimits
 
 Kind = Literal["otp", "allow", "block", "review"]
@@ -196,7 +196,7 @@ class RiskEngine:
         ]
 
     def _hhmm(self, when: datetime) -> str:
-        return when.astimezone(self._tz).strftime("%H:%M")
+        return time_text(when, self._tz, seconds=False)
 
     # -- evaluating -----------------------------------------------------------------------
     def assess(self, ctx: Context) -> Assessment:

@@ -19,7 +19,7 @@ from gateway_core.gateway import load_payment
 from gateway_core.money import Money
 from gateway_core.payments import Payment
 from gateway_core.pciscan import scan
-from gateway_core.presentation import format_money
+from gateway_core.presentation import format_money, stamp_text
 from gateway_core.risk import RiskEngine
 from gateway_core.runtime import Runtime
 from gateway_core.service.keys import ApiKeys
@@ -124,7 +124,7 @@ def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
             if not blocks:
                 print("nothing is blocked now")
             for block in blocks:
-                until = block.until.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+                until = stamp_text(block.until, settings.tz, seconds=False)
                 key = block.key if block.scope == "terminal" else f"card {block.key[:12]}…"
                 print(f"{block.scope:<9} {key:<20} until {until}  {block.rule}: {block.reason}")
         else:

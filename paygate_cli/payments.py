@@ -25,7 +25,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -39,7 +39,7 @@ from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, normalize_currency, parse_amount
 from gateway_core.payments import Payment
 from gateway_core.ports import Approval
-from gateway_core.presentation import brand_name, format_money
+from gateway_core.presentation import brand_name, format_money, stamp_text, time_text
 from gateway_core.runtime import Runtime
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
@@ -79,11 +79,6 @@ async def gateway_session(
         yield rt, gateway
     finally:
         await rt.aclose()
-
-
-def _local(moment: datetime, settings: Settings) -> datetime:
-    """A stored time in the merchant's timezone (the machine's when none is set)."""
-    return moment.astimezone(settings.tz)
 
 
 # ---------------------------------------------------------------------------- output
@@ -141,7 +136,7 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
         lines.append("the authorization was reversed: nothing stays held on the card")
     if p.status == "requires_action" and p.challenge:
         ch = p.challenge
-        until = _local(ch.expires_at, settings).strftime("%H:%M:%S")
+        until = time_text(ch.expires_at, settings.tz)
         tries = f"{ch.tries_left} {'try' if ch.tries_left == 1 else 'tries'}"
         lines.append(f"the bank sent a code to {ch.phone} (valid until {until}, {tries} left)")
     lines.append(f"id {p.id}  status {p.status}")
@@ -159,13 +154,13 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
 
 
 def _details(p: Payment, settings: Settings) -> list[str]:
-    created = _local(p.created_at, settings).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    created = stamp_text(p.created_at, settings.tz, zone=True)
     lines = [f"created {created}  capture {p.capture_method}  by {p.operator}"]
     route = [p.network, p.issuer, p.funding, p.country]
     if any(route):
         lines.append("route " + "  ".join(part for part in route if part))
     for refund in p.refunds:
-        at = _local(refund.created_at, settings).strftime("%H:%M:%S")
+        at = time_text(refund.created_at, settings.tz)
         lines.append(f"refund {refund.id}  {_money(refund.amount, p.currency)}  at {at}")
     if p.reversal:
         lines.append(f"reversal {p.reversal}")
@@ -375,7 +370,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     rows = [
         (
-            _local(p.created_at, settings).strftime("%H:%M:%S"),
+            time_text(p.created_at, settings.tz),
             p.id,
             p.status_word,
             _money(p.amount, p.currency),
@@ -410,7 +405,7 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
     if not messages:
         print("no messages")
     for sms in messages:
-        at = _local(sms.at, settings).strftime("%Y-%m-%d %H:%M:%S")
+        at = stamp_text(sms.at, settings.tz)
         print(f"{at}  {sms.phone}  {sms.text}")
     return 0
 

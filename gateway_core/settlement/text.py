@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Sequence
 
 from gateway_core.payments import reason_for
-from gateway_core.presentation import brand_name, method_name, money_text
+from gateway_core.presentation import brand_name, method_name, money_text, stamp_text
 from gateway_core.settings import Settings
 from gateway_core.settlement.models import ALL, CARD, DayReport, FeeLine, Line, day_figures
 from gateway_core.settlement.reconciliation import Reconciliation
@@ -106,7 +106,7 @@ def format_report(report: DayReport, settings: Settings, width: int | None = Non
     lines = [f"{title}  {report.merchant_name} ({report.merchant_id})"]
     when = f"business day {report.day:%a %Y-%m-%d}"
     if report.kind == "Z" and report.closed_at:
-        closed = report.closed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        closed = stamp_text(report.closed_at, tz, seconds=False)
         when += f"  closed {closed} by {report.closed_by}"
     else:
         when += f"  printed {report.generated_at.astimezone(tz):%Y-%m-%d %H:%M}"

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 
 from gateway_core.acquirer_api import Frame
+from gateway_core.presentation import time_text
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.screens.hosts import SaleDesk
 from pos_app.widgets.line import Line
@@ -46,7 +47,7 @@ def frames_view(frames: list[Frame], tz: tzinfo | None, field_rows: FieldRows) -
     parts: list[Text | Table] = []
     for number, frame in enumerate(frames, 1):
         mti = MTI_NAMES.get(frame.mti, "message")
-        at = frame.at.astimezone(tz).strftime("%H:%M:%S")
+        at = time_text(frame.at, tz)
         title = Text.assemble(
             (f"{number}. {frame.mti} ", "bold"),
             f"{mti} · {HOP_NAMES.get(frame.source, frame.source)} → "

@@ -9,7 +9,7 @@ from typing import Protocol, cast
 from textual.binding import Binding
 
 from gateway_core.dashboard import Record
-from gateway_core.presentation import brand_name
+from gateway_core.presentation import brand_name, time_text
 from pos_app.screens.hosts import BackOffice
 from pos_app.widgets.fields import Field
 
@@ -74,7 +74,7 @@ def card_text(record: Record) -> str:
 
 
 def clock_time(iso: str, tz: tzinfo | None) -> str:
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%H:%M:%S")
+    return time_text(datetime.fromisoformat(iso), tz)
 
 
 def event_time(stamp: object, tz: tzinfo | None) -> datetime | None:

@@ -29,7 +29,7 @@ from gateway_core.dashboard import Record
 from gateway_core.errors import PaygateError
 from gateway_core.money import Money, MoneyError, parse_amount
 from gateway_core.payments import Payment, reason_for
-from gateway_core.presentation import brand_name, format_money, format_plain
+from gateway_core.presentation import brand_name, format_money, format_plain, stamp_text, time_text
 from pos_app.screens.base import PosModal, PosScreen, sentence, while_shown
 from pos_app.screens.hosts import BackOffice
 from pos_app.screens.inspector import frames_view
@@ -211,7 +211,7 @@ class PaymentScreen(PosScreen):
             ("Issuer", " · ".join(filter(None, (payment.issuer, payment.funding)))),
             ("Auth / RRN", f"{payment.auth_code or '--'} / {payment.rrn or '--'}"),
             ("Terminal", f"{payment.terminal_id} · {payment.operator}"),
-            ("Taken", payment.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")),
+            ("Taken", stamp_text(payment.created_at, tz)),
         ]
         for row in rows:
             facts.add_row(*row)
@@ -223,7 +223,7 @@ class PaymentScreen(PosScreen):
         timeline.add_column("Who", no_wrap=True)
         timeline.add_column("What", ratio=1)
         for e in events:
-            when = datetime.fromisoformat(e["time"]).astimezone(tz).strftime("%H:%M:%S")
+            when = time_text(datetime.fromisoformat(e["time"]), tz)
             details = ", ".join(
                 f"{k} {amount(v) if k in MONEY_DETAILS and isinstance(v, int) else v}"
                 for k, v in (e.get("details") or {}).items()

@@ -6,6 +6,7 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from gateway_core.presentation import until_text
 from pos_app.screens.hosts import DayData
 from pos_app.screens.merchant_parts import ConsolePart
 from pos_app.widgets.line import Line
@@ -27,7 +28,7 @@ class RiskPane(ConsolePart, VerticalScroll):
             blocks.add_column(column, no_wrap=column != "Why", ratio=1 if column == "Why" else None)
         for b in data.blocks:
             what = b.key if b.scope == "terminal" else f"card {b.key[:12]}…"
-            until = b.until.astimezone(tz).strftime("%d %b %H:%M")
+            until = until_text(b.until, tz)
             blocks.add_row(b.scope, what, until, b.rule, b.reason)
         if not data.blocks:
             blocks.add_row("", "nothing is blocked now", "", "", "")

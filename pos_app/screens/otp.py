@@ -13,7 +13,7 @@ from textual.widgets import Input, Label
 
 from gateway_core.acquirer_api import Sms
 from gateway_core.payments import Payment
-from gateway_core.presentation import format_money
+from gateway_core.presentation import format_money, time_text
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.screens.hosts import SaleDesk
 from pos_app.screens.modals import ConfirmScreen
@@ -153,7 +153,7 @@ class OtpScreen(PosScreen):
             box.update("No messages yet")
             return
         latest = messages[0]
-        at = latest.at.astimezone(self.desk.settings.tz).strftime("%H:%M:%S")
+        at = time_text(latest.at, self.desk.settings.tz)
         older = f"\n\n({len(messages) - 1} older)" if len(messages) > 1 else ""
         box.update(f"{at}\n{latest.text}{older}")
 
@@ -189,7 +189,7 @@ class OtpScreen(PosScreen):
     def action_cancel(self) -> None:
         challenge = self.payment.challenge
         until = (
-            challenge.expires_at.astimezone(self.desk.settings.tz).strftime("%H:%M")
+            time_text(challenge.expires_at, self.desk.settings.tz, seconds=False)
             if challenge
             else "its expiry"
         )

@@ -12,7 +12,7 @@ from datetime import tzinfo
 
 from gateway_core.money import Money
 from gateway_core.payments import Payment, reason_for
-from gateway_core.presentation import brand_name, format_money
+from gateway_core.presentation import brand_name, day_text, format_money, time_text
 from gateway_core.settings import Settings
 from pos_app.screens.state import SaleExtras
 
@@ -84,11 +84,11 @@ def receipt_text(
     def money(minor: int) -> str:
         return format_money(Money(minor, payment.currency))
 
-    when = payment.created_at.astimezone(tz if tz is not None else settings.tz)
+    zone = tz if tz is not None else settings.tz
     lines = [
         *_center(settings.merchant_name),
         _row(f"MID {payment.merchant_id}", f"TID {payment.terminal_id}"),
-        _row(when.strftime("%d %b %Y"), when.strftime("%H:%M:%S")),
+        _row(day_text(payment.created_at, zone), time_text(payment.created_at, zone)),
         _row("Cashier", payment.operator),
         _rule(),
         _row("PRE-AUTH" if payment.capture_method == "manual" else "SALE", headline(payment)),

@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from gateway_core.money import Money
 from gateway_core.payments import Payment
-from gateway_core.presentation import brand_name, format_money
+from gateway_core.presentation import brand_name, format_money, time_text
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.screens.hosts import SaleDesk
 from pos_app.widgets.line import Line
@@ -88,7 +88,7 @@ class TodayScreen(PosScreen):
             if p.status == "declined" and p.response_code:
                 status += f" {p.response_code}"
             table.add_row(
-                p.created_at.astimezone(tz).strftime("%H:%M"),
+                time_text(p.created_at, tz, seconds=False),
                 status,
                 format_money(p.money),
                 f"{brand_name(p.card.brand)} ••{p.card.last4}",

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from gateway_core.access import User
+from gateway_core.presentation import time_text
 from gateway_core.settings import Settings
 from pos_app.widgets.line import Line
 
@@ -50,7 +51,7 @@ class StatusBar(Horizontal):
         )
         title = getattr(self.screen, "TITLE_TEXT", "")
         self.query_one("#status-screen", Line).update(title)
-        now = app.now().strftime("%H:%M")
+        now = time_text(app.now(), settings.tz, seconds=False)
         user = app.user
         who = f"{user.id} ({user.role}) · {now}" if user else now
         self.query_one("#status-who", Line).update(who)
