@@ -41,6 +41,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from unittest import mock
 
+from bench_report import table, write
 from pydantic import SecretStr
 from sqlite_store import SqliteDataStore
 from stock_store import StockDataStore
@@ -72,8 +73,6 @@ BACKENDS: dict[str, type[DataStore]] = {
     "sqlite": SqliteDataStore,
     "stock_tinydb": StockDataStore,
 }
-NOT_DURABLE = {"stock_tinydb": " (not durable: no fsync, rewrites in place)"}
-MARK_START, MARK_END = "<!-- figures:start -->", "<!-- figures:end -->"
 
 
 @dataclass(frozen=True)
@@ -525,157 +524,6 @@ def run(plan: Plan, work: Path) -> dict:
     figures["demo"] = demo_start(plan, work)
     figures["machine"]["load_end"] = os.getloadavg()
     return figures
-
-
-def ratios(figures: dict) -> list[dict]:
-    """ours / SQLite and ours / stock TinyDB at every size both measured."""
-    by = {(r["store"], r["stored"]): r["per_s"] for r in figures["whole_path"]}
-    out = []
-    for (store, size), per_s in sorted(by.items(), key=lambda kv: kv[0][1]):
-        if store != "ours":
-            continue
-        out.append(
-            {
-                "stored": size,
-                "ours_over_sqlite": _ratio(per_s, by.get(("sqlite", size))),
-                "ours_over_stock": _ratio(per_s, by.get(("stock_tinydb", size))),
-            }
-        )
-    return out
-
-
-def _ratio(ours: float, other: float | None) -> float | None:
-    return None if other is None else round(ours / other, 2)
-
-
-def table(figures: dict) -> str:
-    """The figures as Markdown."""
-    m = figures["machine"]
-    lines = [
-        f"Run {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
-        f"Python {m['python']} ({m['os']}). Load average (1, 5, 15 min) at the start "
-        f"{_load(m['load_start'])}, at the end {_load(m['load_end'])}.",
-        "",
-        "### Whole authorization path (sales/s and latency per `Gateway.charge`)",
-        "",
-        "| store | payments already in the day | sales timed | sales/s | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in figures["whole_path"]:
-        lines.append(
-            f"| {r['store']} | {r['stored']:,} | {r['charges']} | {r['per_s']:,} "
-            f"| {r['p50_ms']} | {r['p99_ms']} |"
-        )
-    lines += [
-        "",
-        "| payments in the day | ours / SQLite | ours / stock TinyDB |",
-        "|---:|---:|---:|",
-    ]
-    for r in ratios(figures):
-        lines.append(
-            f"| {r['stored']:,} | {_x(r['ours_over_sqlite'])} | {_x(r['ours_over_stock'])} |"
-        )
-    held, demo = figures["held_day"], figures["demo"]
-    lines += [
-        "",
-        "### Store alone, reports, memory, terminal",
-        "",
-        "| figure | value |",
-        "|---|---:|",
-    ]
-    for r in figures["inserts"]:
-        lines.append(
-            f"| inserts/s one call each, {r['store']}{NOT_DURABLE.get(r['store'], '')} "
-            f"({r['inserts']} payments) | {r['per_s']:,} |"
-        )
-    lines += [
-        f"| store open: today ({held['payments']:,} payments) beside "
-        f"{held['days'] - 1} days of history | {held['store_open_s']:.3f} s |",
-        f"| the same with the day's {held.get('events', 0):,} audit events read too | "
-        f"{held.get('whole_day_s', 0):.3f} s |",
-        f"| runtime ready (keys, vault, audit, banks, gateway) on it | "
-        f"{held['runtime_ready_s']:.3f} s |",
-        f"| X report of that day ({held['x_report_count']:,} payments) | "
-        f"{held['x_report_s']:.3f} s |",
-        f"| peak resident memory of that process (VmHWM) | {held['max_rss_mb']:.0f} MB |",
-        f"| terminal, process start to first screen, empty data dir | "
-        f"{figures['first_frame_s']['empty']:.2f} s |",
-        f"| terminal, process start to first screen, on that day | "
-        f"{figures['first_frame_s']['held_day']:.2f} s |",
-        f"| merchant console on that day: F4 to the dashboard filled (after the PIN) | "
-        f"{figures['console']['console_s']:.2f} s |",
-        f"| then the transaction view's first page ({figures['console']['rows']} rows) | "
-        f"{figures['console']['transactions_s']:.2f} s |",
-        f"| demo history seeded alone: {demo['days']} days of {demo['per_day']} payments "
-        f"({demo['payments']} made) | {demo['seeding_s']:.2f} s |",
-        f"| `paygate --demo`, empty data dir, to the first screen (history seeded first) | "
-        f"{demo['first_start_s']:.2f} s |",
-        f"| one stored payment record (JSON) | {figures['record_bytes']:,} bytes |",
-        "",
-        "### Targets (reported, not asserted)",
-        "",
-        "| target | this run | met |",
-        "|---|---:|---|",
-    ]
-    lines += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in targets(figures)]
-    return "\n".join(lines)
-
-
-def targets(figures: dict) -> list[tuple[str, str, bool]]:
-    """Each target of issue 7 with what this run measured: (target, measured, met)."""
-    ours = {r["stored"]: r for r in figures["whole_path"] if r["store"] == "ours"}
-    sqlite = {r["stored"]: r["per_s"] for r in figures["whole_path"] if r["store"] == "sqlite"}
-    small, big = min(ours), max(ours)
-    slowest = min(r["per_s"] for r in ours.values())
-    drift = ours[big]["per_s"] / ours[small]["per_s"] - 1
-    vs_sqlite = min(r["per_s"] / sqlite[size] for size, r in ours.items() if size in sqlite)
-    held, frame = figures["held_day"], figures["first_frame_s"]["empty"]
-    first_start = figures["demo"]["first_start_s"]
-    return [
-        ("whole path ≥ 1,000 sales/s", f"{slowest:,.1f} /s (slowest size)", slowest >= 1000),
-        (
-            f"within 10 % from {small:,} to {big:,} stored",
-            f"{drift:+.1%}",
-            abs(drift) <= 0.10,
-        ),
-        ("ours ≥ SQLite WAL FULL", f"{vs_sqlite:.2f}× at the worst size", vs_sqlite >= 1),
-        (
-            f"X report of a {held['payments']:,}-payment day < 1 s",
-            f"{held['x_report_s']:.2f} s",
-            held["x_report_s"] < 1,
-        ),
-        ("store open < 1 s", f"{held['store_open_s']:.2f} s", held["store_open_s"] < 1),
-        ("first frame < 1.5 s (empty data dir)", f"{frame:.2f} s", frame < 1.5),
-        ("demo's first start < 15 s", f"{first_start:.2f} s", first_start < 15),
-        (
-            f"< 400 MB resident at {held['payments']:,}",
-            f"{held['max_rss_mb']:.0f} MB",
-            held["max_rss_mb"] < 400,
-        ),
-    ]
-
-
-def _load(values) -> str:
-    return ", ".join(f"{v:.2f}" for v in values)
-
-
-def _x(value: float | None) -> str:
-    return "—" if value is None else f"{value}×"
-
-
-def write(figures: dict, out: Path) -> None:
-    """benchmarks.json, and the figures section of BENCHMARKS.md (the rest is kept)."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmarks.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    doc = out / "BENCHMARKS.md"
-    section = f"{MARK_START}\n{table(figures)}\n{MARK_END}"
-    text = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    if MARK_START in text and MARK_END in text:
-        head, rest = text.split(MARK_START, 1)
-        text = head + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = f"# Benchmarks\n\n`make bench` wrote this.\n\n{section}\n"
-    doc.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
