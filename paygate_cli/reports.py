@@ -40,7 +40,15 @@ from gateway_core.settlement import (
 )
 from gateway_core.store.files import make_private_dir, write_atomically
 from gateway_core.store.repos import TinyPaymentRepository
-from paygate_cli.common import approver_options, open_runtime, refuse_remote, works_remotely
+from paygate_cli.admin import approvers, merchant_of
+from paygate_cli.common import (
+    approver_options,
+    demo_data_dir,
+    open_runtime,
+    refuse_remote,
+    works_remotely,
+)
+from paygate_cli.payments import gateway_session, read_approval, remote_x_report
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -57,17 +65,12 @@ def day_arg(args: argparse.Namespace, settings: Settings) -> date:
 
 def _settlement(args: argparse.Namespace, rt, **kw: Any) -> Settlement:
     """The settlement of `--merchant` (the settings' merchant by default)."""
-    from paygate_cli.admin import merchant_of
-
     merchant = merchant_of(args, rt)
     return Settlement(rt.store, rt.settings, clock=rt.clock, merchant_id=merchant, **kw)
 
 
 def _approver(args: argparse.Namespace, rt, svc: Settlement, day: date) -> str:
     """The manager approving the close of the merchant's day; returns their id."""
-    from paygate_cli.admin import approvers
-    from paygate_cli.payments import read_approval
-
     approval = read_approval(args)
     return (
         approvers(rt, svc.merchant_id)
@@ -104,8 +107,6 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     close it (or show the Z it was closed with)."""
     day = day_arg(args, settings)
     if args.kind == "x" and settings.gateway_url is not None:
-        from paygate_cli.payments import remote_x_report
-
         if args.merchant:
             raise InputError("with --gateway-url, the report is of the merchant of --api-key")
 
@@ -157,8 +158,6 @@ def _outcome(report: DayReport, already: bool, problems: list[str], settings: Se
 
 def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
     """Close the day (Z), then show the payout and reconcile with the acquirer."""
-    from paygate_cli.payments import gateway_session
-
     day = day_arg(args, settings)
 
     async def run() -> tuple[DayReport, bool, list[str], Reconciliation | None, str | None]:
@@ -204,8 +203,6 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     """The day at the gateway against the acquirer's clearing file: exit 0 when every
     entry matches, 1 when there are breaks."""
-    from paygate_cli.payments import gateway_session
-
     day = day_arg(args, settings)
 
     async def run() -> Reconciliation:
@@ -258,7 +255,6 @@ def _check_export_path(out: Path, settings: Settings, *, force: bool) -> None:
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     """A week of realistic history in the demo data dir (or `--data-dir`)."""
     from bank_sim.demo import seed_demo_history
-    from paygate_cli.common import demo_data_dir
 
     if not 1 <= args.days <= 31:
         raise InputError(f"--days must be 1 to 31, not {args.days}")
