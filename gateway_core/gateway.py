@@ -405,6 +405,14 @@ class Gateway:
             await self._tender(payment.method).status(self._host, payment, self._clock.now())
         return self.get(payment_id)
 
+    @_one_at_a_time
+    async def cancel(self, payment_id: str, *, operator: str = "cli") -> Payment:
+        """Give up on a payment still waiting for the customer (`pending`): its tender
+        tells the processor. No approval: nothing was taken."""
+        self._refuse_closed(payment_id)
+        payment = self._expect(payment_id, "pending", "is not waiting for the customer")
+        return await self._tender(payment.method).void(self._host, payment, operator, None)
+
     # -- after authorization --------------------------------------------------------------
     def _expect(self, payment_id: str, status: str, refusal: str) -> Payment:
         payment = self.get(payment_id)

@@ -20,6 +20,7 @@ from gateway_core.money import Money
 from gateway_core.presentation import status_word
 from gateway_core.risk_models import Assessment
 from gateway_core.states import OPEN_STATUSES, Status, check_transition
+from gateway_core.upi_api import UpiFlow
 
 __all__ = ["OPEN_STATUSES", "Status"]
 
@@ -46,6 +47,14 @@ class WrongOtp(InputError):
     """The OTP did not match; the payment still waits for the right one."""
 
 
+class UpiInput(BaseModel):
+    """A UPI payment's part of a request: the flow, and the payer's VPA for a collect."""
+
+    flow: UpiFlow = "qr"
+    vpa: str | None = None  # collect: whom to ask (checked by the UPI tender)
+    note: str = ""  # the link's `tn` (at most 50 characters)
+
+
 class ChargeRequest(BaseModel):
     """What a cashier (or a program) asks the gateway to do."""
 
@@ -53,6 +62,7 @@ class ChargeRequest(BaseModel):
     currency: str
     card: CardInput | None = None  # a card payment's card (only in memory)
     method: Method = "card"
+    upi: UpiInput | None = None  # a UPI payment's flow (None: a dynamic QR)
     tip: int = 0  # the part of `amount` that is a tip (reports show it apart)
     capture: Literal["automatic", "manual"] = "automatic"
     terminal_id: str | None = None
@@ -125,6 +135,38 @@ class CardDetail(BaseModel):
 CardSummary = CardDetail  # its earlier name
 
 
+class UpiDetail(BaseModel):
+    """A UPI payment's detail: its flow and link, the switch's transaction, the payer
+    once known, its deadline and the status checks made and due."""
+
+    flow: UpiFlow
+    link: str | None = None  # upi://pay?... (QR and intent)
+    payee_vpa: str
+    payer_vpa: str | None = None  # a collect's from the start; else once paid
+    txn_id: str | None = None  # the switch's, once the PSP took the payment
+    expires_at: datetime
+    checks: int = 0  # status checks made
+    next_check_at: datetime | None = None  # None: no check due (final, or none left)
+    late_refund: str | None = None  # a credit after expiry, refunded: its refund's id
+
+
+NextActionType = Literal["otp", "upi_qr", "upi_intent", "upi_collect"]
+
+_UPI_ACTIONS: dict[UpiFlow, NextActionType] = {
+    "qr": "upi_qr",
+    "intent": "upi_intent",
+    "collect": "upi_collect",
+}
+
+
+class NextAction(BaseModel):
+    """What the customer must do for a payment to go on (Stripe's `next_action`)."""
+
+    type: NextActionType
+    link: str | None = None  # UPI QR / intent
+    expires_at: datetime | None = None
+
+
 class RefundRecord(BaseModel):
     """One refund of a payment, filed under the business day it happened on."""
 
@@ -163,6 +205,7 @@ class Payment(BaseModel):
     funding: str | None = None
     country: str | None = None
     card: CardDetail | None = None  # the method's detail: a card payment's card
+    upi: UpiDetail | None = None  # ... a UPI payment's
     merchant_id: str
     terminal_id: str
     operator: str
@@ -181,6 +224,8 @@ class Payment(BaseModel):
     def _detail_of_its_method(self) -> Self:
         if self.method == "card" and self.card is None:
             raise ValueError("a card payment needs its card")
+        if self.method == "upi" and self.upi is None:
+            raise ValueError("a UPI payment needs its UPI detail")
         return self
 
     @classmethod
@@ -202,6 +247,16 @@ class Payment(BaseModel):
     def brand(self) -> str:
         """What reports group it under: the card brand, else the method."""
         return self.card.brand if self.card is not None else self.method
+
+    @property
+    def next_action(self) -> NextAction | None:
+        """What the customer must do now: an OTP, or pay a UPI link / collect request."""
+        if self.status == "requires_action" and self.challenge is not None:
+            return NextAction(type="otp", expires_at=self.challenge.expires_at)
+        if self.status == "pending" and self.upi is not None:
+            kind = _UPI_ACTIONS[self.upi.flow]
+            return NextAction(type=kind, link=self.upi.link, expires_at=self.upi.expires_at)
+        return None
 
     @property
     def money(self) -> Money:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -46,6 +46,23 @@ DEFAULT_MAX_AMOUNT = {
     "AED": 4_500,
     "SGD": 1_600,
 }
+
+
+class UpiSettings(BaseModel):
+    """The merchant's UPI: its VPA and category, which flows it takes, and the timers
+    (NPCI's: a QR or intent link lives 5 minutes, a collect request 8; the first status
+    check 90 s after the payment, at most 3 checks, then it fails and any debit is
+    reversed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vpa: str = "demostore@pgbank"  # the payee VPA links carry (`pa`)
+    mcc: str = Field(default="5411", pattern=r"^[0-9]{4}$")
+    collect_enabled: bool = False  # NPCI is retiring P2P collect: off unless enabled
+    link_expiry_s: int = Field(default=300, ge=30, le=86_400)
+    collect_expiry_s: int = Field(default=480, ge=30, le=86_400)
+    first_check_s: int = Field(default=90, ge=1, le=3_600)
+    max_checks: int = Field(default=3, ge=1, le=10)
 
 
 class SettingsError(InputError):
@@ -82,6 +99,7 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     risk: RiskLimits = Field(default_factory=RiskLimits)
     fees: FeeSchedule = Field(default_factory=FeeSchedule)  # MDR, GST, payout calendar
+    upi: UpiSettings = Field(default_factory=UpiSettings)  # payee VPA, flows, timers
 
     @field_validator("currency")
     @classmethod

@@ -221,6 +221,15 @@ class RemoteGateway:
         body = {"amount": amount, **approved, **_operator(operator)}
         return await self._call("POST", _payment(payment_id, "refunds"), Payment, json=body)
 
+    async def refresh(self, payment_id: str) -> Payment:
+        """POST /v1/payments/{id}/refresh: callbacks applied, a check made when due."""
+        return await self._call("POST", _payment(payment_id, "refresh"), Payment)
+
+    async def cancel(self, payment_id: str, *, operator: str = "cli") -> Payment:
+        """POST /v1/payments/{id}/cancel: give up on a payment waiting for the customer."""
+        body = _operator(operator)
+        return await self._call("POST", _payment(payment_id, "cancel"), Payment, json=body)
+
     async def login(self, user_id: str, pin: str) -> User:
         """POST /v1/login: the user, once the server has checked the PIN (as
         `Access.login`: 5 wrong PINs lock the user)."""

@@ -67,6 +67,10 @@ class ConfirmBody(Operated):
     otp: str = Field(min_length=1, max_length=12)
 
 
+class CancelBody(Operated):
+    """Who gives up on a payment waiting for the payer."""
+
+
 class CaptureBody(Operated):
     """Capture all (no amount) or part of an authorization."""
 

@@ -305,11 +305,13 @@ def _same_parameters(port: type, impl: type, name: str) -> None:
 @pytest.mark.parametrize("impl", [Gateway, RemoteGateway])
 def test_each_gateway_has_the_ports_methods_with_its_parameters(impl: type) -> None:
     assert _members(GatewayAPI) == [
+        "cancel",
         "capture",
         "charge",
         "confirm_otp",
         "get",
         "list_day",
+        "refresh",
         "refund",
         "repair",
         "resend_otp",

@@ -63,11 +63,11 @@ class Voucher(Refusals):
 
 @pytest.fixture
 def gateway(runtime: Runtime, clock: FixedClock) -> Gateway:
-    """A gateway that takes cards, and cash and UPI through the fake tenders."""
+    """A gateway that takes cards, and cash and net banking through the fake tenders."""
     tenders = {
         **runtime.gateway.tenders,
         "cash": Voucher("cash"),
-        "upi": Voucher("upi", pending=True),
+        "netbanking": Voucher("netbanking", pending=True),
     }
     rt = runtime
     return Gateway(
@@ -97,25 +97,25 @@ async def test_a_fake_tender_pays_through_gateway_store_and_audit(
 async def test_a_pending_payment_is_resolved_by_refresh_and_by_repair(
     runtime: Runtime, gateway: Gateway
 ) -> None:
-    upi: Voucher = gateway.tenders["upi"]  # type: ignore[assignment]  # the fake's answers
-    first = await gateway.charge(sale("upi"))
-    second = await gateway.charge(sale("upi", 300_00))
+    bank: Voucher = gateway.tenders["netbanking"]  # type: ignore[assignment]  # its answers
+    first = await gateway.charge(sale("netbanking"))
+    second = await gateway.charge(sale("netbanking", 300_00))
     assert (first.status, first.status_word) == ("pending", "pending")
     assert (await gateway.refresh(first.id)).status == "pending"  # no answer yet
-    upi.answers[first.id] = True
+    bank.answers[first.id] = True
     assert (await gateway.refresh(first.id)).status == "succeeded"
-    upi.answers[second.id] = False
+    bank.answers[second.id] = False
     assert await gateway.repair() == [f"{second.id}: declined"]
     assert runtime.payment(second.id).status == "declined"
     assert actions(runtime, first.id) == ["payment.created", "payment.pending", "payment.succeeded"]
     assert runtime.audit.verify().bad_seq is None
 
 
-async def test_card_and_fake_tender_side_by_side(gateway: Gateway) -> None:
+async def test_card_and_fake_tender_side_by_side(runtime: Runtime, gateway: Gateway) -> None:
     card = await gateway.charge(charge(VISA))
     assert (card.method, card.status, card.card.last4) == ("card", "succeeded", "4242")
-    with pytest.raises(InputError, match="no netbanking payments"):
-        await gateway.charge(sale("netbanking"))
+    with pytest.raises(InputError, match="no cash payments"):
+        await runtime.gateway.charge(sale("cash"))  # no fake tender there
 
 
 async def test_a_fake_tender_is_in_the_x_report(runtime: Runtime, gateway: Gateway) -> None:

@@ -18,6 +18,7 @@ from gateway_core.service.dependencies import (
     approval,
 )
 from gateway_core.service.models import (
+    CancelBody,
     CaptureBody,
     PaymentCreate,
     PaymentList,
@@ -69,6 +70,20 @@ async def capture(
     amount = body.amount if body else None
     done = await gateway.capture(payment_id, amount, operator=caller.operator(body))
     return caller.shown(done)
+
+
+@router.post("/payments/{payment_id}/refresh", summary="Where a pending payment stands now")
+async def refresh(payment_id: PaymentId, caller: Caller, gateway: GatewayDep) -> Payment:
+    caller.owned(payment_id)
+    return caller.shown(await gateway.refresh(payment_id))
+
+
+@router.post("/payments/{payment_id}/cancel", summary="Give up on a payment waiting for the payer")
+async def cancel(
+    payment_id: PaymentId, caller: Caller, gateway: GatewayDep, body: CancelBody | None = None
+) -> Payment:
+    caller.owned(payment_id)
+    return caller.shown(await gateway.cancel(payment_id, operator=caller.operator(body)))
 
 
 @router.post("/payments/{payment_id}/void", summary="Cancel before capture (manager approves)")
