@@ -18,6 +18,9 @@ from bank_sim.config import BankConfig
 from bank_sim.issuer import Issuers, IssuerUnavailable
 from bank_sim.ledger import Ledger
 from bank_sim.otp import OtpService, Outbox
+from bank_sim.upi.errors import UpiNotFound
+from bank_sim.upi.network import UpiNetwork
+from bank_sim.upi.routes import upi_router
 from gateway_core.acquirer_api import (
     Account,
     AuthorizationRequest,
@@ -40,7 +43,7 @@ from gateway_core.store.documents import Documents
 
 
 class Banks:
-    """The whole simulated world: store, ledger, issuers and the acquirer."""
+    """The whole simulated world: store, ledger, issuers, the acquirer and UPI."""
 
     def __init__(self, config: BankConfig) -> None:
         self.config = config
@@ -65,6 +68,7 @@ class Banks:
             self.ledger = Ledger(db)
             self.issuers = Issuers(db, self.ledger, otp, keys.fp, config)
             self.acquirer = Acquirer(db, self.store, self.issuers, config)
+            self.upi = UpiNetwork(db, self.ledger, keys, config)
         except BaseException:
             self.store.close()
             raise
@@ -112,6 +116,10 @@ def create_app(banks: Banks) -> FastAPI:
     async def _refused(request: Request, exc: PaygateError) -> JSONResponse:
         status = 409 if isinstance(exc, InputError) else 500
         return JSONResponse({"error": exc.message}, status_code=status)
+
+    @app.exception_handler(UpiNotFound)
+    async def _unknown(request: Request, exc: UpiNotFound) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=404)
 
     @app.exception_handler(IssuerUnavailable)
     async def _issuer_down(request: Request, exc: IssuerUnavailable) -> JSONResponse:
@@ -177,4 +185,5 @@ def create_app(banks: Banks) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.include_router(upi_router(banks.upi))
     return app

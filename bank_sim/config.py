@@ -27,6 +27,10 @@ class BankConfig:
     merchant_id: str = "PAYGATEDEMO0001"
     merchant_name: str = "Paygate Demo Store"
     terminal_ids: tuple[str, ...] = ("TERM0001", "TERM0002", "TERM0003")
+    upi_slow_s: float = 30.0  # how long slow@payer's bank takes to answer
+    upi_bank_down_s: float = 120.0  # how long bankdown@payer's bank stays down
+    upi_daily_count: int = 1000  # debits a payer may make a day (Z8 past it)
+    upi_daily_amount: int = 1_00_000_00  # paise a payer may pay a day (Z8 past it)
 
     @classmethod
     def demo(cls, data_dir: Path, **overrides) -> BankConfig:
