@@ -79,8 +79,9 @@ class Banks:
 
     def check(self) -> LedgerCheck:
         """Whether the books balance (see `Ledger.check`), every live hold belongs to an
-        authorization the acquirer still has open (approved, or awaiting its answer), and
-        every clearing day holds the lines written to it (`Acquirer.check_clearing`)."""
+        authorization the acquirer still has open (approved, or awaiting its answer),
+        every clearing day holds the lines written to it (`Acquirer.check_clearing`), and
+        the UPI books balance (`UpiNetwork.ledger_check`)."""
         verdict = self.ledger.check(self.issuers.live_holds())
         if not verdict.ok:
             return verdict
@@ -93,6 +94,9 @@ class Banks:
         problem = self.acquirer.check_clearing()
         if problem:
             return verdict.model_copy(update={"ok": False, "problem": problem})
+        upi = self.upi.ledger_check()
+        if not upi.ok:
+            return verdict.model_copy(update={"ok": False, "problem": f"UPI: {upi.problem}"})
         return verdict
 
     def close(self) -> None:

@@ -97,15 +97,18 @@ def link_of(txn: UpiTransaction, amount: int | None = None) -> str:
     ).link()
 
 
-def bank_config(data_dir: Path, clock: FixedClock) -> BankConfig:
-    return BankConfig(data_dir, clock=clock, tz=IST, merchant_id=MERCHANT_ID)
+def bank_config(data_dir: Path, clock: FixedClock, **overrides: Any) -> BankConfig:
+    return BankConfig(data_dir, clock=clock, tz=IST, merchant_id=MERCHANT_ID, **overrides)
 
 
 @asynccontextmanager
-async def upi_world(data_dir: Path, clock: FixedClock | None = None) -> AsyncIterator[UpiWorld]:
-    """The banks on `data_dir` with the merchant boarded; closed on the way out."""
+async def upi_world(
+    data_dir: Path, clock: FixedClock | None = None, **config: Any
+) -> AsyncIterator[UpiWorld]:
+    """The banks on `data_dir` (`config`: `BankConfig` fields) with the merchant boarded;
+    closed on the way out."""
     clock = clock or FixedClock(START)
-    banks = Banks(bank_config(data_dir, clock))
+    banks = Banks(bank_config(data_dir, clock, **config))
     try:
         transport = httpx.ASGITransport(app=banks.asgi_app())
         async with httpx.AsyncClient(transport=transport, base_url="http://banks") as client:

@@ -232,13 +232,15 @@ class Switch:
         return self.view(doc)
 
     def withdraw(self, txn_id: str) -> UpiTransaction:
-        """Cancel or reverse: a transaction nobody paid (or not debited yet) is CANCELED;
-        a debit never confirmed is given back (REVERSED); a final one stays as it is."""
+        """Cancel or reverse: a transaction nobody paid is CANCELED; a debit never
+        confirmed is given back (REVERSED). One the payer approved and whose bank has not
+        answered yet (slow, BT) cannot be withdrawn: it stays PENDING and its outcome
+        comes later (a late credit if the payee gave up). A final one stays as it is."""
         self.tick()
         doc, now = self.get(txn_id), self.now()
         with self._db.journal.atomic():
-            if doc["stage"] in ("awaiting", "inflight"):
-                self._finish(doc, "CANCELED", doc["response_code"], now)
+            if doc["stage"] == "awaiting":
+                self._finish(doc, "CANCELED", None, now)
             elif doc["stage"] == "debited":
                 self._books.move("reversal", doc, self.day(now), original=txn_id)
                 self._finish(doc, "REVERSED", doc["response_code"], now)

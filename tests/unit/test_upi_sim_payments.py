@@ -192,3 +192,15 @@ async def test_money_moves_payer_to_payee(world):
         "problem": None,
     }
     assert world.banks.check().ok
+
+
+async def test_the_daily_count_and_amount_limits_give_z8(tmp_path):
+    async with upi_world(tmp_path, upi_daily_count=2, upi_daily_amount=300_00) as world:
+        results = [
+            (await world.pay(await world.create(amount), "success@payer")).json()["response_code"]
+            for amount in (100_00, 200_01, 200_00, 1_00)
+        ]
+        assert results == ["00", "Z8", "00", "Z8"]  # ₹300.01 in the day, then a third
+        world.clock.advance(days=1)
+        paid = (await world.pay(await world.create(100_00), "success@payer")).json()
+        assert paid["response_code"] == "00"
