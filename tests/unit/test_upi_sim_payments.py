@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from upi_sim_support import BASE, MERCHANT_ID, PAYEE_VPA, SECRET, upi_world
 
@@ -204,3 +206,10 @@ async def test_the_daily_count_and_amount_limits_give_z8(tmp_path):
         world.clock.advance(days=1)
         paid = (await world.pay(await world.create(100_00), "success@payer")).json()
         assert paid["response_code"] == "00"
+
+
+async def test_a_pin_is_never_stored_nor_answered(world):
+    r = await world.pay(await world.create(), "success@payer", "987654")
+    assert r.json()["response_code"] == "ZM" and "987654" not in r.text
+    data = b"".join(p.read_bytes() for p in world.banks.data_dir.rglob("*") if p.is_file())
+    assert not re.search(rb"(?<![0-9A-Za-z])987654(?![0-9A-Za-z])", data)  # not in an id
