@@ -91,7 +91,7 @@ class Switch:
         for moment, _, kind, key in sorted(due):
             with self._db.journal.atomic():
                 if kind == "refund":
-                    self._settle_refund(self._refunds.get(key) or {}, moment)
+                    self._settle_refund(self._refund(key), moment)
                 else:
                     self._resolve(self.get(key), moment)
 
@@ -111,7 +111,7 @@ class Switch:
         """A transaction's record; `UpiNotFound` for an unknown id."""
         doc = self._txns.get(txn_id)
         if doc is None:
-            raise UpiNotFound(f"no UPI transaction {txn_id}")
+            raise UpiNotFound(f"no UPI transaction {txn_id[:40]}")
         return doc
 
     def by_reference(self, merchant_id: str, reference: str) -> Record | None:
@@ -251,7 +251,7 @@ class Switch:
         """An expired transaction answers EXPIRED (U69); another closed one is refused."""
         if doc["status"] == "EXPIRED":
             return doc
-        raise InputError(f"this payment request is {doc['status'].lower()} already")
+        raise InputError(f"this payment request was answered already ({doc['status']})")
 
     def pay(self, doc: Record, vpa: str, pin: str) -> Record:
         """The payer approves `doc` with `pin` (after `tick`): the remitter bank decides."""
@@ -341,27 +341,27 @@ class Switch:
             doc["rrn"] = self._rrn(now)
             back = self._payers.bank_back_at(doc["payer_vpa"], now)
             if back is None:
-                self._settle_refund(doc, now, new=True)
+                self._settle_refund(doc, now)
             else:
                 doc.update(response_code="BT", due_at=back.isoformat())
                 self._refunds.add(doc)
                 self._open_refunds[req.refund_id] = None
         return self.refund_view(doc)
 
-    def _settle_refund(self, doc: Record, moment: datetime, *, new: bool = False) -> None:
+    def _settle_refund(self, doc: Record, moment: datetime) -> None:
         doc.update(status="SUCCESS", response_code="00", due_at=None)
         doc["updated_at"] = moment.isoformat()
         self._books.move("refund", doc, self.day(moment), original=doc["original_txn_id"])
-        if new:
-            self._refunds.add(doc)
-        else:
-            self._refunds.put(doc)
+        self._refunds.put(doc)
         self._open_refunds.pop(doc["refund_id"], None)
+
+    def _refund(self, refund_id: str) -> Record:
+        doc = self._refunds.get(refund_id)
+        if doc is None:
+            raise UpiNotFound(f"no UPI refund {refund_id[:40]}")
+        return doc
 
     def refund_status(self, refund_id: str) -> UpiRefund:
         """Where a refund stands."""
         self.tick()
-        doc = self._refunds.get(refund_id)
-        if doc is None:
-            raise UpiNotFound(f"no UPI refund {refund_id}")
-        return self.refund_view(doc)
+        return self.refund_view(self._refund(refund_id))
