@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -36,7 +36,7 @@ from gateway_core.acquirer_api import (
 )
 from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable
 
-__all__ = ["BankClient", "BankNotReached", "BankRefused", "BankUnavailable"]
+__all__ = ["BankClient", "BankNotReached", "BankRefused", "BankUnavailable", "HttpBank"]
 
 T = TypeVar("T")
 # Raised before a byte of the request was sent: no connection, no name, no pooled socket.
@@ -76,16 +76,17 @@ class _ServerLikeTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-class BankClient:
-    """Typed calls to the acquirer, each bounded by `timeout_s` (the card tender's
-    `Processor`; also the simulator's own views: outbox, accounts, ledger check)."""
+class HttpBank:
+    """An httpx client on the banks app, each call bounded by `timeout_s` and its
+    failures mapped to `BankUnavailable` / `BankNotReached` / `BankRefused` (the
+    acquirer client and the UPI clients share it)."""
 
     def __init__(self, client: httpx.AsyncClient, *, timeout_s: float = 8.0) -> None:
         self._client = client
         self.timeout_s = timeout_s
 
     @classmethod
-    def embedded(cls, app: Any, *, timeout_s: float = 8.0) -> BankClient:
+    def embedded(cls, app: Any, *, timeout_s: float = 8.0) -> Self:
         """In process, no sockets."""
         transport = _ServerLikeTransport(app)
         return cls(
@@ -93,7 +94,7 @@ class BankClient:
         )
 
     @classmethod
-    def remote(cls, url: str, *, timeout_s: float = 8.0) -> BankClient:
+    def remote(cls, url: str, *, timeout_s: float = 8.0) -> Self:
         """A `paygate banks serve` process at `url`. Connecting gets half the deadline, so
         that a bank that cannot be reached is told apart from one that does not answer."""
         timeout = httpx.Timeout(timeout_s, connect=timeout_s / 2)
@@ -130,6 +131,11 @@ class BankClient:
             raise BankRefused(f"the bank refused: {reason}")
         answered: T = TypeAdapter(answer).validate_python(response.json())
         return answered
+
+
+class BankClient(HttpBank):
+    """Typed calls to the acquirer, each bounded by `timeout_s` (the card tender's
+    `Processor`; also the simulator's own views: outbox, accounts, ledger check)."""
 
     async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
         """0100 → 0110."""

@@ -13,17 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec
 
 from gateway_core.access import Access, NotPermitted
 from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
+from gateway_core.idempotency import IdempotencyKeys
 from gateway_core.money import Money, parse_amount
 from gateway_core.payments import OPEN_STATUSES, Payment, RefundRecord, day_of, payment_day
 from gateway_core.payments import ChargeRequest as ChargeRequest
@@ -32,12 +33,13 @@ from gateway_core.payments import IdempotencyConflict as IdempotencyConflict
 from gateway_core.payments import NotAllowed as NotAllowed
 from gateway_core.payments import UnknownPayment as UnknownPayment
 from gateway_core.payments import WrongOtp as WrongOtp
-from gateway_core.ports import Approval, Opened, Tender
+from gateway_core.ports import Approval, Opened, Tender, UpiPsp
 from gateway_core.presentation import format_money
 from gateway_core.risk import CountryOf, RiskEngine, unknown_country
 from gateway_core.risk_models import Assessment
 from gateway_core.risk_models import Context as RiskContext
 from gateway_core.settings import Settings
+from gateway_core.states import IllegalTransition
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
     TinyClosingRepository,
@@ -50,12 +52,13 @@ from gateway_core.store.state import (
     TinyRiskRepository,
 )
 from gateway_core.tenders.card import CardTender
+from gateway_core.tenders.upi import UpiTender, payer_fingerprint
 from gateway_core.vault import Vault
 
 if TYPE_CHECKING:  # httpx is 0.15 s of imports a terminal's first screen does without
     from gateway_core.bank_client import BankClient
 
-IDEMPOTENCY_DAYS = 7
+OUTAGES = ("91", "96", "BT", "UT", "RB")  # the bank's silence: not the payer's decline
 P = ParamSpec("P")
 Outcome = Literal["approved", "declined", "blocked"]  # what the risk rules learn
 
@@ -81,8 +84,8 @@ def open_payment_ids(store: DataStore) -> list[str]:
 
 class Gateway:
     """Payments over a store, a vault, an audit log, a bank client and the tenders by
-    method (default: the card tender, which asks for `bank`, the acquirer client, on
-    every call: it may be swapped or wrapped)."""
+    method (default: the card tender on `bank`, the acquirer client, and the UPI tender on
+    `upi`, the payee PSP client; each asked for on every call: it may be swapped or wrapped)."""
 
     def __init__(
         self,
@@ -97,11 +100,13 @@ class Gateway:
         access: Access | None = None,
         country_of: CountryOf = unknown_country,
         tenders: Mapping[str, Tender] | None = None,
+        upi: UpiPsp | None = None,
     ) -> None:
         self._store = store
         self._vault = vault
         self._audit = audit
         self.bank = bank
+        self.upi = upi
         self._settings = settings
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda prefix: f"{prefix}_{secrets.token_hex(5)}")
@@ -118,13 +123,25 @@ class Gateway:
         self._refunds = TinyRefundRepository(store)
         self._closings = TinyClosingRepository(store, home=settings.merchant_id)
         self._idempotency = TinyIdempotencyRepository(store)
+        self._keys = IdempotencyKeys(self._idempotency, vault, settings)
         self._open = TinyOpenPaymentRepository(store)
         self._in_flight: dict[str, asyncio.Future[None]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         if tenders is None:
-            tenders = {"card": CardTender(vault, lambda: self.bank)}
+            tenders = {
+                "card": CardTender(vault, lambda: self.bank),
+                "upi": UpiTender(vault, lambda: self.upi, settings, self._clock),
+            }
         self.tenders: dict[str, Tender] = dict(tenders)
-        self._host = _Host(self)
+        self._host = _Host(
+            self._save,
+            self._one_write,
+            audit,
+            self._learn,
+            self._today,
+            self._clock.now,
+            self._amend,
+        )
 
     def _tender(self, method: str) -> Tender:
         if method not in self.tenders:
@@ -197,6 +214,15 @@ class Gateway:
             self.risk.resync()
             raise
 
+    def _amend(self, payment: Payment) -> Payment:
+        """Store what changed of a payment whose state stays (an ended UPI payment's
+        late credit refunded): never a move, so the state machine has nothing to check."""
+        if self.get(payment.id).status != payment.status:
+            raise IllegalTransition(f"payment {payment.id} cannot change state by an amendment")
+        record = payment.model_dump(mode="json", exclude={"refunds", "amount_refunded"})
+        self._payments.save(day_of(payment.id), record)
+        return self.get(payment.id)
+
     def _save(self, payment: Payment) -> Payment:
         """Store a payment durably, its move checked by the state machine; once it is no
         longer open, drop it from the index of open payments (`_charge` indexes each one
@@ -231,9 +257,9 @@ class Gateway:
             return await self._charge(req, tender, checked)
         while (in_flight := self._in_flight.get(key)) is not None:
             await asyncio.shield(in_flight)
-        known = self._replay(key, req, tender, checked)
+        known = self._keys.made(key, req, tender, checked)
         if known is not None:
-            return known
+            return self.get(known)
         done = asyncio.get_running_loop().create_future()
         self._in_flight[key] = done
         try:
@@ -242,37 +268,9 @@ class Gateway:
             del self._in_flight[key]
             done.set_result(None)
 
-    def _params_digests(self, req: ChargeRequest, tender: Tender, checked: object) -> list[str]:
-        """Everything asked for, keyed (HMAC, newest key first): the method's part as its
-        tender gives it (a card: its vault token, expiry and CVV, compared, never kept)."""
-        method = () if tender.method == "card" else (tender.method,)  # as stored before
-        asked = (
-            "idempotency",
-            req.amount,
-            req.tip,
-            req.currency,
-            req.capture,
-            req.terminal_id or self._settings.terminal_id,
-            req.merchant_id or self._settings.merchant_id,
-            req.operator,
-            *method,
-            *tender.digest(checked),
-        )
-        return self._vault.keyed_digests("|".join(map(str, asked)))
-
-    def _replay(
-        self, key: str, req: ChargeRequest, tender: Tender, checked: object
-    ) -> Payment | None:
-        doc = self._idempotency.get(_key_hash(key))
-        if doc is None:
-            return None
-        if doc["params"] not in self._params_digests(req, tender, checked):
-            raise IdempotencyConflict(f"idempotency key {key} was used for a different payment")
-        return self.get(doc["payment_id"])
-
     async def _charge(self, req: ChargeRequest, tender: Tender, checked: object) -> Payment:
         opened = tender.open(checked)
-        params = self._params_digests(req, tender, checked)[0] if req.idempotency_key else None
+        params = self._keys.params(req, tender, checked)[0] if req.idempotency_key else None
         now = self._clock.now()
         payment_id = self._new_id(f"pay_{self._today(req.merchant_id):%Y%m%d}")
         terminal_id = req.terminal_id or self._settings.terminal_id
@@ -300,14 +298,7 @@ class Gateway:
                 )
             )
             if req.idempotency_key:  # after the payment: a key never names a missing one
-                self._idempotency.add(
-                    {
-                        "key": _key_hash(req.idempotency_key),
-                        "params": params,
-                        "payment_id": payment_id,
-                        "created_at": now.isoformat(),
-                    }
-                )
+                self._keys.remember(req.idempotency_key, params, payment_id, now)
             verdict = {} if risk is None else {"risk_score": risk.score, "risk_action": risk.action}
             self._audit.record(
                 req.operator,
@@ -339,6 +330,7 @@ class Gateway:
                 currency=req.currency,
                 at=at,
                 merchant_id=merchant_id,
+                payer="UPI ID" if req.method == "upi" else "card",
             )
         )
 
@@ -362,22 +354,26 @@ class Gateway:
         return payment
 
     def _learn(self, payment: Payment, outcome: Outcome | None = None) -> None:
-        """Tell the risk rules how an attempt ended (issuer declines only, not outages;
-        the rules count cards)."""
+        """Tell the risk rules how an attempt ended (the payer's declines only, not
+        outages): a card's, or a UPI payer's once known (a QR no one paid: the terminal's)."""
         if outcome is None and payment.status in ("succeeded", "requires_capture"):
             outcome = "approved"
         elif outcome is None and payment.status in ("declined", "canceled"):
-            outcome = None if payment.response_code in ("91", "96") else "declined"
-        if outcome is None or payment.card is None:
+            outcome = None if payment.response_code in OUTAGES else "declined"
+        card, upi = payment.card, payment.upi
+        if outcome is None or (card is None and upi is None):
             return
+        vpa = upi.payer_vpa if upi else None  # a QR's payer, once one paid or tried
+        payer = payer_fingerprint(self._vault, vpa) if vpa else ""
         context = RiskContext(
-            fingerprint=payment.card.fingerprint,
-            bin6=payment.card.bin6,
+            fingerprint=card.fingerprint if card else payer,
+            bin6=card.bin6 if card else "",
             terminal_id=payment.terminal_id,
             amount=payment.amount,
             currency=payment.currency,
             at=payment.updated_at,
             merchant_id=payment.merchant_id,
+            payer="card" if card else "UPI ID",
         )
         self.risk.record(context, outcome)
 
@@ -401,7 +397,7 @@ class Gateway:
         """Ask the payment's tender where an open payment stands (a pending answer)."""
         self._refuse_closed(payment_id)
         payment = self.get(payment_id)
-        if payment.status in OPEN_STATUSES:
+        if payment.status in OPEN_STATUSES or payment.method == "upi":  # UPI: a late credit
             await self._tender(payment.method).status(self._host, payment, self._clock.now())
         return self.get(payment_id)
 
@@ -537,7 +533,21 @@ class Gateway:
                 note = await self._repair_one(self.get(payment.id), now)
             if note:
                 notes.append(f"{payment.id}: {note}")
-        self._idempotency.remove_before(now - timedelta(days=IDEMPOTENCY_DAYS))
+        self._keys.prune(now)
+        return notes
+
+    async def poll(self) -> list[str]:
+        """Resolve the UPI payments whose callbacks came or whose status check is due
+        (the service calls it every few seconds): one line per payment that changed.
+        Nothing else is touched (a card sale in progress never)."""
+        tender = self.tenders.get("upi")
+        if not isinstance(tender, UpiTender) or self.upi is None:
+            return []
+        now, notes = self._clock.now(), []
+        for payment_id in await tender.due(self._host, self._open.ids(), self.get, now):
+            async with self._locks[payment_id]:
+                note = await self._repair_one(self.get(payment_id), now)
+            notes += [f"{payment_id}: {note}"] if note else []
         return notes
 
     async def _repair_one(self, payment: Payment, now: datetime) -> str | None:
@@ -550,29 +560,20 @@ class Gateway:
             return f"left open: {exc}"
 
 
+@dataclass(frozen=True)
 class _Host:
-    """The gateway as its tenders see it (`TenderHost`)."""
+    """The gateway as its tenders see it (`TenderHost`): the gateway's own functions."""
 
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
-
-    def save(self, payment: Payment) -> Payment:
-        return self._gateway._save(payment)
-
-    def step(self, payment_id: str) -> contextlib.AbstractContextManager[None]:
-        return self._gateway._one_write(payment_id)
+    save: Callable[[Payment], Payment]
+    step: Callable[[str], contextlib.AbstractContextManager[None]]
+    audit: AuditLog
+    learn: Callable[[Payment], None]
+    today: Callable[[str], date]
+    now: Callable[[], datetime]
+    amend: Callable[[Payment], Payment]
 
     def record(self, actor: str, action: str, subject: str, **details: Any) -> None:
-        self._gateway._audit.record(actor, action, subject, **details)
-
-    def learn(self, payment: Payment) -> None:
-        self._gateway._learn(payment)
-
-    def today(self, merchant_id: str) -> date:
-        return self._gateway._today(merchant_id)
-
-    def now(self) -> datetime:
-        return self._gateway._clock.now()
+        self.audit.record(actor, action, subject, **details)
 
 
 def load_payment(
@@ -592,11 +593,6 @@ def _with_refunds(record: dict[str, Any], refunds: TinyRefundRepository) -> Paym
     return Payment.stored(
         {**record, "refunds": found, "amount_refunded": sum(r["amount"] for r in found)}
     )
-
-
-def _key_hash(key: str) -> str:
-    """Idempotency keys are stored hashed: a caller may put anything in them."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def parse_money(text: str, currency: str, settings: Settings) -> Money:

@@ -243,6 +243,11 @@ class TenderHost(Protocol):
         """The gateway clock's time."""
         ...
 
+    def amend(self, payment: Payment) -> Payment:
+        """Store what changed of a payment that keeps its state, an ended one too (a UPI
+        late credit's refund): `IllegalTransition` if its state differs from the stored."""
+        ...
+
 
 @runtime_checkable
 class Tender(Protocol):

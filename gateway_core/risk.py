@@ -7,6 +7,10 @@ without contacting the bank, `decline_code` `blocked_by_risk`), then *review* (t
 first match flags the payment for the merchant). Every matching rule adds its points
 to a 0-100 score; the score and the factors are stored with the payment.
 
+Who pays is a keyed fingerprint: a card's, or a UPI payer's VPA (never the VPA itself).
+An empty one means the payer is not known yet (a UPI QR before anyone scanned it): only
+the terminal's rules apply then, and the attempt counts for the terminal alone.
+
 State lives in a `RiskRepository` (the main database): today's attempts per card and
 terminal (rebuilt from the store on start) and active blocks (a paused terminal, a card blocked for
 the rest of the day). Each merchant has its own: its counters, blocks and usual ticket
@@ -91,10 +95,12 @@ class RiskEngine:
     def _remember(self, doc: Record) -> None:
         at, merchant = datetime.fromisoformat(doc["at"]), self._merchant(doc.get("merchant_id"))
         card = (merchant, doc["fingerprint"])
-        self._attempts.setdefault(card, deque()).append(at)
+        if doc["fingerprint"]:
+            self._attempts.setdefault(card, deque()).append(at)
         if doc["outcome"] == "declined":
             self._declines.setdefault((merchant, doc["terminal_id"]), deque()).append(at)
-            self._card_declines[card] = self._card_declines.get(card, 0) + 1
+            if doc["fingerprint"]:
+                self._card_declines[card] = self._card_declines.get(card, 0) + 1
 
     def _roll_day(self) -> None:
         today = business_day(self._clock, self._tz)
@@ -138,7 +144,7 @@ class RiskEngine:
         def allowed(ctx: Context) -> str | None:
             return (
                 "card is on the merchant's allow list"
-                if ctx.fingerprint in lim.allowed_cards
+                if ctx.fingerprint and ctx.fingerprint in lim.allowed_cards
                 else None
             )
 
@@ -163,24 +169,27 @@ class RiskEngine:
             )
 
         def card_blocked(ctx: Context) -> str | None:
-            block = self._blocked("card", ctx.fingerprint, ctx)
+            block = self._blocked("card", ctx.fingerprint, ctx) if ctx.fingerprint else None
             return (
-                f"card blocked until {self._hhmm(block.until)}: {block.reason}" if block else None
+                f"{ctx.payer} blocked until {self._hhmm(block.until)}: {block.reason}"
+                if block
+                else None
             )
 
         def velocity(ctx: Context) -> str | None:
+            if not ctx.fingerprint:
+                return None
             times = self._attempts.get((self._merchant(ctx.merchant_id), ctx.fingerprint))
             minute = self._count_since(times, ctx.at - timedelta(minutes=1))
+            this = f"this {ctx.payer}"
             if minute >= lim.per_minute:
-                return (
-                    f"{minute} attempts with this card in the last minute (limit {lim.per_minute})"
-                )
+                return f"{minute} attempts with {this} in the last minute (limit {lim.per_minute})"
             if (today := len(times or ())) >= lim.per_day:
-                return f"{today} attempts with this card today (limit {lim.per_day})"
+                return f"{today} attempts with {this} today (limit {lim.per_day})"
             return None
 
         def foreign(ctx: Context) -> str | None:
-            country = self._country_of(ctx.bin6)
+            country = self._country_of(ctx.bin6) if ctx.bin6 else None
             if country and country != lim.merchant_country:
                 return f"card issued in {country}, merchant in {lim.merchant_country}"
             return None
@@ -258,7 +267,11 @@ class RiskEngine:
                 f"{recent} declines in {minutes} minutes",
             )
         declines = self._card_declines.get((merchant, ctx.fingerprint), 0)
-        if declines >= lim.card_declines and not self._blocked("card", ctx.fingerprint, ctx):
+        if (
+            ctx.fingerprint
+            and declines >= lim.card_declines
+            and not self._blocked("card", ctx.fingerprint, ctx)
+        ):
             zone = self._tz or ctx.at.astimezone().tzinfo
             end_of_day = datetime.combine(self._day + timedelta(days=1), time(), zone)
             self._block(

@@ -57,13 +57,14 @@ class RiskLimits(BaseModel):
 class Context(BaseModel):
     """What the rules see of a payment about to be sent."""
 
-    fingerprint: str
-    bin6: str
+    fingerprint: str  # who pays, keyed ("": not known yet, a UPI QR)
+    bin6: str  # a card's ("" for UPI)
     terminal_id: str
     amount: int
     currency: str
     at: datetime
     merchant_id: str | None = None  # None: the home merchant
+    payer: str = "card"  # what the fingerprint is of, in reasons ("card", "UPI ID")
 
 
 class Factor(BaseModel):

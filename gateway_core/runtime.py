@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from gateway_core.access import Access
 from gateway_core.audit import AuditLog
@@ -12,7 +13,7 @@ from gateway_core.errors import SystemFailure
 from gateway_core.gateway import Gateway, load_payment
 from gateway_core.keys import Keyring
 from gateway_core.payments import Payment
-from gateway_core.ports import BanksFactory, EmbeddedBanks
+from gateway_core.ports import BanksFactory, EmbeddedBanks, PayerApp
 from gateway_core.risk import unknown_country
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
@@ -24,6 +25,12 @@ from gateway_core.store.repos import (
 )
 from gateway_core.store.state import TinyUserRepository
 from gateway_core.vault import Vault
+
+if TYPE_CHECKING:  # httpx: imported when the gateway is first used
+    from gateway_core.bank_client import HttpBank
+    from gateway_core.upi_client import PayerClient
+
+HttpBankT = TypeVar("HttpBankT", bound="HttpBank")
 
 
 def import_gateway_modules(banks: BanksFactory | None = None) -> None:
@@ -49,6 +56,7 @@ class Runtime:
     banks_factory: BanksFactory | None = None
     _gateway: Gateway | None = None
     _access: Access | None = None
+    _payer: PayerClient | None = None
 
     @classmethod
     def open(
@@ -114,18 +122,10 @@ class Runtime:
         first screen should not wait for."""
         if self._gateway is None:
             from gateway_core.bank_client import BankClient
+            from gateway_core.upi_client import UpiClient
 
             s = self.settings
-            if s.bank_url:
-                bank = BankClient.remote(s.bank_url, timeout_s=s.bank_timeout_s)
-            elif self.banks_factory is not None:
-                self.banks = self.banks_factory.open(s, self.clock)
-                bank = BankClient.embedded(self.banks.asgi_app(), timeout_s=s.bank_timeout_s)
-            else:
-                raise SystemFailure(
-                    "no banks to reach: set bank_url (PAYGATE_BANK_URL) or open the data dir "
-                    "with the embedded banks"
-                )
+            bank, upi = self._client(BankClient), self._client(UpiClient)
             self._gateway = Gateway(
                 self.store,
                 self.vault,
@@ -135,13 +135,43 @@ class Runtime:
                 clock=self.clock,
                 access=self.access,
                 country_of=self.banks_factory.country_of if self.banks_factory else unknown_country,
+                upi=upi,
             )
         return self._gateway
+
+    def _client(self, kind: type[HttpBankT]) -> HttpBankT:
+        """A client of `kind` on the banks: remote on `bank_url`, else embedded (the
+        embedded banks are opened by the first)."""
+        s = self.settings
+        if s.bank_url:
+            return kind.remote(s.bank_url, timeout_s=s.bank_timeout_s)
+        if self.banks is None and self.banks_factory is not None:
+            self.banks = self.banks_factory.open(s, self.clock)
+        if self.banks is None:
+            raise SystemFailure(
+                "no banks to reach: set bank_url (PAYGATE_BANK_URL) or open the data dir "
+                "with the embedded banks"
+            )
+        return kind.embedded(self.banks.asgi_app(), timeout_s=s.bank_timeout_s)
+
+    @property
+    def payer(self) -> PayerApp:
+        """A customer's UPI app on the same banks (the CLI's `upi pay`, the terminal's
+        demo phone)."""
+        if self._payer is None:
+            from gateway_core.upi_client import PayerClient
+
+            self._payer = self._client(PayerClient)
+        return self._payer
 
     async def aclose(self) -> None:
         """Close the bank connection, then everything `close` closes."""
         if self._gateway is not None:
             await self._gateway.bank.close()
+            if self._gateway.upi is not None:
+                await self._gateway.upi.close()
+        if self._payer is not None:
+            await self._payer.close()
         self.close()
 
     def close(self) -> None:
