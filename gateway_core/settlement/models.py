@@ -100,6 +100,7 @@ class Activity(BaseModel):
     open_amount: dict[str, int] = {}  # currency → authorized amount still open
     moved_later: int = 0  # captured or voided on a later day (counted there)
     declines: dict[str, int] = {}  # response code (or "risk") → count
+    unpaid: int = 0  # UPI: expired, or canceled by the cashier (nobody paid; not decided)
 
     @property
     def approval_permille(self) -> int | None:
@@ -191,6 +192,7 @@ class DayFigures(BaseModel):
     failed_otp: int = 0
     open: int = 0
     approval_permille: int | None = None
+    unpaid: int = 0
 
     @property
     def average(self) -> int:
@@ -209,7 +211,7 @@ class DayFigures(BaseModel):
         return (
             f"payments {self.payments:,}: approved {self.approved:,}, declined "
             f"{self.declined:,}, failed OTP {self.failed_otp:,}, open {self.open:,}"
-        )
+        ) + (f", unpaid UPI {self.unpaid:,}" if self.unpaid else "")
 
     @property
     def approval(self) -> str:
@@ -238,4 +240,5 @@ def day_figures(report: DayReport, currency: str | None = None) -> DayFigures:
         failed_otp=act.failed_otp,
         open=act.open,
         approval_permille=act.approval_permille,
+        unpaid=act.unpaid,
     )

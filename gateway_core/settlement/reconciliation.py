@@ -1,5 +1,13 @@
 """Reconciliation: the gateway's captures and refunds of a day paired with the acquirer's
-clearing file, and what does not pair (the breaks)."""
+clearing file (cards) and the UPI switch's settlement file (UPI), and what does not pair
+(the breaks).
+
+UPI: a switch credit is the capture of the payment its `reference` names; a refund line
+pairs with the gateway's refund of that payment with its RRN (else the first with its
+amount); a late credit (after the payment expired, was declined or canceled) pairs with
+its automatic refund, so the two net to nothing; a reversal (a debit given back to the
+payer, never credited) pairs with the payment the gateway declined or canceled after
+giving up, and is listed apart: it moved no money of the merchant's."""
 
 from __future__ import annotations
 
@@ -10,13 +18,14 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from gateway_core.settlement.models import Record
+from gateway_core.upi_api import UpiSettlementLine
 
 
 class Entry(BaseModel):
     """One capture or refund, as the gateway or the acquirer has it."""
 
-    kind: Literal["capture", "refund"]
-    ref: str  # the payment id for a capture, the refund id for a refund
+    kind: Literal["capture", "refund", "reversal"]
+    ref: str  # the payment id for a capture or reversal, the refund id for a refund
     payment_id: str
     amount: int
     currency: str
@@ -46,6 +55,8 @@ class Reconciliation(BaseModel):
     missing_at_acquirer: list[Entry] = []  # the gateway has it, the clearing file not
     missing_at_gateway: list[Entry] = []  # the clearing file has it (or has it twice)
     amount_mismatch: list[Mismatch] = []
+    switch: bool = False  # the UPI switch's settlement file was read too
+    reversals: list[Entry] = []  # UPI debits the switch gave back, matched: no money moved
 
     @property
     def breaks(self) -> int:
@@ -75,6 +86,11 @@ class Reconciliation(BaseModel):
             "acquirer_amount": _by_currency(m.acquirer for m in self.amount_mismatch),
             "difference": diff,
         }
+        if self.switch:
+            out["reversals"] = {
+                "count": len(self.reversals),
+                "amount": _by_currency(self.reversals),
+            }
         return out
 
     def document(self) -> dict[str, Any]:
@@ -111,7 +127,43 @@ def match(day: date, expected: Iterable[Entry], cleared: Iterable[Entry]) -> Rec
         else:
             rec.amount_mismatch.append(Mismatch(gateway=ours, acquirer=acquirer))
     rec.missing_at_gateway = [e for entries in waiting.values() for e in entries]
+    rec.reversals = [e for e in rec.matched if e.kind == "reversal"]
+    rec.matched = [e for e in rec.matched if e.kind != "reversal"]
     return rec
+
+
+def switch_entries(lines: Iterable[UpiSettlementLine], expected: Iterable[Entry]) -> list[Entry]:
+    """The UPI switch's settlement lines as entries to pair with the gateway's (`expected`,
+    whose UPI refunds lend their ids to the refund lines: by RRN, else by amount)."""
+    refunds: dict[str, list[Entry]] = {}
+    for e in expected:
+        if e.kind == "refund" and e.brand == "upi":
+            refunds.setdefault(e.payment_id, []).append(e)
+    out = []
+    for line in lines:
+        kind: Literal["capture", "refund", "reversal"] = (
+            "capture" if line.kind == "credit" else line.kind
+        )
+        ref = line.reference
+        if kind == "refund":
+            ours = refunds.get(line.reference, [])
+            same = [e for e in ours if line.rrn and e.rrn == line.rrn]
+            same = same or [e for e in ours if e.amount == line.amount]
+            ref = same[0].ref if same else f"{line.reference}/{line.txn_id}"
+            if same:
+                ours.remove(same[0])
+        out.append(
+            Entry(
+                kind=kind,
+                ref=ref,
+                payment_id=line.reference,
+                amount=line.amount,
+                currency="INR",
+                brand="upi",
+                rrn=line.rrn,
+            )
+        )
+    return out
 
 
 def clearing_entry(row: Record) -> Entry:

@@ -1,5 +1,6 @@
 """The settlement service of one merchant: X reports, closing the day (Z), the payout,
-reconciliation against the acquirer's clearing file and export."""
+reconciliation against the acquirer's clearing file (and the UPI switch's settlement
+file) and export."""
 
 from __future__ import annotations
 
@@ -26,7 +27,13 @@ from gateway_core.settlement.models import (
     Record,
     method_of,
 )
-from gateway_core.settlement.reconciliation import Entry, Reconciliation, clearing_entry, match
+from gateway_core.settlement.reconciliation import (
+    Entry,
+    Reconciliation,
+    clearing_entry,
+    match,
+    switch_entries,
+)
 from gateway_core.settlement.tally import method_totals, tally
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
@@ -38,6 +45,9 @@ from gateway_core.store.repos import (
 
 if TYPE_CHECKING:
     from gateway_core.bank_client import BankClient
+    from gateway_core.ports import UpiPsp
+
+UPI = "upi"
 
 
 def payout_reference(
@@ -361,10 +371,47 @@ class Settlement:
             )
         return entries
 
-    async def reconcile(self, day: date, bank: BankClient) -> Reconciliation:
-        """The day against the acquirer's clearing file (fetched over the bank client)."""
+    def expected_switch(self, day: date) -> list[Entry]:
+        """What the UPI switch should have settled for the day: each UPI payment paid on
+        it and each UPI refund made on it; for the payments taken on it that did not
+        succeed, a late credit with its automatic refund, and a debit reversed after the
+        gateway gave up."""
+        closed_at, entries = self.closed_at(), []
+        for r in self.candidates(day):
+            if method_of(r) != UPI:
+                continue
+            late = (r.get("upi") or {}).get("late_refund")
+            if r["status"] == "succeeded":
+                if moved_on(r, self.tz, closed_at) == day:
+                    entries.append(_switch_entry("capture", r["id"], r, r["amount_captured"]))
+                continue
+            if payment_day(r["id"]) != day:
+                continue
+            if late:
+                entries.append(_switch_entry("capture", r["id"], r, r["amount"]))
+                entries.append(_switch_entry("refund", late, r, r["amount"], rrn=None))
+            if r.get("reversal"):
+                entries.append(_switch_entry("reversal", r["id"], r, r["amount"]))
+        for refund in self.refunds(day):
+            if method_of(refund) == UPI:
+                entry = _switch_entry("refund", refund["id"], refund, refund["amount"])
+                entries.append(entry.model_copy(update={"payment_id": refund["payment_id"]}))
+        return entries
+
+    async def reconcile(
+        self, day: date, bank: BankClient, upi: UpiPsp | None = None
+    ) -> Reconciliation:
+        """The day against the acquirer's clearing file (fetched over the bank client),
+        and with `upi` its UPI payments against the switch's settlement file."""
         day = self.check_day(day)
-        return match(day, self.expected_clearing(day), self.cleared(await bank.clearing(day)))
+        expected = self.expected_clearing(day)
+        cleared = self.cleared(await bank.clearing(day))
+        if upi is None:
+            return match(day, expected, cleared)
+        ours = self.expected_switch(day)
+        lines = [ln for ln in await upi.settlement(day) if ln.merchant_id == self.merchant_id]
+        rec = match(day, expected + ours, cleared + switch_entries(lines, ours))
+        return rec.model_copy(update={"switch": True})
 
     def cleared(self, rows: Iterable[Record]) -> list[Entry]:
         """This merchant's lines of the acquirer's clearing file (it clears every
@@ -402,6 +449,18 @@ class Settlement:
             }
             return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
         return to_csv(rows)
+
+
+def _switch_entry(
+    kind: Literal["capture", "refund", "reversal"],
+    ref: str,
+    record: Record,
+    amount: int,
+    **more: str | None,
+) -> Entry:
+    """A UPI payment's or refund's entry as the gateway expects the switch to have it."""
+    fields = {"payment_id": record["id"], "currency": record["currency"], "rrn": record.get("rrn")}
+    return Entry(kind=kind, ref=ref, amount=amount, brand=UPI, **{**fields, **more})
 
 
 # net sales, not gross: Z reports taken before gross left voids out carry them in it

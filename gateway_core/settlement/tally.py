@@ -74,10 +74,11 @@ class _Attempts:
         "open",
         "open_amount",
         "payments",
+        "unpaid",
     )
 
     def __init__(self) -> None:
-        self.payments = self.approved = self.declined = self.failed_otp = 0
+        self.payments = self.approved = self.declined = self.failed_otp = self.unpaid = 0
         self.open = self.moved_later = 0
         self.open_amount: dict[str, int] = {}
         self.declines: dict[str, int] = {}
@@ -197,6 +198,7 @@ def _activity(act: _Attempts) -> Activity:
         open_amount=act.open_amount,
         moved_later=act.moved_later,
         declines=act.declines,
+        unpaid=act.unpaid,
     )
 
 
@@ -244,6 +246,8 @@ def _count_attempt(act: _Attempts, r: Record) -> None:
         act.declines[code] = act.declines.get(code, 0) + 1
     elif status == "succeeded" or is_void(r):
         act.approved += 1
+    elif r.get("method") == "upi":  # expired, or the cashier gave up: nobody paid
+        act.unpaid += 1
     else:
         act.failed_otp += 1
 

@@ -200,6 +200,8 @@ def format_reconciliation(rec: Reconciliation) -> list[str]:
     """The counts and amounts per category, then every break."""
     summary = rec.summary()
     lines = [f"reconciliation {rec.day}: gateway against the acquirer's clearing file"]
+    if rec.switch:
+        lines[0] += " and the UPI switch's settlement file"
     names = {
         "matched": "matched",
         "missing_at_acquirer": "missing at acquirer",
@@ -211,6 +213,11 @@ def format_reconciliation(rec: Reconciliation) -> list[str]:
         amounts = summary[key]["amount"]
         shown = ", ".join(money_text(v, c) for c, v in sorted(amounts.items())) or "-"
         rows.append((label, str(summary[key]["count"]), shown))
+    if rec.switch:
+        reversed_ = ", ".join(
+            money_text(v, c) for c, v in sorted(summary["reversals"]["amount"].items())
+        )
+        rows.append(("UPI reversals", str(len(rec.reversals)), reversed_ or "-"))
     lines.extend(_table(("", "COUNT", "AMOUNT"), rows))
     if rec.ok:
         lines.append("no breaks: every capture and refund is in the clearing file, once")
