@@ -37,6 +37,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 from gateway_core.store.repos import TinyAuditRepository
 from gateway_core.store.snapshot import read_snapshot, snapshot_chunks
+from gateway_core.upi_api import TEST_PIN
 
 MANAGER = Approval("meera", "4321")  # the demo manager approves voids and refunds
 
@@ -60,6 +61,18 @@ def card_input(card: DemoCard) -> CardInput:
 def charge(card: DemoCard, amount: int = 100_00, **kw) -> ChargeRequest:
     """A charge in INR on the demo card; `kw` are further `ChargeRequest` fields."""
     return ChargeRequest(amount=amount, currency="INR", card=card_input(card), **kw)
+
+
+async def pay_upi(
+    rt: Runtime, req: ChargeRequest, vpa: str = "success@payer", *, wait_s: float = 0
+) -> Payment:
+    """A UPI payment taken, its link paid by `vpa` with the test PIN, the clock moved on
+    `wait_s` seconds (a slow bank), and refreshed."""
+    payment = await rt.gateway.charge(req)
+    await rt.payer.pay(vpa, TEST_PIN, link=payment.upi.link)
+    if wait_s:
+        rt.clock.advance(seconds=wait_s)
+    return await rt.gateway.refresh(payment.id)
 
 
 def amount_for(card: DemoCard) -> int:
