@@ -251,7 +251,7 @@ class Switch:
         """An expired transaction answers EXPIRED (U69); another closed one is refused."""
         if doc["status"] == "EXPIRED":
             return doc
-        raise InputError(f"this payment request was answered already ({doc['status']})")
+        raise InputError(f"this payment request is {doc['status'].lower()} already")
 
     def pay(self, doc: Record, vpa: str, pin: str) -> Record:
         """The payer approves `doc` with `pin` (after `tick`): the remitter bank decides."""
