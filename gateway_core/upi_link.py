@@ -30,8 +30,8 @@ def check_vpa(text: str) -> str:
     vpa = text.strip()
     handle, at, psp = vpa.partition("@")
     if len(vpa) > VPA_MAX or not at or not _HANDLE.fullmatch(handle) or not _PSP.fullmatch(psp):
-        shown = vpa if len(vpa) <= 40 and vpa.isprintable() else vpa[:40].encode().hex()
-        raise InputError(f"{shown!r} is not a UPI ID (like name@bank)")
+        shown = repr(vpa) if len(vpa) <= 40 and vpa.isprintable() else "that"
+        raise InputError(f"{shown} is not a UPI ID (like name@bank)")
     return vpa.lower()
 
 
