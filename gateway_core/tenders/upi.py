@@ -372,7 +372,7 @@ class UpiTender(Refusals):
         due = {p.id for p in pending if (at := _upi(p).next_check_at) and at <= now}
         merchants = {self._settings.merchant_id, *self._boarded, *(p.merchant_id for p in pending)}
         for merchant_id in sorted(merchants):
-            with contextlib.suppress(BankUnavailable):
+            with contextlib.suppress(BankUnavailable, BankRefused):  # tried at the next poll
                 await self.drain(host, merchant_id)
         for reference in list(self._inbox):
             payment = _finder(get)(reference)
@@ -397,7 +397,8 @@ class UpiTender(Refusals):
     async def drain(self, host: TenderHost, merchant_id: str) -> None:
         """Take the merchant's new callbacks into the inbox, where each waits for its
         payment's turn (`status`); a forged one is audited and acknowledged, never
-        applied."""
+        applied. The merchant is boarded first (once per process)."""
+        await self._board(merchant_id)
         refused = []
         secrets = self._secrets(merchant_id)
         for cb in await self.psp.callbacks(merchant_id):
