@@ -264,3 +264,21 @@ async def charge_until_killed(data_dir: Path) -> None:
     for n in itertools.count():
         payment = await gw.charge(charge(cards[n % len(cards)], 1_00 + n % 500))
         print(payment.id, payment.status, flush=True)  # acknowledged
+
+
+async def pay_upi_until_killed(data_dir: Path) -> None:
+    """Take UPI QR payments one after another, each paid by a test payer in turn and
+    refreshed, printing "ready" once and then each acknowledged payment's id and status
+    (for crash tests that kill this process)."""
+    import itertools
+
+    payers = ["success@payer", "insufficient@payer", "deemed@payer", "slow@payer"]
+    rt = open_runtime(gateway_settings(data_dir, 10.0))
+    print("ready", flush=True)
+    for n in itertools.count():
+        req = ChargeRequest(amount=1_00 + n % 500, currency="INR", method="upi")
+        payment = await rt.gateway.charge(req)
+        print(payment.id, payment.status, flush=True)  # acknowledged
+        await rt.payer.pay(payers[n % len(payers)], TEST_PIN, link=payment.upi.link)
+        payment = await rt.gateway.refresh(payment.id)
+        print(payment.id, payment.status, flush=True)
