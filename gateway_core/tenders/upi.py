@@ -308,7 +308,7 @@ class UpiTender(Refusals):
             code = code or "U30"
             reason = upi_reason(code)
             message = reason.text
-            if out.status in ("REVERSED", "CANCELED"):
+            if out.status != "FAILURE":  # given up on: reversed, or refunded if it comes late
                 message = f"{reason.text}: any debit is reversed"
             update.update(status="declined", decline_code=reason.decline_code, message=message)
         if out.status == "REVERSED":
@@ -521,16 +521,18 @@ class UpiTender(Refusals):
         self, host: TenderHost, payment: Payment, operator: str, approver: str | None
     ) -> Payment:
         """The cashier gives up on a pending payment: the switch withdraws it (a debit
-        already made is reversed). Paid meanwhile: the payment succeeds instead."""
+        already made is reversed; one the payer's bank is still working on is refunded
+        when its credit comes, a late credit). Paid meanwhile: it succeeds instead."""
         upi = _upi(payment)
         if payment.status != "pending" or upi.txn_id is None:
             raise NotAllowed(f"payment {payment.id} is not waiting for the payer")
         txn = await self.psp.cancel(upi.txn_id)
-        out = Outcome.of(txn)
-        if txn.status in ("CANCELED", "REVERSED"):
-            message = "Canceled by the cashier" + (
-                ": the debit is reversed" if txn.status == "REVERSED" else ""
-            )
+        if txn.status in ("CANCELED", "REVERSED", "PENDING", "DEEMED"):
+            message = "Canceled by the cashier" + {
+                "REVERSED": ": the debit is reversed",
+                "PENDING": ": if the payer's bank still pays, it is refunded",
+                "DEEMED": ": if the payer's bank still pays, it is refunded",
+            }.get(txn.status, "")
             update: dict[str, Any] = {
                 "status": "canceled",
                 "message": message,
@@ -543,9 +545,7 @@ class UpiTender(Refusals):
                 payment = host.save(payment.model_copy(update=update))
                 host.record(approver or operator, "payment.canceled", payment.id, reason="cashier")
             return payment
-        if txn.status in FINAL_STATES:
-            return self._settle(host, payment, out, operator)
-        raise NotAllowed(f"the UPI network did not cancel payment {payment.id}: try again")
+        return self._settle(host, payment, Outcome.of(txn), operator)
 
     async def refund(
         self, host: TenderHost, payment: Payment, refund_id: str, amount: int, day: date
