@@ -216,6 +216,8 @@ class RiskEngine:
         for kind in ORDER:
             if kind in ("block", "review") and "allow" in verdicts:
                 break
+            if kind == "otp" and ctx.payer != "card":  # UPI: the PIN is the payer's step
+                continue
             for rule in (r for r in self.rules if r.kind == kind):
                 reason = rule.check(ctx)
                 if reason:

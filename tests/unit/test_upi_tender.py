@@ -412,3 +412,8 @@ async def test_a_qr_paid_by_success_at_payer(gw: Gateway, psp: FakePsp, clock: F
         100_00,
     )
     assert len(paid.rrn) == 12
+
+
+async def test_no_otp_step_up_for_upi(gw: Gateway) -> None:
+    big = await gw.charge(upi(60_000_00))  # above the card OTP threshold
+    assert (big.status, big.risk.action) == ("pending", "allow")
