@@ -7,12 +7,14 @@ Every command takes `--data-dir`, `--config`, `--bank-url`, and `--gateway-url` 
 `--api-key` (a `paygate serve` to use, see `gateway_core.service`). With a gateway URL
 (option or PAYGATE_GATEWAY_URL) a command marked `works_remotely` goes through the
 service and opens no data dir; any other command is refused (exit 2). The payment
-commands' handlers live in `paygate_cli.payments`, imported when one of them runs.
+commands' handlers live in `paygate_cli.payments` (UPI's in `paygate_cli.upi`), imported
+when one of them runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -60,22 +62,28 @@ def _common(default: object) -> argparse.ArgumentParser:
     return common
 
 
-def _payments(name: str, *, remote: bool = True) -> Handler:
-    """The handler `name` of `paygate_cli.payments`, imported when it runs; it
-    `works_remotely` unless `remote` is False."""
+def _payments(name: str, *, remote: bool = True, module: str = "payments") -> Handler:
+    """The handler `name` of `paygate_cli.<module>` (payments, upi), imported when it
+    runs; it `works_remotely` unless `remote` is False."""
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
-        from paygate_cli import payments as payment_commands
-
-        return getattr(payment_commands, name)(args, settings)
+        commands = importlib.import_module(f"paygate_cli.{module}")
+        return getattr(commands, name)(args, settings)
 
     handler.__name__ = name
     return works_remotely(handler) if remote else handler
 
 
+def _charge(args: argparse.Namespace, settings: Settings) -> int:
+    """`charge`: a card payment (`paygate_cli.payments`) or a UPI one (`paygate_cli.upi`)."""
+    if args.method == "upi":
+        return _payments("cmd_charge_upi", module="upi")(args, settings)
+    return _payments("cmd_charge")(args, settings)
+
+
 def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
-    """charge, confirm, resend, status, capture, void, refund, list, outbox, test-cards,
-    banks serve, repair, ledger check."""
+    """charge, confirm, resend, status, cancel, capture, void, refund, list, outbox,
+    test-cards, upi, banks serve, repair, ledger check."""
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument(
         "--json", action="store_true", help="print the payment as one JSON document"
@@ -86,15 +94,18 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     charge = sub.add_parser(
         "charge",
         parents=payment,
-        help="take a card payment (sale, or pre-authorization with --capture manual)",
-        description="Take a card payment. `--card -` (or no --card on a terminal) reads "
-        "the card number and CVV from a hidden prompt, or from stdin lines (number, "
-        "then CVV), so they stay out of the shell history.",
+        help="take a payment: a card (sale, or pre-authorization) or UPI (QR, intent, collect)",
+        description="Take a card payment, or with --method upi a UPI payment (it answers "
+        "pending, with its link and QR; the payer pays it with `paygate upi pay`). "
+        "`--card -` (or no --card on a terminal) reads the card number and CVV from a "
+        "hidden prompt, or from stdin lines (number, then CVV), so they stay out of the "
+        "shell history.",
     )
     charge.add_argument("--amount", required=True, help="e.g. 12.50 or 1,250.00")
+    charge.add_argument("--method", choices=("card", "upi"), default="card", help="default: card")
     charge.add_argument("--currency", help="ISO 4217 code (default: the currency setting)")
     charge.add_argument("--card", metavar="PAN", help="card number, or - to read it from stdin")
-    charge.add_argument("--exp", required=True, metavar="MM/YY", help="expiry date")
+    charge.add_argument("--exp", metavar="MM/YY", help="expiry date (a card's)")
     charge.add_argument("--cvv", help="security code (read with the card number if left out)")
     charge.add_argument(
         "--capture",
@@ -105,7 +116,17 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     charge.add_argument(
         "--idempotency-key", metavar="K", help="a retry with the same key charges once"
     )
-    charge.set_defaults(handler=_payments("cmd_charge"))
+    charge.add_argument(
+        "--flow",
+        choices=("qr", "intent", "collect"),
+        help="UPI: a dynamic QR (default), an intent link, or a collect request to --vpa",
+    )
+    charge.add_argument("--vpa", metavar="NAME@BANK", help="UPI collect: the payer's UPI ID")
+    charge.add_argument("--note", metavar="TEXT", help="UPI: a note on the link (50 chars)")
+    charge.add_argument(
+        "--qr-png", type=Path, metavar="FILE", help="UPI: write the QR code as a PNG (a new file)"
+    )
+    charge.set_defaults(handler=works_remotely(_charge))
 
     confirm = sub.add_parser("confirm", parents=payment, help="enter the OTP of a payment")
     confirm.add_argument("payment_id", metavar="ID")
@@ -116,9 +137,18 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     resend.add_argument("payment_id", metavar="ID")
     resend.set_defaults(handler=_payments("cmd_resend"))
 
-    status = sub.add_parser("status", parents=payment, help="show one payment")
+    status = sub.add_parser(
+        "status", parents=payment, help="show one payment (a pending one is brought up to date)"
+    )
     status.add_argument("payment_id", metavar="ID")
     status.set_defaults(handler=_payments("cmd_status"))
+
+    cancel = sub.add_parser(
+        "cancel", parents=payment, help="give up on a payment waiting for the payer (UPI)"
+    )
+    cancel.add_argument("payment_id", metavar="ID")
+    cancel.add_argument("--operator", default="cli", help="who is doing this (a user id)")
+    cancel.set_defaults(handler=_payments("cmd_cancel"))
 
     capture = sub.add_parser(
         "capture", parents=payment, help="capture an authorization (once; the rest is released)"
@@ -149,8 +179,11 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     ).set_defaults(handler=_payments("cmd_outbox"))
 
     sub.add_parser(
-        "test-cards", parents=[common, as_json], help="the demo test cards and what each does"
+        "test-cards",
+        parents=[common, as_json],
+        help="the demo test cards and test UPI IDs, and what each does",
     ).set_defaults(handler=_payments("cmd_test_cards"))
+    _add_upi_commands(sub, [common, as_json])
 
     sub.add_parser(
         "repair", parents=[common], help="settle payments left open (lost answers, old holds)"
@@ -172,6 +205,36 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     ledger.add_parser(
         "check", parents=[common], help="prove the books balance; exit 1 naming the problem"
     ).set_defaults(handler=_payments("cmd_ledger_check", remote=False))
+
+
+def _add_upi_commands(sub, parents: list[argparse.ArgumentParser]) -> None:
+    """upi pay, inbox, decline, payers: the simulated payer app (on the data dir's banks,
+    or --bank-url; not through a gateway service)."""
+    upi = sub.add_parser(
+        "upi", help="the simulated UPI payer app: pay a QR link or a collect request"
+    ).add_subparsers(metavar="ACTION", required=True)
+    pin_help = "the payer's UPI PIN (prompted, hidden, if left out)"
+    pay = upi.add_parser(
+        "pay", parents=parents, help="pay a upi://pay link or a collect request, as the payer"
+    )
+    pay.add_argument(
+        "target", metavar="LINK-OR-REQUEST-ID", help="a upi://pay link (quote it) or a request id"
+    )
+    pay.add_argument("--vpa", required=True, metavar="NAME@BANK", help="the payer's UPI ID")
+    pay.add_argument("--pin", help=pin_help)
+    pay.set_defaults(handler=_payments("cmd_upi_pay", remote=False, module="upi"))
+    inbox = upi.add_parser(
+        "inbox", parents=parents, help="the collect requests waiting for a payer"
+    )
+    inbox.add_argument("--vpa", required=True, metavar="NAME@BANK", help="the payer's UPI ID")
+    inbox.set_defaults(handler=_payments("cmd_upi_inbox", remote=False, module="upi"))
+    decline = upi.add_parser("decline", parents=parents, help="decline a collect request")
+    decline.add_argument("request_id", metavar="REQUEST-ID")
+    decline.add_argument("--vpa", required=True, metavar="NAME@BANK", help="the payer's UPI ID")
+    decline.set_defaults(handler=_payments("cmd_upi_decline", remote=False, module="upi"))
+    upi.add_parser(
+        "payers", parents=parents, help="the test UPI IDs of the simulated banks"
+    ).set_defaults(handler=_payments("cmd_upi_payers", remote=False, module="upi"))
 
 
 def build_parser() -> argparse.ArgumentParser:

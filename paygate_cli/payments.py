@@ -1,5 +1,6 @@
-"""The payment commands of `paygate`: charge, confirm, resend, status, capture, void,
-refund, list, outbox, test-cards, banks serve, repair and ledger check.
+"""The payment commands of `paygate`: charge, confirm, resend, status, cancel, capture,
+void, refund, list, outbox, test-cards, banks serve, repair and ledger check (a UPI
+payment's charge and the payer app: `paygate_cli.upi`).
 
 `paygate_cli.main` parses; each `cmd_*` here gets the parsed arguments and the Settings and
 returns the exit code: 0 when the payment was processed (a decline is a business result,
@@ -11,8 +12,8 @@ settled on stderr as `paygate: repaired: ...`. With a gateway URL (`--gateway-ur
 `--api-key`, or PAYGATE_GATEWAY_URL and PAYGATE_API_KEY) every command here except
 `banks serve` and `ledger check` goes through that `paygate serve` instead, and no data
 dir is opened or created (the service repairs on its own start and on `paygate repair`).
-Human output is a short block; `--json` prints one JSON document instead. Card numbers
-are shown masked, never in full.
+Human output is a short block; `--json` prints one JSON document instead (a payment's
+with its `next_action`). Card numbers and payer VPAs are shown masked, never in full.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, normalize_currency, parse_amount
 from gateway_core.payments import Payment
 from gateway_core.ports import Approval
-from gateway_core.presentation import brand_name, format_money, stamp_text, time_text
+from gateway_core.presentation import format_money, stamp_text, time_text
 from gateway_core.runtime import Runtime
-from gateway_core.service.models import check_idempotency_key
+from gateway_core.service.models import PaymentView, check_idempotency_key
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport, parse_day
+from gateway_core.upi_api import TEST_BALANCE, TEST_PIN
 from paygate_cli.common import open_runtime
+from paygate_cli.upi_text import pending_lines, tender_text, test_vpa_rows, upi_lines
 
 if TYPE_CHECKING:
     from gateway_core.service.client import RemoteGateway
@@ -83,8 +86,9 @@ async def gateway_session(
 
 # ---------------------------------------------------------------------------- output
 def payment_json(payment: Payment) -> dict[str, Any]:
-    """The machine-readable payment: every stored field, amounts in minor units."""
-    return payment.model_dump(mode="json")
+    """The machine-readable payment: every stored field, amounts in minor units, and
+    `next_action` (what the customer must do: an OTP, pay a UPI QR, intent or collect)."""
+    return PaymentView.of(payment).model_dump(mode="json")
 
 
 def _print_json(document: object) -> None:
@@ -95,11 +99,6 @@ def _money(minor: int, currency: str) -> str:
     return format_money(Money(minor, currency))
 
 
-def card_text(payment: Payment) -> str:
-    """ "Visa 4242 42•• •••• 4242": the brand and the masked number, never more."""
-    return f"{brand_name(payment.card.brand)} {payment.card.masked}"
-
-
 def describe(payment: Payment, settings: Settings, *, detailed: bool = False) -> list[str]:
     """The human block for a payment: outcome, references, id and status, next step."""
     p, cur = payment, payment.currency
@@ -107,10 +106,10 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
     if p.status == "declined":
         lines = [
             f"DECLINED {p.response_code or '--'}  {p.message}",
-            f"{_money(p.amount, cur)}  {card_text(p)}",
+            f"{_money(p.amount, cur)}  {tender_text(p)}",
         ]
     else:
-        lines = [f"{p.status_word.upper()}  {_money(shown, cur)}  {card_text(p)}"]
+        lines = [f"{p.status_word.upper()}  {_money(shown, cur)}  {tender_text(p)}"]
     refs = (("auth", p.auth_code), ("rrn", p.rrn), ("stan", p.stan))
     if any(value for _name, value in refs):
         lines.append("  ".join(f"{name} {value}" for name, value in refs if value))
@@ -142,6 +141,7 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
     lines.append(f"id {p.id}  status {p.status}")
     if detailed:
         lines.extend(_details(p, settings))
+    lines.extend(upi_lines(p, settings))
     if p.status == "requires_action":
         lines.append(
             f"next: paygate confirm {p.id} --otp CODE   (a new code: paygate resend {p.id})"
@@ -150,6 +150,8 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
         lines.append(
             f"next: paygate capture {p.id} [--amount A]   (or release: paygate void {p.id})"
         )
+    elif p.status == "pending" and detailed:
+        lines.extend(pending_lines(p, settings, qr=False))
     return lines
 
 
@@ -235,6 +237,11 @@ def read_card(args: argparse.Namespace) -> tuple[str, str]:
 def cmd_charge(args: argparse.Namespace, settings: Settings) -> int:
     """Take a card payment. Everything keyed is checked before the data dir is opened,
     so bad input stores nothing and reaches no bank."""
+    upi_only = ("flow", "vpa", "note", "qr_png")
+    if any(getattr(args, name, None) is not None for name in upi_only):
+        raise InputError("--flow, --vpa, --note and --qr-png are for UPI (--method upi)")
+    if args.exp is None:
+        raise InputError("give the card's expiry date: --exp MM/YY")
     currency = normalize_currency(args.currency or settings.currency)
     money = parse_amount(args.amount, currency, max_minor=settings.max_minor(currency))
     if args.idempotency_key is not None:
@@ -278,17 +285,34 @@ def cmd_resend(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    """One payment, in full. On a data dir, as stored: a lookup takes no writer lock (it
-    answers beside a charge, the terminal or `serve`), repairs nothing, creates nothing."""
+    """One payment, in full. A payment waiting for the payer (`pending`: UPI) is brought
+    up to date first (its callbacks applied, a status check made when one is due); any
+    other is a lookup: on a data dir, as stored, with no writer lock (it answers beside a
+    charge, the terminal or `serve`), repairing nothing, creating nothing."""
+    payment = None
     if settings.gateway_url is None:
         with open_runtime(settings, read_only=True) as rt:
-            return report(rt.payment(args.payment_id), args, settings, detailed=True)
+            payment = rt.payment(args.payment_id)
+
+    async def run() -> Payment:
+        async with gateway_session(settings, repair=False) as (_rt, gateway):
+            seen = payment or gateway.get(args.payment_id)
+            return await gateway.refresh(seen.id) if seen.status == "pending" else seen
+
+    if payment is None or payment.status == "pending":
+        payment = asyncio.run(run())
+    return report(payment, args, settings, detailed=True)
+
+
+def cmd_cancel(args: argparse.Namespace, settings: Settings) -> int:
+    """Give up on a payment waiting for the payer: the switch is told, nothing is taken
+    (a debit already made goes back). No approval: no money moved."""
 
     async def run() -> Payment:
         async with gateway_session(settings) as (_rt, gateway):
-            return gateway.get(args.payment_id)
+            return await gateway.cancel(args.payment_id, operator=args.operator)
 
-    return report(asyncio.run(run()), args, settings, detailed=True)
+    return report(asyncio.run(run()), args, settings)
 
 
 def _amount_for(
@@ -374,12 +398,12 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             p.id,
             p.status_word,
             _money(p.amount, p.currency),
-            card_text(p),
+            tender_text(p),
             p.response_code or "",
         )
         for p in payments
     ]
-    print("\n".join(_table(("TIME", "ID", "STATUS", "AMOUNT", "CARD", "CODE"), rows)))
+    print("\n".join(_table(("TIME", "ID", "STATUS", "AMOUNT", "TENDER", "CODE"), rows)))
     print(f"{len(payments)} payment{'s' if len(payments) != 1 else ''} on {shown.isoformat()}")
     return 0
 
@@ -411,7 +435,8 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_test_cards(args: argparse.Namespace, settings: Settings) -> int:
-    """Every demo test card with its brand, number, expiry, CVV and behaviour."""
+    """Every demo test card with its brand, number, expiry, CVV and behaviour, then the
+    test UPI IDs (`--json`: the cards; `paygate upi payers --json`: the UPI IDs)."""
     rows = [(c.label, c.pan, EXPIRY, c.cvv, c.behaviour) for c in TEST_CARDS]
     rows.append(("Visa", LUHN_FAILURE, EXPIRY, "123", "fails Luhn: refused before any bank"))
     if args.json:
@@ -422,7 +447,12 @@ def cmd_test_cards(args: argparse.Namespace, settings: Settings) -> int:
     threshold = bank_config(settings, SystemClock()).step_up_threshold
     print(
         f"\nCards that approve ask for an OTP above {_money(threshold, 'INR')}. "
-        "The OTP goes to the simulated phone: `paygate outbox`."
+        "The OTP goes to the simulated phone: `paygate outbox`.\n"
+    )
+    print("\n".join(_table(("UPI ID", "UPI PIN", "BEHAVIOUR"), test_vpa_rows())))
+    print(
+        f"\nEach UPI ID holds {_money(TEST_BALANCE, 'INR')}; three wrong PINs lock it for the "
+        f"day. A payer pays with `paygate upi pay 'LINK' --vpa success@payer --pin {TEST_PIN}`."
     )
     return 0
 

@@ -223,7 +223,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     day = day_arg(args, settings)
     out: Path | None = args.out
     if out is not None:
-        _check_export_path(out, settings, force=args.force)
+        check_out_path(out, settings, force=args.force)
     with open_runtime(settings, read_only=True) as rt:
         text = _settlement(args, rt).export(day, args.format)
     if out is None:
@@ -237,9 +237,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _check_export_path(out: Path, settings: Settings, *, force: bool) -> None:
-    """Refuse an export path inside the data dir or over the key file (it would destroy
-    them), a directory, and an existing file unless `force`."""
+def check_out_path(out: Path, settings: Settings, *, force: bool, forcible: bool = True) -> None:
+    """Refuse a path to write (an export, a QR code) inside the data dir or over the key
+    file (it would destroy them), a directory, and an existing file unless `force`
+    (`forcible`: the command has a --force)."""
     where = out.resolve()
     for kept in (settings.data_dir.resolve(), settings.resolved_key_file.resolve()):
         if where == kept or where.is_relative_to(kept):
@@ -249,7 +250,8 @@ def _check_export_path(out: Path, settings: Settings, *, force: bool) -> None:
     if where.is_dir():
         raise InputError(f"cannot write {out}: it is a directory")
     if where.exists() and not force:
-        raise InputError(f"{out} already exists; --force replaces it")
+        replace = "--force replaces it" if forcible else "paygate never writes over a file"
+        raise InputError(f"{out} already exists; {replace}")
 
 
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:

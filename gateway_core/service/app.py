@@ -64,8 +64,8 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
     app = FastAPI(
         title="paygate gateway",
         version="1",
-        summary="Card payments for paygate terminals: sale, pre-authorization, OTP, "
-        "capture, void, refund, reports.",
+        summary="Card and UPI payments for paygate terminals: sale, pre-authorization, "
+        "OTP, UPI QR / intent / collect, capture, void, cancel, refund, reports.",
         lifespan=lifespan,
     )
     app.state.service = Service(rt, keys, Authenticator(keys, rt.audit, limiter))

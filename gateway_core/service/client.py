@@ -1,10 +1,11 @@
 """`RemoteGateway`: the gateway API (`ports.GatewayAPI`) over HTTP, for a terminal on
 `paygate serve`.
 
-The port's methods (`charge`, `confirm_otp`, `resend_otp`, `capture`, `void`, `refund`,
-`repair`, `get`, `list_day`, and `.bank.outbox()` / `.bank.frames(id)`), plus what only a
-remote terminal asks (`login`, `whoami`, the terminal keys, `x_report`), returning the
-same `Payment` models and raising the same exception classes as `Gateway`. As on
+The port's methods (`charge` of a card or UPI payment, `confirm_otp`, `resend_otp`,
+`capture`, `void`, `refund`, `refresh`, `cancel`, `repair`, `get`, `list_day`, and
+`.bank.outbox()` / `.bank.frames(id)`), plus what only a remote terminal asks (`login`,
+`whoami`, the terminal keys, `x_report`), returning the same `Payment` models and
+raising the same exception classes as `Gateway`. As on
 `Gateway`, `get` and `list_day` are synchronous: they make one blocking HTTP call
 (bounded by `read_timeout_s`), safe from any thread; in an event loop, run them in a
 thread (`asyncio.to_thread`) so the loop is not held for the round trip.
@@ -32,7 +33,7 @@ from gateway_core.acquirer_api import Frame, Sms
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest
 from gateway_core.money import normalize_currency
-from gateway_core.payments import Payment
+from gateway_core.payments import Payment, UpiInput
 from gateway_core.ports import Approval
 from gateway_core.service.errors import ErrorBody, GatewayUnreachable, to_exception
 from gateway_core.service.keys import ApiKey
@@ -157,20 +158,16 @@ class RemoteGateway:
 
     # -- taking payments ------------------------------------------------------------------
     async def charge(self, req: ChargeRequest) -> Payment:
-        """POST /v1/payments; a dropped connection is retried with the same key."""
-        if req.card is None:  # the API's payment body is a card's (PaymentCreate)
-            raise InputError(f"the gateway service takes card payments, not {req.method}")
+        """POST /v1/payments (a card or UPI payment); a dropped connection is retried
+        with the same key."""
         key = req.idempotency_key or f"charge_{secrets.token_hex(12)}"
         body: dict[str, object] = {
+            "method": req.method,
             "amount": req.amount,
             "currency": normalize_currency(req.currency),  # refused as `Gateway` refuses it
             "tip": req.tip,
             "capture_method": req.capture,
-            "card": {
-                "number": req.card.pan.get_secret_value(),
-                "expiry": req.card.expiry,
-                "cvv": req.card.cvv.get_secret_value(),
-            },
+            **_tender(req),
             **_operator(req.operator),
         }
         for attempt in range(self.retries + 1):
@@ -269,13 +266,24 @@ class RemoteGateway:
     def list_day(self, day: date | None = None) -> list[Payment]:
         """GET /v1/payments?date=: this merchant's payments of a day, oldest first."""
         params = {"date": day.isoformat()} if day else {}
-        return self._read("/v1/payments", PaymentList, **params).data
+        return list[Payment](self._read("/v1/payments", PaymentList, **params).data)
 
     def x_report(self, day: date | None = None) -> DayReport:
         """GET /v1/reports/x?date=: this merchant's X report of a day (the server's today
         by default)."""
         params = {"date": day.isoformat()} if day else {}
         return self._read("/v1/reports/x", DayReport, **params)
+
+
+def _tender(req: ChargeRequest) -> dict[str, object]:
+    """The method's part of a payment body: a card's card, a UPI payment's flow."""
+    if req.card is not None:
+        card = req.card
+        number, cvv = card.pan.get_secret_value(), card.cvv.get_secret_value()
+        return {"card": {"number": number, "expiry": card.expiry, "cvv": cvv}}
+    if req.method == "upi":
+        return {"upi": (req.upi or UpiInput()).model_dump(exclude_none=True)}
+    raise InputError(f"the gateway service takes card and UPI payments, not {req.method}")
 
 
 def _operator(operator: str) -> dict[str, str]:

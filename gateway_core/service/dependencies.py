@@ -27,6 +27,7 @@ from gateway_core.service.models import (
     IDEMPOTENCY_KEY_RULE,
     ApprovalBody,
     Operated,
+    PaymentView,
     VoidBody,
     check_idempotency_key,
 )
@@ -85,14 +86,15 @@ class Terminal:
     def merchant_id(self) -> str:
         return self.key.merchant_id
 
-    def shown(self, payment: Payment) -> Payment:
-        """The payment as its merchant sent it (idempotency keys are scoped per merchant)."""
+    def shown(self, payment: Payment) -> PaymentView:
+        """The payment as its merchant sent it (idempotency keys are scoped per merchant),
+        with its `next_action`."""
         sent = payment.idempotency_key
-        if sent is None:
-            return payment
-        return payment.model_copy(
-            update={"idempotency_key": sent.removeprefix(f"{self.merchant_id}/")}
-        )
+        if sent is not None:
+            payment = payment.model_copy(
+                update={"idempotency_key": sent.removeprefix(f"{self.merchant_id}/")}
+            )
+        return PaymentView.of(payment)
 
     def owned(self, payment_id: str) -> Payment:
         """The merchant's payment; another merchant's is unknown, as if it did not exist."""

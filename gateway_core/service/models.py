@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, computed_field
 
 from gateway_core.errors import InputError
-from gateway_core.payments import Payment
+from gateway_core.payments import NextAction, Payment
 from gateway_core.service.keys import ApiKey
 
 Minor = Annotated[int, Field(strict=True, gt=0, le=10**15, description="minor units")]
@@ -49,16 +49,46 @@ class CardBody(_Body):
     cvv: SecretStr = Field(min_length=1, max_length=8)
 
 
-class PaymentCreate(Operated):
-    """A sale (`capture_method` automatic) or a pre-authorization (manual)."""
+class UpiBody(_Body):
+    """A UPI payment's flow: a dynamic QR (default), an intent link for a phone, or a
+    collect request pushed to the payer's VPA (when the merchant takes them)."""
 
+    flow: Literal["qr", "intent", "collect"] = "qr"
+    vpa: str | None = Field(
+        None, min_length=3, max_length=255, description="collect only: the payer's UPI ID"
+    )
+    note: str = Field("", max_length=50, description="the link's `tn`")
+
+
+class PaymentCreate(Operated):
+    """A card payment (default): a sale (`capture_method` automatic) or a
+    pre-authorization (manual); or a UPI payment (`method` upi, INR, automatic), which
+    answers `pending` with its `next_action`."""
+
+    method: Literal["card", "upi"] = "card"
     amount: Minor = Field(description="the total to authorize, tip included, in minor units")
     currency: str | None = Field(
         None, min_length=3, max_length=3, description="ISO 4217 (default: the server's)"
     )
     tip: int = Field(0, strict=True, ge=0, description="the part of `amount` that is a tip")
     capture_method: Literal["automatic", "manual"] = "automatic"
-    card: CardBody
+    card: CardBody | None = Field(None, description="a card payment's card")
+    upi: UpiBody | None = Field(None, description="a UPI payment's flow (default: a QR)")
+
+
+class PaymentView(Payment):
+    """A payment as the API and `--json` show it: its fields, and what the customer must
+    do next (an OTP, or pay a UPI QR, intent or collect request)."""
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented stacking
+    @property
+    def next_action(self) -> NextAction | None:
+        return super().next_action
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentView:
+        """`payment` as shown (its fields as they are, not validated again)."""
+        return cls.model_construct(payment.model_fields_set, **dict(payment))
 
 
 class ConfirmBody(Operated):
@@ -127,7 +157,7 @@ class PaymentList(BaseModel):
     """Payments of a business day, oldest first."""
 
     object: Literal["list"] = "list"
-    data: list[Payment]
+    data: list[PaymentView]
 
 
 class Repaired(BaseModel):

@@ -52,9 +52,13 @@ def error_response(status: int, detail: ErrorDetail, **headers: str) -> JSONResp
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
-def invalid(where: str, name: str, message: str) -> RequestValidationError:
-    """A 422 for parameter `name` (in "query", "header"...), worded by `message`."""
-    return RequestValidationError([{"type": "value_error", "loc": (where, name), "msg": message}])
+def invalid(
+    where: str, name: str, message: str, *, missing: bool = False
+) -> RequestValidationError:
+    """A 422 for parameter `name` (in "query", "header"...), worded by `message`
+    (`missing`: its code is parameter_missing)."""
+    kind = "missing" if missing else "value_error"
+    return RequestValidationError([{"type": kind, "loc": (where, name), "msg": message}])
 
 
 def validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:

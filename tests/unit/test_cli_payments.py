@@ -451,7 +451,7 @@ def test_ledger_balances_after_a_mixed_session(cli, data: Path, monkeypatch) -> 
     table = cli("list", "--data-dir", data)
     assert table.code == 0
     header, *rows, total = table.out.splitlines()
-    assert header.split() == ["TIME", "ID", "STATUS", "AMOUNT", "CARD", "CODE"]
+    assert header.split() == ["TIME", "ID", "STATUS", "AMOUNT", "TENDER", "CODE"]
     assert len(rows) == 7 and total.startswith("7 payments on ")
     assert any("authorized" in row and "Amex 3782 82•••• •0005" in row for row in rows)
     audit = cli("audit", "verify", "--data-dir", data)

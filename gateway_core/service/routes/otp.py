@@ -7,9 +7,8 @@ banks only) read the simulated phones' texts.
 from fastapi import APIRouter
 
 from gateway_core.acquirer_api import Sms
-from gateway_core.payments import Payment
 from gateway_core.service.dependencies import Caller, GatewayDep, PaymentId
-from gateway_core.service.models import ConfirmBody, Operated
+from gateway_core.service.models import ConfirmBody, Operated, PaymentView
 
 router = APIRouter()
 demo = APIRouter()  # mounted only when the banks are the embedded simulator
@@ -18,7 +17,7 @@ demo = APIRouter()  # mounted only when the banks are the embedded simulator
 @router.post("/payments/{payment_id}/confirm", summary="Enter the OTP the bank sent")
 async def confirm(
     payment_id: PaymentId, body: ConfirmBody, caller: Caller, gateway: GatewayDep
-) -> Payment:
+) -> PaymentView:
     caller.owned(payment_id)
     done = await gateway.confirm_otp(payment_id, body.otp, operator=caller.operator(body))
     return caller.shown(done)
@@ -27,7 +26,7 @@ async def confirm(
 @router.post("/payments/{payment_id}/resend", summary="Ask the bank for a new OTP")
 async def resend(
     payment_id: PaymentId, caller: Caller, gateway: GatewayDep, body: Operated | None = None
-) -> Payment:
+) -> PaymentView:
     caller.owned(payment_id)
     return caller.shown(await gateway.resend_otp(payment_id, operator=caller.operator(body)))
 

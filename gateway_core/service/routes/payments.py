@@ -1,14 +1,19 @@
-"""Taking a payment and everything after it: /v1/payments, capture, void, refunds.
+"""Taking a payment and everything after it: /v1/payments (card or UPI), the QR of a
+UPI payment, refresh, cancel, capture, void, refunds.
 
 (No `from __future__ import annotations`: FastAPI reads the handlers' annotations.)
 """
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
 
 from gateway_core.acquirer_api import Frame
 from gateway_core.cards import CardInput
-from gateway_core.gateway import ChargeRequest
-from gateway_core.payments import Payment
+from gateway_core.errors import InputError
+from gateway_core.gateway import ChargeRequest, NotAllowed
+from gateway_core.payments import UpiInput
+from gateway_core.qr import qr_png, qr_svg
 from gateway_core.service.dependencies import (
     Caller,
     Day,
@@ -22,23 +27,69 @@ from gateway_core.service.models import (
     CaptureBody,
     PaymentCreate,
     PaymentList,
+    PaymentView,
     RefundBody,
+    UpiBody,
     VoidBody,
 )
+from gateway_core.service.responses import invalid
+from gateway_core.settings import Settings
+from gateway_core.upi_api import MAX_UPI_AMOUNT
+from gateway_core.upi_link import check_vpa
 
 router = APIRouter()
+QR_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-@router.post("/payments", summary="Take a card payment (sale or pre-authorization)")
+def _card(body: PaymentCreate) -> CardInput:
+    """A card payment's card; a card body with UPI fields is refused (422)."""
+    if body.upi is not None:
+        raise invalid("body", "upi", "a card payment takes no upi fields (method is card)")
+    if body.card is None:
+        raise invalid("body", "card", "a card payment needs its card", missing=True)
+    return CardInput(pan=body.card.number, expiry=body.card.expiry, cvv=body.card.cvv)
+
+
+def _upi(body: PaymentCreate, settings: Settings) -> UpiInput:
+    """A UPI payment's flow, checked before anything is stored (422, one line)."""
+    if body.card is not None:
+        raise invalid("body", "card", "a UPI payment takes no card")
+    if (body.currency or settings.currency).upper() != "INR":
+        raise invalid("body", "currency", "UPI takes rupees only (INR)")
+    if body.amount > MAX_UPI_AMOUNT:
+        raise invalid("body", "amount", "a UPI payment is at most ₹1,00,000.00")
+    if body.capture_method != "automatic":
+        raise invalid("body", "capture_method", "a UPI payment is captured at once (automatic)")
+    upi = body.upi or UpiBody()
+    if upi.flow != "collect":
+        if upi.vpa is not None:
+            raise invalid("body", "upi.vpa", "only a collect request names the payer's UPI ID")
+        return UpiInput(flow=upi.flow, note=upi.note)
+    if not settings.upi.collect_enabled:
+        raise invalid("body", "upi.flow", "collect requests are off for this merchant")
+    if upi.vpa is None:
+        raise invalid("body", "upi.vpa", "a collect request needs the payer's UPI ID", missing=True)
+    try:
+        vpa = check_vpa(upi.vpa)
+    except InputError:
+        raise invalid("body", "upi.vpa", "not a UPI ID (like name@bank)") from None
+    return UpiInput(flow="collect", vpa=vpa, note=upi.note)
+
+
+@router.post("/payments", summary="Take a payment: card or UPI")
 async def create_payment(
     body: PaymentCreate, caller: Caller, idempotency_key: IdempotencyKey, gateway: GatewayDep
-) -> Payment:
-    card = CardInput(pan=body.card.number, expiry=body.card.expiry, cvv=body.card.cvv)
+) -> PaymentView:
+    settings = caller.rt.settings
+    card = _card(body) if body.method == "card" else None
+    upi = _upi(body, settings) if body.method == "upi" else None
     merchant_id = caller.merchant_id
     request = ChargeRequest(
         amount=body.amount,
-        currency=body.currency or caller.rt.settings.currency,
+        currency=body.currency or settings.currency,
+        method=body.method,
         card=card,
+        upi=upi,
         tip=body.tip,
         capture=body.capture_method,
         terminal_id=caller.key.terminal_id,
@@ -50,8 +101,31 @@ async def create_payment(
 
 
 @router.get("/payments/{payment_id}", summary="One payment, with its refunds")
-async def get_payment(payment_id: PaymentId, caller: Caller) -> Payment:
+async def get_payment(payment_id: PaymentId, caller: Caller) -> PaymentView:
     return caller.shown(caller.owned(payment_id))
+
+
+@router.get(
+    "/payments/{payment_id}/qr",
+    summary="The QR code of a UPI payment waiting for the payer (PNG or SVG)",
+    response_class=Response,
+    responses={200: {"content": {kind: {} for kind in QR_TYPES.values()}}},
+)
+async def qr(
+    payment_id: PaymentId,
+    caller: Caller,
+    kind: Annotated[Literal["png", "svg"], Query(alias="format")] = "png",
+) -> Response:
+    payment = caller.owned(payment_id)
+    link = payment.upi.link if payment.upi is not None else None
+    if link is None:
+        raise NotAllowed(f"payment {payment_id} has no UPI link to show as a QR code")
+    if payment.status != "pending":
+        raise NotAllowed(
+            f"payment {payment_id} is not waiting for the payer (it is {payment.status_word})"
+        )
+    image = qr_png(link) if kind == "png" else qr_svg(link)
+    return Response(image, media_type=QR_TYPES[kind])
 
 
 @router.get("/payments", summary="The payments of a business day (today by default)")
@@ -65,7 +139,7 @@ async def list_payments(caller: Caller, day: Day, gateway: GatewayDep) -> Paymen
 @router.post("/payments/{payment_id}/capture", summary="Capture an authorization (once)")
 async def capture(
     payment_id: PaymentId, caller: Caller, gateway: GatewayDep, body: CaptureBody | None = None
-) -> Payment:
+) -> PaymentView:
     caller.owned(payment_id)
     amount = body.amount if body else None
     done = await gateway.capture(payment_id, amount, operator=caller.operator(body))
@@ -73,7 +147,7 @@ async def capture(
 
 
 @router.post("/payments/{payment_id}/refresh", summary="Where a pending payment stands now")
-async def refresh(payment_id: PaymentId, caller: Caller, gateway: GatewayDep) -> Payment:
+async def refresh(payment_id: PaymentId, caller: Caller, gateway: GatewayDep) -> PaymentView:
     caller.owned(payment_id)
     return caller.shown(await gateway.refresh(payment_id))
 
@@ -81,7 +155,7 @@ async def refresh(payment_id: PaymentId, caller: Caller, gateway: GatewayDep) ->
 @router.post("/payments/{payment_id}/cancel", summary="Give up on a payment waiting for the payer")
 async def cancel(
     payment_id: PaymentId, caller: Caller, gateway: GatewayDep, body: CancelBody | None = None
-) -> Payment:
+) -> PaymentView:
     caller.owned(payment_id)
     return caller.shown(await gateway.cancel(payment_id, operator=caller.operator(body)))
 
@@ -89,7 +163,7 @@ async def cancel(
 @router.post("/payments/{payment_id}/void", summary="Cancel before capture (manager approves)")
 async def void(
     payment_id: PaymentId, body: VoidBody, caller: Caller, gateway: GatewayDep
-) -> Payment:
+) -> PaymentView:
     caller.owned(payment_id)
     done = await gateway.void(payment_id, operator=caller.operator(body), approval=approval(body))
     return caller.shown(done)
@@ -98,7 +172,7 @@ async def void(
 @router.post("/payments/{payment_id}/refunds", summary="Refund (manager approves)")
 async def refund(
     payment_id: PaymentId, body: RefundBody, caller: Caller, gateway: GatewayDep
-) -> Payment:
+) -> PaymentView:
     caller.owned(payment_id)
     done = await gateway.refund(
         payment_id, body.amount, operator=caller.operator(body), approval=approval(body)
