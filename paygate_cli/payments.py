@@ -141,7 +141,7 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
     lines.append(f"id {p.id}  status {p.status}")
     if detailed:
         lines.extend(_details(p, settings))
-    lines.extend(upi_lines(p, settings))
+    lines.extend(upi_lines(p, settings, detailed=detailed))
     if p.status == "requires_action":
         lines.append(
             f"next: paygate confirm {p.id} --otp CODE   (a new code: paygate resend {p.id})"

@@ -32,8 +32,9 @@ def _until(moment: datetime, settings: Settings) -> str:
     return time_text(moment, settings.tz)
 
 
-def upi_lines(payment: Payment, settings: Settings) -> list[str]:
-    """A UPI payment's flow, payer, switch txn id, expiry and status checks."""
+def upi_lines(payment: Payment, settings: Settings, *, detailed: bool = False) -> list[str]:
+    """A UPI payment's flow, payee, payer (masked) and switch txn id; its expiry and the
+    status checks made and due (while it waits, or `detailed`)."""
     upi = payment.upi
     if upi is None:
         return []
@@ -42,11 +43,13 @@ def upi_lines(payment: Payment, settings: Settings) -> list[str]:
         parts.append(f"payer {mask_vpa(upi.payer_vpa)}")
     if upi.txn_id:
         parts.append(f"txn {upi.txn_id}")
-    parts.append(f"expires {_until(upi.expires_at, settings)}")
-    checks = f"status checks {upi.checks} of {settings.upi.max_checks}"
-    if upi.next_check_at is not None:
-        checks += f", next at {_until(upi.next_check_at, settings)}"
-    lines = ["  ".join(parts), checks]
+    lines = ["  ".join(parts)]
+    if detailed or payment.status == "pending":
+        checks = f"expires {_until(upi.expires_at, settings)}  "
+        checks += f"status checks {upi.checks} of {settings.upi.max_checks}"
+        if upi.next_check_at is not None:
+            checks += f", next at {_until(upi.next_check_at, settings)}"
+        lines.append(checks)
     if upi.late_refund:
         lines.append(f"a late credit was refunded to the payer: refund {upi.late_refund}")
     return lines
