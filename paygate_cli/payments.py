@@ -45,6 +45,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.service.models import PaymentView, check_idempotency_key
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport, parse_day
+from gateway_core.store.lock import DataDirBusy
 from gateway_core.upi_api import TEST_BALANCE, TEST_PIN
 from paygate_cli.common import open_runtime
 from paygate_cli.upi_text import pending_lines, tender_text, test_vpa_rows, upi_lines
@@ -288,7 +289,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """One payment, in full. A payment waiting for the payer (`pending`: UPI) is brought
     up to date first (its callbacks applied, a status check made when one is due); any
     other is a lookup: on a data dir, as stored, with no writer lock (it answers beside a
-    charge, the terminal or `serve`), repairing nothing, creating nothing."""
+    charge, the terminal or `serve`), repairing nothing, creating nothing (a pending one
+    while another process holds the data dir, too: shown as stored, with a note)."""
     payment = None
     if settings.gateway_url is None:
         with open_runtime(settings, read_only=True) as rt:
@@ -300,7 +302,16 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             return await gateway.refresh(seen.id) if seen.status == "pending" else seen
 
     if payment is None or payment.status == "pending":
-        payment = asyncio.run(run())
+        try:
+            payment = asyncio.run(run())
+        except DataDirBusy:
+            if payment is None:
+                raise
+            print(
+                "paygate: shown as stored: the data dir is in use (the process holding it "
+                "brings pending payments up to date)",
+                file=sys.stderr,
+            )
     return report(payment, args, settings, detailed=True)
 
 
