@@ -126,7 +126,7 @@ def _show(result: PayResult, args: argparse.Namespace) -> int:
 
 async def _with_payer(settings: Settings, act: Callable[[PayerApp], Awaitable[T]]) -> T:
     """`act` on the payer app of the data dir's banks (or `bank_url`'s)."""
-    rt = open_runtime(settings)
+    rt = open_runtime(settings, read_only=True, create=False)
     try:
         return await act(rt.payer)
     finally:
