@@ -39,6 +39,13 @@ def add_service_commands(
     )
     serve.add_argument("--port", type=int, default=8600, help="default: 8600")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument(
+        "--poll-every",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="resolve pending (UPI) payments every S seconds; 0: never (default: 5)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     admin = argparse.ArgumentParser(add_help=False)
@@ -68,6 +75,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not 1 <= args.port <= 65535:
         raise InputError(f"--port must be 1 to 65535, not {args.port}")
+    if not 0 <= args.poll_every <= 3600:
+        raise InputError(f"--poll-every must be 0 to 3600 seconds, not {args.poll_every}")
     rt = open_runtime(settings)
     live = [k for k in ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).list() if not k.revoked_at]
     banks = settings.bank_url or "simulated in this process"
@@ -82,7 +91,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             "no terminal keys yet: stop it, then `paygate terminals add --terminal T`", flush=True
         )
     return serve_until_stopped(
-        "gateway", lambda: serve(rt, host=args.host, port=args.port), args.host, args.port
+        "gateway",
+        lambda: serve(rt, host=args.host, port=args.port, poll_every_s=args.poll_every),
+        args.host,
+        args.port,
     )
 
 

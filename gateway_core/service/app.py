@@ -9,19 +9,22 @@ did not exist; another merchant's user is unknown). Errors are
 `create_app` only assembles: the routers of `routes` (payments, otp, admin, reports),
 the dependencies they ask for (`dependencies`), the body limits (`limits`) and the error
 handlers (`responses`). Handlers are all `async`: the store is used from the event
-loop's thread only.
+loop's thread only. While it runs, the app resolves pending payments (UPI) on its own
+every few seconds (`Gateway.poll`: callbacks applied, status checks made when due).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
 from gateway_core.bank_client import BankClient
-from gateway_core.errors import BankRefused, BankUnavailable
+from gateway_core.errors import BankRefused, BankUnavailable, PaygateError
 from gateway_core.runtime import Runtime
 from gateway_core.service.auth import Authenticator, FailedAuthLimiter
 from gateway_core.service.dependencies import Service
@@ -33,6 +36,7 @@ from gateway_core.service.routes import admin, otp, payments, reports
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
 
 log = logging.getLogger("paygate.service")
+POLL_EVERY_S = 5.0  # how often `paygate serve` resolves pending payments by default
 
 
 async def board_merchants(bank: BankClient, keys: ApiKeys) -> None:
@@ -42,9 +46,26 @@ async def board_merchants(bank: BankClient, keys: ApiKeys) -> None:
         await bank.board(merchant_id, keys.terminals(merchant_id))
 
 
-def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
+async def poll_forever(poll: Callable[[], Awaitable[list[str]]], every_s: float) -> None:
+    """Call `poll` every `every_s` seconds until cancelled; a round that fails is logged
+    (one line) and the next goes on."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            for note in await poll():
+                log.info("resolved: %s", note)
+        except PaygateError as exc:
+            log.warning("pending payments not resolved this round: %s", exc)
+        except Exception as exc:  # a round's bug must not stop the server: logged, named
+            log.error("pending payments not resolved this round: %s", type(exc).__name__)
+
+
+def create_app(
+    rt: Runtime, *, repair_on_start: bool = True, poll_every_s: float | None = POLL_EVERY_S
+) -> FastAPI:
     """The API over an open writer `Runtime` (its gateway, store and audit log); the
-    server's start runs the gateway's repair unless `repair_on_start` is False."""
+    server's start runs the gateway's repair unless `repair_on_start` is False, and while
+    it runs pending payments are resolved every `poll_every_s` seconds (None or 0: not)."""
     gateway = rt.gateway  # built now: it decides whether the banks are the simulator
     keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
     limiter = FailedAuthLimiter(TinyFailedAuthRepository(rt.store), rt.clock)
@@ -58,7 +79,14 @@ def create_app(rt: Runtime, *, repair_on_start: bool = True) -> FastAPI:
         if repair_on_start:
             for note in await gateway.repair():
                 log.warning("repaired: %s", note)
+        polling = None
+        if poll_every_s:
+            polling = asyncio.create_task(poll_forever(gateway.poll, poll_every_s))
         yield
+        if polling is not None:
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
         await gateway.bank.close()
 
     app = FastAPI(

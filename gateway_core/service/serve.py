@@ -5,18 +5,21 @@ from __future__ import annotations
 import uvicorn
 
 from gateway_core.runtime import Runtime
-from gateway_core.service.app import create_app
+from gateway_core.service.app import POLL_EVERY_S, create_app
 
 
-def serve(rt: Runtime, *, host: str = "127.0.0.1", port: int = 8600) -> None:
-    """Run the API over `rt` until interrupted; the runtime is closed on the way out.
+def serve(
+    rt: Runtime, *, host: str = "127.0.0.1", port: int = 8600, poll_every_s: float = POLL_EVERY_S
+) -> None:
+    """Run the API over `rt` until interrupted (resolving pending payments every
+    `poll_every_s` seconds; 0: never); the runtime is closed on the way out.
 
     X-Forwarded-For is read only from `trusted_proxies` (uvicorn's own default would
     believe any local process, and FORWARDED_ALLOW_IPS is not consulted)."""
     proxies = rt.settings.trusted_proxies
     try:
         uvicorn.run(
-            create_app(rt),
+            create_app(rt, poll_every_s=poll_every_s),
             host=host,
             port=port,
             log_level="warning",
