@@ -8,6 +8,8 @@ What is measured (docs/BENCHMARKS.md says how to read it):
 - the whole authorization path (`Gateway.charge` over the embedded banks, zero bank
   latency, relaxed risk limits) while the day already holds N payments: on ours, on
   SQLite (WAL, synchronous=FULL) and on stock TinyDB, each in its own data dir;
+- on ours, right after the card sales at each N, UPI payments: create (QR) + pay
+  (success@payer, the payer app) + status (`Gateway.refresh`), `upi_path`;
 - the store alone: durable inserts/s, and the open time of a day of `day_size` payments
   beside `history_days` more days of history;
 - the X report of that day and the peak resident memory of a process holding it;
@@ -45,6 +47,7 @@ from bench_report import table, write
 from pydantic import SecretStr
 from sqlite_store import SqliteDataStore
 from stock_store import StockDataStore
+from upi_path import timed_upi
 
 import bank_sim.app as banks_app
 import gateway_core.runtime as runtime_module
@@ -201,16 +204,25 @@ async def timed_charges(rt: Runtime, count: int) -> list[float]:
     return times
 
 
-async def _path_at(data_dir: Path, count: int) -> list[float]:
+async def _path_at(data_dir: Path, count: int, upi: bool) -> tuple[list[float], list[float]]:
     rt = Runtime.open(settings_for(data_dir), clock=FixedClock(START), banks=simulated_banks)
     try:
-        return await timed_charges(rt, count)
+        cards = await timed_charges(rt, count)
+        return cards, await timed_upi(rt, count) if upi else []
     finally:
         await rt.aclose()
 
 
-def whole_path(name: str, sizes: tuple[int, ...], charges: int, model, work: Path) -> list[dict]:
-    """Sales/s and latency at each day size, one data dir growing through the sizes."""
+def whole_path(
+    name: str,
+    sizes: tuple[int, ...],
+    charges: int,
+    model,
+    work: Path,
+    upi: list[dict] | None = None,
+) -> list[dict]:
+    """Sales/s and latency at each day size, one data dir growing through the sizes; with
+    `upi` (a list), as many UPI payments timed right after the sales, their rows into it."""
     store_class = BACKENDS[name]
     data_dir = work / f"path-{name}"
     rows = []
@@ -218,19 +230,26 @@ def whole_path(name: str, sizes: tuple[int, ...], charges: int, model, work: Pat
         for size in sizes:
             with store_class(data_dir) as store:
                 fill_day(store, START.date(), size, model)
-            times = asyncio.run(_path_at(data_dir, charges))
-            rows.append(
-                {
-                    "store": name,
-                    "stored": size,
-                    "charges": charges,
-                    "per_s": round(len(times) / sum(times), 1),
-                    "p50_ms": round(statistics.median(times) * 1000, 2),
-                    "p99_ms": round(_percentile(times, 0.99) * 1000, 2),
-                }
-            )
+            cards, upi_times = asyncio.run(_path_at(data_dir, charges, upi is not None))
+            rows.append(_timed_row(name, size, cards))
             print(f"  whole path {name:>12} at {size:>7,}: {rows[-1]['per_s']:>8} /s", flush=True)
+            if upi is not None:
+                upi.append(_timed_row(name, size, upi_times))
+                print(
+                    f"  UPI path   {name:>12} at {size:>7,}: {upi[-1]['per_s']:>8} /s", flush=True
+                )
     return rows
+
+
+def _timed_row(store: str, size: int, times: list[float]) -> dict:
+    return {
+        "store": store,
+        "stored": size,
+        "charges": len(times),
+        "per_s": round(len(times) / sum(times), 1),
+        "p50_ms": round(statistics.median(times) * 1000, 2),
+        "p99_ms": round(_percentile(times, 0.99) * 1000, 2),
+    }
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -498,7 +517,8 @@ def run(plan: Plan, work: Path) -> dict:
     model = template(work / "template")
     figures["record_bytes"] = len(json.dumps(model[0]))
     print("whole authorization path", flush=True)
-    path = whole_path("ours", plan.sizes, plan.charges, model, work)
+    figures["upi_path"] = []
+    path = whole_path("ours", plan.sizes, plan.charges, model, work, upi=figures["upi_path"])
     path += whole_path("sqlite", plan.sizes, plan.charges, model, work)
     path += whole_path("stock_tinydb", plan.stock_sizes, plan.stock_charges, model, work)
     figures["whole_path"] = path

@@ -58,6 +58,7 @@ def table(figures: dict) -> str:
         lines.append(
             f"| {r['stored']:,} | {_x(r['ours_over_sqlite'])} | {_x(r['ours_over_stock'])} |"
         )
+    lines += upi_table(figures)
     held, demo = figures["held_day"], figures["demo"]
     lines += [
         "",
@@ -102,6 +103,27 @@ def table(figures: dict) -> str:
     ]
     lines += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in targets(figures)]
     return "\n".join(lines)
+
+
+def upi_table(figures: dict) -> list[str]:
+    """The UPI line: payments/s of create (QR) + pay + status, beside the card sales of
+    the same run at the same size."""
+    cards = {(r["store"], r["stored"]): r["per_s"] for r in figures["whole_path"]}
+    lines = [
+        "",
+        "### UPI path (payments/s: create a QR + pay with success@payer + status)",
+        "",
+        "| store | payments already in the day | UPI payments timed | payments/s | p50 ms "
+        "| p99 ms | card sales/s, same size |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in figures.get("upi_path", []):
+        card = cards.get((r["store"], r["stored"]))
+        lines.append(
+            f"| {r['store']} | {r['stored']:,} | {r['charges']} | {r['per_s']:,} "
+            f"| {r['p50_ms']} | {r['p99_ms']} | {'—' if card is None else f'{card:,}'} |"
+        )
+    return lines
 
 
 def targets(figures: dict) -> list[tuple[str, str, bool]]:

@@ -16,6 +16,9 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     stores = {(r["store"], r["stored"]) for r in figures["whole_path"]}
     assert {"ours", "sqlite", "stock_tinydb"} == {store for store, _ in stores}
     assert all(r["per_s"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in figures["whole_path"])
+    upi = figures["upi_path"]  # create + pay + status, at each size of ours
+    assert [r["stored"] for r in upi] == list(figures["plan"]["sizes"])
+    assert all(r["per_s"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in upi)
     assert {r["store"] for r in figures["inserts"]} == {"ours", "sqlite", "stock_tinydb"}
     held = figures["held_day"]
     assert held["payments"] == held["x_report_count"] == figures["plan"]["day_size"]
@@ -30,4 +33,4 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     for key in ("cpu", "cores", "ram_gib", "python", "date", "load_start", "load_end"):
         assert figures["machine"][key], key
     doc = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
-    assert "<!-- figures:start -->" in doc and "ours / SQLite" in doc
+    assert "<!-- figures:start -->" in doc and "ours / SQLite" in doc and "UPI path" in doc
