@@ -47,11 +47,13 @@ def tapped_gateway(rt: Runtime | RemoteRuntime) -> Gateway:
 
 
 def terminal_wiring(rt: Runtime | RemoteRuntime) -> Wiring:
-    """What the terminal on `rt` gets from outside the core."""
+    """What the terminal on `rt` gets from outside the core (the demo's UPI phone: the
+    payer app of the data dir's simulated network; a served gateway's stays on the server)."""
     return Wiring(
         gateway=lambda: tapped_gateway(rt),
         field_rows=describe,
         test_cards=TEST_CARD_HINTS,
+        payer=(lambda: rt.payer) if isinstance(rt, Runtime) else None,
     )
 
 

@@ -6,8 +6,9 @@ the shell: sign-in, themes, keys, the palette and the global keys. The sale live
 `pos_app.sale_flow`, the merchant console's work in `pos_app.back_office`, screen
 changes in `pos_app.navigation`, the keys in `pos_app.keymap`.
 
-Screens: sign in → sale → card → processing → (OTP) → result; Today (F2), help (F1),
-frame inspector (F3), the merchant console (F4, a manager's PIN). Keys can be remapped
+Screens: sign in → sale → card → processing → (OTP) → result, or sale → UPI (the QR,
+the demo's phone) → result; Today (F2), help (F1), frame inspector (F3), the merchant
+console (F4, a manager's PIN). Keys can be remapped
 in `<config dir>/keys.toml` (binding id → key); themes come from `themes/` and
 `<config dir>/themes/`; the chosen theme is remembered in `<config dir>/ui.toml`.
 """
@@ -50,15 +51,17 @@ from pos_app.screens.messages import FlowDone, FlowFailed, RouteUpdate
 from pos_app.screens.today import TodayScreen
 from pos_app.themes import DEFAULT_THEME, load_themes, load_ui_prefs, save_ui_prefs
 from pos_app.typeahead import TypeAhead
+from pos_app.upi_flow import UPI_PAYERS, UPI_START
 from pos_app.wiring import Wiring
 
 log = logging.getLogger("paygate.terminal")
 
 # Work whose end changes the screen (or fills the list the next keys move in): keys
 # typed meanwhile wait for it (pos_app.typeahead). The payment itself is not one: keys
-# typed while it is with the bank go to the processing screen.
+# typed while it is with the bank go to the processing screen. A UPI payment's QR is:
+# the keys typed meanwhile (the demo phone's) wait for the QR and the phone's payers.
 SCREEN_CHANGING_WORK = frozenset(
-    {"navigation", "login", "void", "console", "merchant-action", "today"}
+    {"navigation", "login", "void", "console", "merchant-action", "today", UPI_START, UPI_PAYERS}
 )
 
 

@@ -27,6 +27,7 @@ from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
 from pos_app.screens.today import TodayScreen
+from pos_app.screens.upi import UpiScreen
 from pos_app.widgets.card_number import CardNumberField
 from pos_app.wiring import CardHint
 
@@ -49,6 +50,7 @@ class Keys:
             ("Sale", SaleScreen.BINDINGS),
             ("Card", [*CardScreen.BINDINGS, *CardNumberField.BINDINGS]),
             ("Demo cards", DemoCardsScreen.BINDINGS),
+            ("UPI", UpiScreen.BINDINGS),
             ("Processing", ProcessingScreen.BINDINGS),
             ("OTP", OtpScreen.BINDINGS),
             ("Result", ResultScreen.BINDINGS),

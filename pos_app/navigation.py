@@ -19,10 +19,11 @@ from pos_app.screens.otp import OtpScreen
 from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
+from pos_app.screens.upi import UpiScreen
 
 log = logging.getLogger("paygate.terminal")
 
-FLOW_SCREENS = (CardScreen, ProcessingScreen, OtpScreen, ResultScreen)
+FLOW_SCREENS = (CardScreen, UpiScreen, ProcessingScreen, OtpScreen, ResultScreen)
 
 
 class Navigator:
@@ -83,7 +84,7 @@ class Navigator:
         self.navigate(swap)
 
     def flow_to(self, screen: Screen[Any]) -> None:
-        """Show the next step of the sale (card, processing, OTP or result) in place of
+        """Show the next step of the sale (card, UPI, processing, OTP or result) in place of
         the step on screen, in one switch: nothing flickers in between. When help, Today
         or a dialog is open on top, the step changes once it is closed."""
 

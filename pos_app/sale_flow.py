@@ -38,13 +38,16 @@ from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
 from pos_app.screens.state import TIP_LABELS, SaleDraft, SaleExtras
+from pos_app.screens.upi import UpiScreen
+from pos_app.upi_flow import UpiSale
 from pos_app.wiring import CardHint, Wiring
 
 log = logging.getLogger("paygate.terminal")
 
 
-class SaleFlow:
-    """The sale on screen and what the cashier's screens ask of the gateway."""
+class SaleFlow(UpiSale):
+    """The sale on screen and what the cashier's screens ask of the gateway (a UPI
+    payment's part: `UpiSale`)."""
 
     def __init__(
         self,
@@ -70,6 +73,8 @@ class SaleFlow:
         self._gateway = wiring.gateway
         self.test_cards: Sequence[CardHint] = wiring.test_cards
         self.field_rows = wiring.field_rows
+        self._payer = wiring.payer
+        self._refreshing: set[str] = set()  # UPI payments being refreshed right now
         self.user: User | None = None
         self.draft = self.new_draft()
         self.extras: dict[str, SaleExtras] = {}
@@ -153,9 +158,13 @@ class SaleFlow:
 
         self.nav.back_to_sale(reset)
 
-    def try_again(self) -> None:
-        """The same sale again (after a decline): back to the card screen."""
+    def try_again(self, payment: Payment | None = None) -> None:
+        """The same sale again (after a decline): back to the card screen; after a UPI
+        payment, back to the sale with its amount, for the cashier to choose the tender."""
         if self.busy:
+            return
+        if payment is not None and payment.method != "card":
+            self.nav.back_to_sale(lambda: None)
             return
         self.nav.flow_to(CardScreen(self))
 
@@ -347,6 +356,8 @@ class SaleFlow:
     def open_payment(self, payment: Payment) -> None:
         if payment.status == "requires_action":
             self.app.push_screen(OtpScreen(self, payment))
+        elif payment.status == "pending" and payment.method == "upi":
+            self.app.push_screen(UpiScreen(self, payment.money, payment))
         else:
             self.app.push_screen(ResultScreen(self, payment, from_today=True))
 

@@ -1,6 +1,6 @@
 """What the composition root (the CLI's terminal module) hands the terminal: whatever is not
-the gateway core's (the simulator's test cards and ISO 8583 field names), as plain data
-and callables, so that pos_app imports only the core."""
+the gateway core's (the simulator's test cards, ISO 8583 field names and UPI payer app),
+as plain data and callables, so that pos_app imports only the core."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway_core.gateway import Gateway
+from gateway_core.ports import PayerApp
 
 FieldRows = Callable[[Mapping[str, str]], list[tuple[str, str, str]]]
 """A frame's fields as (field id, name, masked value) rows, in message order."""
@@ -37,3 +38,6 @@ class Wiring:
     field_rows: FieldRows
     test_cards: Sequence[CardHint] = ()
     """The demo's test cards (ctrl+d on the card screen, the help)."""
+    payer: Callable[[], PayerApp] | None = None
+    """The simulated network's payer app, built on first use: the demo's phone on the UPI
+    screen pays with it (None: no phone, e.g. a terminal on `paygate serve`)."""

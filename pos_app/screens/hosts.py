@@ -23,6 +23,7 @@ from gateway_core.ports import Approval
 from gateway_core.risk_models import Block
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport, Reconciliation, Settlement
+from gateway_core.upi_api import PayResult, TestPayer
 from pos_app.route import RouteEvent
 from pos_app.screens.state import SaleDraft, SaleExtras
 from pos_app.wiring import CardHint, FieldRows
@@ -60,6 +61,21 @@ class OtpView(Protocol):
     def update_payment(self, payment: Payment) -> None: ...
 
     def show_sms(self, messages: list[Sms]) -> None: ...
+
+
+class UpiView(Protocol):
+    """The UPI screen as its workers answer it."""
+
+    payment: Payment | None
+    done: bool  # the payment is final: the result screen comes next
+
+    def show_payment(self, payment: Payment) -> None: ...
+
+    def note(self, text: str, tone: str = "") -> None: ...
+
+    def show_payers(self, payers: list[TestPayer]) -> None: ...
+
+    def phone_answered(self, result: PayResult) -> None: ...
 
 
 class ListView(Protocol):
@@ -125,7 +141,7 @@ class KeyGuide(Protocol):
 
 
 class SaleDesk(Protocol):
-    """What the cashier's screens (sale, card, processing, OTP, result, Today, frames)
+    """What the cashier's screens (sale, card, UPI, processing, OTP, result, Today, frames)
     read and ask for."""
 
     settings: Settings
@@ -140,13 +156,26 @@ class SaleDesk(Protocol):
 
     def day_note(self) -> str: ...
 
+    @property
+    def phone(self) -> bool: ...
+
     def open_card(self) -> None: ...
+
+    def start_upi(self) -> None: ...
+
+    def refresh_upi(self, view: UpiView) -> None: ...
+
+    def cancel_upi(self, view: UpiView) -> None: ...
+
+    def load_payers(self, view: UpiView) -> None: ...
+
+    def pay_on_phone(self, view: UpiView, vpa: str, pin: str) -> None: ...
 
     def start_charge(self, card: CardInput, *, masked: str) -> None: ...
 
     def new_sale(self) -> None: ...
 
-    def try_again(self) -> None: ...
+    def try_again(self, payment: Payment | None = None) -> None: ...
 
     def save_receipt(self, payment: Payment, text: str) -> None: ...
 

@@ -9,9 +9,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Sparkline
 
 from gateway_core.dashboard import opening_hours
-from gateway_core.presentation import brand_name, money_text
+from gateway_core.presentation import money_text
 from pos_app.screens.hosts import DayData
-from pos_app.screens.merchant_parts import ConsolePart
+from pos_app.screens.merchant_parts import ConsolePart, tender_name
 from pos_app.widgets.line import Line
 
 
@@ -79,7 +79,7 @@ class DashboardPane(ConsolePart, VerticalScroll):
         brands.add_column("Share", ratio=1, no_wrap=True, overflow="crop")
         for brand, count, amount in s.brands:
             share = max(amount * 12 // f.gross, 1) if amount > 0 and f.gross else 0
-            brands.add_row(brand_name(brand), str(count), money_text(amount, cur), "█" * share)
+            brands.add_row(tender_name(brand), str(count), money_text(amount, cur), "█" * share)
         if not s.brands:
             brands.add_row("no sales yet", "", "", "")
         declines = Table(

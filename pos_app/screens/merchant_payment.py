@@ -10,7 +10,7 @@ capture, a closed day) is one plain line under the payment, and nothing changed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import partial
 from typing import Literal
 
@@ -28,13 +28,14 @@ from gateway_core.acquirer_api import Frame
 from gateway_core.dashboard import Record
 from gateway_core.errors import PaygateError
 from gateway_core.money import Money, MoneyError, parse_amount
-from gateway_core.payments import Payment, reason_for
+from gateway_core.payments import Payment
 from gateway_core.presentation import brand_name, format_money, format_plain, stamp_text, time_text
+from gateway_core.upi_link import mask_vpa
 from pos_app.screens.base import PosModal, PosScreen, sentence, while_shown
 from pos_app.screens.hosts import BackOffice
 from pos_app.screens.inspector import frames_view
 from pos_app.screens.modals import ManagerApprovalScreen, void_kind
-from pos_app.screens.receipt import headline
+from pos_app.screens.receipt import code_text, headline, paid_with
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
 
@@ -107,7 +108,7 @@ class ActionApproval(ManagerApprovalScreen):
         p = self.payment
         if self.voiding:  # "Void: full refund" and what goes back to the card
             return super().describe()
-        on = f"on {brand_name(p.card.brand)} {p.card.masked} ({p.id})"
+        on = f"on {means_text(p)} ({p.id})"
         if self.kind == "void":
             return "Void", f"Void {format_money(p.money)} {on}: the hold goes back to the card."
         amount = format_money(Money(self.amount or 0, p.currency))
@@ -115,6 +116,37 @@ class ActionApproval(ManagerApprovalScreen):
             return "Capture", f"Capture {amount} of the {format_money(p.money)} authorized {on}."
         captured = format_money(Money(p.amount_captured, p.currency))
         return "Refund", f"Refund {amount} of the {captured} captured {on}."
+
+
+def means_text(payment: Payment) -> str:
+    """The card ("Visa 424242******4242") or "UPI" and the payer's VPA, masked."""
+    if payment.card is not None:
+        return f"{brand_name(payment.card.brand)} {payment.card.masked}"
+    return paid_with(payment)
+
+
+def _means_rows(payment: Payment, tz: tzinfo | None) -> list[tuple[str, str]]:
+    """The detail's rows about what paid: the card and issuer, or the UPI transaction,
+    its deadline and its status checks."""
+    rrn = payment.rrn or "--"
+    upi = payment.upi
+    if upi is None:
+        return [
+            ("Card", means_text(payment)),
+            ("Issuer", " · ".join(filter(None, (payment.issuer, payment.funding)))),
+            ("Auth / RRN", f"{payment.auth_code or '--'} / {rrn}"),
+        ]
+    payer = mask_vpa(upi.payer_vpa) if upi.payer_vpa else "not known yet"
+    due = time_text(upi.next_check_at, tz) if upi.next_check_at else "none due"
+    rows = [
+        ("UPI", f"{upi.flow.upper()} · payer {payer} · to {upi.payee_vpa}"),
+        ("Txn / RRN", f"{upi.txn_id or '--'} / {rrn}"),
+        ("Expires", stamp_text(upi.expires_at, tz)),
+        ("Status checks", f"{upi.checks} made · next {due}"),
+    ]
+    if upi.late_refund:
+        rows.append(("Late credit", f"refunded ({upi.late_refund})"))
+    return rows
 
 
 class PaymentScreen(PosScreen):
@@ -183,6 +215,8 @@ class PaymentScreen(PosScreen):
     @while_shown
     def show_frames(self, frames: list[Frame]) -> None:
         self.frames = frames
+        if self.payment is not None and self.payment.card is None:
+            return  # a UPI payment: no ISO 8583 frames (`show` says so)
         view = frames_view(frames, self.office.settings.tz, self.office.field_rows)
         self.query_one("#pay-frames", Line).update(
             Group(Text("ISO 8583 frames", style="bold underline"), view)
@@ -203,13 +237,11 @@ class PaymentScreen(PosScreen):
         code = payment.response_code or "--"
         rows = [
             ("Status", headline(payment)),
-            ("Response", f"{code} {payment.message or reason_for(payment.response_code).text}"),
+            ("Response", f"{code} {code_text(payment)}"),
             ("Authorized", f"{amount(payment.amount)} (tip {amount(payment.tip)})"),
             ("Captured", amount(payment.amount_captured)),
             ("Refunded", amount(payment.amount_refunded)),
-            ("Card", f"{brand_name(payment.card.brand)} {payment.card.masked}"),
-            ("Issuer", " · ".join(filter(None, (payment.issuer, payment.funding)))),
-            ("Auth / RRN", f"{payment.auth_code or '--'} / {payment.rrn or '--'}"),
+            *_means_rows(payment, tz),
             ("Terminal", f"{payment.terminal_id} · {payment.operator}"),
             ("Taken", stamp_text(payment.created_at, tz)),
         ]
@@ -232,6 +264,10 @@ class PaymentScreen(PosScreen):
             timeline.add_row(when, Text(str(e["actor"])), Text(what))  # as recorded, not markup
         self.query_one("#pay-timeline", Line).update(timeline)
         self.query_one("#pay-risk", Line).update(self._risk(payment))
+        if payment.card is None:
+            self.query_one("#pay-frames", Line).update(
+                "No ISO 8583 frames: a UPI payment goes through the UPI switch"
+            )
 
     def _risk(self, payment: Payment) -> Table | str:
         risk = payment.risk

@@ -16,6 +16,7 @@ from gateway_core.payments import Payment
 from gateway_core.ports import Approval
 from gateway_core.presentation import format_money
 from pos_app.screens.base import PosModal, while_shown
+from pos_app.screens.receipt import paid_with
 from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
 
@@ -109,11 +110,11 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
         if void_kind(payment) == "refund":
             left = format_money(Money(payment.refundable, payment.currency))
             what = (
-                f"This sale ({amount}, {payment.card.masked}) is already captured: "
-                f"voiding it refunds {left} to the card."
+                f"This sale ({amount}, {paid_with(payment)}) is already captured: "
+                f"voiding it refunds {left} to the {'card' if payment.card else 'payer'}."
             )
             return "Void: full refund", what
-        return "Void", f"Void {amount} on {payment.card.masked}: the hold goes back to the card."
+        return "Void", f"Void {amount} on {paid_with(payment)}: the hold goes back to the card."
 
     def compose(self) -> ComposeResult:
         title, what = self.describe()

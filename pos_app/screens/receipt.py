@@ -1,7 +1,8 @@
 """The receipt: plain text, 34 columns, as a thermal printer would print it.
 
 Only what a payment may show goes on it: brand, masked card (BIN-6 and last-4 at
-most), references and amounts. Never the full number, never the CVV.
+most), references and amounts. Never the full number, never the CVV. A UPI payment's
+shows the payer's VPA masked (`ra****@okbank`) and the RRN; never the UPI PIN.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from gateway_core.money import Money
 from gateway_core.payments import Payment, reason_for
 from gateway_core.presentation import brand_name, day_text, format_money, time_text
 from gateway_core.settings import Settings
+from gateway_core.upi_api import upi_reason
+from gateway_core.upi_link import mask_vpa
 from pos_app.screens.state import SaleExtras
 
 WIDTH = 34
@@ -41,8 +44,16 @@ def reason(payment: Payment) -> str:
         approvers = sorted({r.approver for r in payment.refunds if r.approver})
         by = f" (approved by {', '.join(approvers)})" if approvers else ""
         return f"Refunded {refunded}{by}"
+    return code_text(payment)
+
+
+def code_text(payment: Payment) -> str:
+    """What the payment's response code means: the gateway's message, else the words of
+    the code (ISO 8583 for a card, NPCI for UPI)."""
     if payment.message:
         return payment.message
+    if payment.method == "upi":
+        return upi_reason(payment.response_code).text
     return reason_for(payment.response_code).text
 
 
@@ -92,9 +103,7 @@ def receipt_text(
         _row("Cashier", payment.operator),
         _rule(),
         _row("PRE-AUTH" if payment.capture_method == "manual" else "SALE", headline(payment)),
-        _row("Card type", brand_text(payment)),
-        _row("Card", payment.card.masked),
-        _row("Entry", "keyed"),
+        *_means(payment),
         _row("Payment", payment.id),
     ]
     if payment.auth_code:
@@ -128,7 +137,40 @@ def receipt_text(
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _means(payment: Payment) -> list[str]:
+    """The receipt's lines about what paid: the card, or the UPI payer and transaction."""
+    if payment.card is not None:
+        return [
+            _row("Card type", brand_text(payment)),
+            _row("Card", payment.card.masked),
+            _row("Entry", "keyed"),
+        ]
+    upi = payment.upi
+    if upi is None:
+        return [_row("Paid by", brand_text(payment))]
+    lines = [_row("Paid by", f"UPI {upi.flow.upper()}")]
+    if upi.payer_vpa:
+        lines.append(_row("UPI ID", mask_vpa(upi.payer_vpa)))
+    lines.append(_row("To", upi.payee_vpa))
+    if upi.txn_id:
+        lines.append(_row("UPI txn", upi.txn_id))
+    return lines
+
+
 def brand_text(payment: Payment) -> str:
-    """ "Visa credit", "RuPay debit": the brand as people write it, and the funding."""
+    """ "Visa credit", "RuPay debit": the brand as people write it, and the funding
+    ("UPI" for a UPI payment)."""
+    if payment.card is None:
+        return "UPI" if payment.method == "upi" else brand_name(payment.brand)
     name = brand_name(payment.card.brand)
     return f"{name} {payment.funding}" if payment.funding else name
+
+
+def paid_with(payment: Payment) -> str:
+    """What paid, in a few words: the masked card, or "UPI" and the payer's VPA masked."""
+    if payment.card is not None:
+        return payment.card.masked
+    upi = payment.upi
+    if upi is not None and upi.payer_vpa:
+        return f"UPI {mask_vpa(upi.payer_vpa)}"
+    return brand_text(payment)

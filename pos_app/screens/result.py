@@ -14,7 +14,7 @@ from gateway_core.presentation import format_money
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.screens.hosts import SaleDesk
 from pos_app.screens.modals import ManagerApprovalScreen, ReceiptDialog
-from pos_app.screens.receipt import brand_text, headline, reason, receipt_text, tone
+from pos_app.screens.receipt import brand_text, headline, paid_with, reason, receipt_text, tone
 from pos_app.widgets.bigtext import BigText
 from pos_app.widgets.line import Line
 
@@ -108,7 +108,9 @@ class ResultScreen(PosScreen):
         self.query_one("#reason", Line).update(f"{code}{reason(payment)}")
         self.query_one("#result-total", Digits).update(format_money(payment.money))
         self.query_one("#result-amount", Line).update(
-            f"{payment.card.masked} · {brand_text(payment)}\n{payment.id}"
+            f"{paid_with(payment)} · {brand_text(payment)}\n{payment.id}"
+            if payment.card is not None
+            else f"{paid_with(payment)}\n{payment.id}"
         )
         self.query_one("#result-next", Line).update(self._next_steps())
         self.query_one("#receipt", Line).update(self.receipt)
@@ -122,6 +124,8 @@ class ResultScreen(PosScreen):
                 "The bank's answer is not known yet. c: check again (a hold is reversed). "
                 "a: send the same payment again - it is never charged twice."
             )
+        if payment.method == "upi" and word in ("DECLINED", "EXPIRED", "CANCELED"):
+            return "Nothing was taken. a: back to the sale, to take it by card or UPI again."
         if word == "DECLINED":
             return "Ask for another card or payment method: a to try again."
         if word == "AUTHORIZED":
@@ -137,7 +141,12 @@ class ResultScreen(PosScreen):
                 payment.status == "succeeded" and payment.refundable > 0
             )
         if action == "again":
-            return not self.from_today and payment.status in ("declined", "canceled", "unknown")
+            return not self.from_today and payment.status in (
+                "declined",
+                "canceled",
+                "expired",
+                "unknown",
+            )
         if action == "check":
             return payment.status == "unknown"
         if action == "new_sale":
@@ -172,7 +181,7 @@ class ResultScreen(PosScreen):
         self.app.push_screen(ManagerApprovalScreen(self.payment, approve), done)
 
     def action_again(self) -> None:
-        self.desk.try_again()
+        self.desk.try_again(self.payment)
 
     def action_check(self) -> None:
         self.desk.check_payment(self.payment)

@@ -33,13 +33,20 @@ def _digit_bindings() -> list[Binding]:
 
 
 class SaleScreen(PosScreen):
-    """Key the amount; Enter goes on to the card."""
+    """Key the amount; Enter goes on to the card, u to UPI (the tender, by key)."""
 
     TITLE_TEXT = "Sale"
     AUTO_FOCUS = ""
     day_note = ""  # once today's Z report is taken: sales count for the next business day
     BINDINGS = [
         Binding("enter", "to_card", "Card", id="sale.card", tooltip="Go on to the card"),
+        Binding(
+            "u",
+            "to_upi",
+            "UPI",
+            id="sale.upi",
+            tooltip="Take the total by UPI: a QR the customer scans (rupees only)",
+        ),
         Binding(
             "t", "next_tip", "Tip", id="sale.tip", tooltip="Next tip: none, 10, 15, 20 %, custom"
         ),
@@ -144,9 +151,7 @@ class SaleScreen(PosScreen):
             with Vertical(id="sale-right", classes="panel") as right:
                 right.border_title = "Keypad"
                 yield Keypad(id="keypad")
-                yield Line(
-                    "Keys: 0-9 . +(00) ⌫ Del(clear)\nEnter: on to the card", id="keypad-help"
-                )
+                yield Line("Keys: 0-9 . +(00) ⌫ Del(clear)\nEnter: card · u: UPI", id="keypad-help")
 
     @while_shown
     def on_mount(self) -> None:
@@ -275,16 +280,30 @@ class SaleScreen(PosScreen):
     def on_field_refused(self, event: Field.Refused) -> None:
         self._note(sentence(event.note))
 
-    def action_to_card(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "to_upi":  # UPI takes rupees only
+            return self.desk.draft.currency == "INR"
+        return True
+
+    def _total_ok(self) -> bool:
+        """Whether the amount and total can be sent (else why not, under the amount)."""
         draft = self.desk.draft
         try:
             draft.amount()
             draft.total()
         except MoneyError as exc:
             self._note(sentence(str(exc)))
-            return
+            return False
         self._note("")
-        self.desk.open_card()
+        return True
+
+    def action_to_card(self) -> None:
+        if self._total_ok():
+            self.desk.open_card()
+
+    def action_to_upi(self) -> None:
+        if self._total_ok():
+            self.desk.start_upi()
 
     def total_text(self) -> str:
         draft = self.desk.draft

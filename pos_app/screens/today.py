@@ -12,6 +12,7 @@ from gateway_core.payments import Payment
 from gateway_core.presentation import brand_name, format_money, time_text
 from pos_app.screens.base import PosScreen, while_shown
 from pos_app.screens.hosts import SaleDesk
+from pos_app.screens.receipt import paid_with
 from pos_app.widgets.line import Line
 from pos_app.widgets.table import MeasuredTable
 
@@ -91,7 +92,7 @@ class TodayScreen(PosScreen):
                 time_text(p.created_at, tz, seconds=False),
                 status,
                 format_money(p.money),
-                f"{brand_name(p.card.brand)} ••{p.card.last4}",
+                f"{brand_name(p.card.brand)} ••{p.card.last4}" if p.card else paid_with(p),
                 p.id,
                 p.operator,
                 key=p.id,
