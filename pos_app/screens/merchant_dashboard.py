@@ -1,4 +1,5 @@
-"""The console's dashboard tab: today at a glance."""
+"""The console's dashboard tab: today at a glance (and, while there are any, the UPI
+payments still waiting for their payer, with their next status check)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.widgets import Sparkline
 from gateway_core.dashboard import opening_hours
 from gateway_core.presentation import money_text
 from pos_app.screens.hosts import DayData
-from pos_app.screens.merchant_parts import ConsolePart, tender_name
+from pos_app.screens.merchant_parts import ConsolePart, clock_time, tender_name
 from pos_app.widgets.line import Line
 
 
@@ -40,6 +41,7 @@ class DashboardPane(ConsolePart, VerticalScroll):
             for name in ("gross", "net", "count", "rate", "average"):
                 yield Line("", id=f"fig-{name}", classes="figure")
         yield Line("", id="attempts")
+        yield Line("", id="pending-upi")
         yield Line("Sales by hour", id="hour-caption", classes="caption")
         yield Sparkline([], id="by-hour", summary_function=max)
         yield Line("", id="hour-axis")
@@ -62,6 +64,7 @@ class DashboardPane(ConsolePart, VerticalScroll):
                 Text.assemble((label, "dim"), "\n", (value, "bold"))
             )
         self.query_one("#attempts", Line).update(f.attempts)
+        self._pending(data)
         self.hours = hours = opening_hours(s.by_hour)
         self.query_one(Sparkline).data = [s.by_hour[h] for h in hours]
         best = max(hours, key=lambda h: s.by_hour[h])
@@ -94,3 +97,34 @@ class DashboardPane(ConsolePart, VerticalScroll):
             declines.add_row("", "", "none today")
         self.query_one("#brand-split", Line).update(brands)
         self.query_one("#decline-split", Line).update(declines)
+
+    def _pending(self, data: DayData) -> None:
+        """The day's UPI payments waiting for their payer: when each expires and when the
+        gateway checks it with the switch next (hidden when there are none)."""
+        line = self.query_one("#pending-upi", Line)
+        waiting = [r for r in data.ledger.records if r["status"] == "pending"]
+        line.display = bool(waiting)
+        if not waiting:
+            return
+        tz = self.console.office.settings.tz
+        table = Table(
+            box=None,
+            expand=True,
+            pad_edge=False,
+            title=f"Waiting for the payer ({len(waiting)})",
+            title_justify="left",
+        )
+        for column in ("Time", "Amount", "Payment id", "Checks", "Next check", "Expires"):
+            table.add_column(column, no_wrap=True)
+        for r in sorted(waiting, key=lambda r: r["created_at"]):
+            upi = r.get("upi") or {}
+            due = upi.get("next_check_at")
+            table.add_row(
+                clock_time(r["created_at"], tz),
+                money_text(r["amount"], r["currency"]),
+                r["id"],
+                str(upi.get("checks", 0)),
+                clock_time(due, tz) if due else "none due",
+                clock_time(upi["expires_at"], tz) if upi.get("expires_at") else "--",
+            )
+        line.update(table)
