@@ -113,13 +113,14 @@ class PhonePanel(Vertical):
 
     def answered(self, result: PayResult) -> None:
         """What the payer app says after the PIN."""
-        code = result.response_code or ""
+        code = f" {result.response_code}" if result.response_code else ""
+        words = result.message or upi_reason(result.response_code).text
         if result.status == "SUCCESS":
             self.note(f"Paid ✓ RRN {result.rrn or '--'}", "ok")
         elif result.status in ("PENDING", "DEEMED"):
-            self.note(f"Pending {code}: {upi_reason(code).text}", "info")
+            self.note(f"Pending{code}: {words}", "info")
         else:
-            self.note(f"Failed {code}: {result.message or upi_reason(code).text}", "error")
+            self.note(f"Failed{code}: {words}", "error")
 
     def note(self, text: str, tone: str = "") -> None:
         line = self.query_one("#phone-note", Line)
