@@ -2,7 +2,8 @@
 and seeded ids, the app without animations, and pilot helpers that key like a cashier.
 
 Seeded: payment ids count up (`pay_20261128_0000000001`), auth codes and OTP codes come
-from a fixed sequence, so screens and snapshots are the same on every run.
+from a fixed sequence, so screens and snapshots are the same on every run. The gateway
+reaches the banks' UPI switch too (a UPI sale's QR; the demo phone is `Runtime.payer`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import zxingcpp
 from argon2 import PasswordHasher
+from PIL import Image
+from rich.color import Color
 from rich.console import Console
 from support import open_runtime
 from textual import events
+from textual.geometry import Region
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from bank_sim import issuer as issuer_module
 from bank_sim.app import Banks, create_app
@@ -34,6 +40,7 @@ from gateway_core.gateway import Gateway
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from gateway_core.store.state import TinyUserRepository
+from gateway_core.upi_client import UpiClient
 from paygate_cli.terminal import terminal_app
 from pos_app.app import PaygateApp
 from pos_app.route import RouteTap
@@ -77,7 +84,8 @@ def seeded_runtime(settings: Settings, clock: FixedClock) -> Runtime:
     rt.banks = Banks(bank_config(settings, clock))
     codes = itertools.cycle(int(code) for code in OTP_CODES)
     rt.banks.issuers.otp._randbelow = lambda _n: next(codes)
-    bank = BankClient.embedded(create_app(rt.banks), timeout_s=settings.bank_timeout_s)
+    banks_app = create_app(rt.banks)
+    bank = BankClient.embedded(banks_app, timeout_s=settings.bank_timeout_s)
     tapped = RouteTap(bank)  # the route the processing screen draws
     rt._gateway = Gateway(
         rt.store,
@@ -89,6 +97,7 @@ def seeded_runtime(settings: Settings, clock: FixedClock) -> Runtime:
         new_id=lambda prefix: f"{prefix}_{next(counter):010d}",
         access=rt.access,
         country_of=bin_country,
+        upi=UpiClient.embedded(banks_app, timeout_s=settings.bank_timeout_s),
     )
     return rt
 
@@ -273,6 +282,48 @@ def flat(app: PaygateApp) -> str:
 def widget_text(app: PaygateApp, selector: str) -> str:
     """The text a Static shows (one widget of the screen on top)."""
     return str(app.screen.query_one(selector).content)
+
+
+# ---------------------------------------------------------------------------- a QR drawn
+QR_SCALE = 4  # pixels a module
+TOP, BOTTOM = "▀█", "▄█"  # the glyphs whose upper / lower half is drawn in the foreground
+
+
+def _dark(color: Color | None, default: bool) -> bool:
+    if color is None:
+        return default
+    r, g, b = color.get_truecolor()
+    return (r * 299 + g * 587 + b * 114) / 1000 < 128
+
+
+def raster(widget: Widget, surround: int = 0) -> Image.Image:
+    """A widget's cells as drawn, rasterized: each cell one module wide and two tall,
+    each half dark or light by the colour it is drawn in (the glyph's in the foreground,
+    the rest in the background), on a ground of `surround` (a dark terminal by default)
+    four modules wide."""
+    width, height = widget.size
+    strips = widget.render_lines(Region(0, 0, width, height))
+    margin, scale = 4, QR_SCALE
+    image = Image.new("L", ((width + 2 * margin) * scale, (height * 2 + 2 * margin) * scale))
+    image.paste(surround, (0, 0, *image.size))
+    for y, strip in enumerate(strips):
+        x = 0
+        for segment in strip:
+            style = segment.style
+            ink = _dark(style.color if style else None, True)
+            ground = _dark(style.bgcolor if style else None, False)
+            for char in segment.text:
+                for half, drawn in ((0, TOP), (1, BOTTOM)):
+                    dark = ink if char in drawn else ground
+                    left, top = (x + margin) * scale, (2 * y + half + margin) * scale
+                    image.paste(0 if dark else 255, (left, top, left + scale, top + scale))
+                x += 1
+    return image
+
+
+def decode(image: Image.Image) -> list[str]:
+    """What a real decoder (zxing-cpp) reads in an image: the text of each code found."""
+    return [found.text for found in zxingcpp.read_barcodes(image)]
 
 
 def pan_spellings(pan: str) -> list[str]:

@@ -138,7 +138,7 @@ def receipt_text(
 
 
 def _means(payment: Payment) -> list[str]:
-    """The receipt's lines about what paid: the card, or the UPI payer and transaction."""
+    """The receipt's lines about what paid: the card, or the UPI flow, payer and payee."""
     if payment.card is not None:
         return [
             _row("Card type", brand_text(payment)),
@@ -152,9 +152,7 @@ def _means(payment: Payment) -> list[str]:
     if upi.payer_vpa:
         lines.append(_row("UPI ID", mask_vpa(upi.payer_vpa)))
     lines.append(_row("To", upi.payee_vpa))
-    if upi.txn_id:
-        lines.append(_row("UPI txn", upi.txn_id))
-    return lines
+    return lines  # the RRN follows (the payer's bank's reference); the txn id is too wide
 
 
 def brand_text(payment: Payment) -> str:
