@@ -23,6 +23,7 @@ from pos_app.screens.merchant_settlement import SettlementPane
 from pos_app.screens.merchant_transactions import TransactionsPane
 from pos_app.screens.modals import ConfirmScreen, ManagerApprovalScreen, ReceiptDialog
 from pos_app.screens.otp import OtpScreen
+from pos_app.screens.phone import PhonePanel
 from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
@@ -50,7 +51,7 @@ class Keys:
             ("Sale", SaleScreen.BINDINGS),
             ("Card", [*CardScreen.BINDINGS, *CardNumberField.BINDINGS]),
             ("Demo cards", DemoCardsScreen.BINDINGS),
-            ("UPI", UpiScreen.BINDINGS),
+            ("UPI", [*UpiScreen.BINDINGS, *PhonePanel.BINDINGS]),
             ("Processing", ProcessingScreen.BINDINGS),
             ("OTP", OtpScreen.BINDINGS),
             ("Result", ResultScreen.BINDINGS),

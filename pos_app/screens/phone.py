@@ -9,6 +9,7 @@ emptied. It is never shown, logged or kept.
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, OptionList
@@ -23,7 +24,21 @@ PIN_LENGTHS = (4, 6)  # a UPI PIN has 4 or 6 digits
 
 
 class PhonePanel(Vertical):
-    """A payer's UPI app: choose who pays, the PIN, Enter pays (`PhonePanel.Pay`)."""
+    """A payer's UPI app: choose who pays, the PIN, Enter pays (`PhonePanel.Pay`); Esc
+    puts the phone away (`PhonePanel.Close`)."""
+
+    BINDINGS = [
+        Binding(
+            "escape",
+            "close",
+            "Close phone",
+            id="upi.phone_close",
+            tooltip="Put the customer's phone away (the payment still waits for a payer)",
+        ),
+    ]
+
+    class Close(Message):
+        """The customer puts the phone away."""
 
     class Pay(Message):
         """The customer approved the payment on the phone (the PIN is passed on, once)."""
@@ -75,6 +90,9 @@ class PhonePanel(Vertical):
     def open(self) -> None:
         """Shown: the payer list has the keys."""
         self.query_one(OptionList).focus()
+
+    def action_close(self) -> None:
+        self.post_message(self.Close())
 
     def chosen(self) -> TestPayer | None:
         index = self.query_one(OptionList).highlighted

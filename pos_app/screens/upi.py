@@ -4,7 +4,7 @@ countdown and the status live at the right; in demo mode a simulated phone (p) p
 The payment is asked for as the screen opens (the desk's worker answers `show_payment`);
 while it is pending the screen asks the desk every second to refresh it (callbacks and
 due status checks, in a worker), and the desk moves on to the result once it is final.
-Esc cancels it (the switch is told), or closes the phone when that is open.
+Esc cancels it (the switch is told); on the phone, Esc puts the phone away.
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ class UpiScreen(PosScreen):
             "escape",
             "Cancel",
             id="upi.cancel",
-            tooltip="Cancel the UPI payment (the switch is told; nothing is taken); "
-            "with the phone open: close the phone",
+            tooltip="Cancel the UPI payment (the switch is told; nothing is taken)",
         ),
         Binding(
             "p",
@@ -182,8 +181,12 @@ class UpiScreen(PosScreen):
         else:
             self.set_focus(None)
 
+    def on_phone_panel_close(self, event: PhonePanel.Close) -> None:
+        event.stop()
+        self.action_phone()
+
     def action_escape(self) -> None:
-        if self._phone_open():
+        if self._phone_open():  # the phone's own Esc had no focus to go by
             self.action_phone()
             return
         payment = self.payment
