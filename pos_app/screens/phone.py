@@ -129,16 +129,18 @@ class PhonePanel(Vertical):
         self.note(f"Paying from {payer.vpa}…", "info")
         self.post_message(self.Pay(payer.vpa, pin))
 
-    def answered(self, result: PayResult) -> None:
-        """What the payer app says after the PIN."""
+    def answered(self, result: PayResult) -> tuple[str, str]:
+        """What the payer app says after the PIN, on the phone; returned as (text, tone)."""
         code = f" {result.response_code}" if result.response_code else ""
         words = result.message or upi_reason(result.response_code).text
         if result.status == "SUCCESS":
-            self.note(f"Paid ✓ RRN {result.rrn or '--'}", "ok")
+            said = f"Paid ✓ RRN {result.rrn or '--'}", "ok"
         elif result.status in ("PENDING", "DEEMED"):
-            self.note(f"Pending{code}: {words}", "info")
+            said = f"Pending{code}: {words}", "info"
         else:
-            self.note(f"Failed{code}: {words}", "error")
+            said = f"Failed{code}: {words}", "error"
+        self.note(*said)
+        return said
 
     def note(self, text: str, tone: str = "") -> None:
         line = self.query_one("#phone-note", Line)

@@ -155,7 +155,11 @@ class UpiScreen(PosScreen):
 
     @while_shown
     def phone_answered(self, result: PayResult) -> None:
-        self.query_one(PhonePanel).answered(result)
+        """The phone's answer; the phone is put away, for the status to show."""
+        text, tone = self.query_one(PhonePanel).answered(result)
+        if self._phone_open():
+            self.action_phone()
+        self.note(f"Phone: {text}", tone)
 
     # -- keys ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -32,6 +32,7 @@ from pos_app.widgets.fields import Field
 from pos_app.widgets.qr import QrCode
 
 PAYERS = ("success@payer", "insufficient@payer")  # the first two of the phone's list
+SLOW = 6  # slow@payer's place in the list
 
 
 @pytest.fixture
@@ -80,6 +81,22 @@ async def test_insufficient_funds_is_declined_with_the_code_in_words(app) -> Non
         await press(pilot, "a")  # back to the sale, the amount kept: card or UPI again
         await on_screen(pilot, "SaleScreen")
         assert app.flow.draft.amount_text == "99"
+
+
+async def test_a_slow_bank_leaves_it_pending_until_the_switch_completes_it(
+    app, clock: FixedClock
+) -> None:
+    async with drive(app) as pilot:
+        await login(pilot)
+        await show_qr(pilot, "180")
+        await burst(pilot, "p", *["down"] * SLOW, "enter", *TEST_PIN, "enter")
+        await wait_for(pilot, lambda: "Phone: Pending" in flat(app))
+        assert not app.screen.query_one(PhonePanel).display  # put away: the status shows
+        assert app.screen.payment.status == "pending" and "Waiting" in flat(app)
+        clock.advance(seconds=31)  # the switch completes it 30 s later
+        await on_screen(pilot, "ResultScreen", timeout=15)
+        payment = app.gateway.get(app.flow.last_payment_id)
+        assert payment.status == "succeeded" and payment.upi.payer_vpa == "slow@payer"
 
 
 async def test_the_pin_is_masked_and_never_kept(app) -> None:
