@@ -78,7 +78,7 @@ class UpiSale:
             operator=self.user.id,
         )
         self.busy = "charge"
-        screen = UpiScreen(self, total)  # type: ignore[arg-type]  # SaleFlow is the desk
+        screen = UpiScreen(self, total)
         self.nav.flow_to(screen)
         self._run(self._start_upi(request, extras, screen), UPI_START, name="upi")
 
@@ -112,7 +112,7 @@ class UpiSale:
         view.done = True
         view.show_payment(payment)
         self.draft.new_attempt()  # a final answer: another try is a new payment
-        self.nav.flow_to(ResultScreen(self, payment))  # type: ignore[arg-type]  # the desk
+        self.nav.flow_to(ResultScreen(self, payment))
 
     def refresh_upi(self, view: UpiView) -> None:
         """Ask where the payment stands (callbacks, a due status check); one at a time."""
