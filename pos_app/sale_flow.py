@@ -37,7 +37,7 @@ from pos_app.screens.otp import OtpScreen
 from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
-from pos_app.screens.state import TIP_LABELS, SaleDraft, SaleExtras
+from pos_app.screens.state import SaleDraft, SaleExtras
 from pos_app.screens.upi import UpiScreen
 from pos_app.upi_flow import UpiSale
 from pos_app.wiring import CardHint, Wiring
@@ -175,15 +175,14 @@ class SaleFlow(UpiSale):
             return
         draft = self.draft
         try:
-            amount, tip, total = draft.amount(), draft.tip_amount(), draft.total()
+            total, extras = draft.total(), draft.extras()
         except MoneyError as exc:
             self.app.notify(str(exc), severity="error")
             return
-        tip_label = TIP_LABELS[draft.tip] if draft.tip not in ("none", "custom") else ""
-        self.pending_extras = SaleExtras(amount.minor, tip.minor, draft.reference, tip_label)
+        self.pending_extras = extras
         request = ChargeRequest(
             amount=total.minor,
-            tip=tip.minor,
+            tip=extras.tip,
             currency=total.currency,
             card=card,
             capture=draft.capture,

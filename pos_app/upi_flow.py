@@ -20,7 +20,7 @@ from gateway_core.settings import Settings
 from pos_app.navigation import Navigator
 from pos_app.screens.hosts import UpiView
 from pos_app.screens.result import ResultScreen
-from pos_app.screens.state import TIP_LABELS, SaleDraft, SaleExtras
+from pos_app.screens.state import SaleDraft, SaleExtras
 from pos_app.screens.upi import UpiScreen
 
 log = logging.getLogger("paygate.terminal")
@@ -61,15 +61,13 @@ class UpiSale:
             return
         draft = self.draft
         try:
-            amount, tip, total = draft.amount(), draft.tip_amount(), draft.total()
+            total, extras = draft.total(), draft.extras()
         except MoneyError as exc:
             self.app.notify(str(exc), severity="error")
             return
-        tip_label = TIP_LABELS[draft.tip] if draft.tip not in ("none", "custom") else ""
-        extras = SaleExtras(amount.minor, tip.minor, draft.reference, tip_label)
         request = ChargeRequest(
             amount=total.minor,
-            tip=tip.minor,
+            tip=extras.tip,
             currency=total.currency,
             method="upi",
             upi=UpiInput(flow="qr"),

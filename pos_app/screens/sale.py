@@ -302,7 +302,9 @@ class SaleScreen(PosScreen):
             self.desk.open_card()
 
     def action_to_upi(self) -> None:
-        if self._total_ok():
+        if self.desk.draft.capture == "manual":
+            self._note("UPI has no pre-authorization: a switches back to a sale")
+        elif self._total_ok():
             self.desk.start_upi()
 
     def total_text(self) -> str:

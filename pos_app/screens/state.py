@@ -133,6 +133,12 @@ class SaleDraft:
             raise MoneyError(f"the total with the tip cannot be more than {limit}")
         return total
 
+    def extras(self) -> SaleExtras:
+        """What the receipt prints beside the payment: the amount and tip apart, the
+        reference; `MoneyError` as for `total`."""
+        tip_label = TIP_LABELS[self.tip] if self.tip not in ("none", "custom") else ""
+        return SaleExtras(self.amount().minor, self.tip_amount().minor, self.reference, tip_label)
+
     def next_tip(self) -> TipChoice:
         """Cycle to the next tip choice."""
         self.tip = TIP_CHOICES[(TIP_CHOICES.index(self.tip) + 1) % len(TIP_CHOICES)]

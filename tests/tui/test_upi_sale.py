@@ -163,3 +163,12 @@ async def test_no_phone_outside_the_demo(settings: Settings, clock: FixedClock, 
         assert not app.screen.query(PhonePanel)
         await press(pilot, "p")
         assert "customer's phone" not in flat(app)
+
+
+async def test_a_pre_authorization_is_not_taken_by_upi(app) -> None:
+    async with drive(app) as pilot:
+        await login(pilot)
+        await typ(pilot, "500")
+        await press(pilot, "a", "u")
+        assert type(app.screen).__name__ == "SaleScreen"
+        assert "UPI has no pre-authorization" in widget_text(app, "#amount-note")
