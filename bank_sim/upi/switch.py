@@ -46,6 +46,16 @@ def _at(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+_CLOSED_WORDS = {
+    "SUCCESS": "paid",
+    "FAILURE": "declined",
+    "CANCELED": "canceled",
+    "REVERSED": "reversed",
+    "DEEMED": "being paid",
+    "PENDING": "being paid",
+}
+
+
 class Switch:
     """Transactions and refunds in the banks' main database, on the banks' clock."""
 
@@ -251,7 +261,7 @@ class Switch:
         """An expired transaction answers EXPIRED (U69); another closed one is refused."""
         if doc["status"] == "EXPIRED":
             return doc
-        raise InputError(f"this payment request is {doc['status'].lower()} already")
+        raise InputError(f"this payment request is {_CLOSED_WORDS[doc['status']]} already")
 
     def pay(self, doc: Record, vpa: str, pin: str) -> Record:
         """The payer approves `doc` with `pin` (after `tick`): the remitter bank decides."""

@@ -145,7 +145,7 @@ async def test_a_closed_transaction_cannot_be_paid_again(world):
     txn = await world.create()
     await world.pay(txn, "success@payer")
     r = await world.pay(txn, "success@payer")
-    assert r.status_code == 409 and r.json() == {"error": "this payment request is success already"}
+    assert r.status_code == 409 and r.json() == {"error": "this payment request is paid already"}
 
 
 async def test_a_link_with_another_amount_or_reference_is_refused(world):
