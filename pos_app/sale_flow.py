@@ -38,7 +38,6 @@ from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
 from pos_app.screens.state import SaleDraft, SaleExtras
-from pos_app.screens.upi import UpiScreen
 from pos_app.upi_flow import UpiSale
 from pos_app.wiring import CardHint, Wiring
 
@@ -356,7 +355,7 @@ class SaleFlow(UpiSale):
         if payment.status == "requires_action":
             self.app.push_screen(OtpScreen(self, payment))
         elif payment.status == "pending" and payment.method == "upi":
-            self.app.push_screen(UpiScreen(self, payment.money, payment))
+            self.open_upi(payment)
         else:
             self.app.push_screen(ResultScreen(self, payment, from_today=True))
 

@@ -112,6 +112,15 @@ class UpiSale:
         self.draft.new_attempt()  # a final answer: another try is a new payment
         self.nav.flow_to(ResultScreen(self, payment))
 
+    def open_upi(self, payment: Payment) -> None:
+        """A pending UPI payment (from Today): its QR again; the screen already showing
+        it when there is one underneath."""
+        for screen in self.app.screen_stack:
+            if isinstance(screen, UpiScreen) and screen.payment and screen.payment.id == payment.id:
+                screen.pop_until_active()
+                return
+        self.app.push_screen(UpiScreen(self, payment.money, payment))
+
     def refresh_upi(self, view: UpiView) -> None:
         """Ask where the payment stands (callbacks, a due status check); one at a time."""
         payment = view.payment

@@ -24,6 +24,7 @@ from app_support import (
 )
 
 from gateway_core.clock import FixedClock
+from gateway_core.payments import ChargeRequest
 from gateway_core.settings import Settings
 from gateway_core.upi_api import TEST_PIN, UPI_CODES
 from gateway_core.upi_link import mask_vpa, parse_link
@@ -172,3 +173,34 @@ async def test_a_pre_authorization_is_not_taken_by_upi(app) -> None:
         await press(pilot, "a", "u")
         assert type(app.screen).__name__ == "SaleScreen"
         assert "UPI has no pre-authorization" in widget_text(app, "#amount-note")
+
+
+async def test_a_pending_payment_opened_from_today_shows_its_qr_again(app) -> None:
+    async with drive(app) as pilot:
+        await login(pilot)
+        await show_qr(pilot, "60")
+        qr_screen, payment = app.screen, app.screen.payment
+        await press(pilot, "f2")
+        await on_screen(pilot, "TodayScreen")
+        assert "pending" in flat(app) and "UPI" in flat(app)
+        await press(pilot, "enter")  # back to the QR still up underneath, not a second one
+        await wait_for(pilot, lambda: app.screen is qr_screen)
+        assert app.screen.query_one(QrCode).link == payment.upi.link
+        await press(pilot, "escape")
+        await on_screen(pilot, "ResultScreen")
+        assert app.gateway.get(payment.id).status == "canceled"
+
+
+async def test_a_pending_payment_of_an_earlier_run_opens_on_its_qr(app) -> None:
+    async with drive(app) as pilot:
+        request = ChargeRequest(
+            amount=8800, currency="INR", method="upi", terminal_id=app.settings.terminal_id
+        )
+        payment = await app.gateway.charge(request)
+        await login(pilot)
+        await press(pilot, "f2")
+        await on_screen(pilot, "TodayScreen")
+        await press(pilot, "enter")
+        await on_screen(pilot, "UpiScreen")
+        assert app.screen.query_one(QrCode).link == payment.upi.link
+        assert "Waiting for the payer" in flat(app)
