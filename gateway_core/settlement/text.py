@@ -11,6 +11,7 @@ from gateway_core.presentation import brand_name, method_name, money_text, stamp
 from gateway_core.settings import Settings
 from gateway_core.settlement.models import ALL, CARD, DayReport, FeeLine, Line, day_figures
 from gateway_core.settlement.reconciliation import Reconciliation
+from gateway_core.upi_api import UPI_CODES, upi_reason
 
 HEADER = ("BRAND", "SALES", "GROSS", "TIPS", "VOIDS", "REFUNDS", "NET SALES", "FEES", "GST")
 MIXED = "METHOD / BRAND"  # the first column's header when a report has other methods
@@ -22,6 +23,8 @@ def decline_text(code: str) -> str:
         return "blocked by a risk rule"
     if code == "other":
         return "declined"
+    if code in UPI_CODES:  # NPCI's codes never clash with ISO 8583's (but "00": no decline)
+        return upi_reason(code).text
     return reason_for(code).text
 
 

@@ -13,6 +13,7 @@ from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.payments import Payment, UpiInput
 from gateway_core.runtime import Runtime
 from gateway_core.settlement import Settlement, day_figures, format_reconciliation
+from gateway_core.settlement.text import decline_text
 
 
 @pytest.fixture
@@ -115,3 +116,16 @@ async def test_breaks_with_the_switch(gw: Gateway, psp: FakePsp, runtime: Runtim
         ("reversal", day["rev"].id),
     ]
     assert rec.breaks == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("Z9", "Insufficient funds in the payer's account"),
+        ("ZM", "Wrong UPI PIN"),
+        ("51", "Insufficient funds"),  # a card's code keeps its words
+        ("risk", "blocked by a risk rule"),
+    ],
+)
+def test_a_decline_is_named_in_its_network_words(code: str, words: str) -> None:
+    assert decline_text(code) == words
