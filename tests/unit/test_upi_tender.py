@@ -417,3 +417,12 @@ async def test_a_qr_paid_by_success_at_payer(gw: Gateway, psp: FakePsp, clock: F
 async def test_no_otp_step_up_for_upi(gw: Gateway) -> None:
     big = await gw.charge(upi(60_000_00))  # above the card OTP threshold
     assert (big.status, big.risk.action) == ("pending", "allow")
+
+
+async def test_callbacks_signed_before_a_key_rotation_still_verify(
+    gw: Gateway, psp: FakePsp, runtime: Runtime
+) -> None:
+    payment = await gw.charge(upi())
+    runtime.keyring.rotate()  # the secret the PSP holds is the older key's
+    psp.set(payment.id, "SUCCESS", "00", payer="rahul@okbank", callback=True)
+    assert (await gw.refresh(payment.id)).status == "succeeded"
