@@ -436,10 +436,10 @@ class UpiTender(Refusals):
         out = Outcome.of(cb)
         shown = {"payer": mask_vpa(cb.payer_vpa)} if cb.payer_vpa else {}
         details = {"callback": cb.id, "status": cb.status, "response_code": cb.response_code}
-        with host.step(payment.id):
-            host.record("psp", "upi.callback", payment.id, **details, rrn=cb.rrn, **shown)
-            if payment.status in ("pending", "unknown") and cb.status in FINAL_STATES:
-                return self._settle(host, payment, out, "psp")
+        # its own write: a step stores one audit event at most (the head then lags by one)
+        host.record("psp", "upi.callback", payment.id, **details, rrn=cb.rrn, **shown)
+        if payment.status in ("pending", "unknown") and cb.status in FINAL_STATES:
+            return self._settle(host, payment, out, "psp")
         if cb.status == "SUCCESS" and payment.status != "succeeded":
             return await self._late_credit(host, payment, out)
         return payment
@@ -473,27 +473,22 @@ class UpiTender(Refusals):
         s = self._settings.upi
         txn = await self.psp.status(upi.txn_id)  # unanswered: still due, tried at the next poll
         checks = upi.checks + 1
-        with host.step(payment.id):
-            host.record(
-                "gateway",
-                "upi.status_check",
-                payment.id,
-                check=checks,
-                status=txn.status,
-                response_code=txn.response_code,
-            )
-            counted = upi.model_copy(update={"checks": checks})
-            payment = payment.model_copy(update={"upi": counted})
-            if txn.status in FINAL_STATES:
-                return self._settle(host, payment, Outcome.of(txn), "gateway")
-            if checks < s.max_checks:
-                nxt = check_due(payment, checks, s.max_checks, s.first_check_s)
-                update = {
-                    "upi": counted.model_copy(update={"next_check_at": nxt}),
-                    "response_code": txn.response_code,
-                    "message": upi_reason(txn.response_code).text,
-                }
+        seen = {"check": checks, "status": txn.status, "response_code": txn.response_code}
+        counted = upi.model_copy(update={"checks": checks})
+        payment = payment.model_copy(update={"upi": counted})
+        if txn.status not in FINAL_STATES and checks < s.max_checks:
+            nxt = check_due(payment, checks, s.max_checks, s.first_check_s)
+            update = {
+                "upi": counted.model_copy(update={"next_check_at": nxt}),
+                "response_code": txn.response_code,
+                "message": upi_reason(txn.response_code).text,
+            }
+            with host.step(payment.id):
+                host.record("gateway", "upi.status_check", payment.id, **seen)
                 return host.save(payment.model_copy(update=update))
+        host.record("gateway", "upi.status_check", payment.id, **seen)  # then the outcome
+        if txn.status in FINAL_STATES:
+            return self._settle(host, payment, Outcome.of(txn), "gateway")
         return await self._give_up(host, payment, txn, now)
 
     async def _give_up(
