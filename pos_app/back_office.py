@@ -192,14 +192,15 @@ class BackOffice:
         )
 
     def reconcile_day(self, view: ReconcileView, day: date) -> None:
-        """The day against the acquirer's clearing file (`Settlement.reconcile`)."""
+        """The day against the acquirer's clearing file and the UPI switch's settlement file
+        (`Settlement.reconcile`)."""
         self.app.run_worker(
             self._reconcile(view, day), group="reconcile", exclusive=True, exit_on_error=False
         )
 
     async def _reconcile(self, view: ReconcileView, day: date) -> None:
         try:
-            rec = await self.settlement().reconcile(day, self.gateway.bank)
+            rec = await self.settlement().reconcile(day, self.gateway.bank, self.gateway.upi)
         except PaygateError as exc:
             view.note(f"Cannot reconcile: {exc}", "error")
             return

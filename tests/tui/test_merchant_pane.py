@@ -37,11 +37,12 @@ from console_support import (
     stored,
     tab,
 )
-from support import charge, load_snapshot, open_runtime, save_snapshot
+from support import charge, load_snapshot, open_runtime, pay_upi, save_snapshot
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from gateway_core.clock import FixedClock
+from gateway_core.payments import ChargeRequest
 from gateway_core.settings import Settings
 from paygate_cli.terminal import terminal_app
 from pos_app import back_office
@@ -314,6 +315,18 @@ async def test_reconcile_and_export(pilot: Pilot, shop) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("time,type,payment_id") and len(lines) == 8
     assert_no_pan(path.read_text(encoding="utf-8"), "4242 4242 4242 4242")
+
+
+async def test_reconcile_takes_upi_against_the_switchs_file(pilot: Pilot, shop) -> None:
+    app, _ = shop
+    sale = ChargeRequest(amount=120_00, currency="INR", method="upi", operator="asha")
+    assert (await pay_upi(app.rt, sale)).status == "succeeded"
+    await tab(pilot, "settlement")
+    await press(pilot, "r")
+    await wait_for(pilot, lambda: settle_note(app).startswith("Reconciled"))
+    assert settle_note(app) == "Reconciled: no breaks"
+    recon = str(app.screen.query_one("#recon-text").content)
+    assert "the UPI switch's settlement file" in recon
 
 
 async def test_reconciliation_breaks_are_highlighted(pilot: Pilot, shop) -> None:
