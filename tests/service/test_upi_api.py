@@ -204,6 +204,33 @@ async def test_a_payer_side_failure_declines_the_payment_with_its_code(
     assert body["decline_code"] == UPI_CODES[code].decline_code
 
 
+@pytest.mark.parametrize(
+    ("vpa", "status", "code"),
+    [("bankdown@payer", "PENDING", "BT"), ("timeout@payer", "PENDING", "UT"),
+     ("deemed@payer", "DEEMED", "RB")],
+)  # fmt: skip
+async def test_a_bank_outage_leaves_the_payment_pending(
+    api: Api, vpa: str, status: str, code: str
+) -> None:
+    payment = await create_upi(api)
+    result = await paid(api, payment, vpa)
+    assert (result.status, result.response_code) == (status, code)
+    await api.rt.gateway.poll()
+    shown = (await api.get(f"/v1/payments/{payment['id']}")).json()
+    assert shown["status"] == "pending" and shown["next_action"]["type"] == "upi_qr"
+
+
+async def test_three_wrong_pins_lock_and_a_late_payer_gets_u69(api: Api) -> None:
+    codes = [(await paid(api, await create_upi(api), pin="9999")).response_code for _ in "123"]
+    assert codes == ["ZM", "ZM", "ZD"]
+    late = await create_upi(api)
+    api.clock.advance(minutes=6)  # the link lived 5
+    assert (await paid(api, late, "decline@payer")).response_code == "U69"
+    await api.rt.gateway.poll()
+    shown = (await api.get(f"/v1/payments/{late['id']}")).json()
+    assert (shown["status"], shown["response_code"]) == ("expired", "U69")
+
+
 async def test_a_limit_is_one_vpa_away_too(api: Api) -> None:
     payment = (await api.post({**UPI, "amount": 2_500_00})).json()
     assert (await paid(api, payment, "limit@payer")).response_code == "Z8"
