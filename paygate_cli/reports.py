@@ -165,7 +165,7 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
             svc = _settlement(args, rt, audit=rt.audit)
             report, already, problems = _close(args, rt, svc, day)
             try:
-                rec = await svc.reconcile(day, gateway.bank)
+                rec = await svc.reconcile(day, gateway.bank, gateway.upi)
             except BankUnavailable as exc:
                 return report, already, problems, None, str(exc)
             return report, already, problems, rec, None
@@ -201,13 +201,14 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    """The day at the gateway against the acquirer's clearing file: exit 0 when every
+    """The day at the gateway against the acquirer's clearing file and the UPI switch's
+    settlement file: exit 0 when every
     entry matches, 1 when there are breaks."""
     day = day_arg(args, settings)
 
     async def run() -> Reconciliation:
         async with gateway_session(settings, repair=False) as (rt, gateway):
-            return await _settlement(args, rt).reconcile(day, gateway.bank)
+            return await _settlement(args, rt).reconcile(day, gateway.bank, gateway.upi)
 
     rec = asyncio.run(run())
     if args.json:

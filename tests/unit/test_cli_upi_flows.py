@@ -214,3 +214,12 @@ def test_status_shows_a_pending_payment_as_stored_while_another_process_holds_it
         holder.close()
     assert result.code == 0 and json.loads(result.out)["status"] == "pending"
     assert "shown as stored" in result.err and result.err.count("\n") == 1
+
+
+def test_reconcile_takes_the_days_upi_against_the_switchs_file(cli, data: Path) -> None:
+    payment = upi_charge(cli, data)
+    pay(cli, data, payment["next_action"]["link"], "success@payer")
+    assert status(cli, data, payment["id"])["status"] == "succeeded"
+    rec = ok(cli("reconcile", "--json", "--data-dir", data))
+    assert rec["ok"] and rec["switch"]
+    assert payment["id"] in {entry["ref"] for entry in rec["matched"]}
