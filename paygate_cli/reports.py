@@ -202,8 +202,7 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     """The day at the gateway against the acquirer's clearing file and the UPI switch's
-    settlement file: exit 0 when every
-    entry matches, 1 when there are breaks."""
+    settlement file: exit 0 when every entry matches, 1 when there are breaks."""
     day = day_arg(args, settings)
 
     async def run() -> Reconciliation:
