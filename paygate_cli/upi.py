@@ -27,6 +27,7 @@ from gateway_core.qr import qr_png
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
 from gateway_core.store.files import write_atomically
+from gateway_core.store.lock import DataDirBusy
 from gateway_core.upi_api import MAX_UPI_AMOUNT, TEST_PIN, PayResult
 from gateway_core.upi_link import check_vpa
 from paygate_cli.common import open_runtime
@@ -129,6 +130,11 @@ async def _with_payer(settings: Settings, act: Callable[[PayerApp], Awaitable[T]
     rt = open_runtime(settings, read_only=True, create=False)
     try:
         return await act(rt.payer)
+    except DataDirBusy as exc:  # a terminal or `paygate serve` runs these banks in process
+        raise DataDirBusy(
+            f"{exc}; to pay while it runs, start the banks apart (`paygate banks serve`) "
+            "and give it and this command --bank-url"
+        ) from None
     finally:
         await rt.aclose()
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support import gateway_settings, open_runtime
 
 from gateway_core.upi_api import TEST_VPAS
 
@@ -128,3 +129,18 @@ def test_the_json_of_a_payment_carries_next_action(cli, tmp_path: Path) -> None:
     assert paid["next_action"] is None
     shown = json.loads(cli("status", challenged["id"], "--json", "--data-dir", data).out)
     assert shown["next_action"] == challenged["next_action"]
+
+
+def test_paying_while_a_process_runs_the_banks_says_how_to_pay_beside_it(
+    cli, tmp_path: Path
+) -> None:
+    rt = open_runtime(gateway_settings(tmp_path, 8.0))
+    try:
+        assert rt.gateway is not None and rt.banks is not None  # the banks run here now
+        result = cli("upi", "pay", "pay_20261206_0123456789", "--vpa", "success@payer",
+                     "--pin", "1234", "--data-dir", tmp_path)  # fmt: skip
+    finally:
+        rt.close()
+    assert result.code == 1
+    assert "in use" in one_line(result.err) and "`paygate banks serve`" in result.err
+    assert "--bank-url" in result.err and "1234" not in result.err
