@@ -153,7 +153,8 @@ async def test_the_qr_carries_the_payment_and_the_phone_its_payers(app) -> None:
         await press(pilot, "p")
         phone = app.screen.query_one(PhonePanel)
         assert [p.vpa for p in phone.payers[:2]] == list(PAYERS)
-        assert "Pay Paygate Demo Store ₹250.00" in flat(app)
+        # the payers are loaded; the panel draws them on its next refresh
+        await wait_for(pilot, lambda: "Pay Paygate Demo Store ₹250.00" in flat(app))
 
 
 async def test_no_phone_outside_the_demo(settings: Settings, clock: FixedClock, tmp_path) -> None:
