@@ -152,8 +152,8 @@ async def test_the_qr_carries_the_payment_and_the_phone_its_payers(app) -> None:
         assert link.payee_name == app.settings.merchant_name
         await press(pilot, "p")
         phone = app.screen.query_one(PhonePanel)
+        await wait_for(pilot, lambda: phone.payers)  # loaded by a worker
         assert [p.vpa for p in phone.payers[:2]] == list(PAYERS)
-        # the payers are loaded; the panel draws them on its next refresh
         await wait_for(pilot, lambda: "Pay Paygate Demo Store ₹250.00" in flat(app))
 
 
