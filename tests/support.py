@@ -9,7 +9,10 @@ A plain module, not a conftest: pytest does not rewrite its asserts, so it has n
 
 from __future__ import annotations
 
+import os
+import random
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -282,3 +285,35 @@ async def pay_upi_until_killed(data_dir: Path) -> None:
         await rt.payer.pay(payers[n % len(payers)], TEST_PIN, link=payment.upi.link)
         payment = await rt.gateway.refresh(payment.id)
         print(payment.id, payment.status, flush=True)
+
+
+def kill_writer(
+    writer: str, data_dir: Path, rng: random.Random, *, acks: tuple[int, int], within_s: float
+) -> dict[str, str]:
+    """Run `writer` (a support function printing "ready", then "<payment id> <status>"
+    per acknowledged payment) on `data_dir` in a subprocess, read `acks` (a random count
+    in that range) acknowledgements, SIGKILL it within `within_s` seconds: payment id →
+    the last status acknowledged."""
+    script = (
+        "import asyncio, sys\nfrom pathlib import Path\nsys.path.insert(0, sys.argv[2])\n"
+        f"from support import {writer}\nasyncio.run({writer}(Path(sys.argv[1])))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(data_dir), str(Path(__file__).parent)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        raise AssertionError(f"the writer did not start: {proc.communicate()[1][-2000:]}")
+    acked = {}
+    for _ in range(rng.randint(*acks)):
+        payment_id, status = proc.stdout.readline().split()
+        acked[payment_id] = status
+    time.sleep(rng.uniform(0, within_s))  # land anywhere inside the next step
+    os.kill(proc.pid, signal.SIGKILL)
+    out, _ = proc.communicate()
+    acked.update(line.split() for line in out.splitlines())  # acked before it died
+    return acked

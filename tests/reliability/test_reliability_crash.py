@@ -11,52 +11,16 @@ on the same data dir.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from support import gateway_settings, open_runtime
-
-CHARGER = textwrap.dedent(
-    """
-    import asyncio, sys
-    from pathlib import Path
-    sys.path.insert(0, sys.argv[2])
-    from support import charge_until_killed
-
-    asyncio.run(charge_until_killed(Path(sys.argv[1])))
-    """
-)
-TESTS = str(Path(__file__).parents[1])
+from support import gateway_settings, kill_writer, open_runtime
 
 
 def run_and_kill(data_dir: Path, rng: random.Random) -> dict[str, str]:
-    """Start a charging writer, SIGKILL it at a random moment; payment id → acked status."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHARGER, str(data_dir), TESTS],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    ready = proc.stdout.readline()
-    if ready.strip() != "ready":
-        proc.kill()
-        raise AssertionError(f"the writer did not start: {proc.communicate()[1][-2000:]}")
-    acked = {}
-    for _ in range(rng.randint(0, 6)):
-        payment_id, status = proc.stdout.readline().split()
-        acked[payment_id] = status
-    time.sleep(rng.uniform(0, 0.03))  # land anywhere inside the next payment
-    os.kill(proc.pid, signal.SIGKILL)
-    out, _ = proc.communicate()
-    acked.update(line.split() for line in out.splitlines())  # acked before it died
-    return acked
+    """A charging writer killed at a random moment; payment id → acked status."""
+    return kill_writer("charge_until_killed", data_dir, rng, acks=(0, 6), within_s=0.03)
 
 
 async def check_after_crash(data_dir: Path, acked: dict[str, str]) -> None:

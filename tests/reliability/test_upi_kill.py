@@ -9,29 +9,12 @@ verifies, and repair settles what the crash left `unknown`.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from support import gateway_settings, open_runtime
+from support import gateway_settings, kill_writer, open_runtime
 
-WRITER = textwrap.dedent(
-    """
-    import asyncio, sys
-    from pathlib import Path
-    sys.path.insert(0, sys.argv[2])
-    from support import pay_upi_until_killed
-
-    asyncio.run(pay_upi_until_killed(Path(sys.argv[1])))
-    """
-)
-TESTS = str(Path(__file__).parents[1])
 LATER = {  # an acknowledged state, and those a payment may have reached since
     "pending": {"pending", "succeeded", "declined", "expired", "canceled"},
     "unknown": {"unknown", "pending", "succeeded", "declined", "expired", "canceled"},
@@ -39,25 +22,8 @@ LATER = {  # an acknowledged state, and those a payment may have reached since
 
 
 def run_and_kill(data_dir: Path, rng: random.Random) -> dict[str, str]:
-    """Start the writer, SIGKILL it at a random moment; payment id → last acked status."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(data_dir), TESTS],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    if proc.stdout.readline().strip() != "ready":
-        proc.kill()
-        raise AssertionError(f"the writer did not start: {proc.communicate()[1][-2000:]}")
-    acked = {}
-    for _ in range(rng.randint(1, 8)):
-        payment_id, status = proc.stdout.readline().split()
-        acked[payment_id] = status
-    time.sleep(rng.uniform(0, 0.05))  # land anywhere inside the next step
-    os.kill(proc.pid, signal.SIGKILL)
-    out, _ = proc.communicate()
-    acked.update(line.split() for line in out.splitlines())  # acked before it died
-    return acked
+    """The UPI writer killed at a random moment; payment id → last acked status."""
+    return kill_writer("pay_upi_until_killed", data_dir, rng, acks=(1, 8), within_s=0.05)
 
 
 async def check_after_crash(data_dir: Path, acked: dict[str, str]) -> None:
