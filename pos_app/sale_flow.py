@@ -19,7 +19,7 @@ from gateway_core.access import AccessError, User
 from gateway_core.cards import CardError, CardInput
 from gateway_core.errors import PaygateError
 from gateway_core.gateway import ChargeRequest, Gateway, IdempotencyConflict
-from gateway_core.money import Money, MoneyError
+from gateway_core.money import Money
 from gateway_core.payments import Payment
 from gateway_core.ports import Approval
 from gateway_core.presentation import format_money, mask_phone
@@ -169,26 +169,11 @@ class SaleFlow(UpiSale):
 
     def start_charge(self, card: CardInput, *, masked: str) -> None:
         """Send the sale; the card screen stays underneath until the answer comes."""
-        if self.busy or self.user is None:
-            self.app.notify("A payment is already with the bank.", severity="warning")
-            return
         draft = self.draft
-        try:
-            total, extras = draft.total(), draft.extras()
-        except MoneyError as exc:
-            self.app.notify(str(exc), severity="error")
+        made = self.sale_request(card=card, capture=draft.capture)
+        if made is None:
             return
-        self.pending_extras = extras
-        request = ChargeRequest(
-            amount=total.minor,
-            tip=extras.tip,
-            currency=total.currency,
-            card=card,
-            capture=draft.capture,
-            terminal_id=self.settings.terminal_id,
-            idempotency_key=draft.idempotency_key,
-            operator=self.user.id,
-        )
+        request, total, self.pending_extras = made
         verb = "Pre-authorizing" if draft.capture == "manual" else "Authorizing"
         self.busy = "charge"
         self.quit_armed = False

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from textual.app import App
 
 from gateway_core.access import User
 from gateway_core.errors import PaygateError
 from gateway_core.gateway import ChargeRequest, Gateway
-from gateway_core.money import MoneyError
+from gateway_core.money import Money, MoneyError
 from gateway_core.payments import Payment, UpiInput
 from gateway_core.ports import PayerApp
 from gateway_core.settings import Settings
@@ -54,27 +55,36 @@ class UpiSale:
         """Whether the UPI screen offers the simulated phone (demo mode, a payer app)."""
         return self.demo and self._payer is not None
 
-    def start_upi(self) -> None:
-        """Ask for a dynamic QR of the sale's total; the UPI screen shows it."""
+    def sale_request(self, **method: Any) -> tuple[ChargeRequest, Money, SaleExtras] | None:
+        """The draft as the gateway's request, with the method's fields (`card=`, or
+        `method="upi"`...), its total and extras; None once the cashier is told why not
+        (a payment already with the bank, a total that does not add up)."""
         if self.busy or self.user is None:
             self.app.notify("A payment is already with the bank.", severity="warning")
-            return
+            return None
         draft = self.draft
         try:
             total, extras = draft.total(), draft.extras()
         except MoneyError as exc:
             self.app.notify(str(exc), severity="error")
-            return
+            return None
         request = ChargeRequest(
             amount=total.minor,
             tip=extras.tip,
             currency=total.currency,
-            method="upi",
-            upi=UpiInput(flow="qr"),
             terminal_id=self.settings.terminal_id,
             idempotency_key=draft.idempotency_key,
             operator=self.user.id,
+            **method,
         )
+        return request, total, extras
+
+    def start_upi(self) -> None:
+        """Ask for a dynamic QR of the sale's total; the UPI screen shows it."""
+        made = self.sale_request(method="upi", upi=UpiInput(flow="qr"))
+        if made is None:
+            return
+        request, total, extras = made
         self.busy = "charge"
         screen = UpiScreen(self, total)
         self.nav.flow_to(screen)
