@@ -211,7 +211,9 @@ def test_reconcile_prints_each_category_with_amounts(cli, data):
         "missing_at_acquirer",
         "missing_at_gateway",
         "amount_mismatch",
+        "reversals",  # UPI debits given back (the switch's file is read too)
     }
+    assert doc["summary"]["reversals"]["count"] == 0 and doc["switch"]
 
 
 # ---------------------------------------------------------------------------- export
