@@ -1,0 +1,116 @@
+"""What the terminal, the console and the CLI call: the gateway API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import date
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from gateway_core.acquirer_api import (
+        Frame,
+        Sms,
+    )
+    from gateway_core.payments import ChargeRequest, Payment
+
+
+# What the terminal, the console and the CLI call: `Gateway` in process, `RemoteGateway`
+# over HTTP, both checked by mypy (the end of `service/client.py`) and by one contract
+# suite (tests/service/test_gateway_contract.py).
+class Approval(NamedTuple):
+    """A manager's ID and PIN, offered to approve a void or refund."""
+
+    user_id: str
+    pin: str
+
+
+class GatewayBank(Protocol):
+    """What a gateway's user reads from the banks behind it."""
+
+    async def outbox(self, phone: str | None = None) -> list[Sms]:
+        """The simulated phones' text messages, newest first (demo banks only)."""
+        ...
+
+    async def frames(self, payment_id: str) -> list[Frame]:
+        """A payment's ISO 8583 frames, card masked."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connections."""
+        ...
+
+
+class GatewayAPI(Protocol):
+    """Take a payment and everything after it; read payments back.
+
+    The writes are awaitable (the payment's id positional: `Gateway` runs a payment's
+    operations one at a time by it); `get` and `list_day` are synchronous (run them in a
+    thread from an event loop when the gateway is remote). Refusals raise the same exception
+    classes on every implementation (`UnknownPayment`, `NotAllowed`, `WrongOtp`, ...).
+    """
+
+    @property
+    def bank(self) -> GatewayBank:
+        """The banks, as far as a gateway's user sees them."""
+        ...
+
+    async def charge(self, req: ChargeRequest) -> Payment:
+        """Authorize (and, for a sale, capture) a payment; a declined one is returned."""
+        ...
+
+    def confirm_otp(
+        self, payment_id: str, /, otp: str, *, operator: str = "cli"
+    ) -> Awaitable[Payment]:
+        """Finish a payment the issuer stepped up, with the code the cardholder got."""
+        ...
+
+    def resend_otp(self, payment_id: str, /, *, operator: str = "cli") -> Awaitable[Payment]:
+        """Ask the issuer for a new code."""
+        ...
+
+    def capture(
+        self, payment_id: str, /, amount: int | None = None, *, operator: str = "cli"
+    ) -> Awaitable[Payment]:
+        """Capture an authorization, all of it when `amount` is None (once)."""
+        ...
+
+    def void(
+        self, payment_id: str, /, *, operator: str = "cli", approval: Approval | None = None
+    ) -> Awaitable[Payment]:
+        """Cancel before capture, with a manager's approval."""
+        ...
+
+    def refund(
+        self,
+        payment_id: str,
+        /,
+        amount: int | None = None,
+        *,
+        operator: str = "cli",
+        approval: Approval | None = None,
+    ) -> Awaitable[Payment]:
+        """Refund part or all of the capture, with a manager's approval."""
+        ...
+
+    def refresh(self, payment_id: str, /) -> Awaitable[Payment]:
+        """The payment as it stands now: for one waiting for an asynchronous answer (UPI),
+        its callbacks applied and any status check that is due made."""
+        ...
+
+    def cancel(self, payment_id: str, /, *, operator: str = "cli") -> Awaitable[Payment]:
+        """Give up on a payment still waiting for the customer (`pending`: a UPI QR,
+        intent or collect): the processor is told, nothing was taken (a debit already
+        made is given back). No approval: no money moved."""
+        ...
+
+    async def repair(self) -> list[str]:
+        """Settle what was left open; one line per payment touched."""
+        ...
+
+    def get(self, payment_id: str) -> Payment:
+        """One payment with its refunds; `UnknownPayment` when there is none."""
+        ...
+
+    def list_day(self, day: date | None = None) -> list[Payment]:
+        """The payments of a business day (today by default), oldest first."""
+        ...
