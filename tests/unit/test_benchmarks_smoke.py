@@ -34,3 +34,17 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
         assert figures["machine"][key], key
     doc = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
     assert "<!-- figures:start -->" in doc and "ours / SQLite" in doc and "UPI path" in doc
+
+
+def test_the_interleaved_comparison_runs_two_checkouts_in_turn() -> None:
+    """The same checkout on both sides: every line is there (the figures are not checked)."""
+    root = BENCH.parents[1]
+    out = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "interleaved.py"), str(root), str(root),
+         "--rounds", "2", "--sales", "3"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    lines = out.splitlines()
+    assert lines[0] == "2 rounds of 3 sales on each side, interleaved"
+    assert [ln.split()[0] for ln in lines[1:]] == ["CPU", "wall"]
+    assert all("new higher in" in ln and ln.endswith("of 2") for ln in lines[1:])

@@ -1,0 +1,117 @@
+"""Two checkouts' card sales, interleaved: CPU and wall time per `Gateway.charge`.
+
+Run: .venv/bin/python benchmarks/interleaved.py OLD_CHECKOUT NEW_CHECKOUT [--rounds 80]
+     [--sales 50]
+
+On a shared VM the same code runs 20–50 % faster or slower from one minute to the next,
+so two `make bench` runs one after the other cannot show a 5 % difference. Here each
+checkout runs in its own process (its packages first on the path), both warmed up on a
+fresh data dir; then round after round each takes `--sales` sales in turn, the order
+swapped every round, so that both see the same machine. What is compared is the ratio
+within each round (new / old), and its median over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+async def worker(tree: Path) -> None:
+    """Take sales on a fresh data dir of `tree`'s code: after "ready", one line per
+    count read from stdin ("0" stops), answered with its CPU and wall seconds."""
+    sys.path[:0] = [str(tree), str(tree / "benchmarks")]
+    import bench  # the checkout's own: how it opens a runtime and what a sale is
+
+    data_dir = Path(tempfile.mkdtemp(prefix="paygate-interleaved-"))
+    banks = {"banks": bench.simulated_banks} if hasattr(bench, "simulated_banks") else {}
+    rt = bench.Runtime.open(
+        bench.settings_for(data_dir), clock=bench.FixedClock(bench.START), **banks
+    )
+    gateway = rt.gateway
+    bench.unlimited_card(rt)
+    for _ in range(30):  # warm-up: imports, caches, the banks' first tables
+        await gateway.charge(bench.request())
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if (count := int(line)) == 0:
+            break
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(count):
+            if (await gateway.charge(bench.request())).status != "succeeded":
+                raise RuntimeError("a timed sale did not succeed")
+        print(time.process_time() - cpu, time.perf_counter() - wall, flush=True)
+    await rt.aclose()
+
+
+def start(tree: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--worker", str(tree)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        raise SystemExit(f"the worker of {tree} did not start")
+    return proc
+
+
+def compare(old: Path, new: Path, rounds: int, sales: int) -> None:
+    procs = {"old": start(old), "new": start(new)}
+    times: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
+    for n in range(rounds):
+        for side in ("old", "new") if n % 2 == 0 else ("new", "old"):
+            proc = procs[side]
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(f"{sales}\n")
+            proc.stdin.flush()
+            cpu, wall = map(float, proc.stdout.readline().split())
+            times[side].append((1000 * cpu / sales, 1000 * wall / sales))
+    for proc in procs.values():
+        assert proc.stdin is not None
+        proc.stdin.write("0\n")
+        proc.stdin.flush()
+        proc.wait()
+    print(f"{rounds} rounds of {sales} sales on each side, interleaved")
+    for k, what in enumerate(("CPU", "wall")):
+        olds = [t[k] for t in times["old"]]
+        news = [t[k] for t in times["new"]]
+        ratios = [b / a for a, b in zip(olds, news, strict=True)]
+        print(
+            f"{what:4} ms a sale: old {statistics.median(olds):.3f},"
+            f" new {statistics.median(news):.3f} (medians);"
+            f" new/old per round: median {statistics.median(ratios):.3f},"
+            f" mean {statistics.mean(ratios):.3f}, new higher in {sum(r > 1 for r in ratios)}"
+            f" of {rounds}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path, nargs="?")
+    parser.add_argument("new", type=Path, nargs="?")
+    parser.add_argument("--rounds", type=int, default=80)
+    parser.add_argument("--sales", type=int, default=50)
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        asyncio.run(worker(args.worker.resolve()))
+    elif args.old and args.new:
+        compare(args.old.resolve(), args.new.resolve(), args.rounds, args.sales)
+    else:
+        parser.error("give the old and the new checkout")
+
+
+if __name__ == "__main__":
+    main()
