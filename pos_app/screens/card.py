@@ -31,7 +31,7 @@ from gateway_core.presentation import format_money
 from pos_app.screens.base import PosModal, PosScreen, while_shown
 from pos_app.screens.hosts import SaleDesk
 from pos_app.widgets.card_number import CardNumberField
-from pos_app.widgets.fields import Field
+from pos_app.widgets.fields import Field, secret_digits
 from pos_app.widgets.line import Line
 from pos_app.wiring import CardHint
 
@@ -89,13 +89,11 @@ class CardScreen(PosScreen):
                     yield Line("", id="expiry-note", classes="field-note")
                 with Vertical(id="cvv-box"):
                     yield Label("CVV", classes="field-label")
-                    yield Field(
-                        id="card-cvv",
+                    yield secret_digits(
+                        "card-cvv",
+                        4,
+                        "a security code is 3 or 4 digits",
                         placeholder="3 or 4 digits",
-                        password=True,
-                        restrict=r"[0-9]*",
-                        max_length=4,
-                        refused_note="a security code is 3 or 4 digits",
                     )
                     yield Line("", id="cvv-note", classes="field-note")
             mode = "pre-authorization" if draft.capture == "manual" else "sale"

@@ -12,7 +12,7 @@ from gateway_core.access import AccessError, UnknownUser, UserLocked
 from pos_app.screens.base import PosScreen, sentence, while_shown
 from pos_app.screens.hosts import SignIn
 from pos_app.widgets.bigtext import BigText
-from pos_app.widgets.fields import Field
+from pos_app.widgets.fields import Field, secret_digits
 from pos_app.widgets.line import Line
 
 DEMO_HINT = "Demo: asha 1111 · ravi 2222 (cashiers) · meera 4321 (manager) · owner 9876 (admin)"
@@ -57,14 +57,12 @@ class LoginScreen(PosScreen):
                     compact=True,
                 )
                 yield Label("PIN", classes="field-label")
-                yield Field(
-                    id="login-pin",
+                yield secret_digits(
+                    "login-pin",
+                    8,
+                    "a PIN is 4 to 8 digits",
                     placeholder="4 to 8 digits",
-                    password=True,
-                    restrict=r"[0-9]*",
-                    max_length=8,
                     compact=True,
-                    refused_note="a PIN is 4 to 8 digits",
                 )
                 yield Line("", id="login-error", classes="field-error")
             if self.gate.demo:

@@ -17,7 +17,7 @@ from gateway_core.ports import Approval
 from gateway_core.presentation import format_money
 from pos_app.screens.base import PosModal, while_shown
 from pos_app.screens.receipt import paid_with
-from pos_app.widgets.fields import Field
+from pos_app.widgets.fields import Field, secret_digits
 from pos_app.widgets.line import Line
 
 Approve = Callable[[Approval, Any], None]
@@ -124,14 +124,12 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
             yield Label("Manager ID", classes="field-label")
             yield Field(id="manager-id", placeholder="e.g. meera", max_length=32, compact=True)
             yield Label("Manager PIN", classes="field-label")
-            yield Field(
-                id="manager-pin",
-                password=True,
-                restrict=r"[0-9]*",
-                max_length=8,
-                compact=True,
+            yield secret_digits(
+                "manager-pin",
+                8,
+                "a PIN is 4 to 8 digits",
                 placeholder="4 to 8 digits",
-                refused_note="a PIN is 4 to 8 digits",
+                compact=True,
             )
             yield Line("", id="manager-error", classes="field-error")
             yield Line("Enter: next / approve · Esc: cancel", classes="dialog-hint")

@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 
 from gateway_core.presentation import money_text
 from gateway_core.upi_api import PayResult, TestPayer, upi_reason
-from pos_app.widgets.fields import Field
+from pos_app.widgets.fields import Field, secret_digits
 from pos_app.widgets.line import Line
 
 PIN_LENGTHS = (4, 6)  # a UPI PIN has 4 or 6 digits
@@ -62,14 +62,12 @@ class PhonePanel(Vertical):
         yield OptionList(id="phone-payers", compact=True)
         yield Line("", id="phone-behaviour")
         yield Label("UPI PIN (test PIN 1234)", classes="field-label")
-        yield Field(
-            id="phone-pin",
-            password=True,
-            restrict=r"[0-9]*",
-            max_length=6,
-            compact=True,
+        yield secret_digits(
+            "phone-pin",
+            6,
+            "a UPI PIN is 4 or 6 digits",
             placeholder="4 or 6 digits, Enter pays",
-            refused_note="a UPI PIN is 4 or 6 digits",
+            compact=True,
         )
         yield Line("", id="phone-note", classes="field-note")
 

@@ -8,6 +8,8 @@ animations (tests and snapshots).
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.message import Message
 from textual.widgets import Input
 
@@ -36,3 +38,15 @@ class Field(Input):
     def restricted(self) -> None:
         if self.refused_note:
             self.post_message(self.Refused(self, self.refused_note))
+
+
+def secret_digits(field_id: str, max_length: int, refused_note: str, **options: Any) -> Field:
+    """A masked field that takes digits only: a PIN, a UPI PIN, a CVV."""
+    return Field(
+        id=field_id,
+        password=True,
+        restrict=r"[0-9]*",
+        max_length=max_length,
+        refused_note=refused_note,
+        **options,
+    )
