@@ -25,7 +25,8 @@ from gateway_core.audit import AuditLog, mask_card_numbers
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
 from gateway_core.idempotency import IdempotencyKeys
-from gateway_core.money import Money, parse_amount
+from gateway_core.money import Money
+from gateway_core.payment_records import load_payment, with_refunds
 from gateway_core.payments import OPEN_STATUSES, Payment, RefundRecord, day_of, payment_day
 from gateway_core.payments import ChargeRequest as ChargeRequest
 from gateway_core.payments import DayClosed as DayClosed
@@ -33,7 +34,7 @@ from gateway_core.payments import IdempotencyConflict as IdempotencyConflict
 from gateway_core.payments import NotAllowed as NotAllowed
 from gateway_core.payments import UnknownPayment as UnknownPayment
 from gateway_core.payments import WrongOtp as WrongOtp
-from gateway_core.ports import Approval, Opened, Tender, UpiPsp
+from gateway_core.ports import Approval, Opened, Polled, Returning, Tender, UpiPsp
 from gateway_core.presentation import format_money
 from gateway_core.risk import CountryOf, RiskEngine, unknown_country
 from gateway_core.risk_models import Assessment
@@ -169,7 +170,7 @@ class Gateway:
         day = day or self._today()
         if day not in self._store.days():
             return []
-        return [_with_refunds(r, self._refunds) for r in self._payments.for_day(day)]
+        return [with_refunds(r, self._refunds) for r in self._payments.for_day(day)]
 
     def _refuse_closed(self, payment_id: str | None = None, merchant_id: str | None = None) -> None:
         """Nothing may change a closed business day: not today's once its Z is taken,
@@ -409,6 +410,17 @@ class Gateway:
         payment = self._expect(payment_id, "pending", "is not waiting for the customer")
         return await self._tender(payment.method).void(self._host, payment, operator, None)
 
+    @_one_at_a_time
+    async def returned(self, payment_id: str, answer: object) -> Payment:
+        """The customer came back from the processor's pages with a signed answer (a net
+        banking bank's redirect): the tender checks it and confirms with the processor."""
+        self._refuse_closed(payment_id)
+        payment = self.get(payment_id)
+        tender = self._tender(payment.method)
+        if not isinstance(tender, Returning):
+            raise NotAllowed(f"a {payment.method} payment takes no answer from a redirect")
+        return await tender.returned(self._host, payment, answer)
+
     # -- after authorization --------------------------------------------------------------
     def _expect(self, payment_id: str, status: str, refusal: str) -> Payment:
         payment = self.get(payment_id)
@@ -537,17 +549,18 @@ class Gateway:
         return notes
 
     async def poll(self) -> list[str]:
-        """Resolve the UPI payments whose callbacks came or whose status check is due
-        (the service calls it every few seconds): one line per payment that changed.
-        Nothing else is touched (a card sale in progress never)."""
-        tender = self.tenders.get("upi")
-        if not isinstance(tender, UpiTender) or self.upi is None:
-            return []
+        """Resolve the pending payments whose answers came or whose status check is due,
+        each method's (`Polled` tenders: UPI, net banking) as it says (the service calls
+        it every few seconds): one line per payment that changed. Nothing else is touched
+        (a card sale in progress never)."""
         now, notes = self._clock.now(), []
-        for payment_id in await tender.due(self._host, self._open.ids(), self.get, now):
-            async with self._locks[payment_id]:
-                note = await self._repair_one(self.get(payment_id), now)
-            notes += [f"{payment_id}: {note}"] if note else []
+        for tender in self.tenders.values():
+            if not isinstance(tender, Polled):
+                continue
+            for payment_id in await tender.due(self._host, self._open.ids(), self.get, now):
+                async with self._locks[payment_id]:
+                    note = await self._repair_one(self.get(payment_id), now)
+                notes += [f"{payment_id}: {note}"] if note else []
         return notes
 
     async def _repair_one(self, payment: Payment, now: datetime) -> str | None:
@@ -574,27 +587,3 @@ class _Host:
 
     def record(self, actor: str, action: str, subject: str, **details: Any) -> None:
         self.audit.record(actor, action, subject, **details)
-
-
-def load_payment(
-    payments: TinyPaymentRepository, payment_id: str, refunds: TinyRefundRepository
-) -> Payment:
-    """A payment by id from the repositories (no bank needed: read-only commands use it)."""
-    day = payment_day(payment_id)
-    record = payments.get(day, payment_id) if day else None
-    if record is None:
-        raise UnknownPayment(f"no payment {payment_id}")
-    return _with_refunds(record, refunds)
-
-
-def _with_refunds(record: dict[str, Any], refunds: TinyRefundRepository) -> Payment:
-    """A stored payment with its refunds, which live in the days they happened on."""
-    found = sorted(refunds.for_payment(record["id"]), key=lambda r: r["created_at"])
-    return Payment.stored(
-        {**record, "refunds": found, "amount_refunded": sum(r["amount"] for r in found)}
-    )
-
-
-def parse_money(text: str, currency: str, settings: Settings) -> Money:
-    """An amount as typed, checked against the terminal's maximum."""
-    return parse_amount(text, currency, max_minor=settings.max_minor(currency))

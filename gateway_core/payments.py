@@ -1,7 +1,9 @@
 """The payment record, what a caller asks for, and the meaning of each response code.
 
-A payment has a `method` ("card" now; UPI, net banking, cash later) and that method's
-typed detail (`card`: a `CardDetail`); a stored record without a method is a card's.
+A payment has a `method` (card, UPI, net banking, cash, or a payment link the customer
+pays by one of them) and that method's typed detail (`card`: a `CardDetail`, `upi`,
+`netbanking`, `cash`, `link`); a stored record without a method is a card's. A payment
+that is one part of a split bill carries its `bill_id`.
 Its states and the moves between them are in `states`. Refunds are their own records;
 a payment carries `amount_refunded`.
 """
@@ -24,7 +26,9 @@ from gateway_core.upi_api import UpiFlow
 
 __all__ = ["OPEN_STATUSES", "Status"]
 
-Method = Literal["card", "upi", "netbanking", "cash"]
+Method = Literal["card", "upi", "netbanking", "cash", "link"]
+"""`link`: a payment link (the hosted checkout page): the customer picks a method there,
+and each try is its own payment of that method (its `link_id` names the link)."""
 
 
 class UnknownPayment(InputError):
@@ -55,6 +59,19 @@ class UpiInput(BaseModel):
     note: str = ""  # the link's `tn` (at most 50 characters)
 
 
+class NetbankingInput(BaseModel):
+    """A net banking payment's part of a request: the customer's bank (a code, DEMOA)."""
+
+    bank: str
+
+
+class CashInput(BaseModel):
+    """A cash payment's part of a request: what the customer handed over (minor units;
+    at least the amount due after the currency's rounding)."""
+
+    tendered: int
+
+
 class ChargeRequest(BaseModel):
     """What a cashier (or a program) asks the gateway to do."""
 
@@ -63,6 +80,11 @@ class ChargeRequest(BaseModel):
     card: CardInput | None = None  # a card payment's card (only in memory)
     method: Method = "card"
     upi: UpiInput | None = None  # a UPI payment's flow (None: a dynamic QR)
+    netbanking: NetbankingInput | None = None  # a net banking payment's bank
+    cash: CashInput | None = None  # a cash payment's tendered amount
+    bill_id: str | None = None  # one part of this split bill (`Bills.pay` sets it)
+    link_id: str | None = None  # a try at paying this payment link (the checkout page)
+    return_url: str | None = None  # where the checkout sends the customer when done
     tip: int = 0  # the part of `amount` that is a tip (reports show it apart)
     capture: Literal["automatic", "manual"] = "automatic"
     terminal_id: str | None = None
@@ -74,6 +96,10 @@ class ChargeRequest(BaseModel):
     def _card_for_a_card(self) -> Self:
         if self.method == "card" and self.card is None:
             raise ValueError("a card payment needs a card")
+        if self.method == "netbanking" and self.netbanking is None:
+            raise ValueError("a net banking payment needs a bank")
+        if self.method == "cash" and self.cash is None:
+            raise ValueError("a cash payment needs the amount tendered")
         return self
 
 
@@ -150,7 +176,46 @@ class UpiDetail(BaseModel):
     late_refund: str | None = None  # a credit after expiry, refunded: its refund's id
 
 
-NextActionType = Literal["otp", "upi_qr", "upi_intent", "upi_collect"]
+class NetbankingDetail(BaseModel):
+    """A net banking payment's detail: the bank, the bank's transaction and login page,
+    the debit's reference once confirmed, its deadline and the status checks."""
+
+    bank: str  # the bank's code (DEMOA)
+    bank_name: str
+    bank_txn: str | None = None  # the bank's id of the attempt, once created
+    login_url: str | None = None  # where the customer signs in (absolute)
+    bank_ref: str | None = None  # the debit's reference, once confirmed (refunds cite it)
+    account: str | None = None  # the customer's account, masked (XXXX1234)
+    expires_at: datetime
+    checks: int = 0  # status checks made
+    next_check_at: datetime | None = None  # None: no check due
+    late_refund: str | None = None  # a debit found after expiry, refunded: its refund's id
+
+
+class CashDetail(BaseModel):
+    """A cash payment's detail: what was handed over, the change given, the rounding of
+    the amount due (signed: +40 when ₹99.60 is rounded to ₹100.00) and the shift whose
+    drawer took it. The drawer got `amount + rounding`; change = tendered − that."""
+
+    tendered: int
+    change: int
+    rounding: int = 0
+    shift_id: str
+
+
+class LinkDetail(BaseModel):
+    """A payment link's detail: the checkout page, its deadline, the methods offered,
+    the payments tried through it, and the one that paid it."""
+
+    url: str  # the hosted checkout page (absolute)
+    expires_at: datetime
+    methods: list[str]  # offered on the page: netbanking, upi, card
+    attempts: list[str] = []  # the payments tried through it, oldest first
+    paid_by: str | None = None  # the attempt that succeeded
+    return_url: str | None = None  # the merchant's page the customer goes back to
+
+
+NextActionType = Literal["otp", "upi_qr", "upi_intent", "upi_collect", "redirect"]
 
 _UPI_ACTIONS: dict[UpiFlow, NextActionType] = {
     "qr": "upi_qr",
@@ -164,6 +229,7 @@ class NextAction(BaseModel):
 
     type: NextActionType
     link: str | None = None  # UPI QR / intent
+    url: str | None = None  # redirect: the bank's login page, or the checkout page
     expires_at: datetime | None = None
 
 
@@ -206,6 +272,11 @@ class Payment(BaseModel):
     country: str | None = None
     card: CardDetail | None = None  # the method's detail: a card payment's card
     upi: UpiDetail | None = None  # ... a UPI payment's
+    netbanking: NetbankingDetail | None = None  # ... a net banking payment's
+    cash: CashDetail | None = None  # ... a cash payment's
+    link: LinkDetail | None = None  # ... a payment link's
+    bill_id: str | None = None  # a part of this split bill
+    link_id: str | None = None  # a try at paying this payment link
     merchant_id: str
     terminal_id: str
     operator: str
@@ -226,6 +297,12 @@ class Payment(BaseModel):
             raise ValueError("a card payment needs its card")
         if self.method == "upi" and self.upi is None:
             raise ValueError("a UPI payment needs its UPI detail")
+        if self.method == "netbanking" and self.netbanking is None:
+            raise ValueError("a net banking payment needs its net banking detail")
+        if self.method == "cash" and self.cash is None:
+            raise ValueError("a cash payment needs its cash detail")
+        if self.method == "link" and self.link is None:
+            raise ValueError("a payment link needs its link detail")
         return self
 
     @classmethod
@@ -250,12 +327,19 @@ class Payment(BaseModel):
 
     @property
     def next_action(self) -> NextAction | None:
-        """What the customer must do now: an OTP, or pay a UPI link / collect request."""
+        """What the customer must do now: an OTP, pay a UPI link / collect request, or go
+        to a page (the bank's login for net banking, the checkout for a payment link)."""
         if self.status == "requires_action" and self.challenge is not None:
             return NextAction(type="otp", expires_at=self.challenge.expires_at)
-        if self.status == "pending" and self.upi is not None:
+        if self.status != "pending":
+            return None
+        if self.upi is not None:
             kind = _UPI_ACTIONS[self.upi.flow]
             return NextAction(type=kind, link=self.upi.link, expires_at=self.upi.expires_at)
+        if (nb := self.netbanking) is not None and nb.login_url:
+            return NextAction(type="redirect", url=nb.login_url, expires_at=nb.expires_at)
+        if (link := self.link) is not None:
+            return NextAction(type="redirect", url=link.url, expires_at=link.expires_at)
         return None
 
     @property

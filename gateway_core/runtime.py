@@ -10,8 +10,9 @@ from gateway_core.access import Access
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock, SystemClock
 from gateway_core.errors import SystemFailure
-from gateway_core.gateway import Gateway, load_payment
+from gateway_core.gateway import Gateway
 from gateway_core.keys import Keyring
+from gateway_core.payment_records import load_payment
 from gateway_core.payments import Payment
 from gateway_core.ports import BanksFactory, EmbeddedBanks, PayerApp
 from gateway_core.risk import unknown_country

@@ -12,7 +12,7 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,6 +65,47 @@ class UpiSettings(BaseModel):
     max_checks: int = Field(default=3, ge=1, le=10)
 
 
+class NetbankingSettings(BaseModel):
+    """The merchant's net banking: which banks the checkout offers, how long a customer
+    has at the bank (10 minutes), and the status checks (the first 60 s after the
+    payment, the last at expiry + 60 s; a debit found after expiry is refunded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    banks: list[str] = Field(default_factory=lambda: ["DEMOA", "DEMOB", "DEMOC", "DOWN"])
+    expiry_s: int = Field(default=600, ge=30, le=86_400)
+    first_check_s: int = Field(default=60, ge=1, le=3_600)
+    max_checks: int = Field(default=3, ge=1, le=10)
+
+
+CheckoutMethod = Literal["netbanking", "upi", "card"]
+CHECKOUT_METHODS: tuple[CheckoutMethod, ...] = ("netbanking", "upi", "card")
+
+
+class CheckoutSettings(BaseModel):
+    """The hosted checkout page (`/checkout/{payment id}`) and payment links: the
+    gateway's address as customers' browsers reach it, the methods offered, and how
+    long a link lives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # None: `paygate serve`'s own address (http://HOST:PORT); set it behind a proxy
+    public_url: str | None = None
+    methods: list[CheckoutMethod] = Field(default_factory=lambda: list(CHECKOUT_METHODS))
+    link_expiry_s: int = Field(default=900, ge=60, le=7 * 86_400)
+
+
+class CashSettings(BaseModel):
+    """Cash at the counter: the rounding of the amount due per currency (minor units:
+    INR 100 rounds to the nearest ₹1; none by default), and the drawer short above which
+    closing a shift needs a manager (minor units per currency)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rounding: dict[str, int] = Field(default_factory=dict)
+    short_approval_over: dict[str, int] = Field(default_factory=lambda: {"INR": 100_00})
+
+
 class SettingsError(InputError):
     """A setting in the config file or environment is invalid."""
 
@@ -100,6 +141,9 @@ class Settings(BaseSettings):
     risk: RiskLimits = Field(default_factory=RiskLimits)
     fees: FeeSchedule = Field(default_factory=FeeSchedule)  # MDR, GST, payout calendar
     upi: UpiSettings = Field(default_factory=UpiSettings)  # payee VPA, flows, timers
+    netbanking: NetbankingSettings = Field(default_factory=NetbankingSettings)
+    checkout: CheckoutSettings = Field(default_factory=CheckoutSettings)
+    cash: CashSettings = Field(default_factory=CashSettings)  # rounding, drawer shorts
 
     @field_validator("currency")
     @classmethod

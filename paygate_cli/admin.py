@@ -15,8 +15,8 @@ from pathlib import Path
 from gateway_core.access import ADMINS, Access, check_pin
 from gateway_core.audit import mask_card_numbers
 from gateway_core.errors import InputError
-from gateway_core.gateway import load_payment
 from gateway_core.money import Money
+from gateway_core.payment_records import load_payment
 from gateway_core.payments import Payment
 from gateway_core.pciscan import scan
 from gateway_core.presentation import format_money, stamp_text

@@ -1,6 +1,6 @@
 """The core's ports: what the gateway offers and what it needs, as `typing.Protocol`s.
 
-One module per port family (api, tenders, upi, processor, repositories, keys), all
+One module per port family (api, tenders, upi, netbanking, processor, repositories, keys), all
 importable from here. Adapters satisfy a Protocol structurally (no inheritance); tests
 check each adapter against its port.
 """
@@ -8,11 +8,16 @@ check each adapter against its port.
 from gateway_core.clock import Clock
 from gateway_core.ports.api import (
     Approval,
+    BillsAPI,
     GatewayAPI,
     GatewayBank,
+    ShiftsAPI,
 )
 from gateway_core.ports.keys import (
     KeyProvider,
+)
+from gateway_core.ports.netbanking import (
+    NetbankingBanks,
 )
 from gateway_core.ports.processor import (
     ASGIApp,
@@ -38,7 +43,9 @@ from gateway_core.ports.repositories import (
 )
 from gateway_core.ports.tenders import (
     Opened,
+    Polled,
     Refunded,
+    Returning,
     RiskKey,
     Tender,
     TenderHost,
@@ -55,6 +62,7 @@ __all__ = [
     "AuditRepository",
     "BankSettings",
     "BanksFactory",
+    "BillsAPI",
     "Clock",
     "ClosingRepository",
     "DocumentTable",
@@ -64,16 +72,20 @@ __all__ = [
     "GatewayBank",
     "IdempotencyRepository",
     "KeyProvider",
+    "NetbankingBanks",
     "OpenPaymentRepository",
     "Opened",
     "PayerApp",
     "PaymentRepository",
+    "Polled",
     "Processor",
     "Record",
     "RefundRepository",
     "Refunded",
+    "Returning",
     "RiskKey",
     "RiskRepository",
+    "ShiftsAPI",
     "Tender",
     "TenderHost",
     "TokenRepository",

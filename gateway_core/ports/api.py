@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import date
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from gateway_core.acquirer_api import (
         Frame,
         Sms,
     )
+    from gateway_core.bill_models import Bill
     from gateway_core.payments import ChargeRequest, Payment
+    from gateway_core.shift_models import Count, DrawerMove, Shift, ShiftReport
 
 
 # What the terminal, the console and the CLI call: `Gateway` in process, `RemoteGateway`
@@ -37,6 +39,90 @@ class GatewayBank(Protocol):
 
     async def close(self) -> None:
         """Close the connections."""
+        ...
+
+
+class ShiftsAPI(Protocol):
+    """Cashiers' shifts and their drawers (`gateway_core.shift_models`). A cash payment
+    needs an open shift on its terminal; Z refuses while shifts are open."""
+
+    async def open_shift(
+        self, *, count: Count, cashier: str, terminal_id: str | None = None
+    ) -> Shift:
+        """Open a shift on the terminal (the settings' by default) with its counted
+        float (`ShiftError` if one is open there)."""
+        ...
+
+    async def close_shift(
+        self, shift_id: str, /, *, count: Count, operator: str, approval: Approval | None = None
+    ) -> ShiftReport:
+        """Close it with the counted drawer: over / short against expected, audited; a
+        short over the settings' limit needs a manager's approval (`NotPermitted`)."""
+        ...
+
+    async def move_cash(
+        self,
+        shift_id: str,
+        /,
+        *,
+        kind: Literal["paid_in", "paid_out"],
+        amount: int,
+        reason: str,
+        operator: str,
+        approval: Approval | None = None,
+    ) -> DrawerMove:
+        """Put cash in or take it out of the drawer with a reason (a manager approves;
+        a paid out never takes more than the drawer is expected to hold)."""
+        ...
+
+    def current_shift(self, terminal_id: str | None = None) -> Shift | None:
+        """The open shift on a terminal (the settings' by default), None when none."""
+        ...
+
+    def shift_report(self, shift_id: str, /) -> ShiftReport:
+        """A shift with its drawer's moves and totals (`ShiftError` for an unknown id)."""
+        ...
+
+    def shifts(self, day: date | None = None) -> list[Shift]:
+        """The shifts opened on a business day (today by default) and those still open,
+        oldest first."""
+        ...
+
+
+class BillsAPI(Protocol):
+    """Split bills (`gateway_core.bill_models`): one bill, several tenders."""
+
+    async def open_bill(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        operator: str,
+        terminal_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Bill:
+        """Start a bill with its total due."""
+        ...
+
+    async def pay_bill(self, bill_id: str, /, req: ChargeRequest) -> Bill:
+        """Pay part of the balance with one tender (`req.amount` at most the balance,
+        the bill's currency); a declined part stays on the bill as declined and the
+        balance is still due. The bill is paid when its parts add up to it."""
+        ...
+
+    async def cancel_bill(
+        self, bill_id: str, /, *, operator: str, approval: Approval | None = None
+    ) -> Bill:
+        """Give up the bill: void or refund each part already taken (refunds need a
+        manager's approval), cancel the pending ones."""
+        ...
+
+    def get_bill(self, bill_id: str, /) -> Bill:
+        """A bill with its parts as they stand (`BillError` for an unknown id)."""
+        ...
+
+    def bills(self, day: date | None = None) -> list[Bill]:
+        """The bills of a business day (today by default), oldest first."""
         ...
 
 

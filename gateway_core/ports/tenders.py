@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -142,4 +143,36 @@ class Tender(Protocol):
         """Find out where an open payment stands and settle what can be (a pending
         answer, a lost one, a capture to retry, a step that expired): a note of what
         changed, None when nothing did. `repair` and `Gateway.refresh` call it."""
+        ...
+
+
+@runtime_checkable
+class Polled(Protocol):
+    """A method whose pending payments resolve by themselves (callbacks, status checks
+    on a schedule: UPI, net banking): `Gateway.poll` asks it which are due."""
+
+    method: str
+
+    async def due(
+        self,
+        host: TenderHost,
+        open_ids: Iterable[str],
+        get: Callable[[str], Payment],
+        now: datetime,
+    ) -> list[str]:
+        """The payments of this method to settle now (their `status` is called next)."""
+        ...
+
+
+@runtime_checkable
+class Returning(Protocol):
+    """A method whose customer comes back through the browser with a signed answer
+    (net banking's redirect from the bank)."""
+
+    method: str
+
+    async def returned(self, host: TenderHost, payment: Payment, answer: object) -> Payment:
+        """Check the answer (signature, amount, payment, reference never used before),
+        then confirm with the processor server to server before anything changes; a
+        refused answer is audited, changes nothing and raises `InputError`."""
         ...

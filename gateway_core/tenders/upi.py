@@ -367,7 +367,10 @@ class UpiTender(Refusals):
     ) -> list[str]:
         """The UPI payments to settle now (`Gateway.poll`): the pending ones whose check
         is due, and those with callbacks waiting (every merchant's drained first; a
-        callback about no UPI payment of this gateway is audited and acknowledged)."""
+        callback about no UPI payment of this gateway is audited and acknowledged).
+        None without a PSP to reach."""
+        if self._psp() is None:
+            return []
         pending = [p for p in map(_finder(get), open_ids) if p and p.upi and p.status == "pending"]
         due = {p.id for p in pending if (at := _upi(p).next_check_at) and at <= now}
         merchants = {self._settings.merchant_id, *self._boarded, *(p.merchant_id for p in pending)}

@@ -145,6 +145,7 @@ async def test_every_payment_shown_carries_next_action(api: Api) -> None:
     assert pending["next_action"] == {
         "type": "upi_qr",
         "link": pending["upi"]["link"],
+        "url": None,
         "expires_at": pending["upi"]["expires_at"],
     }
     shown = (await api.get(f"/v1/payments/{pending['id']}")).json()
@@ -155,6 +156,7 @@ async def test_every_payment_shown_carries_next_action(api: Api) -> None:
     assert collect["next_action"] == {
         "type": "upi_collect",
         "link": None,
+        "url": None,
         "expires_at": collect["upi"]["expires_at"],
     }
     listed = (await api.get("/v1/payments")).json()["data"]

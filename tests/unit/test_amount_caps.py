@@ -13,8 +13,7 @@ from support import VISA, World, charge, open_world
 from gateway_core.clock import FixedClock
 from gateway_core.currencies import CURRENCIES
 from gateway_core.errors import InputError
-from gateway_core.gateway import parse_money
-from gateway_core.money import AmountTooLarge
+from gateway_core.money import AmountTooLarge, parse_amount
 from gateway_core.settings import DEFAULT_MAX_AMOUNT, SettingsError, load_settings
 
 
@@ -34,7 +33,7 @@ def test_every_currency_has_a_cap_in_its_own_units() -> None:
 def test_an_amount_above_its_currency_cap_is_refused(text: str, currency: str, shown: str) -> None:
     settings = load_settings()
     with pytest.raises(AmountTooLarge, match=re.escape(f"cannot be more than {shown}")):
-        parse_money(text, currency, settings)
+        parse_amount(text, currency, max_minor=settings.max_minor(currency))
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ with a Gateway goes through the gateway, the store, the audit log and the X repo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from support import VISA, actions, charge
@@ -11,7 +11,7 @@ from support import VISA, actions, charge
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest, Gateway
-from gateway_core.payments import Payment
+from gateway_core.payments import CashDetail, CashInput, NetbankingDetail, NetbankingInput, Payment
 from gateway_core.ports import Opened, Refunded, Tender, TenderHost
 from gateway_core.runtime import Runtime
 from gateway_core.settlement import Settlement
@@ -33,7 +33,12 @@ class Voucher(Refusals):
         return ()
 
     def open(self, checked: object) -> Opened:
-        return Opened()
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        detail = {
+            "cash": CashDetail(tendered=0, change=0, shift_id="shf_fake"),
+            "netbanking": NetbankingDetail(bank="FAKE", bank_name="Fake", expires_at=at),
+        }[self.method]
+        return Opened(detail={self.method: detail})
 
     async def authorize(
         self, host: TenderHost, payment: Payment, checked: object, *, step_up: bool
@@ -76,7 +81,13 @@ def gateway(runtime: Runtime, clock: FixedClock) -> Gateway:
 
 
 def sale(method: str, amount: int = 500_00) -> ChargeRequest:
-    return ChargeRequest(amount=amount, currency="INR", method=method, operator="asha")
+    inputs = {
+        "cash": {"cash": CashInput(tendered=amount)},
+        "netbanking": {"netbanking": NetbankingInput(bank="FAKE")},
+    }
+    return ChargeRequest(
+        amount=amount, currency="INR", method=method, operator="asha", **inputs[method]
+    )
 
 
 async def test_a_fake_tender_pays_through_gateway_store_and_audit(
