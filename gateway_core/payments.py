@@ -322,8 +322,11 @@ class Payment(BaseModel):
 
     @property
     def brand(self) -> str:
-        """What reports group it under: the card brand, else the method."""
-        return self.card.brand if self.card is not None else self.method
+        """What reports group it under: the card brand, a net banking payment's bank
+        code, else the method."""
+        if self.card is not None:
+            return self.card.brand
+        return self.netbanking.bank if self.netbanking is not None else self.method
 
     @property
     def next_action(self) -> NextAction | None:

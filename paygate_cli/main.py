@@ -74,11 +74,20 @@ def _payments(name: str, *, remote: bool = True, module: str = "payments") -> Ha
     return works_remotely(handler) if remote else handler
 
 
+_CHARGES = {  # --method → (module, handler)
+    "card": ("payments", "cmd_charge"),
+    "upi": ("upi", "cmd_charge_upi"),
+    "netbanking": ("netbanking", "cmd_charge_netbanking"),
+    "cash": ("cash", "cmd_charge_cash"),
+    "link": ("checkout", "cmd_charge_link"),
+}
+
+
 def _charge(args: argparse.Namespace, settings: Settings) -> int:
-    """`charge`: a card payment (`paygate_cli.payments`) or a UPI one (`paygate_cli.upi`)."""
-    if args.method == "upi":
-        return _payments("cmd_charge_upi", module="upi")(args, settings)
-    return _payments("cmd_charge")(args, settings)
+    """`charge`: by its method's module (card: `paygate_cli.payments`, upi, netbanking,
+    cash, link: `paygate_cli.checkout`)."""
+    module, name = _CHARGES[args.method]
+    return _payments(name, module=module)(args, settings)
 
 
 def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
@@ -102,7 +111,12 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
         "shell history.",
     )
     charge.add_argument("--amount", required=True, help="e.g. 12.50 or 1,250.00")
-    charge.add_argument("--method", choices=("card", "upi"), default="card", help="default: card")
+    charge.add_argument(
+        "--method",
+        choices=tuple(_CHARGES),
+        default="card",
+        help="default: card; link: a payment link (the hosted checkout page)",
+    )
     charge.add_argument("--currency", help="ISO 4217 code (default: the currency setting)")
     charge.add_argument("--card", metavar="PAN", help="card number, or - to read it from stdin")
     charge.add_argument("--exp", metavar="MM/YY", help="expiry date (a card's)")
@@ -125,6 +139,10 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     charge.add_argument("--note", metavar="TEXT", help="UPI: a note on the link (50 chars)")
     charge.add_argument(
         "--qr-png", type=Path, metavar="FILE", help="UPI: write the QR code as a PNG (a new file)"
+    )
+    charge.add_argument("--bank", metavar="CODE", help="net banking: the bank's code (DEMOA)")
+    charge.add_argument(
+        "--tendered", metavar="AMOUNT", help="cash: what the customer handed over (e.g. 500)"
     )
     charge.set_defaults(handler=works_remotely(_charge))
 

@@ -241,6 +241,8 @@ def cmd_charge(args: argparse.Namespace, settings: Settings) -> int:
     upi_only = ("flow", "vpa", "note", "qr_png")
     if any(getattr(args, name, None) is not None for name in upi_only):
         raise InputError("--flow, --vpa, --note and --qr-png are for UPI (--method upi)")
+    if args.bank is not None or args.tendered is not None:
+        raise InputError("--bank is for net banking and --tendered for cash (--method)")
     if args.exp is None:
         raise InputError("give the card's expiry date: --exp MM/YY")
     currency = normalize_currency(args.currency or settings.currency)
