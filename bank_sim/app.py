@@ -17,6 +17,10 @@ from bank_sim.acquirer import Acquirer
 from bank_sim.config import BankConfig
 from bank_sim.issuer import Issuers, IssuerUnavailable
 from bank_sim.ledger import Ledger
+from bank_sim.netbanking.api import netbanking_router
+from bank_sim.netbanking.banks import NetBanking
+from bank_sim.netbanking.errors import NbNotFound
+from bank_sim.netbanking.pages import pages_router
 from bank_sim.otp import OtpService, Outbox
 from bank_sim.upi.errors import UpiNotFound
 from bank_sim.upi.network import UpiNetwork
@@ -43,7 +47,8 @@ from gateway_core.store.documents import Documents
 
 
 class Banks:
-    """The whole simulated world: store, ledger, issuers, the acquirer and UPI."""
+    """The whole simulated world: store, ledger, issuers, the acquirer, UPI and net
+    banking."""
 
     def __init__(self, config: BankConfig) -> None:
         self.config = config
@@ -69,6 +74,7 @@ class Banks:
             self.issuers = Issuers(db, self.ledger, otp, keys.fp, config)
             self.acquirer = Acquirer(db, self.store, self.issuers, config)
             self.upi = UpiNetwork(db, self.ledger, keys, config)
+            self.nb = NetBanking(db, self.ledger, keys, config)
         except BaseException:
             self.store.close()
             raise
@@ -80,8 +86,9 @@ class Banks:
     def check(self) -> LedgerCheck:
         """Whether the books balance (see `Ledger.check`), every live hold belongs to an
         authorization the acquirer still has open (approved, or awaiting its answer),
-        every clearing day holds the lines written to it (`Acquirer.check_clearing`), and
-        the UPI books balance (`UpiNetwork.ledger_check`)."""
+        every clearing day holds the lines written to it (`Acquirer.check_clearing`), the
+        UPI books balance (`UpiNetwork.ledger_check`) and the net banking books do
+        (`NetBanking.ledger_check`)."""
         verdict = self.ledger.check(self.issuers.live_holds())
         if not verdict.ok:
             return verdict
@@ -97,6 +104,10 @@ class Banks:
         upi = self.upi.ledger_check()
         if not upi.ok:
             return verdict.model_copy(update={"ok": False, "problem": f"UPI: {upi.problem}"})
+        nb = self.nb.ledger_check()
+        if not nb.ok:
+            problem = f"net banking: {'; '.join(nb.problems)}"
+            return verdict.model_copy(update={"ok": False, "problem": problem})
         return verdict
 
     def close(self) -> None:
@@ -122,7 +133,8 @@ def create_app(banks: Banks) -> FastAPI:
         return JSONResponse({"error": exc.message}, status_code=status)
 
     @app.exception_handler(UpiNotFound)
-    async def _unknown(request: Request, exc: UpiNotFound) -> JSONResponse:
+    @app.exception_handler(NbNotFound)
+    async def _unknown(request: Request, exc: UpiNotFound | NbNotFound) -> JSONResponse:
         return JSONResponse({"error": exc.message}, status_code=404)
 
     @app.exception_handler(IssuerUnavailable)
@@ -190,4 +202,6 @@ def create_app(banks: Banks) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(upi_router(banks.upi))
+    app.include_router(netbanking_router(banks.nb))
+    app.include_router(pages_router(banks.nb))
     return app

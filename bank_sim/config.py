@@ -1,4 +1,5 @@
-"""How the simulated banks behave: latency per hop, fault timings, step-up, OTP."""
+"""How the simulated banks behave: latency per hop, fault timings, step-up, OTP, and
+where the net banking pages are reached."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ class BankConfig:
     upi_bank_down_s: float = 120.0  # how long bankdown@payer's bank stays down
     upi_daily_count: int = 1000  # debits a payer may make a day (Z8 past it)
     upi_daily_amount: int = 1_00_000_00  # paise a payer may pay a day (Z8 past it)
+    # the net banking pages' address as customers' browsers reach it (login URLs are
+    # absolute): `paygate banks serve` sets its own http://HOST:PORT, `paygate serve`
+    # its `{public_url}/sim`; None: http://banks, the embedded client's base
+    nb_public_url: str | None = None
 
     @classmethod
     def demo(cls, data_dir: Path, **overrides) -> BankConfig:

@@ -25,7 +25,9 @@ def bank_config(settings: BankSettings, clock: Clock, **overrides) -> BankConfig
 
 
 def serve(config: BankConfig, *, host: str = "127.0.0.1", port: int = 8700) -> None:
-    """Run the banks until interrupted; their store is closed on the way out."""
+    """Run the banks until interrupted; their store is closed on the way out. The net
+    banking pages are reached at http://HOST:PORT unless the config says otherwise."""
+    config.nb_public_url = config.nb_public_url or f"http://{host}:{port}"
     banks = Banks(config)
     try:
         uvicorn.run(create_app(banks), host=host, port=port, log_level="warning")
