@@ -5,9 +5,13 @@ shows."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
+import httpx
 import pytest
 from nb_sim_support import MERCHANT_ID, MERCHANT_NAME, RETURN_URL, bank_return, nb_world
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from gateway_core.netbanking_api import TEST_BALANCE, return_is_signed
 
@@ -188,3 +192,92 @@ async def test_balances_move_with_the_debit(world):
     await world.pay(txn)
     assert world.banks.ledger.balance("nb:DEMOA:demo") == TEST_BALANCE - 1_000_00
     assert nb.books.settlement("DEMOA", txn.created_at.date())[0].amount == 1_000_00
+
+
+async def test_no_password_or_secret_is_stored(tmp_path):
+    async with nb_world(tmp_path) as world:
+        txn = await world.create()
+        answer = await world.pay(txn, password="Hunter2Secret")
+        assert "Hunter2Secret" not in answer.text
+        await world.pay(txn)
+        secrets = list(world.secrets.values())
+    data = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert b"Hunter2Secret" not in data
+    for secret in secrets:
+        assert secret.encode() not in data and bytes.fromhex(secret) not in data
+
+
+def _browser_target(page: httpx.Response, action: str) -> str:
+    """Where a browser posts a form with `action`, from the page it is on."""
+    match = re.search(rf'<form method="post" action="([^"]*{action})">', page.text)
+    assert match, page.text
+    return urljoin(str(page.url), match.group(1))
+
+
+async def test_the_forms_work_as_a_browser_posts_them_under_a_mount(world):
+    """`paygate serve` mounts the banks under /sim: the forms' relative actions follow."""
+    world.banks.config.nb_public_url = "http://shop.test/sim"
+    outer = Starlette(routes=[Mount("/sim", app=world.banks.asgi_app())])
+    transport = httpx.ASGITransport(app=outer)
+    async with httpx.AsyncClient(transport=transport) as browser:
+        txn = await world.create()
+        assert txn.login_url.startswith("http://shop.test/sim/nb/DEMOA/pay/")
+        login = await browser.get(txn.login_url)
+        assert login.status_code == 200
+        data = {"user": "demo", "password": "demo"}
+        confirm = await browser.post(_browser_target(login, "login"), data=data)
+        assert confirm.status_code == 200 and "Confirm your payment" in confirm.text
+        session = re.search(r'name="session" value="([^"]+)"', confirm.text)
+        assert session
+        answer = await browser.post(
+            _browser_target(confirm, "confirm"), data={"session": session.group(1)}
+        )
+        assert answer.status_code == 303 and bank_return(answer).status == "SUCCESS"
+        other = await world.create()
+        login = await browser.get(other.login_url)
+        canceled = await browser.post(_browser_target(login, "cancel"))
+        assert bank_return(canceled).status == "CANCELED"
+
+
+def _luminance(hex_color: str) -> float:
+    digits = hex_color.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+async def test_the_colours_have_sufficient_contrast(world):
+    """WCAG AA: text 4.5:1 on its background (the page's white where a rule sets none),
+    the focus outline 3:1."""
+    html = (await world.client.get((await world.create()).login_url)).text
+    style = html[html.index("<style>") : html.index("</style>")]
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", style)
+    checked = 0
+    for selector, body in rules:
+        color = re.search(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})", body)
+        background = re.search(r"background:\s*(#[0-9a-fA-F]{3,6})", body)
+        outline = re.search(r"outline:[^;]*(#[0-9a-fA-F]{3,6})", body)
+        if color:
+            ground = background.group(1) if background else "#fff"
+            assert _contrast(color.group(1), ground) >= 4.5, selector
+            checked += 1
+        if outline:
+            assert _contrast(outline.group(1), "#fff") >= 3, selector
+            checked += 1
+    assert checked >= 6
+
+
+async def test_three_wrong_logins_on_one_payment_fail_it_even_for_unknown_logins(world):
+    txn = await world.create()
+    for user in ("nobody", "somebody"):
+        assert (await world.pay(txn, user)).status_code == 401
+    ret = bank_return(await world.pay(txn, "anybody"))
+    assert (ret.status, ret.code) == ("FAILURE", "75")
+    assert bank_return(await world.pay(await world.create())).status == "SUCCESS"
