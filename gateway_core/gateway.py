@@ -40,6 +40,7 @@ from gateway_core.risk import CountryOf, RiskEngine, unknown_country
 from gateway_core.risk_models import Assessment
 from gateway_core.risk_models import Context as RiskContext
 from gateway_core.settings import Settings
+from gateway_core.shifts import Shifts
 from gateway_core.states import IllegalTransition
 from gateway_core.store import DataStore
 from gateway_core.store.repos import (
@@ -53,6 +54,7 @@ from gateway_core.store.state import (
     TinyRiskRepository,
 )
 from gateway_core.tenders.card import CardTender
+from gateway_core.tenders.cash import CashTender
 from gateway_core.tenders.upi import UpiTender, payer_fingerprint
 from gateway_core.vault import Vault
 
@@ -128,10 +130,14 @@ class Gateway:
         self._open = TinyOpenPaymentRepository(store)
         self._in_flight: dict[str, asyncio.Future[None]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.shifts = Shifts(
+            store, settings, audit, self._clock, access, self._today, self.get, self._new_id
+        )
         if tenders is None:
             tenders = {
                 "card": CardTender(vault, lambda: self.bank),
                 "upi": UpiTender(vault, lambda: self.upi, settings, self._clock),
+                "cash": CashTender(self.shifts, settings),
             }
         self.tenders: dict[str, Tender] = dict(tenders)
         self._host = _Host(

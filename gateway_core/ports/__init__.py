@@ -38,6 +38,7 @@ from gateway_core.ports.repositories import (
     Record,
     RefundRepository,
     RiskRepository,
+    ShiftRepository,
     TokenRepository,
     UserRepository,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "Returning",
     "RiskKey",
     "RiskRepository",
+    "ShiftRepository",
     "ShiftsAPI",
     "Tender",
     "TenderHost",

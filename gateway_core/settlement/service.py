@@ -5,7 +5,7 @@ file) and export."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
@@ -247,14 +247,23 @@ class Settlement:
         numbers = [doc["number"] for doc in self._closings.all()]
         return report.model_copy(update={"kind": "Z", "number": max(numbers, default=0) + 1})
 
-    def close_day(self, day: date, *, closed_by: str = "cli") -> tuple[DayReport, bool]:
+    def close_day(
+        self,
+        day: date,
+        *,
+        closed_by: str = "cli",
+        open_shifts: Callable[[date], list[str]] | None = None,
+    ) -> tuple[DayReport, bool]:
         """Take the Z report: returns it and whether the day was closed already (then it
         is the stored report, unchanged). Refuses a day with payments still open or with
-        nothing on it (`DayNotReady`); the day stays open then."""
+        nothing on it, or while `open_shifts(day)` names cashiers' shifts still open
+        (`DayNotReady`); the day stays open then."""
         day = self.check_day(day)
         stored = self.closing(day)
         if stored is not None:
             return stored, True
+        if open_shifts is not None and (still := open_shifts(day)):
+            raise DayNotReady(f"close the open shifts first: {', '.join(still)}")
         if self._audit is None:
             raise RuntimeError("closing a day needs the audit log")
         now = self._clock.now()

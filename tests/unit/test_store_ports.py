@@ -23,6 +23,7 @@ from gateway_core.store.repos import (
     TinyRefundRepository,
     TinyTokenRepository,
 )
+from gateway_core.store.shifts import TinyShiftRepository
 from gateway_core.store.state import (
     TinyApiKeyRepository,
     TinyIdempotencyRepository,
@@ -45,6 +46,7 @@ ADAPTERS: list[tuple[type, type]] = [
     (ports.IdempotencyRepository, TinyIdempotencyRepository),
     (ports.OpenPaymentRepository, TinyOpenPaymentRepository),
     (ports.FailedAuthRepository, TinyFailedAuthRepository),
+    (ports.ShiftRepository, TinyShiftRepository),
     (ports.DocumentTable, Documents),
     (ports.KeyProvider, Keyring),
 ]
