@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec
 
 from gateway_core.access import Access, NotPermitted
 from gateway_core.audit import AuditLog, mask_card_numbers
+from gateway_core.bills import Bills, Preapproved
 from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
 from gateway_core.idempotency import IdempotencyKeys
@@ -149,6 +150,11 @@ class Gateway:
             self._clock.now,
             self._amend,
         )
+
+    @functools.cached_property
+    def bills(self) -> Bills:
+        """Split bills: one bill paid by several tenders (`gateway_core.bills`)."""
+        return Bills(self, self._host, self._store, self._settings, self._access, self._new_id)
 
     def _tender(self, method: str) -> Tender:
         if method not in self.tenders:
@@ -295,6 +301,7 @@ class Gateway:
                     currency=req.currency,
                     capture_method=req.capture,
                     **opened.detail,
+                    bill_id=req.bill_id,
                     merchant_id=merchant_id,
                     terminal_id=terminal_id,
                     operator=req.operator,
@@ -452,6 +459,8 @@ class Gateway:
         """A manager's approval, checked and audited; None when no access control."""
         if self._access is None:
             return None
+        if isinstance(approval, Preapproved):  # checked once for a whole bill's cancel
+            return approval.user_id
         if approval is None:
             raise NotPermitted(f"a {action} needs a manager's approval (ID and PIN)")
         access = self._access.of(payment.merchant_id)  # the payment's merchant's managers

@@ -29,6 +29,7 @@ from gateway_core.ports.processor import (
 from gateway_core.ports.repositories import (
     ApiKeyRepository,
     AuditRepository,
+    BillRepository,
     ClosingRepository,
     DocumentTable,
     FailedAuthRepository,
@@ -63,6 +64,7 @@ __all__ = [
     "AuditRepository",
     "BankSettings",
     "BanksFactory",
+    "BillRepository",
     "BillsAPI",
     "Clock",
     "ClosingRepository",

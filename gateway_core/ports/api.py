@@ -125,6 +125,11 @@ class BillsAPI(Protocol):
         """The bills of a business day (today by default), oldest first."""
         ...
 
+    async def repair(self) -> list[str]:
+        """Finish what a stop left (after `GatewayAPI.repair`): a canceling bill unwound,
+        an open bill whose parts add up marked paid; one line per bill touched."""
+        ...
+
 
 class GatewayAPI(Protocol):
     """Take a payment and everything after it; read payments back.
@@ -138,6 +143,11 @@ class GatewayAPI(Protocol):
     @property
     def bank(self) -> GatewayBank:
         """The banks, as far as a gateway's user sees them."""
+        ...
+
+    @property
+    def bills(self) -> BillsAPI:
+        """Split bills: one bill paid by several tenders."""
         ...
 
     async def charge(self, req: ChargeRequest) -> Payment:

@@ -32,7 +32,7 @@ from gateway_core.service.keys import ApiKeys
 from gateway_core.service.limits import MAX_BODY_BYTES, BodyLimit
 from gateway_core.service.models import Health
 from gateway_core.service.responses import ERROR_RESPONSES, install_error_handlers
-from gateway_core.service.routes import admin, otp, payments, reports
+from gateway_core.service.routes import admin, bills, otp, payments, reports
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
 
 log = logging.getLogger("paygate.service")
@@ -77,7 +77,7 @@ def create_app(
         except (BankRefused, BankUnavailable) as exc:
             log.warning("merchants not boarded at the acquirer: %s", exc)
         if repair_on_start:
-            for note in await gateway.repair():
+            for note in [*await gateway.repair(), *await gateway.bills.repair()]:
                 log.warning("repaired: %s", note)
         polling = None
         if poll_every_s:
@@ -100,7 +100,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     install_error_handlers(app)
     v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
-    for router in (payments.router, otp.router, admin.router, reports.router):
+    for router in (payments.router, bills.router, otp.router, admin.router, reports.router):
         v1.include_router(router)
     if rt.banks is not None:
         v1.include_router(otp.demo)

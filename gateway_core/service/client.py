@@ -35,6 +35,7 @@ from gateway_core.gateway import ChargeRequest
 from gateway_core.money import normalize_currency
 from gateway_core.payments import Payment, UpiInput
 from gateway_core.ports import Approval
+from gateway_core.service.bills_client import RemoteBills
 from gateway_core.service.errors import ErrorBody, GatewayUnreachable, to_exception
 from gateway_core.service.keys import ApiKey
 from gateway_core.service.models import IssuedKey, PaymentList, Repaired
@@ -119,6 +120,7 @@ class RemoteGateway:
             base_url=self.url, headers=headers, timeout=read_timeout_s, transport=read_transport
         )
         self.bank = RemoteBank(self)
+        self.bills = RemoteBills(self._call, self._read, self._post_keyed, _operator)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteGateway | None:
@@ -160,20 +162,17 @@ class RemoteGateway:
     async def charge(self, req: ChargeRequest) -> Payment:
         """POST /v1/payments (a card or UPI payment); a dropped connection is retried
         with the same key."""
+        return await self._post_keyed("/v1/payments", Payment, req)
+
+    async def _post_keyed(self, path: str, model: type[T], req: ChargeRequest) -> T:
+        """POST a payment's body (`payment_body`) with its idempotency key (else a fresh
+        one), sent again with the same key when the connection drops (`retries` times)."""
         key = req.idempotency_key or f"charge_{secrets.token_hex(12)}"
-        body: dict[str, object] = {
-            "method": req.method,
-            "amount": req.amount,
-            "currency": normalize_currency(req.currency),  # refused as `Gateway` refuses it
-            "tip": req.tip,
-            "capture_method": req.capture,
-            **_tender(req),
-            **_operator(req.operator),
-        }
+        body = payment_body(req)
         for attempt in range(self.retries + 1):
             try:
                 return await self._call(
-                    "POST", "/v1/payments", Payment, json=body, headers={"Idempotency-Key": key}
+                    "POST", path, model, json=body, headers={"Idempotency-Key": key}
                 )
             except GatewayUnreachable:
                 if attempt == self.retries:
@@ -273,6 +272,19 @@ class RemoteGateway:
         by default)."""
         params = {"date": day.isoformat()} if day else {}
         return self._read("/v1/reports/x", DayReport, **params)
+
+
+def payment_body(req: ChargeRequest) -> dict[str, object]:
+    """A payment's body: POST /v1/payments, and a bill's part."""
+    return {
+        "method": req.method,
+        "amount": req.amount,
+        "currency": normalize_currency(req.currency),  # refused as `Gateway` refuses it
+        "tip": req.tip,
+        "capture_method": req.capture,
+        **_tender(req),
+        **_operator(req.operator),
+    }
 
 
 def _tender(req: ChargeRequest) -> dict[str, object]:

@@ -14,6 +14,8 @@ from pydantic import BaseModel
 
 from gateway_core.access import AccessError, NotPermitted, UnknownUser, UserLocked, WrongPin
 from gateway_core.audit import mask_card_numbers
+from gateway_core.bill_models import BillError
+from gateway_core.bills import BillNotOpen, UnknownBill
 from gateway_core.cards import CardError
 from gateway_core.errors import (
     BankRefused,
@@ -76,6 +78,9 @@ class Kind(NamedTuple):
 KINDS: tuple[Kind, ...] = (
     Kind(UnknownPayment, 404, "invalid_request_error", "resource_missing"),
     Kind(UnknownKey, 404, "invalid_request_error", "api_key_missing"),
+    Kind(UnknownBill, 404, "invalid_request_error", "bill_missing"),
+    Kind(BillNotOpen, 409, "invalid_request_error", "bill_not_open"),
+    Kind(BillError, 400, "invalid_request_error", "bill_invalid"),
     Kind(DayClosed, 409, "invalid_request_error", "day_closed"),
     Kind(NotAllowed, 409, "invalid_request_error", "payment_unexpected_state"),
     Kind(IdempotencyConflict, 409, "idempotency_error", "idempotency_key_in_use"),

@@ -20,6 +20,7 @@ from gateway_core.service.dependencies import (
     GatewayDep,
     IdempotencyKey,
     PaymentId,
+    Terminal,
     approval,
 )
 from gateway_core.service.models import (
@@ -76,15 +77,16 @@ def _upi(body: PaymentCreate, settings: Settings) -> UpiInput:
     return UpiInput(flow="collect", vpa=vpa, note=upi.note)
 
 
-@router.post("/payments", summary="Take a payment: card or UPI")
-async def create_payment(
-    body: PaymentCreate, caller: Caller, idempotency_key: IdempotencyKey, gateway: GatewayDep
-) -> PaymentView:
+def charge_request(
+    body: PaymentCreate, caller: Terminal, idempotency_key: str | None
+) -> ChargeRequest:
+    """The payment a body asks for, its method's input checked (422, one line), from the
+    caller's terminal, its key scoped to the caller's merchant (a bill's part too)."""
     settings = caller.rt.settings
     card = _card(body) if body.method == "card" else None
     upi = _upi(body, settings) if body.method == "upi" else None
     merchant_id = caller.merchant_id
-    request = ChargeRequest(
+    return ChargeRequest(
         amount=body.amount,
         currency=body.currency or settings.currency,
         method=body.method,
@@ -97,6 +99,13 @@ async def create_payment(
         idempotency_key=f"{merchant_id}/{idempotency_key}" if idempotency_key else None,
         operator=caller.operator(body),
     )
+
+
+@router.post("/payments", summary="Take a payment: card or UPI")
+async def create_payment(
+    body: PaymentCreate, caller: Caller, idempotency_key: IdempotencyKey, gateway: GatewayDep
+) -> PaymentView:
+    request = charge_request(body, caller, idempotency_key)
     return caller.shown(await gateway.charge(request))
 
 
