@@ -81,16 +81,17 @@ class Customers:
         """Every customer at every bank."""
         return list(self._docs)
 
-    def sign_in(self, bank: str, login: str, password: str, day: date) -> str | None:
-        """None when `password` is the login's; 55 for a wrong one (or an unknown login),
-        75 when this wrong one is the third of `day` or the login is locked already."""
+    def sign_in(self, bank: str, login: str, password: str, day: date) -> Record | str:
+        """The customer when `password` is the login's, else the refusal code: 55 for a
+        wrong one (or an unknown login), 75 when this wrong one is the third of `day` or
+        the login is locked already."""
         doc = self.get(bank, login)
         if doc is None:
             return "55"
         if doc["locked_day"] == day.isoformat():
             return "75"
         if hmac.compare_digest(self._hash(doc["salt"], password), doc["password_hash"]):
-            return None
+            return doc
         wrong = doc["wrong"] if doc["wrong"]["day"] == day.isoformat() else {}
         count = wrong.get("count", 0) + 1
         fields: Record = {"wrong": {"day": day.isoformat(), "count": count}}
@@ -99,11 +100,12 @@ class Customers:
         self._docs.update(doc["key"], fields)
         return "75" if count >= LOGIN_TRIES else "55"
 
-    def debit_code(self, doc: Record, amount: int) -> str | None:
-        """Why `amount` cannot be debited: 61 over the login's limit, 51 over its
-        balance; None when it can."""
-        if doc["limit"] is not None and amount > doc["limit"]:
+    def debit_code(self, bank: str, login: str, amount: int) -> str | None:
+        """Why `amount` cannot be debited from `login` at `bank`: 61 over its limit, 51
+        over its balance; None when it can."""
+        limit = (self.get(bank, login) or {}).get("limit")
+        if limit is not None and amount > limit:
             return "61"
-        if self._ledger.balance(account_name(doc["bank"], doc["login"])) < amount:
+        if self._ledger.balance(account_name(bank, login)) < amount:
             return "51"
         return None

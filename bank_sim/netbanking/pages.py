@@ -22,7 +22,7 @@ from bank_sim.netbanking.banks import NetBanking
 from bank_sim.netbanking.customers import DOWN_BANKS
 from bank_sim.netbanking.errors import NbNotFound
 from bank_sim.netbanking.transactions import STATE_WORDS
-from gateway_core.netbanking_api import TEST_BANKS, nb_reason
+from gateway_core.netbanking_api import TEST_BANKS
 from gateway_core.ports import Record
 from gateway_core.presentation import money_text, time_text
 
@@ -67,7 +67,7 @@ def pages_router(nb: NetBanking) -> APIRouter:
     def visit(bank: str, bank_txn: str) -> Record | HTMLResponse:
         """The open transaction a page is about, or the one-line page saying why not."""
         if bank in DOWN_BANKS:
-            return message(bank, 503, nb_reason("91").text + ".")
+            return message(bank, 503, f"{bank_name(bank)}: bank unavailable, try again later.")
         try:
             doc = txns.visit(bank, bank_txn)
         except NbNotFound:

@@ -215,18 +215,17 @@ class Transactions:
         None when refused (55: `doc` stays CREATED; 75: it is a FAILURE)."""
         now = self.now()
         with self._db.journal.atomic():
-            code = self._customers.sign_in(doc["bank"], login, password, self.day(now))
-            if code == "55":
+            customer = self._customers.sign_in(doc["bank"], login, password, self.day(now))
+            if customer == "55":
                 doc["wrong_logins"] += 1
                 if doc["wrong_logins"] < LOGIN_TRIES:
                     self._save(doc, now)
                     return None
-                code = "75"
-            if code is not None:
-                self._finish(doc, "FAILURE", code, now)
+                customer = "75"
+            if isinstance(customer, str):
+                self._finish(doc, "FAILURE", customer, now)
                 return None
             token = secrets.token_urlsafe(18)
-            customer = self._customers.get(doc["bank"], login) or {}
             session = _session_hash(token)
             self._save(doc, now, login=login, account=masked(customer), session=session)
         return token
@@ -239,11 +238,8 @@ class Transactions:
     def confirm(self, doc: Record) -> Record:
         """The signed-in customer confirms: the debit (SUCCESS), or 61 / 51 (FAILURE)."""
         now = self.now()
-        customer = self._customers.get(doc["bank"], doc["login"])
-        if customer is None:
-            raise InputError("sign in first")
         with self._db.journal.atomic():
-            code = self._customers.debit_code(customer, doc["amount"])
+            code = self._customers.debit_code(doc["bank"], doc["login"], doc["amount"])
             if code is not None:
                 return self._finish(doc, "FAILURE", code, now)
             doc["bank_ref"] = self.new_ref(doc["bank"], "D")

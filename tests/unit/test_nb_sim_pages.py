@@ -143,7 +143,10 @@ async def test_confirm_needs_the_session_of_a_sign_in(world):
 async def test_the_down_bank_pages_answer_503_and_its_api_expires_the_payment(world):
     txn = await world.create(bank="DOWN")
     page = await world.client.get(txn.login_url)
-    assert page.status_code == 503 and "The bank is unavailable." in page.text
+    assert (
+        page.status_code == 503
+        and "Offline Demo Bank: bank unavailable, try again later." in page.text
+    )
     assert (
         await world.client.post(f"{txn.login_url}/login", data={"user": "demo"})
     ).status_code == 503
