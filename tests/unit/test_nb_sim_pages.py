@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-from nb_sim_support import MERCHANT_ID, MERCHANT_NAME, RETURN_URL, bank_return, nb_world
+from nb_sim_support import BASE, MERCHANT_ID, MERCHANT_NAME, RETURN_URL, bank_return, nb_world
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -284,3 +284,17 @@ async def test_three_wrong_logins_on_one_payment_fail_it_even_for_unknown_logins
     ret = bank_return(await world.pay(txn, "anybody"))
     assert (ret.status, ret.code) == ("FAILURE", "75")
     assert bank_return(await world.pay(await world.create())).status == "SUCCESS"
+
+
+async def test_what_others_typed_is_escaped_in_the_pages(world):
+    merchant = {"merchant_id": "EVIL01", "name": "<script>alert(1)</script> & Co"}
+    r = await world.client.post(f"{BASE}/merchants", params={"bank": "DEMOA"}, json=merchant)
+    assert r.status_code == 200
+    txn = await world.create(merchant_id="EVIL01")
+    page = await world.client.get(txn.login_url)
+    assert (
+        "<script>" not in page.text
+        and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page.text
+    )
+    again = await world.pay(txn, '"><b>x</b>', password="nope")
+    assert again.status_code == 401 and "<b>x</b>" not in again.text
