@@ -24,6 +24,7 @@ DOWN_BANKS: Final = frozenset({"DOWN"})  # their pages never load
 LOGIN_TRIES: Final = 3  # wrong passwords a day before the lock
 BALANCES: Final = {"poor": 10_00}
 LIMITS: Final = {"limit": 50_000_00}  # paise a payment
+NO_REDIRECT: Final = "noreturn"  # pays, but the bank's page sends nobody back
 
 
 def account_name(bank: str, login: str) -> str:

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bank_sim.netbanking.banks import NetBanking
-from bank_sim.netbanking.customers import DOWN_BANKS
+from bank_sim.netbanking.customers import DOWN_BANKS, NO_REDIRECT
 from bank_sim.netbanking.errors import NbNotFound
 from bank_sim.netbanking.transactions import STATE_WORDS
 from gateway_core.netbanking_api import TEST_BANKS
@@ -78,7 +78,9 @@ def pages_router(nb: NetBanking) -> APIRouter:
             return message(bank, 409, f"This payment was {STATE_WORDS[doc['state']]} already.")
         return doc
 
-    def page(template: str, status: int, doc: Record, prefix: str, **context: object):
+    def page(
+        template: str, status: int, doc: Record, prefix: str, **context: object
+    ) -> HTMLResponse:
         return render(
             template,
             status,
@@ -95,7 +97,7 @@ def pages_router(nb: NetBanking) -> APIRouter:
 
     def back(doc: Record) -> Response:
         """The 303 to the merchant with the signed result (`noreturn`: a page instead)."""
-        if doc["state"] == "SUCCESS" and doc["login"] == "noreturn":
+        if doc["state"] == "SUCCESS" and doc["login"] == NO_REDIRECT:
             return message(doc["bank"], 200, "Payment made. You may close this window.")
         return RedirectResponse(txns.return_to(doc, txns.answer(doc)), 303, headers=NO_STORE)
 
