@@ -35,7 +35,7 @@ from gateway_core.payments import IdempotencyConflict as IdempotencyConflict
 from gateway_core.payments import NotAllowed as NotAllowed
 from gateway_core.payments import UnknownPayment as UnknownPayment
 from gateway_core.payments import WrongOtp as WrongOtp
-from gateway_core.ports import Approval, Opened, Polled, Returning, Tender, UpiPsp
+from gateway_core.ports import Approval, NetbankingBanks, Opened, Polled, Returning, Tender, UpiPsp
 from gateway_core.presentation import format_money
 from gateway_core.risk import CountryOf, RiskEngine, unknown_country
 from gateway_core.risk_models import Assessment
@@ -54,9 +54,8 @@ from gateway_core.store.state import (
     TinyOpenPaymentRepository,
     TinyRiskRepository,
 )
-from gateway_core.tenders.card import CardTender
-from gateway_core.tenders.cash import CashTender
-from gateway_core.tenders.upi import UpiTender, payer_fingerprint
+from gateway_core.tenders.defaults import default_tenders
+from gateway_core.tenders.upi import payer_fingerprint
 from gateway_core.vault import Vault
 
 if TYPE_CHECKING:  # httpx is 0.15 s of imports a terminal's first screen does without
@@ -88,8 +87,8 @@ def open_payment_ids(store: DataStore) -> list[str]:
 
 class Gateway:
     """Payments over a store, a vault, an audit log, a bank client and the tenders by
-    method (default: the card tender on `bank`, the acquirer client, and the UPI tender on
-    `upi`, the payee PSP client; each asked for on every call: it may be swapped or wrapped)."""
+    method (default: `tenders.defaults`, on the clients `bank`, the acquirer, `upi`, the
+    payee PSP, and `netbanking`, the banks; each asked for on every call)."""
 
     def __init__(
         self,
@@ -105,12 +104,13 @@ class Gateway:
         country_of: CountryOf = unknown_country,
         tenders: Mapping[str, Tender] | None = None,
         upi: UpiPsp | None = None,
+        netbanking: NetbankingBanks | None = None,
     ) -> None:
         self._store = store
         self._vault = vault
         self._audit = audit
         self.bank = bank
-        self.upi = upi
+        self.upi, self.netbanking = upi, netbanking
         self._settings = settings
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda prefix: f"{prefix}_{secrets.token_hex(5)}")
@@ -134,12 +134,7 @@ class Gateway:
         self.shifts = Shifts(
             store, settings, audit, self._clock, access, self._today, self.get, self._new_id
         )
-        if tenders is None:
-            tenders = {
-                "card": CardTender(vault, lambda: self.bank),
-                "upi": UpiTender(vault, lambda: self.upi, settings, self._clock),
-                "cash": CashTender(self.shifts, settings),
-            }
+        tenders = tenders or default_tenders(self, vault, settings, self._clock)
         self.tenders: dict[str, Tender] = dict(tenders)
         self._host = _Host(
             self._save,
@@ -411,7 +406,7 @@ class Gateway:
         """Ask the payment's tender where an open payment stands (a pending answer)."""
         self._refuse_closed(payment_id)
         payment = self.get(payment_id)
-        if payment.status in OPEN_STATUSES or payment.method == "upi":  # UPI: a late credit
+        if payment.status in OPEN_STATUSES or payment.method in ("upi", "netbanking"):  # late
             await self._tender(payment.method).status(self._host, payment, self._clock.now())
         return self.get(payment_id)
 

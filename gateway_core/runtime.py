@@ -123,6 +123,7 @@ class Runtime:
         first screen should not wait for."""
         if self._gateway is None:
             from gateway_core.bank_client import BankClient
+            from gateway_core.netbanking_client import NbClient
             from gateway_core.upi_client import UpiClient
 
             s = self.settings
@@ -137,6 +138,7 @@ class Runtime:
                 access=self.access,
                 country_of=self.banks_factory.country_of if self.banks_factory else unknown_country,
                 upi=upi,
+                netbanking=self._client(NbClient),
             )
         return self._gateway
 
@@ -171,6 +173,8 @@ class Runtime:
             await self._gateway.bank.close()
             if self._gateway.upi is not None:
                 await self._gateway.upi.close()
+            if self._gateway.netbanking is not None:
+                await self._gateway.netbanking.close()
         if self._payer is not None:
             await self._payer.close()
         self.close()

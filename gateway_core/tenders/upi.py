@@ -25,13 +25,14 @@ from gateway_core.payments import (
     ChargeRequest,
     NotAllowed,
     Payment,
-    UnknownPayment,
     UpiDetail,
     UpiInput,
 )
 from gateway_core.ports import Opened, Refunded, RiskKey, TenderHost, UpiPsp
 from gateway_core.settings import Settings
+from gateway_core.tenders import waiting
 from gateway_core.tenders.base import Refusals
+from gateway_core.tenders.waiting import finder, merchant_name
 from gateway_core.upi_api import (
     FINAL_STATES,
     MAX_UPI_AMOUNT,
@@ -66,14 +67,11 @@ def home_payee(settings: Settings, merchant_id: str) -> str:
 
 
 def check_due(payment: Payment, checks: int, max_checks: int, first_s: int) -> datetime | None:
-    """When status check number `checks + 1` is due (None: no check left): created +
-    first_s, then the expiry, then expiry + first_s (and so on, first_s apart)."""
+    """When a UPI payment's status check number `checks + 1` is due (`waiting.check_due`)."""
     upi = payment.upi
-    if upi is None or checks >= max_checks:
+    if upi is None:
         return None
-    first = timedelta(seconds=first_s)
-    due = [payment.created_at + first] + [upi.expires_at + first * n for n in range(max_checks - 1)]
-    return max(due[: checks + 1])
+    return waiting.check_due(payment.created_at, upi.expires_at, checks, max_checks, first_s)
 
 
 @dataclass(frozen=True)
@@ -105,18 +103,6 @@ def _checked(checked: object) -> CheckedUpi:
     if not isinstance(checked, CheckedUpi):
         raise TypeError("the UPI tender is given a checked UPI request")
     return checked
-
-
-def _finder(get: Callable[[str], Payment]) -> Callable[[str], Payment | None]:
-    """`get`, answering None for a payment it does not know."""
-
-    def find(payment_id: str) -> Payment | None:
-        try:
-            return get(payment_id)
-        except UnknownPayment:
-            return None
-
-    return find
 
 
 def _upi(payment: Payment) -> UpiDetail:
@@ -223,7 +209,7 @@ class UpiTender(Refusals):
             return host.save(payment.model_copy(update={"message": lost}))
         link = None
         if upi.flow != "collect":
-            name = self._payee_name(payment.merchant_id)
+            name = merchant_name(self._settings, payment.merchant_id)
             mcc = self._settings.upi.mcc
             fields = PaymentLink(
                 upi.payee_vpa, name, payment.amount, payment.id, note, mcc, upi.flow
@@ -266,10 +252,6 @@ class UpiTender(Refusals):
             host.record("gateway", "payment.declined", payment.id, reason=why)
         return payment
 
-    def _payee_name(self, merchant_id: str) -> str:
-        s = self._settings
-        return s.merchant_name if merchant_id == s.merchant_id else merchant_id
-
     def _secrets(self, merchant_id: str) -> list[str]:
         """The merchant's callback secrets, newest key first (derived, never stored)."""
         return self._vault.keyed_digests(f"upi-callback|{merchant_id}")
@@ -281,7 +263,7 @@ class UpiTender(Refusals):
         merchant = UpiMerchant(
             merchant_id=merchant_id,
             vpa=home_payee(self._settings, merchant_id),
-            name=self._payee_name(merchant_id),
+            name=merchant_name(self._settings, merchant_id),
             mcc=self._settings.upi.mcc,
             callback_secret=self._secrets(merchant_id)[0],
         )
@@ -371,14 +353,14 @@ class UpiTender(Refusals):
         None without a PSP to reach."""
         if self._psp() is None:
             return []
-        pending = [p for p in map(_finder(get), open_ids) if p and p.upi and p.status == "pending"]
+        pending = [p for p in map(finder(get), open_ids) if p and p.upi and p.status == "pending"]
         due = {p.id for p in pending if (at := _upi(p).next_check_at) and at <= now}
         merchants = {self._settings.merchant_id, *self._boarded, *(p.merchant_id for p in pending)}
         for merchant_id in sorted(merchants):
             with contextlib.suppress(BankUnavailable, BankRefused):  # tried at the next poll
                 await self.drain(host, merchant_id)
         for reference in list(self._inbox):
-            payment = _finder(get)(reference)
+            payment = finder(get)(reference)
             if payment is not None and payment.upi is not None:
                 due.add(reference)
                 continue

@@ -1,0 +1,42 @@
+"""The tenders a gateway takes by default, one per method, each on the gateway's client
+for its processor (asked for on every call: a client may be swapped or wrapped)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from gateway_core.clock import Clock
+from gateway_core.ports import NetbankingBanks, Processor, Tender, UpiPsp
+from gateway_core.settings import Settings
+from gateway_core.shifts import Shifts
+from gateway_core.tenders.card import CardTender
+from gateway_core.tenders.cash import CashTender
+from gateway_core.tenders.netbanking import NetbankingTender
+from gateway_core.tenders.upi import UpiTender
+from gateway_core.vault import Vault
+
+
+class Clients(Protocol):
+    """What the default tenders reach through the gateway."""
+
+    @property
+    def bank(self) -> Processor: ...
+    @property
+    def upi(self) -> UpiPsp | None: ...
+    @property
+    def netbanking(self) -> NetbankingBanks | None: ...
+    @property
+    def shifts(self) -> Shifts: ...
+
+
+def default_tenders(
+    gateway: Clients, vault: Vault, settings: Settings, clock: Clock
+) -> dict[str, Tender]:
+    """Card on the acquirer (`bank`), UPI on the payee PSP (`upi`), net banking on the
+    banks (`netbanking`), cash in the shifts' drawers."""
+    return {
+        "card": CardTender(vault, lambda: gateway.bank),
+        "upi": UpiTender(vault, lambda: gateway.upi, settings, clock),
+        "netbanking": NetbankingTender(vault, lambda: gateway.netbanking, settings, clock),
+        "cash": CashTender(gateway.shifts, settings),
+    }
