@@ -138,10 +138,10 @@ class FakeBanks:
         txn = self.txns[txn.bank, txn.payment_id] = txn.model_copy(update=fields)
         return txn
 
-    def answer(self, payment_id: str, *, secret: str | None = None, **update: object) -> NbReturn:
+    def answer(self, of: str, /, *, secret: str | None = None, **update: object) -> NbReturn:
         """The signed return the bank's final POST sends for the transaction as it stands
         (`update`: fields changed before signing; `secret`: sign with another)."""
-        txn = self.txn(payment_id)
+        txn = self.txn(of)
         status = txn.state if txn.state in ("SUCCESS", "FAILURE", "CANCELED") else "FAILURE"
         ret = NbReturn(
             merchant_id=txn.merchant_id,

@@ -32,7 +32,7 @@ from gateway_core.service.keys import ApiKeys
 from gateway_core.service.limits import MAX_BODY_BYTES, BodyLimit
 from gateway_core.service.models import Health
 from gateway_core.service.responses import ERROR_RESPONSES, install_error_handlers
-from gateway_core.service.routes import admin, bills, otp, payments, reports
+from gateway_core.service.routes import admin, bills, netbanking, otp, payments, reports
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
 
 log = logging.getLogger("paygate.service")
@@ -102,6 +102,7 @@ def create_app(
     v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     for router in (payments.router, bills.router, otp.router, admin.router, reports.router):
         v1.include_router(router)
+    v1.include_router(netbanking.router)  # the banks' return: no API key
     if rt.banks is not None:
         v1.include_router(otp.demo)
     app.include_router(v1)

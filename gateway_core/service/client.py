@@ -288,14 +288,17 @@ def payment_body(req: ChargeRequest) -> dict[str, object]:
 
 
 def _tender(req: ChargeRequest) -> dict[str, object]:
-    """The method's part of a payment body: a card's card, a UPI payment's flow."""
+    """The method's part of a payment body: a card's card, a UPI payment's flow, a net
+    banking payment's bank."""
     if req.card is not None:
         card = req.card
         number, cvv = card.pan.get_secret_value(), card.cvv.get_secret_value()
         return {"card": {"number": number, "expiry": card.expiry, "cvv": cvv}}
     if req.method == "upi":
         return {"upi": (req.upi or UpiInput()).model_dump(exclude_none=True)}
-    raise InputError(f"the gateway service takes card and UPI payments, not {req.method}")
+    if req.netbanking is not None:
+        return {"netbanking": req.netbanking.model_dump()}
+    raise InputError(f"the gateway service takes no {req.method} payments")
 
 
 def _operator(operator: str) -> dict[str, str]:

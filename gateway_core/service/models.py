@@ -60,12 +60,18 @@ class UpiBody(_Body):
     note: str = Field("", max_length=50, description="the link's `tn`")
 
 
+class NetbankingBody(_Body):
+    """A net banking payment's bank."""
+
+    bank: str = Field(min_length=2, max_length=8, pattern=r"^[A-Za-z0-9]+$", examples=["DEMOA"])
+
+
 class PaymentCreate(Operated):
     """A card payment (default): a sale (`capture_method` automatic) or a
-    pre-authorization (manual); or a UPI payment (`method` upi, INR, automatic), which
-    answers `pending` with its `next_action`."""
+    pre-authorization (manual); or a UPI or net banking payment (`method` upi or
+    netbanking, INR, automatic), which answers `pending` with its `next_action`."""
 
-    method: Literal["card", "upi"] = "card"
+    method: Literal["card", "upi", "netbanking"] = "card"
     amount: Minor = Field(description="the total to authorize, tip included, in minor units")
     currency: str | None = Field(
         None, min_length=3, max_length=3, description="ISO 4217 (default: the server's)"
@@ -74,11 +80,12 @@ class PaymentCreate(Operated):
     capture_method: Literal["automatic", "manual"] = "automatic"
     card: CardBody | None = Field(None, description="a card payment's card")
     upi: UpiBody | None = Field(None, description="a UPI payment's flow (default: a QR)")
+    netbanking: NetbankingBody | None = Field(None, description="a net banking payment's bank")
 
 
 class PaymentView(Payment):
     """A payment as the API and `--json` show it: its fields, and what the customer must
-    do next (an OTP, or pay a UPI QR, intent or collect request)."""
+    do next (an OTP, pay a UPI QR, intent or collect request, or go to the bank's page)."""
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented stacking
     @property

@@ -62,6 +62,11 @@ def return_url(settings: Settings) -> str:
     return f"{base}/v1/netbanking/return"
 
 
+def offered_banks(settings: Settings) -> list[str]:
+    """The banks the merchant takes net banking payments at (known ones, in its order)."""
+    return [bank for bank in settings.netbanking.banks if bank in TEST_BANKS]
+
+
 def mask_account(account: str | None) -> str | None:
     """An account number as it may be kept: its last four digits only (XXXX1234)."""
     return None if account is None else f"XXXX{account[-4:]}"
@@ -128,7 +133,7 @@ class NetbankingTender(Refusals):
         if req.capture != "automatic":
             raise InputError("a net banking payment is paid at once: it has no manual capture")
         bank = nb.bank.strip().upper()
-        offered = [b for b in self._settings.netbanking.banks if b in TEST_BANKS]
+        offered = offered_banks(self._settings)
         if bank not in offered:
             raise InputError(f"no net banking at bank {bank!r}: choose {', '.join(offered)}")
         merchant_id = req.merchant_id or self._settings.merchant_id

@@ -34,6 +34,7 @@ from gateway_core.service.models import (
     VoidBody,
 )
 from gateway_core.service.responses import invalid
+from gateway_core.service.routes.netbanking import netbanking_input
 from gateway_core.settings import Settings
 from gateway_core.upi_api import MAX_UPI_AMOUNT
 from gateway_core.upi_link import check_vpa
@@ -46,6 +47,8 @@ def _card(body: PaymentCreate) -> CardInput:
     """A card payment's card; a card body with UPI fields is refused (422)."""
     if body.upi is not None:
         raise invalid("body", "upi", "a card payment takes no upi fields (method is card)")
+    if body.netbanking is not None:
+        raise invalid("body", "netbanking", "a card payment takes no bank (method is card)")
     if body.card is None:
         raise invalid("body", "card", "a card payment needs its card", missing=True)
     return CardInput(pan=body.card.number, expiry=body.card.expiry, cvv=body.card.cvv)
@@ -55,6 +58,8 @@ def _upi(body: PaymentCreate, settings: Settings) -> UpiInput:
     """A UPI payment's flow, checked before anything is stored (422, one line)."""
     if body.card is not None:
         raise invalid("body", "card", "a UPI payment takes no card")
+    if body.netbanking is not None:
+        raise invalid("body", "netbanking", "a UPI payment takes no bank")
     if (body.currency or settings.currency).upper() != "INR":
         raise invalid("body", "currency", "UPI takes rupees only (INR)")
     if body.amount > MAX_UPI_AMOUNT:
@@ -85,6 +90,7 @@ def charge_request(
     settings = caller.rt.settings
     card = _card(body) if body.method == "card" else None
     upi = _upi(body, settings) if body.method == "upi" else None
+    nb = netbanking_input(body, settings) if body.method == "netbanking" else None
     merchant_id = caller.merchant_id
     return ChargeRequest(
         amount=body.amount,
@@ -92,6 +98,7 @@ def charge_request(
         method=body.method,
         card=card,
         upi=upi,
+        netbanking=nb,
         tip=body.tip,
         capture=body.capture_method,
         terminal_id=caller.key.terminal_id,
