@@ -202,6 +202,10 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
         help="the demo test cards and test UPI IDs, and what each does",
     ).set_defaults(handler=_payments("cmd_test_cards"))
     _add_upi_commands(sub, [common, as_json])
+    netbanking = sub.add_parser("netbanking", help="net banking: the simulated banks")
+    netbanking.add_subparsers(dest="netbanking_command", required=True).add_parser(
+        "banks", parents=[common, as_json], help="the simulated banks and their test logins"
+    ).set_defaults(handler=_payments("cmd_netbanking_banks", remote=False, module="netbanking"))
 
     sub.add_parser(
         "repair", parents=[common], help="settle payments left open (lost answers, old holds)"

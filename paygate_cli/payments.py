@@ -48,6 +48,7 @@ from gateway_core.settlement import DayReport, parse_day
 from gateway_core.store.lock import DataDirBusy
 from gateway_core.upi_api import TEST_BALANCE, TEST_PIN
 from paygate_cli.common import open_runtime
+from paygate_cli.netbanking_text import NB_NOTE, login_rows, nb_pending_lines, netbanking_lines
 from paygate_cli.upi_text import pending_lines, tender_text, test_vpa_rows, upi_lines
 
 if TYPE_CHECKING:
@@ -143,6 +144,7 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
     if detailed:
         lines.extend(_details(p, settings))
     lines.extend(upi_lines(p, settings, detailed=detailed))
+    lines.extend(netbanking_lines(p, settings, detailed=detailed))
     if p.status == "requires_action":
         lines.append(
             f"next: paygate confirm {p.id} --otp CODE   (a new code: paygate resend {p.id})"
@@ -152,7 +154,7 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
             f"next: paygate capture {p.id} [--amount A]   (or release: paygate void {p.id})"
         )
     elif p.status == "pending" and detailed:
-        lines.extend(pending_lines(p, settings, qr=False))
+        lines.extend(pending_lines(p, settings, qr=False) + nb_pending_lines(p, settings))
     return lines
 
 
@@ -465,8 +467,10 @@ def cmd_test_cards(args: argparse.Namespace, settings: Settings) -> int:
     print("\n".join(_table(("UPI ID", "UPI PIN", "BEHAVIOUR"), test_vpa_rows())))
     print(
         f"\nEach UPI ID holds {_money(TEST_BALANCE, 'INR')}; three wrong PINs lock it for the "
-        f"day. A payer pays with `paygate upi pay 'LINK' --vpa success@payer --pin {TEST_PIN}`."
+        f"day. A payer pays with `paygate upi pay 'LINK' --vpa success@payer --pin {TEST_PIN}`.\n"
     )
+    print("\n".join(_table(("NET BANKING LOGIN", "PASSWORD", "BEHAVIOUR"), login_rows())))
+    print(f"\n{NB_NOTE} The banks: `paygate netbanking banks`.")
     return 0
 
 

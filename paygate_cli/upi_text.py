@@ -14,6 +14,7 @@ from gateway_core.qr import qr_text
 from gateway_core.settings import Settings
 from gateway_core.upi_api import TEST_PIN, TEST_VPAS, PayResult, TestPayer
 from gateway_core.upi_link import mask_vpa, parse_link
+from paygate_cli.netbanking_text import nb_tender_text
 
 FLOW_NAMES = {"qr": "QR", "intent": "intent", "collect": "collect"}
 
@@ -25,7 +26,7 @@ def tender_text(payment: Payment) -> str:
     if payment.upi is not None:
         payer = payment.upi.payer_vpa
         return f"UPI {mask_vpa(payer) if payer else FLOW_NAMES[payment.upi.flow]}"
-    return brand_name(payment.method)
+    return nb_tender_text(payment) or brand_name(payment.method)
 
 
 def _until(moment: datetime, settings: Settings) -> str:
