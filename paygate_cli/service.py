@@ -77,10 +77,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(f"--port must be 1 to 65535, not {args.port}")
     if not 0 <= args.poll_every <= 3600:
         raise InputError(f"--poll-every must be 0 to 3600 seconds, not {args.poll_every}")
+    url = f"http://{args.host}:{args.port}"
+    if settings.checkout.public_url is None:  # where the banks send customers back
+        checkout = settings.checkout.model_copy(update={"public_url": url})
+        settings = settings.model_copy(update={"checkout": checkout})
     rt = open_runtime(settings)
     live = [k for k in ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).list() if not k.revoked_at]
     banks = settings.bank_url or "simulated in this process"
-    url = f"http://{args.host}:{args.port}"
     print(
         f"gateway on {url}  (data in {settings.data_dir}; banks {banks}; "
         f"{len(live)} terminal key(s)); Ctrl-C stops",

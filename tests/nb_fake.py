@@ -53,8 +53,10 @@ class FakeBanks:
 
     async def board(self, bank: str, merchant: NbMerchant) -> NbMerchant:
         self._call("board")
-        assert merchant.secret
-        secret = self.secrets.setdefault((merchant.merchant_id, bank), merchant.secret)
+        key = (merchant.merchant_id, bank)
+        if key in self.secrets and merchant.secret not in (None, self.secrets[key]):
+            raise BankRefused(f"the bank refused: boarded at {bank} with another secret")
+        secret = self.secrets.setdefault(key, merchant.secret or "5e" * 32)
         return merchant.model_copy(update={"secret": secret})
 
     async def create(self, req: NbTransactionRequest) -> NbTransaction:

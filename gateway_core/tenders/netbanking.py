@@ -226,7 +226,8 @@ class NetbankingTender(Refusals):
         return self._vault.keyed_digests(f"nb-return|{merchant_id}|{bank}")
 
     async def _board(self, merchant_id: str, bank: str) -> None:
-        """Enrol the merchant at the bank, once per process; keep the secret it answers."""
+        """Enrol the merchant at the bank, once per process, offering the derived secret;
+        keep the secret it answers (boarded before a key rotation: the one it has)."""
         if (merchant_id, bank) in self._secrets:
             return
         offered = self._derived(merchant_id, bank)[0]
@@ -235,7 +236,10 @@ class NetbankingTender(Refusals):
             name=merchant_name(self._settings, merchant_id),
             secret=offered,
         )
-        answer = await self.banks.board(bank, merchant)
+        try:
+            answer = await self.banks.board(bank, merchant)
+        except BankRefused:  # boarded with another secret: the bank answers its own
+            answer = await self.banks.board(bank, merchant.model_copy(update={"secret": None}))
         self._secrets[(merchant_id, bank)] = answer.secret or offered
 
     # -- outcomes --------------------------------------------------------------------------

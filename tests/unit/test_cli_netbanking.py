@@ -136,3 +136,25 @@ def test_test_cards_lists_the_net_banking_logins(cli) -> None:
     result = cli("test-cards")
     assert result.code == 0 and "NET BANKING LOGIN" in result.out
     assert "noreturn" in result.out and "paygate netbanking banks" in result.out
+
+
+@pytest.mark.parametrize(
+    ("config", "public"),
+    [("", "http://127.0.0.1:8123"), ('[checkout]\npublic_url = "https://pay.example.in"\n',
+                                     "https://pay.example.in")],
+)  # fmt: skip
+def test_serve_fills_the_public_url_from_its_address_when_unset(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str, public: str
+) -> None:
+    import paygate_cli.service as service
+
+    seen = []
+    monkeypatch.setattr(service, "serve_until_stopped", lambda *args: 0)
+    opened = service.open_runtime
+    monkeypatch.setattr(service, "open_runtime", lambda s: seen.append(opened(s)) or seen[-1])
+    toml = tmp_path / "config.toml"
+    toml.write_text(config, encoding="utf-8")
+    result = cli("serve", "--port", "8123", "--config", toml, "--data-dir", tmp_path / "data")
+    seen[0].close()
+    assert result.code == 0, result.err
+    assert seen[0].settings.checkout.public_url == public

@@ -111,6 +111,16 @@ async def test_the_shared_secret_is_derived_and_never_stored(
             assert banks.answer(payment.id).signature.encode() not in data, path
 
 
+async def test_a_merchant_boarded_with_another_secret_takes_the_banks(
+    gw: Gateway, banks: FakeBanks, settings: Settings
+) -> None:
+    banks.secrets[settings.merchant_id, "DEMOA"] = "cd" * 32  # boarded before a key rotation
+    payment = await gw.charge(nb())
+    assert banks.calls.count("board") == 2  # refused with the derived secret, then asked
+    banks.set(payment.id, "SUCCESS")
+    assert (await gw.returned(payment.id, banks.answer(payment.id))).status == "succeeded"
+
+
 async def test_a_signed_return_confirmed_by_the_bank_succeeds(
     gw: Gateway, banks: FakeBanks, runtime: Runtime
 ) -> None:
