@@ -360,8 +360,12 @@ class NetbankingTender(Refusals):
             return (
                 f"its amount {_rupees(ret.amount)} is not the payment's {_rupees(payment.amount)}"
             )
-        if payment.status == "succeeded" or nb.late_refund:
+        if payment.status == "succeeded":
             return f"the payment already has the bank's answer (bank reference {nb.bank_ref})"
+        if nb.late_refund:
+            return (
+                f"the payment already has the bank's answer (its debit refunded: {nb.late_refund})"
+            )
         if payment.status not in OPEN_STATUSES and ret.status != "SUCCESS":
             return f"the payment is already {payment.status_word}"
         return None
