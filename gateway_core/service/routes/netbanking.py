@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from gateway_core.errors import InputError, PaygateError
-from gateway_core.gateway import UnknownPayment
+from gateway_core.gateway import Gateway, UnknownPayment
 from gateway_core.money import Money
 from gateway_core.netbanking_api import MAX_NB_AMOUNT, NbReturn
 from gateway_core.payments import NetbankingInput, Payment
@@ -67,7 +67,7 @@ def page(status: int, line: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=status)
 
 
-def _back(gateway: GatewayDep, payment: Payment) -> str:
+def _back(gateway: Gateway, payment: Payment) -> str:
     """Where the customer goes once back: the link's return URL, else the result page."""
     if payment.link_id is not None:
         link = gateway.get(payment.link_id).link
@@ -95,7 +95,7 @@ async def netbanking_return(request: Request, gateway: GatewayDep) -> Response:
     except UnknownPayment:
         return page(404, "There is no such payment.")
     except InputError as exc:
-        return page(400, f"The bank's answer was not accepted: {exc.message}")
+        return page(400, exc.message[:1].upper() + exc.message[1:])  # one line: the refusal
     except PaygateError:
         return page(503, "The bank cannot be reached now: the payment is being checked.")
     return RedirectResponse(_back(gateway, payment), status_code=303)
