@@ -150,6 +150,11 @@ class GatewayAPI(Protocol):
         """Split bills: one bill paid by several tenders."""
         ...
 
+    @property
+    def shifts(self) -> ShiftsAPI:
+        """Cashiers' shifts and their drawers."""
+        ...
+
     async def charge(self, req: ChargeRequest) -> Payment:
         """Authorize (and, for a sale, capture) a payment; a declined one is returned."""
         ...

@@ -6,7 +6,7 @@ payments, users, reports and OTP texts (another merchant's payment id is a 404, 
 did not exist; another merchant's user is unknown). Errors are
 `{"error": {...}}` (see `responses`); a declined payment is a 200 with the payment.
 
-`create_app` only assembles: the routers of `routes` (payments, otp, admin, reports),
+`create_app` only assembles: the routers of `routes` (payments, otp, admin, reports, shifts),
 the dependencies they ask for (`dependencies`), the body limits (`limits`) and the error
 handlers (`responses`). Handlers are all `async`: the store is used from the event
 loop's thread only. While it runs, the app resolves pending payments (UPI) on its own
@@ -32,7 +32,7 @@ from gateway_core.service.keys import ApiKeys
 from gateway_core.service.limits import MAX_BODY_BYTES, BodyLimit
 from gateway_core.service.models import Health
 from gateway_core.service.responses import ERROR_RESPONSES, install_error_handlers
-from gateway_core.service.routes import admin, bills, netbanking, otp, payments, reports
+from gateway_core.service.routes import admin, bills, netbanking, otp, payments, reports, shifts
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
 
 log = logging.getLogger("paygate.service")
@@ -100,7 +100,14 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     install_error_handlers(app)
     v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
-    for router in (payments.router, bills.router, otp.router, admin.router, reports.router):
+    for router in (
+        payments.router,
+        bills.router,
+        otp.router,
+        admin.router,
+        reports.router,
+        shifts.router,
+    ):
         v1.include_router(router)
     v1.include_router(netbanking.router)  # the banks' return: no API key
     if rt.banks is not None:

@@ -22,11 +22,11 @@ import asyncio
 import secrets
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import RootModel, TypeAdapter, ValidationError
 
 from gateway_core.access import NotPermitted, User
 from gateway_core.acquirer_api import Frame, Sms
@@ -41,6 +41,7 @@ from gateway_core.service.keys import ApiKey
 from gateway_core.service.models import IssuedKey, PaymentList, Repaired
 from gateway_core.settings import Settings
 from gateway_core.settlement import DayReport
+from gateway_core.shift_models import Count, DrawerMove, Shift, ShiftReport
 
 if TYPE_CHECKING:
     from gateway_core.gateway import Gateway
@@ -53,6 +54,11 @@ ADMIN_NEEDED = "a merchant admin must approve"
 def _payment(payment_id: str, action: str = "") -> str:
     """The path of a payment (or of an action on it), whatever the id holds."""
     return f"/v1/payments/{quote(payment_id, safe='')}" + (f"/{action}" if action else "")
+
+
+def _shift(shift_id: str, action: str = "") -> str:
+    """The path of a shift (or of an action on it)."""
+    return f"/v1/shifts/{quote(shift_id, safe='')}" + (f"/{action}" if action else "")
 
 
 def _unreachable(url: str, exc: httpx.HTTPError) -> GatewayUnreachable:
@@ -93,6 +99,67 @@ class RemoteBank:
         await self._gateway.aclose()
 
 
+class _MaybeShift(RootModel[Shift | None]):
+    """A shift, or JSON null when none is open."""
+
+
+class RemoteShifts:
+    """Cashiers' shifts (`ShiftsAPI`) through the gateway service: this key's merchant,
+    opened on this key's terminal."""
+
+    def __init__(self, gateway: RemoteGateway) -> None:
+        self._gateway = gateway
+
+    async def open_shift(
+        self, *, count: Count, cashier: str, terminal_id: str | None = None
+    ) -> Shift:
+        """POST /v1/shifts."""
+        body = {"count": count, "cashier": cashier, "terminal_id": terminal_id}
+        return await self._gateway._call("POST", "/v1/shifts", Shift, json=body)
+
+    async def close_shift(
+        self, shift_id: str, /, *, count: Count, operator: str, approval: Approval | None = None
+    ) -> ShiftReport:
+        """POST /v1/shifts/{id}/close."""
+        body = {"count": count, **_maybe_approval(approval), **_operator(operator)}
+        return await self._gateway._call("POST", _shift(shift_id, "close"), ShiftReport, json=body)
+
+    async def move_cash(
+        self,
+        shift_id: str,
+        /,
+        *,
+        kind: Literal["paid_in", "paid_out"],
+        amount: int,
+        reason: str,
+        operator: str,
+        approval: Approval | None = None,
+    ) -> DrawerMove:
+        """POST /v1/shifts/{id}/cash."""
+        body = {
+            "kind": kind,
+            "amount": amount,
+            "reason": reason,
+            **_maybe_approval(approval),
+            **_operator(operator),
+        }
+        return await self._gateway._call("POST", _shift(shift_id, "cash"), DrawerMove, json=body)
+
+    def current_shift(self, terminal_id: str | None = None) -> Shift | None:
+        """GET /v1/shifts/current?terminal_id= (this key's terminal by default)."""
+        params = {"terminal_id": terminal_id} if terminal_id else {}
+        return self._gateway._read("/v1/shifts/current", _MaybeShift, **params).root
+
+    def shift_report(self, shift_id: str, /) -> ShiftReport:
+        """GET /v1/shifts/{id}."""
+        return self._gateway._read(_shift(shift_id), ShiftReport)
+
+    def shifts(self, day: date | None = None) -> list[Shift]:
+        """GET /v1/shifts?date=: the shifts of a day and the open ones, oldest first."""
+        params = {"date": day.isoformat()} if day else {}
+        return self._gateway._read("/v1/shifts", list[Shift], **params)
+
+
 class RemoteGateway:
     """A `Gateway` that is a `paygate serve` process at `url`, reached with `api_key`."""
 
@@ -121,6 +188,7 @@ class RemoteGateway:
         )
         self.bank = RemoteBank(self)
         self.bills = RemoteBills(self._call, self._read, self._post_keyed, _operator)
+        self.shifts = RemoteShifts(self)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteGateway | None:
@@ -289,7 +357,7 @@ def payment_body(req: ChargeRequest) -> dict[str, object]:
 
 def _tender(req: ChargeRequest) -> dict[str, object]:
     """The method's part of a payment body: a card's card, a UPI payment's flow, a net
-    banking payment's bank."""
+    banking payment's bank, the cash tendered."""
     if req.card is not None:
         card = req.card
         number, cvv = card.pan.get_secret_value(), card.cvv.get_secret_value()
@@ -298,6 +366,8 @@ def _tender(req: ChargeRequest) -> dict[str, object]:
         return {"upi": (req.upi or UpiInput()).model_dump(exclude_none=True)}
     if req.netbanking is not None:
         return {"netbanking": req.netbanking.model_dump()}
+    if req.cash is not None:
+        return {"cash": req.cash.model_dump()}
     raise InputError(f"the gateway service takes no {req.method} payments")
 
 
@@ -305,6 +375,11 @@ def _operator(operator: str) -> dict[str, str]:
     """The operator when it is a user; the defaults ("cli", "terminal") are not, and the
     server then records the key's terminal."""
     return {} if operator in ("cli", "terminal") else {"operator": operator}
+
+
+def _maybe_approval(approval: Approval | None) -> dict[str, object]:
+    """An approval when there is one (the server says whether one is needed)."""
+    return {} if approval is None else _approval(approval, "")
 
 
 def _approval(approval: Approval | None, refusal: str) -> dict[str, object]:

@@ -32,6 +32,7 @@ from gateway_core.gateway import (
     WrongOtp,
 )
 from gateway_core.service.keys import UnknownKey
+from gateway_core.shift_models import ShiftError
 
 
 class AuthenticationFailed(InputError):
@@ -97,6 +98,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(RateLimited, 429, "rate_limit_error", "rate_limited"),
     Kind(BankRefused, 409, "bank_error", "bank_refused"),
     Kind(BankUnavailable, 503, "api_error", "bank_unavailable"),
+    Kind(ShiftError, 400, "invalid_request_error", "shift_error"),
     Kind(InputError, 400, "invalid_request_error", "invalid_request"),
     Kind(SystemFailure, 500, "api_error", "internal_error"),
 )

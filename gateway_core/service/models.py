@@ -66,12 +66,19 @@ class NetbankingBody(_Body):
     bank: str = Field(min_length=2, max_length=8, pattern=r"^[A-Za-z0-9]+$", examples=["DEMOA"])
 
 
+class CashBody(_Body):
+    """A cash payment's part: what the customer handed over (at least the amount due)."""
+
+    tendered: Minor
+
+
 class PaymentCreate(Operated):
     """A card payment (default): a sale (`capture_method` automatic) or a
-    pre-authorization (manual); or a UPI or net banking payment (`method` upi or
-    netbanking, INR, automatic), which answers `pending` with its `next_action`."""
+    pre-authorization (manual); a UPI or net banking payment (`method` upi or
+    netbanking, INR, automatic), which answers `pending` with its `next_action`; or cash
+    (`method` cash, with `tendered`) into the drawer of the terminal's open shift."""
 
-    method: Literal["card", "upi", "netbanking"] = "card"
+    method: Literal["card", "upi", "netbanking", "cash"] = "card"
     amount: Minor = Field(description="the total to authorize, tip included, in minor units")
     currency: str | None = Field(
         None, min_length=3, max_length=3, description="ISO 4217 (default: the server's)"
@@ -81,6 +88,7 @@ class PaymentCreate(Operated):
     card: CardBody | None = Field(None, description="a card payment's card")
     upi: UpiBody | None = Field(None, description="a UPI payment's flow (default: a QR)")
     netbanking: NetbankingBody | None = Field(None, description="a net banking payment's bank")
+    cash: CashBody | None = Field(None, description="a cash payment's amount tendered")
 
 
 class PaymentView(Payment):

@@ -36,10 +36,11 @@ from gateway_core.gateway import (
 )
 from gateway_core.money import UnknownCurrency
 from gateway_core.payments import Payment
-from gateway_core.ports import GatewayAPI, GatewayBank
+from gateway_core.ports import GatewayAPI, GatewayBank, ShiftsAPI
 from gateway_core.service.app import board_merchants, create_app
-from gateway_core.service.client import RemoteBank, RemoteGateway
+from gateway_core.service.client import RemoteBank, RemoteGateway, RemoteShifts
 from gateway_core.service.keys import ApiKeys
+from gateway_core.shifts import Shifts
 
 T = TypeVar("T")
 DECLINE = testcards.card_for("4000 0000 0000 0002")
@@ -277,9 +278,8 @@ async def test_a_day_lists_the_payments_oldest_first(side: Side) -> None:
 
 # -- the port itself ----------------------------------------------------------------------------
 def _members(port: type) -> list[str]:
-    return sorted(
-        name for name in vars(port) if not name.startswith("_") and name not in ("bank", "bills")
-    )
+    members = vars(port).items()  # not the properties (bank, bills, shifts): their ports are apart
+    return sorted(n for n, v in members if not n.startswith("_") and not isinstance(v, property))
 
 
 def _same_parameters(port: type, impl: type, name: str) -> None:
@@ -328,6 +328,20 @@ def test_each_gateways_bank_has_the_ports_methods_with_its_parameters(impl: type
     assert _members(GatewayBank) == ["close", "frames", "outbox"]
     for name in _members(GatewayBank):
         _same_parameters(GatewayBank, impl, name)
+
+
+@pytest.mark.parametrize("impl", [Shifts, RemoteShifts])
+def test_each_gateways_shifts_have_the_ports_methods_with_their_parameters(impl: type) -> None:
+    assert _members(ShiftsAPI) == [
+        "close_shift",
+        "current_shift",
+        "move_cash",
+        "open_shift",
+        "shift_report",
+        "shifts",
+    ]
+    for name in _members(ShiftsAPI):
+        _same_parameters(ShiftsAPI, impl, name)
 
 
 def test_the_check_sees_a_drift() -> None:

@@ -108,7 +108,7 @@ async def paid(api: Api, payment: dict, vpa: str = "success@payer", pin: str = T
         ({**UPI, "upi": {"flow": "collect", "vpa": "no-at-sign"}}, "parameter_invalid", "upi.vpa"),
         ({**UPI, "upi": {"flow": "nfc"}}, "parameter_invalid", "upi.flow"),
         ({**UPI, "upi": {"note": "x" * 51}}, "parameter_invalid", "upi.note"),
-        ({"method": "cash", "amount": 100}, "parameter_invalid", "method"),
+        ({"method": "cheque", "amount": 100}, "parameter_invalid", "method"),
     ],
 )
 async def test_a_bad_upi_body_is_one_422_and_stores_nothing(

@@ -12,7 +12,7 @@ from gateway_core.acquirer_api import Frame
 from gateway_core.cards import CardInput
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest, NotAllowed
-from gateway_core.payments import UpiInput
+from gateway_core.payments import CashInput, UpiInput
 from gateway_core.qr import qr_png, qr_svg
 from gateway_core.service.dependencies import (
     Caller,
@@ -82,6 +82,16 @@ def _upi(body: PaymentCreate, settings: Settings) -> UpiInput:
     return UpiInput(flow="collect", vpa=vpa, note=upi.note)
 
 
+def _cash(body: PaymentCreate) -> CashInput:
+    """A cash payment's amount tendered; a card, UPI or net banking part is refused (422)."""
+    other = [name for name in ("card", "upi", "netbanking") if getattr(body, name) is not None]
+    if other:
+        raise invalid("body", other[0], f"a cash payment takes no {other[0]} fields")
+    if body.cash is None:
+        raise invalid("body", "cash", "a cash payment needs cash.tendered", missing=True)
+    return CashInput(tendered=body.cash.tendered)
+
+
 def charge_request(
     body: PaymentCreate, caller: Terminal, idempotency_key: str | None
 ) -> ChargeRequest:
@@ -91,6 +101,9 @@ def charge_request(
     card = _card(body) if body.method == "card" else None
     upi = _upi(body, settings) if body.method == "upi" else None
     nb = netbanking_input(body, settings) if body.method == "netbanking" else None
+    if body.cash is not None and body.method != "cash":
+        raise invalid("body", "cash", "only a cash payment (method cash) takes cash fields")
+    cash = _cash(body) if body.method == "cash" else None
     merchant_id = caller.merchant_id
     return ChargeRequest(
         amount=body.amount,
@@ -99,6 +112,7 @@ def charge_request(
         card=card,
         upi=upi,
         netbanking=nb,
+        cash=cash,
         tip=body.tip,
         capture=body.capture_method,
         terminal_id=caller.key.terminal_id,
