@@ -34,6 +34,7 @@ from paygate_cli.common import (
 from paygate_cli.keys import cmd_audit_verify, cmd_keys_init, cmd_keys_list, cmd_keys_rotate
 from paygate_cli.reports import add_report_commands
 from paygate_cli.service import add_service_commands
+from paygate_cli.shifts import add_shift_commands
 
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s `yes`
 
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_commands(sub, sub_common)
     add_report_commands(sub, sub_common)
     add_service_commands(sub, sub_common)
+    add_shift_commands(sub, sub_common)
     return parser
 
 

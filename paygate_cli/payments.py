@@ -49,6 +49,7 @@ from gateway_core.store.lock import DataDirBusy
 from gateway_core.upi_api import TEST_BALANCE, TEST_PIN
 from paygate_cli.common import open_runtime
 from paygate_cli.netbanking_text import NB_NOTE, login_rows, nb_pending_lines, netbanking_lines
+from paygate_cli.shift_text import cash_lines
 from paygate_cli.upi_text import pending_lines, tender_text, test_vpa_rows, upi_lines
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
         lines.extend(_details(p, settings))
     lines.extend(upi_lines(p, settings, detailed=detailed))
     lines.extend(netbanking_lines(p, settings, detailed=detailed))
+    lines.extend(cash_lines(p))
     if p.status == "requires_action":
         lines.append(
             f"next: paygate confirm {p.id} --otp CODE   (a new code: paygate resend {p.id})"

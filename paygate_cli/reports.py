@@ -21,6 +21,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from gateway_core.settlement import (
     parse_day,
     payout_lines,
 )
+from gateway_core.shift_models import Shift
 from gateway_core.store.files import make_private_dir, write_atomically
 from gateway_core.store.repos import TinyPaymentRepository
 from paygate_cli.admin import approvers, merchant_of
@@ -49,6 +51,12 @@ from paygate_cli.common import (
     works_remotely,
 )
 from paygate_cli.payments import gateway_session, read_approval, remote_x_report
+from paygate_cli.shifts import (
+    drawer_shifts,
+    open_shift_lines,
+    refuse_open_shifts,
+    remote_open_shifts,
+)
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -110,12 +118,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if args.merchant:
             raise InputError("with --gateway-url, the report is of the merchant of --api-key")
 
-        _show(remote_x_report(settings, day), args, settings)
+        _show(remote_x_report(settings, day), args, settings, remote_open_shifts(settings))
         return 0
     if args.kind == "x":
         with open_runtime(settings, read_only=True) as rt:
             report = _settlement(args, rt).x_report(day)
-        _show(report, args, settings)
+            still = drawer_shifts(rt, merchant_of(args, rt)).open_shifts()
+        _show(report, args, settings, still)
         return 0
     refuse_remote(settings, "report z")
     with open_runtime(settings, create=False) as rt:
@@ -133,16 +142,26 @@ def _close(
     stored = svc.closing(day)
     if stored is not None:
         return stored, True, svc.check_closing(day)
+    shifts = drawer_shifts(rt, svc.merchant_id)
+    if not args.close_shifts:
+        refuse_open_shifts(shifts.still_open(day))
     svc.z_preview(day)  # open payments or an empty day are refused before any PIN
-    report, _already = svc.close_day(day, closed_by=_approver(args, rt, svc, day))
+    approver = _approver(args, rt, svc, day)
+    uncounted = shifts.open_shifts(day)  # --close-shifts: the manager closes them
+    shifts.close_uncounted(uncounted, operator=args.operator, approver=approver)
+    report, _already = svc.close_day(day, closed_by=approver, open_shifts=shifts.still_open)
     return report, False, []
 
 
-def _show(report: DayReport, args: argparse.Namespace, settings: Settings) -> None:
+def _show(
+    report: DayReport, args: argparse.Namespace, settings: Settings, shifts: Sequence[Shift] = ()
+) -> None:
+    """The report (an X's open shifts after it)."""
     if args.json:
-        _print_json(report.model_dump(mode="json"))
+        extra = {"open_shifts": [s.model_dump(mode="json") for s in shifts]} if shifts else {}
+        _print_json({**report.model_dump(mode="json"), **extra})
     else:
-        print("\n".join(format_report(report, settings)))
+        print("\n".join(format_report(report, settings) + open_shift_lines(shifts, settings.tz)))
 
 
 def _outcome(report: DayReport, already: bool, problems: list[str], settings: Settings) -> int:
@@ -310,6 +329,11 @@ def add_report_commands(sub, common: argparse.ArgumentParser) -> None:
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print one JSON document")
     approved = approver_options()
+    approved.add_argument(
+        "--close-shifts",
+        action="store_true",
+        help="z: close the shifts still open, uncounted (the approving manager's call)",
+    )
     dated.add_argument("--merchant", metavar="M", help="merchant id (default: the setting)")
 
     report = sub.add_parser(
