@@ -181,7 +181,10 @@ class BackOffice:
 
         def close() -> None:
             try:
-                z, _already = self.settlement().close_day(day, closed_by=manager_id)
+                shifts = self.gateway.shifts.still_open  # Z refuses while shifts are open
+                z, _already = self.settlement().close_day(
+                    day, closed_by=manager_id, open_shifts=shifts
+                )
             except PaygateError as exc:
                 self.app.call_from_thread(view.close_failed, str(exc))
                 return
