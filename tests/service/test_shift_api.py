@@ -4,12 +4,16 @@ payment with `tendered`; bad input one line (4xx), another merchant's shift unkn
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support import MANAGER, gateway_settings, open_runtime
 
 from gateway_core.clock import FixedClock
@@ -158,3 +162,52 @@ async def test_refusals_are_one_line(api: Api) -> None:
     assert error(theirs) == (400, f"no shift {shift['id']}")
     assert (await api.call("GET", "/v1/shifts", "other")).json() == []
     assert (await api.call("GET", "/v1/shifts/current")).json()["status"] == "open"
+
+
+def test_no_shift_body_answers_a_500(tmp_path: Path, clock: FixedClock) -> None:
+    """Hypothesis writes shift bodies (counts of any keys and pieces, kinds, amounts,
+    reasons, approvals, broken JSON): every answer is a 200 or one 4xx error."""
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    key = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(MERCHANT, "TERM0001", actor="t")
+    runner = asyncio.Runner()
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(rt, repair_on_start=False)),
+        base_url="http://gw",
+        headers={"Authorization": f"Bearer {key[1]}", "Content-Type": "application/json"},
+    )
+    anything = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.text(max_size=90)
+    counts = st.dictionaries(st.integers(-5, 10**7).map(str) | st.text(max_size=5), anything)
+    body = st.fixed_dictionaries(
+        {},
+        optional={
+            "count": counts | anything,
+            "cashier": anything,
+            "kind": st.sampled_from(["paid_in", "paid_out"]) | anything,
+            "amount": anything,
+            "reason": anything,
+            "operator": anything,
+            "approval": st.just(APPROVAL) | anything,
+        },
+    )
+    raw = body.map(json.dumps).map(str.encode) | st.binary(max_size=60)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(content=raw, path=st.sampled_from(["", "/close", "/cash"]))
+    def post(content: bytes, path: str) -> None:
+        current = runner.run(client.get("/v1/shifts/current")).json()
+        url = "/v1/shifts" + (f"/{current['id']}{path}" if current and path else "")
+        answer = runner.run(client.post(url, content=content))
+        assert answer.status_code < 500, answer.text
+        if answer.status_code != 200:
+            error = answer.json()["error"]
+            assert set(error) == {"type", "code", "message", "param"}
+            assert "\n" not in error["message"]
+
+    try:
+        opened = runner.run(client.post("/v1/shifts", json={"count": {}, "cashier": "asha"}))
+        assert opened.status_code == 200
+        post()
+    finally:
+        runner.run(client.aclose())
+        runner.run(rt.aclose())
+        runner.close()
