@@ -35,6 +35,7 @@ from gateway_core.store.shifts import TinyShiftRepository
 
 MAX_PIECES = 100_000  # of one denomination in a drawer
 MAX_REASON = 80
+MAX_CASHIER = 32  # a user id's longest
 
 
 def denominations(currency: str) -> tuple[int, ...]:
@@ -229,8 +230,8 @@ class Shifts:
         terminal_id = terminal_id or self._settings.terminal_id
         if not 1 <= len(terminal_id) <= 8:
             raise ShiftError("a terminal id has 1 to 8 characters")
-        if not cashier.strip():
-            raise ShiftError("a shift needs its cashier")
+        if not 1 <= len(cashier.strip()) <= MAX_CASHIER:
+            raise ShiftError(f"a shift's cashier is a user id of 1 to {MAX_CASHIER} characters")
         currency = self._settings.currency
         count = check_count(count, currency)
         if (open_one := self.current_shift(terminal_id)) is not None:

@@ -71,6 +71,8 @@ async def test_open_once_per_terminal(runtime: Runtime, clock: FixedClock) -> No
     assert shift.opening == {50000: 2, 10000: 5}
     with pytest.raises(ShiftError, match=rf"^shift {shift.id} is already open on TERM0001"):
         await shifts.open_shift(count={}, cashier="ravi")
+    with pytest.raises(ShiftError, match="cashier is a user id of 1 to 32 characters"):
+        await shifts.open_shift(count={}, cashier=" ", terminal_id="TERM0002")
     other = await shifts.open_shift(count={}, cashier="ravi", terminal_id="TERM0002")
     assert [s.id for s in shifts.shifts()] == [shift.id, other.id]
     assert shifts.current_shift("TERM0002") == other
