@@ -38,7 +38,7 @@ from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, normalize_currency, parse_amount
-from gateway_core.payments import Payment
+from gateway_core.payments import Payment, payment_day
 from gateway_core.ports import Approval
 from gateway_core.presentation import format_money, stamp_text, time_text
 from gateway_core.runtime import Runtime
@@ -397,17 +397,16 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """The payments of one business day, oldest first."""
     day = None if args.date is None else parse_day(args.date)
 
-    async def run() -> tuple[date, list[Payment]]:
+    async def run() -> list[Payment]:
         async with gateway_session(settings) as (_rt, gateway):
-            shown = day or business_day(SystemClock(), settings.tz)
-            return shown, gateway.list_day(shown)
+            return gateway.list_day(day)  # None: the gateway's today (a server's, remote)
 
-    shown, payments = asyncio.run(run())
+    payments = asyncio.run(run())
     if args.json:
         _print_json([payment_json(p) for p in payments])
         return 0
     if not payments:
-        print(f"no payments on {shown.isoformat()}")
+        print(f"no payments on {day.isoformat()}" if day else "no payments today")
         return 0
     rows = [
         (
@@ -421,7 +420,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         for p in payments
     ]
     print("\n".join(_table(("TIME", "ID", "STATUS", "AMOUNT", "TENDER", "CODE"), rows)))
-    print(f"{len(payments)} payment{'s' if len(payments) != 1 else ''} on {shown.isoformat()}")
+    shown = day or payment_day(payments[0].id)
+    print(f"{len(payments)} payment{'s' if len(payments) != 1 else ''} on {shown}")
     return 0
 
 
