@@ -98,7 +98,7 @@ def _part(payment: Payment) -> BillPart:
     )
 
 
-def _holds_money(part: BillPart) -> bool:
+def holds_money(part: BillPart) -> bool:
     """A part not yet given back: still waiting, or taken and not all refunded."""
     return part.status not in NOTHING_KEPT and not (
         part.status == "succeeded" and part.refunded >= part.amount
@@ -344,7 +344,7 @@ class Bills:
     def _approve(self, bill: Bill, operator: str, approval: Approval | None) -> str | None:
         """The manager who approves giving back what the bill's parts took (None when
         nothing needs it, or no access control)."""
-        needs = any(p.status != "pending" and _holds_money(p) for p in bill.parts)
+        needs = any(p.status != "pending" and holds_money(p) for p in bill.parts)
         if self._access is None or not needs:
             return None
         if approval is None:
@@ -372,7 +372,7 @@ class Bills:
             elif payment.status == "succeeded" and payment.refundable > 0:
                 await gw.refund(payment.id, operator=operator, approval=approval)
         bill = self._settled(bill.id, operator)
-        if bill.status == "canceling" and not any(_holds_money(p) for p in bill.parts):
+        if bill.status == "canceling" and not any(holds_money(p) for p in bill.parts):
             before, bill = bill, bill.model_copy(update={"status": "canceled"})
             bill = self._save(before, bill, operator)
         return bill

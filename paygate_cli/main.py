@@ -91,9 +91,88 @@ def _charge(args: argparse.Namespace, settings: Settings) -> int:
     return _payments(name, module=module)(args, settings)
 
 
+def _add_tender_options(parser: argparse.ArgumentParser, *, qr_file: bool = True) -> None:
+    """What each method needs keyed: a card's number, expiry and CVV; UPI's flow, payer,
+    note and QR file; net banking's bank; what cash the customer handed over."""
+    parser.add_argument("--card", metavar="PAN", help="card number, or - to read it from stdin")
+    parser.add_argument("--exp", metavar="MM/YY", help="expiry date (a card's)")
+    parser.add_argument("--cvv", help="security code (read with the card number if left out)")
+    parser.add_argument(
+        "--flow",
+        choices=("qr", "intent", "collect"),
+        help="UPI: a dynamic QR (default), an intent link, or a collect request to --vpa",
+    )
+    parser.add_argument("--vpa", metavar="NAME@BANK", help="UPI collect: the payer's UPI ID")
+    parser.add_argument("--note", metavar="TEXT", help="UPI: a note on the link (50 chars)")
+    if qr_file:
+        parser.add_argument(
+            "--qr-png",
+            type=Path,
+            metavar="FILE",
+            help="UPI: write the QR code as a PNG (a new file)",
+        )
+    parser.add_argument("--bank", metavar="CODE", help="net banking: the bank's code (DEMOA)")
+    parser.add_argument(
+        "--tendered", metavar="AMOUNT", help="cash: what the customer handed over (e.g. 500)"
+    )
+
+
+def _add_bill_commands(sub, common: argparse.ArgumentParser) -> None:
+    """bill open, pay, show, cancel, list: one bill paid by several tenders
+    (`paygate_cli.bills`)."""
+    bill = sub.add_parser(
+        "bill", help="split bills: one bill paid by several tenders (card, UPI, cash, ...)"
+    ).add_subparsers(metavar="ACTION", required=True)
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print the bill as one JSON document")
+    parents = [common, as_json]
+    operator = argparse.ArgumentParser(add_help=False)
+    operator.add_argument("--operator", default="cli", help="who is doing this (a user id)")
+
+    opened = bill.add_parser("open", parents=[*parents, operator], help="open a bill: its total")
+    opened.add_argument("--amount", required=True, help="the bill's total, e.g. 1,000.00")
+    opened.add_argument("--currency", help="ISO 4217 code (default: the currency setting)")
+    opened.add_argument("--idempotency-key", metavar="K", help="the same key opens one bill")
+    opened.set_defaults(handler=_payments("cmd_bill_open", module="bills"))
+
+    pay = bill.add_parser(
+        "pay",
+        parents=[*parents, operator],
+        help="pay part of a bill with one tender",
+        description="Pay part of a bill's balance with one tender: the same options as "
+        "`paygate charge` for that method. A declined part stays on the bill; the balance "
+        "is still due.",
+    )
+    pay.add_argument("bill_id", metavar="BILL")
+    pay.add_argument("--method", choices=("card", "upi", "cash", "netbanking"), default="card")
+    pay.add_argument("--amount", required=True, help="this tender's part, e.g. 400")
+    pay.add_argument("--currency", help="the bill's currency (default: the currency setting)")
+    _add_tender_options(pay, qr_file=False)
+    pay.add_argument("--idempotency-key", metavar="K", help="a retry with the same key pays once")
+    pay.set_defaults(
+        capture="automatic", qr_png=None, handler=_payments("cmd_bill_pay", module="bills")
+    )
+
+    show = bill.add_parser("show", parents=parents, help="a bill and every tender on it")
+    show.add_argument("bill_id", metavar="BILL")
+    show.set_defaults(handler=_payments("cmd_bill_show", module="bills"))
+
+    cancel = bill.add_parser(
+        "cancel",
+        parents=[*parents, approver_options()],
+        help="give up a bill: what its tenders took goes back (manager approves)",
+    )
+    cancel.add_argument("bill_id", metavar="BILL")
+    cancel.set_defaults(handler=_payments("cmd_bill_cancel", module="bills"))
+
+    listing = bill.add_parser("list", parents=parents, help="the bills of a business day")
+    listing.add_argument("--date", metavar="YYYY-MM-DD", help="default: today")
+    listing.set_defaults(handler=_payments("cmd_bill_list", module="bills"))
+
+
 def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     """charge, confirm, resend, status, cancel, capture, void, refund, list, outbox,
-    test-cards, upi, banks serve, repair, ledger check."""
+    test-cards, upi, bill, banks serve, repair, ledger check."""
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument(
         "--json", action="store_true", help="print the payment as one JSON document"
@@ -119,9 +198,7 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
         help="default: card; link: a payment link (the hosted checkout page)",
     )
     charge.add_argument("--currency", help="ISO 4217 code (default: the currency setting)")
-    charge.add_argument("--card", metavar="PAN", help="card number, or - to read it from stdin")
-    charge.add_argument("--exp", metavar="MM/YY", help="expiry date (a card's)")
-    charge.add_argument("--cvv", help="security code (read with the card number if left out)")
+    _add_tender_options(charge)
     charge.add_argument(
         "--capture",
         choices=("automatic", "manual"),
@@ -130,20 +207,6 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     )
     charge.add_argument(
         "--idempotency-key", metavar="K", help="a retry with the same key charges once"
-    )
-    charge.add_argument(
-        "--flow",
-        choices=("qr", "intent", "collect"),
-        help="UPI: a dynamic QR (default), an intent link, or a collect request to --vpa",
-    )
-    charge.add_argument("--vpa", metavar="NAME@BANK", help="UPI collect: the payer's UPI ID")
-    charge.add_argument("--note", metavar="TEXT", help="UPI: a note on the link (50 chars)")
-    charge.add_argument(
-        "--qr-png", type=Path, metavar="FILE", help="UPI: write the QR code as a PNG (a new file)"
-    )
-    charge.add_argument("--bank", metavar="CODE", help="net banking: the bank's code (DEMOA)")
-    charge.add_argument(
-        "--tendered", metavar="AMOUNT", help="cash: what the customer handed over (e.g. 500)"
     )
     charge.set_defaults(handler=works_remotely(_charge))
 
@@ -207,6 +270,7 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     netbanking.add_subparsers(dest="netbanking_command", required=True).add_parser(
         "banks", parents=[common, as_json], help="the simulated banks and their test logins"
     ).set_defaults(handler=_payments("cmd_netbanking_banks", remote=False, module="netbanking"))
+    _add_bill_commands(sub, common)
 
     sub.add_parser(
         "repair", parents=[common], help="settle payments left open (lost answers, old holds)"

@@ -80,7 +80,7 @@ async def gateway_session(
     try:
         gateway = rt.gateway
         if repair:
-            for note in await gateway.repair():
+            for note in [*await gateway.repair(), *await gateway.bills.repair()]:
                 print(f"paygate: repaired: {note}", file=sys.stderr)
         yield rt, gateway
     finally:
@@ -239,9 +239,9 @@ def read_card(args: argparse.Namespace) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------- commands
-def cmd_charge(args: argparse.Namespace, settings: Settings) -> int:
-    """Take a card payment. Everything keyed is checked before the data dir is opened,
-    so bad input stores nothing and reaches no bank."""
+def card_request(args: argparse.Namespace, settings: Settings) -> ChargeRequest:
+    """The card payment `charge` (or `bill pay --method card`) asks for, checked: the
+    card's number, expiry and CVV, the amount in its currency, the key."""
     upi_only = ("flow", "vpa", "note", "qr_png")
     if any(getattr(args, name, None) is not None for name in upi_only):
         raise InputError("--flow, --vpa, --note and --qr-png are for UPI (--method upi)")
@@ -256,13 +256,19 @@ def cmd_charge(args: argparse.Namespace, settings: Settings) -> int:
     pan, cvv = read_card(args)
     card = CardInput(pan=SecretStr(pan), expiry=args.exp, cvv=SecretStr(cvv))
     check_card(card, business_day(SystemClock(), settings.tz))
-    request = ChargeRequest(
+    return ChargeRequest(
         amount=money.minor,
         currency=money.currency,
         card=card,
         capture=args.capture,
         idempotency_key=args.idempotency_key,
     )
+
+
+def cmd_charge(args: argparse.Namespace, settings: Settings) -> int:
+    """Take a card payment. Everything keyed is checked before the data dir is opened,
+    so bad input stores nothing and reaches no bank."""
+    request = card_request(args, settings)
 
     async def run() -> Payment:
         async with gateway_session(settings, create=True) as (_rt, gateway):
@@ -481,7 +487,7 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> tuple[list[str], list[str]]:
         async with gateway_session(settings, repair=False) as (rt, gateway):
-            notes = await gateway.repair()
+            notes = [*await gateway.repair(), *await gateway.bills.repair()]
             days = rt.store.days() if rt is not None else [None]  # a service: its today
             unknown = [p.id for day in days for p in gateway.list_day(day) if p.status == "unknown"]
             return notes, unknown
