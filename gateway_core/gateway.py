@@ -145,11 +145,7 @@ class Gateway:
             self._clock.now,
             self._amend,
         )
-
-    @functools.cached_property
-    def bills(self) -> Bills:
-        """Split bills: one bill paid by several tenders (`gateway_core.bills`)."""
-        return Bills(self, self._host, self._store, self._settings, self._access, self._new_id)
+        self.bills = Bills(self, self._host, store, settings, access, self._new_id)
 
     def _tender(self, method: str) -> Tender:
         if method not in self.tenders:
@@ -296,7 +292,7 @@ class Gateway:
                     currency=req.currency,
                     capture_method=req.capture,
                     **opened.detail,
-                    bill_id=req.bill_id,
+                    **req.model_dump(include={"bill_id", "link_id"}),
                     merchant_id=merchant_id,
                     terminal_id=terminal_id,
                     operator=req.operator,

@@ -1,6 +1,7 @@
-"""Split bills (`gateway_core.bills`): one bill, several tenders, in any order; a declined
-part and another tender; the exact sum; a part over the balance refused; a cancel that
-gives everything back with a manager's approval; repair after a stop mid-bill."""
+"""Split bills (`gateway_core.bills`): one bill, several tenders (card, UPI, cash, and a
+fake pending tender) in any order; a declined part and another tender; the exact sum; a
+part over the balance refused; a cancel that gives everything back with a manager's
+approval; repair after a stop mid-bill (a real SIGKILL)."""
 
 from __future__ import annotations
 
@@ -30,15 +31,12 @@ DECLINED = card_for("4000 0000 0000 0002")
 
 
 @pytest.fixture
-def gateway(runtime: Runtime, clock: FixedClock) -> Gateway:
-    """The runtime's gateway (cards, UPI, managers' approvals) with a fake cash tender
-    (paid at once) and a fake pending one (answered by the test)."""
+async def gateway(runtime: Runtime, clock: FixedClock) -> Gateway:
+    """The runtime's gateway (cards, UPI, cash, managers' approvals) with a fake pending
+    tender (answered by the test), a shift open on its terminal for cash."""
     rt = runtime
-    tenders = {
-        **rt.gateway.tenders,
-        "cash": Voucher("cash"),
-        "netbanking": Voucher("netbanking", pending=True),
-    }
+    tenders = {**rt.gateway.tenders, "netbanking": Voucher("netbanking", pending=True)}
+    await rt.gateway.shifts.open_shift(count={50000: 2, 10000: 5}, cashier="asha")  # ₹1,500
     return Gateway(
         rt.store,
         rt.vault,
@@ -64,12 +62,12 @@ def upi(amount: int) -> ChargeRequest:
     )
 
 
-def cash(amount: int) -> ChargeRequest:
+def cash(amount: int, tendered: int | None = None) -> ChargeRequest:
     return ChargeRequest(
         amount=amount,
         currency="INR",
         method="cash",
-        cash=CashInput(tendered=amount),
+        cash=CashInput(tendered=tendered or amount),
         operator="asha",
     )
 
@@ -85,7 +83,8 @@ async def test_a_bill_is_paid_by_card_upi_and_cash_in_any_order(
     bill = await bills.open_bill(amount=1000_00, currency="inr", operator="asha")
     assert (bill.status, bill.balance, bill.currency) == ("open", 1000_00, "INR")
     assert bill.id.startswith("bill_20261128_")
-    bill = await bills.pay_bill(bill.id, cash(300_00))
+    bill = await bills.pay_bill(bill.id, cash(300_00, tendered=500_00))
+    assert (bill.parts[0].change, bill.parts[0].label) == (200_00, "Cash")
     bill = await bills.pay_bill(bill.id, upi(200_00))
     (waiting,) = [p for p in bill.parts if p.method == "upi"]
     assert (waiting.status, bill.balance, bill.status) == ("pending", 700_00, "open")
