@@ -263,37 +263,44 @@ STOP = """
 import asyncio, os, signal, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
-from support import card_input, VISA
+from support import MANAGER, VISA, card_input
 from bank_sim.embedded import simulated_banks
 from gateway_core.gateway import ChargeRequest
 from gateway_core.runtime import Runtime
 from gateway_core.settings import load_settings
-import gateway_core.bills as bills_module
 
-async def main():
+def part(amount):
+    return ChargeRequest(amount=amount, currency="INR", card=card_input(VISA), operator="asha")
+
+def kill(*args, **kw):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+async def main(then):
     settings = load_settings(data_dir=Path(sys.argv[1]), timezone="Asia/Kolkata")
     rt = Runtime.open(settings, banks=simulated_banks)
     bills = rt.gateway.bills
     bill = await bills.open_bill(amount=500_00, currency="INR", operator="asha")
-    part = ChargeRequest(amount=200_00, currency="INR", card=card_input(VISA), operator="asha")
-    await bills.pay_bill(bill.id, part)
+    await bills.pay_bill(bill.id, part(200_00))
     print(bill.id, flush=True)
+    if then == "canceling":  # killed once `canceling` is stored, before the first refund
+        rt.gateway.refund = kill
+        await bills.cancel_bill(bill.id, operator="asha", approval=MANAGER)
     settled = bills._settled
     def killed(bill_id, actor, *found):
         if found:  # the part's payment is stored; the bill is not updated yet
-            os.kill(os.getpid(), signal.SIGKILL)
+            kill()
         return settled(bill_id, actor, *found)
     bills._settled = killed
-    await bills.pay_bill(bill.id, sys.argv[3] == "cancel" and part or
-        ChargeRequest(amount=300_00, currency="INR", card=card_input(VISA), operator="asha"))
+    await bills.pay_bill(bill.id, part(300_00 if then == "complete" else 200_00))
 
-asyncio.run(main())
+asyncio.run(main(sys.argv[3]))
 """
 
 
 def stop_mid_bill(data_dir: Path, then: str) -> str:
     """A process opens a bill, pays a part, and is SIGKILLed after the next part's
-    payment is stored, before the bill is updated: the bill's id."""
+    payment is stored, before the bill is updated (or, `canceling`, once the cancel is
+    stored, before any refund): the bill's id."""
     tests = Path(__file__).parents[1]
     proc = subprocess.run(
         [sys.executable, "-c", STOP, str(data_dir), str(tests), then],
@@ -332,6 +339,25 @@ async def test_a_stop_mid_bill_then_cancel_gives_back_the_part_not_listed(
         ]
         bill = await rt.gateway.bills.cancel_bill(bill_id, operator="asha", approval=MANAGER)
         assert (bill.status, [p.refunded for p in bill.parts]) == ("canceled", [200_00, 200_00])
+        books = await rt.gateway.bank.ledger_check()
+        assert books.ok, books.problem
+    finally:
+        await rt.aclose()
+
+
+async def test_a_stop_mid_cancel_is_finished_by_repair_under_the_approval(
+    settings: Settings,
+) -> None:
+    bill_id = stop_mid_bill(settings.data_dir, "canceling")
+    rt = open_runtime(settings)
+    try:
+        stored = rt.gateway.bills.get_bill(bill_id)
+        assert (stored.status, stored.approved_by, stored.paid) == ("canceling", "meera", 200_00)
+        assert await rt.gateway.bills.repair() == [f"{bill_id}: canceled"]
+        bill = rt.gateway.bills.get_bill(bill_id)
+        assert (bill.status, bill.paid, bill.parts[0].refunded) == ("canceled", 0, 200_00)
+        (refund,) = rt.gateway.get(bill.parts[0].payment_id).refunds
+        assert (refund.approver, refund.operator) == ("meera", "repair")
         books = await rt.gateway.bank.ledger_check()
         assert books.ok, books.problem
     finally:
