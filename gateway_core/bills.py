@@ -158,9 +158,9 @@ class Bills:
     def _record(self, actor: str, action: str, bill: Bill, **details: Any) -> None:
         self._host.audit.record(actor, action, bill.id, **details)
 
-    def _load(self, bill_id: str, merchant_id: str | None = None) -> Bill:
+    def _load(self, bill_id: str) -> Bill:
         record = self._repo.get(bill_day(bill_id), bill_id)
-        if record is None or merchant_id not in (None, record["merchant_id"]):
+        if record is None:
             raise UnknownBill(f"no bill {bill_id}")
         return Bill.model_validate(record)
 
@@ -288,6 +288,10 @@ class Bills:
                 }
             )
             payment = await self._gateway.charge(part)
+            if payment.bill_id != bill.id:  # the key's earlier payment: not of this bill
+                raise IdempotencyConflict(
+                    f"this idempotency key paid {payment.id}, not a part of bill {bill.id}"
+                )
             return self._settled(bill_id, req.operator, payment)
 
     def _check_part(self, bill: Bill, req: ChargeRequest) -> None:

@@ -362,3 +362,11 @@ async def test_a_stop_mid_cancel_is_finished_by_repair_under_the_approval(
         assert books.ok, books.problem
     finally:
         await rt.aclose()
+
+
+async def test_a_key_of_another_payment_is_not_taken_for_a_part(gateway: Gateway) -> None:
+    sale = await gateway.charge(card(100_00, idempotency_key="k-9"))
+    bill = await gateway.bills.open_bill(amount=500_00, currency="INR", operator="asha")
+    with pytest.raises(IdempotencyConflict, match=f"this idempotency key paid {sale.id}"):
+        await gateway.bills.pay_bill(bill.id, card(100_00, idempotency_key="k-9"))
+    assert gateway.bills.get_bill(bill.id).parts == []
