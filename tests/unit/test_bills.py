@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -261,6 +262,7 @@ async def test_repair_marks_paid_an_open_bill_whose_parts_add_up(
 # -- a stop between a part's payment and the bill's update -----------------------------
 STOP = """
 import asyncio, os, signal, sys
+from datetime import date
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from support import MANAGER, VISA, card_input
@@ -370,3 +372,24 @@ async def test_a_key_of_another_payment_is_not_taken_for_a_part(gateway: Gateway
     with pytest.raises(IdempotencyConflict, match=f"this idempotency key paid {sale.id}"):
         await gateway.bills.pay_bill(bill.id, card(100_00, idempotency_key="k-9"))
     assert gateway.bills.get_bill(bill.id).parts == []
+
+
+async def test_a_lookup_creates_nothing_and_a_failed_write_stores_nothing(
+    runtime: Runtime, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    days = runtime.store.days()
+    with pytest.raises(UnknownBill):
+        gateway.bills.get_bill("bill_20300101_nothing")
+    assert gateway.bills.bills(date(2030, 1, 1)) == []
+    assert runtime.store.days() == days  # no day's files made by a lookup
+
+    def broken(*args, **kw):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runtime.audit, "record", broken)
+    with pytest.raises(OSError):
+        await gateway.bills.open_bill(amount=100_00, currency="INR", operator="asha")
+    monkeypatch.undo()
+    assert gateway.bills.bills() == [] and runtime.audit.verify().ok
+    bill = await gateway.bills.open_bill(amount=100_00, currency="INR", operator="asha")
+    assert [b.id for b in gateway.bills.bills()] == [bill.id]

@@ -15,6 +15,7 @@ from gateway_core import ports
 from gateway_core.keys import Keyring
 from gateway_core.store import DataStore
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
+from gateway_core.store.bills import TinyBillRepository
 from gateway_core.store.documents import Documents
 from gateway_core.store.repos import (
     TinyAuditRepository,
@@ -47,6 +48,7 @@ ADAPTERS: list[tuple[type, type]] = [
     (ports.OpenPaymentRepository, TinyOpenPaymentRepository),
     (ports.FailedAuthRepository, TinyFailedAuthRepository),
     (ports.ShiftRepository, TinyShiftRepository),
+    (ports.BillRepository, TinyBillRepository),
     (ports.DocumentTable, Documents),
     (ports.KeyProvider, Keyring),
 ]
