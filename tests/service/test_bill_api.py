@@ -146,6 +146,18 @@ async def test_a_bill_paid_by_card_then_a_declined_card_then_upi(api: Api) -> No
     )
 
 
+async def test_a_bill_paid_in_cash_with_change_then_by_card(api: Api) -> None:
+    await api.rt.gateway.shifts.open_shift(count={50000: 2}, cashier="asha")
+    bill = await opened(api, 800_00)
+    pay = f"/v1/bills/{bill['id']}/payments"
+    cash = await api.post(pay, {"method": "cash", "amount": 300_00, "cash": {"tendered": 500_00}})
+    assert cash.status_code == 200, cash.text
+    (part,) = cash.json()["parts"]
+    assert (part["method"], part["change"], part["label"]) == ("cash", 200_00, "Cash")
+    paid = (await api.post(pay, {"amount": 500_00, "card": CARD})).json()
+    assert (paid["status"], [p["method"] for p in paid["parts"]]) == ("paid", ["cash", "card"])
+
+
 async def test_bad_parts_are_one_line_4xx_and_store_nothing(api: Api) -> None:
     bill = await opened(api, 500_00)
     pay = f"/v1/bills/{bill['id']}/payments"

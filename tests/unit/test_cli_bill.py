@@ -134,3 +134,26 @@ def test_repair_says_nothing_when_bills_are_in_order(cli, data: Path) -> None:
     opened(cli, data)
     result = cli("repair", "--data-dir", data)
     assert (result.code, result.out) == (0, "nothing to repair\n")
+
+
+def test_a_bill_paid_in_cash_with_change_and_by_card(cli, data: Path) -> None:
+    shift = cli("shift", "open", "--count", "500x2,100x5", "--cashier", "asha", "--data-dir", data)
+    assert shift.code == 0, shift.err
+    bill_id = opened(cli, data)
+    argv = ("--method", "cash", "--amount", "250", "--tendered", "500", "--json")
+    cash = cli("bill", "pay", bill_id, *argv, "--data-dir", data)
+    assert cash.code == 0, cash.err
+    (part,) = json.loads(cash.out)["parts"]
+    assert (part["method"], part["status"], part["change"], part["label"]) == (
+        "cash",
+        "succeeded",
+        250_00,
+        "Cash",
+    )
+    short = cli("bill", "pay", bill_id, "--method", "cash", "--amount", "750", "--data-dir", data)
+    assert short.code == 2 and "--tendered" in one_line(short.err)
+    card = cli("bill", "pay", bill_id, "--amount", "750", *VISA, "--data-dir", data)
+    assert card.code == 0, card.err
+    shown = cli("bill", "show", bill_id, "--data-dir", data).out
+    assert shown.startswith("BILL ₹1,000.00  PAID")
+    assert "Cash            ₹250.00  approved" in shown and "change ₹250.00" in shown
