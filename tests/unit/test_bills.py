@@ -393,3 +393,18 @@ async def test_a_lookup_creates_nothing_and_a_failed_write_stores_nothing(
     assert gateway.bills.bills() == [] and runtime.audit.verify().ok
     bill = await gateway.bills.open_bill(amount=100_00, currency="INR", operator="asha")
     assert [b.id for b in gateway.bills.bills()] == [bill.id]
+
+
+async def test_a_net_banking_part_waits_and_a_cancel_gives_it_up(runtime: Runtime) -> None:
+    bills = runtime.gateway.bills
+    bill = await bills.open_bill(amount=300_00, currency="INR", operator="asha")
+    nb = ChargeRequest(
+        amount=300_00, currency="INR", method="netbanking", netbanking={"bank": "DEMOA"}
+    )
+    bill = await bills.pay_bill(bill.id, nb)
+    (part,) = bill.parts
+    assert (part.status, part.label, bill.balance) == ("pending", "Net banking Demo Bank A", 300_00)
+    with pytest.raises(BillError, match=r"still due on bill .* \(₹300.00 waiting\)"):
+        await bills.pay_bill(bill.id, card(1_00))
+    bill = await bills.cancel_bill(bill.id, operator="asha")  # nothing taken: no manager
+    assert (bill.status, bill.parts[0].status) == ("canceled", "canceled")
