@@ -2,14 +2,15 @@
 tenders add up.
 
 Random programs over a few bills: parts by card (approved or declined), UPI (paid,
-declined by the payer, or left waiting and paid later), cash (with change), parts over
-the balance (refused), and cancels (a manager approves). After every step, for every
-bill: it is `paid` iff its succeeded parts add up exactly to it, an open bill never
-took more than its total (waiting parts counted), a canceled bill keeps nothing, and its
-parts are exactly the payments that name it. At the end: the card and UPI banks' books
-balance, the acquirer's merchant account holds the card sales less refunds, the drawer
-is expected to hold its float plus the cash kept, and the X report's net sales per
-method are what the bills' payments kept.
+declined by the payer, or left waiting and paid later), cash (with change), net banking
+(through the bank's pages: paid, or refused for want of funds), parts over the balance
+(refused), and cancels (a manager approves). After every step, for every bill: it is
+`paid` iff its succeeded parts add up exactly to it, an open bill never took more than
+its total (waiting parts counted), a canceled bill keeps nothing, and its parts are
+exactly the payments that name it. At the end: the card, UPI and net banking banks'
+books balance, the acquirer's merchant account holds the card sales less refunds, the
+drawer is expected to hold its float plus the cash kept, and the X report's net sales
+per method are what the bills' payments kept.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from nb_sim_support import bank_return, through_bank
 from support import MANAGER, VISA, card_input, gateway_settings, open_runtime
 
 from bank_sim.testcards import card_for
@@ -27,7 +30,7 @@ from gateway_core.bill_models import Bill, BillError
 from gateway_core.bills import BillNotOpen, holds_money
 from gateway_core.clock import FixedClock
 from gateway_core.gateway import ChargeRequest, Gateway
-from gateway_core.payments import OPEN_STATUSES, CashInput, UpiInput
+from gateway_core.payments import OPEN_STATUSES, CashInput, NetbankingInput, UpiInput
 from gateway_core.runtime import Runtime
 from gateway_core.settlement import Settlement
 from gateway_core.upi_api import TEST_PIN
@@ -45,6 +48,7 @@ operations = st.one_of(
     st.tuples(st.just("upi"), bill, share, st.sampled_from(["paid", "declined", "waiting"])),
     st.tuples(st.just("upi"), bill, share, st.just("waiting")),
     st.tuples(st.just("cash"), bill, share, st.integers(min_value=0, max_value=500_00)),
+    st.tuples(st.just("netbanking"), bill, share, st.sampled_from(["demo", "poor"])),
     st.tuples(st.just("resolve"), bill, st.just(0)),
     st.tuples(st.just("cancel"), bill, st.just(0)),
 )
@@ -57,6 +61,9 @@ def part(method: str, amount: int, extra: object) -> ChargeRequest:
         )
     if method == "upi":
         return ChargeRequest(amount=amount, currency="INR", method="upi", upi=UpiInput())
+    if method == "netbanking":
+        bank = NetbankingInput(bank="DEMOA")
+        return ChargeRequest(amount=amount, currency="INR", method="netbanking", netbanking=bank)
     assert isinstance(extra, int)
     cash = CashInput(tendered=amount + extra)
     return ChargeRequest(amount=amount, currency="INR", method="cash", cash=cash)
@@ -69,7 +76,14 @@ async def pay_upi(rt: Runtime, payment_id: str, vpa: str) -> None:
     await rt.gateway.refresh(payment_id)
 
 
-async def apply(rt: Runtime, bills: list[str], op: tuple) -> None:
+async def pay_nb(rt: Runtime, browser: httpx.AsyncClient, payment_id: str, user: str) -> None:
+    """The customer at the bank's pages (`demo` pays, `poor` is refused: 51), then back
+    to the gateway's return URL with the signed answer."""
+    answer = await through_bank(browser, rt.gateway.get(payment_id).netbanking.login_url, user)
+    await rt.gateway.returned(payment_id, bank_return(answer))
+
+
+async def apply(rt: Runtime, browser: httpx.AsyncClient, bills: list[str], op: tuple) -> None:
     gw = rt.gateway
     kind, first, *rest = op
     if kind == "open":
@@ -111,6 +125,8 @@ async def apply(rt: Runtime, bills: list[str], op: tuple) -> None:
     if kind == "upi" and extra != "waiting":
         vpa = "success@payer" if extra == "paid" else "decline@payer"
         await pay_upi(rt, new.payment_id, vpa)
+    if kind == "netbanking":
+        await pay_nb(rt, browser, new.payment_id, str(extra))
 
 
 def waiting(bill: Bill) -> int:
@@ -145,7 +161,9 @@ async def books(rt: Runtime) -> None:
     assert cards.ok, cards.problem
     upi = await rt.payer.ledger_check()
     assert upi.ok, upi.problem
-    kept: dict[str, int] = {"card": 0, "upi": 0, "cash": 0}
+    nb = await gw.netbanking.ledger_check()
+    assert nb.ok, nb.problems
+    kept: dict[str, int] = {"card": 0, "upi": 0, "cash": 0, "netbanking": 0}
     for p in gw.list_day():
         kept[p.method] += p.amount_captured - p.amount_refunded
     assert rt.banks.ledger.balance(rt.banks.acquirer.merchant_account) == kept["card"]
@@ -160,11 +178,14 @@ async def books(rt: Runtime) -> None:
 async def run(data_dir, program: list[tuple]) -> None:
     clock = FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=IST))
     rt = open_runtime(gateway_settings(data_dir, timeout_s=5), clock=clock)
+    rt.gateway  # noqa: B018  # built first: it opens the embedded banks
+    transport = httpx.ASGITransport(app=rt.banks.asgi_app())
+    browser = httpx.AsyncClient(transport=transport, base_url="http://banks")
     try:
         await rt.gateway.shifts.open_shift(count=FLOAT, cashier="asha")
         bills: list[str] = []
         for op in program:
-            await apply(rt, bills, op)
+            await apply(rt, browser, bills, op)
             for bill_id in bills:
                 check(rt.gateway, rt.gateway.bills.get_bill(bill_id))
         for bill_id in bills:  # the waiting parts paid at last: bills add up or not
@@ -178,6 +199,7 @@ async def run(data_dir, program: list[tuple]) -> None:
             check(rt.gateway, rt.gateway.bills.get_bill(bill_id))
         await books(rt)
     finally:
+        await browser.aclose()
         await rt.aclose()
 
 
@@ -195,7 +217,8 @@ async def run(data_dir, program: list[tuple]) -> None:
 )
 @example(  # a declined part, then a cancel that gives back card, cash and a waiting UPI
     program=[("open", 1000_00, 0), ("card", 0, 30, False), ("card", 0, 30, True),
-             ("cash", 0, 20, 0), ("upi", 0, 50, "waiting"), ("cancel", 0, 0),
+             ("cash", 0, 20, 0), ("netbanking", 0, 10, "demo"), ("upi", 0, 50, "waiting"),
+             ("cancel", 0, 0),
              ("cash", 0, 10, 0), ("resolve", 0, 0)]
 )  # fmt: skip
 @given(
