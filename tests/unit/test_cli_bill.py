@@ -157,3 +157,13 @@ def test_a_bill_paid_in_cash_with_change_and_by_card(cli, data: Path) -> None:
     shown = cli("bill", "show", bill_id, "--data-dir", data).out
     assert shown.startswith("BILL ₹1,000.00  PAID")
     assert "Cash            ₹250.00  approved" in shown and "change ₹250.00" in shown
+
+
+def test_a_net_banking_part_waits_for_the_customer_at_the_bank(cli, data: Path) -> None:
+    bill_id = opened(cli, data, "500")
+    argv = ("--method", "netbanking", "--bank", "DEMOA", "--amount", "500")
+    part = cli("bill", "pay", bill_id, *argv, "--data-dir", data)
+    assert part.code == 0, part.err
+    assert part.out.startswith("PENDING  ₹500.00")
+    assert "Net banking Demo Bank A  ₹500.00  pending" in part.out
+    assert "paid ₹0.00  due ₹500.00  (₹500.00 waiting)" in part.out
