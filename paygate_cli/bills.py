@@ -27,6 +27,7 @@ from gateway_core.service.bill_bodies import BillView
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
 from gateway_core.settlement import parse_day
+from paygate_cli.netbanking_text import nb_pending_lines
 from paygate_cli.payments import _print_json, _table, describe, gateway_session, read_approval
 from paygate_cli.upi_text import pending_lines
 
@@ -121,8 +122,10 @@ def cmd_bill_pay(args: argparse.Namespace, settings: Settings) -> int:
     bill, payment = asyncio.run(run())
     if not args.json:
         print("\n".join(describe(payment, settings)))
-        if payment.status == "pending":
+        if payment.status == "pending" and payment.upi is not None:
             print("\n".join(pending_lines(payment, settings, qr=True)))
+        elif payment.status == "pending" and payment.netbanking is not None:
+            print("\n".join(nb_pending_lines(payment, settings)))
     _show(bill, args, settings)
     if payment.status == "unknown":
         print(
