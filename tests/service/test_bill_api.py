@@ -139,6 +139,12 @@ async def test_a_bill_paid_by_card_then_a_declined_card_then_upi(api: Api) -> No
     listed = (await api.get("/v1/bills")).json()
     assert [b["id"] for b in listed["data"]] == [bill["id"]]
     assert (await api.get("/v1/bills", who="other")).json()["data"] == []
+    for query in ({"date": "2026-11-28"}, {"day": "2026-11-28"}):
+        assert [b["id"] for b in (await api.get("/v1/bills", **query)).json()["data"]] == [
+            bill["id"]
+        ]
+    assert (await api.get("/v1/bills", day="2026-11-27")).json()["data"] == []
+    assert (await api.get("/v1/bills", day="yesterday-ish")).status_code == 422
     assert error(await api.post(pay, {"amount": 1_00, "card": CARD})) == (
         409,
         "bill_not_open",

@@ -1,21 +1,25 @@
 """Split bills: /v1/bills (open one), its parts (each a payment of any method), its
-cancel, one bill, a day's bills, and the bills' repair. Another merchant's bill is a 404,
-as if it did not exist.
+cancel, one bill, a day's bills (`?date=`, or `?day=`), and the bills' repair. Another
+merchant's bill is a 404, as if it did not exist.
 
 (No `from __future__ import annotations`: FastAPI reads the handlers' annotations.)
 """
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from gateway_core.bill_models import Bill
 from gateway_core.bills import UnknownBill
+from gateway_core.errors import InputError
 from gateway_core.ports import Approval
 from gateway_core.service.bill_bodies import BillCancel, BillCreate, BillList, BillView
 from gateway_core.service.dependencies import Caller, Day, GatewayDep, IdempotencyKey, Terminal
 from gateway_core.service.models import PaymentCreate, Repaired
+from gateway_core.service.responses import invalid
 from gateway_core.service.routes.payments import charge_request
+from gateway_core.settlement import parse_day
 
 router = APIRouter()
 BillId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -96,7 +100,26 @@ async def get_bill(bill_id: BillId, caller: Caller, gateway: GatewayDep) -> Bill
     return _shown(caller, _owned(caller, gateway, bill_id))
 
 
+def _day_alias(
+    text: Annotated[
+        str | None, Query(alias="day", max_length=20, description="as `date` (YYYY-MM-DD)")
+    ] = None,
+) -> date | None:
+    """`?day=`, read as `?date=` is."""
+    try:
+        return None if text is None else parse_day(text)
+    except InputError as exc:
+        raise invalid("query", "day", exc.message) from None
+
+
 @router.get("/bills", summary="The bills of a business day (today by default)")
-async def list_bills(caller: Caller, day: Day, gateway: GatewayDep) -> BillList:
-    bills = gateway.bills.bills(day)
+async def list_bills(
+    caller: Caller,
+    day: Day,
+    gateway: GatewayDep,
+    alias: Annotated[date | None, Depends(_day_alias)] = None,
+) -> BillList:
+    if day is not None and alias is not None and day != alias:
+        raise invalid("query", "day", "give the day once: ?date= or ?day=")
+    bills = gateway.bills.bills(day or alias)
     return BillList(data=[_shown(caller, b) for b in bills if b.merchant_id == caller.merchant_id])
