@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support import MANAGER, VISA, card_input, gateway_settings, open_runtime
 
 from bank_sim.testcards import card_for
@@ -331,3 +334,60 @@ def test_both_bills_have_the_ports_methods_with_its_parameters(impl: type) -> No
             getattr(BillsAPI, name)
         ), (impl, name)
     assert "bills" in dir(GatewayAPI)
+
+
+# -- whatever arrives ---------------------------------------------------------------------------
+FIELDS = ["amount", "currency", "method", "card", "cash", "tendered", "upi", "approval",
+          "approver_id", "pin", "operator", "number", "expiry", "cvv", "tip"]  # fmt: skip
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.sampled_from([VISA.pan, "12/30", "INR", "USD", "cash", "upi", "meera", "4321"])
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(FIELDS) | st.text(max_size=6),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=10,
+)
+bodies = values.map(json.dumps).map(str.encode) | st.binary(max_size=100)
+
+
+def test_no_bill_endpoint_answers_a_500(tmp_path: Path, clock: FixedClock) -> None:
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    key = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(MERCHANT, "TERM0001", actor="t")
+    app = create_app(rt, repair_on_start=False)
+    runner = asyncio.Runner()
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://gw",
+        headers={"Authorization": f"Bearer {key[1]}", "Content-Type": "application/json"},
+    )
+    opened = runner.run(client.post("/v1/bills", json={"amount": 500_00})).json()["id"]
+    paths = st.sampled_from(["/v1/bills", "/v1/bills/bill_20261128_x/payments", "/v1/bills/%00/x"])
+    paths |= st.sampled_from([f"/v1/bills/{opened}/payments", f"/v1/bills/{opened}/cancel"])
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(body=bodies, path=paths)
+    def post(body: bytes, path: str) -> None:
+        response = runner.run(client.post(path, content=body))
+        assert response.status_code < 500, (response.status_code, response.text)
+        if response.status_code != 200:
+            error = response.json()["error"]
+            assert "\n" not in error["message"] and VISA.pan not in response.text
+
+    try:
+        post()
+    finally:
+        runner.run(client.aclose())
+        runner.run(rt.aclose())
+        runner.close()
