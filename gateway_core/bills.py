@@ -38,11 +38,12 @@ from gateway_core.payments import (
     Payment,
     UnknownPayment,
 )
-from gateway_core.ports import Approval, BillRepository, GatewayAPI
+from gateway_core.ports import Approval, BillRepository, GatewayAPI, PaymentRepository
 from gateway_core.presentation import brand_name, format_money, method_name
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.bills import TinyBillRepository
+from gateway_core.store.repos import TinyPaymentRepository
 from gateway_core.upi_link import mask_vpa
 
 NOTHING_KEPT = frozenset({"declined", "canceled", "expired"})  # a part that took nothing
@@ -142,6 +143,8 @@ class Bills:
         self._access = access
         self._new_id = new_id
         self._repo: BillRepository = repo or TinyBillRepository(store)
+        self._store = store
+        self._payments: PaymentRepository = TinyPaymentRepository(store)  # strays' scan
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- storing -----------------------------------------------------------------------
@@ -199,18 +202,19 @@ class Bills:
         parts += [_part(self._gateway.get(p.id)) for p in found if p.id not in listed]
         return self._save(bill, bill.model_copy(update={"parts": parts}), actor)
 
-    def _strays(self, bill: Bill) -> list[Payment]:
-        """Payments made for the bill but not listed on it (the process stopped between
-        the two), from the bill's day to today."""
-        listed = {p.payment_id for p in bill.parts}
-        day, today = bill_day(bill.id), self._host.today(bill.merchant_id)
-        found = []
+    def _strays(self, *bills: Bill) -> dict[str, list[Payment]]:
+        """Payments made for these bills but not listed on them (the process stopped
+        between the two), by bill: one pass over the payment records of the days from the
+        oldest bill's to today (a payment is built only for a record that names one)."""
+        found: dict[str, list[Payment]] = {b.id: [] for b in bills}
+        listed = {p.payment_id for b in bills for p in b.parts}
+        day = min((bill_day(b.id) for b in bills), default=date.max)
+        today = max((self._host.today(b.merchant_id) for b in bills), default=date.min)
         while day <= today:
-            found += [
-                p
-                for p in self._gateway.list_day(day)
-                if p.bill_id == bill.id and p.id not in listed
-            ]
+            if self._store.has_day(day):
+                for record in self._payments.each(day):
+                    if record.get("bill_id") in found and record["id"] not in listed:
+                        found[record["bill_id"]].append(self._gateway.get(record["id"]))
             day += timedelta(days=1)
         return found
 
@@ -323,7 +327,7 @@ class Bills:
         (left `canceling` while a part's outcome is unknown: repair finishes it)."""
         async with self._locks[bill_id]:
             bill = self._load(bill_id)
-            bill = self._settled(bill_id, operator, *self._strays(bill))
+            bill = self._settled(bill_id, operator, *self._strays(bill)[bill_id])
             if bill.status == "canceled":
                 return bill
             if bill.status == "paid":
@@ -395,18 +399,21 @@ class Bills:
     async def repair(self) -> list[str]:
         """Finish what a stop left: parts not listed adopted, open bills whose parts add
         up marked paid, canceling bills unwound. One line per bill touched."""
+        bills = [self._load(bill_id) for bill_id in self._repo.open_ids()]
+        strays = self._strays(*bills)
         notes = []
-        for bill_id in self._repo.open_ids():
-            async with self._locks[bill_id]:
+        for bill in bills:
+            async with self._locks[bill.id]:
                 try:
-                    notes += await self._repair_one(bill_id)
+                    notes += await self._repair_one(bill.id, strays[bill.id])
                 except (UnknownPayment, UnknownBill) as exc:
-                    notes.append(f"{bill_id}: left as it is: {exc}")
+                    notes.append(f"{bill.id}: left as it is: {exc}")
         return notes
 
-    async def _repair_one(self, bill_id: str) -> list[str]:
-        before = self._load(bill_id)
-        strays = self._strays(before)
+    async def _repair_one(self, bill_id: str, strays: list[Payment]) -> list[str]:
+        before = self._load(bill_id)  # as it is now: a part may have been listed meanwhile
+        listed = {p.payment_id for p in before.parts}
+        strays = [p for p in strays if p.id not in listed]
         bill = self._settled(bill_id, "repair", *strays)
         notes = [f"{bill_id}: part {p.id} listed (stored before a stop)" for p in strays]
         if bill.status == "canceling":
