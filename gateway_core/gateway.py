@@ -292,7 +292,7 @@ class Gateway:
                     currency=req.currency,
                     capture_method=req.capture,
                     **opened.detail,
-                    **req.model_dump(include={"bill_id", "link_id"}),
+                    bill_id=req.bill_id,
                     merchant_id=merchant_id,
                     terminal_id=terminal_id,
                     operator=req.operator,
