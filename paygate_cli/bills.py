@@ -14,11 +14,10 @@ import argparse
 import asyncio
 import importlib
 import sys
-from datetime import date
+from typing import Any
 
 from gateway_core.bill_models import Bill
-from gateway_core.bills import holds_money, taken
-from gateway_core.clock import SystemClock, business_day
+from gateway_core.bills import bill_day, holds_money, taken
 from gateway_core.gateway import ChargeRequest
 from gateway_core.money import normalize_currency, parse_amount
 from gateway_core.payments import Payment
@@ -83,9 +82,14 @@ def bill_lines(bill: Bill, settings: Settings) -> list[str]:
     return lines
 
 
+def bill_json(bill: Bill) -> dict[str, Any]:
+    """The machine-readable bill, as the API shows it (with `paid` and `balance`)."""
+    return BillView.model_validate(bill.model_dump()).model_dump(mode="json")
+
+
 def _show(bill: Bill, args: argparse.Namespace, settings: Settings) -> None:
     if args.json:
-        _print_json(BillView.model_validate(bill.model_dump()).model_dump(mode="json"))
+        _print_json(bill_json(bill))
     else:
         print("\n".join(bill_lines(bill, settings)))
 
@@ -167,22 +171,20 @@ def cmd_bill_cancel(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bill_list(args: argparse.Namespace, settings: Settings) -> int:
-    """The bills of one business day, oldest first."""
+    """The bills of one business day (the gateway's today by default), oldest first."""
     day = None if args.date is None else parse_day(args.date)
 
-    async def run() -> tuple[date, list[Bill]]:
+    async def run() -> list[Bill]:
         async with gateway_session(settings) as (_rt, gateway):
-            shown = day or business_day(SystemClock(), settings.tz)
-            return shown, gateway.bills.bills(shown)
+            return gateway.bills.bills(day)
 
-    shown, bills = asyncio.run(run())
+    bills = asyncio.run(run())
     if args.json:
-        _print_json(
-            [BillView.model_validate(b.model_dump()).model_dump(mode="json") for b in bills]
-        )
+        _print_json([bill_json(b) for b in bills])
         return 0
+    shown = f"on {(day or bill_day(bills[0].id)).isoformat()}" if day or bills else "today"
     if not bills:
-        print(f"no bills on {shown.isoformat()}")
+        print(f"no bills {shown}")
         return 0
     rows = [
         (
@@ -197,5 +199,5 @@ def cmd_bill_list(args: argparse.Namespace, settings: Settings) -> int:
         for b in bills
     ]
     print("\n".join(_table(("TIME", "ID", "STATUS", "AMOUNT", "PAID", "DUE", "TENDERS"), rows)))
-    print(f"{len(bills)} bill{'s' if len(bills) != 1 else ''} on {shown.isoformat()}")
+    print(f"{len(bills)} bill{'s' if len(bills) != 1 else ''} {shown}")
     return 0

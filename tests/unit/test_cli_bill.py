@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from server_support import issue, start
 
 from gateway_core.upi_api import TEST_PIN
 
@@ -167,3 +168,30 @@ def test_a_net_banking_part_waits_for_the_customer_at_the_bank(cli, data: Path) 
     assert part.out.startswith("PENDING  ₹500.00")
     assert "Net banking Demo Bank A  ₹500.00  pending" in part.out
     assert "paid ₹0.00  due ₹500.00  (₹500.00 waiting)" in part.out
+
+
+def test_bill_commands_go_through_a_gateway_and_create_nothing_local(
+    cli, paygate_cmd: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "served"
+    key = issue(cli, data_dir, "TERM0001")
+    server = start(paygate_cmd, data_dir)
+    try:
+        home = tmp_path / "home"
+        home.mkdir()
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.setenv("PAYGATE_GATEWAY_URL", server.url)
+        monkeypatch.setenv("PAYGATE_API_KEY", key)
+        opened = cli("bill", "open", "--amount", "300", "--json")
+        assert opened.code == 0, opened.err
+        bill_id = json.loads(opened.out)["id"]
+        paid = cli("bill", "pay", bill_id, "--amount", "300", *VISA, "--json")
+        assert paid.code == 0, paid.err
+        assert json.loads(paid.out)["status"] == "paid"
+        assert cli("bill", "show", bill_id).out.startswith("BILL ₹300.00  PAID")
+        assert bill_id in cli("bill", "list").out
+        refused = cli("bill", "cancel", bill_id, *MANAGER)
+        assert refused.code == 2 and "is paid: refund its payments" in one_line(refused.err)
+        assert list(home.rglob("*")) == []
+    finally:
+        server.stop()
