@@ -55,6 +55,7 @@ from gateway_core.store.state import (
     TinyRiskRepository,
 )
 from gateway_core.tenders.defaults import default_tenders
+from gateway_core.tenders.link import link_refusal
 from gateway_core.tenders.upi import payer_fingerprint
 from gateway_core.vault import Vault
 
@@ -293,6 +294,7 @@ class Gateway:
                     capture_method=req.capture,
                     **opened.detail,
                     bill_id=req.bill_id,
+                    link_id=req.link_id,
                     merchant_id=merchant_id,
                     terminal_id=terminal_id,
                     operator=req.operator,
@@ -488,6 +490,8 @@ class Gateway:
         # a refund is filed today, even for an earlier day's sale
         self._refuse_closed(merchant_id=self.get(payment_id).merchant_id)
         payment = self._expect(payment_id, "succeeded", "cannot be refunded")
+        if payment.link is not None:  # the money is in the attempt that paid it
+            raise NotAllowed(link_refusal(payment))
         if payment.refundable == 0:
             raise NotAllowed(f"payment {payment_id} is already fully refunded")
         amount = payment.refundable if amount is None else amount

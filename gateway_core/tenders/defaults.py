@@ -3,14 +3,18 @@ for its processor (asked for on every call: a client may be swapped or wrapped).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Protocol
 
 from gateway_core.clock import Clock
+from gateway_core.payments import Payment
 from gateway_core.ports import NetbankingBanks, Processor, Tender, UpiPsp
 from gateway_core.settings import Settings
 from gateway_core.shifts import Shifts
 from gateway_core.tenders.card import CardTender
 from gateway_core.tenders.cash import CashTender
+from gateway_core.tenders.link import LinkTender
 from gateway_core.tenders.netbanking import NetbankingTender
 from gateway_core.tenders.upi import UpiTender
 from gateway_core.vault import Vault
@@ -27,16 +31,24 @@ class Clients(Protocol):
     def netbanking(self) -> NetbankingBanks | None: ...
     @property
     def shifts(self) -> Shifts: ...
+    @property
+    def get(self) -> Callable[[str], Payment]: ...
+    @property
+    def list_day(self) -> Callable[[date], list[Payment]]: ...
+    @property
+    def cancel(self) -> Callable[[str], Awaitable[Payment]]: ...
 
 
 def default_tenders(
     gateway: Clients, vault: Vault, settings: Settings, clock: Clock
 ) -> dict[str, Tender]:
     """Card on the acquirer (`bank`), UPI on the payee PSP (`upi`), net banking on the
-    banks (`netbanking`), cash in the shifts' drawers."""
+    banks (`netbanking`), cash in the shifts' drawers, payment links following their
+    attempts through the gateway."""
     return {
         "card": CardTender(vault, lambda: gateway.bank),
         "upi": UpiTender(vault, lambda: gateway.upi, settings, clock),
         "netbanking": NetbankingTender(vault, lambda: gateway.netbanking, settings, clock),
         "cash": CashTender(gateway.shifts, settings),
+        "link": LinkTender(settings, clock, gateway.get, gateway.list_day, gateway.cancel),
     }
