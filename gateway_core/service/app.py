@@ -26,6 +26,7 @@ from fastapi import APIRouter, FastAPI
 from gateway_core.bank_client import BankClient
 from gateway_core.errors import BankRefused, BankUnavailable, PaygateError
 from gateway_core.runtime import Runtime
+from gateway_core.service import checkout
 from gateway_core.service.auth import Authenticator, FailedAuthLimiter
 from gateway_core.service.dependencies import Service
 from gateway_core.service.keys import ApiKeys
@@ -113,6 +114,7 @@ def create_app(
     if rt.banks is not None:
         v1.include_router(otp.demo)
     app.include_router(v1)
+    app.include_router(checkout.router)  # the customers' pages: no key
     app.add_api_route("/health", health, methods=["GET"], summary=HEALTH)
     return app
 

@@ -364,6 +364,8 @@ def _tender(req: ChargeRequest) -> dict[str, object]:
         return {"card": {"number": number, "expiry": card.expiry, "cvv": cvv}}
     if req.method == "upi":
         return {"upi": (req.upi or UpiInput()).model_dump(exclude_none=True)}
+    if req.method == "link":
+        return {"return_url": req.return_url} if req.return_url else {}
     if req.netbanking is not None:
         return {"netbanking": req.netbanking.model_dump()}
     if req.cash is not None:

@@ -75,10 +75,11 @@ class CashBody(_Body):
 class PaymentCreate(Operated):
     """A card payment (default): a sale (`capture_method` automatic) or a
     pre-authorization (manual); a UPI or net banking payment (`method` upi or
-    netbanking, INR, automatic), which answers `pending` with its `next_action`; or cash
-    (`method` cash, with `tendered`) into the drawer of the terminal's open shift."""
+    netbanking, INR, automatic), which answers `pending` with its `next_action`; cash
+    (`method` cash, with `tendered`) into the drawer of the terminal's open shift; or a
+    payment link (`method` link: pending, `next_action.url` its checkout page)."""
 
-    method: Literal["card", "upi", "netbanking", "cash"] = "card"
+    method: Literal["card", "upi", "netbanking", "cash", "link"] = "card"
     amount: Minor = Field(description="the total to authorize, tip included, in minor units")
     currency: str | None = Field(
         None, min_length=3, max_length=3, description="ISO 4217 (default: the server's)"
@@ -89,6 +90,9 @@ class PaymentCreate(Operated):
     upi: UpiBody | None = Field(None, description="a UPI payment's flow (default: a QR)")
     netbanking: NetbankingBody | None = Field(None, description="a net banking payment's bank")
     cash: CashBody | None = Field(None, description="a cash payment's amount tendered")
+    return_url: str | None = Field(
+        None, max_length=2000, description="a payment link's: where the customer goes after"
+    )
 
 
 class PaymentView(Payment):

@@ -104,6 +104,9 @@ def charge_request(
     if body.cash is not None and body.method != "cash":
         raise invalid("body", "cash", "only a cash payment (method cash) takes cash fields")
     cash = _cash(body) if body.method == "cash" else None
+    given = [name for name in ("card", "upi", "netbanking") if getattr(body, name) is not None]
+    if body.method == "link" and given:
+        raise invalid("body", given[0], "a payment link takes no method: the customer picks")
     merchant_id = caller.merchant_id
     return ChargeRequest(
         amount=body.amount,
@@ -113,6 +116,7 @@ def charge_request(
         upi=upi,
         netbanking=nb,
         cash=cash,
+        return_url=body.return_url,
         tip=body.tip,
         capture=body.capture_method,
         terminal_id=caller.key.terminal_id,
