@@ -24,6 +24,7 @@ from pathlib import Path
 from gateway_core.errors import PaygateError
 from gateway_core.settings import Settings, load_settings
 from paygate_cli.admin import add_admin_commands
+from paygate_cli.checkout import add_checkout_commands
 from paygate_cli.common import (
     Handler,
     approver_options,
@@ -370,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(sub, sub_common)
     add_service_commands(sub, sub_common)
     add_shift_commands(sub, sub_common)
+    add_checkout_commands(sub, sub_common)
     return parser
 
 

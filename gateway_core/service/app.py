@@ -115,6 +115,8 @@ def create_app(
         v1.include_router(otp.demo)
     app.include_router(v1)
     app.include_router(checkout.router)  # the customers' pages: no key
+    if rt.banks is not None:  # embedded: their pages (net banking's) on this server too
+        app.mount("/sim", rt.banks.asgi_app())
     app.add_api_route("/health", health, methods=["GET"], summary=HEALTH)
     return app
 
