@@ -18,9 +18,7 @@ def files(data_dir: Path) -> list[str]:
     return sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*"))
 
 
-def test_a_link_is_printed_pending_with_its_page_and_the_sandbox_hint(
-    cli, tmp_path: Path
-) -> None:
+def test_a_link_is_printed_pending_with_its_page_and_the_sandbox_hint(cli, tmp_path: Path) -> None:
     data = tmp_path / "data"
     result = cli(*LINK, "--amount", "500", "--json", "--data-dir", data)
     assert result.code == 0, result.err
