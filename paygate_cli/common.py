@@ -9,10 +9,13 @@ from pathlib import Path
 
 from platformdirs import user_data_path
 
-from bank_sim.embedded import simulated_banks
+from bank_sim.embedded import SimulatedBanks
+from gateway_core.clock import Clock
 from gateway_core.errors import InputError
+from gateway_core.ports import BankSettings
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
+from gateway_core.tenders.link import public_url
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -44,10 +47,21 @@ def approver_options() -> argparse.ArgumentParser:
     return approved
 
 
+class ServedBanks(SimulatedBanks):
+    """The simulated banks with their net banking pages where `paygate serve` (and
+    `paygate sandbox`) mounts them: `{checkout public_url}/sim`."""
+
+    def open(self, settings: BankSettings, clock: Clock):  # -> bank_sim.app.Banks
+        banks = super().open(settings, clock)
+        if isinstance(settings, Settings):
+            banks.config.nb_public_url = f"{public_url(settings)}/sim"
+        return banks
+
+
 def open_runtime(settings: Settings, *, read_only: bool = False, create: bool = True) -> Runtime:
     """Open the data dir with the simulated banks embedded (unless the settings name a
     `bank_url`), telling the operator what a crash left to repair."""
-    rt = Runtime.open(settings, read_only=read_only, create=create, banks=simulated_banks)
+    rt = Runtime.open(settings, read_only=read_only, create=create, banks=ServedBanks())
     for note in rt.store.recovered:
         print(f"paygate: warning: {note}", file=sys.stderr)
     return rt
