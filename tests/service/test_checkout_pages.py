@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from nb_sim_support import through_bank
 from support import VISA, charge, gateway_settings, latest_otp, open_runtime
 
 from bank_sim.testcards import card_for
@@ -242,3 +243,31 @@ async def test_an_ended_link_takes_no_payment(shop: Shop, clock: FixedClock) -> 
     response = await shop.post(f"/checkout/{link['id']}/card", card_form(VISA))
     assert response.status_code == 409
     assert "is expired: it takes no payment" in response.text
+
+
+@pytest.mark.parametrize(
+    ("choice", "title"), [("confirm", "<h1>Paid</h1>"), ("cancel", "<h1>Not paid</h1>")]
+)
+async def test_net_banking_goes_to_the_bank_and_comes_back(
+    shop: Shop, choice: str, title: str
+) -> None:
+    shop.rt.banks.config.nb_public_url = "http://gw/sim"  # as `paygate serve` mounts them
+    link = await shop.link()
+    to_bank = await shop.post(f"/checkout/{link['id']}/netbanking", {"bank": "DEMOA"})
+    assert to_bank.status_code == 303
+    login_url = to_bank.headers["location"]
+    assert login_url.startswith("http://gw/sim/nb/DEMOA/pay/")
+    (attempt,) = shop.rt.gateway.get(link["id"]).link.attempts
+    waiting = await shop.get(f"/checkout/{attempt}")
+    accessible(waiting.text)
+    assert f'href="{login_url}"' in waiting.text and "Continue to Demo Bank A" in waiting.text
+    back = await through_bank(shop.client, login_url, choice=choice)
+    result = await shop.follow(await shop.follow(back))  # the gateway's return, then the page
+    assert result.url.path == f"/checkout/{attempt}"
+    assert title in result.text
+    final = shop.rt.gateway.get(link["id"])
+    if choice == "confirm":
+        assert (final.status, final.link.paid_by) == ("succeeded", attempt)
+    else:
+        assert final.status == "pending"
+        assert f'href="/checkout/{link["id"]}"' in result.text  # try again
