@@ -189,6 +189,18 @@ async def test_a_card_asked_for_an_otp_gets_the_otp_step(shop: Shop) -> None:
     no_card_data(shop.seen, OTP_CARD)
 
 
+async def test_an_otp_step_left_for_another_way_takes_no_code(shop: Shop) -> None:
+    link = await shop.link(amount=100_00)
+    step = await shop.follow(await shop.post(f"/checkout/{link['id']}/card", card_form(OTP_CARD)))
+    attempt = step.url.path.rsplit("/", 1)[1]
+    otp = await latest_otp(shop.rt.gateway)
+    await shop.post(f"/checkout/{link['id']}/upi")  # the customer chose UPI instead
+    late = await shop.post(f"/checkout/{attempt}/otp", {"otp": otp})
+    assert late.status_code == 409
+    assert "this try is over" in late.text
+    assert shop.rt.gateway.get(attempt).status == "requires_action"  # its OTP expires
+
+
 @pytest.mark.parametrize(
     ("path", "form", "status", "line"),
     [

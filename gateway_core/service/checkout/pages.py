@@ -141,6 +141,9 @@ async def confirm_otp(payment_id: str, request: Request, rt: Rt) -> Response:
         payment = _shown(rt, payment_id)
         if payment.link_id is None:
             raise NotAllowed(f"payment {payment_id} takes no code here")
+        link = (await rt.gateway.refresh(payment.link_id)).link
+        if link is None or link.paid_by or link.attempts[-1:] != [payment_id]:
+            raise NotAllowed("this try is over: start again from the payment link's page")
         otp = (await _form(request, "otp"))["otp"]
         if not otp:
             raise InputError("enter the code from your bank")
