@@ -21,7 +21,7 @@ from gateway_core.money import Money, normalize_currency, parse_amount
 from gateway_core.payments import Payment
 from gateway_core.presentation import format_money, time_text
 from gateway_core.service.models import check_idempotency_key
-from gateway_core.settings import CheckoutSettings, Settings
+from gateway_core.settings import Settings
 from gateway_core.tenders.link import SANDBOX_URL, public_url
 from paygate_cli.common import open_runtime, works_remotely
 from paygate_cli.payments import gateway_session, report
@@ -160,16 +160,13 @@ def cmd_checkout(args: argparse.Namespace, settings: Settings) -> int:
 
 # ---------------------------------------------------------------------------- sandbox
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """`paygate serve` on 127.0.0.1:PORT with the banks embedded, the checkout pages
-    addressed there unless `checkout.public_url` is set."""
+    """`paygate serve` on 127.0.0.1:PORT with the banks embedded (it addresses the pages
+    there unless `checkout.public_url` is set)."""
     from paygate_cli.service import cmd_serve
 
     if settings.bank_url:
         raise InputError("the sandbox runs the banks in this process: leave out --bank-url")
-    url = f"http://127.0.0.1:{args.port}"
-    if settings.checkout.public_url is None:
-        checkout = CheckoutSettings(**{**settings.checkout.model_dump(), "public_url": url})
-        settings = settings.model_copy(update={"checkout": checkout})
-    print(f"sandbox: checkout pages on {public_url(settings)}/checkout/ID", flush=True)
+    url = settings.checkout.public_url or f"http://127.0.0.1:{args.port}"
+    print(f"sandbox: checkout pages on {url.rstrip('/')}/checkout/ID", flush=True)
     serve = argparse.Namespace(host="127.0.0.1", port=args.port, poll_every=1.0)
     return cmd_serve(serve, settings)

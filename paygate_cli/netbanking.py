@@ -22,6 +22,7 @@ from gateway_core.presentation import format_money
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
 from gateway_core.tenders.netbanking import offered_banks
+from paygate_cli.checkout import sandbox_hint
 from paygate_cli.netbanking_text import NB_NOTE, bank_rows, login_rows, nb_pending_lines
 from paygate_cli.payments import _print_json, _table, gateway_session, report
 
@@ -74,6 +75,8 @@ def cmd_charge_netbanking(args: argparse.Namespace, settings: Settings) -> int:
     code = report(payment, args, settings)
     if not args.json and (lines := nb_pending_lines(payment, settings)):
         print("\n".join(lines))
+    if payment.status == "pending":
+        sandbox_hint(settings)
     return code
 
 

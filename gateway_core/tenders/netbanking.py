@@ -48,18 +48,17 @@ from gateway_core.ports import NetbankingBanks, Opened, Refunded, TenderHost
 from gateway_core.presentation import format_money
 from gateway_core.settings import Settings
 from gateway_core.tenders.base import Refusals
+from gateway_core.tenders.link import public_url
 from gateway_core.tenders.waiting import check_due, finder, merchant_name
 from gateway_core.vault import Vault
 
 DECIDED = ("SUCCESS", "FAILURE", "CANCELED")  # the bank's word is final (EXPIRED: not yet)
-LOCAL_PUBLIC_URL = "http://127.0.0.1:8080"  # `paygate serve`'s default address
 
 
 def return_url(settings: Settings) -> str:
     """Where the banks send the customer back: the gateway's public address (`paygate
-    serve`'s own when none is set) + /v1/netbanking/return."""
-    base = (settings.checkout.public_url or LOCAL_PUBLIC_URL).rstrip("/")
-    return f"{base}/v1/netbanking/return"
+    serve`'s own, or the sandbox's when none is set) + /v1/netbanking/return."""
+    return f"{public_url(settings)}/v1/netbanking/return"
 
 
 def offered_banks(settings: Settings) -> list[str]:

@@ -18,6 +18,7 @@ from gateway_core.payments import IdempotencyConflict, NetbankingInput, NotAllow
 from gateway_core.ports import NetbankingBanks, Polled, Returning, Tender
 from gateway_core.runtime import Runtime
 from gateway_core.settings import NetbankingSettings, Settings
+from gateway_core.tenders.link import SANDBOX_URL
 from gateway_core.tenders.netbanking import NetbankingTender
 
 
@@ -65,7 +66,7 @@ async def test_a_payment_is_pending_with_the_banks_login_page(
     assert detail.login_url == banks.txn(payment.id).login_url
     assert detail.expires_at == now + timedelta(seconds=600)
     assert detail.next_check_at == now + timedelta(seconds=60)
-    assert banks.returns[payment.id] == "http://127.0.0.1:8080/v1/netbanking/return"
+    assert banks.returns[payment.id] == f"{SANDBOX_URL}/v1/netbanking/return"
     action = payment.next_action
     assert (action.type, action.url, action.expires_at) == (
         "redirect",

@@ -18,6 +18,7 @@ from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.payments import NetbankingInput, Payment
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
+from gateway_core.tenders.link import SANDBOX_URL
 
 
 @dataclass
@@ -43,7 +44,7 @@ class World:
         """The browser follows the bank's 303 to the gateway's return URL."""
         assert answer.status_code == 303, answer.text
         location = answer.headers["location"]
-        assert location.startswith("http://127.0.0.1:8080/v1/netbanking/return?")
+        assert location.startswith(f"{SANDBOX_URL}/v1/netbanking/return?")
         return await self.gw.returned(payment.id, bank_return(answer))
 
     async def balanced(self) -> None:
