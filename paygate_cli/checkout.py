@@ -17,13 +17,13 @@ import sys
 
 from gateway_core.errors import InputError
 from gateway_core.gateway import ChargeRequest
-from gateway_core.money import Money, normalize_currency, parse_amount
+from gateway_core.money import normalize_currency, parse_amount
 from gateway_core.payments import Payment
-from gateway_core.presentation import format_money, time_text
 from gateway_core.service.models import check_idempotency_key
 from gateway_core.settings import Settings
 from gateway_core.tenders.link import SANDBOX_URL, public_url
 from paygate_cli.common import open_runtime, works_remotely
+from paygate_cli.link_text import link_pending_lines
 from paygate_cli.payments import gateway_session, report
 
 SANDBOX_PORT = int(SANDBOX_URL.rsplit(":", 1)[1])
@@ -80,25 +80,6 @@ def link_request(args: argparse.Namespace, settings: Settings) -> ChargeRequest:
     )
 
 
-def link_lines(payment: Payment, settings: Settings) -> list[str]:
-    """A pending link's page as text: the address, its QR, the deadline, what next."""
-    from gateway_core.qr import qr_text  # segno: only when a link is printed
-
-    link = payment.link
-    if link is None or payment.status != "pending":
-        return []
-    amount = format_money(Money(payment.amount, payment.currency))
-    until = time_text(link.expires_at, settings.tz)
-    return [
-        f"the customer pays {amount} on the checkout page before {until}",
-        "",
-        *qr_text(link.url, border=2, dark_glyphs=False),
-        "",
-        f"link {link.url}",
-        f"then: paygate status {payment.id}   (or give up: paygate cancel {payment.id})",
-    ]
-
-
 def sandbox_hint(settings: Settings) -> None:
     """On a data dir (no server named), the one line that says how the customer's
     browser reaches the pages: `paygate sandbox` (stderr: --json output stays JSON)."""
@@ -121,7 +102,7 @@ def cmd_charge_link(args: argparse.Namespace, settings: Settings) -> int:
     payment = asyncio.run(run())
     code = report(payment, args, settings)
     if not args.json:
-        print("\n".join(link_lines(payment, settings)))
+        print("\n".join(link_pending_lines(payment, settings)))
     if payment.status == "pending":
         sandbox_hint(settings)
     return code

@@ -48,6 +48,7 @@ from gateway_core.settlement import DayReport, parse_day
 from gateway_core.store.lock import DataDirBusy
 from gateway_core.upi_api import TEST_BALANCE, TEST_PIN
 from paygate_cli.common import open_runtime
+from paygate_cli.link_text import link_lines
 from paygate_cli.netbanking_text import NB_NOTE, login_rows, nb_pending_lines, netbanking_lines
 from paygate_cli.shift_text import cash_lines
 from paygate_cli.upi_text import pending_lines, tender_text, test_vpa_rows, upi_lines
@@ -105,7 +106,8 @@ def _money(minor: int, currency: str) -> str:
 def describe(payment: Payment, settings: Settings, *, detailed: bool = False) -> list[str]:
     """The human block for a payment: outcome, references, id and status, next step."""
     p, cur = payment, payment.currency
-    shown = p.amount_captured if p.status == "succeeded" else p.amount
+    # a paid link's money is in its paying attempt: the link shows what it asked for
+    shown = p.amount_captured if p.status == "succeeded" and p.link is None else p.amount
     if p.status == "declined":
         lines = [
             f"DECLINED {p.response_code or '--'}  {p.message}",
@@ -147,6 +149,7 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
     lines.extend(upi_lines(p, settings, detailed=detailed))
     lines.extend(netbanking_lines(p, settings, detailed=detailed))
     lines.extend(cash_lines(p))
+    lines.extend(link_lines(p, detailed=detailed))
     if p.status == "requires_action":
         lines.append(
             f"next: paygate confirm {p.id} --otp CODE   (a new code: paygate resend {p.id})"

@@ -5,10 +5,16 @@ prints a payment's page and creates nothing; `paygate sandbox` refuses remote ba
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
+from support import VISA, card_input, open_runtime
+
+from gateway_core.clock import SystemClock
+from gateway_core.links import pay_link
+from gateway_core.settings import load_settings
 
 LINK = ("charge", "--method", "link")
 SANDBOX = "http://127.0.0.1:8765"
@@ -92,3 +98,23 @@ def test_the_sandbox_runs_the_banks_itself(cli, tmp_path: Path) -> None:
         2,
         "paygate: the sandbox runs the banks in this process: leave out --bank-url\n",
     )
+
+
+def test_status_shows_the_link_its_attempts_and_who_paid(cli, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    link = json.loads(cli(*LINK, "--amount", "500", "--json", "--data-dir", data).out)
+
+    async def pay() -> str:
+        rt = open_runtime(load_settings(data_dir=data), clock=SystemClock())
+        try:
+            return (await pay_link(rt.gateway, link["id"], "card", card_input(VISA))).id
+        finally:
+            await rt.aclose()
+
+    attempt = asyncio.run(pay())
+    status = cli("status", link["id"], "--data-dir", data)
+    assert status.out.splitlines()[0] == "APPROVED  ₹500.00  Link"
+    assert f"attempts {attempt}" in status.out
+    assert f"paid by {attempt} (refunds go to it)" in status.out
+    tried = cli("status", attempt, "--data-dir", data)
+    assert f"a try at payment link {link['id']}" in tried.out
