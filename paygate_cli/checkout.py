@@ -1,8 +1,8 @@
 """Payment links and the hosted checkout on the command line.
 
-`paygate charge --method link --amount 500 [--json]` makes a payment
-link: pending, with `next_action.url`, its checkout page (and that address as a QR for a
-phone). `paygate checkout ID` prints the checkout page of a payment (a lookup: it creates
+`paygate charge --method link --amount 500 [--json]` makes a payment link: pending,
+with `next_action.url`, its checkout page (and that address as a QR for a phone).
+`paygate checkout ID` prints the checkout page of a payment (a lookup: it creates
 nothing). `paygate sandbox [--port 8765]` is `paygate serve` on the data dir with the
 banks embedded (their pages under /sim): the server a customer's browser needs for a
 link or a net banking payment taken on a plain data dir. A charge on a data dir says so

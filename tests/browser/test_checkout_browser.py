@@ -2,9 +2,10 @@
 pays a payment link by net banking at Demo Bank A through a real `paygate serve`.
 
 The server runs with the banks embedded (their pages under /sim). The customer opens
-the link's page, picks Demo Bank A by keyboard (Tab, Enter), signs in as demo/demo by
-keyboard, confirms, and lands on the result page showing "Paid"; a screenshot is kept
-in the test's tmp dir; the API then says the link succeeded, paid by that attempt.
+the link's page, picks Demo Bank A by keyboard (Tab, the focus drawn, Enter), signs in
+as demo/demo by keyboard, confirms, and lands on the result page showing "Paid"; a
+screenshot is kept in the test's tmp dir; the API then says the link succeeded, paid by
+that attempt.
 
 The set-up installs Chromium with apt-get where it is missing and it can (root, apt-get
 present); without a browser (or without playwright) the test is skipped, saying why.
@@ -93,6 +94,8 @@ def test_a_customer_pays_a_link_by_net_banking_in_chromium(
             expect(page.locator("h1")).to_have_text("Choose how to pay")
             page.keyboard.press("Tab")  # the first bank is the page's first stop
             expect(page.locator(":focus")).to_have_text("Demo Bank A")
+            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+            assert outline not in ("", "none")  # the focus is visible
             page.keyboard.press("Enter")
             page.wait_for_url("**/sim/nb/DEMOA/**")
             expect(page.locator("h1")).to_contain_text("Sign in to pay ₹500.00")
