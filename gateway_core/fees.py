@@ -20,7 +20,19 @@ Defaults follow what Indian acquirers charged small merchants around 2025: RuPay
 credit 1.6 %, Amex 2.75 %, Discover/JCB/Diners/UnionPay 2.25 %.
 
 A payment method other than a card has one rate (`method_mdr_bps`): UPI 0 % (zero MDR
-for person-to-merchant payments), cash 0 %; a method not listed pays `default_mdr_bps`.
+for person-to-merchant payments), net banking 0 %, cash 0 %; a method not listed pays
+`default_mdr_bps`.
+
+Net banking is charged by the bank a flat amount per successful payment instead
+(`netbanking_flat`, minor units by bank code; a bank not listed pays
+`netbanking_default_flat`), plus GST on it. A refund gives no fee back: the bank keeps
+the flat fee of a payment refunded, in part or whole (as real banks do, and as the
+MDR of a card refunded is kept):
+
+```toml
+[fees.netbanking_flat]
+DEMOA = 900                 # the other banks keep their defaults
+```
 """
 
 from __future__ import annotations
@@ -43,7 +55,8 @@ DEFAULT_MDR_BPS: dict[str, dict[str, int]] = {
     "diners": {"debit": 225, "credit": 225, "prepaid": 225},
     "unionpay": {"debit": 225, "credit": 225, "prepaid": 225},
 }
-DEFAULT_METHOD_MDR_BPS: dict[str, int] = {"upi": 0, "cash": 0}
+DEFAULT_METHOD_MDR_BPS: dict[str, int] = {"upi": 0, "netbanking": 0, "cash": 0}
+DEFAULT_NETBANKING_FLAT: dict[str, int] = {"DEMOA": 1000, "DEMOB": 1200, "DEMOC": 800}
 
 
 class FeeSchedule(BaseModel):
@@ -54,6 +67,9 @@ class FeeSchedule(BaseModel):
     mdr_bps: dict[str, dict[str, int]] = Field(default_factory=lambda: _copy(DEFAULT_MDR_BPS))
     method_mdr_bps: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_METHOD_MDR_BPS))
     default_mdr_bps: int = Field(200, ge=0, le=10_000)  # a brand, funding or method not listed
+    # net banking: a flat fee per successful payment, by bank (minor units)
+    netbanking_flat: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_NETBANKING_FLAT))
+    netbanking_default_flat: int = Field(1500, ge=0, le=1_000_000)  # a bank not listed
     gst_bps: int = Field(1800, ge=0, le=10_000)  # GST on the fee (18 % in India)
     payout_days: int = Field(1, ge=0, le=30)  # T+n business days
     payout_holidays: tuple[date, ...] = ()  # bank holidays the payout skips (weekends always)
@@ -90,6 +106,14 @@ class FeeSchedule(BaseModel):
                 raise ValueError(f"method_mdr_bps.{method} must be 0 to 10000 basis points")
         return {**DEFAULT_METHOD_MDR_BPS, **value}
 
+    @field_validator("netbanking_flat")
+    @classmethod
+    def _flats_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for bank, flat in value.items():
+            if not 0 <= flat <= 1_000_000:
+                raise ValueError(f"netbanking_flat.{bank} must be 0 to 1000000 minor units")
+        return {**DEFAULT_NETBANKING_FLAT, **{bank.upper(): v for bank, v in value.items()}}
+
     def rate(self, brand: str, funding: str | None) -> int:
         """The MDR in basis points for a card brand and funding."""
         return self.mdr_bps.get(brand, {}).get(funding or "", self.default_mdr_bps)
@@ -100,6 +124,20 @@ class FeeSchedule(BaseModel):
         if method == "card":
             return self.rate(brand, funding)
         return self.method_mdr_bps.get(method, self.default_mdr_bps)
+
+    def flat_of(self, method: str, brand: str) -> int:
+        """The flat fee of a payment in minor units: a net banking payment's by its bank
+        (`brand`), 0 for any other method."""
+        if method != "netbanking":
+            return 0
+        return self.netbanking_flat.get(brand, self.netbanking_default_flat)
+
+    def fee(
+        self, amount: int, method: str, brand: str, funding: str | None
+    ) -> tuple[int, int, int]:
+        """The rate (bps), the flat fee and the whole fee of a captured `amount`."""
+        rate, flat = self.rate_of(method, brand, funding), self.flat_of(method, brand)
+        return rate, flat, fee_of(amount, rate) + flat
 
     def payout_date(self, day: date) -> date:
         """T+`payout_days` business days after `day`: weekends and holidays skipped."""

@@ -1,5 +1,6 @@
 """The day's transactions as rows (one per payment taken, money moved or refund made),
-and those rows as CSV."""
+and those rows as CSV. A payment link has no row: its attempts (payments of their own
+methods) have them. `brand` is a card's brand or a net banking payment's bank."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from gateway_core.fees import FeeSchedule, fee_of
 from gateway_core.money import currency_exponent
 from gateway_core.payments import OPEN_STATUSES
 from gateway_core.settlement.days import moved_on
-from gateway_core.settlement.models import CARD, Record
+from gateway_core.settlement.models import CARD, LINK, NETBANKING, Record
 from gateway_core.settlement.tally import is_void, kind_of
 
 EXPORT_COLUMNS = (
@@ -39,8 +40,10 @@ EXPORT_COLUMNS = (
     "auth_code",
     "rrn",
     "method",  # last: the columns before it keep their places
+    "rounding",  # a cash sale's rounding (due − amount, signed; in its net)
 )
-_MONEY_COLUMNS = ("amount", "tip", "fee", "gst", "net")
+_MONEY_COLUMNS = ("amount", "tip", "fee", "gst", "net", "rounding")
+_BRANDED = (CARD, NETBANKING)  # the methods whose rows name a brand (net banking: the bank)
 _TEXT_COLUMNS = ("operator", "terminal_id", "reason")
 
 
@@ -55,7 +58,9 @@ def transaction_rows(
     """The day's rows, oldest first: every payment of `payments` (`Settlement.candidates`)
     and every refund. Money rows (sale, void, refund) carry fee, GST and net; the rest
     are attempts with no money (net None)."""
-    rows = [payment_row(day, r, schedule, tz, closed_at) for r in payments]
+    rows = [
+        payment_row(day, r, schedule, tz, closed_at) for r in payments if r.get("method") != LINK
+    ]
     rows.extend(refund_row(refund, tz) for refund in refunds)
     rows.sort(key=lambda row: (row["time"], row["payment_id"], row["refund_id"] or ""))
     return rows
@@ -70,7 +75,7 @@ def refund_row(refund: Record, tz: tzinfo | None) -> Record:
         "payment_id": refund["payment_id"],
         "refund_id": refund["id"],
         "status": "refunded",
-        "brand": brand if method == CARD else None,
+        "brand": brand if method in _BRANDED else None,
         "funding": None,
         "card": None,
         "terminal_id": None,
@@ -87,6 +92,7 @@ def refund_row(refund: Record, tz: tzinfo | None) -> Record:
         "auth_code": None,
         "rrn": refund.get("rrn"),
         "method": method,
+        "rounding": None,
     }
 
 
@@ -104,7 +110,7 @@ def payment_row(
         row_type = "canceled"
     elif status in OPEN_STATUSES:
         row_type = "open"
-    fee = gst = net = rate = None
+    fee = gst = net = rate = rounding = None
     amount, tip = r["amount"], r.get("tip", 0)
     method, brand = kind_of(r)
     if moved is not None and moved != day:
@@ -112,10 +118,10 @@ def payment_row(
     elif status == "succeeded":
         amount = r["amount_captured"]
         tip = min(tip, amount)
-        rate = schedule.rate_of(method, brand, r.get("funding"))
-        fee = fee_of(amount, rate)
+        rate, _flat, fee = schedule.fee(amount, method, brand, r.get("funding"))
         gst = fee_of(fee, schedule.gst_bps)
-        net = amount - fee - gst
+        rounding = (r.get("cash") or {}).get("rounding")
+        net = amount + (rounding or 0) - fee - gst
     elif row_type == "void":
         fee = gst = net = 0
     when = r["updated_at"] if moved == day else r["created_at"]
@@ -126,7 +132,7 @@ def payment_row(
         "payment_id": r["id"],
         "refund_id": None,
         "status": status,
-        "brand": brand if method == CARD else None,
+        "brand": brand if method in _BRANDED else None,
         "funding": r.get("funding"),
         "card": card.get("masked"),
         "terminal_id": r.get("terminal_id"),
@@ -143,6 +149,7 @@ def payment_row(
         "auth_code": r.get("auth_code"),
         "rrn": r.get("rrn"),
         "method": method,
+        "rounding": rounding,
     }
 
 

@@ -13,7 +13,10 @@ from gateway_core.errors import InputError
 Record = dict[str, Any]  # a stored document (payment, refund, clearing row) as read
 CARD = "card"  # the method of a stored payment that names none
 ALL = "all"  # the method of a total line: every method of its currency
-METHOD_ORDER = (CARD, "upi", "netbanking", "cash")  # then any other, by name
+UPI, NETBANKING, CASH = "upi", "netbanking", "cash"
+LINK = "link"  # a payment link moves no money (its attempts do): reports skip it
+ROUNDING = "rounding"  # the brand of the cash line of roundings (due − amount)
+METHOD_ORDER = (CARD, UPI, NETBANKING, CASH)  # then any other, by name
 
 
 def method_of(record: Record) -> str:
@@ -33,9 +36,14 @@ class DayNotReady(InputError):
 
 
 class Line(BaseModel):
-    """One card brand, one other method, a method's subtotal or a currency's `total`, in
-    one currency; amounts in minor units. A method without brands (UPI, cash...) has a
-    single line whose `brand` is the method; subtotals and totals have brand "total"."""
+    """One card brand, one bank of net banking, one other method, a method's subtotal or
+    a currency's `total`, in one currency; amounts in minor units. A method without
+    brands (UPI, cash...) has a single line whose `brand` is the method; cash has a
+    second, `rounding` (Σ due − amount of its sales, signed: in gross, no sales);
+    subtotals and totals have brand "total".
+
+    Per line: gross − refunds − fees − GST = payout + kept. Cash is kept in the drawer
+    (`kept`, no payout); every other method's money is paid out (`kept` 0)."""
 
     brand: str
     currency: str
@@ -50,7 +58,8 @@ class Line(BaseModel):
     net_sales: int = 0  # gross − refunds
     fees: int = 0  # Σ MDR of each capture
     gst: int = 0  # Σ GST on each fee
-    payout: int = 0  # net_sales − fees − gst
+    payout: int = 0  # net_sales − fees − gst (cash: 0, it is in the drawer)
+    kept: int = 0  # cash: net_sales − fees − gst, kept in the drawer (no payout)
 
     def add(self, other: Line) -> None:
         """Add another line's figures to this one (for totals)."""
@@ -70,19 +79,21 @@ SUMMED = (
     "fees",
     "gst",
     "payout",
+    "kept",
 )
 
 
 class FeeLine(BaseModel):
     """The captures of one method, brand and funding at one rate: what the acquirer (or
     the method's provider) keeps. A method without brands has its name as the brand and
-    no funding ("")."""
+    no funding (""); net banking a line per bank (its code as the brand)."""
 
     brand: str
     funding: str
     currency: str
     rate_bps: int
     method: str = CARD
+    flat: int = 0  # a flat fee per payment (net banking: by bank), besides the rate
     count: int = 0
     amount: int = 0  # captured
     fees: int = 0
@@ -101,6 +112,7 @@ class Activity(BaseModel):
     moved_later: int = 0  # captured or voided on a later day (counted there)
     declines: dict[str, int] = {}  # response code (or "risk") → count
     unpaid: int = 0  # UPI: expired, or canceled by the cashier (nobody paid; not decided)
+    unpaid_netbanking: int = 0  # net banking: expired or canceled (nobody paid)
 
     @property
     def approval_permille(self) -> int | None:
@@ -110,14 +122,16 @@ class Activity(BaseModel):
 
 
 class Payout(BaseModel):
-    """What the acquirer (for cards; a method's provider for the others) pays, or when
-    negative debits, for the day's payments of one method, and when."""
+    """What the acquirer (for cards; a method's provider for the others, each bank for
+    net banking) pays, or when negative debits, for the day's payments of one method
+    (and bank), and when. Cash has none: it is in the drawer."""
 
     currency: str
     amount: int
     date: date
     reference: str
     method: str = CARD
+    bank: str | None = None  # net banking: the bank that pays
 
 
 class DayReport(BaseModel):
@@ -134,7 +148,7 @@ class DayReport(BaseModel):
     totals: list[Line]  # one per currency, every method
     fees: list[FeeLine]
     activity: Activity
-    payouts: list[Payout]  # one per currency and method
+    payouts: list[Payout]  # one per currency and method (net banking: and bank; no cash)
     methods: list[Line] = []  # one per currency and method: the method's subtotal
     closed_at: datetime | None = None
     closed_by: str | None = None
@@ -150,9 +164,21 @@ class DayReport(BaseModel):
 
     @property
     def subtotals(self) -> list[Line]:
-        """One line per currency and method, in the order of `payouts` (a Z taken before
-        methods: its totals, read as cards since their lines name no method)."""
+        """One line per currency and method (a Z taken before methods: its totals, read
+        as cards since their lines name no method)."""
         return self.methods or self.totals
+
+    def paid_by(self, payout: Payout) -> Line:
+        """The line a payout pays: a net banking bank's line, else its method's subtotal."""
+        if payout.bank is not None:
+            lines = self.brands
+            key: tuple[str, str, str] = (payout.currency, payout.method, payout.bank)
+        else:
+            lines, key = self.subtotals, (payout.currency, payout.method, "")
+        for line in lines:
+            if (line.currency, line.method, line.brand if payout.bank else "") == key:
+                return line
+        return Line(brand="total", currency=payout.currency, method=payout.method)
 
     @property
     def empty(self) -> bool:
@@ -193,6 +219,8 @@ class DayFigures(BaseModel):
     open: int = 0
     approval_permille: int | None = None
     unpaid: int = 0
+    unpaid_netbanking: int = 0
+    kept: int = 0  # cash kept in the drawer (no payout)
 
     @property
     def average(self) -> int:
@@ -209,9 +237,13 @@ class DayFigures(BaseModel):
     def attempts(self) -> str:
         """The day's attempts in one line, the same words on every view."""
         return (
-            f"payments {self.payments:,}: approved {self.approved:,}, declined "
-            f"{self.declined:,}, failed OTP {self.failed_otp:,}, open {self.open:,}"
-        ) + (f", unpaid UPI {self.unpaid:,}" if self.unpaid else "")
+            (
+                f"payments {self.payments:,}: approved {self.approved:,}, declined "
+                f"{self.declined:,}, failed OTP {self.failed_otp:,}, open {self.open:,}"
+            )
+            + (f", unpaid UPI {self.unpaid:,}" if self.unpaid else "")
+            + (f", unpaid net banking {self.unpaid_netbanking:,}" if self.unpaid_netbanking else "")
+        )
 
     @property
     def approval(self) -> str:
@@ -241,4 +273,6 @@ def day_figures(report: DayReport, currency: str | None = None) -> DayFigures:
         open=act.open,
         approval_permille=act.approval_permille,
         unpaid=act.unpaid,
+        unpaid_netbanking=act.unpaid_netbanking,
+        kept=total.kept,
     )

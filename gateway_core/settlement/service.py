@@ -7,19 +7,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
 from gateway_core.audit import AuditLog
-from gateway_core.clock import Clock, ClosedAt, SystemClock, business_day
+from gateway_core.clock import Clock, ClosedAt, SystemClock, business_day, business_day_at
 from gateway_core.errors import InputError
 from gateway_core.payments import OPEN_STATUSES, payment_day
 from gateway_core.settings import Settings
-from gateway_core.settlement.days import LOOKBACK_DAYS, moved_on
+from gateway_core.settlement.days import LOOKBACK_DAYS, DayOf, moved_on
+from gateway_core.settlement.expected import banks_of, cash_expected, netbanking_expected
 from gateway_core.settlement.export import to_csv, transaction_rows
 from gateway_core.settlement.models import (
     CARD,
+    CASH,
+    LINK,
+    NETBANKING,
+    UPI,
     DayNotReady,
     DayReport,
     Line,
@@ -31,7 +36,9 @@ from gateway_core.settlement.reconciliation import (
     Entry,
     Reconciliation,
     clearing_entry,
+    drawer_entries,
     match,
+    netbanking_entries,
     switch_entries,
 )
 from gateway_core.settlement.tally import method_totals, tally
@@ -46,21 +53,27 @@ from gateway_core.store.repos import (
 if TYPE_CHECKING:
     from gateway_core.bank_client import BankClient
     from gateway_core.ports import UpiPsp
-
-UPI = "upi"
+    from gateway_core.ports.netbanking import NetbankingBanks
+    from gateway_core.shift_models import ShiftReport
 
 
 def payout_reference(
-    merchant_id: str, day: date, currency: str | None = None, method: str = CARD
+    merchant_id: str,
+    day: date,
+    currency: str | None = None,
+    method: str = CARD,
+    bank: str | None = None,
 ) -> str:
     """A deterministic payout reference from the merchant and the day (a currency other
-    than the merchant's own gets its code appended, a method other than card its name):
-    PGS + date + 8 hex digits."""
+    than the merchant's own gets its code appended, a method other than card its name,
+    a net banking payout its bank's code): PGS + date + 8 hex digits."""
     digest = hashlib.sha256(f"paygate-payout|{merchant_id}|{day.isoformat()}".encode())
     ref = f"PGS{day:%Y%m%d}{digest.hexdigest()[:8].upper()}"
     if currency:
         ref += f"-{currency}"
-    return ref if method == CARD else f"{ref}-{method.upper()}"
+    if method != CARD:
+        ref += f"-{method.upper()}"
+    return f"{ref}-{bank}" if bank else ref
 
 
 def digest_of(document: Record) -> str:
@@ -208,20 +221,34 @@ class Settlement:
             totals=totals,
             fees=fees,
             activity=activity,
-            payouts=[self._payout(day, line) for line in methods],
+            payouts=self._payouts(day, methods, brands),
             methods=methods,
         )
 
+    def _payouts(self, day: date, methods: list[Line], brands: list[Line]) -> list[Payout]:
+        """A payout per currency and method, per bank for net banking, none for cash."""
+        out = []
+        for subtotal in methods:
+            if subtotal.method == NETBANKING:
+                key = (subtotal.currency, NETBANKING)
+                out += [self._payout(day, ln) for ln in brands if (ln.currency, ln.method) == key]
+            elif subtotal.method != CASH:
+                out.append(self._payout(day, subtotal))
+        return out
+
     def _payout(self, day: date, line: Line) -> Payout:
-        """What is paid for a method's payments in a currency, when, and its reference."""
+        """What is paid for a method's payments (a bank's, for net banking) in a currency,
+        when, and its reference."""
         s = self._settings
         foreign = None if line.currency == s.currency else line.currency
+        bank = line.brand if line.method == NETBANKING else None
         return Payout(
             currency=line.currency,
             amount=line.payout,
             date=s.fees.payout_date(day),
-            reference=payout_reference(s.merchant_id, day, foreign, line.method),
+            reference=payout_reference(s.merchant_id, day, foreign, line.method, bank),
             method=line.method,
+            bank=bank,
         )
 
     # -- closing -------------------------------------------------------------------------
@@ -234,7 +261,9 @@ class Settlement:
         if stored is not None:
             return stored
         payments = list(self.candidates(day))
-        still_open = [r["id"] for r in payments if r["status"] in OPEN_STATUSES]
+        still_open = [  # a payment link moves no money: its attempts do
+            r["id"] for r in payments if r["status"] in OPEN_STATUSES and r.get("method") != LINK
+        ]
         if still_open:
             shown = ", ".join(still_open[:3]) + (", ..." if len(still_open) > 3 else "")
             raise DayNotReady(
@@ -408,19 +437,46 @@ class Settlement:
         return entries
 
     async def reconcile(
-        self, day: date, bank: BankClient, upi: UpiPsp | None = None
+        self,
+        day: date,
+        bank: BankClient,
+        upi: UpiPsp | None = None,
+        netbanking: NetbankingBanks | None = None,
+        shifts: Iterable[ShiftReport] | None = None,
     ) -> Reconciliation:
-        """The day against the acquirer's clearing file (fetched over the bank client),
-        and with `upi` its UPI payments against the switch's settlement file."""
+        """The day against each tender's other side: the acquirer's clearing file (cards,
+        fetched over the bank client); with `upi` the switch's settlement file; with
+        `netbanking` each bank's settlement file; with `shifts` (the day's shift reports)
+        the drawers: cash sales and refunds against their moves, and each count."""
         day = self.check_day(day)
         expected = self.expected_clearing(day)
-        cleared = self.cleared(await bank.clearing(day))
-        if upi is None:
-            return match(day, expected, cleared)
-        ours = self.expected_switch(day)
-        lines = [ln for ln in await upi.settlement(day) if ln.merchant_id == self.merchant_id]
-        rec = match(day, expected + ours, cleared + switch_entries(lines, ours))
-        return rec.model_copy(update={"switch": True})
+        theirs = self.cleared(await bank.clearing(day))
+        found: dict[str, Any] = {}
+        if upi is not None:
+            ours = self.expected_switch(day)
+            lines = [ln for ln in await upi.settlement(day) if ln.merchant_id == self.merchant_id]
+            expected, theirs = expected + ours, theirs + switch_entries(lines, ours)
+            found["switch"] = True
+        if netbanking is not None or shifts is not None:
+            payments, refunds = list(self.candidates(day)), self.refunds(day)
+            closed_at = self.closed_at()
+            moved = DayOf(self.tz, closed_at)
+        if netbanking is not None:
+            ours = netbanking_expected(day, payments, refunds, moved)
+            found["banks"] = banks_of(ours, self._settings.netbanking.banks)
+            for code in found["banks"]:
+                filed = await netbanking.settlement(code, day)
+                theirs += netbanking_entries(
+                    ln for ln in filed if ln.merchant_id == self.merchant_id
+                )
+            expected = expected + ours
+        if shifts is not None:
+            drawer, found["drawers"] = drawer_entries(
+                shifts, lambda at: business_day_at(at, self.tz, closed_at) == day
+            )
+            expected = expected + cash_expected(day, payments, refunds, moved)
+            theirs += drawer
+        return match(day, expected, theirs).model_copy(update=found)
 
     def cleared(self, rows: Iterable[Record]) -> list[Entry]:
         """This merchant's lines of the acquirer's clearing file (it clears every
@@ -469,7 +525,7 @@ def _switch_entry(
 ) -> Entry:
     """A UPI payment's or refund's entry as the gateway expects the switch to have it."""
     fields = {"payment_id": record["id"], "currency": record["currency"], "rrn": record.get("rrn")}
-    return Entry(kind=kind, ref=ref, amount=amount, brand=UPI, **{**fields, **more})
+    return Entry(kind=kind, ref=ref, amount=amount, brand=UPI, method=UPI, **{**fields, **more})
 
 
 # net sales, not gross: Z reports taken before gross left voids out carry them in it
@@ -483,8 +539,10 @@ def _figures(lines: list[Line]) -> dict[tuple[str, str, str], list[int]]:
 
 def _payout_summary(report: DayReport) -> dict[str, int]:
     """The payouts of a Z for its audit event: per currency (card), per currency and
-    method ("INR upi") for the other methods."""
+    method ("INR upi") for the other methods, and bank ("INR netbanking DEMOA")."""
     return {
-        p.currency if p.method == CARD else f"{p.currency} {p.method}": p.amount
+        " ".join(
+            [p.currency, *([] if p.method == CARD else [p.method]), *([p.bank] if p.bank else [])]
+        ): p.amount
         for p in report.payouts
     }

@@ -1,5 +1,7 @@
-"""The day tally: lines per currency, method and brand, fee lines and the day's activity,
-from the stored payment and refund records in one linear pass."""
+"""The day tally: lines per currency, method and brand (card brand, net banking bank;
+cash with its rounding line), fee lines and the day's activity, from the stored payment
+and refund records in one linear pass. Payment links are skipped: their attempts, each
+a payment of its own method, hold the money."""
 
 from __future__ import annotations
 
@@ -14,7 +16,12 @@ from gateway_core.settlement.days import DayOf
 from gateway_core.settlement.models import (
     ALL,
     CARD,
+    CASH,
+    LINK,
+    NETBANKING,
+    ROUNDING,
     SUMMED,
+    UPI,
     Activity,
     FeeLine,
     Line,
@@ -34,9 +41,13 @@ def is_void(record: Record) -> bool:
 
 
 def kind_of(record: Record) -> tuple[str, str]:
-    """The (method, brand) line of a stored payment or refund: a card's brand, or the
-    method itself for a method without brands."""
+    """The (method, brand) line of a stored payment or refund: a card's brand, a net
+    banking payment's bank (a refund names it as its `brand`), or the method itself for a
+    method without brands."""
     method = record.get("method") or CARD
+    if method == NETBANKING:
+        detail = record.get("netbanking")
+        return method, detail["bank"] if detail else record.get("brand") or method
     if method != CARD:
         return method, method
     card = record.get("card")
@@ -58,6 +69,7 @@ class _Sums:
     fees: int
     gst: int
     payout: int
+    kept: int
 
     def __init__(self) -> None:
         for name in SUMMED:
@@ -75,16 +87,18 @@ class _Attempts:
         "open_amount",
         "payments",
         "unpaid",
+        "unpaid_netbanking",
     )
 
     def __init__(self) -> None:
         self.payments = self.approved = self.declined = self.failed_otp = self.unpaid = 0
+        self.unpaid_netbanking = 0
         self.open = self.moved_later = 0
         self.open_amount: dict[str, int] = {}
         self.declines: dict[str, int] = {}
 
 
-Slot = tuple[_Sums, int, list[int]]  # the line, the rate, the fee line's sums
+Slot = tuple[_Sums, int, int, list[int]]  # the line, the rate, the flat fee, the fee line's
 
 
 def tally(
@@ -112,6 +126,8 @@ def tally(
 
     for r in payments:
         status = r["status"]
+        if r.get("method") == LINK:
+            continue
         taken_today = r["id"].startswith(prefix)
         if taken_today:
             _count_attempt(act, r)
@@ -121,15 +137,16 @@ def tally(
             if taken_today:
                 act.moved_later += 1
             continue
-        card = r.get("card")
-        key = (r["currency"], r.get("method"), card["brand"] if card else "", r.get("funding"))
+        card, nb = r.get("card"), r.get("netbanking")
+        brand = card["brand"] if card else nb["bank"] if nb else ""
+        key = (r["currency"], r.get("method"), brand, r.get("funding"))
         slot = slots.get(key)
         if slot is None:  # the line, MDR and fee line of a (currency, method, brand, funding)
             slot = slots[key] = _slot(r, lines, fee_lines, schedule)
-        ln, rate, fl = slot
+        ln, rate, flat, fl = slot
         if status == "succeeded":
             captured = r["amount_captured"]
-            fee = fee_of(captured, rate)
+            fee = fee_of(captured, rate) + flat
             gst = fee_of(fee, gst_bps)
             ln.count += 1
             ln.gross += captured
@@ -140,6 +157,8 @@ def tally(
             fl[1] += captured
             fl[2] += fee
             fl[3] += gst
+            if (cash := r.get("cash")) and cash.get("rounding"):
+                _rounding(lines, r["currency"]).gross += cash["rounding"]
         else:  # a void: the authorization is released, it never became a sale
             ln.voids += r["amount"]
             ln.voids_count += 1
@@ -150,7 +169,7 @@ def tally(
             sums = lines[(refund["currency"], method, brand)] = _Sums()
         sums.refunds += refund["amount"]
         sums.refunds_count += 1
-    return (*_lines(lines), _fee_lines(fee_lines), _activity(act))
+    return (*_lines(lines), _fee_lines(fee_lines, schedule), _activity(act))
 
 
 def _lines(lines: dict[LineKey, _Sums]) -> tuple[list[Line], list[Line]]:
@@ -159,7 +178,10 @@ def _lines(lines: dict[LineKey, _Sums]) -> tuple[list[Line], list[Line]]:
     totals: dict[str, Line] = {}
     for (currency, method, brand), sums in lines.items():
         sums.net_sales = sums.gross - sums.refunds
-        sums.payout = sums.net_sales - sums.fees - sums.gst
+        if method == CASH:
+            sums.kept = sums.net_sales - sums.fees - sums.gst
+        else:
+            sums.payout = sums.net_sales - sums.fees - sums.gst
         figures = {n: getattr(sums, n) for n in SUMMED}
         line = Line(brand=brand, currency=currency, method=method, **figures)
         brand_lines.append(line)
@@ -168,7 +190,7 @@ def _lines(lines: dict[LineKey, _Sums]) -> tuple[list[Line], list[Line]]:
     return brand_lines, [totals[c] for c in sorted(totals)]
 
 
-def _fee_lines(fee_lines: dict[FeeKey, list[int]]) -> list[FeeLine]:
+def _fee_lines(fee_lines: dict[FeeKey, list[int]], schedule: FeeSchedule) -> list[FeeLine]:
     fees = [
         FeeLine(
             brand=brand,
@@ -176,6 +198,7 @@ def _fee_lines(fee_lines: dict[FeeKey, list[int]]) -> list[FeeLine]:
             currency=currency,
             rate_bps=rate,
             method=method,
+            flat=schedule.flat_of(method, brand),
             count=count,
             amount=amount,
             fees=fee,
@@ -199,6 +222,7 @@ def _activity(act: _Attempts) -> Activity:
         moved_later=act.moved_later,
         declines=act.declines,
         unpaid=act.unpaid,
+        unpaid_netbanking=act.unpaid_netbanking,
     )
 
 
@@ -227,7 +251,15 @@ def _slot(
     rate = schedule.rate_of(method, brand, funding)
     shown = (funding or "unknown") if method == CARD else ""
     fl = fee_lines.setdefault((currency, method, brand, shown, rate), [0, 0, 0, 0])
-    return ln, rate, fl
+    return ln, rate, schedule.flat_of(method, brand), fl
+
+
+def _rounding(lines: dict[LineKey, _Sums], currency: str) -> _Sums:
+    """The cash rounding line of a currency (made on its first rounded sale)."""
+    sums = lines.get((currency, CASH, ROUNDING))
+    if sums is None:
+        sums = lines[(currency, CASH, ROUNDING)] = _Sums()
+    return sums
 
 
 def _count_attempt(act: _Attempts, r: Record) -> None:
@@ -246,12 +278,17 @@ def _count_attempt(act: _Attempts, r: Record) -> None:
         act.declines[code] = act.declines.get(code, 0) + 1
     elif status == "succeeded" or is_void(r):
         act.approved += 1
-    elif r.get("method") == "upi":  # expired, or the cashier gave up: nobody paid
+    elif r.get("method") == UPI:  # expired, or the cashier gave up: nobody paid
         act.unpaid += 1
+    elif r.get("method") == NETBANKING:  # expired, or canceled: nobody paid
+        act.unpaid_netbanking += 1
     else:
         act.failed_otp += 1
 
 
 def brand_rank(brand: str) -> tuple[int, str]:
-    """Sort key of a card brand: the networks' order, then any other by name."""
+    """Sort key of a card brand: the networks' order, then any other by name (a bank
+    code, a method's own line), cash rounding last."""
+    if brand == ROUNDING:
+        return (len(BRAND_ORDER) + 1, brand)
     return (BRAND_ORDER.index(brand) if brand in BRAND_ORDER else len(BRAND_ORDER), brand)

@@ -182,7 +182,10 @@ def test_rates_of_other_methods():
     fees = FeeSchedule()
     assert fees.rate_of("card", "visa", "credit") == fees.rate("visa", "credit")
     assert fees.rate_of("upi", "upi", None) == 0 and fees.rate_of("cash", "cash", None) == 0
-    assert fees.rate_of("netbanking", "netbanking", None) == fees.default_mdr_bps
+    assert fees.rate_of("netbanking", "DEMOA", None) == 0  # net banking: a flat fee instead
+    assert fees.flat_of("netbanking", "DEMOA") == 1000 and fees.flat_of("netbanking", "XYZ") == 1500
+    assert fees.flat_of("card", "visa") == 0 and fees.flat_of("upi", "upi") == 0
+    assert fees.rate_of("voucher", "voucher", None) == fees.default_mdr_bps
     assert FeeSchedule(method_mdr_bps={"upi": 30}).rate_of("upi", "upi", None) == 30
     assert FeeSchedule(method_mdr_bps={"upi": 30}).method_mdr_bps["cash"] == 0
 
@@ -198,6 +201,7 @@ def test_method_rates_are_configurable(tmp_path):
 # ---------------------------------------------------------------------------- property
 METHODS = ["card", "card", "card", "upi", "netbanking", "cash", "voucher"]
 BRANDS = ["visa", "mastercard", "rupay", "amex"]
+BANKS = ["DEMOA", "DEMOB", "OTHER"]
 CURRENCIES = ["INR", "USD"]
 
 
@@ -230,17 +234,24 @@ def records(draw: st.DrawFn) -> dict:
         record["method"] = method
         if draw(st.booleans()):
             record["card"] = None  # as a Payment without a card is dumped
+    if method == "netbanking":
+        record["netbanking"] = {"bank": draw(st.sampled_from(BANKS))}
+    if method == "cash":
+        record["cash"] = {"rounding": draw(st.integers(-49, 50))}
     return record
 
 
 refunds = st.builds(
-    lambda method, brand, currency, amount: (
+    lambda method, brand, bank, currency, amount: (
         {"method": method, "currency": currency, "amount": amount}
-        if method != "card"
+        if method not in ("card", "netbanking")
+        else {"method": method, "brand": bank, "currency": currency, "amount": amount}
+        if method == "netbanking"
         else {"brand": brand, "currency": currency, "amount": amount}
     ),
     st.sampled_from(METHODS),
     st.sampled_from(BRANDS),
+    st.sampled_from(BANKS),
     st.sampled_from(CURRENCIES),
     st.integers(1, 10_000_000),
 )
@@ -253,7 +264,7 @@ refunds = st.builds(
     upi_bps=st.integers(0, 10_000),
 )
 def test_per_method_lines_sum_to_the_total(payments, refunded, upi_bps):
-    schedule = FeeSchedule(method_mdr_bps={"upi": upi_bps})
+    schedule = FeeSchedule(method_mdr_bps={"upi": upi_bps}, netbanking_flat={"DEMOB": upi_bps})
     lines, totals, fees, _activity = tally(DAY, payments, refunded, schedule, IST)
     methods = method_totals(lines)
     for currency_total in totals:
@@ -271,14 +282,25 @@ def test_per_method_lines_sum_to_the_total(payments, refunded, upi_bps):
         ]
         for name in SUMMED:
             assert getattr(subtotal, name) == sum(getattr(ln, name) for ln in mine), name
-        assert subtotal.gross - subtotal.refunds - subtotal.fees - subtotal.gst == subtotal.payout
+        assert (
+            subtotal.gross - subtotal.refunds - subtotal.fees - subtotal.gst
+            == subtotal.payout + subtotal.kept
+        )
+        assert subtotal.kept == 0 if subtotal.method != "cash" else subtotal.payout == 0
         method_fees = [
             f for f in fees if (f.currency, f.method) == (subtotal.currency, subtotal.method)
         ]
-        assert sum(f.amount for f in method_fees) == subtotal.gross
-    # a method without brands has one line, named after it; cards one line per brand
+        rounding = sum(ln.gross for ln in mine if ln.brand == "rounding")
+        assert sum(f.amount for f in method_fees) == subtotal.gross - rounding
+    # a method without brands has one line, named after it (cash: and its rounding);
+    # cards one line per brand, net banking one per bank
     for ln in lines:
-        assert (ln.brand in BRANDS) if ln.method == CARD else ln.brand == ln.method
+        if ln.method == CARD:
+            assert ln.brand in BRANDS
+        elif ln.method == "netbanking":
+            assert ln.brand in BANKS
+        else:
+            assert ln.brand == ln.method or (ln.method, ln.brand) == ("cash", "rounding")
     # every captured amount moved on DAY is in its method's line
     for method in set(METHODS):
         moved = [
@@ -289,7 +311,8 @@ def test_per_method_lines_sum_to_the_total(payments, refunded, upi_bps):
             and r["updated_at"][:10] == DAY.isoformat()
         ]
         gross = sum(m.gross for m in methods if m.method == method)
-        assert gross == sum(r["amount_captured"] for r in moved)
+        rounded = sum(r["cash"]["rounding"] for r in moved if method == "cash")
+        assert gross == sum(r["amount_captured"] for r in moved) + rounded
 
 
 async def test_the_dashboard_reads_a_payment_without_a_card(runtime):
