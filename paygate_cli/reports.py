@@ -1,10 +1,14 @@
-"""The settlement commands of `paygate`: report x|z, settle, reconcile, export, demo seed.
+"""The settlement commands of `paygate`: report x|z|shifts, settle, reconcile, export,
+demo seed.
 
 - `report x [--date D]`: the day so far; read-only, any number of times.
 - `report z [--date D] --approver ID`: close the day (a manager approves). Closing a
   closed day prints its stored Z and exits 2 ("already closed"), changing nothing.
+- `report shifts [--date D]`: the day's shift reports (each drawer, its count).
 - `settle [--date D] --approver ID`: the Z, the payout and the reconciliation.
-- `reconcile [--date D]`: the day against the acquirer's clearing file; exit 1 on breaks.
+- `reconcile [--date D]`: the day against each tender's other side (the acquirer's
+  clearing file, the UPI switch's file, each net banking bank's file, the drawers of
+  the day's shifts); exit 1 on breaks.
 - `export [--date D] --format csv|json [--out FILE [--force]]`: never inside the data dir,
   never over an existing file without --force, written whole or not at all.
 - `demo seed [--days 7] [--per-day 500]`: a week of history through the real gateway.
@@ -39,7 +43,9 @@ from gateway_core.settlement import (
     parse_day,
     payout_lines,
 )
+from gateway_core.settlement.shift_reports import shift_reports
 from gateway_core.shift_models import Shift
+from gateway_core.shifts import Shifts
 from gateway_core.store.files import make_private_dir, write_atomically
 from gateway_core.store.repos import TinyPaymentRepository
 from paygate_cli.admin import approvers, merchant_of
@@ -51,6 +57,7 @@ from paygate_cli.common import (
     works_remotely,
 )
 from paygate_cli.payments import gateway_session, read_approval, remote_x_report
+from paygate_cli.shift_text import report_lines
 from paygate_cli.shifts import (
     drawer_shifts,
     open_shift_lines,
@@ -75,6 +82,13 @@ def _settlement(args: argparse.Namespace, rt, **kw: Any) -> Settlement:
     """The settlement of `--merchant` (the settings' merchant by default)."""
     merchant = merchant_of(args, rt)
     return Settlement(rt.store, rt.settings, clock=rt.clock, merchant_id=merchant, **kw)
+
+
+async def _reconcile(svc: Settlement, gateway, day: date) -> Reconciliation:
+    """The day against every tender's other side: the acquirer, the UPI switch, the net
+    banking banks and the drawers of the day's shifts."""
+    shifts = shift_reports(gateway.shifts.of(svc.merchant_id), day)
+    return await svc.reconcile(day, gateway.bank, gateway.upi, gateway.netbanking, shifts)
 
 
 def _approver(args: argparse.Namespace, rt, svc: Settlement, day: date) -> str:
@@ -112,7 +126,7 @@ def _already(report: DayReport, settings: Settings) -> str:
 @works_remotely
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """report x: the day so far (through a gateway service when one is given). report z:
-    close it (or show the Z it was closed with)."""
+    close it (or show the Z it was closed with). report shifts: the day's shifts."""
     day = day_arg(args, settings)
     if args.kind == "x" and settings.gateway_url is not None:
         if args.merchant:
@@ -120,6 +134,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
         _show(remote_x_report(settings, day), args, settings, remote_open_shifts(settings))
         return 0
+    if args.kind == "shifts":
+        refuse_remote(settings, "report shifts")
+        return _report_shifts(args, settings, day)
     if args.kind == "x":
         with open_runtime(settings, read_only=True) as rt:
             report = _settlement(args, rt).x_report(day)
@@ -132,6 +149,21 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         report, already, problems = _close(args, rt, svc, day)
     _show(report, args, settings)
     return _outcome(report, already, problems, settings)
+
+
+def _report_shifts(args: argparse.Namespace, settings: Settings, day: date) -> int:
+    """The day's shift reports (those opened on it and those still open)."""
+    with open_runtime(settings, read_only=True) as rt:
+        shifts = Shifts(rt.store, rt.settings, rt.audit, rt.clock, payment=rt.payment)
+        reports = shift_reports(shifts.of(merchant_of(args, rt)), day)
+    if args.json:
+        _print_json([r.model_dump(mode="json") for r in reports])
+        return 0
+    lines = [f"SHIFTS business day {day:%a %Y-%m-%d}: {len(reports)}"]
+    for report in reports:
+        lines += ["", *report_lines(report, settings.tz)]
+    print("\n".join(lines))
+    return 0
 
 
 def _close(
@@ -184,7 +216,7 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
             svc = _settlement(args, rt, audit=rt.audit)
             report, already, problems = _close(args, rt, svc, day)
             try:
-                rec = await svc.reconcile(day, gateway.bank, gateway.upi)
+                rec = await _reconcile(svc, gateway, day)
             except BankUnavailable as exc:
                 return report, already, problems, None, str(exc)
             return report, already, problems, rec, None
@@ -220,13 +252,14 @@ def cmd_settle(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    """The day at the gateway against the acquirer's clearing file and the UPI switch's
-    settlement file: exit 0 when every entry matches, 1 when there are breaks."""
+    """The day at the gateway against each tender's other side (the acquirer's clearing
+    file, the UPI switch's and each net banking bank's settlement file, the drawers of
+    the day's shifts): exit 0 when every entry matches, 1 when there are breaks."""
     day = day_arg(args, settings)
 
     async def run() -> Reconciliation:
         async with gateway_session(settings, repair=False) as (rt, gateway):
-            return await _settlement(args, rt).reconcile(day, gateway.bank, gateway.upi)
+            return await _reconcile(_settlement(args, rt), gateway, day)
 
     rec = asyncio.run(run())
     if args.json:
@@ -342,9 +375,10 @@ def add_report_commands(sub, common: argparse.ArgumentParser) -> None:
         help="X report (the day so far) or Z report (close the day)",
         description="x: the business day so far, any number of times, changing nothing. "
         "z: close the day (a manager approves): numbered, stored once, payments of the "
-        "day can no longer change. A closed day shows its Z again (exit 2).",
+        "day can no longer change. A closed day shows its Z again (exit 2). shifts: "
+        "the day's shift reports, each drawer and its count.",
     )
-    report.add_argument("kind", choices=("x", "z"), type=str.lower, help="x or z")
+    report.add_argument("kind", choices=("x", "z", "shifts"), type=str.lower, help="x, z or shifts")
     report.set_defaults(handler=cmd_report)
 
     settle = sub.add_parser(

@@ -20,10 +20,16 @@ chain's head and a digest that the audit log signs, and closing the same day aga
 back the stored report. After it, the gateway refuses anything that would change the day
 (`gateway.DayClosed`); a later refund of its sales is filed, and counted, on its own day.
 
+Per tender: cards per brand, UPI, net banking per bank (a flat fee per payment and GST
+on it; a payout per bank), cash (its rounding a line of its own; kept in the drawer:
+`kept`, no payout). Payment links are skipped (their attempts hold the money).
+
 Modules: `models` (the report and its lines), `days` (which business day), `tally` (the
-day's arithmetic), `reconciliation` (against the clearing file), `export` (rows, CSV),
-`service` (`Settlement`: reading, closing, reconciling, exporting), `text` (the plain
-text of reports and reconciliations).
+day's arithmetic), `reconciliation` (against the clearing file, the UPI switch's and
+the banks' settlement files, the drawers), `expected` (what the banks and drawers
+should hold), `export` (rows, CSV), `service` (`Settlement`: reading, closing,
+reconciling, exporting), `text` (the plain text of reports and reconciliations),
+`shift_reports` (the day's shifts, as text).
 """
 
 from gateway_core.settlement.days import (
@@ -50,6 +56,7 @@ from gateway_core.settlement.models import (
     method_of,
 )
 from gateway_core.settlement.reconciliation import (
+    DrawerCount,
     Entry,
     Mismatch,
     Reconciliation,
@@ -63,6 +70,7 @@ from gateway_core.settlement.text import (
     format_reconciliation,
     format_report,
     payout_lines,
+    tender_label,
 )
 
 __all__ = [
@@ -77,6 +85,7 @@ __all__ = [
     "DayNotReady",
     "DayOf",
     "DayReport",
+    "DrawerCount",
     "Entry",
     "FeeLine",
     "Line",
@@ -102,5 +111,6 @@ __all__ = [
     "payout_reference",
     "plain_amount",
     "tally",
+    "tender_label",
     "to_csv",
 ]

@@ -151,7 +151,7 @@ class Reconciliation(BaseModel):
                 "count": len(self.reversals),
                 "amount": _by_currency(self.reversals),
             }
-        if self.drawers is not None:
+        if self.drawers:  # the day had shifts
             short: dict[str, int] = {}
             for d in self.drawer_breaks:
                 short[d.currency] = short.get(d.currency, 0) + (d.over_short or 0)

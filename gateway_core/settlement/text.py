@@ -251,7 +251,7 @@ def _sources(rec: Reconciliation) -> str:
         parts.append("the UPI switch's settlement file")
     if rec.banks:
         parts.append(f"the settlement files of {', '.join(rec.banks)}")
-    if rec.drawers is not None:
+    if rec.drawers:
         parts.append(f"the drawers of {len(rec.drawers)} shift(s)")
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
@@ -259,10 +259,10 @@ def _sources(rec: Reconciliation) -> str:
 def _tender_rows(rec: Reconciliation) -> list[str]:
     """Matched and breaks per tender (when more than cards were reconciled)."""
     tenders = rec.tenders()
-    if not (rec.switch or rec.banks or rec.drawers is not None):
+    if not (rec.switch or rec.banks or rec.drawers):
         return []
     order = [CARD, *([UPI] if rec.switch else []), *(f"{NETBANKING} {b}" for b in rec.banks)]
-    if rec.drawers is not None:
+    if rec.drawers:
         order.append(CASH)
     order += sorted(k for k in tenders if k not in order)
     rows = []
