@@ -3,7 +3,9 @@ sorted and paged. Pure functions over stored records (plain dicts), no Textual.
 
 - `day_stats` adds up a business day for the dashboard: the X report's figures
   (`settlement.day_figures`, the one reading every view shows), sales by hour, the
-  brand split, declines by reason and the risk rules that fired.
+  split by tender (card brands, UPI, net banking per bank, cash and its rounding),
+  declines by reason and the risk rules that fired (and, set by its reader, the day's
+  shift reports).
 - `Ledger` holds the day's payments and answers the transaction table: a search
   (last-4, id, amount, status, brand or method), a sort, and pages of rows.
 - `filter_events` narrows the audit log by actor, action and day.
@@ -28,7 +30,9 @@ from gateway_core.settlement import (
     day_figures,
     decline_text,
     kind_of,
+    tender_label,
 )
+from gateway_core.shift_models import ShiftReport
 from gateway_core.store import DataStore
 from gateway_core.store.documents import each_document
 from gateway_core.store.journal import collector_paused
@@ -46,9 +50,12 @@ class DayStats:
     day: date
     figures: DayFigures  # gross, sales, net, attempts: the X report's
     by_hour: list[int] = field(default_factory=lambda: [0] * 24)  # captured, by local hour
-    brands: list[tuple[str, int, int]] = field(default_factory=list)  # (brand, count, amount)
+    # (tender as people read it: "Visa", "UPI", "Net banking DEMOA", "Cash rounding"...,
+    # sales, amount): the X report's lines
+    brands: list[tuple[str, int, int]] = field(default_factory=list)
     declines: list[tuple[str, int, str]] = field(default_factory=list)  # (code, n, meaning)
     rules: list[tuple[str, int]] = field(default_factory=list)  # (rule, times it fired)
+    shifts: list[ShiftReport] = field(default_factory=list)  # the day's (`shift_reports`)
 
 
 def day_stats(report: DayReport, payments: Sequence[Record], settings: Settings) -> DayStats:
@@ -59,7 +66,11 @@ def day_stats(report: DayReport, payments: Sequence[Record], settings: Settings)
     stats = DayStats(
         day=day,
         figures=day_figures(report, currency),
-        brands=[(ln.brand, ln.count, ln.gross) for ln in report.brands if ln.currency == currency],
+        brands=[
+            (tender_label(ln.method, ln.brand), ln.count, ln.gross)
+            for ln in report.brands
+            if ln.currency == currency
+        ],
         declines=[
             (code, n, decline_text(code))
             for code, n in sorted(report.activity.declines.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -24,7 +24,9 @@ from gateway_core.payments import Payment
 from gateway_core.ports import Approval
 from gateway_core.presentation import format_money
 from gateway_core.runtime import Runtime
-from gateway_core.settlement import Settlement
+from gateway_core.settlement import Reconciliation, Settlement
+from gateway_core.settlement.shift_reports import shift_reports
+from gateway_core.shift_models import ShiftReport
 from pos_app.private_files import write_private_text
 from pos_app.screens.hosts import ActionDialog, ClosingView, DayData, Dialog, Noted, ReconcileView
 from pos_app.wiring import Wiring
@@ -65,9 +67,16 @@ class BackOffice:
         payments, refunds = read_day(rt.store, settlement, day)
         report = settlement.report_of(day, payments, refunds)
         stats = day_stats(report, payments, settings)
+        stats.shifts = self.shift_reports(day)
         ledger = ledger_of(day, payments, refunds, settings.currency)
         closing = settlement.closing(day)
         return DayData(day, stats, ledger, report, closing, rt.gateway.risk.blocks())
+
+    def shift_reports(self, day: date) -> list[ShiftReport]:
+        """The day's shift reports, read under the main database's lock (a worker thread
+        never reads a table while the gateway writes to it)."""
+        with self.rt.store.main.journal.lock:
+            return shift_reports(self.rt.gateway.shifts, day)
 
     def payment_detail(self, payment_id: str) -> tuple[Payment, list[Record]]:
         """A payment as stored and its audit events."""
@@ -177,7 +186,8 @@ class BackOffice:
         )
 
     def close_day(self, view: ClosingView, day: date, manager_id: str) -> None:
-        """Take the Z report (in a thread: the store and the audit log write)."""
+        """Take the Z report (in a thread: the store and the audit log write); refused
+        while cashiers' shifts are open."""
 
         def close() -> None:
             try:
@@ -195,15 +205,23 @@ class BackOffice:
         )
 
     def reconcile_day(self, view: ReconcileView, day: date) -> None:
-        """The day against the acquirer's clearing file and the UPI switch's settlement file
-        (`Settlement.reconcile`)."""
+        """The day against each tender's other side: the acquirer's clearing file, the UPI
+        switch's and the net banking banks' settlement files, the drawers of the day's
+        shifts (`Settlement.reconcile`)."""
         self.app.run_worker(
             self._reconcile(view, day), group="reconcile", exclusive=True, exit_on_error=False
         )
 
+    async def reconcile(self, day: date) -> Reconciliation:
+        """`reconcile_day`'s reconciliation."""
+        gw = self.gateway
+        shifts = await asyncio.to_thread(self.shift_reports, day)
+        netbanking = getattr(gw, "netbanking", None)
+        return await self.settlement().reconcile(day, gw.bank, gw.upi, netbanking, shifts)
+
     async def _reconcile(self, view: ReconcileView, day: date) -> None:
         try:
-            rec = await self.settlement().reconcile(day, self.gateway.bank, self.gateway.upi)
+            rec = await self.reconcile(day)
         except PaygateError as exc:
             view.note(f"Cannot reconcile: {exc}", "error")
             return

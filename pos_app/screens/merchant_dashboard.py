@@ -1,5 +1,7 @@
-"""The console's dashboard tab: today at a glance (and, while there are any, the UPI
-payments still waiting for their payer, with their next status check)."""
+"""The console's dashboard tab: today at a glance, a line per tender (card brands, UPI,
+net banking per bank, cash and its rounding), and, while there are any, the payments
+still waiting for their payer (UPI, net banking, payment links), with their next status
+check."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from textual.widgets import Sparkline
 from gateway_core.dashboard import opening_hours
 from gateway_core.presentation import money_text
 from pos_app.screens.hosts import DayData
-from pos_app.screens.merchant_parts import ConsolePart, clock_time, tender_name
+from pos_app.screens.merchant_parts import ConsolePart, clock_time
 from pos_app.widgets.line import Line
 
 
@@ -80,9 +82,9 @@ class DashboardPane(ConsolePart, VerticalScroll):
         brands.add_column("Sales", justify="right")
         brands.add_column("Amount", justify="right", no_wrap=True)
         brands.add_column("Share", ratio=1, no_wrap=True, overflow="crop")
-        for brand, count, amount in s.brands:
+        for tender, count, amount in s.brands:
             share = max(amount * 12 // f.gross, 1) if amount > 0 and f.gross else 0
-            brands.add_row(tender_name(brand), str(count), money_text(amount, cur), "█" * share)
+            brands.add_row(tender, str(count), money_text(amount, cur), "█" * share)
         if not s.brands:
             brands.add_row("no sales yet", "", "", "")
         declines = Table(
@@ -99,8 +101,8 @@ class DashboardPane(ConsolePart, VerticalScroll):
         self.query_one("#decline-split", Line).update(declines)
 
     def _pending(self, data: DayData) -> None:
-        """The day's UPI payments waiting for their payer: when each expires and when the
-        gateway checks it with the switch next (hidden when there are none)."""
+        """The day's payments waiting for their payer (UPI, net banking, payment links):
+        when each expires and when the gateway checks it next (hidden when none)."""
         line = self.query_one("#pending-upi", Line)
         waiting = [r for r in data.ledger.records if r["status"] == "pending"]
         line.display = bool(waiting)
@@ -117,14 +119,14 @@ class DashboardPane(ConsolePart, VerticalScroll):
         for column in ("Time", "Amount", "Payment id", "Checks", "Next check", "Expires"):
             table.add_column(column, no_wrap=True)
         for r in sorted(waiting, key=lambda r: r["created_at"]):
-            upi = r.get("upi") or {}
-            due = upi.get("next_check_at")
+            detail = r.get("upi") or r.get("netbanking") or r.get("link") or {}
+            due = detail.get("next_check_at")
             table.add_row(
                 clock_time(r["created_at"], tz),
                 money_text(r["amount"], r["currency"]),
                 r["id"],
-                str(upi.get("checks", 0)),
+                str(detail.get("checks", 0)),
                 clock_time(due, tz) if due else "none due",
-                clock_time(upi["expires_at"], tz) if upi.get("expires_at") else "--",
+                clock_time(detail["expires_at"], tz) if detail.get("expires_at") else "--",
             )
         line.update(table)

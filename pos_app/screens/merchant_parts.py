@@ -9,7 +9,7 @@ from typing import Protocol, cast
 from textual.binding import Binding
 
 from gateway_core.dashboard import Record
-from gateway_core.presentation import METHOD_NAMES, brand_name, method_name, time_text
+from gateway_core.presentation import brand_name, method_name, time_text
 from gateway_core.upi_link import mask_vpa
 from pos_app.screens.hosts import BackOffice
 from pos_app.widgets.fields import Field
@@ -70,18 +70,16 @@ class FilterKeys(ConsolePart):
 
 def card_text(record: Record) -> str:
     """The card of a payment record as the table shows it: last-4, then the brand (at
-    80 columns the brand's tail is what the edge cuts); a UPI payment's payer, masked."""
+    80 columns the brand's tail is what the edge cuts); a UPI payment's payer, masked;
+    a net banking payment's bank; else the method ("Cash")."""
     card = record.get("card")
     if card:
         return f"••{card['last4']} {brand_name(card['brand'])}"
     payer = (record.get("upi") or {}).get("payer_vpa")
-    return f"UPI {mask_vpa(payer)}" if payer else tender_name(record.get("method") or "")
-
-
-def tender_name(brand: str) -> str:
-    """A card brand or a method without brands as the console names it ("visa" →
-    "Visa", "upi" → "UPI")."""
-    return method_name(brand) if brand in METHOD_NAMES else brand_name(brand)
+    if payer:
+        return f"UPI {mask_vpa(payer)}"
+    bank = (record.get("netbanking") or {}).get("bank")
+    return f"NB {bank}" if bank else method_name(record.get("method") or "card")
 
 
 def clock_time(iso: str, tz: tzinfo | None) -> str:

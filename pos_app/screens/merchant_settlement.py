@@ -1,4 +1,6 @@
-"""The console's settlement tab: the X report live; close the day (Z), reconcile, export."""
+"""The console's settlement tab: the X report live (a line per tender) and the day's
+shift reports; close the day (Z), reconcile (each tender against its other side),
+export."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from gateway_core.settlement import (
     format_reconciliation,
     format_report,
 )
+from gateway_core.settlement.shift_reports import format_shifts
+from gateway_core.shift_models import ShiftReport
 from pos_app.screens.base import sentence, while_shown
 from pos_app.screens.hosts import DayData
 from pos_app.screens.merchant_parts import ConsolePart
@@ -29,11 +33,13 @@ class SettlementPane(ConsolePart, Vertical):
             "reconcile",
             "Reconcile",
             id="merchant.reconcile",
-            tooltip="The day against the acquirer's clearing file",
+            tooltip="The day against the acquirer's, the switch's and the banks' files, and "
+            "the drawers",
         ),
         Binding("e", "export", "Export", id="merchant.export", tooltip="The day as a CSV file"),
     ]
     report: DayReport | None = None  # the report shown (the X, or the Z of a closed day)
+    shifts: list[ShiftReport] = []  # the day's shift reports, shown under it
 
     def compose(self) -> ComposeResult:
         yield Line("Loading…", id="settle-summary")
@@ -58,12 +64,17 @@ class SettlementPane(ConsolePart, Vertical):
             f"{payouts or 'no payout'}"
         )
         self.report = data.closing or report  # a closed day: its Z report as it was taken
+        self.shifts = data.stats.shifts
         self.show_report(self.report)
 
     def show_report(self, report: DayReport) -> None:
-        """The report, its tables as wide as the tab (two tables where one does not fit)."""
+        """The report, its tables as wide as the tab (two tables where one does not fit),
+        then the day's shifts (when there were any)."""
         width = self.screen.size.width - 4  # the tab's padding and the scroll bar
-        lines = format_report(report, self.console.office.settings, width)
+        settings = self.console.office.settings
+        lines = format_report(report, settings, width)
+        if self.shifts:
+            lines += ["", *format_shifts(self.shifts, report.day, settings.tz)]
         self.query_one("#report-text", Line).update("\n".join(lines))
 
     def on_resize(self) -> None:
@@ -80,7 +91,7 @@ class SettlementPane(ConsolePart, Vertical):
         self.console.preview_close()
 
     def action_reconcile(self) -> None:
-        self.note("Asking the acquirer for its clearing file…")
+        self.note("Asking the acquirer, the switch and the banks for their files…")
         self.console.office.reconcile_day(self, self.console.day)
 
     def action_export(self) -> None:

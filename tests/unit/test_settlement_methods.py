@@ -320,7 +320,7 @@ async def test_the_dashboard_reads_a_payment_without_a_card(runtime):
     payments, refunds = read_day(runtime.store, svc, DAY)
     stats = day_stats(svc.report_of(DAY, payments, refunds), payments, runtime.settings)
     assert stats.figures.gross == 2_200_00
-    assert [b for b, _n, _amount in stats.brands] == ["visa", "rupay", "upi"]
+    assert [t for t, _n, _amount in stats.brands] == ["Visa", "RuPay", "UPI"]
     ledger = ledger_of(DAY, payments, refunds, "INR")
     assert [r["id"] for r in ledger.select("upi")] == [UPI_ID]
     for sort in SORTS:
