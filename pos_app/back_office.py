@@ -216,8 +216,7 @@ class BackOffice:
         """`reconcile_day`'s reconciliation."""
         gw = self.gateway
         shifts = await asyncio.to_thread(self.shift_reports, day)
-        netbanking = getattr(gw, "netbanking", None)
-        return await self.settlement().reconcile(day, gw.bank, gw.upi, netbanking, shifts)
+        return await self.settlement().reconcile(day, gw.bank, gw.upi, gw.netbanking, shifts)
 
     async def _reconcile(self, view: ReconcileView, day: date) -> None:
         try:
