@@ -13,14 +13,23 @@ payment link moves nothing.
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import httpx
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from nb_sim_support import bank_return, through_bank
+from support import MANAGER, VISA, charge, open_runtime, pay_upi
 
+from gateway_core.clock import FixedClock
 from gateway_core.fees import FeeSchedule, fee_of
+from gateway_core.payments import CashInput, ChargeRequest, NetbankingInput, Payment, UpiInput
 from gateway_core.runtime import Runtime
-from gateway_core.settlement import Settlement
+from gateway_core.settings import CashSettings, load_settings
+from gateway_core.settlement import Settlement, format_reconciliation
 from gateway_core.settlement.export import transaction_rows
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
@@ -178,3 +187,112 @@ def test_every_tender_balances(runtime: Runtime, day: list[tuple], shares) -> No
     assert all(row["method"] != "link" for row in rows)
     net = sum(row["net"] for row in rows if row["net"] is not None)
     assert net == (report.total().payout + report.total().kept if report.totals else 0)
+
+
+# ---------------------------------------------------------------------------- end to end
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("card"), st.integers(1_00, 3_000_00)),
+        st.tuples(st.just("upi"), st.integers(1_00, 3_000_00)),
+        st.tuples(st.just("netbanking"), st.sampled_from(["DEMOA", "DEMOB", "DEMOC"])),
+        st.tuples(st.just("cash"), st.integers(1_01, 3_000_00)),
+        st.tuples(st.just("refund"), st.integers(0, 50)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=10, deadline=None)
+@given(program=steps, counted_over=st.sampled_from([0, 0, -5_00, 3_00]))
+@example(
+    program=[
+        ("card", 500_00),
+        ("upi", 200_00),
+        ("netbanking", "DEMOB"),
+        ("cash", 99_60),
+        ("refund", 2),
+        ("refund", 3),
+    ],
+    counted_over=-5_00,
+)
+def test_through_the_gateway_every_tender_balances_and_reconciles(
+    program: list[tuple], counted_over: int
+) -> None:
+    """Card, UPI, net banking (through the banks' pages) and cash sales, refunds of any:
+    each line balances, the cash kept is what the drawer took, and reconcile finds every
+    tender matched; a drawer counted off is the one break, and names the shift."""
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(_run_program(Path(tmp), program, counted_over))
+
+
+async def _run_program(data: Path, program: list[tuple], counted_over: int) -> None:
+    s = load_settings(data_dir=data / "data", timezone="Asia/Kolkata")
+    s = s.model_copy(update={"cash": CashSettings(rounding={"INR": 100})})
+    clock = FixedClock(datetime.combine(DAY, time(10), IST))
+    rt = open_runtime(s, clock=clock)
+    gw = rt.gateway
+    try:
+        transport = httpx.ASGITransport(app=rt.banks.asgi_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://banks") as browser:
+            shift = await gw.shifts.open_shift(count={50000: 2}, cashier="asha")
+            paid: list[Payment] = []
+            for n, (kind, arg) in enumerate(program):
+                clock.advance(minutes=3)
+                if kind == "refund":
+                    if paid:
+                        p = gw.get(paid[arg % len(paid)].id)
+                        half = (p.amount_captured - p.amount_refunded) // 2 // 100 * 100
+                        if half:  # whole rupees: the drawer holds no paise
+                            await gw.refund(p.id, half, approval=MANAGER)
+                    continue
+                if kind == "card":
+                    paid.append(await gw.charge(charge(VISA, arg)))
+                elif kind == "upi":
+                    req = ChargeRequest(amount=arg, currency="INR", method="upi", upi=UpiInput())
+                    paid.append(await pay_upi(rt, req))
+                elif kind == "netbanking":
+                    req = ChargeRequest(
+                        amount=1_00_00 + n, currency="INR", method="netbanking",
+                        netbanking=NetbankingInput(bank=arg),
+                    )  # fmt: skip
+                    p = await gw.charge(req)
+                    answer = await through_bank(browser, p.netbanking.login_url)
+                    paid.append(await gw.returned(p.id, bank_return(answer)))
+                else:
+                    req = ChargeRequest(
+                        amount=arg,
+                        currency="INR",
+                        method="cash",
+                        cash=CashInput(tendered=arg + 100),
+                    )
+                    paid.append(await gw.charge(req))
+                assert paid[-1].status == "succeeded", paid[-1]
+            svc = Settlement(rt.store, rt.settings, clock=rt.clock)
+            x = svc.x_report(DAY)
+            for ln in [*x.brands, *x.methods, *x.totals]:
+                assert ln.gross - ln.refunds - ln.fees - ln.gst == ln.payout + ln.kept, ln
+            drawer = gw.shifts.shift_report(shift.id)
+            assert x.total().kept == drawer.shift.expected - drawer.shift.float_amount
+            assert sum(p.amount for p in x.payouts) == x.total().payout
+            expected = drawer.shift.expected
+            await gw.shifts.close_shift(
+                shift.id, count=_count(expected + counted_over), operator="asha", approval=MANAGER
+            )
+            reports = [gw.shifts.shift_report(shift.id)]
+            rec = await svc.reconcile(DAY, gw.bank, gw.upi, gw.netbanking, reports)
+            tenders = rec.tenders()
+            assert all(t["breaks"] == 0 for k, t in tenders.items() if k != "cash"), tenders
+            assert rec.breaks == (counted_over != 0), format_reconciliation(rec)
+            if counted_over:
+                assert [d.shift_id for d in rec.drawer_breaks] == [shift.id]
+            methods = {p.method for p in paid}
+            assert {k.split()[0] for k, t in tenders.items() if t["matched"]} == methods
+    finally:
+        await rt.aclose()
+
+
+def _count(amount: int) -> dict[int, int]:
+    """A drawer's count: ₹500 notes, then ₹1 coins."""
+    notes, coins = divmod(amount, 50000)
+    return {k: v for k, v in ((50000, notes), (100, coins // 100)) if v}
