@@ -372,7 +372,7 @@ def add_report_commands(sub, common: argparse.ArgumentParser) -> None:
     report = sub.add_parser(
         "report",
         parents=[common, dated, as_json, approved],
-        help="X report (the day so far) or Z report (close the day)",
+        help="X report (the day so far), Z report (close the day) or the day's shifts",
         description="x: the business day so far, any number of times, changing nothing. "
         "z: close the day (a manager approves): numbered, stored once, payments of the "
         "day can no longer change. A closed day shows its Z again (exit 2). shifts: "

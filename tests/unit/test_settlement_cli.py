@@ -86,29 +86,31 @@ def test_report_shifts_prints_each_drawer_and_its_count(cli, shop) -> None:
     ids = fill(shop, close=-10_00)
     done = cli("report", "shifts", "--date", PAST.isoformat(), "--data-dir", shop.data_dir)
     assert done.code == 0, done.err
-    lines = done.out.splitlines()
+    lines = [" ".join(line.split()) for line in done.out.splitlines()]
     assert lines[0] == f"SHIFTS business day {PAST:%a %Y-%m-%d}: 1"
-    assert lines[2] == f"SHIFT {ids['shift']}  TERM0001  asha  closed"
-    assert "  float ₹1,000.00" in lines
-    assert "  cash sales 2  ₹350.00 (rounding ₹0.40)" in lines
-    assert "  cash refunds 1  ₹50.00" in lines
-    assert "  paid in ₹20.00  paid out ₹10.00" in lines
-    assert lines[-1] == "  expected ₹1,310.00, counted ₹1,300.00: short ₹10.00"
+    assert lines[2] == f"SHIFT {ids['shift']} CLOSED"
+    for line in (
+        "float ₹1,000.00",
+        "cash sales (2) ₹350.00",
+        "of which rounding +₹0.40",
+        "refunds (1) -₹50.00",
+        "paid in ₹20.00",
+        "paid out -₹10.00",
+        "expected ₹1,310.00",
+        "counted ₹1,300.00",
+        "over / short short ₹10.00",
+    ):
+        assert line in lines, line
     doc = json.loads(
         cli(
             "report", "shifts", "--date", PAST.isoformat(), "--json", "--data-dir", shop.data_dir
         ).out
     )
     assert [(r["shift"]["id"], r["shift"]["over_short"]) for r in doc] == [(ids["shift"], -10_00)]
-    empty = cli(
-        "report",
-        "shifts",
-        "--date",
-        (PAST - timedelta(days=1)).isoformat(),
-        "--data-dir",
-        shop.data_dir,
-    )
-    assert empty.out == f"no shifts on {PAST - timedelta(days=1)}\n"
+    assert doc[0]["rounding"] == 40
+    before = (PAST - timedelta(days=1)).isoformat()
+    empty = cli("report", "shifts", "--date", before, "--data-dir", shop.data_dir)
+    assert empty.out == f"SHIFTS business day {PAST - timedelta(days=1):%a %Y-%m-%d}: 0\n"
 
 
 def test_the_x_report_shows_the_cash_and_the_open_shifts(cli, shop) -> None:
@@ -116,8 +118,10 @@ def test_the_x_report_shows_the_cash_and_the_open_shifts(cli, shop) -> None:
     done = cli("report", "x", "--date", PAST.isoformat(), "--data-dir", shop.data_dir)
     assert done.code == 0, done.err
     assert "Cash: ₹300.00 kept in the drawer (no payout)" in done.out
-    assert "open shifts: 1 (the Z report waits for their count)" in done.out
-    assert f"  {ids['shift']} on TERM0001, asha, since 10:00: expected ₹1,310.00" in done.out
+    assert (
+        f"open shifts (1):\n  {ids['shift']}  TERM0001  asha  opened 10:00  open  "
+        "expected ₹1,310.00\n"
+    ) in done.out
     x = x_json(cli, shop.data_dir)
     assert x["payouts"] == [] and x["totals"][0]["kept"] == 300_00
     assert [(ln["method"], ln["brand"], ln["gross"]) for ln in x["brands"]] == [
@@ -133,16 +137,16 @@ def test_z_waits_for_the_open_shifts_or_closes_them_not_counted(cli, shop) -> No
     assert refused.code == 2 and refused.out == ""
     assert refused.err == (
         f"paygate: close the open shifts first: {ids['shift']} on TERM0001, asha (or "
-        "--close-shifts: the approving manager closes them not counted)\n"
+        "--close-shifts: the approving manager closes them uncounted)\n"
     )
     assert x_json(cli, shop.data_dir)["closed_as"] is None
     done = cli(*args, "--close-shifts")
     assert done.code == 0, done.err
     assert "Z REPORT 1" in done.out
     shifts = cli("report", "shifts", "--date", PAST.isoformat(), "--data-dir", shop.data_dir)
-    assert shifts.out.splitlines()[-1] == (
-        "  expected ₹1,310.00; closed not counted (approved by meera)"
-    )
+    said = [" ".join(line.split()) for line in shifts.out.splitlines()]
+    assert "counted not counted" in said
+    assert any(line.startswith("closed ") and line.endswith("approved by meera") for line in said)
 
 
 @pytest.mark.parametrize("over_short", [0, -10_00])
