@@ -28,6 +28,7 @@ from gateway_core.settlement import (
     payout_reference,
 )
 from gateway_core.settlement.models import SUMMED
+from gateway_core.settlement.shift_reports import format_shifts
 
 NB1, NB2, NB_LOST = "pay_20261128_00000nb001", "pay_20261128_00000nb002", "pay_20261128_00000nb003"
 CASH1, CASH2 = "pay_20261128_000cash001", "pay_20261128_000cash002"
@@ -224,3 +225,22 @@ async def test_the_z_closes_with_a_pending_link_and_audits_each_payout(day: Day)
         "INR netbanking DEMOA": 388_20,
         "INR netbanking DEMOB": 285_84,
     }
+
+
+def test_the_shift_reports_as_the_console_lists_them(day: Day) -> None:
+    tz = day.rt.settings.tz
+    assert format_shifts([], day.svc.today(), tz) == ["no shifts on 2026-11-28"]
+    day.drawer.close(-10_00)
+    lines = format_shifts([day.drawer.report()], day.svc.today(), tz)
+    assert lines[:3] == [
+        "SHIFTS business day Sat 2026-11-28: 1",
+        "",
+        f"SHIFT {SHIFT}  TERM0001  asha  closed",
+    ]
+    assert "  cash sales 2  ₹350.00 (rounding ₹0.40)" in lines
+    assert "  paid in ₹20.00  paid out ₹10.00" in lines
+    assert lines[-1] == "  expected ₹1,310.00, counted ₹1,300.00: short ₹10.00"
+    day.drawer.close(counted=False)
+    day.drawer.shift = day.drawer.shift.model_copy(update={"approved_by": "meera"})
+    (last,) = format_shifts([day.drawer.report()], day.svc.today(), tz)[-1:]
+    assert last == "  expected ₹1,310.00; closed not counted (approved by meera)"
