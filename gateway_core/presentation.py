@@ -149,6 +149,7 @@ METHOD_NAMES: dict[str, str] = {
     "upi": "UPI",
     "netbanking": "Net banking",
     "cash": "Cash",
+    "link": "Payment link",
 }
 
 

@@ -113,7 +113,7 @@ def test_status_shows_the_link_its_attempts_and_who_paid(cli, tmp_path: Path) ->
 
     attempt = asyncio.run(pay())
     status = cli("status", link["id"], "--data-dir", data)
-    assert status.out.splitlines()[0] == "APPROVED  ₹500.00  Link"
+    assert status.out.splitlines()[0] == "APPROVED  ₹500.00  Payment link"
     assert f"attempts {attempt}" in status.out
     assert f"paid by {attempt} (refunds go to it)" in status.out
     tried = cli("status", attempt, "--data-dir", data)
