@@ -9,7 +9,7 @@ from datetime import datetime
 
 from gateway_core.money import Money
 from gateway_core.payments import Payment
-from gateway_core.presentation import brand_name, format_money, time_text
+from gateway_core.presentation import brand_name, format_money, method_name, time_text
 from gateway_core.qr import qr_text
 from gateway_core.settings import Settings
 from gateway_core.upi_api import TEST_PIN, TEST_VPAS, PayResult, TestPayer
@@ -26,7 +26,7 @@ def tender_text(payment: Payment) -> str:
     if payment.upi is not None:
         payer = payment.upi.payer_vpa
         return f"UPI {mask_vpa(payer) if payer else FLOW_NAMES[payment.upi.flow]}"
-    return nb_tender_text(payment) or brand_name(payment.method)
+    return nb_tender_text(payment) or method_name(payment.method)
 
 
 def _until(moment: datetime, settings: Settings) -> str:
