@@ -13,6 +13,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from pos_app.screens.card import CardScreen, DemoCardsScreen
+from pos_app.screens.cash import CashScreen
 from pos_app.screens.help import HelpScreen
 from pos_app.screens.inspector import InspectorScreen
 from pos_app.screens.login import LoginScreen
@@ -27,6 +28,7 @@ from pos_app.screens.phone import PhonePanel
 from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
+from pos_app.screens.shift import CountScreen, ShiftReportScreen
 from pos_app.screens.today import TodayScreen
 from pos_app.screens.upi import UpiScreen
 from pos_app.widgets.card_number import CardNumberField
@@ -52,6 +54,9 @@ class Keys:
             ("Card", [*CardScreen.BINDINGS, *CardNumberField.BINDINGS]),
             ("Demo cards", DemoCardsScreen.BINDINGS),
             ("UPI", [*UpiScreen.BINDINGS, *PhonePanel.BINDINGS]),
+            ("Cash", CashScreen.BINDINGS),
+            ("Shift count (open, close)", CountScreen.BINDINGS),
+            ("Shift report", ShiftReportScreen.BINDINGS),
             ("Processing", ProcessingScreen.BINDINGS),
             ("OTP", OtpScreen.BINDINGS),
             ("Result", ResultScreen.BINDINGS),

@@ -14,16 +14,27 @@ from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 
 from pos_app.screens.card import CardScreen
+from pos_app.screens.cash import CashScreen
 from pos_app.screens.help import HelpScreen
 from pos_app.screens.otp import OtpScreen
 from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
+from pos_app.screens.shift import CountScreen, ShiftReportScreen
 from pos_app.screens.upi import UpiScreen
 
 log = logging.getLogger("paygate.terminal")
 
-FLOW_SCREENS = (CardScreen, UpiScreen, ProcessingScreen, OtpScreen, ResultScreen)
+FLOW_SCREENS = (
+    CardScreen,
+    UpiScreen,
+    ProcessingScreen,
+    OtpScreen,
+    ResultScreen,
+    CashScreen,
+    CountScreen,
+    ShiftReportScreen,
+)
 
 
 class Navigator:

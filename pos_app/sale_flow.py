@@ -25,6 +25,7 @@ from gateway_core.ports import Approval
 from gateway_core.presentation import format_money, mask_phone
 from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement
+from pos_app.cash_flow import CashSale
 from pos_app.navigation import Navigator
 from pos_app.private_files import write_private_text
 from pos_app.route import ROUTE_REPORT, RouteEvent
@@ -44,9 +45,9 @@ from pos_app.wiring import CardHint, Wiring
 log = logging.getLogger("paygate.terminal")
 
 
-class SaleFlow(UpiSale):
+class SaleFlow(UpiSale, CashSale):
     """The sale on screen and what the cashier's screens ask of the gateway (a UPI
-    payment's part: `UpiSale`)."""
+    payment's part: `UpiSale`; cash and the shift: `CashSale`)."""
 
     def __init__(
         self,

@@ -2,19 +2,23 @@
 
 Only what a payment may show goes on it: brand, masked card (BIN-6 and last-4 at
 most), references and amounts. Never the full number, never the CVV. A UPI payment's
-shows the payer's VPA masked (`ra****@okbank`) and the RRN; never the UPI PIN.
+shows the payer's VPA masked (`ra****@okbank`) and the RRN; never the UPI PIN. A cash
+payment's shows the rounding, the cash tendered and the change; a split bill's lists
+every tender. The shift report prints the same way.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
+from gateway_core.currencies import CURRENCIES
 from gateway_core.money import Money
 from gateway_core.payments import Payment, reason_for
 from gateway_core.presentation import brand_name, day_text, format_money, time_text
 from gateway_core.settings import Settings
+from gateway_core.shift_models import ShiftReport
 from gateway_core.upi_api import upi_reason
 from gateway_core.upi_link import mask_vpa
 from pos_app.screens.state import SaleExtras
@@ -120,6 +124,7 @@ def receipt_text(
         tip_label = f"Tip {extras.tip_label}" if extras and extras.tip_label else "Tip"
         lines += [_row("Amount", money(payment.amount - tip)), _row(tip_label, money(tip))]
     lines.append(_row("TOTAL", money(payment.amount)))
+    lines += _cash_lines(payment)
     for refund in payment.refunds:
         by = f" ({refund.approver})" if refund.approver else ""
         lines.append(_row(f"Refunded{by}", "-" + money(refund.amount)))
@@ -139,6 +144,8 @@ def receipt_text(
 
 def _means(payment: Payment) -> list[str]:
     """The receipt's lines about what paid: the card, or the UPI flow, payer and payee."""
+    if payment.cash is not None:
+        return [_row("Paid by", "Cash")]
     if payment.card is not None:
         return [
             _row("Card type", brand_text(payment)),
@@ -159,7 +166,8 @@ def brand_text(payment: Payment) -> str:
     """ "Visa credit", "RuPay debit": the brand as people write it, and the funding
     ("UPI" for a UPI payment)."""
     if payment.card is None:
-        return "UPI" if payment.method == "upi" else brand_name(payment.brand)
+        words = {"upi": "UPI", "cash": "Cash", "link": "Payment link"}
+        return words.get(payment.method) or brand_name(payment.brand)
     name = brand_name(payment.card.brand)
     return f"{name} {payment.funding}" if payment.funding else name
 
@@ -171,4 +179,92 @@ def paid_with(payment: Payment) -> str:
     upi = payment.upi
     if upi is not None and upi.payer_vpa:
         return f"UPI {mask_vpa(upi.payer_vpa)}"
+    cash = payment.cash
+    if cash is not None:
+        return f"Cash, change {format_money(Money(cash.change, payment.currency))}"
     return brand_text(payment)
+
+
+def _cash_lines(payment: Payment) -> list[str]:
+    """A cash payment's rounding (its own line), the cash due, tendered and change."""
+    cash = payment.cash
+    if cash is None:
+        return []
+
+    def money(minor: int) -> str:
+        return format_money(Money(minor, payment.currency))
+
+    lines = []
+    if cash.rounding:
+        sign = "+" if cash.rounding > 0 else "-"
+        lines += [
+            _row("Rounding", sign + money(abs(cash.rounding))),
+            _row("Cash due", money(payment.amount + cash.rounding)),
+        ]
+    return [*lines, _row("Tendered", money(cash.tendered)), _row("Change", money(cash.change))]
+
+
+def denomination_label(value: int, currency: str) -> str:
+    """₹500, ₹2, $0.25: a note or coin as people write it."""
+    money = format_money(Money(value, currency))
+    return money.split(".")[0] if value % 10 ** CURRENCIES[currency].exponent == 0 else money
+
+
+def over_short_word(diff: int) -> str:
+    """OVER, SHORT or BALANCED: a counted drawer against what it should hold."""
+    return "OVER" if diff > 0 else "SHORT" if diff < 0 else "BALANCED"
+
+
+def shift_report_text(
+    report: ShiftReport, settings: Settings, *, copy: str = "SHIFT REPORT", tz: tzinfo | None = None
+) -> str:
+    """A shift's report as the till prints it: the float, the drawer's moves by kind,
+    expected against counted and over / short, WIDTH columns at most."""
+    shift = report.shift
+    zone = tz if tz is not None else settings.tz
+
+    def money(minor: int) -> str:
+        return format_money(Money(minor, shift.currency))
+
+    def when(label: str, moment: datetime | None) -> list[str]:
+        if moment is None:
+            return []
+        return [_row(label, f"{day_text(moment, zone)} {time_text(moment, zone, seconds=False)}")]
+
+    lines = [
+        *_center(settings.merchant_name),
+        *_center(copy),
+        _row(f"MID {shift.merchant_id}", f"TID {shift.terminal_id}"),
+        _row("Shift", shift.id),
+        _row("Cashier", shift.cashier),
+        *when("Opened", shift.opened_at),
+        *when("Closed", shift.closed_at),
+        _rule(),
+        _row("Float", money(shift.float_amount)),
+        _row(f"Cash sales ({report.sales_count})", money(report.sales)),
+    ]
+    if report.rounding:
+        lines.append(_row("  of which rounding", money(report.rounding)))
+    if report.refunds_count:
+        lines.append(_row(f"Refunds ({report.refunds_count})", "-" + money(report.refunds)))
+    if report.paid_in:
+        lines.append(_row("Paid in", money(report.paid_in)))
+    if report.paid_out:
+        lines.append(_row("Paid out", "-" + money(report.paid_out)))
+    lines += [_rule(), _row("Expected", money(report.expected))]
+    if shift.counted is None:
+        lines.append(_row("Counted", "not counted" if shift.status == "closed" else "open"))
+    else:
+        diff = shift.over_short or 0
+        lines += [
+            _row("Counted", money(shift.counted)),
+            _row(over_short_word(diff).title(), money(abs(diff))),
+        ]
+        for value, pieces in sorted((shift.closing or {}).items(), reverse=True):
+            label = denomination_label(value, shift.currency)
+            lines.append(_row(f"  {pieces} × {label}", money(value * pieces)))
+    if shift.closed_by:
+        lines.append(_row("Closed by", shift.closed_by))
+    if shift.approved_by:
+        lines.append(_row("Short approved by", shift.approved_by))
+    return "\n".join(line.rstrip() for line in lines)

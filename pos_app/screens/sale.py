@@ -32,8 +32,12 @@ def _digit_bindings() -> list[Binding]:
     ]
 
 
+TENDER_HELP = "Pay: Enter card · u UPI · c cash\nShift: o (open / close)"
+
+
 class SaleScreen(PosScreen):
-    """Key the amount; Enter goes on to the card, u to UPI (the tender, by key)."""
+    """Key the amount; Enter goes on to the card, u to UPI, c to cash (the tender, by
+    key); o opens or closes the cashier's shift."""
 
     TITLE_TEXT = "Sale"
     AUTO_FOCUS = ""
@@ -46,6 +50,22 @@ class SaleScreen(PosScreen):
             "UPI",
             id="sale.upi",
             tooltip="Take the total by UPI: a QR the customer scans (rupees only)",
+        ),
+        Binding(
+            "c",
+            "to_cash",
+            "Cash",
+            show=False,
+            id="sale.cash",
+            tooltip="Take the total in cash: the cash tendered and the change (an open shift)",
+        ),
+        Binding(
+            "o",
+            "shift",
+            "Shift",
+            show=False,
+            id="sale.shift",
+            tooltip="Open a shift (count the float) or close it (count the drawer)",
         ),
         Binding(
             "t", "next_tip", "Tip", id="sale.tip", tooltip="Next tip: none, 10, 15, 20 %, custom"
@@ -148,10 +168,14 @@ class SaleScreen(PosScreen):
                     compact=True,
                 )
                 yield Line("", id="capture-mode")
+                yield Line(TENDER_HELP, id="tender-help")
             with Vertical(id="sale-right", classes="panel") as right:
                 right.border_title = "Keypad"
                 yield Keypad(id="keypad")
-                yield Line("Keys: 0-9 . +(00) ⌫ Del(clear)\nEnter: card · u: UPI", id="keypad-help")
+                yield Line(
+                    "Keys: 0-9 . +(00) ⌫ Del(clear)",
+                    id="keypad-help",
+                )
 
     @while_shown
     def on_mount(self) -> None:
@@ -302,10 +326,22 @@ class SaleScreen(PosScreen):
             self.desk.open_card()
 
     def action_to_upi(self) -> None:
-        if self.desk.draft.capture == "manual":
-            self._note("UPI has no pre-authorization: a switches back to a sale")
-        elif self._total_ok():
+        if self._sale_only("UPI"):
             self.desk.start_upi()
+
+    def action_to_cash(self) -> None:
+        if self._sale_only("Cash"):
+            self.desk.start_cash()
+
+    def _sale_only(self, tender: str) -> bool:
+        """Whether the total can go to a tender that has no pre-authorization."""
+        if self.desk.draft.capture == "manual":
+            self._note(f"{tender} has no pre-authorization: a switches back to a sale")
+            return False
+        return self._total_ok()
+
+    def action_shift(self) -> None:
+        self.desk.open_shift_screens()
 
     def total_text(self) -> str:
         draft = self.desk.draft

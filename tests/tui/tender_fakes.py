@@ -1,0 +1,149 @@
+"""Stand-ins for the gateway's shifts and cash tender while they are not on main yet
+(installed only when the gateway has no cash tender)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway_core.access import NotPermitted
+from gateway_core.errors import InputError
+from gateway_core.payments import CashDetail, ChargeRequest, Payment
+from gateway_core.shift_models import DrawerMove, Shift, ShiftError, ShiftReport, count_total
+
+
+class FakeShifts:
+    def __init__(self, gateway: Any, settings: Any, clock: Any) -> None:
+        self.gateway, self.settings, self.clock = gateway, settings, clock
+        self.all: dict[str, Shift] = {}
+        self.moves: dict[str, list[DrawerMove]] = {}
+        self.payments: dict[str, Payment] = {}
+        self.n = 0
+
+    def current_shift(self, terminal_id: str | None = None) -> Shift | None:
+        tid = terminal_id or self.settings.terminal_id
+        return next(
+            (s for s in self.all.values() if s.terminal_id == tid and s.status == "open"), None
+        )
+
+    async def open_shift(self, *, count, cashier, terminal_id=None) -> Shift:
+        if self.current_shift(terminal_id):
+            raise ShiftError("a shift is already open")
+        self.n += 1
+        now = self.clock.now()
+        total = count_total(count)
+        shift = Shift(
+            id=f"shf_20261128_{self.n:010d}",
+            merchant_id=self.settings.merchant_id,
+            terminal_id=terminal_id or self.settings.terminal_id,
+            cashier=cashier,
+            currency=self.settings.currency,
+            status="open",
+            day=now.date(),
+            opened_at=now,
+            opening=count,
+            float_amount=total,
+            expected=total,
+        )
+        self.all[shift.id] = shift
+        self.moves[shift.id] = []
+        return shift
+
+    def shift_report(self, shift_id: str) -> ShiftReport:
+        shift = self.all[shift_id]
+        sales = [m for m in self.moves[shift_id] if m.kind == "sale"]
+        return ShiftReport(
+            shift=shift,
+            sales_count=len(sales),
+            sales=sum(m.amount for m in sales),
+            rounding=0,
+            refunds_count=0,
+            refunds=0,
+            paid_in=0,
+            paid_out=0,
+            moves=self.moves[shift_id],
+        )
+
+    async def close_shift(self, shift_id, /, *, count, operator, approval=None) -> ShiftReport:
+        shift = self.all[shift_id]
+        counted = count_total(count)
+        diff = counted - shift.expected
+        if -diff > self.settings.cash.short_approval_over.get(shift.currency, 0):
+            if approval is None:
+                raise NotPermitted("a short over ₹100.00 needs a manager's approval")
+            if approval.pin != "4321":
+                raise NotPermitted("wrong manager ID or PIN")
+        self.all[shift_id] = shift.model_copy(
+            update=dict(
+                status="closed",
+                closed_at=self.clock.now(),
+                closing=count,
+                counted=counted,
+                over_short=diff,
+                closed_by=operator,
+                approved_by=approval.user_id if approval else None,
+            )
+        )
+        return self.shift_report(shift_id)
+
+    async def charge(self, req: ChargeRequest, real) -> Payment:
+        if req.method != "cash":
+            return await real(req)
+        shift = self.current_shift(req.terminal_id)
+        if shift is None:
+            raise ShiftError(f"no shift is open on {req.terminal_id}: open one first")
+        step = self.settings.cash.rounding.get(req.currency, 0)
+        due = (req.amount + step // 2) // step * step if step > 1 else req.amount
+        if req.cash.tendered < due:
+            raise InputError("tendered is less than due")
+        self.n += 1
+        now = self.clock.now()
+        payment = Payment(
+            id=f"pay_20261128_{self.n:010d}",
+            status="succeeded",
+            method="cash",
+            amount=req.amount,
+            currency=req.currency,
+            amount_captured=req.amount,
+            cash=CashDetail(
+                tendered=req.cash.tendered,
+                change=req.cash.tendered - due,
+                rounding=due - req.amount,
+                shift_id=shift.id,
+            ),
+            merchant_id=self.settings.merchant_id,
+            terminal_id=req.terminal_id,
+            operator=req.operator,
+            response_code="00",
+            created_at=now,
+            updated_at=now,
+        )
+        self.payments[payment.id] = payment
+        self.all[shift.id] = shift.model_copy(update={"expected": shift.expected + due})
+        self.moves[shift.id].append(
+            DrawerMove(
+                id=f"dm_{self.n}",
+                shift_id=shift.id,
+                kind="sale",
+                amount=due,
+                payment_id=payment.id,
+                operator=req.operator,
+                at=now,
+            )
+        )
+        return payment
+
+
+def install(app: Any) -> None:
+    """The fakes on the app's gateway, unless it takes cash itself."""
+    gateway = app.wiring.gateway()
+    if "cash" in gateway.tenders:
+        return
+    fake = FakeShifts(gateway, app.settings, app.rt.clock)
+    real_charge, real_get = gateway.charge, gateway.get
+
+    async def charge(req):
+        return await fake.charge(req, real_charge)
+
+    gateway.shifts = fake
+    gateway.charge = charge
+    gateway.get = lambda pid: fake.payments.get(pid) or real_get(pid)

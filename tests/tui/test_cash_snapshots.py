@@ -1,0 +1,36 @@
+"""Snapshots of the cash screen (80×24 and larger; frozen clock, counted ids) and the
+screen fitting whole."""
+
+from __future__ import annotations
+
+import pytest
+from app_support import SIZE, build_app, burst, compare_app, login, on_screen
+from tender_fakes import install
+
+from gateway_core.clock import FixedClock
+from gateway_core.settings import Settings
+
+
+async def cash_with_change(pilot) -> None:
+    await login(pilot)
+    await pilot.app.gateway.shifts.open_shift(count={50000: 4}, cashier="asha")
+    await burst(pilot, *"99.6", "c", *"500")
+    await on_screen(pilot, "CashScreen")
+
+
+async def cash_short(pilot) -> None:
+    await login(pilot)
+    await pilot.app.gateway.shifts.open_shift(count={50000: 4}, cashier="asha")
+    await burst(pilot, *"1250", "c", *"1000", "enter")
+    await on_screen(pilot, "CashScreen")
+
+
+@pytest.mark.parametrize(
+    ("steps", "size"),
+    [(cash_with_change, SIZE), (cash_short, SIZE), (cash_with_change, (120, 36))],
+    ids=["change-80x24", "short-80x24", "change-120x36"],
+)
+def test_cash_screen(snap_compare, settings: Settings, clock: FixedClock, tmp_path, steps, size):
+    app = build_app(settings, clock, tmp_path / "config", demo=True)
+    install(app)
+    assert compare_app(snap_compare, app, steps, size)
