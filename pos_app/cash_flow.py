@@ -7,7 +7,7 @@ call runs in a worker of the app; the answers go to the screens' views."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual.app import App
@@ -16,7 +16,7 @@ from gateway_core.access import NotPermitted, User
 from gateway_core.errors import PaygateError
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, MoneyError
-from gateway_core.payments import CashInput
+from gateway_core.payments import CashInput, Payment
 from gateway_core.ports import Approval
 from gateway_core.settings import Settings
 from gateway_core.shift_models import Count, Shift, ShiftError
@@ -58,6 +58,9 @@ class CashSale:
     sale_request: Callable[..., tuple[ChargeRequest, Money, SaleExtras] | None]
     new_sale: Callable[[], None]
     operator: Callable[[], str]
+    send: Callable[[ChargeRequest], Awaitable[Payment]]
+    back_to_bill: Callable[[], bool]
+    part: Any  # the part of a split bill being paid (`pos_app.bill_flow.Part`), if any
 
     def _shift_now(self) -> Any:
         """The open shift on this terminal (a read: in a thread when remote)."""
@@ -85,7 +88,10 @@ class CashSale:
         if shift is None:
             self.nav.flow_to(ShiftOpenScreen(self, total.currency, then_cash=True))
         else:
-            self.nav.flow_to(CashScreen(self, total))
+            self.nav.flow_to(self._cash_screen(total))
+
+    def _cash_screen(self, total: Money) -> CashScreen:
+        return CashScreen(self, total, bill_id=self.part.bill_id if self.part else None)
 
     def take_cash(self, view: CashView, tendered: int) -> None:
         """The cash handed over: the gateway takes it (the drawer's move is its own)."""
@@ -99,7 +105,7 @@ class CashSale:
 
     async def _take_cash(self, request: ChargeRequest, extras: SaleExtras, view: CashView) -> None:
         try:
-            payment = await self.gateway.charge(request)
+            payment = await self.send(request)
         except ShiftError as exc:
             await self._no_shift(view, str(exc))
             return
@@ -128,7 +134,8 @@ class CashSale:
             view.refused(why)
 
     def leave_cash(self, view: CashView) -> None:
-        self.nav.back_to_sale(lambda: None)
+        if not self.back_to_bill():
+            self.nav.back_to_sale(lambda: None)
 
     # -- the shift ------------------------------------------------------------------------
     def open_shift_screens(self) -> None:
@@ -164,7 +171,7 @@ class CashSale:
             return
         self.app.notify(opened_note(shift), title="Shift")
         if isinstance(view, ShiftOpenScreen) and view.then_cash:
-            self.nav.flow_to(CashScreen(self, self.draft.total()))
+            self.nav.flow_to(self._cash_screen(self.draft.total()))
         else:
             self.nav.back_to_sale(lambda: None)
 
@@ -201,4 +208,5 @@ class CashSale:
         self.nav.flow_to(ShiftReportScreen(self, report))
 
     def leave_shift(self) -> None:
-        self.nav.back_to_sale(lambda: None)
+        if not self.back_to_bill():
+            self.nav.back_to_sale(lambda: None)

@@ -21,6 +21,7 @@ from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
 from pos_app.screens.shift import CountScreen, ShiftReportScreen
+from pos_app.screens.split import SplitScreen
 from pos_app.screens.upi import UpiScreen
 
 log = logging.getLogger("paygate.terminal")
@@ -70,7 +71,8 @@ class Navigator:
     def _clear(self, *, flow: bool) -> bool:
         top = self.app.screen
         if flow:
-            return len(self.app.screen_stack) <= 2 or isinstance(top, (SaleScreen, *FLOW_SCREENS))
+            home = (SaleScreen, SplitScreen)  # a split bill's parts start on its screen
+            return len(self.app.screen_stack) <= 2 or isinstance(top, (*home, *FLOW_SCREENS))
         return not isinstance(top, (CommandPalette, HelpScreen, ModalScreen))
 
     async def overlays_closed(self, *, flow: bool) -> None:

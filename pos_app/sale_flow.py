@@ -25,6 +25,7 @@ from gateway_core.ports import Approval
 from gateway_core.presentation import format_money, mask_phone
 from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement
+from pos_app.bill_flow import BillSale
 from pos_app.cash_flow import CashSale
 from pos_app.navigation import Navigator
 from pos_app.private_files import write_private_text
@@ -45,9 +46,10 @@ from pos_app.wiring import CardHint, Wiring
 log = logging.getLogger("paygate.terminal")
 
 
-class SaleFlow(UpiSale, CashSale):
+class SaleFlow(UpiSale, CashSale, BillSale):
     """The sale on screen and what the cashier's screens ask of the gateway (a UPI
-    payment's part: `UpiSale`; cash and the shift: `CashSale`)."""
+    payment's part: `UpiSale`; cash and the shift: `CashSale`; a split bill:
+    `BillSale`)."""
 
     def __init__(
         self,
@@ -145,7 +147,7 @@ class SaleFlow(UpiSale, CashSale):
         self.app.push_screen(CardScreen(self))
 
     def new_sale(self) -> None:
-        if self.busy:
+        if self.busy or self.back_to_bill():
             return
         self.draft = self.new_draft()
         if self.user is None:
@@ -164,7 +166,8 @@ class SaleFlow(UpiSale, CashSale):
         if self.busy:
             return
         if payment is not None and payment.method != "card":
-            self.nav.back_to_sale(lambda: None)
+            if not self.back_to_bill():
+                self.nav.back_to_sale(lambda: None)
             return
         self.nav.flow_to(CardScreen(self))
 
@@ -189,7 +192,7 @@ class SaleFlow(UpiSale, CashSale):
         ROUTE_REPORT.set(self._report)
         post = self.app.post_message
         try:
-            payment = await self.gateway.charge(request)
+            payment = await self.send(request)
         except IdempotencyConflict:
             self.draft.new_attempt()
             post(

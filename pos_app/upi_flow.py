@@ -6,7 +6,7 @@ call runs in a worker of the app; the answers go to the UPI screen (`UpiView`)."
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual.app import App
@@ -49,6 +49,9 @@ class UpiSale:
     _run: Callable[..., None]
     _payer: Callable[[], PayerApp] | None
     _refreshing: set[str]
+    part: Any  # the part of a split bill being paid (`pos_app.bill_flow.Part`), if any
+    send: Callable[[ChargeRequest], Awaitable[Payment]]
+    back_to_bill: Callable[[], bool]
 
     @property
     def phone(self) -> bool:
@@ -75,6 +78,7 @@ class UpiSale:
             terminal_id=self.settings.terminal_id,
             idempotency_key=draft.idempotency_key,
             operator=self.user.id,
+            bill_id=self.part.bill_id if self.part is not None else None,
             **method,
         )
         return request, total, extras
@@ -92,7 +96,7 @@ class UpiSale:
 
     async def _start_upi(self, request: ChargeRequest, extras: SaleExtras, view: UpiView) -> None:
         try:
-            payment = await self.gateway.charge(request)
+            payment = await self.send(request)
         except PaygateError as exc:
             self._back_to_sale(str(exc))
             return
@@ -108,7 +112,8 @@ class UpiSale:
 
     def _back_to_sale(self, why: str) -> None:
         self.app.notify(why[:1].upper() + why[1:], title="UPI", severity="error", timeout=8)
-        self.nav.back_to_sale(lambda: None)
+        if not self.back_to_bill():
+            self.nav.back_to_sale(lambda: None)
 
     def _answer(self, view: UpiView, payment: Payment) -> None:
         """The payment as it stands: on the UPI screen while pending, else the result."""

@@ -13,6 +13,7 @@ import re
 import textwrap
 from datetime import datetime, tzinfo
 
+from gateway_core.bill_models import Bill, BillPart
 from gateway_core.currencies import CURRENCIES
 from gateway_core.money import Money
 from gateway_core.payments import Payment, reason_for
@@ -202,6 +203,63 @@ def _cash_lines(payment: Payment) -> list[str]:
             _row("Cash due", money(payment.amount + cash.rounding)),
         ]
     return [*lines, _row("Tendered", money(cash.tendered)), _row("Change", money(cash.change))]
+
+
+PART_WORDS = {"succeeded": "paid", "pending": "waiting", "requires_action": "waiting"}
+
+
+def part_word(part: BillPart) -> str:
+    """How a bill's part stands, in a word: paid, declined, waiting, refunded..."""
+    if part.refunded:
+        return "refunded"
+    return PART_WORDS.get(part.status, part.status.replace("_", " "))
+
+
+def part_line(part: BillPart, currency: str) -> str:
+    """A bill's part on the Split screen: how it stands, its amount, its tender."""
+    amount = format_money(Money(part.amount, currency))
+    return f"{part_word(part):<9}{amount:>11}  {part.label}"
+
+
+def bill_receipt_text(
+    bill: Bill,
+    settings: Settings,
+    *,
+    copy: str = "CUSTOMER COPY",
+    tz: tzinfo | None = None,
+) -> str:
+    """A split bill's receipt: every tender, paid or not, and the total."""
+    zone = tz if tz is not None else settings.tz
+
+    def money(minor: int) -> str:
+        return format_money(Money(minor, bill.currency))
+
+    lines = [
+        *_center(settings.merchant_name),
+        _row(f"MID {bill.merchant_id}", f"TID {bill.terminal_id}"),
+        _row(day_text(bill.created_at, zone), time_text(bill.created_at, zone)),
+        _row("Cashier", bill.operator),
+        _rule(),
+        _row("SPLIT BILL", bill.status.upper()),
+        _row("Bill", bill.id),
+        _rule(),
+    ]
+    for part in bill.parts:
+        lines.append(_row(part.label, money(part.amount)))
+        word = part_word(part)
+        detail = f"  {part.payment_id}" + ("" if word == "paid" else f" {word}")
+        lines.append(detail)
+        if part.change:
+            lines.append(_row("  change", money(part.change)))
+    lines += [_rule(), _row("TOTAL", money(bill.amount)), _row("Paid", money(bill.paid))]
+    if bill.balance and bill.status == "open":
+        lines.append(_row("Balance due", money(bill.balance)))
+    if bill.approved_by:
+        lines += textwrap.wrap(
+            f"Canceled by {bill.canceled_by}, approved by {bill.approved_by}", WIDTH
+        )
+    lines += ["", *_center(f"** {copy} **")]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def denomination_label(value: int, currency: str) -> str:

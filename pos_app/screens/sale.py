@@ -32,7 +32,7 @@ def _digit_bindings() -> list[Binding]:
     ]
 
 
-TENDER_HELP = "Pay: Enter card · u UPI · c cash\nShift: o (open / close)"
+TENDER_HELP = "Pay: Enter card · u UPI · c cash · s split\nShift: o (open / close)"
 
 
 class SaleScreen(PosScreen):
@@ -58,6 +58,14 @@ class SaleScreen(PosScreen):
             show=False,
             id="sale.cash",
             tooltip="Take the total in cash: the cash tendered and the change (an open shift)",
+        ),
+        Binding(
+            "s",
+            "to_split",
+            "Split",
+            show=False,
+            id="sale.split",
+            tooltip="Split the total: a bill paid in parts by card, UPI and cash",
         ),
         Binding(
             "o",
@@ -339,6 +347,10 @@ class SaleScreen(PosScreen):
             self._note(f"{tender} has no pre-authorization: a switches back to a sale")
             return False
         return self._total_ok()
+
+    def action_to_split(self) -> None:
+        if self._sale_only("A split bill"):
+            self.desk.start_split()
 
     def action_shift(self) -> None:
         self.desk.open_shift_screens()

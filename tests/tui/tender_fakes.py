@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway_core.access import NotPermitted
+from gateway_core.bill_models import Bill, BillError, BillPart
 from gateway_core.errors import InputError
 from gateway_core.payments import CashDetail, ChargeRequest, Payment
 from gateway_core.shift_models import DrawerMove, Shift, ShiftError, ShiftReport, count_total
@@ -98,7 +99,7 @@ class FakeShifts:
         self.n += 1
         now = self.clock.now()
         payment = Payment(
-            id=f"pay_20261128_{self.n:010d}",
+            id=f"pay_20261128_c{self.n:09d}",
             status="succeeded",
             method="cash",
             amount=req.amount,
@@ -133,6 +134,91 @@ class FakeShifts:
         return payment
 
 
+class FakeBills:
+    def __init__(self, gateway: Any, settings: Any, clock: Any) -> None:
+        self.gateway, self.settings, self.clock = gateway, settings, clock
+        self.all: dict[str, Bill] = {}
+
+    async def open_bill(
+        self, *, amount, currency, operator, terminal_id=None, idempotency_key=None
+    ):
+        now = self.clock.now()
+        bill = Bill(
+            id=f"bill_20261128_{len(self.all) + 1:010d}",
+            merchant_id=self.settings.merchant_id,
+            terminal_id=terminal_id or self.settings.terminal_id,
+            operator=operator,
+            amount=amount,
+            currency=currency,
+            status="open",
+            created_at=now,
+            updated_at=now,
+        )
+        self.all[bill.id] = bill
+        return bill
+
+    def _part(self, payment: Payment) -> BillPart:
+        label = (
+            "Cash"
+            if payment.cash
+            else (f"Card •••• {payment.card.last4}" if payment.card else "UPI QR")
+        )
+        return BillPart(
+            payment_id=payment.id,
+            method=payment.method,
+            amount=payment.amount,
+            status=payment.status,
+            label=label,
+            refunded=payment.amount_refunded,
+            change=payment.cash.change if payment.cash else 0,
+        )
+
+    def get_bill(self, bill_id: str) -> Bill:
+        bill = self.all[bill_id]
+        parts = [self._part(self.gateway.get(p.payment_id)) for p in bill.parts]
+        bill = bill.model_copy(update={"parts": parts})
+        if bill.status == "open" and bill.paid == bill.amount:
+            bill = bill.model_copy(update={"status": "paid"})
+        self.all[bill_id] = bill
+        return bill
+
+    async def pay_bill(self, bill_id: str, /, req: ChargeRequest) -> Bill:
+        bill = self.get_bill(bill_id)
+        waiting = sum(p.amount for p in bill.parts if p.status == "pending")
+        if req.amount > bill.balance - waiting:
+            raise BillError("more than the balance")
+        payment = await self.gateway.charge(req.model_copy(update={"bill_id": bill_id}))
+        self.all[bill_id] = bill.model_copy(update={"parts": [*bill.parts, self._part(payment)]})
+        return self.get_bill(bill_id)
+
+    async def cancel_bill(self, bill_id: str, /, *, operator, approval=None) -> Bill:
+        bill = self.get_bill(bill_id)
+        taken = [p for p in bill.parts if p.status == "succeeded"]
+        if taken and approval is None:
+            raise NotPermitted(
+                "canceling the bill gives back what was taken: a manager must approve"
+            )
+        if taken and approval.pin != "4321":
+            raise NotPermitted("wrong manager ID or PIN")
+        for part in taken:
+            if part.method == "cash":
+                shifts = self.gateway.shifts
+                paid = shifts.payments[part.payment_id]
+                shifts.payments[part.payment_id] = paid.model_copy(
+                    update={"amount_refunded": paid.amount}
+                )
+            else:
+                await self.gateway.refund(part.payment_id, operator=operator, approval=approval)
+        self.all[bill_id] = self.get_bill(bill_id).model_copy(
+            update={
+                "status": "canceled",
+                "canceled_by": operator,
+                "approved_by": approval.user_id if approval and taken else None,
+            }
+        )
+        return self.all[bill_id]
+
+
 def install(app: Any) -> None:
     """The fakes on the app's gateway, unless it takes cash itself."""
     gateway = app.wiring.gateway()
@@ -145,5 +231,6 @@ def install(app: Any) -> None:
         return await fake.charge(req, real_charge)
 
     gateway.shifts = fake
+    gateway.bills = FakeBills(gateway, app.settings, app.rt.clock)
     gateway.charge = charge
     gateway.get = lambda pid: fake.payments.get(pid) or real_get(pid)
