@@ -343,7 +343,7 @@ class SaleFlow(UpiSale, CashSale, BillSale):
     def open_payment(self, payment: Payment) -> None:
         if payment.status == "requires_action":
             self.app.push_screen(OtpScreen(self, payment))
-        elif payment.status == "pending" and payment.method == "upi":
+        elif payment.status == "pending" and payment.method in ("upi", "link"):
             self.open_upi(payment)
         else:
             self.app.push_screen(ResultScreen(self, payment, from_today=True))

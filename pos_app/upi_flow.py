@@ -20,6 +20,7 @@ from gateway_core.ports import PayerApp
 from gateway_core.settings import Settings
 from pos_app.navigation import Navigator
 from pos_app.screens.hosts import UpiView
+from pos_app.screens.link import LinkScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.state import SaleDraft, SaleExtras
 from pos_app.screens.upi import UpiScreen
@@ -85,24 +86,33 @@ class UpiSale:
 
     def start_upi(self) -> None:
         """Ask for a dynamic QR of the sale's total; the UPI screen shows it."""
-        made = self.sale_request(method="upi", upi=UpiInput(flow="qr"))
+        self._start_waiting(UpiScreen, method="upi", upi=UpiInput(flow="qr"))
+
+    def start_link(self) -> None:
+        """Ask for a payment link of the sale's total; its QR opens the checkout page."""
+        self._start_waiting(LinkScreen, method="link")
+
+    def _start_waiting(self, kind: type[UpiScreen], **method: Any) -> None:
+        """A payment the customer completes on their phone, on its screen (UPI, link)."""
+        made = self.sale_request(**method)
         if made is None:
             return
         request, total, extras = made
         self.busy = "charge"
-        screen = UpiScreen(self, total)
+        screen = kind(self, total)
         self.nav.flow_to(screen)
-        self._run(self._start_upi(request, extras, screen), UPI_START, name="upi")
+        self._run(self._start_upi(request, extras, screen), UPI_START, name=request.method)
 
     async def _start_upi(self, request: ChargeRequest, extras: SaleExtras, view: UpiView) -> None:
+        title = "UPI" if request.method == "upi" else "Payment link"
         try:
             payment = await self.send(request)
         except PaygateError as exc:
-            self._back_to_sale(str(exc))
+            self._back_to_sale(str(exc), title)
             return
         except Exception as exc:  # never a traceback on the cashier's screen
-            log.error("UPI charge failed: %s", type(exc).__name__)
-            self._back_to_sale(f"Something went wrong ({type(exc).__name__})")
+            log.error("%s charge failed: %s", request.method, type(exc).__name__)
+            self._back_to_sale(f"Something went wrong ({type(exc).__name__})", title)
             return
         finally:
             self.busy = None
@@ -110,8 +120,8 @@ class UpiSale:
         self.last_payment_id = payment.id
         self._answer(view, payment)
 
-    def _back_to_sale(self, why: str) -> None:
-        self.app.notify(why[:1].upper() + why[1:], title="UPI", severity="error", timeout=8)
+    def _back_to_sale(self, why: str, title: str) -> None:
+        self.app.notify(why[:1].upper() + why[1:], title=title, severity="error", timeout=8)
         if not self.back_to_bill():
             self.nav.back_to_sale(lambda: None)
 
@@ -128,13 +138,14 @@ class UpiSale:
         self.nav.flow_to(ResultScreen(self, payment))
 
     def open_upi(self, payment: Payment) -> None:
-        """A pending UPI payment (from Today): its QR again; the screen already showing
-        it when there is one underneath."""
+        """A pending UPI payment or link (from Today): its QR again; the screen already
+        showing it when there is one underneath."""
         for screen in self.app.screen_stack:
             if isinstance(screen, UpiScreen) and screen.payment and screen.payment.id == payment.id:
                 screen.pop_until_active()
                 return
-        self.app.push_screen(UpiScreen(self, payment.money, payment))
+        kind = LinkScreen if payment.method == "link" else UpiScreen
+        self.app.push_screen(kind(self, payment.money, payment))
 
     def refresh_upi(self, view: UpiView) -> None:
         """Ask where the payment stands (callbacks, a due status check); one at a time."""

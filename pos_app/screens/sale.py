@@ -32,7 +32,9 @@ def _digit_bindings() -> list[Binding]:
     ]
 
 
-TENDER_HELP = "Pay: Enter card · u UPI · c cash · s split\nShift: o (open / close)"
+TENDER_HELP = (
+    "Pay: Enter card · u UPI · c cash · s split\n     n net banking / payment link · o shift"
+)
 
 
 class SaleScreen(PosScreen):
@@ -58,6 +60,14 @@ class SaleScreen(PosScreen):
             show=False,
             id="sale.cash",
             tooltip="Take the total in cash: the cash tendered and the change (an open shift)",
+        ),
+        Binding(
+            "n",
+            "to_link",
+            "Link",
+            show=False,
+            id="sale.link",
+            tooltip="A payment link: the checkout page as a QR (card, UPI, net banking)",
         ),
         Binding(
             "s",
@@ -347,6 +357,10 @@ class SaleScreen(PosScreen):
             self._note(f"{tender} has no pre-authorization: a switches back to a sale")
             return False
         return self._total_ok()
+
+    def action_to_link(self) -> None:
+        if self._sale_only("A payment link"):
+            self.desk.start_link()
 
     def action_to_split(self) -> None:
         if self._sale_only("A split bill"):

@@ -5,9 +5,14 @@ The payment is asked for as the screen opens (the desk's worker answers `show_pa
 while it is pending the screen asks the desk every second to refresh it (callbacks and
 due status checks, in a worker), and the desk moves on to the result once it is final.
 Esc cancels it (the switch is told); on the phone, Esc puts the phone away.
+
+The payment link's screen (`pos_app.screens.link`) is this one with the link's QR and
+words: the hooks below (`qr_link`, `expires_at`, `payee_text`, `waiting_text`, ...).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -62,6 +67,10 @@ class UpiScreen(PosScreen):
         ),
     ]
 
+    PANEL_TITLE = "Pay by UPI"
+    EXPIRES = "QR expires in"
+    EXPIRED = "The QR has expired: confirming with the switch…"
+
     def __init__(self, desk: SaleDesk, total: Money, payment: Payment | None = None) -> None:
         super().__init__()
         self.desk = desk
@@ -69,13 +78,30 @@ class UpiScreen(PosScreen):
         self.payment = payment
         self.done = False  # final: the result screen comes next
 
+    # -- what the screen shows of its payment (the link's screen says its own) --------
+    @property
+    def has_phone(self) -> bool:
+        return self.desk.phone
+
+    def qr_link(self, payment: Payment) -> str | None:
+        return (payment.upi.link or "") if payment.upi is not None else None
+
+    def expires_at(self, payment: Payment) -> datetime | None:
+        return payment.upi.expires_at if payment.upi is not None else None
+
+    def payee_text(self, payment: Payment) -> str:
+        return f"To {payment.upi.payee_vpa}\n{payment.id}" if payment.upi is not None else ""
+
+    def waiting_text(self, payment: Payment) -> str:
+        return upi_reason(payment.response_code).text
+
     def compose_body(self) -> ComposeResult:
         settings = self.desk.settings
         with Horizontal(id="upi"):
             with Vertical(id="upi-qr-box"):
                 yield QrCode(id="upi-qr")
             with Vertical(id="upi-info", classes="panel") as info:
-                info.border_title = "Pay by UPI"
+                info.border_title = self.PANEL_TITLE
                 yield Line(settings.merchant_name, id="upi-merchant")
                 yield Digits(format_money(self.total), id="upi-amount")
                 yield Line("", id="upi-payee")
@@ -83,13 +109,13 @@ class UpiScreen(PosScreen):
                 yield Line("", id="upi-countdown")
                 yield Line("", id="upi-note", classes="field-note")
                 yield Line("", id="upi-hint")
-            if self.desk.phone:
+            if self.has_phone:
                 yield PhonePanel(id="upi-phone")
 
     @while_shown
     def on_mount(self) -> None:
         self.query_one("#upi-hint", Line).update(self._hint())
-        if self.desk.phone:
+        if self.has_phone:
             phone = self.query_one(PhonePanel)
             phone.display = False
             phone.payee(self.desk.settings.merchant_name, self.total.minor, self.total.currency)
@@ -107,15 +133,14 @@ class UpiScreen(PosScreen):
     def show_payment(self, payment: Payment) -> None:
         """The payment as stored now: the QR, the status and the countdown."""
         self.payment = payment
-        upi = payment.upi
-        if upi is None:
+        link = self.qr_link(payment)
+        if link is None:
             return
-        self.query_one(QrCode).show(upi.link or "")
-        self.query_one("#upi-payee", Line).update(f"To {upi.payee_vpa}\n{payment.id}")
+        self.query_one(QrCode).show(link)
+        self.query_one("#upi-payee", Line).update(self.payee_text(payment))
         status = self.query_one("#upi-status", Line)
         if payment.status == "pending":
-            waiting = upi_reason(payment.response_code).text
-            status.update(f"● {waiting}")
+            status.update(f"● {self.waiting_text(payment)}")
         else:
             status.update(payment.status_word.upper())
         for tone, statuses in (("ok", ("succeeded",)), ("error", ("declined", "expired"))):
@@ -127,14 +152,15 @@ class UpiScreen(PosScreen):
     def _countdown(self) -> None:
         line = self.query_one("#upi-countdown", Line)
         payment = self.payment
-        if payment is None or payment.upi is None or payment.status != "pending":
+        expires_at = self.expires_at(payment) if payment is not None else None
+        if payment is None or expires_at is None or payment.status != "pending":
             line.update("")
             return
-        left = (payment.upi.expires_at - self.desk.now()).total_seconds()
+        left = (expires_at - self.desk.now()).total_seconds()
         if left > 0:
-            line.update(f"QR expires in {mmss(left)}")
+            line.update(f"{self.EXPIRES} {mmss(left)}")
         else:
-            line.update("The QR has expired: confirming with the switch…")
+            line.update(self.EXPIRED)
         line.set_class(left <= 30, "-error")
 
     def _tick(self) -> None:
@@ -164,17 +190,17 @@ class UpiScreen(PosScreen):
     # -- keys ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "phone":
-            return self.desk.phone
+            return self.has_phone
         if action == "check":
             return self.payment is not None and self.payment.status == "pending"
         return True
 
     def _phone_open(self) -> bool:
-        return self.desk.phone and self.query_one(PhonePanel).display
+        return self.has_phone and self.query_one(PhonePanel).display
 
     @while_shown
     def action_phone(self) -> None:
-        if not self.desk.phone:
+        if not self.has_phone:
             return
         phone = self.query_one(PhonePanel)
         info = self.query_one("#upi-info")

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from gateway_core.access import NotPermitted
 from gateway_core.bill_models import Bill, BillError, BillPart
 from gateway_core.errors import InputError
-from gateway_core.payments import CashDetail, ChargeRequest, Payment
+from gateway_core.payments import CashDetail, ChargeRequest, LinkDetail, Payment
 from gateway_core.shift_models import DrawerMove, Shift, ShiftError, ShiftReport, count_total
 
 
@@ -87,6 +88,8 @@ class FakeShifts:
         return self.shift_report(shift_id)
 
     async def charge(self, req: ChargeRequest, real) -> Payment:
+        if req.method == "link":
+            return self.link(req)
         if req.method != "cash":
             return await real(req)
         shift = self.current_shift(req.terminal_id)
@@ -131,6 +134,50 @@ class FakeShifts:
                 at=now,
             )
         )
+        return payment
+
+    def link(self, req: ChargeRequest) -> Payment:
+        self.n += 1
+        now = self.clock.now()
+        pid = f"pay_20261128_l{self.n:09d}"
+        payment = Payment(
+            id=pid,
+            status="pending",
+            method="link",
+            amount=req.amount,
+            currency=req.currency,
+            link=LinkDetail(
+                url=f"http://127.0.0.1:8765/checkout/{pid}",
+                expires_at=now + timedelta(seconds=900),
+                methods=["netbanking", "upi", "card"],
+            ),
+            merchant_id=self.settings.merchant_id,
+            terminal_id=req.terminal_id,
+            operator=req.operator,
+            message="Waiting for the customer",
+            created_at=now,
+            updated_at=now,
+        )
+        self.payments[pid] = payment
+        return payment
+
+    async def refresh(self, pid: str, real) -> Payment:
+        payment = self.payments.get(pid)
+        if payment is None:
+            return await real(pid)
+        if (
+            payment.status == "pending"
+            and payment.link
+            and self.clock.now() >= payment.link.expires_at
+        ):
+            payment = self.payments[pid] = payment.model_copy(update={"status": "expired"})
+        return payment
+
+    async def cancel(self, pid: str, real, **kw) -> Payment:
+        payment = self.payments.get(pid)
+        if payment is None:
+            return await real(pid, **kw)
+        payment = self.payments[pid] = payment.model_copy(update={"status": "canceled"})
         return payment
 
 
@@ -231,6 +278,15 @@ def install(app: Any) -> None:
         return await fake.charge(req, real_charge)
 
     gateway.shifts = fake
+    real_refresh, real_cancel = gateway.refresh, gateway.cancel
+
+    async def refresh(pid):
+        return await fake.refresh(pid, real_refresh)
+
+    async def cancel(pid, **kw):
+        return await fake.cancel(pid, real_cancel, **kw)
+
+    gateway.refresh, gateway.cancel = refresh, cancel
     gateway.bills = FakeBills(gateway, app.settings, app.rt.clock)
     gateway.charge = charge
     gateway.get = lambda pid: fake.payments.get(pid) or real_get(pid)

@@ -1,0 +1,99 @@
+"""A payment link at the terminal: n on the Sale screen makes a `link` payment and
+shows its checkout page as a QR with a countdown; the terminal waits like the UPI
+screen until the customer pays on their phone (the result), Esc cancels it, and a link
+nobody pays expires once the clock passes its deadline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_support import (
+    SIZE,
+    build_app,
+    burst,
+    compare_app,
+    decode,
+    drive,
+    flat,
+    login,
+    on_screen,
+    press,
+    raster,
+    wait_for,
+)
+from tender_fakes import install
+
+from gateway_core.clock import FixedClock
+from gateway_core.settings import Settings
+from pos_app.widgets.qr import QrCode
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock, tmp_path: Path):
+    app = build_app(settings, clock, tmp_path / "config", demo=True)
+    install(app)
+    return app
+
+
+async def link_up(pilot, amount: str = "250") -> None:
+    await login(pilot)
+    await burst(pilot, *amount, "n")
+    await on_screen(pilot, "LinkScreen")
+    await wait_for(pilot, lambda: pilot.app.screen.query_one(QrCode).link)
+
+
+def pay_link(app, payment_id: str) -> None:
+    """The customer pays the link on the checkout page."""
+    fake = app.gateway.shifts
+    link = fake.payments[payment_id]
+    fake.payments[payment_id] = link.model_copy(update={"status": "succeeded"})
+
+
+async def test_the_qr_opens_the_checkout_page_and_the_result_follows(app) -> None:
+    async with drive(app) as pilot:
+        await link_up(pilot)
+        payment = app.screen.payment
+        assert payment.method == "link" and payment.status == "pending"
+        assert decode(raster(app.screen.query_one(QrCode))) == [payment.link.url]
+        text = flat(app)
+        assert "Link expires in 15:00" in text and "Waiting for the customer" in text
+        assert payment.link.url in text.replace(" ", "")
+        assert "customer's phone" not in text  # no demo phone: the customer's own opens it
+        pay_link(app, payment.id)
+        await on_screen(pilot, "ResultScreen")
+        assert "APPROVED" in flat(app)
+
+
+async def test_esc_cancels_the_link(app) -> None:
+    async with drive(app) as pilot:
+        await link_up(pilot)
+        payment_id = app.screen.payment.id
+        await press(pilot, "escape")
+        await on_screen(pilot, "ResultScreen")
+        assert app.gateway.get(payment_id).status == "canceled"
+
+
+async def test_a_link_nobody_pays_expires(app, clock: FixedClock) -> None:
+    async with drive(app) as pilot:
+        await link_up(pilot)
+        payment_id = app.screen.payment.id
+        clock.advance(seconds=880)
+        await wait_for(pilot, lambda: "Link expires in 0:20" in flat(app))
+        clock.advance(seconds=21)
+        await on_screen(pilot, "ResultScreen", timeout=15)
+        assert app.gateway.get(payment_id).status == "expired"
+
+
+async def test_a_pre_authorization_is_not_a_link(app) -> None:
+    async with drive(app) as pilot:
+        await login(pilot)
+        await burst(pilot, *"500", "a", "n")
+        assert type(app.screen).__name__ == "SaleScreen"
+        assert "A payment link has no pre-authorization" in flat(app)
+
+
+def test_link_screen(snap_compare, settings: Settings, clock: FixedClock, tmp_path) -> None:
+    app = build_app(settings, clock, tmp_path / "config", demo=True)
+    install(app)
+    assert compare_app(snap_compare, app, link_up, SIZE)
