@@ -18,6 +18,7 @@ from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, MoneyError
 from gateway_core.payments import CashInput, Payment
 from gateway_core.ports import Approval
+from gateway_core.presentation import format_money
 from gateway_core.settings import Settings
 from gateway_core.shift_models import Count, Shift, ShiftError
 from pos_app.navigation import Navigator
@@ -25,7 +26,10 @@ from pos_app.screens.cash import CashScreen, CashView
 from pos_app.screens.hosts import Dialog
 from pos_app.screens.messages import FlowDone
 from pos_app.screens.shift import (
+    MOVE_WORDS,
+    ApprovalDialog,
     CountView,
+    DrawerMoveDialog,
     ShiftCloseScreen,
     ShiftOpenScreen,
     ShiftReportScreen,
@@ -206,6 +210,56 @@ class CashSale:
         if dialog is not None:
             dialog.dismiss(None)
         self.nav.flow_to(ShiftReportScreen(self, report))
+
+    # -- paid in / paid out ---------------------------------------------------------------
+    def open_drawer_move(self) -> None:
+        """m on the sale screen: cash paid into or out of the open shift's drawer."""
+        if self.busy or self.user is None:
+            return
+        self._run(self._drawer_move(), SHIFT_START, name="drawer")
+
+    async def _drawer_move(self) -> None:
+        try:
+            shift: Shift | None = await self._shift_now()
+            report = await self.read(self.gateway.shifts.shift_report, shift.id) if shift else None
+        except PaygateError as exc:
+            self.app.notify(f"Cannot read the shift: {exc}", severity="error")
+            return
+        if shift is None or report is None:
+            self.app.notify("No shift is open on this terminal: o opens one.", title="Drawer")
+            return
+
+        def chosen(move: tuple[str, int, str] | None) -> None:
+            if move is None:
+                return
+            kind, amount, reason = move
+            what = f"{MOVE_WORDS[kind]} {format_money(Money(amount, shift.currency))}: {reason}"
+
+            def approve(approval: Approval, dialog: Dialog) -> None:
+                self._run(self._move(shift, kind, amount, reason, approval, dialog), "drawer")
+
+            self.app.push_screen(ApprovalDialog(MOVE_WORDS[kind], what, approve))
+
+        await self.app.push_screen(DrawerMoveDialog(shift, report.expected), chosen)
+
+    async def _move(
+        self, shift: Shift, kind: str, amount: int, reason: str, approval: Approval, dialog: Dialog
+    ) -> None:
+        try:
+            move = await self.gateway.shifts.move_cash(
+                shift.id,
+                kind=kind,
+                amount=amount,
+                reason=reason,
+                operator=self.operator(),
+                approval=approval,
+            )
+        except PaygateError as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.dismiss(None)
+        money = format_money(Money(move.amount, shift.currency))
+        self.app.notify(f"{MOVE_WORDS[kind]} {money} (approved by {move.approver})", title="Drawer")
 
     def leave_shift(self) -> None:
         if not self.back_to_bill():

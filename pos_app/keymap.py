@@ -28,7 +28,7 @@ from pos_app.screens.phone import PhonePanel
 from pos_app.screens.processing import ProcessingScreen
 from pos_app.screens.result import ResultScreen
 from pos_app.screens.sale import SaleScreen
-from pos_app.screens.shift import CountScreen, ShiftReportScreen
+from pos_app.screens.shift import CountScreen, DrawerMoveDialog, ShiftReportScreen
 from pos_app.screens.split import SplitScreen
 from pos_app.screens.today import TodayScreen
 from pos_app.screens.upi import UpiScreen
@@ -58,6 +58,7 @@ class Keys:
             ("Cash", CashScreen.BINDINGS),
             ("Shift count (open, close)", CountScreen.BINDINGS),
             ("Shift report", ShiftReportScreen.BINDINGS),
+            ("Paid in / paid out", DrawerMoveDialog.BINDINGS),
             ("Split bill", SplitScreen.BINDINGS),
             ("Processing", ProcessingScreen.BINDINGS),
             ("OTP", OtpScreen.BINDINGS),

@@ -33,7 +33,9 @@ def _digit_bindings() -> list[Binding]:
 
 
 TENDER_HELP = (
-    "Pay: Enter card · u UPI · c cash · s split\n     n net banking / payment link · o shift"
+    "Pay: Enter card · u UPI · c cash · s split\n"
+    "     n net banking / payment link\n"
+    "Shift: o open / close · m paid in / out"
 )
 
 
@@ -76,6 +78,14 @@ class SaleScreen(PosScreen):
             show=False,
             id="sale.split",
             tooltip="Split the total: a bill paid in parts by card, UPI and cash",
+        ),
+        Binding(
+            "m",
+            "drawer",
+            "Drawer",
+            show=False,
+            id="sale.drawer",
+            tooltip="Cash paid into or out of the drawer (a reason, a manager approves)",
         ),
         Binding(
             "o",
@@ -365,6 +375,9 @@ class SaleScreen(PosScreen):
     def action_to_split(self) -> None:
         if self._sale_only("A split bill"):
             self.desk.start_split()
+
+    def action_drawer(self) -> None:
+        self.desk.open_drawer_move()
 
     def action_shift(self) -> None:
         self.desk.open_shift_screens()

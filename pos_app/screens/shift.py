@@ -4,7 +4,9 @@ over the limit), and the shift report, printed like a receipt.
 
 A count is one row per note and coin: the pieces are typed, each row shows its value
 and the total runs below. Enter (or ↓) goes to the next row; Enter on the last row, or
-ctrl+s anywhere, sends the count. Every gateway call is the desk's (a worker)."""
+ctrl+s anywhere, sends the count. Cash paid into or out of the drawer (a reason, a
+manager's approval) is a dialog over the sale. Every gateway call is the desk's (a
+worker)."""
 
 from __future__ import annotations
 
@@ -14,15 +16,15 @@ from typing import Any, Protocol
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Input
+from textual.widgets import Footer, Input, Label, RadioButton, RadioSet
 
 from gateway_core.currencies import CURRENCIES
-from gateway_core.money import Money
+from gateway_core.money import Money, MoneyError, parse_amount
 from gateway_core.ports import Approval
 from gateway_core.presentation import format_money
 from gateway_core.settings import Settings
 from gateway_core.shift_models import DENOMINATIONS, Count, Shift, ShiftReport, count_total
-from pos_app.screens.base import PosScreen, sentence, while_shown
+from pos_app.screens.base import PosModal, PosScreen, sentence, while_shown
 from pos_app.screens.modals import Approve, ManagerApprovalScreen, ReceiptDialog
 from pos_app.screens.receipt import denomination_label, over_short_word, shift_report_text
 from pos_app.widgets.bigtext import BigText
@@ -30,6 +32,8 @@ from pos_app.widgets.fields import Field
 from pos_app.widgets.line import Line
 
 PIECES_MAX = 5  # digits of a row's pieces: up to 99,999 of one note
+REASON_MAX = 80  # a paid in / out's reason
+MOVE_WORDS = {"paid_in": "Paid in", "paid_out": "Paid out"}
 
 
 class ShiftDesk(Protocol):
@@ -329,3 +333,82 @@ class ShiftReportScreen(PosScreen):
 def opened_note(shift: Shift) -> str:
     """What the cashier is told once a shift is open."""
     return f"Shift {shift.id} open, float {format_money(Money(shift.float_amount, shift.currency))}"
+
+
+class DrawerMoveDialog(PosModal[tuple[str, int, str] | None]):
+    """Cash paid into or out of the drawer: which way, how much and why; answers
+    (kind, amount, reason) for a manager to approve next."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="drawer.cancel", tooltip="Close, nothing moved"),
+    ]
+
+    def __init__(self, shift: Shift, expected: int) -> None:
+        super().__init__()
+        self.shift = shift
+        self.expected = expected
+
+    def compose(self) -> ComposeResult:
+        held = format_money(Money(self.expected, self.shift.currency))
+        with Vertical(id="drawer-move", classes="dialog") as box:
+            box.border_title = "Cash drawer - paid in / paid out"
+            yield Line(
+                f"Shift {self.shift.id}: the drawer should hold {held}.", classes="dialog-text"
+            )
+            with RadioSet(id="drawer-kind"):
+                yield RadioButton("Paid in (cash put in)", value=True, id="paid_in")
+                yield RadioButton("Paid out (cash taken out)", id="paid_out")
+            yield Label("Amount", classes="field-label")
+            yield Field(
+                id="drawer-amount",
+                restrict=r"[0-9.]*",
+                max_length=12,
+                compact=True,
+                refused_note="an amount takes the digits 0-9 and a decimal point",
+            )
+            yield Label(f"Reason (1 to {REASON_MAX} characters)", classes="field-label")
+            yield Field(id="drawer-reason", max_length=REASON_MAX, compact=True)
+            yield Line("", id="drawer-error", classes="field-error")
+            yield Line("↑/↓: in or out · Enter: next · Esc: cancel", classes="dialog-hint")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @while_shown
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#drawer-kind", RadioSet))
+
+    def kind(self) -> str:
+        pressed = self.query_one("#drawer-kind", RadioSet).pressed_button
+        return pressed.id if pressed is not None and pressed.id else "paid_in"
+
+    def on_key(self, event: Any) -> None:
+        radio = self.focused
+        if event.key == "enter" and isinstance(radio, RadioSet):
+            event.stop()
+            radio.action_toggle_button()  # the way highlighted is the way chosen
+            self.set_focus(self.query_one("#drawer-amount", Field))
+
+    def on_field_refused(self, event: Field.Refused) -> None:
+        self.query_one("#drawer-error", Line).update(sentence(event.note))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        amount_field = self.query_one("#drawer-amount", Field)
+        reason_field = self.query_one("#drawer-reason", Field)
+        error = self.query_one("#drawer-error", Line)
+        try:
+            amount = parse_amount(amount_field.value, self.shift.currency)
+        except MoneyError as exc:
+            error.update(sentence(str(exc)))
+            self.set_focus(amount_field)
+            return
+        if event.input is amount_field:
+            self.set_focus(reason_field)
+            return
+        reason = reason_field.value.strip()
+        if not reason:
+            error.update("Say why the cash moves")
+            return
+        self.dismiss((self.kind(), amount.minor, reason))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

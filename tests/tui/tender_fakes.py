@@ -60,10 +60,30 @@ class FakeShifts:
             rounding=0,
             refunds_count=0,
             refunds=0,
-            paid_in=0,
-            paid_out=0,
+            paid_in=sum(m.amount for m in self.moves[shift_id] if m.kind == "paid_in"),
+            paid_out=sum(m.amount for m in self.moves[shift_id] if m.kind == "paid_out"),
             moves=self.moves[shift_id],
         )
+
+    async def move_cash(self, shift_id, /, *, kind, amount, reason, operator, approval=None):
+        if approval is None or approval.pin != "4321":
+            raise NotPermitted("wrong manager ID or PIN")
+        shift = self.all[shift_id]
+        sign = 1 if kind == "paid_in" else -1
+        self.all[shift_id] = shift.model_copy(update={"expected": shift.expected + sign * amount})
+        self.n += 1
+        move = DrawerMove(
+            id=f"dm_{self.n}",
+            shift_id=shift_id,
+            kind=kind,
+            amount=amount,
+            reason=reason,
+            operator=operator,
+            approver=approval.user_id,
+            at=self.clock.now(),
+        )
+        self.moves[shift_id].append(move)
+        return move
 
     async def close_shift(self, shift_id, /, *, count, operator, approval=None) -> ShiftReport:
         shift = self.all[shift_id]

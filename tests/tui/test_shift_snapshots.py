@@ -38,8 +38,18 @@ async def report_short(pilot) -> None:
     await on_screen(pilot, "ShiftReportScreen")
 
 
+async def paid_out(pilot) -> None:
+    await login(pilot)
+    await pilot.app.gateway.shifts.open_shift(count={50000: 4, 10000: 5}, cashier="asha")
+    await press(pilot, "m")
+    await on_screen(pilot, "DrawerMoveDialog")
+    await burst(pilot, "down", "enter", *"150", "enter", *"milk for the staff")
+
+
 @pytest.mark.parametrize(
-    "steps", [float_counted, drawer_short, report_short], ids=["open", "close", "report"]
+    "steps",
+    [float_counted, drawer_short, report_short, paid_out],
+    ids=["open", "close", "report", "paid-out"],
 )
 def test_shift_screen(snap_compare, settings: Settings, clock: FixedClock, tmp_path, steps):
     app = build_app(settings, clock, tmp_path / "config", demo=True)
