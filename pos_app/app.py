@@ -253,6 +253,7 @@ class PaygateApp(App[int]):
                 notes = await self.gateway.repair()
             else:
                 notes = await self.gateway.repair(only=left_open)
+            notes += await self.gateway.bills.repair()  # a bill left canceling or paid
         except PaygateError as exc:
             self.notify(f"Could not settle open payments: {exc}", severity="warning")
             notes = []

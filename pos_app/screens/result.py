@@ -124,6 +124,9 @@ class ResultScreen(PosScreen):
                 "The bank's answer is not known yet. c: check again (a hold is reversed). "
                 "a: send the same payment again - it is never charged twice."
             )
+        if payment.bill_id and not self.from_today:
+            again = " · a: this part again" if word in ("DECLINED", "EXPIRED", "CANCELED") else ""
+            return f"A part of bill {payment.bill_id}: Enter goes back to the bill{again}."
         if payment.method == "upi" and word in ("DECLINED", "EXPIRED", "CANCELED"):
             return "Nothing was taken. a: back to the sale, to take it by card or UPI again."
         if word == "DECLINED":

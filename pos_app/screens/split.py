@@ -110,7 +110,7 @@ class SplitScreen(PosScreen):
                 yield Line("Balance due", classes="field-label", id="split-balance-label")
                 yield Digits("", id="split-balance")
                 yield BigText("", id="split-word")
-                yield VerticalScroll(Line("", id="split-parts"), id="split-parts-box")
+                yield Line("", id="split-parts")
                 yield Line("", id="split-note", classes="field-note")
             with Vertical(id="split-right", classes="panel") as right:
                 right.border_title = "Next part"
@@ -160,6 +160,8 @@ class SplitScreen(PosScreen):
             self.note("Canceled: what was taken was given back · Enter: new sale", "info")
         elif declined:
             self.note("The last part was not paid: choose another tender", "error")
+        else:
+            self.note("")
         self.amount.amount_text = ""
         self.refresh_amount()
         self.refresh_bindings()

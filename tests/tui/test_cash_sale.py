@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from app_support import build_app, burst, drive, flat, login, on_screen, press, typ, widget_text
-from tender_fakes import install
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
@@ -19,7 +18,6 @@ from pos_app.screens.cash import cash_due, quick_amounts
 @pytest.fixture
 def app(settings: Settings, clock: FixedClock, tmp_path: Path):
     app = build_app(settings, clock, tmp_path / "config", demo=True)
-    install(app)
     return app
 
 
@@ -126,7 +124,6 @@ async def test_a_pre_authorization_is_not_taken_in_cash(app) -> None:
 async def test_rounding_is_its_own_line(settings: Settings, clock: FixedClock, tmp_path) -> None:
     settings.cash.rounding["INR"] = 100
     app = build_app(settings, clock, tmp_path / "config")
-    install(app)
     async with drive(app) as pilot:
         await login(pilot)
         await open_shift(app)

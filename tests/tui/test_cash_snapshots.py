@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from app_support import SIZE, build_app, burst, compare_app, login, on_screen
-from tender_fakes import install
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
@@ -32,5 +31,4 @@ async def cash_short(pilot) -> None:
 )
 def test_cash_screen(snap_compare, settings: Settings, clock: FixedClock, tmp_path, steps, size):
     app = build_app(settings, clock, tmp_path / "config", demo=True)
-    install(app)
     assert compare_app(snap_compare, app, steps, size)

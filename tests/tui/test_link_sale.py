@@ -45,7 +45,7 @@ async def link_up(pilot, amount: str = "250") -> None:
 
 def pay_link(app, payment_id: str) -> None:
     """The customer pays the link on the checkout page."""
-    fake = app.gateway.shifts
+    fake = app.fake_links
     link = fake.payments[payment_id]
     fake.payments[payment_id] = link.model_copy(update={"status": "succeeded"})
 

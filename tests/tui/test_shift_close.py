@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from app_support import build_app, burst, drive, flat, login, on_screen, press, widget_text
-from tender_fakes import install
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
@@ -18,7 +17,6 @@ from gateway_core.settings import Settings
 @pytest.fixture
 def app(settings: Settings, clock: FixedClock, tmp_path: Path):
     app = build_app(settings, clock, tmp_path / "config", demo=True)
-    install(app)
     return app
 
 
@@ -92,7 +90,7 @@ async def test_a_short_over_the_limit_needs_a_manager(app) -> None:
         assert app.gateway.shifts.current_shift() is not None  # a wrong PIN closes nothing
         await burst(pilot, *"4321", "enter")
         await on_screen(pilot, "ShiftReportScreen")
-        shift = app.gateway.shifts.all[app.screen.report.shift.id]
+        shift = app.gateway.shifts.get(app.screen.report.shift.id)
         assert (shift.over_short, shift.approved_by) == (-25000, "meera")
         assert "₹250.00 short" in flat(app)
         assert "Short approved by meera" in " ".join(widget_text(app, "#receipt").split())

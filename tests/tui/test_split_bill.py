@@ -20,7 +20,6 @@ from app_support import (
     wait_for,
     widget_text,
 )
-from tender_fakes import install
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
@@ -31,7 +30,6 @@ DECLINED = "4000000000000002"  # 05 do not honor
 @pytest.fixture
 def app(settings: Settings, clock: FixedClock, tmp_path: Path):
     app = build_app(settings, clock, tmp_path / "config", demo=True)
-    install(app)
     return app
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from app_support import SIZE, build_app, burst, compare_app, login, on_screen, press
-from tender_fakes import install
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
@@ -40,5 +39,4 @@ async def paid(pilot) -> None:
 @pytest.mark.parametrize("steps", [part_declined, paid], ids=["declined", "paid"])
 def test_split_screen(snap_compare, settings: Settings, clock: FixedClock, tmp_path, steps):
     app = build_app(settings, clock, tmp_path / "config", demo=True)
-    install(app)
     assert compare_app(snap_compare, app, steps, SIZE)
