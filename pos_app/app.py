@@ -314,6 +314,16 @@ class PaygateApp(App[int]):
                 ("New sale", "Back to the amount", self.flow.new_sale),
                 ("Today's payments", "F2", self.action_today),
                 ("Frame inspector", "F3: ISO 8583 frames", self.action_inspector),
+                (
+                    "Shift: open or close",
+                    "o: the float, the drawer counted",
+                    self.flow.open_shift_screens,
+                ),
+                (
+                    "Drawer: paid in / paid out",
+                    "m: a reason, a manager",
+                    self.flow.open_drawer_move,
+                ),
             ]
             if not self.remote:  # the console runs where the gateway runs
                 commands.append(

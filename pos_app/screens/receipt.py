@@ -181,7 +181,7 @@ def paid_with(payment: Payment) -> str:
     if upi is not None and upi.payer_vpa:
         return f"UPI {mask_vpa(upi.payer_vpa)}"
     cash = payment.cash
-    if cash is not None:
+    if cash is not None and cash.change:
         return f"Cash, change {format_money(Money(cash.change, payment.currency))}"
     return brand_text(payment)
 
