@@ -1,7 +1,8 @@
 """The cash sale: the amount due (rounded as the settings say, the rounding its own line),
-the cash handed over keyed in or chosen with a quick key (the exact amount, the next
-notes up), and the change due in large digits as it is keyed. Enter takes it: the desk
-asks the gateway (a worker) and moves on to the result, or answers `refused`."""
+the cash handed over keyed in (the keyboard or the keypad) or chosen with a quick key
+(the exact amount, the next notes up), and the change due in large digits as it is
+keyed. Enter takes it: the desk asks the gateway (a worker) and moves on to the result,
+or answers `refused`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from gateway_core.settings import Settings
 from gateway_core.shift_models import DENOMINATIONS
 from pos_app.screens.base import PosScreen, sentence, while_shown
 from pos_app.screens.state import SaleDraft, typed_display
+from pos_app.widgets.keypad import Keypad
 from pos_app.widgets.line import Line
 
 QUICK_KEYS = ("a", "b", "d", "f")  # the next notes up, after e (the exact amount)
@@ -142,14 +144,15 @@ class CashScreen(PosScreen):
                 yield Line("", id="cash-note", classes="field-error")
                 yield Line("Change", classes="field-label")
                 yield Digits("", id="cash-change")
+                yield Line("Enter: take the cash · Esc: back to the sale", id="cash-help")
             with Vertical(id="cash-right", classes="panel") as right:
-                right.border_title = "Quick keys"
+                right.border_title = "Tendered"
                 for n, (key, amount) in enumerate(zip(("e", *QUICK_KEYS), self.quick, strict=True)):
                     label = f"{key}  {'Exact ' if n == 0 else ''}{self.money(amount)}"
                     button = Button(label, id=f"quick-{n}", classes="quick", compact=True)
                     button.can_focus = False
                     yield button
-                yield Line("Enter: take the cash\nEsc: back to the sale", id="cash-help")
+                yield Keypad(id="cash-keypad")
 
     def _rounding_text(self) -> str:
         rounding = self.due - self.total.minor
@@ -198,6 +201,13 @@ class CashScreen(PosScreen):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_quick(int((event.button.id or "quick-0").removeprefix("quick-")))
+
+    def on_keypad_pressed(self, event: Keypad.Pressed) -> None:
+        event.stop()
+        if event.key == "enter":
+            self.action_take()
+        else:
+            self.action_key(event.key)
 
     def action_take(self) -> None:
         if self.busy:

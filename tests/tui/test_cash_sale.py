@@ -152,3 +152,20 @@ def test_due_and_quick_amounts(settings: Settings) -> None:
     assert quick_amounts(4200, "INR") == [5000, 6000, 10000, 20000]
     assert quick_amounts(50000, "INR") == [60000, 100000, 150000, 200000]
     assert quick_amounts(1234, "USD") == [2000, 5000, 10000, 20000]
+
+
+async def test_the_keypad_and_the_quick_keys_take_clicks_too(app) -> None:
+    async with drive(app) as pilot:
+        await login(pilot)
+        await open_shift(app)
+        await burst(pilot, *"99.6", "c")
+        await on_screen(pilot, "CashScreen")
+        await pilot.click("#quick-2")  # ₹200
+        assert digits(app, "#cash-change") == "₹100.40"
+        await pilot.click("#key-clear")
+        await pilot.click("#key-1")
+        await pilot.click("#key-00")
+        assert digits(app, "#cash-tendered") == "100"
+        await pilot.click("#key-enter")
+        await on_screen(pilot, "ResultScreen")
+        assert app.gateway.get(app.flow.last_payment_id).cash.change == 40
