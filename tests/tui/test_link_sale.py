@@ -5,10 +5,12 @@ nobody pays expires once the clock passes its deadline."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 from app_support import (
+    PANS,
     SIZE,
     build_app,
     burst,
@@ -22,8 +24,10 @@ from app_support import (
     raster,
     wait_for,
 )
+from pydantic import SecretStr
 from tender_fakes import install
 
+from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
 from pos_app.widgets.qr import QrCode
@@ -43,11 +47,16 @@ async def link_up(pilot, amount: str = "250") -> None:
     await wait_for(pilot, lambda: pilot.app.screen.query_one(QrCode).link)
 
 
-def pay_link(app, payment_id: str) -> None:
-    """The customer pays the link on the checkout page."""
-    fake = app.fake_links
-    link = fake.payments[payment_id]
-    fake.payments[payment_id] = link.model_copy(update={"status": "succeeded"})
+async def pay_link(app, payment_id: str) -> None:
+    """The customer pays the link by card on the checkout page."""
+    fake = getattr(app, "fake_links", None)
+    if fake is not None:
+        link = fake.payments[payment_id]
+        fake.payments[payment_id] = link.model_copy(update={"status": "succeeded"})
+        return
+    links = importlib.import_module("gateway_core.links")  # the checkout's, once on main
+    card = CardInput(pan=SecretStr(PANS["approve"]), expiry="12/30", cvv=SecretStr("123"))
+    await links.pay_link(app.gateway, payment_id, "card", card)
 
 
 async def test_the_qr_opens_the_checkout_page_and_the_result_follows(app) -> None:
@@ -60,7 +69,7 @@ async def test_the_qr_opens_the_checkout_page_and_the_result_follows(app) -> Non
         assert "Link expires in 15:00" in text and "Waiting for the customer" in text
         assert payment.link.url in text.replace(" ", "")
         assert "customer's phone" not in text  # no demo phone: the customer's own opens it
-        pay_link(app, payment.id)
+        await pay_link(app, payment.id)
         await on_screen(pilot, "ResultScreen")
         assert "APPROVED" in flat(app)
 
