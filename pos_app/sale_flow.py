@@ -139,8 +139,9 @@ class SaleFlow(UpiSale, CashSale, BillSale):
         self.nav.restart_with(SaleScreen(self))
 
     def end(self) -> None:
-        """The cashier signed out."""
+        """The cashier signed out (a bill left open stays stored, open)."""
         self.user = None
+        self.bill = self.part = None
         self.draft = self.new_draft()
 
     def open_card(self) -> None:

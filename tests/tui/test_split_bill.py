@@ -129,3 +129,36 @@ async def test_esc_on_a_part_comes_back_to_the_bill(app) -> None:
         await burst(pilot, "enter", "escape")  # the card screen, then back
         await on_screen(pilot, "SplitScreen")
         assert bill(app).parts == []
+
+
+async def test_cancel_a_bill_with_nothing_taken_needs_no_manager(app) -> None:
+    async with drive(app) as pilot:
+        await login(pilot)
+        await split(pilot, "300")
+        await burst(pilot, "enter", *card_keys(DECLINED))
+        await on_screen(pilot, "ResultScreen")
+        assert "Enter goes back to the bill" in " ".join(widget_text(app, "#result-next").split())
+        await press(pilot, "enter")
+        await on_screen(pilot, "SplitScreen")
+        await press(pilot, "x")
+        await on_screen(pilot, "ConfirmScreen")
+        await press(pilot, "enter")
+        await wait_for(pilot, lambda: app.screen.bill.status == "canceled")
+        assert type(app.screen).__name__ == "SplitScreen"
+        assert bill(app).approved_by is None
+        assert "Canceled: what was taken was given back" in flat(app)
+
+
+async def test_a_cashier_signing_out_leaves_the_bill_behind(app) -> None:
+    async with drive(app) as pilot:
+        await login(pilot)
+        await split(pilot, "300")
+        bill_id = app.screen.bill.id
+        await press(pilot, "ctrl+l")
+        await login(pilot, "ravi", "2222")
+        assert app.flow.bill is None
+        await burst(pilot, *"50", "c", "e", "enter")
+        await on_screen(pilot, "ResultScreen")
+        await press(pilot, "enter")
+        await on_screen(pilot, "SaleScreen")
+        assert app.gateway.bills.get_bill(bill_id).status == "open"
