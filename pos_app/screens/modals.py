@@ -109,9 +109,12 @@ class ManagerApprovalScreen(PosModal[Payment | None]):
         amount = format_money(payment.money)
         if void_kind(payment) == "refund":
             left = format_money(Money(payment.refundable, payment.currency))
+            to = (
+                "card" if payment.card else "customer, from the drawer" if payment.cash else "payer"
+            )
             what = (
                 f"This sale ({amount}, {paid_with(payment)}) is already captured: "
-                f"voiding it refunds {left} to the {'card' if payment.card else 'payer'}."
+                f"voiding it refunds {left} to the {to}."
             )
             return "Void: full refund", what
         return "Void", f"Void {amount} on {paid_with(payment)}: the hold goes back to the card."

@@ -169,3 +169,21 @@ async def test_the_keypad_and_the_quick_keys_take_clicks_too(app) -> None:
         await pilot.click("#key-enter")
         await on_screen(pilot, "ResultScreen")
         assert app.gateway.get(app.flow.last_payment_id).cash.change == 40
+
+
+async def test_a_cash_refund_needs_a_manager_and_comes_out_of_the_drawer(app) -> None:
+    async with drive(app) as pilot:
+        await login(pilot)
+        shift = await app.gateway.shifts.open_shift(count={50000: 4}, cashier="asha")
+        await burst(pilot, *"120", "c", "e", "enter")
+        await on_screen(pilot, "ResultScreen")
+        await press(pilot, "v")
+        await on_screen(pilot, "ManagerApprovalScreen")
+        assert "refunds ₹120.00 to the customer, from the drawer" in app.screen.describe()[1]
+        await burst(pilot, *"meera", "enter", *"4321", "enter")
+        await on_screen(pilot, "ResultScreen")
+        payment = app.gateway.get(app.flow.last_payment_id)
+        assert payment.amount_refunded == 12000
+        report = app.gateway.shifts.shift_report(shift.id)
+        assert (report.refunds_count, report.refunds, report.expected) == (1, 12000, 200000)
+        assert "Refunded (meera)" in widget_text(app, "#receipt")
