@@ -4,7 +4,7 @@ screen fitting whole."""
 from __future__ import annotations
 
 import pytest
-from app_support import SIZE, build_app, burst, compare_app, login, on_screen
+from app_support import SIZE, build_app, burst, compare_app, drive, login, on_screen
 
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
@@ -32,3 +32,39 @@ async def cash_short(pilot) -> None:
 def test_cash_screen(snap_compare, settings: Settings, clock: FixedClock, tmp_path, steps, size):
     app = build_app(settings, clock, tmp_path / "config", demo=True)
     assert compare_app(snap_compare, app, steps, size)
+
+
+async def _split(pilot) -> None:
+    await login(pilot)
+    await burst(pilot, *"1000", "s")
+    await on_screen(pilot, "SplitScreen")
+
+
+async def _close(pilot) -> None:
+    await login(pilot)
+    await pilot.app.gateway.shifts.open_shift(count={50000: 4}, cashier="asha")
+    await burst(pilot, "o")
+    await on_screen(pilot, "ShiftCloseScreen")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)])
+@pytest.mark.parametrize(
+    ("steps", "panels"),
+    [
+        (cash_with_change, ("#cash-left", "#cash-right", "#cash-keypad", "#quick-4")),
+        (_split, ("#split-left", "#split-right", "#split-keys")),
+        (_close, ("#count-left", "#count-right", "#count-total", "#count-over-short")),
+    ],
+    ids=["cash", "split", "shift-close"],
+)
+async def test_the_new_screens_fit(
+    settings: Settings, clock: FixedClock, tmp_path, steps, panels, size
+) -> None:
+    app = build_app(settings, clock, tmp_path / "config", demo=True)
+    async with drive(app) as pilot:
+        await pilot.resize_terminal(*size)
+        await steps(pilot)
+        screen = app.screen.region
+        for selector in panels:
+            region = app.screen.query_one(selector).region
+            assert region.area and screen.contains_region(region), (selector, region, size)
