@@ -65,8 +65,8 @@ class BillSale:
             return await self.gateway.charge(request)
         bill = await self.gateway.bills.pay_bill(request.bill_id, request)
         self.bill = bill
-        newest = bill.parts[-1]
-        return await self.read(self.gateway.get, newest.payment_id)
+        payment: Payment = await self.read(self.gateway.get, bill.parts[-1].payment_id)
+        return payment
 
     def start_split(self) -> None:
         """The sale's total as a bill, on the Split screen."""

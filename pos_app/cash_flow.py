@@ -33,6 +33,7 @@ from pos_app.screens.shift import (
     ShiftCloseScreen,
     ShiftOpenScreen,
     ShiftReportScreen,
+    Way,
     opened_note,
 )
 from pos_app.screens.state import SaleDraft, SaleExtras
@@ -229,7 +230,7 @@ class CashSale:
             self.app.notify("No shift is open on this terminal: o opens one.", title="Drawer")
             return
 
-        def chosen(move: tuple[str, int, str] | None) -> None:
+        def chosen(move: tuple[Way, int, str] | None) -> None:
             if move is None:
                 return
             kind, amount, reason = move
@@ -243,7 +244,7 @@ class CashSale:
         await self.app.push_screen(DrawerMoveDialog(shift, report.expected), chosen)
 
     async def _move(
-        self, shift: Shift, kind: str, amount: int, reason: str, approval: Approval, dialog: Dialog
+        self, shift: Shift, kind: Way, amount: int, reason: str, approval: Approval, dialog: Dialog
     ) -> None:
         try:
             move = await self.gateway.shifts.move_cash(

@@ -6,7 +6,6 @@ or answers `refused`."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
 from textual.app import ComposeResult
@@ -31,8 +30,6 @@ class CashDesk(Protocol):
     """What the cash screen reads and asks for."""
 
     settings: Settings
-
-    def now(self) -> datetime: ...
 
     def take_cash(self, view: CashView, tendered: int) -> None: ...
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from gateway_core.payments import Payment
 from pos_app.screens.base import while_shown
 from pos_app.screens.upi import UpiScreen
+from pos_app.widgets.line import Line
 
 METHOD_WORDS = {"card": "card", "upi": "UPI", "netbanking": "net banking"}
 
@@ -55,4 +56,4 @@ class LinkScreen(UpiScreen):
     @while_shown
     def show_payment(self, payment: Payment) -> None:
         super().show_payment(payment)
-        self.query_one("#upi-hint").update(self._hint())
+        self.query_one("#upi-hint", Line).update(self._hint())

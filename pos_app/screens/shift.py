@@ -10,8 +10,7 @@ worker)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,8 +39,6 @@ class ShiftDesk(Protocol):
     """What the shift screens read and ask for."""
 
     settings: Settings
-
-    def now(self) -> datetime: ...
 
     def open_shift(self, view: CountView, count: Count) -> None: ...
 
@@ -335,7 +332,10 @@ def opened_note(shift: Shift) -> str:
     return f"Shift {shift.id} open, float {format_money(Money(shift.float_amount, shift.currency))}"
 
 
-class DrawerMoveDialog(PosModal[tuple[str, int, str] | None]):
+Way = Literal["paid_in", "paid_out"]
+
+
+class DrawerMoveDialog(PosModal[tuple[Way, int, str] | None]):
     """Cash paid into or out of the drawer: which way, how much and why; answers
     (kind, amount, reason) for a manager to approve next."""
 
@@ -376,9 +376,9 @@ class DrawerMoveDialog(PosModal[tuple[str, int, str] | None]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#drawer-kind", RadioSet))
 
-    def kind(self) -> str:
+    def kind(self) -> Way:
         pressed = self.query_one("#drawer-kind", RadioSet).pressed_button
-        return pressed.id if pressed is not None and pressed.id else "paid_in"
+        return "paid_out" if pressed is not None and pressed.id == "paid_out" else "paid_in"
 
     def on_key(self, event: Any) -> None:
         radio = self.focused
