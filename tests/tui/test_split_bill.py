@@ -162,3 +162,20 @@ async def test_a_cashier_signing_out_leaves_the_bill_behind(app) -> None:
         await press(pilot, "enter")
         await on_screen(pilot, "SaleScreen")
         assert app.gateway.bills.get_bill(bill_id).status == "open"
+
+
+async def test_a_whole_bill_in_one_burst(app) -> None:
+    """A fast cashier (or `tmux send-keys`): every key lands on the screen it was meant
+    for, the bill opening, the shift's float, each part and its result in between."""
+    async with drive(app) as pilot:
+        await login(pilot)
+        keys = [*"1000", "s", *"400", "c", "4", "ctrl+s", *"500", "enter", "enter"]
+        await burst(pilot, *keys, "u", "escape", "enter", "c", "e", "enter", "enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "bill", None) is not None)
+        await wait_for(pilot, lambda: app.screen.bill.status == "paid")
+        parts = [(p.method, p.amount, p.status) for p in app.screen.bill.parts]
+        assert parts == [
+            ("cash", 40000, "succeeded"),
+            ("upi", 60000, "canceled"),
+            ("cash", 60000, "succeeded"),
+        ]
