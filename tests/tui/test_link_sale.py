@@ -5,7 +5,6 @@ nobody pays expires once the clock passes its deadline."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
@@ -25,8 +24,8 @@ from app_support import (
     wait_for,
 )
 from pydantic import SecretStr
-from tender_fakes import install
 
+from gateway_core import links
 from gateway_core.cards import CardInput
 from gateway_core.clock import FixedClock
 from gateway_core.settings import Settings
@@ -35,9 +34,7 @@ from pos_app.widgets.qr import QrCode
 
 @pytest.fixture
 def app(settings: Settings, clock: FixedClock, tmp_path: Path):
-    app = build_app(settings, clock, tmp_path / "config", demo=True)
-    install(app)
-    return app
+    return build_app(settings, clock, tmp_path / "config", demo=True)
 
 
 async def link_up(pilot, amount: str = "250") -> None:
@@ -47,15 +44,9 @@ async def link_up(pilot, amount: str = "250") -> None:
     await wait_for(pilot, lambda: pilot.app.screen.query_one(QrCode).link)
 
 
-async def pay_link(app, payment_id: str) -> None:
+async def pay_link(app, payment_id: str, pan: str = PANS["approve"]) -> None:
     """The customer pays the link by card on the checkout page."""
-    fake = getattr(app, "fake_links", None)
-    if fake is not None:
-        link = fake.payments[payment_id]
-        fake.payments[payment_id] = link.model_copy(update={"status": "succeeded"})
-        return
-    links = importlib.import_module("gateway_core.links")  # the checkout's, once on main
-    card = CardInput(pan=SecretStr(PANS["approve"]), expiry="12/30", cvv=SecretStr("123"))
+    card = CardInput(pan=SecretStr(pan), expiry="12/30", cvv=SecretStr("123"))
     await links.pay_link(app.gateway, payment_id, "card", card)
 
 
@@ -72,6 +63,19 @@ async def test_the_qr_opens_the_checkout_page_and_the_result_follows(app) -> Non
         await pay_link(app, payment.id)
         await on_screen(pilot, "ResultScreen")
         assert "APPROVED" in flat(app)
+
+
+async def test_a_declined_try_leaves_the_link_waiting_for_another(app) -> None:
+    async with drive(app) as pilot:
+        await link_up(pilot)
+        payment = app.screen.payment
+        await pay_link(app, payment.id, "4000 0000 0000 0002")  # 05 do not honor
+        await wait_for(pilot, lambda: "(1 try so far)" in flat(app))
+        assert type(app.screen).__name__ == "LinkScreen"
+        await pay_link(app, payment.id)
+        await on_screen(pilot, "ResultScreen")
+        paid = app.gateway.get(payment.id)
+        assert paid.status == "succeeded" and paid.link.paid_by == paid.link.attempts[-1]
 
 
 async def test_esc_cancels_the_link(app) -> None:
@@ -104,5 +108,15 @@ async def test_a_pre_authorization_is_not_a_link(app) -> None:
 
 def test_link_screen(snap_compare, settings: Settings, clock: FixedClock, tmp_path) -> None:
     app = build_app(settings, clock, tmp_path / "config", demo=True)
-    install(app)
     assert compare_app(snap_compare, app, link_up, SIZE)
+
+
+async def test_a_pending_link_opened_from_today_shows_its_qr_again(app) -> None:
+    async with drive(app) as pilot:
+        await link_up(pilot, "60")
+        link_screen, payment = app.screen, app.screen.payment
+        await press(pilot, "f2")
+        await on_screen(pilot, "TodayScreen")
+        await press(pilot, "enter")  # back to the QR still up underneath, not a second one
+        await wait_for(pilot, lambda: app.screen is link_screen)
+        assert app.screen.query_one(QrCode).link == payment.link.url
