@@ -127,7 +127,7 @@ class ResultScreen(PosScreen):
         if payment.bill_id and not self.from_today:
             again = " · a: this part again" if word in ("DECLINED", "EXPIRED", "CANCELED") else ""
             return f"A part of bill {payment.bill_id}: Enter goes back to the bill{again}."
-        if payment.method == "upi" and word in ("DECLINED", "EXPIRED", "CANCELED"):
+        if payment.method in ("upi", "link") and word in ("DECLINED", "EXPIRED", "CANCELED"):
             return "Nothing was taken. a: back to the sale, to take it by card or UPI again."
         if word == "DECLINED":
             return "Ask for another card or payment method: a to try again."
