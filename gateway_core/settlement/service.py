@@ -22,7 +22,6 @@ from gateway_core.settlement.export import to_csv, transaction_rows
 from gateway_core.settlement.models import (
     CARD,
     CASH,
-    LINK,
     NETBANKING,
     UPI,
     DayNotReady,
@@ -261,9 +260,8 @@ class Settlement:
         if stored is not None:
             return stored
         payments = list(self.candidates(day))
-        still_open = [  # a payment link moves no money: its attempts do
-            r["id"] for r in payments if r["status"] in OPEN_STATUSES and r.get("method") != LINK
-        ]
+        # a pending payment link too: after the Z its day could no longer change (expire)
+        still_open = [r["id"] for r in payments if r["status"] in OPEN_STATUSES]
         if still_open:
             shown = ", ".join(still_open[:3]) + (", ..." if len(still_open) > 3 else "")
             raise DayNotReady(

@@ -20,6 +20,7 @@ from gateway_core.dashboard import audit_events
 from gateway_core.payments import ChargeRequest, Payment, UpiInput
 from gateway_core.runtime import Runtime
 from gateway_core.settlement import (
+    DayNotReady,
     Reconciliation,
     Settlement,
     day_figures,
@@ -208,7 +209,14 @@ def test_the_export_skips_links_and_adds_up(day: Day) -> None:
     assert (rounded["amount"], rounded["rounding"], rounded["net"]) == ("99.60", "0.40", "100.00")
 
 
-async def test_the_z_closes_with_a_pending_link_and_audits_each_payout(day: Day) -> None:
+async def test_a_pending_link_holds_the_z_then_the_z_audits_each_payout(
+    day: Day, clock: FixedClock
+) -> None:
+    """A pending link is an open payment: after the Z it could no longer expire."""
+    with pytest.raises(DayNotReady, match=f"still open \\({LINK2}\\)"):
+        day.svc.close_day(day.svc.today(), closed_by="meera")
+    repos = Repos(day.rt, clock.now().date())
+    repos.save({**day.records[LINK2], "status": "expired"})
     z, already = day.svc.close_day(day.svc.today(), closed_by="meera")
     assert not already
     assert [(p.method, p.bank) for p in z.payouts] == [
