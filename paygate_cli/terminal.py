@@ -18,6 +18,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from gateway_core.store.files import make_private_dir
 from gateway_core.store.lock import WriterLock
+from paygate_cli.checkout_server import CheckoutServer
 from paygate_cli.common import demo_data_dir, open_runtime
 from pos_app.app import PaygateApp
 from pos_app.route import RouteTap
@@ -46,20 +47,24 @@ def tapped_gateway(rt: Runtime | RemoteRuntime) -> Gateway:
     return gateway
 
 
-def terminal_wiring(rt: Runtime | RemoteRuntime) -> Wiring:
+def terminal_wiring(rt: Runtime | RemoteRuntime, checkout: CheckoutServer | None = None) -> Wiring:
     """What the terminal on `rt` gets from outside the core (the demo's UPI phone: the
-    payer app of the data dir's simulated network; a served gateway's stays on the server)."""
+    payer app of the data dir's simulated network, and `checkout` serving the payment
+    links' pages; a served gateway's stay on the server)."""
     return Wiring(
         gateway=lambda: tapped_gateway(rt),
         field_rows=describe,
         test_cards=TEST_CARD_HINTS,
         payer=(lambda: rt.payer) if isinstance(rt, Runtime) else None,
+        checkout=checkout.start if checkout is not None else None,
     )
 
 
-def terminal_app(rt: Runtime | RemoteRuntime, **options: Any) -> PaygateApp:
+def terminal_app(
+    rt: Runtime | RemoteRuntime, checkout: CheckoutServer | None = None, **options: Any
+) -> PaygateApp:
     """The terminal on an open runtime (`options`: PaygateApp's keywords)."""
-    return PaygateApp(rt, wiring=terminal_wiring(rt), **options)
+    return PaygateApp(rt, wiring=terminal_wiring(rt, checkout), **options)
 
 
 def reset_demo_dir(data_dir: Path) -> None:
@@ -144,9 +149,12 @@ async def _run(settings: Settings, *, demo: bool) -> int:
         rt = await RemoteRuntime.connect(settings) or open_runtime(settings)
     else:
         rt = open_runtime(settings)
+    checkout = CheckoutServer(rt) if isinstance(rt, Runtime) else None
     try:
-        code = await terminal_app(rt, demo=demo).run_async()
+        code = await terminal_app(rt, checkout, demo=demo).run_async()
     finally:
+        if checkout is not None:
+            await checkout.stop()
         await rt.aclose()
     return code or 0
 

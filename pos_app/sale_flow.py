@@ -76,6 +76,7 @@ class SaleFlow(UpiSale, CashSale, BillSale):
         self.test_cards: Sequence[CardHint] = wiring.test_cards
         self.field_rows = wiring.field_rows
         self._payer = wiring.payer
+        self._checkout = wiring.checkout
         self._refreshing: set[str] = set()  # UPI payments being refreshed right now
         self.user: User | None = None
         self.draft = self.new_draft()

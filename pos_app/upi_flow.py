@@ -49,6 +49,7 @@ class UpiSale:
     gateway: Gateway
     _run: Callable[..., None]
     _payer: Callable[[], PayerApp] | None
+    _checkout: Callable[[], Awaitable[str | None]] | None
     _refreshing: set[str]
     part: Any  # the part of a split bill being paid (`pos_app.bill_flow.Part`), if any
     send: Callable[[ChargeRequest], Awaitable[Payment]]
@@ -105,6 +106,8 @@ class UpiSale:
 
     async def _start_upi(self, request: ChargeRequest, extras: SaleExtras, view: UpiView) -> None:
         title = "UPI" if request.method == "upi" else "Payment link"
+        if request.method == "link" and self._checkout is not None:
+            await self._serve_checkout(title)
         try:
             payment = await self.send(request)
         except PaygateError as exc:
@@ -119,6 +122,18 @@ class UpiSale:
         self.extras[payment.id] = extras
         self.last_payment_id = payment.id
         self._answer(view, payment)
+
+    async def _serve_checkout(self, title: str) -> None:
+        """Serve the checkout pages from this terminal (once), or say where they are not."""
+        assert self._checkout is not None
+        if await self._checkout() is None:
+            self.app.notify(
+                "The checkout page is not served by this terminal (its address is taken): "
+                "run `paygate serve` or `paygate sandbox` for this data dir's customers",
+                title=title,
+                severity="warning",
+                timeout=8,
+            )
 
     def _back_to_sale(self, why: str, title: str) -> None:
         self.app.notify(why[:1].upper() + why[1:], title=title, severity="error", timeout=8)

@@ -4,7 +4,7 @@ as plain data and callables, so that pos_app imports only the core."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway_core.gateway import Gateway
@@ -41,3 +41,6 @@ class Wiring:
     payer: Callable[[], PayerApp] | None = None
     """The simulated network's payer app, built on first use: the demo's phone on the UPI
     screen pays with it (None: no phone, e.g. a terminal on `paygate serve`)."""
+    checkout: Callable[[], Awaitable[str | None]] | None = None
+    """Serve the checkout pages from this terminal (a payment link's QR opens them):
+    their address, or None when they cannot be served here (None: a server serves them)."""
