@@ -1,12 +1,29 @@
-"""The refusals of a method that cannot do a step: a tender inherits `Refusals` to
-leave out what its method does not have."""
+"""What every tender may use: `moved` (a change and its audit event in one durable
+step), and the refusals of a method that cannot do a step (`Refusals`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from gateway_core.payments import NotAllowed, Payment
 from gateway_core.ports import Refunded, TenderHost
+
+
+def moved(
+    host: TenderHost,
+    payment: Payment,
+    update: dict[str, Any],
+    actor: str,
+    action: str,
+    **details: Any,
+) -> Payment:
+    """`payment` saved with `update`, and the audit event `action` by `actor` about it,
+    in one durable step: the payment as saved."""
+    with host.step(payment.id):
+        payment = host.save(payment.model_copy(update=update))
+        host.record(actor, action, payment.id, **details)
+    return payment
 
 
 class Refusals:

@@ -28,6 +28,7 @@ from gateway_core.payments import (
     reason_for,
 )
 from gateway_core.ports import Opened, Processor, Refunded, RiskKey, TenderHost
+from gateway_core.tenders.base import moved
 from gateway_core.vault import Vault
 
 PREAUTH_DAYS = 7
@@ -126,10 +127,9 @@ class CardTender:
             "decline_code": reason.decline_code,
             "message": reason.text,
         }
-        with host.step(payment.id):
-            payment = host.save(payment.model_copy(update=update))
-            host.record("gateway", "payment.declined", payment.id, response_code="91", reason=why)
-        return payment
+        return moved(
+            host, payment, update, "gateway", "payment.declined", response_code="91", reason=why
+        )
 
     async def _settle_answer(
         self, host: TenderHost, payment: Payment, answer: AuthorizationResponse

@@ -32,7 +32,7 @@ from gateway_core.payments import (
 )
 from gateway_core.ports import Opened, Refunded, TenderHost
 from gateway_core.settings import Settings
-from gateway_core.tenders.base import Refusals
+from gateway_core.tenders.base import Refusals, moved
 
 SANDBOX_URL = "http://127.0.0.1:8765"  # `paygate sandbox`'s address: pages of a data dir
 INR_ONLY = ("netbanking", "upi")  # methods that take rupees only
@@ -144,16 +144,15 @@ class LinkTender(Refusals):
         """Saved `pending` with its checkout page: the customer pays there."""
         detail = _link(payment).model_copy(update={"url": checkout_url(self._settings, payment.id)})
         update = {"status": "pending", "link": detail, "message": "Waiting for the customer"}
-        with host.step(payment.id):
-            payment = host.save(payment.model_copy(update=update))
-            host.record(
-                payment.operator,
-                "payment.pending",
-                payment.id,
-                url=detail.url,
-                expires_at=detail.expires_at.isoformat(),
-            )
-        return payment
+        return moved(
+            host,
+            payment,
+            update,
+            payment.operator,
+            "payment.pending",
+            url=detail.url,
+            expires_at=detail.expires_at.isoformat(),
+        )
 
     # -- following the attempts ------------------------------------------------------------
     def _attempts(self, host: TenderHost, link: Payment) -> list[Payment]:

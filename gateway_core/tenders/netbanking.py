@@ -47,7 +47,7 @@ from gateway_core.payments import (
 from gateway_core.ports import NetbankingBanks, Opened, Refunded, TenderHost
 from gateway_core.presentation import format_money
 from gateway_core.settings import Settings
-from gateway_core.tenders.base import Refusals
+from gateway_core.tenders.base import Refusals, moved
 from gateway_core.tenders.link import public_url
 from gateway_core.tenders.waiting import check_due, finder, merchant_name
 from gateway_core.vault import Vault
@@ -196,17 +196,16 @@ class NetbankingTender(Refusals):
             "netbanking": detail.model_copy(update={"next_check_at": nxt}),
             "message": f"Waiting for the customer at {nb.bank_name}",
         }
-        with host.step(payment.id):
-            payment = host.save(payment.model_copy(update=update))
-            host.record(
-                payment.operator,
-                "payment.pending",
-                payment.id,
-                bank=nb.bank,
-                bank_txn=txn.bank_txn,
-                expires_at=txn.expires_at.isoformat(),
-            )
-        return payment
+        return moved(
+            host,
+            payment,
+            update,
+            payment.operator,
+            "payment.pending",
+            bank=nb.bank,
+            bank_txn=txn.bank_txn,
+            expires_at=txn.expires_at.isoformat(),
+        )
 
     def _fail(self, host: TenderHost, payment: Payment, why: str) -> Payment:
         """The bank never took the payment: declined, nothing to undo."""
@@ -215,10 +214,7 @@ class NetbankingTender(Refusals):
             "decline_code": "processing_error",
             "message": "The bank did not take the payment: try again or choose another bank",
         }
-        with host.step(payment.id):
-            payment = host.save(payment.model_copy(update=update))
-            host.record("gateway", "payment.declined", payment.id, reason=why)
-        return payment
+        return moved(host, payment, update, "gateway", "payment.declined", reason=why)
 
     def _derived(self, merchant_id: str, bank: str) -> list[str]:
         """The secret the gateway offers the bank, newest key first (never stored)."""
@@ -267,16 +263,15 @@ class NetbankingTender(Refusals):
             reason = nb_reason(code or "91")
             update.update(status="declined", decline_code=reason.decline_code, message=reason.text)
         update.update(netbanking=nb, response_code=code)
-        with host.step(payment.id):
-            payment = host.save(payment.model_copy(update=update))
-            host.record(
-                actor,
-                f"payment.{payment.status}",
-                payment.id,
-                response_code=code,
-                bank_ref=txn.bank_ref,
-            )
-        return payment
+        return moved(
+            host,
+            payment,
+            update,
+            actor,
+            f"payment.{update['status']}",
+            response_code=code,
+            bank_ref=txn.bank_ref,
+        )
 
     async def _apply(
         self, host: TenderHost, payment: Payment, txn: NbTransaction, actor: str
@@ -452,10 +447,9 @@ class NetbankingTender(Refusals):
             "netbanking": nb.model_copy(update={"next_check_at": None}),
             "approved_by": approver,
         }
-        with host.step(payment.id):
-            payment = host.save(payment.model_copy(update=update))
-            host.record(approver or operator, "payment.canceled", payment.id, reason="cashier")
-        return payment
+        return moved(
+            host, payment, update, approver or operator, "payment.canceled", reason="cashier"
+        )
 
     async def refund(
         self, host: TenderHost, payment: Payment, refund_id: str, amount: int, day: date

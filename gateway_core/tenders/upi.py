@@ -31,7 +31,7 @@ from gateway_core.payments import (
 from gateway_core.ports import Opened, Refunded, RiskKey, TenderHost, UpiPsp
 from gateway_core.settings import Settings
 from gateway_core.tenders import waiting
-from gateway_core.tenders.base import Refusals
+from gateway_core.tenders.base import Refusals, moved
 from gateway_core.tenders.waiting import finder, merchant_name
 from gateway_core.upi_api import (
     FINAL_STATES,
@@ -228,17 +228,16 @@ class UpiTender(Refusals):
             "response_code": txn.response_code,
             "message": "Waiting for the payer",
         }
-        with host.step(payment.id):
-            payment = host.save(payment.model_copy(update=update))
-            host.record(
-                payment.operator,
-                "payment.pending",
-                payment.id,
-                txn_id=txn.txn_id,
-                flow=upi.flow,
-                expires_at=txn.expires_at.isoformat(),
-            )
-        return payment
+        return moved(
+            host,
+            payment,
+            update,
+            payment.operator,
+            "payment.pending",
+            txn_id=txn.txn_id,
+            flow=upi.flow,
+            expires_at=txn.expires_at.isoformat(),
+        )
 
     def _fail(self, host: TenderHost, payment: Payment, why: str) -> Payment:
         """The PSP never took the payment: declined, nothing to undo."""
@@ -247,10 +246,7 @@ class UpiTender(Refusals):
             "decline_code": "processing_error",
             "message": "The UPI network did not take the payment: try again",
         }
-        with host.step(payment.id):
-            payment = host.save(payment.model_copy(update=update))
-            host.record("gateway", "payment.declined", payment.id, reason=why)
-        return payment
+        return moved(host, payment, update, "gateway", "payment.declined", reason=why)
 
     def _secrets(self, merchant_id: str) -> list[str]:
         """The merchant's callback secrets, newest key first (derived, never stored)."""
@@ -521,10 +517,9 @@ class UpiTender(Refusals):
             }
             if txn.status == "REVERSED":
                 update["reversal"] = "debit reversed to the payer"
-            with host.step(payment.id):
-                payment = host.save(payment.model_copy(update=update))
-                host.record(approver or operator, "payment.canceled", payment.id, reason="cashier")
-            return payment
+            return moved(
+                host, payment, update, approver or operator, "payment.canceled", reason="cashier"
+            )
         return self._settle(host, payment, Outcome.of(txn), operator)
 
     async def refund(
