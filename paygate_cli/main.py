@@ -184,9 +184,12 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     charge = sub.add_parser(
         "charge",
         parents=payment,
-        help="take a payment: a card (sale, or pre-authorization) or UPI (QR, intent, collect)",
+        help="take a payment: a card (sale, or pre-authorization), UPI (QR, intent, collect), "
+        "net banking, cash or a payment link",
         description="Take a card payment, or with --method upi a UPI payment (it answers "
-        "pending, with its link and QR; the payer pays it with `paygate upi pay`). "
+        "pending, with its link and QR; the payer pays it with `paygate upi pay`), "
+        "netbanking --bank CODE (pending, with the bank's login page), cash --tendered "
+        "AMOUNT (an open shift needed), or link (a hosted checkout page). "
         "`--card -` (or no --card on a terminal) reads the card number and CVV from a "
         "hidden prompt, or from stdin lines (number, then CVV), so they stay out of the "
         "shell history.",
@@ -227,7 +230,9 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     status.set_defaults(handler=_payments("cmd_status"))
 
     cancel = sub.add_parser(
-        "cancel", parents=payment, help="give up on a payment waiting for the payer (UPI)"
+        "cancel",
+        parents=payment,
+        help="give up on a payment waiting for the customer (UPI, net banking, a link)",
     )
     cancel.add_argument("payment_id", metavar="ID")
     cancel.add_argument("--operator", default="cli", help="who is doing this (a user id)")
@@ -285,6 +290,11 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--port", type=int, default=8700, help="default: 8700")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="where customers' browsers reach the net banking pages (default: http://HOST:PORT)",
+    )
     serve.set_defaults(handler=_payments("cmd_banks_serve", remote=False))
 
     ledger = sub.add_parser("ledger", help="the banks' books").add_subparsers(

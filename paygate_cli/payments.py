@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -561,6 +562,13 @@ def cmd_banks_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.port <= 65535:
         raise InputError(f"--port must be 1 to 65535, not {args.port}")
     config = bank_config(settings, SystemClock())
+    if args.public_url is not None:
+        parts = urlsplit(args.public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError(
+                "--public-url must be an http(s) address, e.g. http://banks.local:8700"
+            )
+        config.nb_public_url = args.public_url.rstrip("/")
     url = f"http://{args.host}:{args.port}"
     print(
         f"banks on {url}  (data in {settings.data_dir / 'banks'}); "

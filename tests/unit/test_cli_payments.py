@@ -497,10 +497,21 @@ def test_capture_or_void_with_the_bank_unreachable_exits_1(cli, data: Path) -> N
 
 @pytest.fixture
 def bank_server(paygate_cmd: list[str], tmp_path: Path) -> Iterator[str]:
-    """`paygate banks serve` on a free port in its own process; stopped after the test."""
+    """`paygate banks serve` on a free port in its own process (its net banking pages
+    addressed at http://banks.test:PORT); stopped after the test."""
     port = free_port()
+    public = ["--public-url", f"http://banks.test:{port}/"]
     proc = subprocess.Popen(
-        [*paygate_cmd, "banks", "serve", "--port", str(port), "--data-dir", tmp_path / "banks"],
+        [
+            *paygate_cmd,
+            "banks",
+            "serve",
+            "--port",
+            str(port),
+            *public,
+            "--data-dir",
+            tmp_path / "banks",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -526,6 +537,17 @@ def bank_server(paygate_cmd: list[str], tmp_path: Path) -> Iterator[str]:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_banks_serve_addresses_the_net_banking_pages_at_its_public_url(
+    cli, data: Path, bank_server: str
+) -> None:
+    args = ("--method", "netbanking", "--bank", "DEMOA", "--amount", "500", "--json")
+    payment = run_json(cli, "charge", *args, "--data-dir", data, "--bank-url", bank_server)
+    port = bank_server.rsplit(":", 1)[1]
+    assert payment["next_action"]["url"].startswith(f"http://banks.test:{port}/nb/DEMOA/pay/")
+    bad = cli("banks", "serve", "--public-url", "ftp://banks.test", "--data-dir", data)
+    assert bad.code == 2 and "--public-url must be an http(s) address" in one_line_error(bad.err)
 
 
 def test_charge_against_a_real_banks_serve_process(
