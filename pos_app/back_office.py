@@ -185,15 +185,25 @@ class BackOffice:
             "ok",
         )
 
-    def close_day(self, view: ClosingView, day: date, manager_id: str) -> None:
+    def still_open_shifts(self, day: date) -> list[str]:
+        """The cashiers' shifts a Z of `day` would have to close, one line each."""
+        return self.gateway.shifts.still_open(day)
+
+    def close_day(
+        self, view: ClosingView, day: date, manager_id: str, *, close_shifts: bool = False
+    ) -> None:
         """Take the Z report (in a thread: the store and the audit log write); refused
-        while cashiers' shifts are open."""
+        while cashiers' shifts are open, unless `close_shifts`: the manager closes them
+        uncounted first (as `paygate report z --close-shifts`)."""
 
         def close() -> None:
             try:
-                shifts = self.gateway.shifts.still_open  # Z refuses while shifts are open
+                shifts = self.gateway.shifts
+                if close_shifts:
+                    uncounted = shifts.open_shifts(day)
+                    shifts.close_uncounted(uncounted, operator=manager_id, approver=manager_id)
                 z, _already = self.settlement().close_day(
-                    day, closed_by=manager_id, open_shifts=shifts
+                    day, closed_by=manager_id, open_shifts=shifts.still_open
                 )
             except PaygateError as exc:
                 self.app.call_from_thread(view.close_failed, str(exc))

@@ -145,13 +145,14 @@ class MerchantScreen(PosScreen):
         pane = self.query_one(SettlementPane)
         try:
             z = settlement.z_preview(self.day)
+            still_open = self.office.still_open_shifts(self.day)
         except PaygateError as exc:  # DayNotReady: payments still open, or nothing to close
             self.app.call_from_thread(pane.note, str(exc), "error")
             return
-        self.app.call_from_thread(self._ask_close, z)
+        self.app.call_from_thread(self._ask_close, z, still_open)
 
     @while_shown
-    def _ask_close(self, z: DayReport) -> None:
+    def _ask_close(self, z: DayReport, still_open: list[str]) -> None:
         pane = self.query_one(SettlementPane)
         if z.closed_at is not None:
             pane.note(f"Business day {z.day} is already closed (Z report {z.number})", "error")
@@ -164,11 +165,17 @@ class MerchantScreen(PosScreen):
             f"Close business day {z.day:%a %Y-%m-%d} with Z report {z.number}? Payout "
             f"{payout or 'none'}. After this nothing can change the day."
         )
+        if still_open:
+            question += (
+                f" Shifts still open ({'; '.join(still_open)}) are closed by you, not "
+                "counted: their over / short stays unknown."
+            )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 pane.note("Closing the day…")
-                self.office.close_day(self, self.day, self.manager.id)
+                shifts = bool(still_open)
+                self.office.close_day(self, self.day, self.manager.id, close_shifts=shifts)
             else:
                 pane.note("The day stays open")
                 self.action_reload()

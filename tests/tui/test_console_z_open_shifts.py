@@ -46,3 +46,23 @@ async def test_the_console_z_refuses_while_a_shift_is_open(
         app.office.close_day(view, TODAY, "meera")
         await wait_for(pilot, lambda: view.closed)
         assert view.closed[0].kind == "Z"
+
+
+async def test_the_console_z_closes_open_shifts_uncounted_when_the_manager_says_so(
+    settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = build_app(settings, clock, tmp_path / "config")
+    async with drive(app) as pilot:
+        await login(pilot)
+        await sale(pilot, "120", PANS["approve"])
+        shifts = app.office.gateway.shifts
+        shift = await shifts.open_shift(count={10000: 2}, cashier="asha")
+        assert app.office.still_open_shifts(TODAY) == [f"{shift.id} on TERM0001, asha"]
+        view = View()
+        app.office.close_day(view, TODAY, "meera", close_shifts=True)
+        await wait_for(pilot, lambda: view.closed or view.failed)
+        assert not view.failed and view.closed[0].kind == "Z"
+        closed = shifts.shift_report(shift.id).shift
+        assert (closed.status, closed.counted, closed.over_short) == ("closed", None, None)
+        assert (closed.closed_by, closed.approved_by) == ("meera", "meera")
+        assert app.office.still_open_shifts(TODAY) == []
