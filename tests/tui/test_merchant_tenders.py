@@ -75,15 +75,23 @@ async def test_the_settlement_tab_lists_the_days_shifts(pilot: Pilot, shop) -> N
     assert "expected ₹1,100.00 so far; open, not counted yet" in shown
 
 
-async def test_the_z_waits_for_the_open_shift(pilot: Pilot, shop) -> None:
+async def test_the_z_names_the_open_shift_and_closes_it_uncounted(pilot: Pilot, shop) -> None:
     app, shift = shop
     await tab(pilot, "settlement")
     await press(pilot, "z")
     await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+    question = " ".join(widget_text(app, ".dialog-text").split())
+    assert f"Shifts still open ({shift.id} on TERM0001, asha) are closed by you" in question
+    await press(pilot, "escape")  # no: nothing changes
+    await wait_for(pilot, lambda: "stays open" in note(app))
+    assert app.rt.gateway.shifts.shift_report(shift.id).shift.status == "open"
+    await press(pilot, "z")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
     await press(pilot, "enter")
-    await wait_for(pilot, lambda: "open shifts" in note(app))
-    assert note(app).startswith(f"Close the open shifts first: {shift.id} on TERM0001, asha")
-    assert app.office.settlement().closing(shift.day) is None
+    await wait_for(pilot, lambda: "closed: Z report" in note(app))
+    assert app.office.settlement().closing(shift.day) is not None
+    closed = app.rt.gateway.shifts.shift_report(shift.id).shift
+    assert (closed.status, closed.counted, closed.approved_by) == ("closed", None, "meera")
 
 
 async def test_reconcile_names_a_drawer_counted_short(pilot: Pilot, shop) -> None:
