@@ -26,6 +26,12 @@ def moved(
     return payment
 
 
+def not_taken(host: TenderHost, payment: Payment, why: str, message: str) -> Payment:
+    """Declined: the processor never took the payment, so there is nothing to undo."""
+    update = {"status": "declined", "decline_code": "processing_error", "message": message}
+    return moved(host, payment, update, "gateway", "payment.declined", reason=why)
+
+
 class Refusals:
     """The steps a method without them refuses: OTP, capture, void, asking for status."""
 

@@ -47,7 +47,7 @@ from gateway_core.payments import (
 from gateway_core.ports import NetbankingBanks, Opened, Refunded, TenderHost
 from gateway_core.presentation import format_money
 from gateway_core.settings import Settings
-from gateway_core.tenders.base import Refusals, moved
+from gateway_core.tenders.base import Refusals, moved, not_taken
 from gateway_core.tenders.link import public_url
 from gateway_core.tenders.waiting import check_due, finder, merchant_name
 from gateway_core.vault import Vault
@@ -209,12 +209,12 @@ class NetbankingTender(Refusals):
 
     def _fail(self, host: TenderHost, payment: Payment, why: str) -> Payment:
         """The bank never took the payment: declined, nothing to undo."""
-        update = {
-            "status": "declined",
-            "decline_code": "processing_error",
-            "message": "The bank did not take the payment: try again or choose another bank",
-        }
-        return moved(host, payment, update, "gateway", "payment.declined", reason=why)
+        return not_taken(
+            host,
+            payment,
+            why,
+            "The bank did not take the payment: try again or choose another bank",
+        )
 
     def _derived(self, merchant_id: str, bank: str) -> list[str]:
         """The secret the gateway offers the bank, newest key first (never stored)."""

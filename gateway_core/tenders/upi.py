@@ -31,7 +31,7 @@ from gateway_core.payments import (
 from gateway_core.ports import Opened, Refunded, RiskKey, TenderHost, UpiPsp
 from gateway_core.settings import Settings
 from gateway_core.tenders import waiting
-from gateway_core.tenders.base import Refusals, moved
+from gateway_core.tenders.base import Refusals, moved, not_taken
 from gateway_core.tenders.waiting import finder, merchant_name
 from gateway_core.upi_api import (
     FINAL_STATES,
@@ -241,12 +241,7 @@ class UpiTender(Refusals):
 
     def _fail(self, host: TenderHost, payment: Payment, why: str) -> Payment:
         """The PSP never took the payment: declined, nothing to undo."""
-        update = {
-            "status": "declined",
-            "decline_code": "processing_error",
-            "message": "The UPI network did not take the payment: try again",
-        }
-        return moved(host, payment, update, "gateway", "payment.declined", reason=why)
+        return not_taken(host, payment, why, "The UPI network did not take the payment: try again")
 
     def _secrets(self, merchant_id: str) -> list[str]:
         """The merchant's callback secrets, newest key first (derived, never stored)."""
