@@ -315,5 +315,9 @@ def kill_writer(
     time.sleep(rng.uniform(0, within_s))  # land anywhere inside the next step
     os.kill(proc.pid, signal.SIGKILL)
     out, _ = proc.communicate()
-    acked.update(line.split() for line in out.splitlines())  # acked before it died
+    for line in out.splitlines(keepends=True):  # acked before it died: whole lines only
+        if line.endswith("\n"):  # a line the kill cut short acknowledged nothing
+            parts = line.split()
+            assert len(parts) == 2, f"the writer printed {line!r}"  # only acknowledgements
+            acked[parts[0]] = parts[1]
     return acked
