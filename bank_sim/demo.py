@@ -326,7 +326,7 @@ class _History:
         try:
             self.gw = rt.gateway
             self.crowd = self._open_crowd(rt, max(40, per_day // 2))
-            settlement = Settlement(rt.store, rt.settings, audit=rt.audit, clock=self.clock)
+            settlement = Settlement(rt.records, rt.settings, audit=rt.audit, clock=self.clock)
             past = [first + timedelta(days=n) for n in range(days - 1)]
             to_close = set(past[:-1] or past)
             for n in range(days):

@@ -308,7 +308,7 @@ rt = Runtime.open(settings, clock=bench.FixedClock(bench.START), banks=bench.sim
 rt.gateway.get(next(iter(rt.store.day(bench.START.date()).table("payments")))["id"])
 ready = time.perf_counter() - t0
 t0 = time.perf_counter()
-report = Settlement(rt.store, settings, clock=rt.clock).x_report(bench.START.date())
+report = Settlement(rt.records, settings, clock=rt.clock).x_report(bench.START.date())
 x_report = time.perf_counter() - t0
 rss = bench.peak_rss_mb()
 print(bench.json.dumps({"payments": payments, "days": len(rt.store.days()),

@@ -38,12 +38,9 @@ from gateway_core.payments import (
     Payment,
     UnknownPayment,
 )
-from gateway_core.ports import Approval, BillRepository, GatewayAPI, PaymentRepository
+from gateway_core.ports import Approval, BillRepository, GatewayAPI, PaymentRepository, Records
 from gateway_core.presentation import brand_name, format_money, method_name
 from gateway_core.settings import Settings
-from gateway_core.store import DataStore
-from gateway_core.store.bills import TinyBillRepository
-from gateway_core.store.repos import TinyPaymentRepository
 from gateway_core.upi_link import mask_vpa
 
 NOTHING_KEPT = frozenset({"declined", "canceled", "expired"})  # a part that took nothing
@@ -130,21 +127,19 @@ class Bills:
         self,
         gateway: GatewayAPI,
         host: BillsHost,
-        store: DataStore,
+        records: Records,
         settings: Settings,
         access: Access | None,
         new_id: Callable[[str], str],
-        *,
-        repo: BillRepository | None = None,
     ) -> None:
         self._gateway = gateway
         self._host = host
         self._settings = settings
         self._access = access
         self._new_id = new_id
-        self._repo: BillRepository = repo or TinyBillRepository(store)
-        self._store = store
-        self._payments: PaymentRepository = TinyPaymentRepository(store)  # strays' scan
+        self._records = records
+        self._repo: BillRepository = records.bills
+        self._payments: PaymentRepository = records.payments  # strays' scan
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- storing -----------------------------------------------------------------------
@@ -152,7 +147,7 @@ class Bills:
     def _step(self, bill: Bill) -> Iterator[None]:
         """One durable write: the bill, its index and its audit events, or none."""
         try:
-            with self._repo.step(bill_day(bill.id), self._host.today(bill.merchant_id)):
+            with self._records.unit(bill_day(bill.id), self._host.today(bill.merchant_id)):
                 yield
         except BaseException:
             self._host.audit.resync()
@@ -210,8 +205,9 @@ class Bills:
         listed = {p.payment_id for b in bills for p in b.parts}
         day = min((bill_day(b.id) for b in bills), default=date.max)
         today = max((self._host.today(b.merchant_id) for b in bills), default=date.min)
+        days = set(self._records.days())
         while day <= today:
-            if self._store.has_day(day):
+            if day in days:
                 for record in self._payments.each(day):
                     if record.get("bill_id") in found and record["id"] not in listed:
                         found[record["bill_id"]].append(self._gateway.get(record["id"]))

@@ -21,6 +21,7 @@ from typing import Any
 
 from gateway_core.errors import InputError
 from gateway_core.money import MoneyError, parse_amount
+from gateway_core.ports import Records
 from gateway_core.presentation import status_word
 from gateway_core.settings import Settings
 from gateway_core.settlement import (
@@ -34,7 +35,6 @@ from gateway_core.settlement import (
 )
 from gateway_core.shift_models import ShiftReport
 from gateway_core.store import DataStore
-from gateway_core.store.documents import each_document
 from gateway_core.store.journal import collector_paused
 
 Record = dict[str, Any]
@@ -230,17 +230,10 @@ def filter_events(
     return found
 
 
-def audit_events(store: DataStore, since: date = date.min) -> list[Record]:
-    """The audit events filed on `since` and later, in stored order, each day's read
-    under its storage lock (a worker thread never reads a table being written)."""
-    events: list[Record] = []
-    for day in store.days():
-        if day < since:
-            continue
-        db = store.day(day)
-        with db.journal.lock, collector_paused():
-            events.extend(each_document(db.table("audit")))
-    return events
+def audit_events(records: Records, since: date = date.min) -> list[Record]:
+    """The audit events filed on `since` and later, in stored order (`AuditRepository.on`
+    reads each day as a whole: a worker thread never reads a table being written)."""
+    return [event for day in records.days() if day >= since for event in records.audit.on(day)]
 
 
 def events_of(events: Iterable[Record], payment_id: str) -> list[Record]:

@@ -35,7 +35,16 @@ from gateway_core.payments import IdempotencyConflict as IdempotencyConflict
 from gateway_core.payments import NotAllowed as NotAllowed
 from gateway_core.payments import UnknownPayment as UnknownPayment
 from gateway_core.payments import WrongOtp as WrongOtp
-from gateway_core.ports import Approval, NetbankingBanks, Opened, Polled, Returning, Tender, UpiPsp
+from gateway_core.ports import (
+    Approval,
+    NetbankingBanks,
+    Opened,
+    Polled,
+    Records,
+    Returning,
+    Tender,
+    UpiPsp,
+)
 from gateway_core.presentation import format_money
 from gateway_core.risk import CountryOf, RiskEngine, unknown_country
 from gateway_core.risk_models import Assessment
@@ -43,17 +52,6 @@ from gateway_core.risk_models import Context as RiskContext
 from gateway_core.settings import Settings
 from gateway_core.shifts import Shifts
 from gateway_core.states import IllegalTransition
-from gateway_core.store import DataStore
-from gateway_core.store.repos import (
-    TinyClosingRepository,
-    TinyPaymentRepository,
-    TinyRefundRepository,
-)
-from gateway_core.store.state import (
-    TinyIdempotencyRepository,
-    TinyOpenPaymentRepository,
-    TinyRiskRepository,
-)
 from gateway_core.tenders.defaults import default_tenders
 from gateway_core.tenders.link import link_refusal
 from gateway_core.tenders.upi import payer_fingerprint
@@ -81,11 +79,6 @@ def _one_at_a_time(
     return functools.update_wrapper(locked, method)
 
 
-def open_payment_ids(store: DataStore) -> list[str]:
-    """The payments the open index names: what `Gateway.repair` would look at now."""
-    return TinyOpenPaymentRepository(store).ids()
-
-
 class Gateway:
     """Payments over a store, a vault, an audit log, a bank client and the tenders by
     method (default: `tenders.defaults`, on the clients `bank`, the acquirer, `upi`, the
@@ -93,7 +86,7 @@ class Gateway:
 
     def __init__(
         self,
-        store: DataStore,
+        records: Records,
         vault: Vault,
         audit: AuditLog,
         bank: BankClient,
@@ -107,7 +100,7 @@ class Gateway:
         upi: UpiPsp | None = None,
         netbanking: NetbankingBanks | None = None,
     ) -> None:
-        self._store = store
+        self._records = records
         self._vault = vault
         self._audit = audit
         self.bank = bank
@@ -117,23 +110,27 @@ class Gateway:
         self._new_id = new_id or (lambda prefix: f"{prefix}_{secrets.token_hex(5)}")
         self._access = access
         self.risk = RiskEngine(
-            TinyRiskRepository(store, home=settings.merchant_id),
+            records.risk,
             settings.risk,
             self._clock,
             settings.tz,
             home=settings.merchant_id,
             country_of=country_of,
         )
-        self._payments = TinyPaymentRepository(store)
-        self._refunds = TinyRefundRepository(store)
-        self._closings = TinyClosingRepository(store, home=settings.merchant_id)
-        self._idempotency = TinyIdempotencyRepository(store)
-        self._keys = IdempotencyKeys(self._idempotency, vault, settings)
-        self._open = TinyOpenPaymentRepository(store)
+        self._payments, self._refunds = records.payments, records.refunds
+        self._keys = IdempotencyKeys(records.idempotency, vault, settings)
+        self._open = records.open_payments
         self._in_flight: dict[str, asyncio.Future[None]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.shifts = Shifts(
-            store, settings, audit, self._clock, access, self._today, self.get, self._new_id
+            records.shifts,
+            settings,
+            audit,
+            self._clock,
+            access,
+            self._today,
+            self.get,
+            self._new_id,
         )
         tenders = tenders or default_tenders(self, vault, settings, self._clock)
         self.tenders: dict[str, Tender] = dict(tenders)
@@ -146,7 +143,7 @@ class Gateway:
             self._clock.now,
             self._amend,
         )
-        self.bills = Bills(self, self._host, store, settings, access, self._new_id)
+        self.bills = Bills(self, self._host, records, settings, access, self._new_id)
 
     def _tender(self, method: str) -> Tender:
         if method not in self.tenders:
@@ -157,13 +154,8 @@ class Gateway:
     def _today(self, merchant_id: str | None = None) -> date:
         """A merchant's business day now (the home merchant's by default): the next one
         once today's Z report of that merchant is taken."""
-        closings = self._closings_of(merchant_id)
+        closings = self._records.closings(merchant_id)
         return business_day(self._clock, self._settings.tz, closings.closed_at)
-
-    def _closings_of(self, merchant_id: str | None) -> TinyClosingRepository:
-        if merchant_id in (None, self._settings.merchant_id):
-            return self._closings
-        return TinyClosingRepository(self._store, merchant_id, home=self._settings.merchant_id)
 
     def get(self, payment_id: str) -> Payment:
         """A payment by id, with its refunds (whatever day they happened on)."""
@@ -172,7 +164,7 @@ class Gateway:
     def list_day(self, day: date | None = None) -> list[Payment]:
         """The payments created on a business day (today by default), oldest first."""
         day = day or self._today()
-        if day not in self._store.days():
+        if day not in self._records.days():
             return []
         return [with_refunds(r, self._refunds) for r in self._payments.for_day(day)]
 
@@ -184,7 +176,7 @@ class Gateway:
         contacted."""
         if payment_id and merchant_id is None:
             merchant_id = self.get(payment_id).merchant_id
-        closings = self._closings_of(merchant_id)
+        closings = self._records.closings(merchant_id)
         today = self._today(merchant_id)
         for day in (today, payment_day(payment_id) if payment_id else None):
             closing = closings.get(day) if day else None
@@ -208,13 +200,9 @@ class Gateway:
         happens inside: no other sale's writes can join the block.) When the block fails,
         nothing of it is stored, and what remembers writes in memory forgets them too."""
         try:
-            with contextlib.ExitStack() as stack:
-                stack.enter_context(self._store.main.journal.atomic())
-                for day in sorted({self._today(), day_of(payment_id)}, reverse=True):
-                    stack.enter_context(self._store.day(day).journal.atomic())
+            with self._records.unit(self._today(), day_of(payment_id)):
                 yield
         except BaseException:
-            self._payments.forget_indexes()
             self._audit.resync()
             self.risk.resync()
             raise

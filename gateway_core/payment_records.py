@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from gateway_core.payments import Payment, UnknownPayment, payment_day
-from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
+from gateway_core.ports import PaymentRepository, RefundRepository
 
 
 def load_payment(
-    payments: TinyPaymentRepository, payment_id: str, refunds: TinyRefundRepository
+    payments: PaymentRepository, payment_id: str, refunds: RefundRepository
 ) -> Payment:
     """A payment by id from the repositories (no bank needed: read-only commands use it)."""
     day = payment_day(payment_id)
@@ -19,7 +19,7 @@ def load_payment(
     return with_refunds(record, refunds)
 
 
-def with_refunds(record: dict[str, Any], refunds: TinyRefundRepository) -> Payment:
+def with_refunds(record: dict[str, Any], refunds: RefundRepository) -> Payment:
     """A stored payment with its refunds, which live in the days they happened on."""
     found = sorted(refunds.for_payment(record["id"]), key=lambda r: r["created_at"])
     return Payment.stored(

@@ -18,13 +18,7 @@ from gateway_core.ports import BanksFactory, EmbeddedBanks, PayerApp
 from gateway_core.risk import unknown_country
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
-from gateway_core.store.repos import (
-    TinyAuditRepository,
-    TinyPaymentRepository,
-    TinyRefundRepository,
-    TinyTokenRepository,
-)
-from gateway_core.store.state import TinyUserRepository
+from gateway_core.store.records import TinyRecords
 from gateway_core.vault import Vault
 
 if TYPE_CHECKING:  # httpx: imported when the gateway is first used
@@ -49,6 +43,7 @@ class Runtime:
 
     settings: Settings
     store: DataStore
+    records: TinyRecords
     keyring: Keyring
     vault: Vault
     audit: AuditLog
@@ -85,15 +80,16 @@ class Runtime:
             Keyring.open(settings.resolved_key_file, create=True)
         store = DataStore(settings.data_dir, read_only=read_only, create=create)
         try:
+            records = TinyRecords(store, home=settings.merchant_id)
             keyring = Keyring.open(settings.resolved_key_file, create=False)
-            vault = Vault(TinyTokenRepository(store), keyring, clock=clock)
-            audit = AuditLog(TinyAuditRepository(store), keyring, clock=clock, tz=settings.tz)
+            vault = Vault(records.tokens, keyring, clock=clock)
+            audit = AuditLog(records.audit, keyring, clock=clock, tz=settings.tz)
             for note in [] if read_only else store.recovered:
                 audit.record("system", "store.recovered", note=note)
         except BaseException:
             store.close()
             raise
-        return cls(settings, store, keyring, vault, audit, clock, banks_factory=banks)
+        return cls(settings, store, records, keyring, vault, audit, clock, banks_factory=banks)
 
     def preload_gateway(self) -> None:
         """`import_gateway_modules` for this runtime's banks."""
@@ -102,17 +98,17 @@ class Runtime:
     def payment(self, payment_id: str) -> Payment:
         """A payment by id as stored: a lookup, so a read-only runtime will do (no lock,
         no bank, no repair) and a day with no data is not opened."""
-        store = self.store
-        return load_payment(TinyPaymentRepository(store), payment_id, TinyRefundRepository(store))
+        return load_payment(self.records.payments, payment_id, self.records.refunds)
 
     @property
     def access(self) -> Access:
         """Users and approvals; the demo users are seeded into an empty user list."""
         if self._access is None:
             s = self.settings
-            users = TinyUserRepository(self.store, home=s.merchant_id)
-            self._access = Access(users, self.audit, self.clock, tz=s.tz, home=s.merchant_id)
-            if not self.store.read_only and not self._access.list():
+            self._access = Access(
+                self.records.users, self.audit, self.clock, tz=s.tz, home=s.merchant_id
+            )
+            if not self.records.read_only and not self._access.list():
                 self._access.seed_demo()
         return self._access
 
@@ -129,7 +125,7 @@ class Runtime:
             s = self.settings
             bank, upi = self._client(BankClient), self._client(UpiClient)
             self._gateway = Gateway(
-                self.store,
+                self.records,
                 self.vault,
                 self.audit,
                 bank,

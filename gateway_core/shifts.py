@@ -30,8 +30,6 @@ from gateway_core.shift_models import (
     ShiftReport,
     count_total,
 )
-from gateway_core.store import DataStore
-from gateway_core.store.shifts import TinyShiftRepository
 
 MAX_PIECES = 100_000  # of one denomination in a drawer
 MAX_REASON = 80
@@ -65,7 +63,7 @@ class Shifts:
 
     def __init__(
         self,
-        store: DataStore | ShiftRepository,
+        repo: ShiftRepository,
         settings: Settings,
         audit: AuditLog,
         clock: Clock,
@@ -76,10 +74,10 @@ class Shifts:
         *,
         merchant_id: str | None = None,
     ) -> None:
-        """`store`: the data dir's (or a repository); `access`: who approves (None: no
+        """`repo`: where shifts are stored; `access`: who approves (None: no
         approvals); `today`: a merchant's business day (moved on by its Z; the calendar's
         by default); `payment`: a payment by id (a report's rounding line)."""
-        self._repo = TinyShiftRepository(store) if isinstance(store, DataStore) else store
+        self._repo = repo
         self._settings = settings
         self._audit = audit
         self._clock = clock

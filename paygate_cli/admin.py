@@ -44,7 +44,7 @@ def merchant_of(args: argparse.Namespace, rt: Runtime) -> str:
     merchant = getattr(args, "merchant", None) or home
     if not (merchant.isascii() and merchant.isalnum() and len(merchant) <= 15):
         raise InputError("a merchant id is 1 to 15 letters or digits")
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     if merchant != home and merchant not in {k.merchant_id for k in keys.list()}:
         raise InputError(
             f"no merchant {mask_card_numbers(merchant)}: a merchant is boarded with its "

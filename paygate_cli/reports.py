@@ -81,7 +81,7 @@ def day_arg(args: argparse.Namespace, settings: Settings) -> date:
 def _settlement(args: argparse.Namespace, rt, **kw: Any) -> Settlement:
     """The settlement of `--merchant` (the settings' merchant by default)."""
     merchant = merchant_of(args, rt)
-    return Settlement(rt.store, rt.settings, clock=rt.clock, merchant_id=merchant, **kw)
+    return Settlement(rt.records, rt.settings, clock=rt.clock, merchant_id=merchant, **kw)
 
 
 async def _reconcile(svc: Settlement, gateway, day: date) -> Reconciliation:
@@ -154,7 +154,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def _report_shifts(args: argparse.Namespace, settings: Settings, day: date) -> int:
     """The day's shift reports (those opened on it and those still open)."""
     with open_runtime(settings, read_only=True) as rt:
-        shifts = Shifts(rt.store, rt.settings, rt.audit, rt.clock, payment=rt.payment)
+        shifts = Shifts(rt.records.shifts, rt.settings, rt.audit, rt.clock, payment=rt.payment)
         reports = shift_reports(shifts.of(merchant_of(args, rt)), day)
     if args.json:
         _print_json([r.model_dump(mode="json") for r in reports])

@@ -82,7 +82,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         checkout = settings.checkout.model_copy(update={"public_url": url})
         settings = settings.model_copy(update={"checkout": checkout})
     rt = open_runtime(settings)
-    live = [k for k in ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).list() if not k.revoked_at]
+    live = [
+        k
+        for k in ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).list()
+        if not k.revoked_at
+    ]
     banks = settings.bank_url or "simulated in this process"
     print(
         f"gateway on {url}  (data in {settings.data_dir}; banks {banks}; "
@@ -143,10 +147,10 @@ def cmd_terminals(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_remote_terminals(args, remote))
     if args.action == "list":
         with open_runtime(settings, read_only=True) as rt:
-            _print_keys(ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).list())
+            _print_keys(ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).list())
         return 0
     with open_runtime(settings) as rt:
-        keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+        keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
         if args.action == "add":
             merchant = args.merchant or settings.merchant_id
             subject = f"{merchant}/{args.terminal}"

@@ -173,7 +173,7 @@ def cmd_shift_list(args: argparse.Namespace, settings: Settings) -> int:
 # ---------------------------------------------------------------------------- X and Z
 def drawer_shifts(rt: Runtime, merchant_id: str) -> Shifts:
     """A merchant's shifts on an open runtime (reading, or closing them for a Z)."""
-    return Shifts(rt.store, rt.settings, rt.audit, rt.clock).of(merchant_id)
+    return Shifts(rt.records.shifts, rt.settings, rt.audit, rt.clock).of(merchant_id)
 
 
 def remote_open_shifts(settings: Settings) -> list[Shift]:

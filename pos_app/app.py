@@ -34,7 +34,7 @@ from textual.worker import Worker, WorkerState
 from gateway_core.access import User
 from gateway_core.clock import Clock
 from gateway_core.errors import PaygateError
-from gateway_core.gateway import Gateway, open_payment_ids
+from gateway_core.gateway import Gateway
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement
@@ -220,7 +220,9 @@ class PaygateApp(App[int]):
         self.nav.watch()
         self.push_screen(LoginScreen(self))
         if self.run_startup:  # after the first frame: building the gateway takes a while
-            left_open = open_payment_ids(self.rt.store) if isinstance(self.rt, Runtime) else None
+            left_open = (
+                self.rt.records.open_payments.ids() if isinstance(self.rt, Runtime) else None
+            )
             self.call_after_refresh(self.startup, left_open)
 
     def watch_theme(self, theme: str) -> None:

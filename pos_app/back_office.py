@@ -57,7 +57,7 @@ class BackOffice:
     def settlement(self) -> Settlement:
         """Reports, closing, reconciliation and export over the open data dir."""
         rt = self.rt
-        return Settlement(rt.store, rt.settings, audit=rt.audit, clock=rt.clock)
+        return Settlement(rt.records, rt.settings, audit=rt.audit, clock=rt.clock)
 
     # -- reads (in the console's threads) -------------------------------------------------
     def day_data(self, day: date) -> DayData:
@@ -82,10 +82,10 @@ class BackOffice:
         """A payment as stored and its audit events."""
         payment = self.rt.gateway.get(payment_id)
         day = payment.created_at.astimezone(self.settings.tz).date()
-        return payment, events_of(audit_events(self.rt.store, since=day), payment.id)
+        return payment, events_of(audit_events(self.rt.records, since=day), payment.id)
 
     def audit_events(self) -> list[Record]:
-        return audit_events(self.rt.store)
+        return audit_events(self.rt.records)
 
     def verify_audit(self) -> Verdict:
         return self.rt.audit.verify()

@@ -88,7 +88,7 @@ def seeded_runtime(settings: Settings, clock: FixedClock) -> Runtime:
     bank = BankClient.embedded(banks_app, timeout_s=settings.bank_timeout_s)
     tapped = RouteTap(bank)  # the route the processing screen draws
     rt._gateway = Gateway(
-        rt.store,
+        rt.records,
         rt.vault,
         rt.audit,
         tapped,  # type: ignore[arg-type]  # the bank client's methods, passed through

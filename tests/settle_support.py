@@ -11,7 +11,6 @@ from gateway_core.netbanking_api import TEST_BANKS, NbSettlementLine
 from gateway_core.payments import Payment
 from gateway_core.runtime import Runtime
 from gateway_core.shift_models import DrawerMove, Shift, ShiftReport
-from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
 
 Record = dict[str, Any]
 
@@ -83,8 +82,8 @@ class Repos:
 
     def __init__(self, rt: Runtime, day: date) -> None:
         self.day = day
-        self.payments = TinyPaymentRepository(rt.store)
-        self.refunds = TinyRefundRepository(rt.store)
+        self.payments = rt.records.payments
+        self.refunds = rt.records.refunds
 
     def save(self, *records: Record) -> None:
         for r in records:

@@ -34,7 +34,6 @@ from gateway_core.service.limits import MAX_BODY_BYTES, BodyLimit
 from gateway_core.service.models import Health
 from gateway_core.service.responses import ERROR_RESPONSES, install_error_handlers
 from gateway_core.service.routes import admin, bills, netbanking, otp, payments, reports, shifts
-from gateway_core.store.auth_failures import TinyFailedAuthRepository
 
 log = logging.getLogger("paygate.service")
 POLL_EVERY_S = 5.0  # how often `paygate serve` resolves pending payments by default
@@ -68,8 +67,8 @@ def create_app(
     server's start runs the gateway's repair unless `repair_on_start` is False, and while
     it runs pending payments are resolved every `poll_every_s` seconds (None or 0: not)."""
     gateway = rt.gateway  # built now: it decides whether the banks are the simulator
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
-    limiter = FailedAuthLimiter(TinyFailedAuthRepository(rt.store), rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
+    limiter = FailedAuthLimiter(rt.records.failed_auth, rt.clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -23,9 +23,7 @@ from pydantic import BaseModel
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
-from gateway_core.ports import KeyProvider
-from gateway_core.store import DataStore
-from gateway_core.store.state import TinyApiKeyRepository
+from gateway_core.ports import ApiKeyRepository, KeyProvider
 
 _KEY = re.compile(r"pk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 _MERCHANT = re.compile(r"[A-Za-z0-9]{1,15}")
@@ -60,9 +58,9 @@ class ApiKeys:
     """The terminals' API keys, kept in the store (`ApiKeyRepository`)."""
 
     def __init__(
-        self, store: DataStore, keyring: KeyProvider, audit: AuditLog, clock: Clock
+        self, repo: ApiKeyRepository, keyring: KeyProvider, audit: AuditLog, clock: Clock
     ) -> None:
-        self._repo = TinyApiKeyRepository(store)
+        self._repo = repo
         self._keyring = keyring
         self._audit = audit
         self._clock = clock

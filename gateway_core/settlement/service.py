@@ -15,6 +15,7 @@ from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock, ClosedAt, SystemClock, business_day, business_day_at
 from gateway_core.errors import InputError
 from gateway_core.payments import OPEN_STATUSES, payment_day
+from gateway_core.ports import Records
 from gateway_core.settings import Settings
 from gateway_core.settlement.days import LOOKBACK_DAYS, DayOf, moved_on
 from gateway_core.settlement.expected import banks_of, cash_expected, netbanking_expected
@@ -41,13 +42,6 @@ from gateway_core.settlement.reconciliation import (
     switch_entries,
 )
 from gateway_core.settlement.tally import method_totals, tally
-from gateway_core.store import DataStore
-from gateway_core.store.repos import (
-    TinyAuditRepository,
-    TinyClosingRepository,
-    TinyPaymentRepository,
-    TinyRefundRepository,
-)
 
 if TYPE_CHECKING:
     from gateway_core.bank_client import BankClient
@@ -92,7 +86,7 @@ class Settlement:
 
     def __init__(
         self,
-        store: DataStore,
+        records: Records,
         settings: Settings,
         *,
         audit: AuditLog | None = None,
@@ -105,14 +99,13 @@ class Settlement:
             settings = settings.model_copy(
                 update={"merchant_id": self.merchant_id, "merchant_name": self.merchant_id}
             )
-        self._store = store
+        self._records = records
         self._settings = settings
         self._audit = audit
         self._clock: Clock = clock or SystemClock()
-        self._payments = TinyPaymentRepository(store)
-        self._refunds = TinyRefundRepository(store)
-        self._closings = TinyClosingRepository(store, self.merchant_id, home=home)
-        self._events = TinyAuditRepository(store)
+        self._payments, self._refunds = records.payments, records.refunds
+        self._closings = records.closings(self.merchant_id)
+        self._events = records.audit
 
     @property
     def tz(self) -> tzinfo | None:
@@ -140,7 +133,7 @@ class Settlement:
 
     # -- reading -------------------------------------------------------------------------
     def _day_records(self, day: date) -> Iterator[Record]:
-        if day not in self._store.days():
+        if day not in self._records.days():
             return iter(())
         return (r for r in self._payments.each(day) if r["merchant_id"] == self.merchant_id)
 
@@ -155,7 +148,7 @@ class Settlement:
         yield from self._day_records(day)
         began = self._start_of(day)
         closed_at = self.closed_at()
-        for earlier in self._store.days():
+        for earlier in self._records.days():
             if not day - timedelta(days=LOOKBACK_DAYS) <= earlier < day:
                 continue
             closing = self._closings.get(earlier)

@@ -6,9 +6,7 @@ bills (`bill_keys`, hashed). Implements `ports.BillRepository`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-from collections.abc import Iterator
 from datetime import date
 
 from tinydb import Query
@@ -40,19 +38,9 @@ class TinyBillRepository:
             self._where[day] = column_index(self._table(day), "id")
         return self._where[day]
 
-    @contextlib.contextmanager
-    def step(self, *days: date) -> Iterator[None]:
-        """The writes of the block (a bill, its index, audit events filed under `days`)
-        as one durable entry per database, the main database last."""
-        try:
-            with contextlib.ExitStack() as stack:
-                stack.enter_context(self._store.main.journal.atomic())
-                for day in sorted(set(days), reverse=True):
-                    stack.enter_context(self._store.day(day).journal.atomic())
-                yield
-        except BaseException:
-            self._where.clear()  # a rolled-back insert may be indexed
-            raise
+    def forget_indexes(self) -> None:
+        """Drop the id indexes (a rolled-back insert may be in them): rebuilt when used."""
+        self._where.clear()
 
     def save(self, day: date, bill: Record) -> None:
         """Store a bill; it is in the open index while it is open or canceling."""

@@ -65,7 +65,7 @@ def fail_once(monkeypatch, journal: JournalStorage, then=None) -> None:
 
 async def reconcile_all(rt: Runtime) -> list[str]:
     """Every break `reconcile` finds on any day of the data dir."""
-    settlement = Settlement(rt.store, rt.settings, clock=rt.clock)
+    settlement = Settlement(rt.records, rt.settings, clock=rt.clock)
     breaks = []
     for day in rt.store.days():
         rec = await settlement.reconcile(day, rt.gateway.bank)

@@ -136,7 +136,7 @@ class World:
         books = await self.rt.payer.ledger_check()
         kept = sum(p.amount_captured - p.amount_refunded for p in payments)
         assert books.credits - books.refunds == kept
-        svc = Settlement(self.rt.store, self.rt.settings, clock=self.clock)
+        svc = Settlement(self.rt.records, self.rt.settings, clock=self.clock)
         for day in sorted({svc.today(), datetime(2026, 11, 28).date()}):
             rec = await svc.reconcile(day, self.rt.gateway.bank, self.rt.gateway.upi)
             assert rec.ok, rec.document()

@@ -78,7 +78,7 @@ class Api:
 @pytest.fixture
 async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     issued = {
         "t1": keys.issue(MERCHANT, "TERM0001", actor="owner")[1],
         "other": keys.issue(OTHER, "TERM0001", actor="owner")[1],
@@ -364,7 +364,9 @@ bodies = values.map(json.dumps).map(str.encode) | st.binary(max_size=100)
 
 def test_no_bill_endpoint_answers_a_500(tmp_path: Path, clock: FixedClock) -> None:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    key = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(MERCHANT, "TERM0001", actor="t")
+    key = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).issue(
+        MERCHANT, "TERM0001", actor="t"
+    )
     app = create_app(rt, repair_on_start=False)
     runner = asyncio.Runner()
     client = httpx.AsyncClient(

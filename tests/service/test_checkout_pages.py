@@ -98,7 +98,7 @@ async def shop(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Shop]:
     settings = gateway_settings(tmp_path / "data", 5.0)
     checkout = CheckoutSettings(public_url="http://gw")
     rt = open_runtime(settings.model_copy(update={"checkout": checkout}), clock=clock)
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     secret = keys.issue(rt.settings.merchant_id, "TERM0001", actor="owner")[1]
     await board_merchants(rt.gateway.bank, keys)
     app = create_app(rt, repair_on_start=False)

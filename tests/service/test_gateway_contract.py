@@ -102,7 +102,7 @@ async def side(
         if request.param == "in_process":
             yield Side(rt.gateway, remote=False)
             return
-        keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+        keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
         _, secret = keys.issue(rt.settings.merchant_id, rt.settings.terminal_id, actor="owner")
         await board_merchants(rt.gateway.bank, keys)  # as the server's start does
         app = httpx.ASGITransport(app=create_app(rt, repair_on_start=False))

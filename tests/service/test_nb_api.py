@@ -55,7 +55,7 @@ async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
     banks = FakeBanks(clock)
     rt.gateway.netbanking = banks
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     secret = keys.issue(MERCHANT, "TERM0001", actor="owner")[1]
     await board_merchants(rt.gateway.bank, keys)
     app = create_app(rt, repair_on_start=False)

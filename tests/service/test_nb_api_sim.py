@@ -41,7 +41,7 @@ class Sim:
 @pytest.fixture
 async def sim(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Sim]:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     secret = keys.issue("PAYGATEDEMO0001", "TERM0001", actor="owner")[1]
     await board_merchants(rt.gateway.bank, keys)
     app = create_app(rt, repair_on_start=False)

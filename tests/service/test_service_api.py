@@ -64,7 +64,7 @@ def _card(card) -> dict[str, str]:
 @pytest.fixture
 async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     issued = {
         "t1": keys.issue(MERCHANT, "TERM0001", actor="owner")[1],
         "t2": keys.issue(MERCHANT, "TERM0009", actor="owner")[1],
@@ -440,7 +440,9 @@ async def test_the_simulated_phone_is_there_only_with_the_simulated_banks(
         update={"bank_url": "http://127.0.0.1:9"}  # never contacted by this test
     )
     rt = open_runtime(settings, clock=clock)
-    key = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(MERCHANT, "T1", actor="t")[1]
+    key = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).issue(
+        MERCHANT, "T1", actor="t"
+    )[1]
     transport = httpx.ASGITransport(app=create_app(rt, repair_on_start=False))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:

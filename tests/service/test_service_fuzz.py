@@ -92,7 +92,9 @@ paths = st.sampled_from(
 
 def test_no_answer_is_a_500_or_holds_a_card_number(tmp_path: Path, clock: FixedClock) -> None:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    key = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue("M1", "TERM0001", actor="t")[1]
+    key = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).issue(
+        "M1", "TERM0001", actor="t"
+    )[1]
     app = create_app(rt, repair_on_start=False)
     runner = asyncio.Runner()
     client = httpx.AsyncClient(

@@ -23,7 +23,7 @@ MAX_JSON_DEPTH = 32  # as gateway_core.service.models says
 async def client(tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
     """The API in process, authenticated as a terminal of the demo merchant."""
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    _key, secret = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(
+    _key, secret = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).issue(
         "PAYGATEDEMO0001", "TERM0001", actor="owner"
     )
     transport = httpx.ASGITransport(app=create_app(rt, repair_on_start=False))

@@ -47,7 +47,7 @@ class Api:
 @pytest.fixture
 async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     issued = {
         "t1": keys.issue(MERCHANT, "TERM0001", actor="owner")[1],
         "t2": keys.issue(MERCHANT, "TERM0002", actor="owner")[1],
@@ -168,7 +168,9 @@ def test_no_shift_body_answers_a_500(tmp_path: Path, clock: FixedClock) -> None:
     """Hypothesis writes shift bodies (counts of any keys and pieces, kinds, amounts,
     reasons, approvals, broken JSON): every answer is a 200 or one 4xx error."""
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    key = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(MERCHANT, "TERM0001", actor="t")
+    key = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).issue(
+        MERCHANT, "TERM0001", actor="t"
+    )
     runner = asyncio.Runner()
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(rt, repair_on_start=False)),

@@ -59,7 +59,7 @@ async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
     settings = gateway_settings(tmp_path / "data", 5.0)
     upi = settings.upi.model_copy(update={"collect_enabled": True})
     rt = open_runtime(settings.model_copy(update={"upi": upi}), clock=clock)
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     issued = {
         "t1": keys.issue(MERCHANT, "TERM0001", actor="owner")[1],
         "other": keys.issue(OTHER, "TERM0001", actor="owner")[1],

@@ -26,7 +26,7 @@ async def test_the_approving_manager_is_the_actor_of_console_actions(
         await on_screen(pilot, "MerchantScreen")
         await open_payment(pilot, p["preauth"])
         assert await act(pilot, "c", "2000") == "Captured ₹2,000.00 (approved by meera)"
-    events = audit_events(app.rt.store)
+    events = audit_events(app.rt.records)
 
     def acts(action: str, subject: str) -> list[tuple[str, str | None]]:
         return [

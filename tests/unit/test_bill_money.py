@@ -170,7 +170,7 @@ async def books(rt: Runtime) -> None:
     shift = gw.shifts.current_shift()
     assert shift is not None
     assert gw.shifts.shift_report(shift.id).expected == 1500_00 + kept["cash"]
-    report = Settlement(rt.store, rt.settings, clock=rt.clock).x_report()
+    report = Settlement(rt.records, rt.settings, clock=rt.clock).x_report()
     net = {line.method: line.net_sales for line in report.methods if line.currency == "INR"}
     assert {m: net.get(m, 0) for m in kept} == kept
 

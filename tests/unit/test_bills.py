@@ -39,7 +39,7 @@ async def gateway(runtime: Runtime, clock: FixedClock) -> Gateway:
     tenders = {**rt.gateway.tenders, "netbanking": Voucher("netbanking", pending=True)}
     await rt.gateway.shifts.open_shift(count={50000: 2, 10000: 5}, cashier="asha")  # ₹1,500
     return Gateway(
-        rt.store,
+        rt.records,
         rt.vault,
         rt.audit,
         rt.gateway.bank,

@@ -49,7 +49,7 @@ def rt(settings: Settings, clock: FixedClock):
 
 
 def settlement(rt: Runtime, settings: Settings) -> Settlement:
-    return Settlement(rt.store, settings, audit=rt.audit, clock=rt.clock)
+    return Settlement(rt.records, settings, audit=rt.audit, clock=rt.clock)
 
 
 async def test_after_z_sales_go_on_into_the_next_business_day(rt, settings, clock) -> None:

@@ -229,7 +229,7 @@ async def _drawer_moves(settings: Settings, moves: list[tuple[str, int]]) -> Non
     """Each move through a gateway with no access control (no PIN hashing per example)."""
     rt = Runtime.open(settings, clock=FixedClock(START))
     try:
-        gw = Gateway(rt.store, rt.vault, rt.audit, None, settings, clock=rt.clock)
+        gw = Gateway(rt.records, rt.vault, rt.audit, None, settings, clock=rt.clock)
         shift_id = await open_shift(gw, {10000: 7})
         sales = refunds = paid_in = paid_out = 0
         for kind, amount in moves:

@@ -74,7 +74,7 @@ def days(draw) -> list[dict]:
 
 @pytest.fixture
 def service(runtime: Runtime, settings: Settings) -> Settlement:
-    return Settlement(runtime.store, settings, audit=runtime.audit, clock=runtime.clock)
+    return Settlement(runtime.records, settings, audit=runtime.audit, clock=runtime.clock)
 
 
 # ---------------------------------------------------------------------------- dashboard
@@ -83,7 +83,7 @@ def service(runtime: Runtime, settings: Settings) -> Settlement:
 def test_the_dashboard_agrees_with_the_x_report(payments, tmp_path_factory) -> None:
     settings_ = load_settings(data_dir=tmp_path_factory.mktemp("dash"), timezone="Asia/Kolkata")
     with open_runtime(settings_) as rt:
-        service = Settlement(rt.store, settings_, audit=rt.audit, clock=rt.clock)
+        service = Settlement(rt.records, settings_, audit=rt.audit, clock=rt.clock)
         report = service.report_of(DAY, payments, [])
     stats = day_stats(report, payments, settings_)
     figures, total = stats.figures, report.total("INR")
@@ -119,8 +119,10 @@ def test_audit_events_from_a_day_on(runtime: Runtime, clock) -> None:
     runtime.audit.record("asha", "user.login", "asha")
     clock.advance(days=1)
     runtime.audit.record("meera", "user.login", "meera")
-    assert [e["actor"] for e in audit_events(runtime.store)] == ["asha", "meera"]
-    assert [e["actor"] for e in audit_events(runtime.store, since=date(2026, 11, 29))] == ["meera"]
+    assert [e["actor"] for e in audit_events(runtime.records)] == ["asha", "meera"]
+    assert [e["actor"] for e in audit_events(runtime.records, since=date(2026, 11, 29))] == [
+        "meera"
+    ]
 
 
 # ---------------------------------------------------------------------------- the ledger

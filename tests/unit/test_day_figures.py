@@ -129,7 +129,7 @@ def reports(tmp_path_factory) -> Iterator[tuple[Settlement, Settings]]:
     """One data dir for every example: the reports are made of the records given."""
     settings_ = load_settings(data_dir=tmp_path_factory.mktemp("figs"), timezone="Asia/Kolkata")
     with open_runtime(settings_) as rt:
-        yield Settlement(rt.store, settings_, audit=rt.audit, clock=rt.clock), settings_
+        yield Settlement(rt.records, settings_, audit=rt.audit, clock=rt.clock), settings_
 
 
 @settings(max_examples=100, deadline=None)

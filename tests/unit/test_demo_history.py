@@ -76,7 +76,7 @@ def test_the_demo_week_has_its_days_sales_and_closings(seeded: Seeded) -> None:
     assert summary.closed == [(day, n) for n, day in enumerate(DAYS[:-2], start=1)]
     settings = load_settings(data_dir=seeded.data_dir, timezone="Asia/Kolkata")
     with open_runtime(settings, read_only=True) as rt:
-        svc = Settlement(rt.store, settings)
+        svc = Settlement(rt.records, settings)
         per_day = {day: len(rt.store.day(day).table("payments")) for day in DAYS}
         assert all(per_day[day] == DEMO_PER_DAY for day in DAYS[:-1]), per_day
         assert sum(per_day.values()) == summary.payments

@@ -76,7 +76,7 @@ def gateway(runtime: Runtime, clock: FixedClock) -> Gateway:
     }
     rt = runtime
     return Gateway(
-        rt.store, rt.vault, rt.audit, rt.gateway.bank, rt.settings, clock=clock, tenders=tenders
+        rt.records, rt.vault, rt.audit, rt.gateway.bank, rt.settings, clock=clock, tenders=tenders
     )
 
 
@@ -131,6 +131,6 @@ async def test_card_and_fake_tender_side_by_side(runtime: Runtime, gateway: Gate
 
 async def test_a_fake_tender_is_in_the_x_report(runtime: Runtime, gateway: Gateway) -> None:
     await gateway.charge(sale("cash", 500_00))
-    report = Settlement(runtime.store, runtime.settings, clock=runtime.clock).x_report()
+    report = Settlement(runtime.records, runtime.settings, clock=runtime.clock).x_report()
     cash = [ln for ln in report.methods if ln.method == "cash" and ln.currency == "INR"]
     assert [(ln.count, ln.gross) for ln in cash] == [(1, 500_00)]

@@ -452,7 +452,9 @@ async def test_a_charge_cut_short_by_a_failed_write_is_repaired_and_retried_once
     """The process stops between two writes of a charge (here: the write fails). Repair
     still runs, the retry with the same key takes the sale once, and nothing stays held."""
     gw = world.gw
-    target, name = (gw._payments, "save") if write == "payments" else (gw._idempotency, "add")
+    target, name = (
+        (gw._payments, "save") if write == "payments" else (gw._records.idempotency, "add")
+    )
     _fail_once(monkeypatch, target, name)
     req = charge(VISA, 640_00, idempotency_key="cut-short-1")
     with pytest.raises(DiskFull):

@@ -75,7 +75,7 @@ async def test_http_lookup_of_a_day_with_no_data_is_404_and_makes_nothing(
     tmp_path: Path, clock: FixedClock
 ) -> None:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    _key, secret = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue(
+    _key, secret = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).issue(
         "PAYGATEDEMO0001", "TERM0001", actor="owner"
     )
     transport = httpx.ASGITransport(app=create_app(rt, repair_on_start=False))

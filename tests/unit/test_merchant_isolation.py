@@ -64,14 +64,14 @@ class Two:
     def settlement(self, merchant: str) -> Settlement:
         rt = self.rt
         return Settlement(
-            rt.store, rt.settings, audit=rt.audit, clock=rt.clock, merchant_id=merchant
+            rt.records, rt.settings, audit=rt.audit, clock=rt.clock, merchant_id=merchant
         )
 
 
 async def _two(data: Path, clock: FixedClock, risk: RiskLimits) -> AsyncIterator[Two]:
     settings = gateway_settings(data, 5.0).model_copy(update={"risk": risk})
     rt = open_runtime(settings, clock=clock)
-    keys = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock)
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     issued = {
         "home": keys.issue(HOME, "TERM0001", actor="owner")[1],
         "other": keys.issue(OTHER, "TERM0001", actor="owner")[1],
@@ -162,7 +162,7 @@ async def test_a_merchant_reads_only_its_own_customers_otp_texts(two: Two) -> No
 async def test_closing_one_merchants_day_leaves_the_other_open(two: Two) -> None:
     await two.pay("home")
     await two.pay("other")
-    home = Settlement(two.rt.store, two.rt.settings, audit=two.rt.audit, clock=two.rt.clock)
+    home = Settlement(two.rt.records, two.rt.settings, audit=two.rt.audit, clock=two.rt.clock)
     assert home.x_report().activity.payments == 1
     home_z, _ = home.close_day(home.today(), closed_by="meera")
     assert (home_z.number, home_z.merchant_id, home_z.activity.payments) == (1, HOME, 1)
@@ -264,7 +264,9 @@ def test_paygate_serve_takes_sales_of_every_merchant_with_a_key(
     data = tmp_path / "data"
     shop2 = issue(cli, data, "T1", merchant="SHOP2")  # boarded as its key is issued
     with open_runtime(load_settings(data_dir=data)) as rt:  # a key from before boarding
-        shop3 = ApiKeys(rt.store, rt.keyring, rt.audit, rt.clock).issue("SHOP3", "T1", actor="t")
+        shop3 = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).issue(
+            "SHOP3", "T1", actor="t"
+        )
     server = start(paygate_cmd, data)  # boards every merchant with a key as it starts
     try:
         for secret in (shop2, shop3[1]):

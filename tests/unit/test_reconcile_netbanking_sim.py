@@ -41,7 +41,7 @@ async def test_each_banks_file_matches_the_days_net_banking(
             await gw.cancel(late.id)
             late = await paid(late)  # debited after the cashier canceled: refunded
             assert late.status == "canceled" and late.netbanking.late_refund
-            svc = Settlement(rt.store, rt.settings, clock=rt.clock)
+            svc = Settlement(rt.records, rt.settings, clock=rt.clock)
             day = svc.today()
             rec = await svc.reconcile(day, gw.bank, gw.upi, gw.netbanking, [])
             assert rec.ok, format_reconciliation(rec)

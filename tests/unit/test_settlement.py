@@ -241,7 +241,7 @@ def rt(settings, day_clock):
 
 
 def service(rt, settings) -> Settlement:
-    return Settlement(rt.store, settings, audit=rt.audit, clock=rt.clock)
+    return Settlement(rt.records, settings, audit=rt.audit, clock=rt.clock)
 
 
 async def test_a_z_report_closes_the_day_once_and_is_idempotent(rt, settings, day_clock):
@@ -454,7 +454,7 @@ def test_the_demo_history_is_a_realistic_week_with_a_closed_day(settings):
     assert week.closed == [(date(2026, 11, 18), 1)] and len(lines) == 3
     assert 80 < week.payments <= 120
     with open_runtime(settings, read_only=True) as rt:
-        svc = Settlement(rt.store, settings, clock=FixedClock(now))
+        svc = Settlement(rt.records, settings, clock=FixedClock(now))
         z = svc.closing(date(2026, 11, 18))
         assert z is not None and svc.check_closing(z.day) == []
         x = svc.x_report(date(2026, 11, 19))

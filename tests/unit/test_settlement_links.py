@@ -40,7 +40,7 @@ async def test_a_link_paid_by_net_banking_counts_as_net_banking(
             link = await gw.refresh(link.id)
             assert (link.status, link.link.paid_by) == ("succeeded", attempt.id)
             await gw.refund(attempt.id, 200_00, approval=MANAGER)
-            svc = Settlement(rt.store, rt.settings, audit=rt.audit, clock=rt.clock)
+            svc = Settlement(rt.records, rt.settings, audit=rt.audit, clock=rt.clock)
             x = svc.x_report()
             assert [(ln.method, ln.brand) for ln in x.brands] == [("netbanking", "DEMOC")]
             (nb,) = x.brands

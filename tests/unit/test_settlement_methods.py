@@ -29,7 +29,6 @@ from gateway_core.settlement import (
     tally,
 )
 from gateway_core.settlement.models import SUMMED
-from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 DAY = date(2026, 11, 28)
@@ -56,7 +55,7 @@ async def mixed_day(rt: Runtime) -> Settlement:
     paid = await rt.gateway.charge(charge(VISA, 1_000_00))
     await rt.gateway.charge(charge(card_for("6521 5000 0000 0014"), 500_00))  # RuPay
     await rt.gateway.refund(paid.id, 200_00, approval=MANAGER)
-    payments, refunds = TinyPaymentRepository(rt.store), TinyRefundRepository(rt.store)
+    payments, refunds = rt.records.payments, rt.records.refunds
     stored = payments.get(DAY, paid.id)
     assert stored is not None and stored.get("method", CARD) == CARD
     payments.save(DAY, other_method(stored, "upi", UPI_ID, 700_00))
@@ -70,7 +69,7 @@ async def mixed_day(rt: Runtime) -> Settlement:
     }
     upi_refund.pop("rrn", None)
     refunds.add(DAY, upi_refund)
-    return Settlement(rt.store, rt.settings, audit=rt.audit, clock=rt.clock)
+    return Settlement(rt.records, rt.settings, audit=rt.audit, clock=rt.clock)
 
 
 async def test_a_day_of_cards_and_upi_shows_both_methods_and_balances(runtime):

@@ -150,7 +150,7 @@ def test_every_tender_balances(runtime: Runtime, day: list[tuple], shares) -> No
     payments = [record(n, t) for n, t in enumerate(day)]
     refunds = refunds_of(payments, shares)
     s = runtime.settings.model_copy(update={"fees": SCHEDULE})
-    report = Settlement(runtime.store, s, clock=runtime.clock).report_of(DAY, payments, refunds)
+    report = Settlement(runtime.records, s, clock=runtime.clock).report_of(DAY, payments, refunds)
 
     expected = model(payments, refunds)
     got = {(ln.method, ln.brand): ln for ln in report.brands}
@@ -268,7 +268,7 @@ async def _run_program(data: Path, program: list[tuple], counted_over: int) -> N
                     )
                     paid.append(await gw.charge(req))
                 assert paid[-1].status == "succeeded", paid[-1]
-            svc = Settlement(rt.store, rt.settings, clock=rt.clock)
+            svc = Settlement(rt.records, rt.settings, clock=rt.clock)
             x = svc.x_report(DAY)
             for ln in [*x.brands, *x.methods, *x.totals]:
                 assert ln.gross - ln.refunds - ln.fees - ln.gst == ln.payout + ln.kept, ln

@@ -106,7 +106,7 @@ async def every_tender(rt: Runtime, clock: FixedClock) -> Day:
     drawer.move("paid_in", 20_00, reason="change from the bank", approver="meera")
     drawer.move("paid_out", 10_00, reason="milk", approver="meera")
     drawer.close()
-    svc = Settlement(rt.store, rt.settings, audit=rt.audit, clock=rt.clock)
+    svc = Settlement(rt.records, rt.settings, audit=rt.audit, clock=rt.clock)
     return Day(svc, rt, psp, banks, drawer, card, upi, r, refunds)
 
 
@@ -226,7 +226,7 @@ async def test_a_pending_link_holds_the_z_then_the_z_audits_each_payout(
         ("netbanking", "DEMOB"),
     ]
     assert day.svc.check_closing(z.day) == []
-    (closed,) = [e for e in audit_events(day.rt.store) if e["action"] == "day.closed"]
+    (closed,) = [e for e in audit_events(day.rt.records) if e["action"] == "day.closed"]
     assert closed["details"]["payout"] == {
         "INR": z.payouts[0].amount,
         "INR upi": 200_00,

@@ -186,7 +186,7 @@ async def test_z_refuses_while_shifts_are_open(runtime: Runtime, clock: FixedClo
     gw = runtime.gateway
     shift = await gw.shifts.open_shift(count=FLOAT, cashier="asha")
     await sell(gw, 100_00)
-    svc = Settlement(runtime.store, runtime.settings, clock=clock, audit=runtime.audit)
+    svc = Settlement(runtime.records, runtime.settings, clock=clock, audit=runtime.audit)
     day = gw.shifts.today()
     with pytest.raises(
         DayNotReady, match=rf"^close the open shifts first: {shift.id} on TERM0001, asha$"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from datetime import date, datetime, timedelta
@@ -17,6 +18,7 @@ from gateway_core.store import DataStore
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
 from gateway_core.store.bills import TinyBillRepository
 from gateway_core.store.documents import Documents
+from gateway_core.store.records import TinyRecords
 from gateway_core.store.repos import (
     TinyAuditRepository,
     TinyClosingRepository,
@@ -49,6 +51,7 @@ ADAPTERS: list[tuple[type, type]] = [
     (ports.FailedAuthRepository, TinyFailedAuthRepository),
     (ports.ShiftRepository, TinyShiftRepository),
     (ports.BillRepository, TinyBillRepository),
+    (ports.Records, TinyRecords),
     (ports.DocumentTable, Documents),
     (ports.KeyProvider, Keyring),
 ]
@@ -78,7 +81,8 @@ def test_each_adapter_has_every_member_of_its_port_with_the_same_parameters(port
         offered = inspect.getattr_static(adapter, name, None)
         assert offered is not None, f"{adapter.__name__} lacks {name}"
         if isinstance(declared, property):
-            assert isinstance(offered, property), f"{adapter.__name__}.{name} is no property"
+            made_once = (property, functools.cached_property)
+            assert isinstance(offered, made_once), f"{adapter.__name__}.{name} is no property"
         else:
             assert _shape(offered) == _shape(declared), f"{adapter.__name__}.{name}"
 

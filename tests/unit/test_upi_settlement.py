@@ -63,7 +63,7 @@ async def test_upi_is_its_own_tender_with_no_mdr(
     gw: Gateway, psp: FakePsp, runtime: Runtime
 ) -> None:
     await a_day(gw, psp)
-    report = Settlement(runtime.store, runtime.settings, clock=runtime.clock).x_report()
+    report = Settlement(runtime.records, runtime.settings, clock=runtime.clock).x_report()
     (line,) = [ln for ln in report.methods if ln.method == "upi"]
     assert (line.count, line.gross, line.refunds, line.fees, line.gst) == (2, 500_00, 100_00, 0, 0)
     assert line.payout == 400_00
@@ -77,7 +77,7 @@ async def test_upi_is_its_own_tender_with_no_mdr(
 
 async def test_reconcile_against_the_switch(gw: Gateway, psp: FakePsp, runtime: Runtime) -> None:
     day = await a_day(gw, psp)
-    svc = Settlement(runtime.store, runtime.settings, clock=runtime.clock)
+    svc = Settlement(runtime.records, runtime.settings, clock=runtime.clock)
     today = svc.today()
     card_only = await svc.reconcile(today, gw.bank)
     assert card_only.ok and not card_only.switch
@@ -104,7 +104,7 @@ async def test_reconcile_against_the_switch(gw: Gateway, psp: FakePsp, runtime: 
 
 async def test_breaks_with_the_switch(gw: Gateway, psp: FakePsp, runtime: Runtime) -> None:
     day = await a_day(gw, psp)
-    svc = Settlement(runtime.store, runtime.settings, clock=runtime.clock)
+    svc = Settlement(runtime.records, runtime.settings, clock=runtime.clock)
     psp.lines = [ln for ln in psp.lines if ln.reference != day["second"].id]  # lost
     stray = psp.lines[0].model_copy(update={"reference": "pay_20261128_stranger00", "txn_id": "X"})
     twice = next(ln for ln in psp.lines if ln.kind == "reversal")

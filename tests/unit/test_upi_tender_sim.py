@@ -240,7 +240,7 @@ async def test_reconcile_against_the_switch(rt: Runtime, clock: FixedClock) -> N
     await gw.charge(upi(90_00))  # expires
     clock.advance(seconds=400)
     await gw.poll()
-    svc = Settlement(rt.store, rt.settings, clock=clock)
+    svc = Settlement(rt.records, rt.settings, clock=clock)
     rec = await svc.reconcile(svc.today(), gw.bank, gw.upi)
     assert rec.ok, rec.document()
     assert sorted(e.kind for e in rec.matched) == ["capture", "refund"]
@@ -266,7 +266,7 @@ async def test_a_credit_after_the_cashier_gave_up_is_refunded(
     await balanced(rt)
     from gateway_core.settlement import Settlement
 
-    svc = Settlement(rt.store, rt.settings, clock=clock)
+    svc = Settlement(rt.records, rt.settings, clock=clock)
     rec = await svc.reconcile(svc.today(), gw.bank, gw.upi)
     assert rec.ok and sorted(e.kind for e in rec.matched) == ["capture", "refund"]
 

@@ -14,5 +14,5 @@ router = APIRouter()
 @router.get("/reports/x", summary="The X report of a business day (today by default)")
 async def x_report(caller: Caller, day: Day, clock: ClockDep) -> DayReport:
     rt = caller.rt
-    mine = Settlement(rt.store, rt.settings, clock=clock, merchant_id=caller.merchant_id)
+    mine = Settlement(rt.records, rt.settings, clock=clock, merchant_id=caller.merchant_id)
     return mine.x_report(day)

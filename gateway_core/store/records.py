@@ -1,0 +1,128 @@
+"""`TinyRecords`: every repository of a data dir's `DataStore` (`ports.Records`)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import date
+from functools import cached_property
+
+from gateway_core.store.auth_failures import TinyFailedAuthRepository
+from gateway_core.store.bills import TinyBillRepository
+from gateway_core.store.database import DataStore
+from gateway_core.store.repos import (
+    TinyAuditRepository,
+    TinyClosingRepository,
+    TinyPaymentRepository,
+    TinyRefundRepository,
+    TinyTokenRepository,
+)
+from gateway_core.store.shifts import TinyShiftRepository
+from gateway_core.store.state import (
+    TinyApiKeyRepository,
+    TinyIdempotencyRepository,
+    TinyOpenPaymentRepository,
+    TinyRiskRepository,
+    TinyUserRepository,
+)
+
+
+class TinyRecords:
+    """The repositories of one data dir, each made when first used; `home` is the
+    settings' merchant (whose records are untagged: see `documents.tagged`)."""
+
+    def __init__(self, store: DataStore, *, home: str | None = None) -> None:
+        self.store = store
+        self.home = home
+        self._closings: dict[str | None, TinyClosingRepository] = {}
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    @cached_property
+    def payments(self) -> TinyPaymentRepository:
+        return TinyPaymentRepository(self.store)
+
+    @cached_property
+    def refunds(self) -> TinyRefundRepository:
+        return TinyRefundRepository(self.store)
+
+    @cached_property
+    def audit(self) -> TinyAuditRepository:
+        return TinyAuditRepository(self.store)
+
+    @cached_property
+    def tokens(self) -> TinyTokenRepository:
+        return TinyTokenRepository(self.store)
+
+    @cached_property
+    def users(self) -> TinyUserRepository:
+        return TinyUserRepository(self.store, home=self.home)
+
+    @cached_property
+    def api_keys(self) -> TinyApiKeyRepository:
+        return TinyApiKeyRepository(self.store)
+
+    @cached_property
+    def risk(self) -> TinyRiskRepository:
+        return TinyRiskRepository(self.store, home=self.home)
+
+    @cached_property
+    def idempotency(self) -> TinyIdempotencyRepository:
+        return TinyIdempotencyRepository(self.store)
+
+    @cached_property
+    def open_payments(self) -> TinyOpenPaymentRepository:
+        return TinyOpenPaymentRepository(self.store)
+
+    @cached_property
+    def shifts(self) -> TinyShiftRepository:
+        return TinyShiftRepository(self.store)
+
+    @cached_property
+    def bills(self) -> TinyBillRepository:
+        return TinyBillRepository(self.store)
+
+    @cached_property
+    def failed_auth(self) -> TinyFailedAuthRepository:
+        return TinyFailedAuthRepository(self.store)
+
+    def closings(self, merchant_id: str | None = None) -> TinyClosingRepository:
+        """A merchant's Z reports (the home merchant's by default)."""
+        key = None if merchant_id == self.home else merchant_id
+        if key not in self._closings:
+            self._closings[key] = TinyClosingRepository(self.store, key, home=self.home)
+        return self._closings[key]
+
+    def days(self) -> list[date]:
+        return self.store.days()
+
+    @contextlib.contextmanager
+    def unit(self, *days: date, durable: bool = True) -> Iterator[None]:
+        """The block's writes as one entry per database touched (the main database and
+        `days`, the latest day first, the main database last), so the audit head and
+        the indexes never name a record not stored. When it raises, nothing of it is
+        stored and the in-memory indexes are rebuilt when next used. (Every entry is
+        durable when written: `durable=False` changes nothing here yet.)"""
+        try:
+            with contextlib.ExitStack() as stack:
+                stack.enter_context(self.store.main.journal.atomic())
+                for day in sorted(set(days), reverse=True):
+                    stack.enter_context(self.store.day(day).journal.atomic())
+                yield
+        except BaseException:
+            if "payments" in self.__dict__:
+                self.payments.forget_indexes()
+            if "bills" in self.__dict__:
+                self.bills.forget_indexes()
+            raise
+
+    def sync(self) -> None:
+        """Every entry is durable when written: nothing to wait for."""
+
+    async def synced(self) -> None:
+        """Every entry is durable when written: nothing to wait for."""
+
+    def close(self) -> None:
+        self.store.close()
