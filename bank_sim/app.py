@@ -198,6 +198,7 @@ def create_app(banks: Banks) -> FastAPI:
         return banks.check()
 
     @app.get("/banks/v1/health")
+    @app.get("/healthz")  # the load balancers' usual name
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -104,6 +104,10 @@ class HttpBank:
         """Close the HTTP client."""
         await self._client.aclose()
 
+    async def ping(self, timeout_s: float) -> None:
+        """The banks answer their health probe within `timeout_s` (else the call's error)."""
+        await self._call("GET", "/healthz", dict, timeout_s=timeout_s)
+
     async def _call(
         self,
         method: str,

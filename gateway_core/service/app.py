@@ -29,6 +29,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.service import checkout
 from gateway_core.service.auth import Authenticator, FailedAuthLimiter
 from gateway_core.service.dependencies import Service
+from gateway_core.service.health import router as probes
 from gateway_core.service.keys import ApiKeys
 from gateway_core.service.limits import MAX_BODY_BYTES, BodyLimit
 from gateway_core.service.models import Health
@@ -117,6 +118,7 @@ def create_app(
     if rt.banks is not None:  # embedded: their pages (net banking's) on this server too
         app.mount("/sim", rt.banks.asgi_app())
     app.add_api_route("/health", health, methods=["GET"], summary=HEALTH)
+    app.include_router(probes)  # /healthz, /readyz: no key
     return app
 
 
