@@ -7,6 +7,7 @@ import uvicorn
 from bank_sim.app import Banks, create_app
 from bank_sim.config import BankConfig
 from gateway_core.clock import Clock
+from gateway_core.logs import uvicorn_logging
 from gateway_core.ports import BankSettings
 
 
@@ -30,6 +31,6 @@ def serve(config: BankConfig, *, host: str = "127.0.0.1", port: int = 8700) -> N
     config.nb_public_url = config.nb_public_url or f"http://{host}:{port}"
     banks = Banks(config)
     try:
-        uvicorn.run(create_app(banks), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(banks), host=host, port=port, **uvicorn_logging())
     finally:
         banks.close()

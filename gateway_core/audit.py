@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, tzinfo
@@ -25,6 +26,7 @@ from gateway_core.keys import KeyFileError
 from gateway_core.ports import AuditRepository, KeyProvider
 
 GENESIS = "0" * 64
+log = logging.getLogger("paygate.audit")  # each event, for the operators' logs (gateway_core.logs)
 # Digit groups joined by one space/dash; a hex digest (32+ hex characters with a letter
 # among them) is one token and passes whole, so a hash is never "masked" into garbage.
 _DIGIT_RUN = re.compile(
@@ -146,6 +148,8 @@ class AuditLog:
         self._repo.append(day, event)
         self._repo.set_head({"seq": event["seq"], "mac": event["mac"]})
         self._day, self._seq, self._prev = day, event["seq"], event["mac"]
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s", event["action"], event["subject"], extra={"audit": event})
         return event
 
     def head(self) -> dict[str, Any]:

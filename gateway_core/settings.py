@@ -144,6 +144,7 @@ class Settings(BaseSettings):
     netbanking: NetbankingSettings = Field(default_factory=NetbankingSettings)
     checkout: CheckoutSettings = Field(default_factory=CheckoutSettings)
     cash: CashSettings = Field(default_factory=CashSettings)  # rounding, drawer shorts
+    log_format: Literal["text", "ecs"] = "text"  # ecs: JSON lines (gateway_core.logs)
 
     @field_validator("currency")
     @classmethod

@@ -22,6 +22,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from gateway_core.errors import PaygateError
+from gateway_core.logs import configure_logging, log_context
 from gateway_core.settings import Settings, load_settings
 from paygate_cli.admin import add_admin_commands
 from paygate_cli.checkout import add_checkout_commands
@@ -38,6 +39,7 @@ from paygate_cli.service import add_service_commands
 from paygate_cli.shifts import add_shift_commands
 
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s `yes`
+SERVERS = ("serve", "banks", "web")  # each request names its merchant and terminal
 
 
 def _common(default: object) -> argparse.ArgumentParser:
@@ -60,6 +62,12 @@ def _common(default: object) -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--api-key", default=default, metavar="KEY", help="this terminal's key for --gateway-url"
+    )
+    common.add_argument(
+        "--log-format",
+        choices=("text", "ecs"),
+        default=default,
+        help="ecs: log JSON lines (Elastic Common Schema) on stderr (default: text)",
     )
     return common
 
@@ -385,6 +393,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminal_ids(args: argparse.Namespace, settings: Settings) -> dict[str, str]:
+    """The ids every log line of a command carries: one terminal's work, the settings'
+    merchant and terminal; a server's requests name their own."""
+    if args.command in SERVERS:
+        return {}
+    return {"merchant_id": settings.merchant_id, "terminal_id": settings.terminal_id}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `paygate` command."""
     parser = build_parser()
@@ -399,11 +415,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             bank_url=args.bank_url,
             gateway_url=args.gateway_url,
             api_key=args.api_key,
+            log_format=args.log_format,
         )
         if args.handler is not None:
+            configure_logging(settings.log_format)
             if not getattr(args.handler, "remote", False):
                 refuse_remote(settings, args.command)
-            code = args.handler(args, settings)
+            with log_context(**_terminal_ids(args, settings)):
+                code = args.handler(args, settings)
             sys.stdout.flush()  # a closed pipe is found here, not at exit
             return code
         from paygate_cli.terminal import run_app  # the terminal: `paygate`, `paygate pos`, `--demo`

@@ -33,6 +33,7 @@ from gateway_core.service.health import router as probes
 from gateway_core.service.keys import ApiKeys
 from gateway_core.service.limits import MAX_BODY_BYTES, BodyLimit
 from gateway_core.service.models import Health
+from gateway_core.service.request_log import RequestLog
 from gateway_core.service.responses import ERROR_RESPONSES, install_error_handlers
 from gateway_core.service.routes import admin, bills, netbanking, otp, payments, reports, shifts
 
@@ -99,6 +100,7 @@ def create_app(
     )
     app.state.service = Service(rt, keys, Authenticator(keys, rt.audit, limiter))
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RequestLog)  # outermost: the access line is in the request's context
     install_error_handlers(app)
     v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     for router in (

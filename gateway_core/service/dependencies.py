@@ -18,6 +18,7 @@ from gateway_core.access import ADMINS
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
 from gateway_core.gateway import Gateway, UnknownPayment
+from gateway_core.logs import bind_log_context
 from gateway_core.payments import Payment
 from gateway_core.ports import Approval
 from gateway_core.runtime import Runtime
@@ -131,6 +132,7 @@ async def _caller(
 ) -> Terminal:
     address = request.client.host if request.client else "unknown"
     key = service.auth.check(credentials.credentials if credentials else None, address)
+    bind_log_context(merchant_id=key.merchant_id, terminal_id=key.terminal_id)  # the request's
     return Terminal(key, service.rt)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from gateway_core.logs import uvicorn_logging
 from gateway_core.runtime import Runtime
 from gateway_core.service.app import POLL_EVERY_S, create_app
 
@@ -22,9 +23,9 @@ def serve(
             create_app(rt, poll_every_s=poll_every_s),
             host=host,
             port=port,
-            log_level="warning",
             proxy_headers=bool(proxies),
             forwarded_allow_ips=proxies or [],
+            **uvicorn_logging(),
         )
     finally:
         rt.close()
