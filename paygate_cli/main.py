@@ -37,6 +37,7 @@ from paygate_cli.keys import cmd_audit_verify, cmd_keys_init, cmd_keys_list, cmd
 from paygate_cli.reports import add_report_commands
 from paygate_cli.service import add_service_commands
 from paygate_cli.shifts import add_shift_commands
+from paygate_cli.web import add_web_command
 
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s `yes`
 SERVERS = ("serve", "banks", "web")  # each request names its merchant and terminal
@@ -390,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_service_commands(sub, sub_common)
     add_shift_commands(sub, sub_common)
     add_checkout_commands(sub, sub_common)
+    add_web_command(sub, sub_common)
     return parser
 
 

@@ -5,6 +5,7 @@ simulator (`pos_app.wiring.Wiring`); the demo's data dir is seeded and reset her
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ DEMO_LATENCY_MS = 120.0
 DEMO_DAYS = 7
 DEMO_PER_DAY = 60
 DEMO_MARKER = ".paygate-demo"
+WEB_DRIVER = "textual.drivers.web_driver:WebDriver"  # what textual-serve runs a session with
 TEST_CARD_HINTS = tuple(CardHint(c.label, c.pan, c.behaviour, c.cvv) for c in TEST_CARDS)
 
 
@@ -100,23 +102,35 @@ def run_app(settings: Settings, *, demo: bool, reset: bool) -> int:
         raise InputError(
             "the terminal needs an interactive terminal; see `paygate --help` for the commands"
         )
-    if demo and settings.gateway_url is None:  # a served gateway keeps its own demo
-        data_dir = settings.data_dir
-        fresh = not data_dir.exists() or not (data_dir / "db").is_dir()
-        others = fresh and data_dir.exists() and any(data_dir.iterdir())
-        if others and not (data_dir / DEMO_MARKER).is_file():
-            raise InputError(f"{data_dir} holds other files; use an empty dir for the demo")
-        make_private_dir(data_dir)
-        if fresh:
-            (data_dir / DEMO_MARKER).write_text("paygate demo data\n", encoding="utf-8")
-            _seed_history(settings)
-        if settings.bank_latency_ms == 0:
-            settings = settings.model_copy(update={"bank_latency_ms": DEMO_LATENCY_MS})
+    if demo:
+        settings = prepare_demo(settings)
     return asyncio.run(_run(settings, demo=demo))
 
 
+def prepare_demo(settings: Settings) -> Settings:
+    """The demo's data dir made (and seeded with history on first use), and the demo's
+    bank latency; a served gateway keeps its own demo."""
+    if settings.gateway_url is not None:
+        return settings
+    data_dir = settings.data_dir
+    fresh = not data_dir.exists() or not (data_dir / "db").is_dir()
+    others = fresh and data_dir.exists() and any(data_dir.iterdir())
+    if others and not (data_dir / DEMO_MARKER).is_file():
+        raise InputError(f"{data_dir} holds other files; use an empty dir for the demo")
+    make_private_dir(data_dir)
+    if fresh:
+        (data_dir / DEMO_MARKER).write_text("paygate demo data\n", encoding="utf-8")
+        _seed_history(settings)
+    if settings.bank_latency_ms == 0:
+        settings = settings.model_copy(update={"bank_latency_ms": DEMO_LATENCY_MS})
+    return settings
+
+
 def _interactive() -> bool:
-    """Keys come from a terminal and Textual can draw on one (it draws on stderr)."""
+    """Keys come from a terminal and Textual can draw on one (it draws on stderr), or
+    from a browser through `paygate web` (Textual's web driver, on pipes)."""
+    if os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER:
+        return True
     err = sys.__stderr__
     return sys.stdin.isatty() and err is not None and err.isatty()
 
@@ -159,4 +173,11 @@ async def _run(settings: Settings, *, demo: bool) -> int:
     return code or 0
 
 
-__all__ = ["DEMO_MARKER", "reset_demo_dir", "run_app", "terminal_app", "terminal_wiring"]
+__all__ = [
+    "DEMO_MARKER",
+    "prepare_demo",
+    "reset_demo_dir",
+    "run_app",
+    "terminal_app",
+    "terminal_wiring",
+]
