@@ -33,7 +33,6 @@ from gateway_core.audit import mask_card_numbers
 
 LogFormat = Literal["text", "ecs"]
 SERVICE = "paygate"
-AUDIT_LOGGER = "paygate.audit"
 # Words that make an audit action a failure (`payment.declined`, `user.wrong_pin`, ...).
 FAILURES = frozenset({"declined", "blocked", "failed", "refused", "wrong", "expired", "unknown"})
 UNKNOWN_OUTCOMES = frozenset({"payment.unknown"})  # the bank's answer was lost
@@ -42,6 +41,7 @@ DETAILS = {
     "amount": "amount_minor",
     "currency": "currency",
     "reason": "reason",
+    "response_code": "response_code",
     "rule": "risk_rule",
     "risk_score": "risk_score",
     "risk_action": "risk_action",

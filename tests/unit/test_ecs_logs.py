@@ -249,6 +249,8 @@ def test_each_payment_logs_its_events(run: Run, payment: str, action: str, resul
         assert field(doc, "labels.terminal_id") == TERMINAL
         assert re.fullmatch(r"[0-9a-f]{32}", field(doc, "trace.id"))
     assert field(events[action], "event.outcome") == result
+    if payment == "declined":
+        assert field(events[action], "paygate.response_code") == "05"
     assert field(events[action], "log.logger") == "paygate.audit"
 
 
