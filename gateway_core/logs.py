@@ -98,6 +98,7 @@ def configure_logging(log_format: LogFormat) -> None:
     for handler in [h for h in root.handlers if isinstance(h, _Stderr)]:
         root.removeHandler(handler)
     _format = log_format
+    logging.captureWarnings(log_format == "ecs")  # Python's warnings: ECS lines too
     if log_format == "ecs":
         handler = _Stderr()
         handler.setFormatter(EcsFormatter())

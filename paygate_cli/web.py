@@ -117,7 +117,12 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
         public_url=url,
     )
     what = "the demo terminal" if args.demo else "the terminal"
-    print(f"{what} in a browser on {url}  (data in {settings.data_dir}); Ctrl-C stops", flush=True)
+    where = (
+        f"gateway {settings.gateway_url}"
+        if settings.gateway_url
+        else f"data in {settings.data_dir}"
+    )
+    print(f"{what} in a browser on {url}  ({where}); Ctrl-C stops", flush=True)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)  # textual-serve runs on the current loop
     try:

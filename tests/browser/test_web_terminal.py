@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -145,3 +146,29 @@ def test_a_taken_port_is_one_line_and_exit_2(cli: Callable, tmp_path: Path) -> N
         f"paygate: port {port} on 127.0.0.1 is taken: stop what uses it or use --port\n"
     )
     assert not (tmp_path / "demo").exists()  # refused before any demo data was made
+
+
+def test_a_session_runs_the_terminal_on_the_same_data_banks_and_gateway(tmp_path: Path) -> None:
+    from gateway_core.settings import load_settings
+    from paygate_cli.main import build_parser
+    from paygate_cli.web import session_command
+
+    argv = ["--config", str(tmp_path / "c.toml"), "web", "--demo", "--bank-url", "http://b:1"]
+    args = build_parser().parse_args(argv)
+    (tmp_path / "c.toml").write_text("", encoding="utf-8")
+    settings = load_settings(
+        args.config, data_dir=tmp_path / "d", bank_url=args.bank_url, api_key="pk_secret"
+    )
+    command = shlex.split(session_command(args, settings))
+    assert command == [
+        sys.executable,
+        "-m",
+        "paygate_cli.main",
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--config",
+        str(tmp_path / "c.toml"),
+        "--bank-url",
+        "http://b:1",
+        "--demo",
+    ]  # the key stays off the command line (ps shows it): the environment carries it
