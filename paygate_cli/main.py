@@ -40,7 +40,7 @@ from paygate_cli.shifts import add_shift_commands
 from paygate_cli.web import add_web_command
 
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s `yes`
-SERVERS = ("serve", "banks", "web")  # each request names its merchant and terminal
+SERVERS = ("serve", "sandbox", "banks", "web")  # each request names its merchant and terminal
 
 
 def _common(default: object) -> argparse.ArgumentParser:
