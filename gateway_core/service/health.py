@@ -42,7 +42,7 @@ class Readiness(BaseModel):
 def store_check(rt: Runtime) -> str:
     """The store takes writes: opened as the writer, and a file can be made (and
     removed) in its data dir."""
-    if rt.store.read_only:
+    if rt.records.read_only:
         return "opened read-only"
     probe = rt.settings.data_dir / f".ready-{secrets.token_hex(4)}"
     try:
