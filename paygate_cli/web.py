@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import errno
 import os
+import re
 import shlex
 import socket
 import sys
@@ -24,6 +25,12 @@ from gateway_core.settings import Settings
 from paygate_cli.common import works_remotely
 
 DEFAULT_PORT = 8000
+# textual-serve's page takes its font from Google; the same font ships in its static files.
+REMOTE_FONT = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>")
+LOCAL_FONT = (
+    '<style>@font-face { font-family: "Roboto Mono"; '
+    'src: url("URL/fonts/RobotoMono-VariableFont_wght.ttf"); }</style>'
+)
 
 
 def add_web_command(
@@ -101,6 +108,13 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
 
         async def on_startup(self, app: Any) -> None:
             pass  # the address was printed by `cmd_web`
+
+        async def handle_index(self, request: Any) -> Any:
+            """The page, its font served from here: nothing is fetched from elsewhere."""
+            page = await super().handle_index(request)
+            local = LOCAL_FONT.replace("URL", f"{self.public_url}/static")
+            page.text = REMOTE_FONT.sub(local, page.text)
+            return page
 
     if args.demo and args.reset:
         reset_demo_dir(settings.data_dir)

@@ -5,8 +5,8 @@ says APPROVED, a screenshot of it is kept in the test's tmp dir, and the payment
 the data dir, succeeded, by asha on TERM0001.
 
 The screen is drawn on a canvas, so the page's websocket is tapped (an init script) and
-the test waits for text in what the terminal sent since its last key press. Nothing is
-fetched from outside this machine (textual-serve's page links a web font: refused).
+the test waits for text in what the terminal sent since its last key press. The page
+fetches nothing from elsewhere (textual-serve's web font is served by `paygate web`).
 """
 
 from __future__ import annotations
@@ -99,6 +99,8 @@ def test_a_cashier_signs_in_and_takes_an_approved_sale_in_chromium(
         browser = pw.chromium.launch(executable_path=chromium, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 800})
+            elsewhere: list[str] = []
+            page.on("request", lambda r: LOCAL_ONLY.match(r.url) and elsewhere.append(r.url))
             page.route(LOCAL_ONLY, lambda route: route.abort())
             page.add_init_script(TAP)
             page.goto(web.url)
@@ -123,6 +125,7 @@ def test_a_cashier_signs_in_and_takes_an_approved_sale_in_chromium(
         finally:
             browser.close()
 
+    assert elsewhere == []  # the page, its script and its font all come from `paygate web`
     assert (tmp_path / SHOT).stat().st_size > 10_000
     (payment_id,) = set(re.findall(r"pay_\d{8}_[0-9a-f]{10}", sent))
     assert web.stop() == 0
