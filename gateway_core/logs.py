@@ -19,6 +19,7 @@ Card numbers are masked in every field of every ECS line, whatever logged them.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import sys
 from collections.abc import Iterator, Mapping
@@ -27,6 +28,7 @@ from contextvars import ContextVar, Token
 from types import MappingProxyType
 from typing import Any, Literal, TextIO
 
+import orjson
 from ecs_logging import StdlibFormatter
 
 from gateway_core.audit import mask_card_numbers
@@ -46,6 +48,8 @@ DETAILS = {
     "risk_score": "risk_score",
     "risk_action": "risk_action",
 }
+# 13 digits or more, single spaces or dashes between them: maybe a card number.
+_DIGIT_RUN = re.compile(rb"[0-9](?:[ -]?[0-9]){12}")
 QUIET = ("httpx", "httpcore")  # a line per bank call at INFO: the audit says what matters
 
 _context: ContextVar[Mapping[str, str]] = ContextVar(
@@ -74,6 +78,8 @@ class EcsFormatter(StdlibFormatter):
         result = super().format_to_ecs(record)
         if message is not None:
             result["message"] = message
+        if not _DIGIT_RUN.search(orjson.dumps(result, default=str)):
+            return result  # no run of 13 digits anywhere: no card number to mask
         masked: dict[str, Any] = mask_card_numbers(result)
         return masked
 
