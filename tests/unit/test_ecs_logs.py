@@ -123,9 +123,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     config.write_text('timezone = "Asia/Kolkata"\n', encoding="utf-8")
     env = {"PAYGATE_CONFIG": str(config)}
     data = tmp / "data"
-    issued = subprocess.run(
+    issued = subprocess.run(  # the admin's PIN approves it: logged, never the PIN
         [*PAYGATE, "terminals", "add", "--terminal", TERMINAL, *ADMIN, "--data-dir", str(data)],
-        env=_env(env),
+        env=_env({**env, "PAYGATE_LOG_FORMAT": "ecs"}),
         capture_output=True,
         text=True,
         timeout=60,
@@ -158,7 +158,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
             gateway.stop()
     finally:
         banks.stop()
-    lines = [line for proc in (banks, gateway) for line in proc.err.read_text().splitlines()]
+    lines = issued.stderr.splitlines()
+    lines += [line for proc in (banks, gateway) for line in proc.err.read_text().splitlines()]
     docs = [json.loads(line) for line in lines]  # every line is one JSON object
     return Run(lines, docs, ids, [otp, key, key.partition("_")[2], ADMIN[3], TEST_PIN])
 
@@ -252,6 +253,21 @@ def test_each_payment_logs_its_events(run: Run, payment: str, action: str, resul
     if payment == "declined":
         assert field(events[action], "paygate.response_code") == "05"
     assert field(events[action], "log.logger") == "paygate.audit"
+
+
+def test_a_command_logs_as_its_terminal(run: Run) -> None:
+    """`terminals add` (a CLI command): the admin's approval and the new key, with the
+    settings' merchant and terminal, no trace."""
+    wanted = ("approval.granted", "api_key.issued")
+    issued = {field(d, "event.action"): d for d in run.docs if field(d, "event.action") in wanted}
+    assert set(issued) == set(wanted)
+    for doc in issued.values():
+        assert (field(doc, "labels.merchant_id"), field(doc, "labels.terminal_id")) == (
+            MERCHANT,
+            TERMINAL,
+        )
+        assert field(doc, "trace.id") is None
+    assert field(issued["approval.granted"], "paygate.actor") == "owner"
 
 
 def test_a_traceparent_names_the_trace_of_its_lines(run: Run) -> None:
