@@ -15,9 +15,11 @@ first.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from gateway_core.store.files import make_private_dir
 from gateway_core.store.journal import JournalStorage, StorageCorrupt
 from gateway_core.store.lock import WriterLock
 from gateway_core.store.table import JournaledTable
+from gateway_core.store.unit import unit
+from gateway_core.store.wal import Wal
 
 MAX_OPEN_DAYS = 16  # each holds a journal and maybe a snapshot descriptor
 
@@ -187,6 +191,37 @@ class DataStore:
                     "may be lost; restore it from a backup"
                 )
         return problems
+
+    @contextlib.contextmanager
+    def unit(self, *days: date, durable: bool = True) -> Iterator[None]:
+        """A unit of work: every write in the block, to the main database and any day,
+        is one atomic journal entry (all of it or none after a crash); if the block
+        raises, memory is rolled back and nothing is written. The main database and
+        `days` are joined (locked) at once, any other database when first written.
+
+        When the block ends the entry is durable (`durable`), or only appended (write(2):
+        it survives a killed process, not a power loss) until the next `sync()`. A unit
+        opened inside another joins it (the outer one decides `durable`)."""
+        with unit(durable=durable), contextlib.ExitStack() as joined:
+            joined.enter_context(self.main.journal.atomic())
+            for day in sorted(set(days), reverse=True):
+                joined.enter_context(self.day(day).journal.atomic())
+            yield
+
+    def sync(self) -> None:
+        """Block until every entry appended so far is durable. Concurrent callers share
+        the fdatasyncs (group commit): one covers every entry written before it began."""
+        for wal in self._wals():
+            wal.sync()
+
+    async def synced(self) -> None:
+        """`sync` awaited without blocking the event loop (the fdatasync runs in a
+        thread; concurrent awaiters share it)."""
+        for wal in self._wals():
+            await wal.synced()
+
+    def _wals(self) -> list[Wal]:
+        return list(dict.fromkeys(db.journal.wal for db in self._open_dbs()))
 
     @property
     def recovered(self) -> list[str]:

@@ -144,7 +144,7 @@ class JournaledTable(Table):
         return Decoded(base) if self._storage.packed else base
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
-        with self._storage.lock:
+        with self._storage.atomic():  # durable when the outermost unit ends, unlocked
             overlay = _Overlay(self._base())
             updater(overlay)  # type: ignore[arg-type]  # an overlay acts as the dict TinyDB edits
             self._storage.commit(overlay.ops(self.name))

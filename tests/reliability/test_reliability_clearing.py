@@ -45,22 +45,27 @@ async def world(tmp_path: Path, clock: FixedClock) -> AsyncIterator[World]:
 
 
 def fail_once(monkeypatch, journal: JournalStorage, then=None) -> None:
-    """The next append to `journal` raises OSError (nothing written); `then()` after the
-    append that follows it, if given, instead: the append is written, then `then` runs."""
-    real = journal._append
+    """The next journal entry that writes to `journal` raises OSError (nothing written);
+    `then()` after the entry that follows it, if given, instead: the entry is written,
+    then `then` runs."""
+    wal = journal.wal
+    real = wal.append
     left = [1]
 
-    def append(line: bytes) -> None:
+    def append(parts):
+        if journal.key not in parts:
+            return real(parts)
         if then is not None:
-            real(line)
-            monkeypatch.setattr(journal, "_append", real)
+            ticket = real(parts)
+            monkeypatch.setattr(wal, "append", real)
             then()
-            return
+            return ticket
         if left.pop():
-            monkeypatch.setattr(journal, "_append", real)
+            monkeypatch.setattr(wal, "append", real)
             raise OSError(28, "No space left on device")
+        return real(parts)
 
-    monkeypatch.setattr(journal, "_append", append)
+    monkeypatch.setattr(wal, "append", append)
 
 
 async def reconcile_all(rt: Runtime) -> list[str]:
@@ -158,20 +163,21 @@ CHARGER = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
     from support import charge_until_killed
-    from gateway_core.store.journal import JournalStorage
+    from gateway_core.store.wal import Wal
 
     die_at = int(sys.argv[3])  # > 0: die at that write of a clearing line, as SIGKILL would
-    real = JournalStorage._append
+    real = Wal.append
 
-    def append(self, line):
+    def append(self, parts):
         global die_at
-        if die_at and self.directory.parts[-3:] == ("banks", "db", "days"):
+        days = [key for key in parts if key != "main"]
+        if die_at and days and "banks" in self.path.parts:
             die_at -= 1
             if not die_at:
                 os._exit(9)
-        real(self, line)
+        return real(self, parts)
 
-    JournalStorage._append = append
+    Wal.append = append
 
     asyncio.run(charge_until_killed(Path(sys.argv[1])))
     """

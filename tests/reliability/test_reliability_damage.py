@@ -29,8 +29,8 @@ async def sales(data_dir: Path, clock: FixedClock, *, crash: bool) -> list[str]:
         ids = [(await world.gw.charge(charge(VISA, 10_00 * n))).id for n in (1, 2, 3)]
         if crash:
             for db in world.rt.store._open_dbs():  # the fds go, nothing is compacted
-                os.close(db.journal._fd)
-                db.journal._fd = None
+                os.close(db.journal.wal._fd)
+                db.journal.wal._fd = None
     return ids
 
 

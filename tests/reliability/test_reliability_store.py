@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-import gateway_core.store.journal as journal_module
+import gateway_core.store.wal as wal_module
 from gateway_core.store import DataStore, JournaledDB, JournalStorage
 from gateway_core.store.repos import TinyAuditRepository, TinyPaymentRepository
 from gateway_core.store.table import JournaledTable
@@ -35,8 +35,8 @@ def write_days(data_dir: Path, crash_on: date | None = None) -> None:
         store.day(day).table("payments").insert({"id": f"p-{day}"})
     if crash_on is not None:  # the process dies: that day is never compacted
         crashed = store._days.pop(crash_on).journal
-        os.close(crashed._fd)
-        crashed._fd = None
+        os.close(crashed.wal._fd)
+        crashed.wal._fd = None
     store.close()
 
 
@@ -72,7 +72,7 @@ def test_loading_pauses_the_garbage_collector(
         seen.append(gc.isenabled())
         return loads(data)
 
-    monkeypatch.setattr(journal_module.orjson, "loads", watching)
+    monkeypatch.setattr(wal_module.orjson, "loads", watching)
     assert gc.isenabled()
     open_db(tmp_path).close()
     assert seen and not any(seen), "the collector ran while the snapshot loaded"

@@ -272,7 +272,7 @@ def test_no_traceback_for_any_error_in_a_subprocess(paygate_cmd: list[str], tmp_
 def test_a_torn_journal_is_reported_as_a_warning_and_audited(cli, settings) -> None:
     rt = open_runtime(settings)
     rt.audit.record("cashier-1", "login")
-    os.close(rt.store.main.journal._fd)  # crash: no compaction, lock freed with the fd
+    os.close(rt.store.main.journal.wal._fd)  # crash: no compaction, lock freed with the fd
     rt.store._lock.release()
     journal = settings.data_dir / "db" / "main.journal.jsonl"
     journal.write_bytes(journal.read_bytes()[:-7])

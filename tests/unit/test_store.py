@@ -96,8 +96,8 @@ def test_matches_stock_tinydb_across_reopens(tmp_path_factory, packed, program):
         if op[0] == "reopen":
             if op[1] == "close":
                 ours.close()
-            elif ours.journal._fd is not None:  # a crash: nothing flushed or compacted
-                os.close(ours.journal._fd)
+            elif ours.journal.wal._fd is not None:  # a crash: nothing flushed or compacted
+                os.close(ours.journal.wal._fd)
             ours = open_db(path, packed=packed)
             stock = reopened(stock)  # a reopened TinyDB numbers new documents from its data
         else:
@@ -145,8 +145,8 @@ def test_failed_journal_write_changes_nothing_and_stops_writes(tmp_path):
     db = open_db(tmp_path)
     table = db.table("t")
     table.insert({"a": 1})
-    os.close(db.journal._fd)  # the disk goes away under us
-    db.journal._fd = os.open(os.devnull, os.O_RDONLY)
+    os.close(db.journal.wal._fd)  # the disk goes away under us
+    db.journal.wal._fd = os.open(os.devnull, os.O_RDONLY)
     with pytest.raises(Exception, match="could not write its journal"):
         table.insert({"a": 2})
     assert table.all() == [{"a": 1}]
@@ -160,7 +160,7 @@ def _journal_with(tmp_path: Path, n: int) -> Path:
     db = open_db(tmp_path)
     for i in range(n):
         db.table("t").insert({"i": i})
-    os.close(db.journal._fd)  # crash: no compaction
+    os.close(db.journal.wal._fd)  # crash: no compaction
     return db.journal.journal_path
 
 
@@ -311,7 +311,7 @@ def test_atomic_block_is_one_entry_across_tables(tmp_path, packed):
         db.table("a").update({"x": 3}, doc_ids=[1])
         assert db.table("a").all() == [{"x": 3}]  # the block reads its own writes
     assert db.journal.journal_lines == lines + 1
-    os.close(db.journal._fd)  # crash: replay only
+    os.close(db.journal.wal._fd)  # crash: replay only
     again = open_db(tmp_path, packed=packed)
     assert contents(again) == {"a": {1: {"x": 3}}, "b": {1: {"y": 2}}}
 

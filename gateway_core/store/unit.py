@@ -1,0 +1,138 @@
+"""Units of work: every write of a block, to any database, as one journal entry.
+
+A unit joins each database it writes to (taking the journal's lock, then the
+database's, until the block ends), applies the writes in memory at once (reads in the
+block see them) and keeps what undoes them. When the block ends it appends one entry
+per journal (one in all when the databases share the data dir's write-ahead log),
+releases the locks and then waits, outside them, until the entry is durable, sharing
+the fdatasync with every other committer (group commit). When the block raises, every
+write is undone in memory and nothing is written. Nested units join the outer one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway_core.store.journal import JournalStorage
+    from gateway_core.store.wal import Wal
+
+_UNIT: contextvars.ContextVar[Unit | None] = contextvars.ContextVar("paygate_unit", default=None)
+_UNSYNCED: contextvars.ContextVar[set[Wal] | None] = contextvars.ContextVar(
+    "paygate_unsynced", default=None
+)
+
+
+class Unit:
+    """The databases a block writes to, and the tickets of its entries."""
+
+    def __init__(self, durable: bool) -> None:
+        self.durable = durable
+        self.thread = threading.get_ident()
+        self.members: list[JournalStorage] = []
+        self.tickets: dict[Wal, int | None] = {}  # by journal: its entry, None if none
+
+    def join(self, storage: JournalStorage) -> None:
+        """Take part in the unit: its journal and its lock are held until the end."""
+        if storage in self.members:
+            return
+        storage.wal.lock.acquire()
+        try:
+            storage.lock.acquire()
+        except BaseException:
+            storage.wal.lock.release()
+            raise
+        storage.begin()
+        self.members.append(storage)
+        self.tickets.setdefault(storage.wal, None)
+
+    def write(self) -> None:
+        """Append one entry per journal. A journal that fails is rolled back in memory
+        with every later one; those written before it stay written."""
+        for index, wal in enumerate(self.tickets):
+            members = [m for m in self.members if m.wal is wal and m.batch]
+            if not members:
+                continue
+            try:
+                self.tickets[wal] = wal.append({m.key: m.batch or [] for m in members})
+            except BaseException:
+                for later in list(self.tickets)[index:]:
+                    for member in reversed(self.members):
+                        if member.wal is later:
+                            member.rollback()
+                raise
+            for member in members:
+                member.taken()
+
+    def rollback(self) -> None:
+        """Undo every write of the block in memory."""
+        for member in reversed(self.members):
+            member.rollback()
+
+    def release(self) -> None:
+        for member in reversed(self.members):
+            member.end()
+            member.lock.release()
+            member.wal.lock.release()
+
+    def settle(self) -> None:
+        """Wait until the entries are durable (`durable`), or leave them to the end of
+        `sync_deferred`; then let a journal grown large be folded into its snapshots."""
+        deferred = _UNSYNCED.get()
+        for wal, ticket in self.tickets.items():
+            if deferred is not None:
+                deferred.add(wal)
+            elif self.durable:
+                wal.sync(ticket)  # no entry: what the block read is durable too
+        for wal in self.tickets:
+            wal.grown()
+
+
+@contextlib.contextmanager
+def unit(*storages: JournalStorage, durable: bool = True) -> Iterator[Unit]:
+    """A unit of work over `storages` (and any database written inside); joins the
+    unit already open in this thread, if any."""
+    current = _UNIT.get()
+    if current is not None and current.thread == threading.get_ident():
+        for storage in storages:
+            current.join(storage)
+        yield current
+        return
+    work = Unit(durable)
+    token = _UNIT.set(work)
+    try:
+        try:
+            for storage in storages:
+                work.join(storage)
+            yield work
+        except BaseException:
+            work.rollback()
+            raise
+        else:
+            work.write()
+        finally:
+            work.release()
+    finally:
+        _UNIT.reset(token)
+    work.settle()
+
+
+@contextlib.contextmanager
+def sync_deferred() -> Iterator[None]:
+    """A bulk load: journal entries written in the block (in this thread and the tasks it
+    starts) are appended at once but fdatasynced only when it ends, once per journal,
+    instead of once per entry. Only for data that nobody is told about before the block
+    ends and that is made again if it is cut short (the demo's history): a power loss
+    inside it may lose any of its writes. Atomicity and rollback of each entry are unchanged."""
+    written: set[Wal] = set()
+    token = _UNSYNCED.set(written)
+    try:
+        yield
+    finally:
+        _UNSYNCED.reset(token)
+        for wal in written:
+            wal.sync()
