@@ -15,11 +15,24 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from gateway_core.store.journal import JournalStorage
-    from gateway_core.store.wal import Wal
+from gateway_core.store.wal import Op, Wal
+
+
+class Member(Protocol):
+    """A database as a unit sees it (`Member`)."""
+
+    key: str  # its name in the journal's entries
+    wal: Wal
+    lock: threading.RLock
+    batch: list[Op] | None  # its changes in the unit
+
+    def begin(self) -> None: ...
+    def taken(self) -> None: ...
+    def rollback(self) -> None: ...
+    def end(self) -> None: ...
+
 
 _UNIT: contextvars.ContextVar[Unit | None] = contextvars.ContextVar("paygate_unit", default=None)
 _UNSYNCED: contextvars.ContextVar[set[Wal] | None] = contextvars.ContextVar(
@@ -33,10 +46,10 @@ class Unit:
     def __init__(self, durable: bool) -> None:
         self.durable = durable
         self.thread = threading.get_ident()
-        self.members: list[JournalStorage] = []
+        self.members: list[Member] = []
         self.tickets: dict[Wal, int | None] = {}  # by journal: its entry, None if none
 
-    def join(self, storage: JournalStorage) -> None:
+    def join(self, storage: Member) -> None:
         """Take part in the unit: its journal and its lock are held until the end."""
         if storage in self.members:
             return
@@ -93,7 +106,7 @@ class Unit:
 
 
 @contextlib.contextmanager
-def unit(*storages: JournalStorage, durable: bool = True) -> Iterator[Unit]:
+def unit(*storages: Member, durable: bool = True) -> Iterator[Unit]:
     """A unit of work over `storages` (and any database written inside); joins the
     unit already open in this thread, if any."""
     current = _UNIT.get()
