@@ -1,16 +1,21 @@
-"""The data dir: a long-lived `main` database plus one database per business day.
+"""The data dir: a long-lived `main` database plus one database per business day, and
+the write-ahead log they share.
 
 ```
 <data_dir>/paygate.lock, writer.json      writer lock (see lock.py)
-<data_dir>/db/main.*                      tokens, audit head, users, settings
+<data_dir>/db/wal.jsonl                   every change since the last checkpoint
+<data_dir>/db/main.snapshot.json          tokens, audit head, users, settings
 <data_dir>/db/days/YYYY-MM-DD.*           that day's payments and audit events
 ```
 
-Today's writes go to today's file set only, so they never pay for history. A writer
-holds the data dir's lock; a read-only open takes no lock and cannot write. Files are
-made at the first write, never by a read (directories 0700, files 0600, whatever the
-umask); at most `MAX_OPEN_DAYS` days are open at once, the least recently used closed
-first.
+One unit of work (a sale's step: its day and the main database) is one entry of the log
+and one fdatasync, shared with concurrent committers. A day's snapshot is read only
+when the day is used, so today's writes never pay for history. A writer holds the data
+dir's lock; a read-only open takes no lock and cannot write. Files are made at the first
+write, never by a read (directories 0700, files 0600, whatever the umask); at most
+`MAX_OPEN_DAYS` days are open at once, the least recently used closed first. A data
+dir of the old layout (one journal per database) is carried over by its first writer
+(migrate.py) and read as it is by readers.
 """
 
 from __future__ import annotations
@@ -18,22 +23,25 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from tinydb import TinyDB
 
 from gateway_core.errors import InputError
 from gateway_core.store.files import make_private_dir
-from gateway_core.store.journal import JournalStorage, StorageCorrupt
+from gateway_core.store.journal import JournalStorage, StorageCorrupt, snapshot_id
 from gateway_core.store.lock import WriterLock
+from gateway_core.store.migrate import migrate, old_journals
 from gateway_core.store.table import JournaledTable
 from gateway_core.store.unit import unit
-from gateway_core.store.wal import Wal
+from gateway_core.store.wal import Entry, Wal
 
-MAX_OPEN_DAYS = 16  # each holds a journal and maybe a snapshot descriptor
+MAX_OPEN_DAYS = 16  # each may hold a snapshot descriptor
+_READ_ATTEMPTS = 5  # reads of a data dir a writer checkpoints meanwhile
 
 
 class NoDataDir(InputError):
@@ -55,22 +63,38 @@ class DataStore:
     """Opens the databases of a data dir; one writer per dir, any number of readers.
 
     `db_class` and `storage_class` make a database; `day_file` matches a day's file names
-    (benchmarks run the same code over SQLite and stock TinyDB by changing these three).
+    and `shared_wal` says whether the databases share the write-ahead log (benchmarks
+    run the same code over SQLite and stock TinyDB by changing these). `crash_hook` is
+    for tests: called with the name of each checkpoint step. The log is folded into the
+    snapshots at close and when it outgrows `wal_limit` bytes.
     """
 
     db_class: type[TinyDB] = JournaledDB
     storage_class: type = JournalStorage
     day_file = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(snapshot\.json|journal\.jsonl)$")
+    shared_wal = True
+    wal_limit = 64 << 20
 
-    def __init__(self, data_dir: Path, *, read_only: bool = False, create: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        crash_hook: Callable[[str], None] | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.read_only = read_only
         self.db_dir = self.data_dir / "db"
         self.days_dir = self.db_dir / "days"
+        self._crash_hook = crash_hook or (lambda step: None)
         self._lock: WriterLock | None = None
         self._days: OrderedDict[date, JournaledDB] = OrderedDict()  # least recent first
         self._days_lock = threading.RLock()
         self._main: JournaledDB | None = None
+        self.wal: Wal | None = None
+        self._pending: dict[str, list[Entry]] = {}  # the log's entries, by database
+        self._notes: list[str] = []
         if (read_only or not create) and not self.has_data(self.data_dir):
             raise NoDataDir(f"no paygate data in {self.data_dir}")
         if not read_only:
@@ -79,13 +103,71 @@ class DataStore:
             self._lock.acquire()
             make_private_dir(self.db_dir)
         try:
-            self._main = self._open(self.db_dir, "main")
-            if not read_only:
-                for day in self._unclean_days():
-                    self.day(day)  # a torn tail is repaired and reported now, not later
+            self._open_all()
         except BaseException:
             self.close()
             raise
+
+    def _open_all(self) -> None:
+        wal_path = self.db_dir / "wal.jsonl"
+        old = old_journals(self.db_dir)
+        if not self.shared_wal or (self.read_only and old and not wal_path.exists()):
+            self._main = self._open(self.db_dir, "main")  # one journal per database
+            return
+        self.wal = Wal(wal_path, "wal", read_only=self.read_only, shared=True)
+        self.wal.on_grown = self._grown
+        if old and not self.read_only:
+            self._notes += migrate(self.db_dir, self.wal, self._crash_hook)
+        self._main = self._open_main()
+        if not wal_path.exists() and (self.db_dir / "main.snapshot.json").exists():
+            self._notes.append(
+                f"{wal_path.name} is missing: only what was folded into the snapshots is "
+                "here; later changes may be lost"
+            )
+        if not self.read_only:
+            for key in list(self._pending):
+                if key != "main":
+                    self.day(date.fromisoformat(key))  # replayed and reported now
+
+    def _open_main(self) -> JournaledDB:
+        """The main database and the log: a reader may meet a writer's checkpoint
+        between the two (snapshots replaced, then the log trimmed), so it checks the
+        main snapshot it read is still the one in place, and reads again if not."""
+        snapshot = self.db_dir / "main.snapshot.json"
+        for _attempt in range(_READ_ATTEMPTS):
+            read_id = snapshot_id(snapshot)
+            try:
+                main = self._open(self.db_dir, "main", entries=self._read_wal)
+            except StorageCorrupt:
+                if not self.read_only or snapshot_id(snapshot) == read_id:
+                    raise
+                continue
+            if not self.read_only or snapshot_id(snapshot) == read_id:
+                return main
+            main.close()
+        raise StorageCorrupt("store main kept changing while it was read; try again")
+
+    def _read_wal(self, after: int) -> list[Entry]:
+        """Read the log from the main snapshot's entry `after`: main's entries, the
+        others kept for their days."""
+        assert self.wal is not None
+        self.wal.recovered = []
+        found: defaultdict[str, list[Entry]] = defaultdict(list)
+        for n, parts in self.wal.read(after):
+            for key, ops in parts.items():
+                found[key].append((n, ops))
+        self._pending = dict(found)
+        return self._pending.pop("main", [])
+
+    def _day_entries(self, key: str) -> Callable[[int], list[Entry]]:
+        """A day's entries after its snapshot's: taken by a writer (then in memory or
+        in a snapshot), kept by a reader (it may close the day and open it again)."""
+
+        def entries(after: int) -> list[Entry]:
+            held = self._pending.get(key, []) if self.read_only else self._pending.pop(key, [])
+            return [entry for entry in held if entry[0] > after]
+
+        return entries
 
     @staticmethod
     def has_data(data_dir: Path) -> bool:
@@ -101,9 +183,24 @@ class DataStore:
     def _open_dbs(self) -> list[JournaledDB]:
         return [*self._days.values(), *([self._main] if self._main is not None else [])]
 
-    def _open(self, directory: Path, name: str, *, packed: bool = False) -> JournaledDB:
+    def _open(
+        self,
+        directory: Path,
+        name: str,
+        *,
+        packed: bool = False,
+        entries: Callable[[int], list[Entry]] | None = None,
+    ) -> JournaledDB:
+        shared: dict[str, Any] = {}
+        if self.wal is not None:
+            shared = {"wal": self.wal, "entries": entries, "crash_hook": self._crash_hook}
         return self.db_class(
-            directory, name, storage=self.storage_class, read_only=self.read_only, packed=packed
+            directory,
+            name,
+            storage=self.storage_class,
+            read_only=self.read_only,
+            packed=packed,
+            **shared,
         )
 
     def day(self, day: date) -> JournaledDB:
@@ -113,7 +210,9 @@ class DataStore:
             db = self._days.get(day)
             if db is None:
                 self._close_least_used()
-                db = self._days[day] = self._open(self.days_dir, day.isoformat(), packed=True)
+                key = day.isoformat()
+                db = self._open(self.days_dir, key, packed=True, entries=self._day_entries(key))
+                self._days[day] = db
             self._days.move_to_end(day)
             return db
 
@@ -126,8 +225,13 @@ class DataStore:
         return None
 
     def has_day(self, day: date) -> bool:
-        """Whether a day has files in the data dir."""
-        return any(self.day_file.match(p.name) for p in self.days_dir.glob(f"{day.isoformat()}.*"))
+        """Whether a day has data (changes in memory or in the log, or files)."""
+        db = self._days.get(day)
+        if db is not None and isinstance(db.journal, JournalStorage) and db.journal.seq:
+            return True
+        return day.isoformat() in self._pending or any(
+            self.day_file.match(p.name) for p in self.days_dir.glob(f"{day.isoformat()}.*")
+        )
 
     def _close_least_used(self) -> None:
         """Close days until there is room for one more, least recently used first; a day
@@ -149,32 +253,24 @@ class DataStore:
 
     def days(self) -> list[date]:
         """Every business day that has data, oldest first."""
-        if not self.days_dir.is_dir():
-            return []
-        found = {
-            date.fromisoformat(m.group(1))
-            for p in self.days_dir.iterdir()
-            if (m := self.day_file.match(p.name))
-        }
+        found = {date.fromisoformat(key) for key in self._pending if key != "main"}
+        if self.days_dir.is_dir():
+            found |= {
+                date.fromisoformat(m.group(1))
+                for p in self.days_dir.iterdir()
+                if (m := self.day_file.match(p.name))
+            }
         return sorted(found | set(self._days))
-
-    def _unclean_days(self) -> list[date]:
-        """Days not left as a clean close leaves them (an empty journal beside the
-        snapshot): being written at a crash, so maybe torn, or with their journal gone."""
-        return [
-            day
-            for day in self.days()
-            if not _empty(self.days_dir / f"{day.isoformat()}.journal.jsonl")
-        ]
 
     def check(self) -> list[str]:
         """What is missing or damaged in the data files, one line each (empty when
         nothing is): every table of every snapshot is read and checked against its
-        CRC, and a main database whose snapshot is gone is named (its journal, emptied
-        by the compaction that wrote the snapshot, is still there)."""
+        CRC, and a main database whose snapshot is gone is named (the log, emptied by
+        the checkpoint that wrote the snapshot, is still there)."""
         problems = []
         snapshot = self.db_dir / "main.snapshot.json"
-        if _empty(self.db_dir / "main.journal.jsonl") and not snapshot.exists():
+        log = self.db_dir / ("wal.jsonl" if self.wal is not None else "main.journal.jsonl")
+        if _empty(log) and not snapshot.exists():
             problems.append(
                 f"{snapshot} is missing: tokens, users and the audit head are gone; "
                 "restore it from a backup"
@@ -185,13 +281,26 @@ class DataStore:
                 journal.read()
             except StorageCorrupt as exc:
                 problems.append(str(exc))
-            if journal.snapshot_path.exists() and not journal.journal_path.exists():
+            own = journal.own_journal and journal.snapshot_path.exists()
+            if own and not journal.journal_path.exists():
                 problems.append(
-                    f"{journal.journal_path} is missing: changes after its last compaction "
-                    "may be lost; restore it from a backup"
+                    f"{journal.journal_path} is missing: changes after its last "
+                    "compaction may be lost; restore it from a backup"
                 )
+        if self.wal is not None and snapshot.exists() and not self.wal.path.exists():
+            problems.append(
+                f"{self.wal.path} is missing: changes after the last checkpoint may be "
+                "lost; restore it from a backup"
+            )
         return problems
 
+    @property
+    def recovered(self) -> list[str]:
+        """What opening had to repair (torn journal tails dropped), for the operator."""
+        notes = [note for db in self._open_dbs() for note in db.journal.recovered]
+        return [*self._notes, *(self.wal.recovered if self.wal else []), *notes]
+
+    # -- units of work -------------------------------------------------------------
     @contextlib.contextmanager
     def unit(self, *days: date, durable: bool = True) -> Iterator[None]:
         """A unit of work: every write in the block, to the main database and any day,
@@ -221,20 +330,48 @@ class DataStore:
             await wal.synced()
 
     def _wals(self) -> list[Wal]:
+        if self.wal is not None:
+            return [self.wal]
         return list(dict.fromkeys(db.journal.wal for db in self._open_dbs()))
 
-    @property
-    def recovered(self) -> list[str]:
-        """What opening had to repair (torn journal tails dropped), for the operator."""
-        return [note for db in self._open_dbs() for note in db.journal.recovered]
+    # -- checkpoints ---------------------------------------------------------------
+    def _grown(self) -> None:
+        """After each unit: fold a log grown past `wal_limit` into the snapshots."""
+        if self.wal is not None and self.wal.size >= self.wal_limit:
+            self.checkpoint(only_if_grown=True)
+
+    def checkpoint(self, *, only_if_grown: bool = False) -> None:
+        """Fold the log into the snapshots, then empty it; a crash at any step loses
+        nothing. Every database holding changes the log has (and main, whose snapshot
+        says where the log starts) gets a snapshot as of the log's last entry; the log
+        is trimmed only then. Writes wait meanwhile."""
+        wal = self.wal
+        if wal is None or self.read_only or self._main is None:
+            return
+        with wal.lock, self._days_lock:
+            if only_if_grown and wal.size < self.wal_limit:
+                return  # another thread did it
+            if not wal.entries and self.main.journal.snapshot_seq == wal.seq:
+                return
+            for db in self._days.values():
+                if db.journal.journal_lines:
+                    db.journal.compact()
+            self.main.journal.compact()
+            wal.trim(self._crash_hook)
 
     def close(self) -> None:
-        """Compact and close every open database, then release the writer lock."""
+        """Checkpoint and close every open database, then release the writer lock."""
         try:
-            for db in self._open_dbs():
-                db.close()
-            self._days.clear()
-            self._main = None
+            try:
+                if self.wal is not None and not self.read_only and self.wal.healthy:
+                    self.checkpoint()
+            finally:
+                for db in self._open_dbs():
+                    db.close()
+                self._days.clear()
+                self._main = None
+                if self.wal is not None:
+                    self.wal.close()
         finally:
             if self._lock is not None:
                 self._lock.release()

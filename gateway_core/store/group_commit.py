@@ -45,9 +45,10 @@ class GroupCommit:
             self._written += 1
             return self._written
 
-    def pending(self, ticket: int) -> bool:
-        """Whether entry `ticket` still waits for a sync."""
-        return self._durable < ticket
+    @property
+    def healthy(self) -> bool:
+        """No sync failed."""
+        return self._failure is None
 
     def wait(self, ticket: int | None = None) -> None:
         """Block until entry `ticket` (default: every entry written so far) is durable,
@@ -89,7 +90,11 @@ class GroupCommit:
             if self._failure is not None:
                 raise SystemFailure(self._failure)
             current = self._round
-            if current is None or current.done() or current.get_loop() is not _loop():
+            if (
+                current is None
+                or current.done()
+                or current.get_loop() is not asyncio.get_running_loop()
+            ):
                 current = self._round = asyncio.ensure_future(
                     asyncio.to_thread(self.wait, self._written)
                 )
@@ -100,7 +105,3 @@ class GroupCommit:
         with self._cond:
             self._failure = message
             self._cond.notify_all()
-
-
-def _loop() -> asyncio.AbstractEventLoop:
-    return asyncio.get_running_loop()

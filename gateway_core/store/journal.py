@@ -101,9 +101,10 @@ class JournalStorage(Storage):
 
     `packed`: documents are held as their JSON bytes (see the module's docstring).
     `wal`: the write-ahead log shared with the data dir's other databases, and
-    `pending` its entries read at open that name this database; without it the
-    database has its own journal. `crash_hook` exists for tests: it is called with the
-    name of each compaction step so a test can kill the process exactly there.
+    `entries(n)` gives this database's changes in it after entry `n` (its snapshot's);
+    without them the database has a journal of its own. `crash_hook` exists for tests:
+    it is called with the name of each compaction step so a test can kill the process
+    exactly there.
     """
 
     def __init__(
@@ -115,7 +116,7 @@ class JournalStorage(Storage):
         packed: bool = False,
         crash_hook: Callable[[str], None] | None = None,
         wal: Wal | None = None,
-        pending: list[Entry] | None = None,
+        entries: Callable[[int], list[Entry]] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.name = self.key = name
@@ -126,7 +127,7 @@ class JournalStorage(Storage):
         self.journal_path = self.directory / f"{name}.journal.jsonl"
         self.own_journal = wal is None
         self.wal = wal or Wal(self.journal_path, name, read_only=read_only)
-        self._pending = pending or []
+        self._entries = entries or self.wal.read
         self.recovered: list[str] = []
         self.lock = threading.RLock()
         self._crash_hook = crash_hook or (lambda step: None)
@@ -187,17 +188,14 @@ class JournalStorage(Storage):
                 self._snapshot = Snapshot(self.snapshot_path, self.keep)
             self._tables = self._snapshot.loaded
             self._seq = self._snapshot_seq = self._snapshot.n
+        entries = self._entries(self._snapshot_seq)
         if self.own_journal:
-            entries = self.wal.read(self._snapshot_seq)
             self.recovered = self.wal.recovered
             if self.snapshot_path.exists() and not self.journal_path.exists():
                 self.recovered.append(
                     f"{self.journal_path.name} is missing: only what was compacted into "
                     f"the snapshot (entry {self._seq}) is here; later changes may be lost"
                 )
-        else:
-            entries = [(n, ops) for n, ops in self._pending if n > self._snapshot_seq]
-            self._pending = []
         if entries or (not self.packed and self.own_journal and self.journal_path.exists()):
             self._load_all()  # replay and dict databases need every table
         for _n, ops in entries:
@@ -207,13 +205,8 @@ class JournalStorage(Storage):
 
     @contextlib.contextmanager
     def _reading_snapshot(self) -> Iterator[None]:
-        try:
+        with reading_snapshot(self.snapshot_path):
             yield
-        except SNAPSHOT_DAMAGE as exc:
-            raise StorageCorrupt(
-                f"snapshot {self.snapshot_path} is damaged (truncated or edited); "
-                "restore it from a backup (paygate will not guess)"
-            ) from exc
 
     def _load_table(self, name: str) -> None:
         """Read a table of the snapshot if it was not read yet (a packed database reads
@@ -274,7 +267,7 @@ class JournalStorage(Storage):
         if self._closed:
             return
         try:
-            if self._journal_lines and not self.read_only:
+            if self._journal_lines and not self.read_only and self.wal.healthy:
                 self.compact()
         finally:
             self._closed = True
@@ -289,6 +282,11 @@ class JournalStorage(Storage):
         """Change sets this database has taken (the number of its last entry when it
         has a journal of its own)."""
         return self._seq
+
+    @property
+    def snapshot_seq(self) -> int:
+        """The entry its snapshot holds everything up to."""
+        return self._snapshot_seq
 
     @property
     def journal_lines(self) -> int:
@@ -389,6 +387,18 @@ class JournalStorage(Storage):
     def _check_writable(self) -> None:
         self._check_open()
         self.wal.check()
+
+
+@contextlib.contextmanager
+def reading_snapshot(path: Path) -> Iterator[None]:
+    """Damage met reading the snapshot at `path` refuses to open (`StorageCorrupt`)."""
+    try:
+        yield
+    except SNAPSHOT_DAMAGE as exc:
+        raise StorageCorrupt(
+            f"snapshot {path} is damaged (truncated or edited); "
+            "restore it from a backup (paygate will not guess)"
+        ) from exc
 
 
 def snapshot_id(path: Path) -> tuple[int, ...] | None:

@@ -101,6 +101,7 @@ class Wal:
         self._size = 0
         self._failure: str | None = None
         self.commits = GroupCommit(self._flush, name)
+        self.on_grown: Callable[[], None] | None = None  # after each unit (a checkpoint)
 
     # -- reading -------------------------------------------------------------------
     def read(self, after: int) -> list[Entry]:
@@ -187,8 +188,20 @@ class Wal:
         """`sync` awaited without blocking the event loop."""
         await self.commits.synced(ticket)
 
+    @property
+    def size(self) -> int:
+        """Bytes written to the file since it was last trimmed (or opened)."""
+        return self._size
+
+    @property
+    def healthy(self) -> bool:
+        """No write or sync failed."""
+        return self._failure is None and self.commits.healthy
+
     def grown(self) -> None:
-        """Called after each unit: a shared log folds itself into snapshots when large."""
+        """Called after each unit, outside its locks (the data dir checkpoints a large log)."""
+        if self.on_grown is not None:
+            self.on_grown()
 
     def trim(self, crash_hook: Callable[[str], None]) -> None:
         """Empty the file (every entry is in the snapshots) and make that durable."""

@@ -27,10 +27,9 @@ async def sales(data_dir: Path, clock: FixedClock, *, crash: bool) -> list[str]:
     """Three acknowledged sales; with `crash`, the process dies before compacting."""
     async with open_world(data_dir, clock, 5.0) as world:
         ids = [(await world.gw.charge(charge(VISA, 10_00 * n))).id for n in (1, 2, 3)]
-        if crash:
-            for db in world.rt.store._open_dbs():  # the fds go, nothing is compacted
-                os.close(db.journal.wal._fd)
-                db.journal.wal._fd = None
+        if crash:  # the log's fd goes
+            os.close(world.rt.store.wal._fd)
+            world.rt.store.wal._fd = None
     return ids
 
 
@@ -39,6 +38,9 @@ def audit_actions(rt: Runtime) -> list[str]:
 
 
 def day_file(data_dir: Path, clock: FixedClock, suffix: str) -> Path:
+    """A file of today's database, or the data dir's log (`wal.jsonl`)."""
+    if suffix == "wal.jsonl":
+        return data_dir / "db" / suffix
     return data_dir / "db" / "days" / f"{clock.now().date()}.{suffix}"
 
 
@@ -51,9 +53,9 @@ def append(data: bytes) -> Callable[[Path], None]:
 
 
 REPAIRED = {
-    "torn write at the tail": ("journal.jsonl", append(b'{"n":999,"crc":12,"ops":[["put","pay')),
-    "one line of garbage appended": ("journal.jsonl", append(b"\x00\xff garbage \x13" * 40)),
-    "zeros appended (a preallocated block)": ("journal.jsonl", append(b"\0" * 4096)),
+    "torn write at the tail": ("wal.jsonl", append(b'{"n":999,"crc":12,"ops":[["put","pay')),
+    "one line of garbage appended": ("wal.jsonl", append(b"\x00\xff garbage \x13" * 40)),
+    "zeros appended (a preallocated block)": ("wal.jsonl", append(b"\0" * 4096)),
 }
 
 
@@ -89,7 +91,7 @@ def truncate_half(path: Path) -> None:
 
 REFUSED = {
     "snapshot truncated": (False, "snapshot.json", truncate_half, "is damaged"),
-    "garbage lines appended": (True, "journal.jsonl", append(b"junk\nmore junk\n"), "damaged"),
+    "garbage lines appended": (True, "wal.jsonl", append(b"junk\nmore junk\n"), "damaged"),
 }
 
 
@@ -151,7 +153,7 @@ async def test_a_deleted_journal_is_reported_and_the_snapshot_kept(
 ) -> None:
     data_dir = tmp_path / "data"
     ids = await sales(data_dir, clock, crash=False)  # closed: all of it is in the snapshot
-    day_file(data_dir, clock, "journal.jsonl").unlink()
+    day_file(data_dir, clock, "wal.jsonl").unlink()
     rt = open_runtime(gateway_settings(data_dir, 5.0), clock=clock)
     try:
         assert [p.id for p in rt.gateway.list_day()] == ids

@@ -30,19 +30,20 @@ def open_db(path: Path) -> JournaledDB:
 
 
 def write_days(data_dir: Path, crash_on: date | None = None) -> None:
-    store = DataStore(data_dir)
-    for day in DAYS:
-        store.day(day).table("payments").insert({"id": f"p-{day}"})
-    if crash_on is not None:  # the process dies: that day is never compacted
-        crashed = store._days.pop(crash_on).journal
-        os.close(crashed.wal._fd)
-        crashed.wal._fd = None
-    store.close()
+    with DataStore(data_dir) as store:
+        for day in DAYS:
+            if day != crash_on:
+                store.day(day).table("payments").insert({"id": f"p-{day}"})
+    if crash_on is not None:  # the process dies: the log is never folded into snapshots
+        store = DataStore(data_dir)
+        store.day(crash_on).table("payments").insert({"id": f"p-{crash_on}"})
+        os.close(store.wal._fd)
+        store._lock.release()
 
 
 def test_a_writer_opens_only_the_days_a_crash_left_unclean(tmp_path: Path) -> None:
     write_days(tmp_path, crash_on=DAYS[-1])
-    torn = tmp_path / "db" / "days" / f"{DAYS[-1]}.journal.jsonl"
+    torn = tmp_path / "db" / "wal.jsonl"
     with open(torn, "ab") as fh:
         fh.write(b'{"n":9,"crc":1,"ops":[["put"')
     with DataStore(tmp_path) as store:

@@ -45,7 +45,7 @@ def test_a_damaged_payments_table_is_named(cli, data_dir: Path) -> None:
 
 
 def test_a_missing_journal_is_named(cli, data_dir: Path) -> None:
-    journal = day_file(data_dir, "journal.jsonl")
+    journal = data_dir / "db" / "wal.jsonl"
     journal.unlink()
     result = cli("audit", "verify", "--data-dir", data_dir)
     assert result.code == 1

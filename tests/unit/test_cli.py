@@ -274,11 +274,11 @@ def test_a_torn_journal_is_reported_as_a_warning_and_audited(cli, settings) -> N
     rt.audit.record("cashier-1", "login")
     os.close(rt.store.main.journal.wal._fd)  # crash: no compaction, lock freed with the fd
     rt.store._lock.release()
-    journal = settings.data_dir / "db" / "main.journal.jsonl"
+    journal = settings.data_dir / "db" / "wal.jsonl"
     journal.write_bytes(journal.read_bytes()[:-7])
     result = cli("keys", "rotate", "--data-dir", settings.data_dir)
     assert result.code == 0, result.err
-    assert "warning: main.journal.jsonl: dropped a torn last entry" in result.err
+    assert "warning: wal.jsonl: dropped a torn last entry" in result.err
     with open_runtime(settings, read_only=True) as ro:
         actions = [event["action"] for _day, event in ro.audit._repo.events()]
     assert "store.recovered" in actions

@@ -99,8 +99,9 @@ def test_the_demo_week_passes_ledger_check_audit_verify_and_reconcile(demo_env, 
 
 
 def test_the_demo_week_is_written_in_bulk(seeded: Seeded) -> None:
-    journals = list(seeded.data_dir.rglob("*.journal.jsonl"))
-    # one fdatasync per journal at most (closing compacts each into a fsynced snapshot)
-    assert len(journals) >= 2 * len(DAYS) and seeded.fdatasyncs <= len(journals)
+    logs = list(seeded.data_dir.rglob("wal.jsonl"))
+    # one fdatasync per log at most (closing folds each into fsynced snapshots)
+    assert len(logs) == 2 and seeded.fdatasyncs <= len(logs)  # the gateway's, the banks'
+    assert len(list(seeded.data_dir.rglob("days/*.snapshot.json"))) >= 2 * len(DAYS)
     assert seeded.http_requests == []  # the gateway called the embedded banks directly
     assert seeded.argon2_checks == 1  # the manager's PIN: every approval after is remembered

@@ -63,8 +63,8 @@ def mode(path: Path) -> int:
 def stored_tokens(settings: Settings) -> dict[str, dict]:
     """The tokens table as written to disk (the Runtime must be closed)."""
     snap = settings.data_dir / "db" / "main.snapshot.json"
-    journal = settings.data_dir / "db" / "main.journal.jsonl"
-    assert journal.stat().st_size == 0, "close the Runtime first: the journal is not folded"
+    journal = settings.data_dir / "db" / "wal.jsonl"
+    assert journal.stat().st_size == 0, "close the Runtime first: the log is not folded"
     return load_snapshot(snap)["tables"]["tokens"]
 
 

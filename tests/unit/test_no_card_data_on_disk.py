@@ -80,8 +80,8 @@ def test_no_card_number_in_any_file(
     data_dir = settings.data_dir
     fill_data_dir(runtime, clock)
 
-    # while open, the changes sit in the journals
-    assert any(p.stat().st_size for p in data_dir.rglob("*.journal.jsonl"))
+    # while open, the changes sit in the logs
+    assert any(p.stat().st_size for p in data_dir.rglob("wal.jsonl"))
     assert scan(data_dir) == {}
     assert files_with_card_numbers(data_dir, [c.pan for c in DEMO_CARDS]) == []
 

@@ -234,7 +234,7 @@ def test_only_the_outbox_holds_the_code(store: DataStore, acs: OtpService, outbo
     dumped = json.dumps(record)
     assert code not in dumped and auth not in dumped
     assert code in json.dumps(store.main.table("outbox").all())
-    journal = (store.db_dir / "main.journal.jsonl").read_text(encoding="utf-8")
+    journal = (store.db_dir / "wal.jsonl").read_text(encoding="utf-8")
     otp_lines = [line for line in journal.splitlines() if '"otp"' in line]
     assert otp_lines and not any(code in line or auth in line for line in otp_lines)
 
