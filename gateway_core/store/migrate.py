@@ -43,7 +43,9 @@ def migrate(db_dir: Path, wal: Wal, crash_hook: Callable[[str], None]) -> list[s
     for path in journals:
         if path.stat().st_size:
             name = path.name.removesuffix(OLD_JOURNAL)
-            storage = JournalStorage(path.parent, name, packed=name != "main")
+            storage = JournalStorage(
+                path.parent, name, packed=name != "main", crash_hook=crash_hook
+            )
             notes += storage.recovered
             storage.close()  # compacts
     crash_hook("journals-compacted")
