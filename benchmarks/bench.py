@@ -282,8 +282,7 @@ def history_dir(plan: Plan, model, work: Path) -> Path:
     days = data_dir / "db" / "days"
     for back in range(1, plan.history_days):
         copy = first - timedelta(days=back)
-        for suffix in (".snapshot.json", ".journal.jsonl"):
-            shutil.copyfile(days / f"{first}{suffix}", days / f"{copy}{suffix}")
+        shutil.copyfile(days / f"{first}.snapshot.json", days / f"{copy}.snapshot.json")
     return data_dir
 
 

@@ -48,4 +48,5 @@ class StockDataStore(DataStore):
 
     db_class = StockDB
     storage_class = StockStorage
+    shared_wal = False
     day_file = re.compile(r"^(\d{4}-\d{2}-\d{2})\.json$")

@@ -332,7 +332,8 @@ class DataStore:
     def _wals(self) -> list[Wal]:
         if self.wal is not None:
             return [self.wal]
-        return list(dict.fromkeys(db.journal.wal for db in self._open_dbs()))
+        journals = [db.journal for db in self._open_dbs()]
+        return list(dict.fromkeys(j.wal for j in journals if isinstance(j, JournalStorage)))
 
     # -- checkpoints ---------------------------------------------------------------
     def _grown(self) -> None:
