@@ -14,14 +14,15 @@ import hashlib
 import hmac
 import secrets
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from bank_sim import iso8583
 from bank_sim.config import BankConfig
 from bank_sim.ledger import Ledger
 from bank_sim.otp import OtpService
-from bank_sim.testcards import ISSUERS, TEST_CARDS, Issuer, TestCard
-from gateway_core.cards import mask_pan, parse_expiry
+from bank_sim.testcards import ISSUERS, LOAD_TEST_CARD, TEST_CARDS, Issuer, TestCard
+from gateway_core.cards import is_load_test_pan, mask_pan, parse_expiry
 from gateway_core.clock import business_day
 from gateway_core.money import Money
 from gateway_core.presentation import format_money
@@ -92,6 +93,15 @@ class Issuers:
         """The account of a card number, if this world issued it."""
         return self._accounts.get(self._fp(pan))
 
+    def _account_or_load_test(self, pan: str) -> dict[str, Any] | None:
+        """The account of a card number; a load-test card's is opened at its first use."""
+        account = self.account_for(pan)
+        if account is None and is_load_test_pan(pan):
+            with self._db.journal.atomic():  # joins the caller's entry, if any
+                self._open(f"load_{self._fp(pan)[:20]}", replace(LOAD_TEST_CARD, pan=pan))
+            account = self.account_for(pan)
+        return account
+
     def issuer_for_bin(self, network: str, pan: str) -> Issuer | None:
         """The issuer a network routes this card to, by BIN."""
         return next((i for i in ISSUERS if i.network == network and pan[:6] in i.bins), None)
@@ -115,7 +125,7 @@ class Issuers:
         response = iso8583.response_for(request)
         pan, amount = request["2"], int(request["4"])
         extra = iso8583.private_data(request)
-        account = self.account_for(pan)
+        account = self._account_or_load_test(pan)
         code, challenge = self._decide(request, pan, amount, extra, account)
         if code == "00":
             self._hold(account, request, amount)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gateway_core.cards import LOAD_TEST_BIN, load_test_pan
+
 Funding = Literal["debit", "credit"]
 Status = Literal["active", "blocked", "lost", "stolen"]
 StepUp = Literal["never", "always", "above_threshold"]
@@ -66,7 +68,13 @@ class TestCard:
 
 
 ISSUERS: tuple[Issuer, ...] = (
-    Issuer("demo", "Paygate Demo Bank", "visa", "IN", ("424242", "411111", "400000", "400008")),
+    Issuer(
+        "demo",
+        "Paygate Demo Bank",
+        "visa",
+        "IN",
+        ("424242", "411111", "400000", "400008", LOAD_TEST_BIN),
+    ),
     Issuer("demo-mc", "Paygate Demo Bank (Mastercard)", "mastercard", "IN", ("555555", "222300")),
     Issuer("bharat", "Bharat Co-operative Bank", "rupay", "IN", ("652150", "607000")),
     Issuer("amex", "American Express", "amex", "US", ("378282",)),
@@ -169,6 +177,18 @@ TEST_CARDS: tuple[TestCard, ...] = (
 )
 
 LUHN_FAILURE = "4242 4242 4242 4241"  # refused before any bank is contacted
+
+# The load-test range: every Luhn-valid 16-digit PAN starting 499999 is its own account,
+# opened at its first authorization from this template (pan: the range's first card).
+LOAD_TEST_CARD = TestCard(
+    load_test_pan(0),
+    "Visa load test",
+    "approved, no daily count limit, no OTP",
+    "00",
+    balance=1_00_00_000_00,  # ₹1,00,00,000.00 per card
+    daily_count=10**9,
+    step_up="never",
+)
 
 
 def card_for(pan: str) -> TestCard | None:

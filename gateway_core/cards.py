@@ -197,6 +197,23 @@ def luhn_check_digit(partial: str) -> str:
     return str(-_luhn_sum(partial + "0") % 10)
 
 
+LOAD_TEST_BIN = "499999"  # every Luhn-valid 16-digit PAN under it approves (bank_sim)
+
+
+def load_test_pan(serial: int) -> str:
+    """Card `serial` (0 to 999,999,999) of the load-test range: 499999, the serial in 9
+    digits, then the Luhn digit."""
+    if not 0 <= serial < 10**9:
+        raise ValueError("a load-test card's serial has at most 9 digits")
+    partial = f"{LOAD_TEST_BIN}{serial:09d}"
+    return partial + luhn_check_digit(partial)
+
+
+def is_load_test_pan(digits: str) -> bool:
+    """True for a Luhn-valid 16-digit number starting 499999."""
+    return len(digits) == 16 and digits.startswith(LOAD_TEST_BIN) and luhn_valid(digits)
+
+
 def detect_brand(digits: str) -> Brand | None:
     """Brand of a full or partial number, or None while the prefix is not yet decisive.
 

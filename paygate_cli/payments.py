@@ -33,8 +33,8 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from bank_sim.serve import bank_config, serve
-from bank_sim.testcards import EXPIRY, LUHN_FAILURE, TEST_CARDS
-from gateway_core.cards import CardInput, check_card
+from bank_sim.testcards import CVV, EXPIRY, LOAD_TEST_CARD, LUHN_FAILURE, TEST_CARDS
+from gateway_core.cards import LOAD_TEST_BIN, CardInput, check_card, load_test_pan
 from gateway_core.clock import SystemClock, business_day
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest, Gateway
@@ -471,6 +471,12 @@ def cmd_test_cards(args: argparse.Namespace, settings: Settings) -> int:
         _print_json([dict(zip(keys, row, strict=True)) for row in rows])
         return 0
     print("\n".join(_table(("CARD", "NUMBER", "EXPIRY", "CVV", "BEHAVIOUR"), rows)))
+    print(
+        f"\nLoad tests: every Luhn-valid 16-digit number starting {LOAD_TEST_BIN} approves "
+        f"(Visa, {EXPIRY}, CVV {CVV}, {_money(LOAD_TEST_CARD.balance, 'INR')} each, no daily "
+        f"count limit, no OTP): {LOAD_TEST_BIN} + 9 digits + the Luhn digit, e.g. "
+        f"{load_test_pan(0)} or {load_test_pan(1)}."
+    )
     threshold = bank_config(settings, SystemClock()).step_up_threshold
     print(
         f"\nCards that approve ask for an OTP above {_money(threshold, 'INR')}. "
