@@ -6,16 +6,22 @@ analysis around it is kept) and DIR/benchmarks.json. DIR defaults to docs/.
 
 What is measured (docs/BENCHMARKS.md says how to read it):
 - the whole authorization path (`Gateway.charge` over the embedded banks, zero bank
-  latency, relaxed risk limits) while the day already holds N payments: on ours, on
-  SQLite (WAL, synchronous=FULL) and on stock TinyDB, each in its own data dir;
+  latency, relaxed risk limits, cards of the load-test range) while the day already
+  holds N payments: on ours, on SQLite (WAL, synchronous=FULL) and on stock TinyDB, each
+  in its own data dir; one caller, then 8 concurrent callers (asyncio tasks) in the
+  same process (ours and SQLite); the fdatasyncs of a sale, gateway and banks, counted;
+- `paygate serve` with 1 and 8 HTTP clients, and `serve --workers 1|2` on PostgreSQL
+  with 8 (`serve_lines`);
 - on ours, right after the card sales at each N, UPI payments: create (QR) + pay
   (success@payer, the payer app) + status (`Gateway.refresh`), `upi_path`;
 - the store alone: durable inserts/s, and the open time of a day of `day_size` payments
   beside `history_days` more days of history;
 - the X report of that day and the peak resident memory of a process holding it;
-- the terminal: process start to the first screen drawn (headless, `App.run_test`);
+- the terminal: process start to the first screen drawn (pseudo-terminal), and the
+  merchant console on the held day (`screens`);
 - the demo: its first-start history seeded alone, and `paygate --demo` on an empty data
-  dir to the first screen (history included).
+  dir to the first screen (history included);
+- the profile of a sale: `profile_path.py`'s output, as it prints it.
 """
 
 from __future__ import annotations
@@ -23,19 +29,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fcntl
 import json
 import os
 import platform
 import resource
-import select
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -43,18 +45,21 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from unittest import mock
 
+import serve_lines
 from bench_report import table, write
 from pydantic import SecretStr
+from screens import child_json, console_views, first_frame
 from sqlite_store import SqliteDataStore
 from stock_store import StockDataStore
+from syncs import counted_syncs
 from upi_path import timed_upi
 
 import bank_sim.app as banks_app
 import gateway_core.runtime as runtime_module
 from bank_sim.demo import seed_demo_history
 from bank_sim.embedded import simulated_banks
-from bank_sim.testcards import EXPIRY, card_for
-from gateway_core.cards import CardInput
+from bank_sim.testcards import CVV, EXPIRY
+from gateway_core.cards import CardInput, load_test_pan
 from gateway_core.clock import FixedClock, business_day
 from gateway_core.gateway import ChargeRequest
 from gateway_core.keys import Keyring
@@ -70,7 +75,8 @@ from paygate_cli.terminal import DEMO_DAYS, DEMO_PER_DAY
 ROOT = Path(__file__).resolve().parent.parent
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 START = datetime(2026, 11, 28, 10, 0, tzinfo=IST)
-CARD = card_for("4242 4242 4242 4242")
+CALLERS = 8  # concurrent callers in one process
+PANS = tuple(load_test_pan(n) for n in range(CALLERS))  # one load-test card each
 BACKENDS: dict[str, type[DataStore]] = {
     "ours": DataStore,
     "sqlite": SqliteDataStore,
@@ -92,6 +98,9 @@ class Plan:
     frames: int  # first-frame runs
     demo: tuple[int, int]  # (days, payments a day) of the seeding timed alone
     demo_runs: int  # runs of the seeding alone and of the demo's first start
+    served: int  # payments per `paygate serve` row
+    synced: int  # sequential sales whose fdatasyncs are counted
+    profile: tuple[int, int]  # profile_path.py's --stored and --sales
 
 
 FULL = Plan(
@@ -105,8 +114,11 @@ FULL = Plan(
     5,
     (DEMO_DAYS, DEMO_PER_DAY),
     3,
+    400,
+    100,
+    (1_000, 200),
 )
-QUICK = Plan((100, 300), (100, 300), 15, 3, 100, 300, 2, 1, (2, 10), 1)
+QUICK = Plan((100, 300), (100, 300), 16, 3, 100, 300, 2, 1, (2, 10), 1, 16, 5, (100, 10))
 
 
 # -- a day of payments, cheaply --------------------------------------------------------------
@@ -114,9 +126,9 @@ def settings_for(data_dir: Path) -> Settings:
     return load_settings(data_dir=data_dir, timezone="Asia/Kolkata", risk=RiskLimits.relaxed())
 
 
-def request() -> ChargeRequest:
-    """A ₹1.00 sale on the Visa test card, keyed in."""
-    card = CardInput(pan=SecretStr(CARD.pan), expiry=EXPIRY, cvv=SecretStr(CARD.cvv))
+def request(pan: str = PANS[0]) -> ChargeRequest:
+    """A ₹1.00 sale on a card of the load-test range (Visa, no daily count), keyed in."""
+    card = CardInput(pan=SecretStr(pan), expiry=EXPIRY, cvv=SecretStr(CVV))
     return ChargeRequest(amount=1_00, currency="INR", card=card)
 
 
@@ -128,13 +140,6 @@ def backend(store_class: type[DataStore]) -> Iterator[None]:
         mock.patch.object(banks_app, "DataStore", store_class),
     ):
         yield
-
-
-def unlimited_card(rt: Runtime) -> None:
-    """Lift the test card's daily count (50) so hundreds of sales approve (at ₹1.00 a
-    sale its ₹50,000 last 50,000 sales)."""
-    accounts = rt.banks.store.main.table("accounts")
-    accounts.update({"daily_count": 10**9}, lambda doc: doc["card"].endswith(CARD.digits[-4:]))
 
 
 def template(work: Path) -> tuple[dict, list[dict]]:
@@ -188,57 +193,83 @@ def _fill(store: DataStore, day: date, count: int, model: tuple[dict, list[dict]
 
 
 # -- the whole authorization path -------------------------------------------------------------
-async def timed_charges(rt: Runtime, count: int) -> list[float]:
-    """Seconds per `Gateway.charge`, each a full sale that must succeed."""
+async def timed_charges(rt: Runtime, count: int, pan: str = PANS[0]) -> list[float]:
+    """Seconds per `Gateway.charge`, one after another, each a full sale that must
+    succeed (3 more first, to warm up: imports, caches, the card's account opened)."""
     gw = rt.gateway
-    unlimited_card(rt)
-    for _ in range(3):  # warm-up: first-call imports and caches
-        await gw.charge(request())
-    times = []
-    for _ in range(count):
-        start = time.perf_counter()
-        payment = await gw.charge(request())
-        times.append(time.perf_counter() - start)
-        if payment.status != "succeeded":
-            raise RuntimeError(f"a timed sale did not succeed: {payment.message}")
-    return times
+    for _ in range(3):
+        await gw.charge(request(pan))
+    return [await _timed_sale(rt, pan) for _ in range(count)]
 
 
-async def _path_at(data_dir: Path, count: int, upi: bool) -> tuple[list[float], list[float]]:
+async def _timed_sale(rt: Runtime, pan: str) -> float:
+    start = time.perf_counter()
+    payment = await rt.gateway.charge(request(pan))
+    seconds = time.perf_counter() - start
+    if payment.status != "succeeded":
+        raise RuntimeError(f"a timed sale did not succeed: {payment.message}")
+    return seconds
+
+
+async def concurrent_charges(rt: Runtime, count: int) -> tuple[float, list[float]]:
+    """`count` sales by CALLERS asyncio tasks at once, each on its own card: (wall
+    seconds, each sale's seconds)."""
+    await asyncio.gather(*(rt.gateway.charge(request(pan)) for pan in PANS))  # warm-up
+    shares = [count // CALLERS + (i < count % CALLERS) for i in range(CALLERS)]
+
+    async def caller(pan: str, share: int) -> list[float]:
+        return [await _timed_sale(rt, pan) for _ in range(share)]
+
+    start = time.perf_counter()
+    done = await asyncio.gather(*(caller(p, n) for p, n in zip(PANS, shares, strict=True)))
+    return time.perf_counter() - start, [t for times in done for t in times]
+
+
+async def _path_at(data_dir: Path, count: int, name: str, plan: Plan | None) -> dict:
+    """At one day size: sequential sales, then (ours and SQLite) concurrent ones; with
+    `plan` (ours, the first size), UPI payments and the fdatasyncs of sequential sales."""
     rt = Runtime.open(settings_for(data_dir), clock=FixedClock(START), banks=simulated_banks)
+    out: dict = {}
     try:
-        cards = await timed_charges(rt, count)
-        return cards, await timed_upi(rt, count) if upi else []
+        out["cards"] = await timed_charges(rt, count)
+        if name != "stock_tinydb":
+            out["concurrent"] = await concurrent_charges(rt, count)
+        if name == "ours":
+            out["upi"] = await timed_upi(rt, count)
+        if plan is not None:
+            with counted_syncs(data_dir) as syncs:
+                await timed_charges(rt, plan.synced)
+            out["syncs"] = {k: round(v / (plan.synced + 3), 2) for k, v in syncs.items()}
+        return out
     finally:
         await rt.aclose()
 
 
-def whole_path(
-    name: str,
-    sizes: tuple[int, ...],
-    charges: int,
-    model,
-    work: Path,
-    upi: list[dict] | None = None,
-) -> list[dict]:
-    """Sales/s and latency at each day size, one data dir growing through the sizes; with
-    `upi` (a list), as many UPI payments timed right after the sales, their rows into it."""
+def whole_path(name: str, plan: Plan, model, work: Path, figures: dict) -> None:
+    """Sales/s and latency at each day size, one data dir growing through the sizes,
+    into `figures`: whole_path, concurrent_path, upi_path, syncs_per_sale."""
     store_class = BACKENDS[name]
     data_dir = work / f"path-{name}"
-    rows = []
+    stock = name == "stock_tinydb"
+    sizes, charges = (plan.stock_sizes, plan.stock_charges) if stock else (plan.sizes, plan.charges)
     with backend(store_class):
         for size in sizes:
             with store_class(data_dir) as store:
                 fill_day(store, START.date(), size, model)
-            cards, upi_times = asyncio.run(_path_at(data_dir, charges, upi is not None))
-            rows.append(_timed_row(name, size, cards))
-            print(f"  whole path {name:>12} at {size:>7,}: {rows[-1]['per_s']:>8} /s", flush=True)
-            if upi is not None:
-                upi.append(_timed_row(name, size, upi_times))
-                print(
-                    f"  UPI path   {name:>12} at {size:>7,}: {upi[-1]['per_s']:>8} /s", flush=True
-                )
-    return rows
+            first = plan if name == "ours" and size == sizes[0] else None
+            out = asyncio.run(_path_at(data_dir, charges, name, first))
+            rows = [("whole_path", "whole path", _timed_row(name, size, out["cards"]))]
+            if "concurrent" in out:
+                wall, times = out["concurrent"]
+                row = dict(_timed_row(name, size, times), per_s=round(len(times) / wall, 1))
+                rows.append(("concurrent_path", f"{CALLERS} callers", row))
+            if "upi" in out:
+                rows.append(("upi_path", "UPI path", _timed_row(name, size, out["upi"])))
+            for key, label, row in rows:
+                figures.setdefault(key, []).append(row)
+                print(f"  {label:<12} {name:>12} at {size:>7,}: {row['per_s']:>8} /s", flush=True)
+            if "syncs" in out:
+                figures["syncs_per_sale"] = dict(out["syncs"], stored=size, sales=plan.synced)
 
 
 def _timed_row(store: str, size: int, times: list[float]) -> dict:
@@ -333,134 +364,7 @@ def peak_rss_mb() -> float:
 
 def held_day(data_dir: Path) -> dict:
     """Open a day in a fresh process: open times, X report, peak resident memory."""
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD_HOLD, str(data_dir), str(Path(__file__).parent)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out.splitlines()[-1])
-
-
-# -- the terminal ------------------------------------------------------------------------------
-CHILD_FRAME = """
-import sys
-from pathlib import Path
-from bank_sim.embedded import simulated_banks
-from gateway_core.runtime import Runtime
-from gateway_core.settings import load_settings
-from paygate_cli.terminal import terminal_app
-
-settings = load_settings(data_dir=Path(sys.argv[1]), timezone="Asia/Kolkata")
-rt = Runtime.open(settings, banks=simulated_banks)
-try:
-    terminal_app(rt, config_dir=Path(sys.argv[2])).run()
-finally:
-    rt.close()
-"""
-FRAME_MARK = b"Cashier ID"  # a label of the sign-in screen
-
-
-def first_frame(data_dir: Path, config_dir: Path, command: list[str] | None = None) -> float:
-    """Seconds from starting the terminal in a pseudo-terminal (100x30) to the sign-in
-    screen's text arriving on it: what a cashier waits for. (Headless `run_test` cannot
-    tell: its `pause()` waits for the whole process to go idle, background work too.)
-    `command` runs instead of a plain `PaygateApp` on `data_dir` (the demo's first start)."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        command or [sys.executable, "-c", CHILD_FRAME, str(data_dir), str(config_dir)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**os.environ, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(config_dir)},
-        start_new_session=True,
-    )
-    os.close(slave)
-    seen = b""
-    try:
-        while FRAME_MARK not in seen:
-            ready, _, _ = select.select([master], [], [], 60)
-            try:
-                chunk = os.read(master, 65536) if ready else b""
-            except OSError:  # EIO: the terminal exited
-                chunk = b""
-            if not chunk:
-                raise RuntimeError(f"the terminal did not start: {seen[-2000:]!r}")
-            seen += chunk
-        return time.perf_counter() - start
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-
-
-CHILD_CONSOLE = """
-import asyncio, sys, time
-sys.path.insert(0, sys.argv[3])
-import bench
-from textual.widgets import DataTable
-from gateway_core.runtime import Runtime
-from paygate_cli.terminal import terminal_app
-
-def named(app, name):
-    return type(app.screen).__name__ == name
-
-async def until(pilot, check):
-    deadline = time.monotonic() + 120
-    while not check():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"stuck on {type(pilot.app.screen).__name__}")
-        await pilot.pause(0.01)
-
-async def main():
-    settings = bench.settings_for(bench.Path(sys.argv[1]))
-    rt = Runtime.open(settings, clock=bench.FixedClock(bench.START), banks=bench.simulated_banks)
-    app = terminal_app(rt, animate=False, config_dir=bench.Path(sys.argv[2]))
-    async with app.run_test(size=(110, 34)) as pilot:
-        await pilot.press(*"asha", "enter", *"1111", "enter")
-        await until(pilot, lambda: named(app, "SaleScreen"))
-        t0 = time.perf_counter()
-        await pilot.press("f4")
-        await until(pilot, lambda: named(app, "ConsoleApproval"))
-        await pilot.press(*"meera", "enter", *"4321", "enter")
-        await until(pilot, lambda: named(app, "MerchantScreen") and app.screen.data is not None)
-        console = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        await pilot.press("2")
-        table = app.screen.query_one("#txn-table", DataTable)
-        await until(pilot, lambda: table.row_count > 0)
-        view = time.perf_counter() - t0
-        print(bench.json.dumps({"console_s": console, "transactions_s": view,
-                                "rows": table.row_count}), flush=True)
-    await rt.aclose()
-
-asyncio.run(main())
-"""
-
-
-def console_views(data_dir: Path, config_dir: Path) -> dict:
-    """In a fresh process on the held day: F4 to the console's dashboard filled (manager
-    PIN included), then tab 2 to the first page of the transaction table."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD_CONSOLE,
-            str(data_dir),
-            str(config_dir),
-            str(Path(__file__).parent),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out.splitlines()[-1])
+    return child_json([sys.executable, "-c", CHILD_HOLD, str(data_dir), str(Path(__file__).parent)])
 
 
 # -- the demo ---------------------------------------------------------------------------------
@@ -490,6 +394,18 @@ def demo_start(plan: Plan, work: Path) -> dict:
     }
 
 
+# -- the profile of a sale -----------------------------------------------------------------------
+def profile(stored: int, sales: int) -> dict:
+    """profile_path.py's output as it prints it (or why there is none)."""
+    argv = ["--stored", str(stored), "--sales", str(sales)]
+    script = Path(__file__).parent / "profile_path.py"
+    done = subprocess.run([sys.executable, str(script), *argv], capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"argv": argv, "lines": [], "not_available": f"exit {done.returncode}: {last}"}
+    return {"argv": argv, "lines": done.stdout.strip().splitlines(), "not_available": None}
+
+
 # -- the machine and the report ------------------------------------------------------------------
 def machine() -> dict:
     cpu = "unknown"
@@ -516,11 +432,11 @@ def run(plan: Plan, work: Path) -> dict:
     model = template(work / "template")
     figures["record_bytes"] = len(json.dumps(model[0]))
     print("whole authorization path", flush=True)
-    figures["upi_path"] = []
-    path = whole_path("ours", plan.sizes, plan.charges, model, work, upi=figures["upi_path"])
-    path += whole_path("sqlite", plan.sizes, plan.charges, model, work)
-    path += whole_path("stock_tinydb", plan.stock_sizes, plan.stock_charges, model, work)
-    figures["whole_path"] = path
+    for name in BACKENDS:
+        whole_path(name, plan, model, work, figures)
+    print("the service", flush=True)
+    figures["serve"] = serve_lines.embedded(plan.served)
+    figures["serve_postgres"] = serve_lines.postgres(plan.served, work)
     print("store alone", flush=True)
     figures["inserts"] = [
         durable_inserts("ours", plan.inserts, model, work),
@@ -541,6 +457,8 @@ def run(plan: Plan, work: Path) -> dict:
     figures["console"] = console_views(data_dir, config_dir)
     print("demo", flush=True)
     figures["demo"] = demo_start(plan, work)
+    print("profile of a sale", flush=True)
+    figures["profile"] = profile(*plan.profile)
     figures["machine"]["load_end"] = os.getloadavg()
     return figures
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench_targets import targets
+from scale_tables import scale_tables
+
 NOT_DURABLE = {"stock_tinydb": " (not durable: no fsync, rewrites in place)"}
 MARK_START, MARK_END = "<!-- figures:start -->", "<!-- figures:end -->"
 
 
-def ratios(figures: dict) -> list[dict]:
+def ratios(figures: dict, key: str = "whole_path") -> list[dict]:
     """ours / SQLite and ours / stock TinyDB at every size both measured."""
-    by = {(r["store"], r["stored"]): r["per_s"] for r in figures["whole_path"]}
+    by = {(r["store"], r["stored"]): r["per_s"] for r in figures.get(key, [])}
     out = []
     for (store, size), per_s in sorted(by.items(), key=lambda kv: kv[0][1]):
         if store != "ours":
@@ -41,6 +44,8 @@ def table(figures: dict) -> str:
         "",
         "### Whole authorization path (sales/s and latency per `Gateway.charge`)",
         "",
+        "One caller, one sale after another, on a card of the load-test range.",
+        "",
         "| store | payments already in the day | sales timed | sales/s | p50 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]
@@ -58,6 +63,7 @@ def table(figures: dict) -> str:
         lines.append(
             f"| {r['stored']:,} | {_x(r['ours_over_sqlite'])} | {_x(r['ours_over_stock'])} |"
         )
+    lines += scale_tables(figures)
     lines += upi_table(figures)
     held, demo = figures["held_day"], figures["demo"]
     lines += [
@@ -102,7 +108,33 @@ def table(figures: dict) -> str:
         "|---|---:|---|",
     ]
     lines += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in targets(figures)]
+    lines += profile_section(figures)
     return "\n".join(lines)
+
+
+def profile_section(figures: dict) -> list[str]:
+    """profile_path.py's output: its table as it is, its other lines as a list."""
+    run = figures["profile"]
+    lines = [
+        "",
+        f"### Profile of a sale (`benchmarks/profile_path.py {' '.join(run['argv'])}`)",
+        "",
+    ]
+    if run["not_available"]:
+        return [*lines, f"not available: {run['not_available']}"]
+    table_started = False
+    for line in run["lines"]:
+        if line.startswith("|"):
+            if not table_started:
+                lines.append("")
+            table_started = True
+            lines.append(line)
+        elif line.strip():
+            if table_started:
+                lines.append("")
+            table_started = False
+            lines.append(f"- {line.strip()}")
+    return lines
 
 
 def upi_table(figures: dict) -> list[str]:
@@ -124,40 +156,6 @@ def upi_table(figures: dict) -> list[str]:
             f"| {r['p50_ms']} | {r['p99_ms']} | {'—' if card is None else f'{card:,}'} |"
         )
     return lines
-
-
-def targets(figures: dict) -> list[tuple[str, str, bool]]:
-    """Each target of issue 7 with what this run measured: (target, measured, met)."""
-    ours = {r["stored"]: r for r in figures["whole_path"] if r["store"] == "ours"}
-    sqlite = {r["stored"]: r["per_s"] for r in figures["whole_path"] if r["store"] == "sqlite"}
-    small, big = min(ours), max(ours)
-    slowest = min(r["per_s"] for r in ours.values())
-    drift = ours[big]["per_s"] / ours[small]["per_s"] - 1
-    vs_sqlite = min(r["per_s"] / sqlite[size] for size, r in ours.items() if size in sqlite)
-    held, frame = figures["held_day"], figures["first_frame_s"]["empty"]
-    first_start = figures["demo"]["first_start_s"]
-    return [
-        ("whole path ≥ 1,000 sales/s", f"{slowest:,.1f} /s (slowest size)", slowest >= 1000),
-        (
-            f"within 10 % from {small:,} to {big:,} stored",
-            f"{drift:+.1%}",
-            abs(drift) <= 0.10,
-        ),
-        ("ours ≥ SQLite WAL FULL", f"{vs_sqlite:.2f}× at the worst size", vs_sqlite >= 1),
-        (
-            f"X report of a {held['payments']:,}-payment day < 1 s",
-            f"{held['x_report_s']:.2f} s",
-            held["x_report_s"] < 1,
-        ),
-        ("store open < 1 s", f"{held['store_open_s']:.2f} s", held["store_open_s"] < 1),
-        ("first frame < 1.5 s (empty data dir)", f"{frame:.2f} s", frame < 1.5),
-        ("demo's first start < 15 s", f"{first_start:.2f} s", first_start < 15),
-        (
-            f"< 400 MB resident at {held['payments']:,}",
-            f"{held['max_rss_mb']:.0f} MB",
-            held["max_rss_mb"] < 400,
-        ),
-    ]
 
 
 def _load(values) -> str:

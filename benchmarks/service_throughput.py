@@ -4,11 +4,11 @@ Run: .venv/bin/python benchmarks/service_throughput.py [--payments 1000] [--clie
 For each client count: a fresh data dir, one terminal key per client, a `paygate serve`
 process on a free loopback port with the simulated banks in it (zero latency, risk rules
 relaxed), then every client posts its share of sales (each with its own idempotency
-key) as fast as answers come back. Prints one table row per client count: wall time,
-payments/s, per-request latency percentiles, and how many were approved, declined
-(a full round trip too) or failed (not a 200). The simulated issuers approve at most
-50 payments a day per card, 450 over the 9 approving demo cards; beyond that they
-decline 65 (count limit).
+key, each client on its own card of the load-test range) as fast as answers come back.
+Prints one table row per client count: wall time, payments/s, per-request latency
+percentiles, and how many were approved, declined (a full round trip too) or failed
+(not a 200). `run(..., workers=N, database_url=URL)` is `paygate serve --workers N` on
+PostgreSQL (`make bench`, benchmarks/serve_lines.py).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from pathlib import Path
 
 import httpx
 
-from bank_sim.testcards import EXPIRY, TEST_CARDS
+from bank_sim.testcards import CVV, EXPIRY
+from gateway_core.cards import load_test_pan
 from paygate_cli.main import main as paygate
 
-CARDS = [c for c in TEST_CARDS if c.expect == "00" and c.fault is None]
 CONFIG = """timezone = "Asia/Kolkata"
 [risk]
 per_minute = 1000000000
@@ -63,14 +63,16 @@ def issue_keys(data_dir: Path, clients: int) -> list[str]:
     return keys
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
     cmd = [sys.executable, "-m", "paygate_cli.main", "serve", "--port", str(port)]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(
         [*cmd, "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit("paygate serve exited at start")
@@ -79,7 +81,7 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
                 return proc, url
         time.sleep(0.05)
     proc.kill()
-    raise SystemExit("paygate serve did not answer /health in 30 s")
+    raise SystemExit("paygate serve did not answer /health in 60 s")
 
 
 async def client_run(url: str, key: str, client_no: int, count: int) -> tuple[list[float], list]:
@@ -88,12 +90,9 @@ async def client_run(url: str, key: str, client_no: int, count: int) -> tuple[li
     latencies, outcomes = [], []
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        card = {"number": load_test_pan(100 + client_no), "expiry": EXPIRY, "cvv": CVV}
         for n in range(count):
-            card = CARDS[(client_no + n) % len(CARDS)]
-            body = {
-                "amount": 1_00 + n % 100,
-                "card": {"number": card.pan, "expiry": EXPIRY, "cvv": card.cvv},
-            }
+            body = {"amount": 1_00 + n % 100, "card": card}
             started = time.perf_counter()
             response = await client.post(
                 "/v1/payments", json=body, headers={"Idempotency-Key": f"b{client_no}-{n}"}
@@ -118,19 +117,30 @@ async def measure(url: str, keys: list[str], payments: int) -> tuple[float, list
     return elapsed, latencies, [o for _lat, outcomes in results for o in outcomes]
 
 
-def run(payments: int, clients: int) -> tuple[float, list[float], list]:
+def run(
+    payments: int, clients: int, workers: int = 1, database_url: str | None = None
+) -> tuple[float, list[float], list]:
+    """One row: a fresh data dir (and `database_url`, a fresh PostgreSQL database, when
+    given), `clients` keys, the server, the sales; (seconds, latencies, outcomes)."""
+    saved = dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
         config.write_text(CONFIG, encoding="utf-8")
         os.environ["PAYGATE_CONFIG"] = str(config)
-        data_dir = Path(tmp) / "data"
-        keys = issue_keys(data_dir, clients)
-        proc, url = start_server(data_dir)
+        if database_url:
+            os.environ["PAYGATE_DATABASE_URL"] = database_url
         try:
-            return asyncio.run(measure(url, keys, payments))
+            data_dir = Path(tmp) / "data"
+            keys = issue_keys(data_dir, clients)
+            proc, url = start_server(data_dir, workers)
+            try:
+                return asyncio.run(measure(url, keys, payments))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def main() -> None:

@@ -16,6 +16,20 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     stores = {(r["store"], r["stored"]) for r in figures["whole_path"]}
     assert {"ours", "sqlite", "stock_tinydb"} == {store for store, _ in stores}
     assert all(r["per_s"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in figures["whole_path"])
+    sizes = list(figures["plan"]["sizes"])
+    together = figures["concurrent_path"]  # 8 callers at once, ours and SQLite, each size
+    assert [(r["store"], r["stored"]) for r in together] == [
+        (store, size) for store in ("ours", "sqlite") for size in sizes
+    ]
+    assert all(r["per_s"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in together)
+    syncs = figures["syncs_per_sale"]  # counted, gateway + banks
+    assert syncs["total"] == syncs["gateway"] + syncs["banks"] > 0
+    served = figures["serve"]  # `paygate serve`, 1 client (the baseline) and 8
+    assert [r["clients"] for r in served] == [1, 8]
+    assert all(r["per_s"] > 0 and r["failed"] == 0 for r in served)
+    pg = figures["serve_postgres"]  # --workers 1 and 2 on PostgreSQL, or why not
+    assert [r["workers"] for r in pg["rows"]] == [1, 2] or pg["not_available"]
+    assert figures["profile"]["lines"] or figures["profile"]["not_available"]
     upi = figures["upi_path"]  # create + pay + status, at each size of ours
     assert [r["stored"] for r in upi] == list(figures["plan"]["sizes"])
     assert all(r["per_s"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in upi)
@@ -34,6 +48,9 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
         assert figures["machine"][key], key
     doc = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
     assert "<!-- figures:start -->" in doc and "ours / SQLite" in doc and "UPI path" in doc
+    for line in ("8 concurrent callers", "fdatasyncs per sale", "`paygate serve`", "Profile"):
+        assert line in doc, line
+    assert "`serve --workers 2` on PostgreSQL" in doc  # its figure, or "not available: why"
 
 
 def test_the_interleaved_comparison_runs_two_checkouts_in_turn() -> None:
