@@ -51,7 +51,7 @@ from pydantic import SecretStr
 from screens import child_json, console_views, first_frame
 from sqlite_store import SqliteDataStore
 from stock_store import StockDataStore
-from syncs import counted_syncs
+from syncs import counted_syncs, fsync_probe
 from upi_path import timed_upi
 
 import bank_sim.app as banks_app
@@ -231,9 +231,13 @@ async def _path_at(data_dir: Path, count: int, name: str, plan: Plan | None) -> 
     rt = Runtime.open(settings_for(data_dir), clock=FixedClock(START), banks=simulated_banks)
     out: dict = {}
     try:
+        cpu = time.process_time()
         out["cards"] = await timed_charges(rt, count)
+        out["cpu_ms"] = (time.process_time() - cpu) / (count + 3) * 1000
         if name != "stock_tinydb":
+            cpu = time.process_time()
             out["concurrent"] = await concurrent_charges(rt, count)
+            out["concurrent_cpu_ms"] = (time.process_time() - cpu) / (count + CALLERS) * 1000
         if name == "ours":
             out["upi"] = await timed_upi(rt, count)
         if plan is not None:
@@ -258,10 +262,15 @@ def whole_path(name: str, plan: Plan, model, work: Path, figures: dict) -> None:
                 fill_day(store, START.date(), size, model)
             first = plan if name == "ours" and size == sizes[0] else None
             out = asyncio.run(_path_at(data_dir, charges, name, first))
-            rows = [("whole_path", "whole path", _timed_row(name, size, out["cards"]))]
+            row = dict(_timed_row(name, size, out["cards"]), cpu_ms=round(out["cpu_ms"], 2))
+            rows = [("whole_path", "whole path", row)]
             if "concurrent" in out:
                 wall, times = out["concurrent"]
-                row = dict(_timed_row(name, size, times), per_s=round(len(times) / wall, 1))
+                row = dict(
+                    _timed_row(name, size, times),
+                    per_s=round(len(times) / wall, 1),
+                    cpu_ms=round(out["concurrent_cpu_ms"], 2),
+                )
                 rows.append(("concurrent_path", f"{CALLERS} callers", row))
             if "upi" in out:
                 rows.append(("upi_path", "UPI path", _timed_row(name, size, out["upi"])))
@@ -269,7 +278,9 @@ def whole_path(name: str, plan: Plan, model, work: Path, figures: dict) -> None:
                 figures.setdefault(key, []).append(row)
                 print(f"  {label:<12} {name:>12} at {size:>7,}: {row['per_s']:>8} /s", flush=True)
             if "syncs" in out:
-                figures["syncs_per_sale"] = dict(out["syncs"], stored=size, sales=plan.synced)
+                figures["syncs_per_sale"] = dict(
+                    out["syncs"], stored=size, sales=plan.synced, bare_ms=fsync_probe(data_dir)
+                )
 
 
 def _timed_row(store: str, size: int, times: list[float]) -> dict:

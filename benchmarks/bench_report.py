@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench_targets import targets
 from scale_tables import scale_tables
+from scaling_model import model_table
 
 NOT_DURABLE = {"stock_tinydb": " (not durable: no fsync, rewrites in place)"}
 MARK_START, MARK_END = "<!-- figures:start -->", "<!-- figures:end -->"
@@ -46,13 +47,14 @@ def table(figures: dict) -> str:
         "",
         "One caller, one sale after another, on a card of the load-test range.",
         "",
-        "| store | payments already in the day | sales timed | sales/s | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| store | payments already in the day | sales timed | sales/s | p50 ms | p99 ms "
+        "| CPU ms a sale |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in figures["whole_path"]:
         lines.append(
             f"| {r['store']} | {r['stored']:,} | {r['charges']} | {r['per_s']:,} "
-            f"| {r['p50_ms']} | {r['p99_ms']} |"
+            f"| {r['p50_ms']} | {r['p99_ms']} | {r['cpu_ms']} |"
         )
     lines += [
         "",
@@ -166,16 +168,39 @@ def _x(value: float | None) -> str:
     return "—" if value is None else f"{value}×"
 
 
-def write(figures: dict, out: Path) -> None:
-    """benchmarks.json, and the figures section of BENCHMARKS.md (the rest is kept)."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmarks.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    doc = out / "BENCHMARKS.md"
-    section = f"{MARK_START}\n{table(figures)}\n{MARK_END}"
+def scaling_section(figures: dict) -> str:
+    """docs/SCALING.md's measured part: issue 19's figures, the profile, the model."""
+    m = figures["machine"]
+    lines = [
+        f"Measured by `make bench`{' --quick' if figures.get('quick') else ''} on {m['date']} "
+        f"({m['cores']} cores, load average at the start {_load(m['load_start'])}; the "
+        "machine is shared: figures of one run compare, runs do not).",
+        "",
+        "| figure | this run | target met |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in targets(figures)]
+    lines += profile_section(figures)
+    lines += ["", "### What the model predicts from these figures", "", *model_table(figures)]
+    return "\n".join(lines)
+
+
+def _replace_section(doc: Path, section: str, title: str) -> None:
+    """Write `section` between the markers of `doc` (made with `title` if missing)."""
+    section = f"{MARK_START}\n{section}\n{MARK_END}"
     text = doc.read_text(encoding="utf-8") if doc.exists() else ""
     if MARK_START in text and MARK_END in text:
         head, rest = text.split(MARK_START, 1)
         text = head + section + rest.split(MARK_END, 1)[1]
     else:
-        text = f"# Benchmarks\n\n`make bench` wrote this.\n\n{section}\n"
+        text = f"# {title}\n\n`make bench` wrote this.\n\n{section}\n"
     doc.write_text(text, encoding="utf-8")
+
+
+def write(figures: dict, out: Path) -> None:
+    """benchmarks.json, and the figures sections of BENCHMARKS.md and SCALING.md (the
+    rest of each is kept)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "benchmarks.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    _replace_section(out / "BENCHMARKS.md", table(figures), "Benchmarks")
+    _replace_section(out / "SCALING.md", scaling_section(figures), "Scaling")

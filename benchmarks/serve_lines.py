@@ -83,7 +83,9 @@ def postgres_server(pgdata: Path) -> Iterator[str]:
     try:
         yield str(server.get_uri())
     finally:
-        server.cleanup()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server.cleanup()
 
 
 def fresh_database(server: str, name: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,3 +51,21 @@ def counted_syncs(data_dir: Path) -> Iterator[Counter[str]]:
     finally:
         for module, attr, value in patched:
             setattr(module, attr, value)
+
+
+def fsync_probe(directory: Path, count: int = 200) -> float:
+    """Milliseconds of one 1 KB append + fdatasync in `directory`: the floor under every
+    durable write on this disk (median of `count`)."""
+    path = directory / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    times = []
+    try:
+        for _ in range(count):
+            start = time.perf_counter()
+            os.write(fd, b"x" * 1023 + b"\n")
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - start)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return round(statistics.median(times) * 1000, 3)

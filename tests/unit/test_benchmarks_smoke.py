@@ -22,8 +22,9 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
         (store, size) for store in ("ours", "sqlite") for size in sizes
     ]
     assert all(r["per_s"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in together)
+    assert all(r["cpu_ms"] > 0 for r in [*figures["whole_path"], *together])
     syncs = figures["syncs_per_sale"]  # counted, gateway + banks
-    assert syncs["total"] == syncs["gateway"] + syncs["banks"] > 0
+    assert syncs["total"] == syncs["gateway"] + syncs["banks"] > 0 and syncs["bare_ms"] > 0
     served = figures["serve"]  # `paygate serve`, 1 client (the baseline) and 8
     assert [r["clients"] for r in served] == [1, 8]
     assert all(r["per_s"] > 0 and r["failed"] == 0 for r in served)
@@ -51,6 +52,9 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     for line in ("8 concurrent callers", "fdatasyncs per sale", "`paygate serve`", "Profile"):
         assert line in doc, line
     assert "`serve --workers 2` on PostgreSQL" in doc  # its figure, or "not available: why"
+    scaling = (tmp_path / "SCALING.md").read_text(encoding="utf-8")
+    assert "<!-- figures:start -->" in scaling and "What the model predicts" in scaling
+    assert "64 machines x 2" in scaling  # the model's last step
 
 
 def test_the_interleaved_comparison_runs_two_checkouts_in_turn() -> None:
