@@ -455,6 +455,9 @@ def run(plan: Plan, work: Path) -> dict:
         durable_inserts("stock_tinydb", max(10, plan.inserts // 20), model, work),
     ]
     data_dir = history_dir(plan, model, work)
+    # The day's payments were copied in around its running totals: the first open
+    # rebuilds them from the day (a full scan, the baseline), the second reads them.
+    figures["held_day_first"] = held_day(data_dir)
     figures["held_day"] = held_day(data_dir)
     print("terminal", flush=True)
     config_dir = work / "config"

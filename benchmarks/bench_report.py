@@ -87,7 +87,9 @@ def table(figures: dict) -> str:
         f"{held.get('whole_day_s', 0):.3f} s |",
         f"| runtime ready (keys, vault, audit, banks, gateway) on it | "
         f"{held['runtime_ready_s']:.3f} s |",
-        f"| X report of that day ({held['x_report_count']:,} payments) | "
+        f"| X report of that day ({held['x_report_count']:,} payments), first open: its "
+        f"running totals rebuilt from the day | {figures['held_day_first']['x_report_s']:.3f} s |",
+        f"| X report of that day, next open (from its running totals, if kept) | "
         f"{held['x_report_s']:.3f} s |",
         f"| peak resident memory of that process (VmHWM) | {held['max_rss_mb']:.0f} MB |",
         f"| terminal, process start to first screen, empty data dir | "

@@ -37,6 +37,7 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     assert {r["store"] for r in figures["inserts"]} == {"ours", "sqlite", "stock_tinydb"}
     held = figures["held_day"]
     assert held["payments"] == held["x_report_count"] == figures["plan"]["day_size"]
+    assert figures["held_day_first"]["x_report_count"] == held["payments"]  # totals rebuilt
     assert held["days"] == figures["plan"]["history_days"] + 1
     for key in ("store_open_s", "runtime_ready_s", "x_report_s", "max_rss_mb"):
         assert held[key] > 0, key
