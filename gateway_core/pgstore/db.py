@@ -1,0 +1,159 @@
+"""A pool of connections to one PostgreSQL database, and the transaction of the unit of
+work under way (held in a context variable, so that every repository call inside a
+unit uses its connection; outside one each call is its own transaction)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import psycopg
+from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from gateway_core.errors import SystemFailure
+from gateway_core.store.journal import ReadOnlyStore
+
+Params = Sequence[Any]
+
+
+class DatabaseUnavailable(SystemFailure):
+    """The database cannot be reached, or refused what was asked."""
+
+
+def check_url(url: str) -> str:
+    """`url` when it names a PostgreSQL database, else ValueError with the reason."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.netloc or parts.query):
+        raise ValueError(f"database URL must look like postgresql://user@host/dbname, not {url!r}")
+    return url
+
+
+def redacted(url: str) -> str:
+    """`url` without its password (what may be shown)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    set_json_dumps(orjson.dumps, conn)
+    set_json_loads(orjson.loads, conn)
+
+
+class Database:
+    """Connections to one database; `unit()` is one transaction for a block of calls."""
+
+    def __init__(self, url: str, *, read_only: bool = False, size: int = 8) -> None:
+        self.url = check_url(url)
+        self.read_only = read_only
+        options = "-c TimeZone=UTC" + (" -c default_transaction_read_only=on" if read_only else "")
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=size,
+            kwargs={"autocommit": True, "options": options},
+            configure=_configure,
+            open=False,
+            name="paygate",
+        )
+        self._unit: ContextVar[psycopg.Connection[Any] | None] = ContextVar(
+            f"paygate_unit_{id(self)}", default=None
+        )
+        self._after: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+            f"paygate_after_{id(self)}", default=None
+        )
+        try:
+            self._pool.open(wait=True, timeout=10)
+        except (psycopg.Error, PoolTimeout) as e:
+            self._pool.close()
+            raise DatabaseUnavailable(f"cannot connect to {redacted(url)}: {_first_line(e)}") from e
+
+    def close(self) -> None:
+        self._pool.close()
+
+    @property
+    def in_unit(self) -> bool:
+        return self._unit.get() is not None
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """The unit's connection, else one from the pool for this call (autocommit)."""
+        conn = self._unit.get()
+        if conn is not None:
+            yield conn
+            return
+        with self._pool.connection() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[psycopg.Connection[Any]]:
+        """One transaction for the block (a savepoint inside an enclosing unit): all or
+        nothing, durable at COMMIT. Callbacks added by `after_commit` run once it is."""
+        conn = self._unit.get()
+        if conn is not None:
+            with conn.transaction():
+                yield conn
+            return
+        after: list[Callable[[], None]] = []
+        with self._pool.connection() as conn:
+            token, after_token = self._unit.set(conn), self._after.set(after)
+            try:
+                with conn.transaction():
+                    yield conn
+            finally:
+                self._unit.reset(token)
+                self._after.reset(after_token)
+        for done in after:
+            done()
+
+    def after_commit(self, done: Callable[[], None]) -> None:
+        """Run `done` once what was written so far is committed (now, outside a unit)."""
+        pending = self._after.get()
+        if pending is None:
+            done()
+        else:
+            pending.append(done)
+
+    def writing(self) -> None:
+        if self.read_only:
+            raise ReadOnlyStore("the database was opened read-only")
+
+    def run(self, sql: str, params: Params = ()) -> int:
+        """Execute a write; the number of rows it touched."""
+        self.writing()
+        with self.connection() as conn:
+            return conn.execute(sql, params).rowcount
+
+    def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
+        with self.connection() as conn:
+            return conn.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        with self.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def pages(
+        self, sql: str, params: Params, start: tuple[Any, ...] = (-1,), size: int = 2000
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows of `sql` a page at a time, by the key its last columns make (`n`, or
+        `day, n`), ascending: `sql` takes `params`, then the key last seen (`start` at
+        first), then the page size. A long day is streamed, not held."""
+        last = start
+        while True:
+            rows = self.all(sql, (*params, *last, size))
+            yield from rows
+            if len(rows) < size:
+                return
+            last = tuple(rows[-1][-len(start) :])

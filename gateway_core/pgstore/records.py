@@ -1,0 +1,99 @@
+"""`PgRecords`: every repository of the gateway on one PostgreSQL database, for one
+merchant (the owner of the rows: the settings' merchant_id), with units of work."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import date
+
+from gateway_core.pgstore import schema
+from gateway_core.pgstore.db import Database, redacted
+from gateway_core.pgstore.repos import (
+    Days,
+    PgAuditRepository,
+    PgClosingRepository,
+    PgPaymentRepository,
+    PgRefundRepository,
+    PgTokenRepository,
+)
+from gateway_core.pgstore.state import (
+    PgApiKeyRepository,
+    PgFailedAuthRepository,
+    PgIdempotencyRepository,
+    PgOpenPaymentRepository,
+    PgRiskRepository,
+    PgUserRepository,
+)
+from gateway_core.pgstore.work import PgBillRepository, PgShiftRepository
+
+
+class PgRecords:
+    """The `Records` of one merchant on PostgreSQL.
+
+    `unit(*days)` is one transaction: every repository call inside uses its connection
+    (found through a context variable), all or nothing, durable at COMMIT
+    (synchronous_commit on), so `sync()` and `synced()` have nothing left to wait for.
+    Outside a unit each call is a transaction of its own. The schema is brought up to
+    date at open (`schema.upgrade`) unless `read_only`.
+    """
+
+    def __init__(
+        self, url: str, merchant: str, *, read_only: bool = False, pool_size: int = 8
+    ) -> None:
+        self.db = Database(url, read_only=read_only, size=pool_size)
+        try:
+            if not read_only:
+                schema.upgrade(self.db)
+        except BaseException:
+            self.db.close()
+            raise
+        self.merchant = merchant
+        self._days = days = Days(self.db, merchant)
+        where = redacted(url)
+        self.payments = PgPaymentRepository(self.db, merchant, days)
+        self.refunds = PgRefundRepository(self.db, merchant, days)
+        self.audit = PgAuditRepository(self.db, merchant, days, where=where)
+        self.tokens = PgTokenRepository(self.db, merchant, days)
+        self.users = PgUserRepository(self.db, merchant, days)
+        self.api_keys = PgApiKeyRepository(self.db, merchant, days)
+        self.risk = PgRiskRepository(self.db, merchant, days)
+        self.idempotency = PgIdempotencyRepository(self.db, merchant, days)
+        self.open_payments = PgOpenPaymentRepository(self.db, merchant, days)
+        self.shifts = PgShiftRepository(self.db, merchant, days)
+        self.bills = PgBillRepository(self.db, merchant, days)
+        self.failed_auth = PgFailedAuthRepository(self.db, merchant, days)
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
+
+    def closings(self, merchant_id: str | None = None) -> PgClosingRepository:
+        """A merchant's Z reports (None: the home merchant's)."""
+        return PgClosingRepository(self.db, self.merchant, self._days, merchant_id or self.merchant)
+
+    def days(self) -> list[date]:
+        """The business days that hold records, oldest first."""
+        return self._days.all()
+
+    @contextlib.contextmanager
+    def unit(self, *days: date, durable: bool = True) -> Iterator[None]:
+        """Every write of the block as one transaction (a savepoint inside another
+        unit). Always durable at COMMIT: `durable=False` changes nothing here."""
+        with self.db.unit():
+            yield
+
+    def sync(self) -> None:
+        """Every unit is durable when it returns: nothing to wait for."""
+
+    async def synced(self) -> None:
+        """Every unit is durable when it returns: nothing to wait for."""
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> PgRecords:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,142 @@
+"""What only PostgreSQL has to show: migrations, and the guarantees that must hold
+across connections (processes): one payment per idempotency key, exact counters, the
+audit chain serialized per merchant."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import psycopg
+import pytest
+from pg_support import new_database
+
+from gateway_core.pgstore import PgRecords, check_url, schema
+from gateway_core.pgstore.db import Database, DatabaseUnavailable, redacted
+
+DAY = date(2026, 11, 28)
+
+
+def test_migrations_are_applied_once_and_recorded(pg_server):
+    url = new_database(pg_server, "empty")
+    with psycopg.connect(url, autocommit=True) as conn:  # the template's schema, dropped
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    db = Database(url)
+    try:
+        assert schema.current(db) == 0
+        applied = schema.upgrade(db)
+        assert [m.version for m in applied] == [m.version for m in schema.migrations()]
+        assert schema.upgrade(db) == [] and schema.current(db) == applied[-1].version
+        rows = db.all("SELECT version, name FROM schema_version ORDER BY version")
+        assert rows == [(m.version, m.name) for m in applied]
+    finally:
+        db.close()
+
+
+def test_every_table_is_keyed_by_merchant_first(pg_url):
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]"
+            " JOIN pg_namespace s ON s.oid = c.relnamespace"
+            " WHERE i.indisprimary AND s.nspname = 'public' AND c.relname <> 'schema_version'"
+        ).fetchall()
+    assert len(rows) >= 19 and {column for _table, column in rows} == {"merchant_id"}
+
+
+def test_merchants_do_not_see_each_others_records(pg_url):
+    with PgRecords(pg_url, "M1") as m1, PgRecords(pg_url, "M2") as m2:
+        m1.payments.save(DAY, {"id": "p1", "status": "approved"})
+        m1.audit.set_head({"seq": 1, "mac": "x"})
+        assert m2.payments.get(DAY, "p1") is None and m2.days() == []
+        assert m2.audit.head() is None and m1.days() == [DAY]
+
+
+def test_a_concurrent_second_insert_of_an_idempotency_key_makes_no_second_payment(pg_url):
+    """Two processes charge with one key at once: the second's transaction waits for
+    the first's COMMIT, then fails on the key, and rolls its payment back."""
+    first_in = threading.Event()
+    release = threading.Event()
+    with PgRecords(pg_url, "M1") as a, PgRecords(pg_url, "M1") as b:
+
+        def charge(records: PgRecords, payment_id: str, hold: bool) -> str:
+            with records.unit(DAY):
+                records.payments.save(DAY, {"id": payment_id, "status": "unknown"})
+                records.idempotency.add({"key": "k", "payment_id": payment_id, "created_at": ""})
+                if hold:
+                    first_in.set()
+                    release.wait(10)
+            return payment_id
+
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(charge, a, "p1", True)
+            first_in.wait(10)
+            second = pool.submit(charge, b, "p2", False)
+            release.set()
+            assert first.result() == "p1"
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                second.result()
+        assert b.idempotency.get("k")["payment_id"] == "p1"
+        assert [p["id"] for p in b.payments.for_day(DAY)] == ["p1"]
+
+
+def test_counters_are_exact_across_connections(pg_url):
+    with PgRecords(pg_url, "M1", pool_size=8) as records:
+
+        def approve(n: int) -> None:
+            with records.unit(DAY):
+                records.risk.add_ticket(None, "INR", 100 + n)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(approve, range(200)))
+        assert records.risk.ticket(None, "INR") == {
+            "currency": "INR",
+            "count": 200,
+            "sum": sum(100 + n for n in range(200)),
+        }
+
+
+def test_the_audit_chain_is_serialized_per_merchant(pg_url):
+    """Writers that read the head inside their unit (locked FOR UPDATE) and append the
+    next event never fork the chain, however many there are."""
+    with PgRecords(pg_url, "M1", pool_size=8) as records:
+
+        def append(_n: int) -> None:
+            with records.unit(DAY):
+                head = records.audit.head() or {"seq": 0}
+                seq = head["seq"] + 1
+                records.audit.append(DAY, {"seq": seq})
+                records.audit.set_head({"seq": seq, "mac": str(seq)})
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(append, range(100)))
+        assert [e["seq"] for _day, e in records.audit.events()] == list(range(1, 101))
+        assert records.audit.last() == (DAY, {"seq": 100})
+
+
+def test_a_long_day_is_read_a_page_at_a_time(pg_url):
+    with PgRecords(pg_url, "M1") as records:
+        with records.unit(DAY):
+            for n in range(4500):
+                records.payments.save(DAY, {"id": f"p{n:05d}", "n": n})
+        assert [p["n"] for p in records.payments.each(DAY)] == list(range(4500))
+
+
+def test_a_read_only_opening_refuses_writes(pg_url):
+    with PgRecords(pg_url, "M1", read_only=True) as records:
+        assert records.read_only and records.payments.get(DAY, "p1") is None
+        with pytest.raises(Exception, match="read-only"):
+            records.payments.save(DAY, {"id": "p1"})
+
+
+def test_bad_and_unreachable_urls_are_one_line():
+    with pytest.raises(ValueError, match="postgresql://"):
+        check_url("mysql://x@y/z")
+    with pytest.raises(ValueError, match="postgresql://"):
+        check_url("postgresql:")
+    url = "postgresql://u:secret@127.0.0.1:1/none?connect_timeout=1"
+    with pytest.raises(DatabaseUnavailable) as caught:
+        Database(url)
+    assert "secret" not in str(caught.value) and "\n" not in str(caught.value)
+    assert redacted(url) == "postgresql://u:***@127.0.0.1:1/none?connect_timeout=1"
