@@ -106,6 +106,16 @@ class CashSettings(BaseModel):
     short_approval_over: dict[str, int] = Field(default_factory=lambda: {"INR": 100_00})
 
 
+def is_postgres_url(url: str) -> bool:
+    """Whether `url` names a PostgreSQL database (postgresql:// or postgres://)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    named = bool(parts.netloc or "host=" in parts.query) and len(parts.path) > 1
+    return parts.scheme in ("postgresql", "postgres") and named and url.isprintable()
+
+
 class SettingsError(InputError):
     """A setting in the config file or environment is invalid."""
 
@@ -134,6 +144,7 @@ class Settings(BaseSettings):
     bank_timeout_s: float = Field(default=8.0, gt=0)
     bank_latency_ms: float = Field(default=0.0, ge=0)  # simulated delay at each hop
     gateway_url: str | None = None  # a `paygate serve` to use instead of this data dir
+    database_url: str | None = None  # postgresql://...: the records there (None: data dir)
     api_key: SecretStr | None = None  # this terminal's key for `gateway_url` (pk_...)
     # Proxies in front of `paygate serve` whose X-Forwarded-For is believed (addresses or
     # networks); from anyone else the header is ignored and the peer address counts.
@@ -189,6 +200,15 @@ class Settings(BaseSettings):
         if not ok or not value.isascii() or not value.isprintable() or " " in value:
             raise ValueError("must be http://HOST[:PORT] or https://HOST[:PORT][/PATH]")
         return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        """postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DBNAME[?OPTIONS] (or a socket dir in
+        `?host=`); not echoed: it may carry a password."""
+        if value is None or is_postgres_url(value):
+            return value
+        raise ValueError("must be postgresql://USER@HOST[:PORT]/DBNAME")
 
     @field_validator("timezone")
     @classmethod

@@ -33,6 +33,7 @@ from paygate_cli.common import (
     refuse_remote,
     works_remotely,
 )
+from paygate_cli.db import add_db_commands
 from paygate_cli.keys import cmd_audit_verify, cmd_keys_init, cmd_keys_list, cmd_keys_rotate
 from paygate_cli.reports import add_report_commands
 from paygate_cli.service import add_service_commands
@@ -69,6 +70,12 @@ def _common(default: object) -> argparse.ArgumentParser:
         choices=("text", "ecs"),
         default=default,
         help="ecs: log JSON lines (Elastic Common Schema) on stderr (default: text)",
+    )
+    common.add_argument(
+        "--database-url",
+        default=default,
+        metavar="URL",
+        help="postgresql://...: keep the records there (default: in the data dir)",
     )
     return common
 
@@ -392,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_shift_commands(sub, sub_common)
     add_checkout_commands(sub, sub_common)
     add_web_command(sub, sub_common)
+    add_db_commands(sub, sub_common)
     return parser
 
 
@@ -418,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             gateway_url=args.gateway_url,
             api_key=args.api_key,
             log_format=args.log_format,
+            database_url=args.database_url,
         )
         if args.handler is not None:
             configure_logging(settings.log_format)

@@ -14,6 +14,7 @@ template that holds the current schema (`CREATE DATABASE ... TEMPLATE`: fast).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import re
@@ -33,7 +34,9 @@ from gateway_core.pgstore.db import Database
 
 URL_VARIABLE = "PAYGATE_TEST_DATABASE_URL"
 GIVEN_URL = os.environ.get(URL_VARIABLE, "")
-TEMPLATE = f"paygate_template_{schema.migrations()[-1].version:04d}"
+# named after the migrations' text: a server kept between runs gets a new one when it changes
+_SCHEMA = hashlib.sha256("".join(m.sql for m in schema.migrations()).encode()).hexdigest()
+TEMPLATE = f"paygate_template_{_SCHEMA[:12]}"
 _LOCK = 0x70677465  # the template is made by one xdist worker at a time
 _names = itertools.count(1)
 

@@ -16,6 +16,7 @@ from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gateway_core.errors import SystemFailure
+from gateway_core.settings import is_postgres_url
 from gateway_core.store.journal import ReadOnlyStore
 
 Params = Sequence[Any]
@@ -26,10 +27,10 @@ class DatabaseUnavailable(SystemFailure):
 
 
 def check_url(url: str) -> str:
-    """`url` when it names a PostgreSQL database, else ValueError with the reason."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres") or not (parts.netloc or parts.query):
-        raise ValueError(f"database URL must look like postgresql://user@host/dbname, not {url!r}")
+    """`url` when it names a PostgreSQL database, else ValueError (not echoing it: it
+    may carry a password)."""
+    if not is_postgres_url(url):
+        raise ValueError("a database URL must be postgresql://USER@HOST[:PORT]/DBNAME")
     return url
 
 
@@ -91,11 +92,14 @@ class Database:
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """The unit's connection, else one from the pool for this call (autocommit)."""
         conn = self._unit.get()
-        if conn is not None:
-            yield conn
-            return
-        with self._pool.connection() as conn:
-            yield conn
+        try:
+            if conn is not None:
+                yield conn
+                return
+            with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as e:  # the server, not the request
+            raise DatabaseUnavailable(f"database {redacted(self.url)}: {_first_line(e)}") from e
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[psycopg.Connection[Any]]:

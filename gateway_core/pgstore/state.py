@@ -200,7 +200,8 @@ class PgFailedAuthRepository(Repo):
             )
             kept = [t for t in self.failures(address) if t > since]
             self._db.run(
-                "INSERT INTO auth_failures VALUES (%s, %s, %s, %s) ON CONFLICT"
+                "INSERT INTO auth_failures (merchant_id, address, at, last) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT"
                 " (merchant_id, address) DO UPDATE SET at = excluded.at, last = excluded.last",
                 (self._m, address, Jsonb([t.isoformat() for t in [*kept, at]]), at),
             )

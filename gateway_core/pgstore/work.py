@@ -126,4 +126,7 @@ class PgBillRepository(Repo):
 
     def add_key(self, key: str, bill_id: str) -> None:
         """Remember the bill a key opened (a key is taken once)."""
-        self._db.run("INSERT INTO bill_keys VALUES (%s, %s, %s)", (self._m, _hashed(key), bill_id))
+        self._db.run(
+            "INSERT INTO bill_keys (merchant_id, key, bill_id) VALUES (%s, %s, %s)",
+            (self._m, _hashed(key), bill_id),
+        )

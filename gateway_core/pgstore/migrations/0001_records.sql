@@ -116,6 +116,7 @@ CREATE TABLE risk_tickets (
 CREATE TABLE idempotency (
     merchant_id text NOT NULL,
     key text NOT NULL,
+    n bigint GENERATED ALWAYS AS IDENTITY,
     created_at text GENERATED ALWAYS AS (record ->> 'created_at') STORED,
     record jsonb NOT NULL,
     PRIMARY KEY (merchant_id, key)
@@ -167,6 +168,7 @@ CREATE INDEX bills_open ON bills (merchant_id, n) WHERE status IN ('open', 'canc
 CREATE TABLE bill_keys (
     merchant_id text NOT NULL,
     key text NOT NULL,
+    n bigint GENERATED ALWAYS AS IDENTITY,
     bill_id text NOT NULL,
     PRIMARY KEY (merchant_id, key)
 );
@@ -174,6 +176,7 @@ CREATE TABLE bill_keys (
 CREATE TABLE auth_failures (
     merchant_id text NOT NULL,
     address text NOT NULL,
+    n bigint GENERATED ALWAYS AS IDENTITY,
     at jsonb NOT NULL,  -- the times of its recent failures (ISO 8601), oldest first
     last timestamptz NOT NULL,
     PRIMARY KEY (merchant_id, address)

@@ -1,0 +1,123 @@
+"""`paygate db upgrade|import|export`: a merchant's data moves from a data dir into
+PostgreSQL and back with nothing lost, and `audit verify`, `ledger check` and
+`reconcile` give the same answers after."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from pg_support import new_database
+from support import MANAGER, VISA, card_input, open_runtime
+
+from gateway_core.clock import FixedClock
+from gateway_core.gateway import ChargeRequest
+from gateway_core.payments import CashInput
+from gateway_core.store import DataStore
+
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
+PAST = datetime(2026, 11, 26, 10, 0, tzinfo=IST)
+OWNER = ("--admin", "owner", "--admin-pin", "9876")
+
+
+def _fill(settings) -> None:
+    """On PAST: a shift with cash sales and a card sale, a refund and a cash move; the
+    next day a card sale; a second merchant's user and a terminal's key."""
+    clock = FixedClock(PAST)
+
+    async def run() -> None:
+        rt = open_runtime(settings, clock=clock)
+        try:
+            gw = rt.gateway
+            shift = await gw.shifts.open_shift(count={50000: 2}, cashier="asha")
+            cash = ChargeRequest(
+                amount=250_00, currency="INR", method="cash", cash=CashInput(tendered=500_00)
+            )
+            sold = await gw.charge(cash)
+            await gw.charge(ChargeRequest(amount=120_00, currency="INR", card=card_input(VISA)))
+            await gw.refund(sold.id, 50_00, approval=MANAGER)
+            await gw.shifts.move_cash(
+                shift.id, kind="paid_in", amount=20_00, reason="float", operator="asha",
+                approval=MANAGER,
+            )  # fmt: skip
+            clock.advance(days=1)
+            await gw.charge(ChargeRequest(amount=99_00, currency="INR", card=card_input(VISA)))
+        finally:
+            await rt.aclose()
+
+    asyncio.run(run())
+
+
+def _tables(data_dir: Path) -> dict[str, list[dict]]:
+    """Every document of every table of a data dir, in stored order."""
+    with DataStore(data_dir, read_only=True) as store:
+        found = {f"main/{n}": [dict(d) for d in store.main.table(n)] for n in store.main.tables()}
+        for day in store.days():
+            db = store.day(day)
+            found.update({f"{day}/{n}": [dict(d) for d in db.table(n)] for n in db.tables()})
+    return {name: docs for name, docs in found.items() if docs}
+
+
+@pytest.fixture
+def shop(settings, cli, monkeypatch) -> Path:
+    monkeypatch.setenv("PAYGATE_TIMEZONE", "Asia/Kolkata")
+    _fill(settings)
+    data = ("--data-dir", settings.data_dir)
+    assert cli("terminals", "add", "--terminal", "T7", *OWNER, *data).code == 0
+    assert (
+        cli("terminals", "add", "--merchant", "SHOP2", "--terminal", "T1", *OWNER, *data).code == 0
+    )
+    boss = ("users", "add", "boss", "--role", "admin", "--pin", "2468", "--merchant", "SHOP2")
+    assert cli(*boss, *OWNER, *data).code == 0
+    day = PAST.date().isoformat()
+    approve = ("--approver", "meera", "--approver-pin", "4321")
+    closed = cli("report", "z", "--date", day, "--close-shifts", *approve, *data)
+    assert closed.code == 0, closed.err
+    return settings.data_dir
+
+
+def test_db_commands_need_a_postgresql_url(cli, tmp_path):
+    done = cli("db", "upgrade")
+    assert done.code == 2 and done.err.strip().endswith("PAYGATE_DATABASE_URL")
+    done = cli("db", "upgrade", "--database-url", "mysql://me:hunter2@db/x")
+    assert done.code == 2 and len(done.err.splitlines()) == 1 and "hunter2" not in done.err
+    assert "postgresql://" in done.err
+
+
+def test_upgrade_applies_the_schema_once(cli, pg_server):
+    url = new_database(pg_server, "upgrade")
+    first = cli("db", "upgrade", "--database-url", url)
+    assert first.code == 0 and first.out == "database schema at version 1\n"
+    assert cli("db", "upgrade", "--database-url", url).out == first.out
+
+
+def test_a_data_dir_moves_to_postgresql_and_back_with_nothing_lost(cli, shop, pg_url, tmp_path):
+    db = ("--database-url", pg_url)
+    moved = cli("db", "import", "--from", shop, *db)
+    assert moved.code == 0, moved.err
+    assert "3 payments" in moved.out and "1 refunds" in moved.out and "1 Z reports" in moved.out
+    again = cli("db", "import", "--from", shop, *db)
+    assert again.code == 2 and "already holds records" in again.err
+    back = tmp_path / "back"
+    out = cli("db", "export", "--to", back, *db, "--data-dir", shop)
+    assert out.code == 0, out.err
+    assert _tables(back) == _tables(shop)
+    assert (back / "keys" / "keyring.json").read_bytes() == (
+        shop / "keys" / "keyring.json"
+    ).read_bytes()
+    refused = cli("db", "export", "--to", shop, *db)
+    assert refused.code == 2 and "already holds paygate data" in refused.err
+    shutil.copytree(shop / "banks", back / "banks")  # the banks' books are not the gateway's
+    day = PAST.date().isoformat()
+    for command in (("audit", "verify"), ("ledger", "check"), ("reconcile", "--date", day)):
+        before, after = cli(*command, "--data-dir", shop), cli(*command, "--data-dir", back)
+        assert (after.code, after.out) == (before.code, before.out), command
+        assert before.code == 0, (command, before.out, before.err)
+
+
+def test_an_import_refuses_a_data_dir_without_data(cli, pg_url, tmp_path):
+    done = cli("db", "import", "--from", tmp_path / "nothing", "--database-url", pg_url)
+    assert done.code == 2 and "holds no paygate data" in done.err
