@@ -114,7 +114,7 @@ class Database:
         with self._pool.connection() as conn:
             token, after_token = self._unit.set(conn), self._after.set(after)
             try:
-                with conn.transaction():
+                with conn.pipeline(), conn.transaction():
                     yield conn
             finally:
                 self._unit.reset(token)
@@ -134,11 +134,12 @@ class Database:
         if self.read_only:
             raise ReadOnlyStore("the database was opened read-only")
 
-    def run(self, sql: str, params: Params = ()) -> int:
-        """Execute a write; the number of rows it touched."""
+    def run(self, sql: str, params: Params = ()) -> None:
+        """Execute a write. Inside a unit it is pipelined: sent without waiting for its
+        result (an error surfaces at the next read or at COMMIT, and fails the unit)."""
         self.writing()
         with self.connection() as conn:
-            return conn.execute(sql, params).rowcount
+            conn.execute(sql, params)
 
     def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
         with self.connection() as conn:

@@ -189,11 +189,12 @@ class PgClosingRepository(Repo):
         return None if report is None else datetime.fromisoformat(report["closed_at"])
 
     def add(self, day: date, report: Record) -> None:
-        added = self._db.run(
-            "INSERT INTO closings VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        self._db.writing()
+        added = self._db.one(
+            "INSERT INTO closings VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
             (self._m, self._shop, day, Jsonb(report)),
         )
-        if not added:
+        if added is None:
             raise ValueError(f"business day {day} is already closed")
 
     def all(self) -> list[Record]:

@@ -48,18 +48,18 @@ def upgrade(db: Database) -> list[Migration]:
         return []
     applied = []
     db.writing()
-    with db.unit():
-        db.run("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
-        db.run(
+    with db.connection() as conn, conn.transaction():  # not pipelined: a script per file
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version int PRIMARY KEY, name text"
             " NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        done = current(db)
+        row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        done = row[0] if row else 0
         for migration in wanted:
             if migration.version > done:
-                with db.connection() as conn:
-                    conn.execute(migration.sql.encode())
-                db.run(
+                conn.execute(migration.sql.encode())
+                conn.execute(
                     "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
                     (migration.version, migration.name),
                 )
