@@ -122,6 +122,11 @@ class Database:
         for done in after:
             done()
 
+    def atomic(self) -> contextlib.AbstractContextManager[Any]:
+        """A repository's statements as one: the enclosing unit's, else a unit of their
+        own (no savepoint: a repository call fails its unit whole)."""
+        return contextlib.nullcontext() if self.in_unit else self.unit()
+
     def after_commit(self, done: Callable[[], None]) -> None:
         """Run `done` once what was written so far is committed (now, outside a unit)."""
         pending = self._after.get()

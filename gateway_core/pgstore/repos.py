@@ -218,7 +218,7 @@ class PgTokenRepository(Repo):
         )
 
     def add(self, record: Record) -> None:
-        with self._db.unit():
+        with self._db.atomic():
             self._db.run(
                 "INSERT INTO tokens (merchant_id, token, record) VALUES (%s, %s, %s)",
                 (self._m, record["token"], Jsonb(record)),
@@ -226,7 +226,7 @@ class PgTokenRepository(Repo):
             self._fingerprints(record)
 
     def replace(self, record: Record) -> None:
-        with self._db.unit():
+        with self._db.atomic():
             self._db.run(
                 "UPDATE tokens SET record = %s WHERE merchant_id = %s AND token = %s",
                 (Jsonb(record), self._m, record["token"]),

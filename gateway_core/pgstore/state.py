@@ -193,7 +193,7 @@ class PgFailedAuthRepository(Repo):
 
     def record(self, address: str, at: datetime, *, since: datetime) -> None:
         """One more failure of `address` at `at`; failures up to `since` are dropped."""
-        with self._db.unit():
+        with self._db.atomic():
             self._db.run(
                 "SELECT 1 FROM auth_failures WHERE merchant_id = %s AND address = %s FOR UPDATE",
                 (self._m, address),

@@ -45,7 +45,7 @@ class PgShiftRepository(Repo):
 
     def add(self, shift: Record, opening: Record) -> None:
         """File a new shift and its opening move (the float) as one transaction."""
-        with self._db.unit():
+        with self._db.atomic():
             self._db.run(
                 "INSERT INTO shifts (merchant_id, id, record) VALUES (%s, %s, %s)",
                 (self._m, shift["id"], Jsonb(shift)),
@@ -65,7 +65,7 @@ class PgShiftRepository(Repo):
 
     def add_move(self, move: Record, expected: int) -> None:
         """File a drawer move and the shift's new expected amount as one transaction."""
-        with self._db.unit():
+        with self._db.atomic():
             self._move(move)
             self.update(move["shift_id"], {"expected": expected})
 
