@@ -2,7 +2,7 @@
 database (psycopg 3 with a connection pool), selected by `database_url`. The schema is
 in versioned SQL migrations (`migrations/`, applied by `schema.upgrade`)."""
 
-from gateway_core.pgstore.db import DatabaseUnavailable, check_url
+from gateway_core.pgstore.db import DatabaseUnavailable, RecordConflict, check_url
 from gateway_core.pgstore.records import PgRecords
 
-__all__ = ["DatabaseUnavailable", "PgRecords", "check_url"]
+__all__ = ["DatabaseUnavailable", "PgRecords", "RecordConflict", "check_url"]

@@ -26,6 +26,12 @@ class DatabaseUnavailable(SystemFailure):
     """The database cannot be reached, or refused what was asked."""
 
 
+class RecordConflict(SystemFailure):
+    """Another connection (process) wrote a record that must be unique (an idempotency
+    key, a bill's key, a Z report) at the same time: this unit was rolled back whole.
+    Reading again finds the other's record."""
+
+
 def check_url(url: str) -> str:
     """`url` when it names a PostgreSQL database, else ValueError (not echoing it: it
     may carry a password)."""
@@ -46,6 +52,11 @@ def redacted(url: str) -> str:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+def _detail(error: psycopg.Error) -> str:
+    """Which record: the constraint's table (never the values: a key may be secret)."""
+    return f"a record of {error.diag.table_name or 'a table'} with the same key"
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
@@ -100,6 +111,8 @@ class Database:
                 yield conn
         except (psycopg.OperationalError, PoolTimeout) as e:  # the server, not the request
             raise DatabaseUnavailable(f"database {redacted(self.url)}: {_first_line(e)}") from e
+        except psycopg.errors.UniqueViolation as e:
+            raise RecordConflict(f"written meanwhile by another process: {_detail(e)}") from e
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[psycopg.Connection[Any]]:
@@ -116,6 +129,8 @@ class Database:
             try:
                 with conn.pipeline(), conn.transaction():
                     yield conn
+            except psycopg.errors.UniqueViolation as e:  # found at a read or at COMMIT
+                raise RecordConflict(f"written meanwhile by another process: {_detail(e)}") from e
             finally:
                 self._unit.reset(token)
                 self._after.reset(after_token)

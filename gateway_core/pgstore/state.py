@@ -136,7 +136,7 @@ class PgRiskRepository(_PerShop):
 class PgIdempotencyRepository(Repo):
     """Idempotency records by key hash. The key is the primary key: of two concurrent
     inserts of one key the second waits for the first's COMMIT, then fails
-    (`psycopg.errors.UniqueViolation`), its transaction rolled back: one payment."""
+    (`db.RecordConflict`), its transaction rolled back: one payment."""
 
     def get(self, key_hash: str) -> Record | None:
         sql = "SELECT record FROM idempotency WHERE merchant_id = %s AND key = %s"

@@ -13,7 +13,7 @@ import pytest
 from pg_support import new_database
 
 from gateway_core.pgstore import PgRecords, check_url, schema
-from gateway_core.pgstore.db import Database, DatabaseUnavailable, redacted
+from gateway_core.pgstore.db import Database, DatabaseUnavailable, RecordConflict, redacted
 
 DAY = date(2026, 11, 28)
 
@@ -55,7 +55,8 @@ def test_merchants_do_not_see_each_others_records(pg_url):
 
 def test_a_concurrent_second_insert_of_an_idempotency_key_makes_no_second_payment(pg_url):
     """Two processes charge with one key at once: the second's transaction waits for
-    the first's COMMIT, then fails on the key, and rolls its payment back."""
+    the first's COMMIT, then fails on the key (`RecordConflict`), and rolls its payment
+    back."""
     first_in = threading.Event()
     release = threading.Event()
     with PgRecords(pg_url, "M1") as a, PgRecords(pg_url, "M1") as b:
@@ -75,7 +76,7 @@ def test_a_concurrent_second_insert_of_an_idempotency_key_makes_no_second_paymen
             second = pool.submit(charge, b, "p2", False)
             release.set()
             assert first.result() == "p1"
-            with pytest.raises(psycopg.errors.UniqueViolation):
+            with pytest.raises(RecordConflict, match="idempotency"):
                 second.result()
         assert b.idempotency.get("k")["payment_id"] == "p1"
         assert [p["id"] for p in b.payments.for_day(DAY)] == ["p1"]
