@@ -35,7 +35,8 @@ class PgRecords:
     (found through a context variable), all or nothing, durable at COMMIT
     (synchronous_commit on), so `sync()` and `synced()` have nothing left to wait for.
     Outside a unit each call is a transaction of its own. The schema is brought up to
-    date at open (`schema.upgrade`) unless `read_only`.
+    date at open (`schema.upgrade`) unless `read_only`; a schema older (read-only) or
+    newer than this paygate's is refused.
     """
 
     def __init__(
@@ -45,6 +46,7 @@ class PgRecords:
         try:
             if not read_only:
                 schema.upgrade(self.db)
+            schema.check(self.db)
         except BaseException:
             self.db.close()
             raise

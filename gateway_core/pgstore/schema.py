@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from gateway_core.pgstore.db import Database
+from gateway_core.pgstore.db import Database, DatabaseUnavailable
 
 # one migration at a time, whichever process starts first (an advisory lock of its own)
 _LOCK = 0x70617967  # "payg"
@@ -37,6 +37,21 @@ def current(db: Database) -> int:
         return 0
     version = db.one("SELECT coalesce(max(version), 0) FROM schema_version")
     return int(version[0]) if version else 0
+
+
+def check(db: Database) -> None:
+    """Refuse a schema this paygate cannot use: older (when opened read-only, so not
+    upgraded) or newer (a later paygate's)."""
+    have, need = current(db), migrations()[-1].version
+    if have > need:
+        raise DatabaseUnavailable(
+            f"the database's schema is version {have}, newer than this paygate's ({need})"
+        )
+    if have < need:
+        raise DatabaseUnavailable(
+            f"the database's schema is version {have}, this paygate needs {need}: run "
+            "`paygate db upgrade`"
+        )
 
 
 def upgrade(db: Database) -> list[Migration]:

@@ -34,6 +34,19 @@ def test_migrations_are_applied_once_and_recorded(pg_server):
         db.close()
 
 
+def test_a_schema_it_cannot_use_is_refused(pg_server):
+    url = new_database(pg_server, "schema")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    with pytest.raises(DatabaseUnavailable, match=r"version 0, .* run `paygate db upgrade`"):
+        PgRecords(url, "M1", read_only=True)
+    PgRecords(url, "M1").close()  # a writer brings it up to date
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_version (version, name) VALUES (999, 'later')")
+    with pytest.raises(DatabaseUnavailable, match="version 999, newer than this paygate's"):
+        PgRecords(url, "M1")
+
+
 def test_every_table_is_keyed_by_merchant_first(pg_url):
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute(
