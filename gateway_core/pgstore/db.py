@@ -95,6 +95,14 @@ class Database:
     def close(self) -> None:
         self._pool.close()
 
+    def hold_lock(self, space: int, name: str) -> psycopg.Connection[Any]:
+        """A connection of its own holding the session advisory lock `name` (in
+        `space`) until it is closed, or its process dies: how other processes tell
+        that this one is alive."""
+        conn = psycopg.connect(self.url, autocommit=True)
+        conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (space, name))
+        return conn
+
     @property
     def in_unit(self) -> bool:
         return self._unit.get() is not None

@@ -4,6 +4,7 @@ merchant (the owner of the rows: the settings' merchant_id), with units of work.
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterator
 from datetime import date
 
@@ -18,6 +19,7 @@ from gateway_core.pgstore.repos import (
     PgTokenRepository,
 )
 from gateway_core.pgstore.state import (
+    OWNER_LOCK,
     PgApiKeyRepository,
     PgFailedAuthRepository,
     PgIdempotencyRepository,
@@ -43,10 +45,12 @@ class PgRecords:
         self, url: str, merchant: str, *, read_only: bool = False, pool_size: int = 8
     ) -> None:
         self.db = Database(url, read_only=read_only, size=pool_size)
+        self.owner = secrets.token_hex(8)  # this process, as the owner of open payments
         try:
             if not read_only:
                 schema.upgrade(self.db)
             schema.check(self.db)
+            self._alive = None if read_only else self.db.hold_lock(OWNER_LOCK, self.owner)
         except BaseException:
             self.db.close()
             raise
@@ -61,7 +65,7 @@ class PgRecords:
         self.api_keys = PgApiKeyRepository(self.db, merchant, days)
         self.risk = PgRiskRepository(self.db, merchant, days)
         self.idempotency = PgIdempotencyRepository(self.db, merchant, days)
-        self.open_payments = PgOpenPaymentRepository(self.db, merchant, days)
+        self.open_payments = PgOpenPaymentRepository(self.db, merchant, days, self.owner)
         self.shifts = PgShiftRepository(self.db, merchant, days)
         self.bills = PgBillRepository(self.db, merchant, days)
         self.failed_auth = PgFailedAuthRepository(self.db, merchant, days)
@@ -92,6 +96,8 @@ class PgRecords:
         """Every unit is durable when it returns: nothing to wait for."""
 
     def close(self) -> None:
+        if self._alive is not None:
+            self._alive.close()  # the owner's lock goes with it: its payments are free
         self.db.close()
 
     def __enter__(self) -> PgRecords:

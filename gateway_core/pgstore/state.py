@@ -12,9 +12,12 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from gateway_core.pgstore.repos import Repo
+from gateway_core.pgstore.db import Database
+from gateway_core.pgstore.repos import Days, Repo
 from gateway_core.ports import Record
 from gateway_core.store.auth_failures import MAX_ADDRESSES
+
+OWNER_LOCK = 0x6F776E72  # "ownr": the advisory lock space of the gateway processes
 
 
 def _tagged(record: Record, shop: str, home: str) -> Record:
@@ -157,12 +160,19 @@ class PgIdempotencyRepository(Repo):
 
 
 class PgOpenPaymentRepository(Repo):
-    """The payments not yet final, oldest first."""
+    """The payments not yet final, each owned by the gateway process that opened it
+    (`owner`: alive while its connection holds the owner's advisory lock). A process
+    sees its own; those of a dead one are taken over by exactly one other."""
+
+    def __init__(self, db: Database, merchant: str, days: Days, owner: str) -> None:
+        super().__init__(db, merchant, days)
+        self._owner = owner
 
     def add(self, payment_id: str) -> None:
         self._db.run(
-            "INSERT INTO open_payments (merchant_id, id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (self._m, payment_id),
+            "INSERT INTO open_payments (merchant_id, id, owner) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (self._m, payment_id, self._owner),
         )
 
     def discard(self, payment_id: str) -> None:
@@ -172,10 +182,35 @@ class PgOpenPaymentRepository(Repo):
         )
 
     def ids(self) -> list[str]:
+        """This process's open payments, oldest first."""
         rows = self._db.all(
-            "SELECT id FROM open_payments WHERE merchant_id = %s ORDER BY n", (self._m,)
+            "SELECT id FROM open_payments WHERE merchant_id = %s AND owner = %s ORDER BY n",
+            (self._m, self._owner),
         )
         return [row[0] for row in rows]
+
+    def take_over(self) -> list[str]:
+        """Make this process the owner of the open payments of processes that died (or
+        were imported: no owner), oldest first: an owner is dead when its lock can be
+        taken. Of two processes taking over at once, one gets each dead owner's."""
+        taken: list[str] = []
+        others = self._db.all(
+            "SELECT DISTINCT owner FROM open_payments WHERE merchant_id = %s AND owner <> %s",
+            (self._m, self._owner),
+        )
+        for (owner,) in others:
+            with self._db.unit():
+                row = self._db.one(
+                    "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (OWNER_LOCK, owner)
+                )
+                if row and row[0]:
+                    moved = self._db.all(
+                        "UPDATE open_payments SET owner = %s WHERE merchant_id = %s AND"
+                        " owner = %s RETURNING n, id",
+                        (self._owner, self._m, owner),
+                    )
+                    taken += [pid for _n, pid in sorted(moved)]
+        return taken
 
 
 class PgFailedAuthRepository(Repo):

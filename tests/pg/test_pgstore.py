@@ -79,6 +79,7 @@ def test_a_concurrent_second_insert_of_an_idempotency_key_makes_no_second_paymen
                 records.payments.save(DAY, {"id": payment_id, "status": "unknown"})
                 records.idempotency.add({"key": "k", "payment_id": payment_id, "created_at": ""})
                 if hold:
+                    assert records.idempotency.get("k")  # a read: the writes are sent
                     first_in.set()
                     release.wait(10)
             return payment_id
@@ -154,3 +155,22 @@ def test_bad_and_unreachable_urls_are_one_line():
         Database(url)
     assert "secret" not in str(caught.value) and "\n" not in str(caught.value)
     assert redacted(url) == "postgresql://u:***@127.0.0.1:1/none?connect_timeout=1"
+
+
+def test_each_process_sees_its_open_payments_and_takes_over_a_dead_ones(pg_url):
+    a, b, c = (PgRecords(pg_url, "M1") for _ in range(3))
+    try:
+        a.open_payments.add("p1")
+        b.open_payments.add("p2")
+        a.open_payments.add("p3")
+        assert a.open_payments.ids() == ["p1", "p3"] and b.open_payments.ids() == ["p2"]
+        assert b.open_payments.take_over() == [] and c.open_payments.take_over() == []
+        a.close()  # its process dies: the lock that said it was alive goes with it
+        assert b.open_payments.take_over() == ["p1", "p3"]
+        assert c.open_payments.take_over() == []
+        assert b.open_payments.ids() == ["p1", "p2", "p3"]
+        b.open_payments.discard("p1")
+        assert b.open_payments.ids() == ["p2", "p3"]
+    finally:
+        for records in (b, c):
+            records.close()

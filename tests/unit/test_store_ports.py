@@ -14,6 +14,9 @@ import pytest
 
 from gateway_core import ports
 from gateway_core.keys import Keyring
+from gateway_core.pgstore import repos as pg
+from gateway_core.pgstore import state as pg_state
+from gateway_core.pgstore import work as pg_work
 from gateway_core.store import DataStore
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
 from gateway_core.store.bills import TinyBillRepository
@@ -37,6 +40,22 @@ from gateway_core.store.state import (
 
 ROOT = Path(__file__).resolve().parents[2]
 
+PG_ADAPTERS: list[tuple[type, type]] = [  # the PostgreSQL backend's (gateway_core.pgstore)
+    (ports.PaymentRepository, pg.PgPaymentRepository),
+    (ports.RefundRepository, pg.PgRefundRepository),
+    (ports.AuditRepository, pg.PgAuditRepository),
+    (ports.ClosingRepository, pg.PgClosingRepository),
+    (ports.TokenRepository, pg.PgTokenRepository),
+    (ports.UserRepository, pg_state.PgUserRepository),
+    (ports.ApiKeyRepository, pg_state.PgApiKeyRepository),
+    (ports.RiskRepository, pg_state.PgRiskRepository),
+    (ports.IdempotencyRepository, pg_state.PgIdempotencyRepository),
+    (ports.OpenPaymentRepository, pg_state.PgOpenPaymentRepository),
+    (ports.FailedAuthRepository, pg_state.PgFailedAuthRepository),
+    (ports.ShiftRepository, pg_work.PgShiftRepository),
+    (ports.BillRepository, pg_work.PgBillRepository),
+]
+
 ADAPTERS: list[tuple[type, type]] = [
     (ports.PaymentRepository, TinyPaymentRepository),
     (ports.RefundRepository, TinyRefundRepository),
@@ -54,6 +73,7 @@ ADAPTERS: list[tuple[type, type]] = [
     (ports.Records, TinyRecords),
     (ports.DocumentTable, Documents),
     (ports.KeyProvider, Keyring),
+    *PG_ADAPTERS,
 ]
 
 # Modules outside the store that still import tinydb, each with who removes the import.

@@ -123,12 +123,16 @@ CREATE TABLE idempotency (
 );
 CREATE INDEX idempotency_by_age ON idempotency (merchant_id, created_at);
 
+-- each open payment's owner: the gateway process (`PgRecords`) that opened it, alive
+-- while it holds the advisory lock named after it; a dead one's are taken over
 CREATE TABLE open_payments (
     merchant_id text NOT NULL,
     id text NOT NULL,
     n bigint GENERATED ALWAYS AS IDENTITY,
+    owner text NOT NULL DEFAULT '',
     PRIMARY KEY (merchant_id, id)
 );
+CREATE INDEX open_payments_of_owner ON open_payments (merchant_id, owner, n);
 
 CREATE TABLE shifts (
     merchant_id text NOT NULL,
