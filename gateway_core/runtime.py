@@ -14,7 +14,7 @@ from gateway_core.gateway import Gateway
 from gateway_core.keys import Keyring
 from gateway_core.payment_records import load_payment
 from gateway_core.payments import Payment
-from gateway_core.ports import BanksFactory, EmbeddedBanks, PayerApp
+from gateway_core.ports import BanksFactory, EmbeddedBanks, PayerApp, Records
 from gateway_core.risk import unknown_country
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
@@ -42,8 +42,8 @@ class Runtime:
     """An open data dir: store, keys, vault and audit log."""
 
     settings: Settings
-    store: DataStore
-    records: TinyRecords
+    store: DataStore | None  # None: the records are in a database (`database_url`)
+    records: Records
     keyring: Keyring
     vault: Vault
     audit: AuditLog
@@ -75,6 +75,8 @@ class Runtime:
         for a data dir with data a missing key file is an error, never a new key.
         """
         clock = clock or SystemClock()
+        if settings.database_url:
+            return cls._on_database(settings, settings.database_url, read_only, clock, banks)
         new = create and not read_only and not DataStore.has_data(settings.data_dir)
         if new:
             Keyring.open(settings.resolved_key_file, create=True)
@@ -90,6 +92,26 @@ class Runtime:
             store.close()
             raise
         return cls(settings, store, records, keyring, vault, audit, clock, banks_factory=banks)
+
+    @classmethod
+    def _on_database(
+        cls, settings: Settings, url: str, read_only: bool, clock: Clock, banks: BanksFactory | None
+    ) -> Runtime:
+        """The records in the PostgreSQL database `url` (`PgRecords`); the data dir
+        keeps the key file (made for a merchant with nothing in the database yet) and
+        no store (`store` is None)."""
+        from gateway_core.pgstore import PgRecords  # psycopg: only with a database
+
+        records = PgRecords(url, settings.merchant_id, read_only=read_only)
+        try:
+            new = not read_only and records.audit.head() is None
+            keyring = Keyring.open(settings.resolved_key_file, create=new)
+            vault = Vault(records.tokens, keyring, clock=clock)
+            audit = AuditLog(records.audit, keyring, clock=clock, tz=settings.tz)
+        except BaseException:
+            records.close()
+            raise
+        return cls(settings, None, records, keyring, vault, audit, clock, banks_factory=banks)
 
     def preload_gateway(self) -> None:
         """`import_gateway_modules` for this runtime's banks."""
@@ -181,7 +203,7 @@ class Runtime:
             if self.banks is not None:
                 self.banks.close()
         finally:
-            self.store.close()
+            self.records.close()
 
     def __enter__(self) -> Runtime:
         return self

@@ -24,8 +24,6 @@ from gateway_core.risk import RiskEngine
 from gateway_core.runtime import Runtime
 from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import Settings
-from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
-from gateway_core.store.state import TinyRiskRepository
 from paygate_cli.common import open_runtime
 from paygate_cli.payments import _print_json, _read_secret, _stdin_is_tty
 
@@ -115,7 +113,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
     """risk rules|blocks|explain ID."""
     with open_runtime(settings, read_only=True) as rt:
-        state = TinyRiskRepository(rt.store, home=settings.merchant_id)
+        state = rt.records.risk
         engine = RiskEngine(state, settings.risk, rt.clock, settings.tz, home=settings.merchant_id)
         if args.action == "rules":
             _print_rules(engine, settings)
@@ -130,10 +128,7 @@ def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
         else:
             if not args.payment_id:
                 raise InputError("risk explain needs a payment id")
-            store = rt.store
-            payment = load_payment(
-                TinyPaymentRepository(store), args.payment_id, TinyRefundRepository(store)
-            )
+            payment = load_payment(rt.records.payments, args.payment_id, rt.records.refunds)
             if args.json:
                 risk = payment.risk
                 _print_json(

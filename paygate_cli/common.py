@@ -62,7 +62,7 @@ def open_runtime(settings: Settings, *, read_only: bool = False, create: bool = 
     """Open the data dir with the simulated banks embedded (unless the settings name a
     `bank_url`), telling the operator what a crash left to repair."""
     rt = Runtime.open(settings, read_only=read_only, create=create, banks=ServedBanks())
-    for note in rt.store.recovered:
+    for note in rt.store.recovered if rt.store else []:
         print(f"paygate: warning: {note}", file=sys.stderr)
     return rt
 

@@ -51,7 +51,7 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Check the data files and walk the audit chain: exit 0 when both are intact, 1
     naming each missing or damaged file and the first bad seq."""
     with open_runtime(settings, read_only=True) as rt:
-        problems = rt.store.check()
+        problems = rt.store.check() if rt.store else []
         verdict = rt.audit.verify()
     for problem in problems:
         print(f"paygate: {problem}", file=sys.stderr)

@@ -498,7 +498,7 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> tuple[list[str], list[str]]:
         async with gateway_session(settings, repair=False) as (rt, gateway):
             notes = [*await gateway.repair(), *await gateway.bills.repair()]
-            days = rt.store.days() if rt is not None else [None]  # a service: its today
+            days = rt.records.days() if rt is not None else [None]  # a service: its today
             unknown = [p.id for day in days for p in gateway.list_day(day) if p.status == "unknown"]
             return notes, unknown
 

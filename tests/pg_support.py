@@ -145,11 +145,10 @@ def records_on(
 
         records: Any = PgRecords(request.getfixturevalue("pg_url"), home)
     else:
-        from embedded_records import EmbeddedRecords
-
         from gateway_core.store import DataStore
+        from gateway_core.store.records import TinyRecords
 
-        records = EmbeddedRecords(DataStore(tmp_path / "data"), home)
+        records = TinyRecords(DataStore(tmp_path / "data"), home=home)
     try:
         yield records
     finally:

@@ -7,6 +7,7 @@ import contextlib
 import secrets
 from collections.abc import Iterator
 from datetime import date
+from functools import cached_property
 
 from gateway_core.pgstore import schema
 from gateway_core.pgstore.db import Database, redacted
@@ -55,20 +56,56 @@ class PgRecords:
             self.db.close()
             raise
         self.merchant = merchant
-        self._days = days = Days(self.db, merchant)
-        where = redacted(url)
-        self.payments = PgPaymentRepository(self.db, merchant, days)
-        self.refunds = PgRefundRepository(self.db, merchant, days)
-        self.audit = PgAuditRepository(self.db, merchant, days, where=where)
-        self.tokens = PgTokenRepository(self.db, merchant, days)
-        self.users = PgUserRepository(self.db, merchant, days)
-        self.api_keys = PgApiKeyRepository(self.db, merchant, days)
-        self.risk = PgRiskRepository(self.db, merchant, days)
-        self.idempotency = PgIdempotencyRepository(self.db, merchant, days)
-        self.open_payments = PgOpenPaymentRepository(self.db, merchant, days, self.owner)
-        self.shifts = PgShiftRepository(self.db, merchant, days)
-        self.bills = PgBillRepository(self.db, merchant, days)
-        self.failed_auth = PgFailedAuthRepository(self.db, merchant, days)
+        self._days = Days(self.db, merchant)
+        self._where = redacted(url)
+
+    @cached_property
+    def payments(self) -> PgPaymentRepository:
+        return PgPaymentRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def refunds(self) -> PgRefundRepository:
+        return PgRefundRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def audit(self) -> PgAuditRepository:
+        return PgAuditRepository(self.db, self.merchant, self._days, where=self._where)
+
+    @cached_property
+    def tokens(self) -> PgTokenRepository:
+        return PgTokenRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def users(self) -> PgUserRepository:
+        return PgUserRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def api_keys(self) -> PgApiKeyRepository:
+        return PgApiKeyRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def risk(self) -> PgRiskRepository:
+        return PgRiskRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def idempotency(self) -> PgIdempotencyRepository:
+        return PgIdempotencyRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def open_payments(self) -> PgOpenPaymentRepository:
+        return PgOpenPaymentRepository(self.db, self.merchant, self._days, self.owner)
+
+    @cached_property
+    def shifts(self) -> PgShiftRepository:
+        return PgShiftRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def bills(self) -> PgBillRepository:
+        return PgBillRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def failed_auth(self) -> PgFailedAuthRepository:
+        return PgFailedAuthRepository(self.db, self.merchant, self._days)
 
     @property
     def read_only(self) -> bool:

@@ -4,8 +4,7 @@ implement `ports.ShiftRepository` and `ports.BillRepository` as the embedded sto
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -86,11 +85,8 @@ class PgShiftRepository(Repo):
 class PgBillRepository(Repo):
     """Bills by (day, id); the open ones are those whose status says so (an index)."""
 
-    @contextlib.contextmanager
-    def step(self, *days: date) -> Iterator[None]:
-        """The writes of the block as one transaction."""
-        with self._db.unit():
-            yield
+    def forget_indexes(self) -> None:
+        """Nothing to forget: the database's indexes roll back with the transaction."""
 
     def save(self, day: date, bill: Record) -> None:
         self._days.note(day)

@@ -194,7 +194,7 @@ def test_shifts_and_their_drawer_moves(records):
 
 def test_bills_by_day_the_open_ones_and_their_keys(records):
     bills = records.bills
-    with bills.step(D2):
+    with records.unit(D2):
         bills.save(D2, {"id": "b1", "status": "open"})
         bills.add_key("key-1", "b1")
     bills.save(D2, {"id": "b2", "status": "open"})

@@ -14,6 +14,7 @@ import pytest
 
 from gateway_core import ports
 from gateway_core.keys import Keyring
+from gateway_core.pgstore import PgRecords
 from gateway_core.pgstore import repos as pg
 from gateway_core.pgstore import state as pg_state
 from gateway_core.pgstore import work as pg_work
@@ -54,6 +55,7 @@ PG_ADAPTERS: list[tuple[type, type]] = [  # the PostgreSQL backend's (gateway_co
     (ports.FailedAuthRepository, pg_state.PgFailedAuthRepository),
     (ports.ShiftRepository, pg_work.PgShiftRepository),
     (ports.BillRepository, pg_work.PgBillRepository),
+    (ports.Records, PgRecords),
 ]
 
 ADAPTERS: list[tuple[type, type]] = [
