@@ -27,6 +27,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from gateway_core.clock import Clock, business_day
+from gateway_core.fraud.hook import FraudHook
 from gateway_core.money import Money
 from gateway_core.ports import Record, RiskRepository
 from gateway_core.presentation import format_money, time_text
@@ -73,6 +74,7 @@ class RiskEngine:
         self._home = home
         self._state = state
         self._country_of = country_of
+        self.fraud: FraudHook | None = None  # the fraud model, when one is attached
         self.resync()
         self.rules = self._built_in()
 
@@ -87,6 +89,14 @@ class RiskEngine:
         for doc in self._state.events():
             if date.fromisoformat(doc["day"]) == self._day:
                 self._remember(doc)
+        if self.fraud is not None:
+            self.fraud.rebuild(self._state.events(), self._merchant)
+
+    def attach(self, fraud: FraudHook) -> None:
+        """Let the fraud model score (and, unless in shadow mode, decide) from now on;
+        its features are rebuilt from the stored attempts."""
+        self.fraud = fraud
+        fraud.rebuild(self._state.events(), self._merchant)
 
     # -- state -------------------------------------------------------------------------
     def _merchant(self, merchant_id: str | None) -> str | None:
@@ -229,7 +239,7 @@ class RiskEngine:
         action: Action = "block" if "block" in verdicts else "otp" if "otp" in verdicts else "allow"
         review = verdicts.get("review")
         shown = decided or review
-        return Assessment(
+        verdict = Assessment(
             action=action,
             score=score,
             factors=factors,
@@ -237,6 +247,9 @@ class RiskEngine:
             reason=shown.reason if shown else None,
             review=review is not None and action != "block",
         )
+        if self.fraud is None:
+            return verdict
+        return self.fraud.decide(ctx, verdict, self._merchant(ctx.merchant_id))
 
     def record(self, ctx: Context, outcome: Literal["approved", "declined", "blocked"]) -> None:
         """Remember an attempt; declines may pause the terminal or block the card."""
@@ -248,9 +261,13 @@ class RiskEngine:
             "fingerprint": ctx.fingerprint,
             "terminal_id": ctx.terminal_id,
             "outcome": outcome,
+            "amount": ctx.amount,  # for the fraud model's features
+            "bin6": ctx.bin6,
         }
         self._state.add_event(merchant, doc)
         self._remember({**doc, "merchant_id": merchant})
+        if self.fraud is not None:
+            self.fraud.learn(doc, merchant)
         if outcome == "approved":
             self._state.add_ticket(merchant, ctx.currency, ctx.amount)
         if outcome != "declined":

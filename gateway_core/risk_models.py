@@ -75,8 +75,42 @@ class Factor(BaseModel):
     reason: str
 
 
+class ModelReason(BaseModel):
+    """One of the fraud model's top reasons: a feature, in words, and its weight (its
+    contribution to the log-odds)."""
+
+    feature: str
+    text: str
+    weight: float
+
+
+class ModelScore(BaseModel):
+    """The fraud model's verdict: its score (0-100), what its thresholds say, why, which
+    model, and whether it decided or only watched (`shadow`)."""
+
+    score: int
+    action: Action
+    reasons: list[ModelReason]
+    version: int
+    mode: Literal["decide", "shadow"]
+
+
+class ModelSettings(BaseModel):
+    """The fraud model (Settings `fraud`, `[fraud]`, `PAYGATE_FRAUD__<NAME>`): scores at
+    or above `step_up_at` ask for an OTP, at or above `block_at` decline; `shadow` scores
+    and records without deciding; `off` leaves the rules alone. Without a model file the
+    rules alone decide."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["decide", "shadow", "off"] = "decide"
+    step_up_at: int = Field(default=40, ge=1, le=100)
+    block_at: int = Field(default=85, ge=1, le=100)
+
+
 class Assessment(BaseModel):
-    """The verdict: what to do, the score, why, and which rule decided."""
+    """The verdict: what to do, the score, why, and which rule decided (and the fraud
+    model's verdict, when a model is in use)."""
 
     action: Action
     score: int
@@ -84,6 +118,7 @@ class Assessment(BaseModel):
     rule: str | None = None
     reason: str | None = None
     review: bool = False
+    model: ModelScore | None = None
 
 
 class Block(BaseModel):

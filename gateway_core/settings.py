@@ -28,7 +28,7 @@ from pydantic_settings import (
 from gateway_core.errors import InputError
 from gateway_core.fees import FeeSchedule
 from gateway_core.money import WIRE_MAX_MINOR, currency_exponent, normalize_currency
-from gateway_core.risk_models import RiskLimits
+from gateway_core.risk_models import ModelSettings, RiskLimits
 
 _config_file: ContextVar[Path | None] = ContextVar("paygate_config_file", default=None)
 
@@ -150,6 +150,7 @@ class Settings(BaseSettings):
     # networks); from anyone else the header is ignored and the peer address counts.
     trusted_proxies: list[str] = Field(default_factory=list)
     risk: RiskLimits = Field(default_factory=RiskLimits)
+    fraud: ModelSettings = Field(default_factory=ModelSettings)  # the fraud model's thresholds
     fees: FeeSchedule = Field(default_factory=FeeSchedule)  # MDR, GST, payout calendar
     upi: UpiSettings = Field(default_factory=UpiSettings)  # payee VPA, flows, timers
     netbanking: NetbankingSettings = Field(default_factory=NetbankingSettings)

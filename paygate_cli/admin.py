@@ -26,6 +26,7 @@ from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import Settings
 from paygate_cli.common import open_runtime
 from paygate_cli.payments import _print_json, _read_secret, _stdin_is_tty
+from paygate_cli.risk import add_model_commands, model_lines
 
 
 def merchant_option() -> argparse.ArgumentParser:
@@ -177,6 +178,8 @@ def _explain(payment: Payment) -> None:
         print(f"  +{factor.points:<3} {factor.rule}: {factor.reason}")
     if not risk.factors:
         print("  no rule matched")
+    if risk.model is not None:
+        print("\n".join(model_lines(risk.model)))
 
 
 def cmd_pci_scan(args: argparse.Namespace, settings: Settings) -> int:
@@ -237,6 +240,7 @@ def add_admin_commands(
         "--json", action="store_true", help="print the score and factors as one JSON document"
     )
     explain.set_defaults(handler=cmd_risk)
+    add_model_commands(risk, common)
     pci = sub.add_parser(
         "pci-scan", parents=[common], help="look for card numbers and CVVs in files"
     )
