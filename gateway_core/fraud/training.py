@@ -27,11 +27,11 @@ from gateway_core.fraud.rules_replay import rules_verdicts
 from gateway_core.risk_models import ModelSettings, RiskLimits
 
 WARM_UP = timedelta(days=7)
-ROUNDS = 60
+ROUNDS = 40
 PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.15,
-    "num_leaves": 15,
+    "learning_rate": 0.25,
+    "num_leaves": 8,
     "min_data_in_leaf": 40,
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
