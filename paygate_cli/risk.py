@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def _history(args: argparse.Namespace, settings: Settings) -> tuple[list[Any], s
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway_core.fraud.training import split_of, train
+    from gateway_core.fraud.training import Split, split_of, train
 
     records, digest, path = _history(args, settings)
     days = (records[-1].attempt.at - records[0].attempt.at).days + 1
@@ -96,19 +97,17 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         seed=args.seed,
     )
     saved = model.save(settings.data_dir)
-    split = model.info.split
+    split = Split.model_validate(model.info.split)
     print(f"model {model.info.version}: {saved}")
-    print(f"  trained on {split['train_from'][:10]} .. {split['test_from'][:10]} of {path}")
+    print(f"  trained on {_days(split.train_from, split.test_from)} of {path}")
     print(
-        f"  tested on {split['test_from'][:10]} .. {split['end'][:10]}: AUPRC "
+        f"  tested on {_days(split.test_from, split.end)}: AUPRC "
         f"{evaluation.model.auprc:.3f} (today's rules {evaluation.rules.auprc:.3f})"
     )
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import datetime
-
     from gateway_core.fraud.model import FraudModel
     from gateway_core.fraud.training import Split, evaluate
 
@@ -117,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("no fraud model in the data dir: run `paygate risk train` first")
     model = FraudModel.load(found)
     records, digest, path = _history(args, settings)
-    split = Split(**{k: datetime.fromisoformat(v) for k, v in model.info.split.items()})
+    split = Split.model_validate(model.info.split)
     result = evaluate(model, records, split, settings.fraud, settings.risk)
     if args.json:
         doc = {"model_version": model.info.version, "history": str(path), **result.model_dump()}
@@ -127,8 +126,8 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"paygate: note: {path} is not the history model {model.info.version} was trained on",
               file=sys.stderr)  # fmt: skip
     print(
-        f"model {model.info.version} and today's rules on {split.test_from:%Y-%m-%d} .. "
-        f"{split.end:%Y-%m-%d}: {result.test_attempts} attempts, {result.test_frauds} frauds"
+        f"model {model.info.version} and today's rules on {_days(split.test_from, split.end)}: "
+        f"{result.test_attempts} attempts, {result.test_frauds} frauds"
     )
     rows = [("", "AUPRC", "flagged", "precision", "recall")]
     for name, scores in (("model", result.model), ("rules", result.rules)):
@@ -150,6 +149,11 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         for p, share in result.model.recall_by_pattern.items()
     ))  # fmt: skip
     return 0
+
+
+def _days(start: datetime, end: datetime) -> str:
+    """The days from `start` to the one before `end`, both included."""
+    return f"{start:%Y-%m-%d} .. {end - timedelta(days=1):%Y-%m-%d}"
 
 
 def model_lines(model: ModelScore) -> list[str]:

@@ -12,6 +12,7 @@ from gateway_core.fraud.features import FEATURES
 from gateway_core.fraud.files import newest_model, next_version
 from gateway_core.fraud.metrics import average_precision
 from gateway_core.fraud.model import FraudModel
+from gateway_core.pciscan import scan
 
 
 def test_the_model_beats_the_rules_on_the_test_days() -> None:
@@ -66,6 +67,7 @@ def test_train_and_evaluate_commands(cli, tmp_path) -> None:
     assert trained.code == 0, trained.err
     assert "model 1:" in trained.out and "AUPRC" in trained.out
     assert (data / "risk" / "models" / "fraud-model-0001.json").is_file()
+    assert scan(data) == []  # no card number or CVV in the history or the model
     shown = cli("risk", "evaluate", "--data-dir", data)
     assert shown.code == 0, shown.err
     assert "model" in shown.out and "rules" in shown.out and "recall by pattern" in shown.out
