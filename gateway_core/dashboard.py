@@ -20,6 +20,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from gateway_core.errors import InputError
+from gateway_core.fraud.monitor import ScoreWatch
 from gateway_core.money import MoneyError, parse_amount
 from gateway_core.ports import Records
 from gateway_core.presentation import status_word
@@ -56,6 +57,7 @@ class DayStats:
     declines: list[tuple[str, int, str]] = field(default_factory=list)  # (code, n, meaning)
     rules: list[tuple[str, int]] = field(default_factory=list)  # (rule, times it fired)
     shifts: list[ShiftReport] = field(default_factory=list)  # the day's (`shift_reports`)
+    fraud: ScoreWatch | None = None  # the fraud model's day, when one scores (`FraudHook.watch`)
 
 
 def day_stats(report: DayReport, payments: Sequence[Record], settings: Settings) -> DayStats:

@@ -68,6 +68,8 @@ class BackOffice:
         report = settlement.report_of(day, payments, refunds)
         stats = day_stats(report, payments, settings)
         stats.shifts = self.shift_reports(day)
+        if (fraud := rt.gateway.risk.fraud) is not None:
+            stats.fraud = fraud.watch(day, payments)
         ledger = ledger_of(day, payments, refunds, settings.currency)
         closing = settlement.closing(day)
         return DayData(day, stats, ledger, report, closing, rt.gateway.risk.blocks())

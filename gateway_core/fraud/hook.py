@@ -14,12 +14,13 @@ No model file, or mode `off`: nothing is attached and the rules alone decide.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from gateway_core.fraud.features import Attempt, FeatureState
 from gateway_core.fraud.files import newest_model
+from gateway_core.fraud.monitor import ScoreWatch, watch_day
 from gateway_core.ports import Record
 from gateway_core.risk_models import Action, Assessment, Context, ModelScore, ModelSettings
 
@@ -138,6 +139,10 @@ class FraudHook:
                 "review": rules.review and action != "block",
             }
         )
+
+    def watch(self, day: date, payments: Iterable[Record]) -> ScoreWatch | None:
+        """The day's scores and decisions, and their drift from the model's test days."""
+        return watch_day(day, payments, self.model.info.reference, self.settings.drift_at)
 
 
 class Attachable(Protocol):

@@ -1,4 +1,7 @@
-"""How well scores find fraud: average precision (AUPRC) and precision/recall at a cut."""
+"""How well scores find fraud: average precision (AUPRC) and precision/recall at a cut.
+
+Figures are rounded to 4 decimals: they go into the model file, where a float's 16
+digits could pass for a card number to `paygate pci-scan`."""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def average_precision(labels: Sequence[bool], scores: Sequence[float]) -> float:
         recall = hits / positives
         area += (recall - recall_before) * (hits / seen)
         recall_before = recall
-    return area
+    return round(area, 4)
 
 
 def at_cut(labels: Sequence[bool], flags: Sequence[bool], what: str) -> AtCut:
@@ -45,6 +48,6 @@ def at_cut(labels: Sequence[bool], flags: Sequence[bool], what: str) -> AtCut:
     return AtCut(
         what=what,
         flagged=len(flagged),
-        precision=hits / len(flagged) if flagged else 0.0,
-        recall=hits / positives if positives else 0.0,
+        precision=round(hits / len(flagged), 4) if flagged else 0.0,
+        recall=round(hits / positives, 4) if positives else 0.0,
     )

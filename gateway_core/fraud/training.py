@@ -23,6 +23,7 @@ from gateway_core.fraud.features import FEATURES, FeatureState
 from gateway_core.fraud.history import HistoryRecord
 from gateway_core.fraud.metrics import AtCut, at_cut, average_precision
 from gateway_core.fraud.model import FraudModel, ModelInfo
+from gateway_core.fraud.monitor import band_counts, shares
 from gateway_core.fraud.rules_replay import rules_verdicts
 from gateway_core.risk_models import ModelSettings, RiskLimits
 
@@ -65,6 +66,7 @@ class Evaluation(BaseModel):
 
     test_attempts: int
     test_frauds: int
+    score_bands: list[float]  # the model's scores by band (`monitor.BANDS`), as shares
     model: Scores
     rules: Scores
 
@@ -129,6 +131,7 @@ def train(
     model = FraudModel(info, booster)
     evaluation = evaluate(model, records, split, thresholds, limits, rows=rows)
     model.info.metrics = evaluation.model_dump(mode="json")
+    model.info.reference = evaluation.score_bands
     return model, evaluation
 
 
@@ -165,6 +168,7 @@ def evaluate(
     return Evaluation(
         test_attempts=len(test),
         test_frauds=sum(truth),
+        score_bands=[round(s, 4) for s in shares(band_counts(scores))],
         model=Scores(
             auprc=average_precision(truth, scores),
             cuts=[
@@ -192,4 +196,4 @@ def _known(r: HistoryRecord, by: datetime) -> bool:
 def _by_pattern(patterns: list[str], flags: list[bool]) -> dict[str, float]:
     total = Counter(p for p in patterns if p)
     caught = Counter(p for p, f in zip(patterns, flags, strict=True) if p and f)
-    return {p: caught[p] / n for p, n in sorted(total.items())}
+    return {p: round(caught[p] / n, 4) for p, n in sorted(total.items())}

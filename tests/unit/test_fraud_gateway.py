@@ -12,6 +12,7 @@ from support import open_runtime
 from gateway_core.cards import CardInput
 from gateway_core.fraud.hook import attach_model
 from gateway_core.gateway import ChargeRequest
+from gateway_core.pciscan import scan
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
 
@@ -58,6 +59,7 @@ async def test_a_payment_carries_the_score_and_three_reasons_in_words(settings, 
         assert again.risk.model.reasons != model.reasons, texts  # the card has a past now
     finally:
         rt.close()
+    assert scan(settings.data_dir) == []  # the model file and the scored payments
 
 
 async def test_thresholds_decide_block_or_otp(settings, clock) -> None:
