@@ -14,7 +14,7 @@ No model file, or mode `off`: nothing is attached and the rules alone decide.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -27,6 +27,7 @@ from gateway_core.risk_models import Action, Assessment, Context, ModelScore, Mo
 if TYPE_CHECKING:  # lightgbm is imported only when a model file is there
     from gateway_core.fraud.model import FraudModel
 
+REBUILD_DAYS = 90  # as long as the history a model is trained on
 SEVERITY: dict[Action, int] = {"allow": 0, "review": 1, "otp": 2, "block": 3}
 CountryOf = Callable[[str], str | None]
 Merchant = Callable[[str | None], str | None]
@@ -53,10 +54,16 @@ class FraudHook:
         return FeatureState(tz=self._tz, merchant_country=self._home)
 
     def rebuild(self, events: Iterable[Record], merchant: Merchant) -> None:
-        """Forget, then learn every stored attempt (oldest first)."""
+        """Forget, then learn the stored attempts (oldest first) of the last
+        `REBUILD_DAYS` before the newest: what a model sees of a card's past."""
         self.state = self._fresh()
-        for doc in events:
-            self.learn(doc, merchant(doc.get("merchant_id")))
+        docs = list(events)
+        if not docs:
+            return
+        since = (date.fromisoformat(docs[-1]["day"]) - timedelta(days=REBUILD_DAYS)).isoformat()
+        for doc in docs:
+            if doc["day"] >= since:
+                self.learn(doc, merchant(doc.get("merchant_id")))
 
     def learn(self, doc: Record, merchant: str | None) -> None:
         """One attempt, as the risk engine stores it (those stored before the model, with

@@ -158,3 +158,21 @@ def test_counts_windows_and_terminal_risk_respect_time() -> None:
     assert row[index["terminal_risk"]] > 0  # now they have
     assert row[index["amount_ratio"]] == 4.0
     assert row[index["card_count_7d"]] == 2 and row[index["card_count_1h"]] == 1
+
+
+def test_a_rebuild_learns_the_last_90_days_and_skips_what_it_cannot_use() -> None:
+    h = hook(Rows())
+
+    def doc(day: datetime, card: str, **extra) -> dict:
+        base = {"day": day.date().isoformat(), "at": day.isoformat(), "fingerprint": card}
+        return {**base, "terminal_id": "T1", "outcome": "approved", **extra}
+
+    old, new = START - timedelta(days=100), START
+    events = [
+        doc(old, "fp_old", amount=100, bin6="424242"),
+        doc(new, "fp_no_amount"),  # stored before a model: no amount
+        doc(new, "", amount=100, bin6=""),  # a UPI QR no one paid
+        doc(new, "fp_new", amount=100, bin6="424242"),
+    ]
+    h.rebuild(events, lambda merchant: "M")
+    assert list(h.state._cards) == ["M/fp_new"]

@@ -14,6 +14,7 @@ from gateway_core.fraud.hook import attach_model
 from gateway_core.gateway import ChargeRequest
 from gateway_core.pciscan import scan
 from gateway_core.runtime import Runtime
+from gateway_core.service.models import PaymentView
 from gateway_core.settings import Settings, load_settings
 
 VISA = "4242 4242 4242 4242"
@@ -52,6 +53,8 @@ async def test_a_payment_carries_the_score_and_three_reasons_in_words(settings, 
         assert len(model.reasons) == 3
         assert all(r.text and r.feature for r in model.reasons)
         assert rt.payment(paid.id).risk.model == model  # stored with the payment
+        shown = PaymentView.of(paid).model_dump(mode="json")  # what the API returns
+        assert shown["risk"]["model"]["reasons"][0]["text"] == model.reasons[0].text
         for _ in range(3):
             clock.advance(minutes=1)
             again = await rt.gateway.charge(sale())
