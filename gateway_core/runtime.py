@@ -141,11 +141,13 @@ class Runtime:
         first screen should not wait for."""
         if self._gateway is None:
             from gateway_core.bank_client import BankClient
+            from gateway_core.fraud.hook import attach_model
             from gateway_core.netbanking_client import NbClient
             from gateway_core.upi_client import UpiClient
 
             s = self.settings
             bank, upi = self._client(BankClient), self._client(UpiClient)
+            country_of = self.banks_factory.country_of if self.banks_factory else unknown_country
             self._gateway = Gateway(
                 self.records,
                 self.vault,
@@ -154,10 +156,11 @@ class Runtime:
                 s,
                 clock=self.clock,
                 access=self.access,
-                country_of=self.banks_factory.country_of if self.banks_factory else unknown_country,
+                country_of=country_of,
                 upi=upi,
                 netbanking=self._client(NbClient),
             )
+            attach_model(self._gateway.risk, s, country_of=country_of)  # a model file: scores
         return self._gateway
 
     def _client(self, kind: type[HttpBankT]) -> HttpBankT:

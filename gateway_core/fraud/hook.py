@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from gateway_core.fraud.features import Attempt, FeatureState
@@ -23,6 +22,7 @@ from gateway_core.fraud.files import newest_model
 from gateway_core.fraud.monitor import ScoreWatch, watch_day
 from gateway_core.ports import Record
 from gateway_core.risk_models import Action, Assessment, Context, ModelScore, ModelSettings
+from gateway_core.settings import Settings
 
 if TYPE_CHECKING:  # lightgbm is imported only when a model file is there
     from gateway_core.fraud.model import FraudModel
@@ -157,26 +157,20 @@ class Attachable(Protocol):
 
 
 def attach_model(
-    engine: Attachable,
-    data_dir: Path,
-    settings: ModelSettings,
-    *,
-    tz: tzinfo | None,
-    merchant_country: str,
-    country_of: CountryOf,
+    engine: Attachable, settings: Settings, *, country_of: CountryOf
 ) -> FraudHook | None:
-    """Attach the newest model of `data_dir` to `engine`; None (rules alone) when there is
-    no model file or the mode is `off`."""
-    path = newest_model(data_dir) if settings.mode != "off" else None
+    """Attach the newest model of the data dir to `engine` with the `fraud` settings;
+    None (the rules alone) when there is no model file or the mode is `off`."""
+    path = newest_model(settings.data_dir) if settings.fraud.mode != "off" else None
     if path is None:
         return None
     from gateway_core.fraud.model import FraudModel
 
     hook = FraudHook(
         FraudModel.load(path),
-        settings,
-        tz=tz,
-        merchant_country=merchant_country,
+        settings.fraud,
+        tz=settings.tz,
+        merchant_country=settings.risk.merchant_country,
         country_of=country_of,
     )
     engine.attach(hook)

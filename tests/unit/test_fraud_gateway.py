@@ -30,15 +30,7 @@ def with_model(settings: Settings, clock, **fraud: object) -> Runtime:
     install_model(settings.data_dir)
     tuned = load_settings(data_dir=settings.data_dir, timezone="Asia/Kolkata", fraud=fraud)
     rt = open_runtime(tuned, clock=clock)
-    s = rt.settings
-    attach_model(
-        rt.gateway.risk,
-        s.data_dir,
-        s.fraud,
-        tz=s.tz,
-        merchant_country=s.risk.merchant_country,
-        country_of=rt.banks_factory.country_of,
-    )
+    assert rt.gateway.risk.fraud is not None  # attached on open
     return rt
 
 
@@ -106,14 +98,13 @@ async def test_shadow_mode_records_the_score_without_deciding(settings, clock) -
 
 
 async def test_no_model_file_or_mode_off_leaves_the_rules_alone(runtime, settings) -> None:
-    s = settings
-    kw = {"tz": s.tz, "merchant_country": "IN", "country_of": lambda b: None}
-    assert attach_model(runtime.gateway.risk, s.data_dir, s.fraud, **kw) is None
     paid = await runtime.gateway.charge(sale())
     assert paid.risk.model is None and runtime.gateway.risk.fraud is None
-    install_model(s.data_dir)
-    off = s.fraud.model_copy(update={"mode": "off"})
-    assert attach_model(runtime.gateway.risk, s.data_dir, off, **kw) is None
+    assert attach_model(runtime.gateway.risk, settings, country_of=lambda b: None) is None
+    install_model(settings.data_dir)
+    off = settings.model_copy(update={"fraud": settings.fraud.model_copy(update={"mode": "off"})})
+    assert attach_model(runtime.gateway.risk, off, country_of=lambda b: None) is None
+    assert runtime.gateway.risk.fraud is None
 
 
 async def test_the_features_are_rebuilt_from_the_store_on_open(settings, clock) -> None:
@@ -148,3 +139,17 @@ async def test_risk_explain_shows_the_score_and_reasons(settings, clock, cli) ->
     doc = json.loads(cli("risk", "explain", paid.id, "--json", "--data-dir", data).out)
     assert doc["risk"]["model"]["score"] == paid.risk.model.score
     assert len(doc["risk"]["model"]["reasons"]) == 3
+
+
+def test_a_cli_sale_on_a_data_dir_with_a_model_is_scored(cli, tmp_path) -> None:
+    data = tmp_path / "d"
+    install_model(data)
+    card = ("--card", VISA, "--exp", "12/30", "--cvv", "123")
+    sold = cli("charge", "--amount", "250", *card, "--data-dir", data, "--json")
+    assert sold.code == 0, sold.err
+    payment = json.loads(sold.out)
+    assert payment["status"] == "succeeded"
+    model = payment["risk"]["model"]
+    assert model["mode"] == "decide" and len(model["reasons"]) == 3
+    shown = cli("risk", "explain", payment["id"], "--data-dir", data)
+    assert f"fraud score {model['score']}/100 from model 1" in shown.out

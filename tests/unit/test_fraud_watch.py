@@ -11,6 +11,7 @@ from console_support import VISA, console, tab
 from fraud_support import install_model, small_model
 from support import charge
 
+from bank_sim.testcards import bin_country
 from gateway_core.clock import FixedClock
 from gateway_core.fraud.hook import attach_model
 from gateway_core.fraud.monitor import psi, watch_day
@@ -54,16 +55,8 @@ async def test_the_console_risk_tab_shows_the_model_day(
 ) -> None:
     install_model(settings.data_dir)
     app = build_app(settings, clock, tmp_path / "config")
-    s = app.rt.settings
-    if app.rt.gateway.risk.fraud is None:  # attached on open once the runtime does it
-        attach_model(
-            app.rt.gateway.risk,
-            s.data_dir,
-            s.fraud,
-            tz=s.tz,
-            merchant_country="IN",
-            country_of=app.rt.banks_factory.country_of,
-        )
+    # the test app builds its own gateway: attached as the runtime's would be on open
+    attach_model(app.rt.gateway.risk, app.rt.settings, country_of=bin_country)
     for _ in range(3):
         await app.rt.gateway.charge(charge(VISA, 120_00))
         clock.advance(minutes=3)
