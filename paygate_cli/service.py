@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import signal
+import socket
 from collections.abc import Sequence
 
 from gateway_core.errors import InputError
@@ -28,6 +31,7 @@ from paygate_cli.payments import (
     _table,
     serve_until_stopped,
 )
+from paygate_cli.workers import check_workers, supervise, worker_argv
 
 
 def add_service_commands(
@@ -46,6 +50,14 @@ def add_service_commands(
         metavar="S",
         help="resolve pending (UPI) payments every S seconds; 0: never (default: 5)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N gateway processes on the port (more than 1: PostgreSQL only; default: 1)",
+    )
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # a supervisor's worker
     serve.set_defaults(handler=cmd_serve)
 
     admin = argparse.ArgumentParser(add_help=False)
@@ -70,9 +82,11 @@ def add_service_commands(
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """The gateway over HTTP until Ctrl-C or SIGTERM."""
+    """The gateway over HTTP until Ctrl-C or SIGTERM: this process, or with `--workers N`
+    a supervisor of N processes (`paygate_cli.workers`)."""
     from gateway_core.service.serve import serve
 
+    check_workers(args.workers, getattr(settings, "database_url", None))
     if not 1 <= args.port <= 65535:
         raise InputError(f"--port must be 1 to 65535, not {args.port}")
     if not 0 <= args.poll_every <= 3600:
@@ -82,27 +96,59 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         checkout = settings.checkout.model_copy(update={"public_url": url})
         settings = settings.model_copy(update={"checkout": checkout})
     rt = open_runtime(settings)
-    live = [
-        k
-        for k in ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).list()
-        if not k.revoked_at
-    ]
-    banks = settings.bank_url or "simulated in this process"
-    print(
-        f"gateway on {url}  (data in {settings.data_dir}; banks {banks}; "
-        f"{len(live)} terminal key(s)); Ctrl-C stops",
-        flush=True,
-    )
-    if not live:
-        print(
-            "no terminal keys yet: stop it, then `paygate terminals add --terminal T`", flush=True
+    if args.workers > 1:
+        return _serve_workers(args, settings, rt, url)
+    if args.listen_fd is not None:  # a worker of `--workers N`: the supervisor speaks
+        sock = socket.socket(fileno=args.listen_fd)
+        return serve_until_stopped(
+            "gateway",
+            lambda: serve(rt, poll_every_s=args.poll_every, sock=sock),
+            args.host,
+            args.port,
         )
+    banks = settings.bank_url or "simulated in this process"
+    _banner(url, f"data in {settings.data_dir}; banks {banks}", _live_keys(rt))
     return serve_until_stopped(
         "gateway",
         lambda: serve(rt, host=args.host, port=args.port, poll_every_s=args.poll_every),
         args.host,
         args.port,
     )
+
+
+def _live_keys(rt: Runtime) -> int:
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock).list()
+    return len([k for k in keys if not k.revoked_at])
+
+
+def _banner(url: str, where: str, live: int) -> None:
+    print(f"gateway on {url}  ({where}; {live} terminal key(s)); Ctrl-C stops", flush=True)
+    if not live:
+        print(
+            "no terminal keys yet: stop it, then `paygate terminals add --terminal T`", flush=True
+        )
+
+
+def _serve_workers(args: argparse.Namespace, settings: Settings, rt: Runtime, url: str) -> int:
+    """A supervisor of `--workers` processes (the data opened once first: schema and
+    keys ready before any worker starts)."""
+    with rt:
+        live = _live_keys(rt)
+    argv = worker_argv(args.config, settings, args.host, args.port, args.poll_every)
+    say = functools.partial(print, flush=True)
+    supervisor = supervise(
+        settings, host=args.host, port=args.port, workers=args.workers, worker_argv=argv, say=say
+    )
+    banks = settings.bank_url or f"{supervisor.bank_url} (started here)"
+    _banner(url, f"{args.workers} workers on PostgreSQL; banks {banks}", live)
+    previous = {sig: signal.signal(sig, supervisor.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        supervisor.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("gateway stopped", flush=True)
+    return 0
 
 
 def _print_keys(keys: list[ApiKey]) -> None:
