@@ -18,12 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from server_support import issue
 from support import free_port
-from workers_support import wait_until
+from workers_support import sale, wait_until
 
 from gateway_core.errors import SystemFailure
 from gateway_core.settings import load_settings
-from paygate_cli.workers import EMBEDDED_REFUSAL, Supervisor, supervise
+from paygate_cli.workers import EMBEDDED_REFUSAL, Supervisor, supervise, worker_argv
 
 ECHO_PID = """
 import os, socket, sys
@@ -171,3 +172,74 @@ def test_a_worker_that_keeps_dying_stops_everything(tmp_path: Path):
         supervisor.run()
     assert said[0].startswith("worker 1 started")
     assert all(w.exited() is not None for w in supervisor.workers)
+
+
+OPEN = ("unknown", "requires_action", "requires_capture", "pending")
+
+
+def test_a_gateway_worker_killed_mid_payment_is_repaired_by_the_next(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A real `paygate serve` worker (one: the embedded store) killed while a sale waits
+    at the banks' process: the worker started in its place repairs it at its start, to a
+    final state the banks' books agree with."""
+    data = tmp_path / "data"
+    key = issue(cli, data, "T1")
+    monkeypatch.setenv("PAYGATE_BANK_LATENCY_MS", "1500")  # each hop: the sale waits there
+    settings = load_settings(data_dir=data)
+    port = free_port()
+    said: list[str] = []
+    supervisor = supervise(
+        settings,
+        host="127.0.0.1",
+        port=port,
+        workers=1,
+        worker_argv=worker_argv(None, settings, "127.0.0.1", port, 0),
+        say=said.append,
+    )
+    run = Running(supervisor, f"http://127.0.0.1:{port}")
+    run.thread.start()
+    try:
+        http = httpx.Client(
+            base_url=run.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        )
+        wait_until(lambda: said and _answers(http), "the worker serves")
+        first = supervisor.workers[0].pid
+        sale_thread = threading.Thread(target=_sale_cut_short, args=(run.url, key))
+        sale_thread.start()
+        wait_until(lambda: [p["status"] for p in _today(http)] == ["unknown"], "at the banks")
+        os.kill(first, signal.SIGKILL)
+        sale_thread.join(60)
+        wait_until(lambda: len(said) == 2, "the worker started again")
+        wait_until(lambda: _today(http)[0]["status"] not in OPEN, "repaired at its start")
+    finally:
+        supervisor.stop()
+        run.thread.join(60)
+    assert run.error is None
+    assert cli("ledger", "check", "--data-dir", data).code == 0  # no hold left behind
+    assert cli("audit", "verify", "--data-dir", data).code == 0
+
+
+def _answers(http: httpx.Client) -> bool:
+    try:
+        return http.get("/health").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _today(http: httpx.Client) -> list[dict]:
+    try:
+        return http.get("/v1/payments").json()["data"]
+    except httpx.HTTPError:  # between a worker and the next
+        return [{"status": "between workers"}]
+
+
+def _sale_cut_short(url: str, key: str) -> None:
+    """A sale whose worker is killed under it: the connection drops."""
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(
+            f"{url}/v1/payments",
+            json=sale("4242 4242 4242 4242"),
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
