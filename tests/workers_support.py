@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from support import free_port
 
 DEADLINE_S = 60.0
 
@@ -129,3 +133,75 @@ def established(pid: int, port: int) -> int:
             if state == "01" and int(local.rsplit(":", 1)[1], 16) == port and inode in inodes:
                 count += 1
     return count
+
+
+RELAXED = {  # no risk rule gets in a load's way
+    "per_minute": 10**9,
+    "per_day": 10**9,
+    "card_declines": 10**9,
+    "testing_declines": 10**9,
+}
+
+
+@dataclass
+class Served:
+    """A `paygate serve` process (a supervisor with `--workers`), its address and log."""
+
+    proc: subprocess.Popen
+    url: str
+    port: int
+    log: Path
+
+    def said(self) -> list[str]:
+        return self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+
+    def workers(self) -> list[int]:
+        """The pids of the supervisor's workers now, as it said."""
+        pids: dict[str, int] = {}
+        for line in self.said():
+            if match := WORKER_RE.match(line):
+                pids[match["name"]] = int(match["pid"])
+        return list(pids.values())
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=60)
+
+
+WORKER_RE = re.compile(r"(?P<name>worker \d+) (?:started|.*: restarted) \(pid (?P<pid>\d+)\)")
+
+
+def serve(
+    paygate_cmd: list[str],
+    data_dir: Path,
+    *options: str,
+    risk: dict[str, int] | None = None,
+    **env: str,
+) -> Served:
+    """`paygate serve OPTIONS` on a free port over `data_dir` (risk limits `risk`, else
+    relaxed; `env`: PAYGATE_* variables), once it answers /health."""
+    port = free_port()
+    config = data_dir.with_name(f"config-{port}.toml")
+    limits = "\n".join(f"{name} = {value}" for name, value in (risk or RELAXED).items())
+    config.write_text(f'timezone = "Asia/Kolkata"\n[risk]\n{limits}\n', encoding="utf-8")
+    log = data_dir.with_name(f"serve-{port}.log")
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [*paygate_cmd, "serve", "--port", str(port), "--data-dir", str(data_dir), *options],
+            stdout=out,
+            stderr=out,
+            env={**os.environ, "PAYGATE_CONFIG": str(config), **env},
+        )
+    served = Served(proc, f"http://127.0.0.1:{port}", port, log)
+
+    def answers() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"paygate serve stopped: {log.read_text()}")
+        try:
+            return httpx.get(f"{served.url}/health", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(answers, "paygate serve answers /health")
+    return served

@@ -113,11 +113,13 @@ class IdempotencyRepository(Protocol):
 
 
 class OpenPaymentRepository(Protocol):
-    """The ids of the payments not yet final: what a repair looks at."""
+    """The ids of the payments not yet final: what a repair looks at (of several gateway
+    processes on one database, each sees its own and takes over a dead one's)."""
 
     def add(self, payment_id: str) -> None: ...
     def discard(self, payment_id: str) -> None: ...
     def ids(self) -> list[str]: ...
+    def take_over(self) -> list[str]: ...
 
 
 class ShiftRepository(Protocol):

@@ -10,7 +10,8 @@ did not exist; another merchant's user is unknown). Errors are
 the dependencies they ask for (`dependencies`), the body limits (`limits`) and the error
 handlers (`responses`). Handlers are all `async`: the store is used from the event
 loop's thread only. While it runs, the app resolves pending payments (UPI) on its own
-every few seconds (`Gateway.poll`: callbacks applied, status checks made when due).
+every few seconds (`Gateway.poll`: callbacks applied, status checks made when due), and
+takes over the open payments of gateway processes that died (on a shared database).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from fastapi import APIRouter, FastAPI
 
 from gateway_core.bank_client import BankClient
 from gateway_core.errors import BankRefused, BankUnavailable, PaygateError
+from gateway_core.gateway import Gateway, UnknownPayment
+from gateway_core.ports import OpenPaymentRepository
 from gateway_core.runtime import Runtime
 from gateway_core.service import checkout
 from gateway_core.service.auth import Authenticator, FailedAuthLimiter
@@ -39,6 +42,7 @@ from gateway_core.service.routes import admin, bills, netbanking, otp, payments,
 
 log = logging.getLogger("paygate.service")
 POLL_EVERY_S = 5.0  # how often `paygate serve` resolves pending payments by default
+Resolve = Callable[[], Awaitable[list[str]]]
 
 
 async def board_merchants(bank: BankClient, keys: ApiKeys) -> None:
@@ -48,7 +52,7 @@ async def board_merchants(bank: BankClient, keys: ApiKeys) -> None:
         await bank.board(merchant_id, keys.terminals(merchant_id))
 
 
-async def poll_forever(poll: Callable[[], Awaitable[list[str]]], every_s: float) -> None:
+async def poll_forever(poll: Resolve, every_s: float) -> None:
     """Call `poll` every `every_s` seconds until cancelled; a round that fails is logged
     (one line) and the next goes on."""
     while True:
@@ -60,6 +64,29 @@ async def poll_forever(poll: Callable[[], Awaitable[list[str]]], every_s: float)
             log.warning("pending payments not resolved this round: %s", exc)
         except Exception as exc:  # a round's bug must not stop the server: logged, named
             log.error("pending payments not resolved this round: %s", type(exc).__name__)
+
+
+def resolving(gateway: Gateway, open_payments: OpenPaymentRepository) -> Resolve:
+    """What a running server settles on its own, a round at a time: the open payments of
+    gateway processes that died (several on one database: taken over and repaired, a
+    lost answer again each round until the bank answers), then the pending payments
+    whose answers came or whose checks are due (`Gateway.poll`)."""
+    adopted: set[str] = set()
+
+    async def round_() -> list[str]:
+        adopted.update(open_payments.take_over())
+        notes = await gateway.repair(only=adopted) if adopted else []
+        adopted.intersection_update(p for p in adopted if _unknown(gateway, p))
+        return [*notes, *await gateway.poll()]
+
+    return round_
+
+
+def _unknown(gateway: Gateway, payment_id: str) -> bool:
+    try:
+        return gateway.get(payment_id).status == "unknown"
+    except UnknownPayment:  # never stored: the repair dropped it
+        return False
 
 
 def create_app(
@@ -83,7 +110,8 @@ def create_app(
                 log.warning("repaired: %s", note)
         polling = None
         if poll_every_s:
-            polling = asyncio.create_task(poll_forever(gateway.poll, poll_every_s))
+            rounds = resolving(gateway, rt.records.open_payments)
+            polling = asyncio.create_task(poll_forever(rounds, poll_every_s))
         yield
         if polling is not None:
             polling.cancel()

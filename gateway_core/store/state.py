@@ -147,3 +147,7 @@ class TinyOpenPaymentRepository:
     def ids(self) -> list[str]:
         """The open payments, oldest first."""
         return [doc["id"] for doc in self._table]
+
+    def take_over(self) -> list[str]:
+        """None: the one writer process has them all already (`ids`)."""
+        return []
