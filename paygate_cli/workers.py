@@ -235,11 +235,14 @@ def supervise(
     return Supervisor(settings, sock, workers, worker_argv, env, say)
 
 
-def worker_argv(args_config: Path | None, settings: Settings, host: str, port: int, poll: float):
-    """How a worker is started: `paygate serve` on the supervisor's socket and settings."""
+def worker_argv(
+    config_file: Path | None, settings: Settings, host: str, port: int, poll_every_s: float
+) -> Callable[[str, int], list[str]]:
+    """How a worker is started: `paygate serve` on the supervisor's socket (its fd) with
+    its settings, the banks at `bank_url`."""
 
     def argv(bank_url: str, fd: int) -> list[str]:
-        config = ["--config", str(args_config)] if args_config else []
+        config = ["--config", str(config_file)] if config_file else []
         return _paygate(
             "serve",
             *config,
@@ -252,7 +255,7 @@ def worker_argv(args_config: Path | None, settings: Settings, host: str, port: i
             "--port",
             str(port),
             "--poll-every",
-            str(poll),
+            str(poll_every_s),
             "--listen-fd",
             str(fd),
         )
