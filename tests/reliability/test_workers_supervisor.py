@@ -76,8 +76,8 @@ def test_a_taken_port_is_refused_before_anything_starts(tmp_path: Path):
 class Running:
     """A supervisor run in a thread, with what it said."""
 
-    def __init__(self, supervisor: Supervisor, url: str) -> None:
-        self.supervisor, self.url, self.said = supervisor, url, []
+    def __init__(self, supervisor: Supervisor, url: str, said: list[str]) -> None:
+        self.supervisor, self.url, self.said = supervisor, url, said
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run)
 
@@ -110,8 +110,7 @@ def running(tmp_path: Path) -> Iterator[Callable[..., Running]]:
             worker_argv=echo_pid,
             say=said.append,
         )
-        run = Running(supervisor, f"http://127.0.0.1:{port}/")
-        run.said = said
+        run = Running(supervisor, f"http://127.0.0.1:{port}/", said)
         run.thread.start()
         started.append(run)
         wait_until(lambda: len(said) == workers, "the workers started")
@@ -132,7 +131,7 @@ def test_workers_share_the_port_and_a_killed_one_is_replaced(running):
     health = httpx.get(f"{run.supervisor.bank_url}/banks/v1/health", timeout=10)
     assert health.status_code == 200
 
-    victim = min(first)
+    victim = run.supervisor.workers[0].pid
     os.kill(victim, signal.SIGKILL)
     wait_until(lambda: len(run.said) == 3, "the supervisor restarted the worker")
     assert run.said[2].startswith(f"worker 1 (pid {victim}) killed by SIGKILL: restarted (pid ")
@@ -197,7 +196,7 @@ def test_a_gateway_worker_killed_mid_payment_is_repaired_by_the_next(
         worker_argv=worker_argv(None, settings, "127.0.0.1", port, 0),
         say=said.append,
     )
-    run = Running(supervisor, f"http://127.0.0.1:{port}")
+    run = Running(supervisor, f"http://127.0.0.1:{port}", said)
     run.thread.start()
     try:
         http = httpx.Client(
