@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import logging
 import os
 import re
 import shlex
@@ -25,6 +26,7 @@ from gateway_core.settings import Settings
 from paygate_cli.common import works_remotely
 
 DEFAULT_PORT = 8000
+log = logging.getLogger("paygate.web")
 # textual-serve's page takes its font from Google; the same font ships in its static files.
 REMOTE_FONT = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>")
 LOCAL_FONT = (
@@ -96,18 +98,36 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.port <= 65535:
         raise InputError(f"--port must be 1 to 65535, not {args.port}")
     _check_free(args.host, args.port)
-    from textual_serve.server import Server  # aiohttp and Textual: when `paygate web` runs
+    from aiohttp.web import WebSocketResponse  # aiohttp and Textual: when `paygate web` runs
+    from textual_serve.server import Server
 
     from paygate_cli.terminal import prepare_demo, reset_demo_dir
 
     class Served(Server):
         """textual-serve with paygate's logging and its one line at start."""
 
+        open_sessions = 0
+
         def initialize_logging(self) -> None:
             pass  # configured by `paygate` (gateway_core.logs)
 
         async def on_startup(self, app: Any) -> None:
             pass  # the address was printed by `cmd_web`
+
+        async def handle_websocket(self, request: Any) -> Any:
+            """A session: its own terminal, unless one holds the data dir already (the
+            browser then says the session ended; a served gateway takes many)."""
+            if self.open_sessions and settings.gateway_url is None:
+                log.warning("a second browser session refused: one terminal per data dir")
+                refused = WebSocketResponse()
+                await refused.prepare(request)
+                await refused.close()
+                return refused
+            self.open_sessions += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.open_sessions -= 1
 
         async def handle_index(self, request: Any) -> Any:
             """The page, its font served from here: nothing is fetched from elsewhere."""

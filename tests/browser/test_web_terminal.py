@@ -2,7 +2,8 @@
 driven by playwright; see conftest) opens it, the cashier signs in as asha / 1111 and
 takes a ₹250.00 sale on the demo Visa 4242 4242 4242 4242 by keyboard; the result screen
 says APPROVED, a screenshot of it is kept in the test's tmp dir, and the payment is in
-the data dir, succeeded, by asha on TERM0001.
+the data dir, succeeded, by asha on TERM0001. A second tab meanwhile is told the session
+ended (one terminal per data dir).
 
 The screen is drawn on a canvas, so the page's websocket is tapped (an init script) and
 the test waits for text in what the terminal sent since its last key press. The page
@@ -90,7 +91,7 @@ def web(tmp_path: Path) -> Iterator[Web]:
 def test_a_cashier_signs_in_and_takes_an_approved_sale_in_chromium(
     chromium: str, web: Web, tmp_path: Path, cli: Callable
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     assert web.line == (
         f"the demo terminal in a browser on {web.url}  (data in {web.data_dir}); Ctrl-C stops\n"
@@ -122,6 +123,12 @@ def test_a_cashier_signs_in_and_takes_an_approved_sale_in_chromium(
             sent = keys("4242424242424242", "1230", "123", until="APPROVED")
             page.evaluate(PAINTED)  # the terminal has drawn what it was sent
             page.screenshot(path=tmp_path / SHOT)
+
+            second = browser.new_page()  # the data dir is the first terminal's
+            second.goto(web.url)
+            ended = second.locator(".closed-dialog")  # shown once the server closed it
+            expect(ended).to_be_visible()
+            expect(ended).to_contain_text("Session ended.")
         finally:
             browser.close()
 
