@@ -40,10 +40,20 @@ class Readiness(BaseModel):
 
 
 def store_check(rt: Runtime) -> str:
-    """The store takes writes: opened as the writer, and a file can be made (and
-    removed) in its data dir."""
+    """The records take writes: opened as the writer, a unit of work opens and closes
+    (a database answers: one empty transaction), and the embedded store's data dir
+    takes a file (made and removed)."""
     if rt.records.read_only:
         return "opened read-only"
+    try:
+        with rt.records.unit():
+            pass
+    except PaygateError as exc:
+        return f"not writable: {exc}"
+    except Exception as exc:  # a driver's error the store left unnamed: a probe answers 503
+        return f"not writable ({type(exc).__name__})"
+    if rt.store is None:  # the records are in a database
+        return OK
     probe = rt.settings.data_dir / f".ready-{secrets.token_hex(4)}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

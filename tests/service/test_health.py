@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pg_support import drop_database, new_database
 from support import BankServer, free_port, gateway_settings, open_runtime
 
 from gateway_core.clock import FixedClock
@@ -109,3 +110,21 @@ async def test_not_ready_without_the_key_file_or_a_writable_store(
 def test_banks_serve_answers_healthz(banks: BankServer) -> None:
     answer = httpx.get(f"{banks.url}/healthz", timeout=5)
     assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+
+
+async def test_on_postgresql_ready_then_not_when_its_database_goes(
+    pg_server: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    url = new_database(pg_server, "readyz")
+    settings = gateway_settings(tmp_path / "data", 5.0).model_copy(update={"database_url": url})
+    rt = open_runtime(settings, clock=clock)
+    try:
+        _, ready = await _probe(rt)
+        assert (ready.status_code, ready.json()["checks"]) == (200, READY)
+        drop_database(pg_server, url)  # its connections go with it
+        _, unready = await _probe(rt)
+    finally:
+        await rt.aclose()
+    body = unready.json()
+    assert (unready.status_code, body["failing"]) == (503, ["store"]), body
+    assert body["checks"]["store"].startswith("not writable")
