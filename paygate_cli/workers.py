@@ -229,7 +229,7 @@ def supervise(
     """A supervisor of `workers` processes on `host:port` (bound now: a taken port is
     refused before anything starts); its `run` serves until `stop`."""
     sock = listen(host, port)
-    env = dict(os.environ)
+    env = dict(os.environ, PAYGATE_LOG_FORMAT=settings.log_format)  # they log as it does
     if getattr(settings, "database_url", None):  # in the environment, never on a command line
         env["PAYGATE_DATABASE_URL"] = str(settings.database_url)
     return Supervisor(settings, sock, workers, worker_argv, env, say)

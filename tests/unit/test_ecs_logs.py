@@ -388,3 +388,19 @@ def test_text_stays_the_default_and_the_cli_refuses_another_format(
     )
     bad = cli("--log-format", "json", "list")
     assert bad.code == 2 and "invalid choice: 'json'" in bad.err
+
+
+def test_served_workers_and_their_banks_log_as_their_supervisor(tmp_path: Path) -> None:
+    """`paygate --log-format ecs serve --workers N`: the processes it starts log ECS too."""
+    from gateway_core.settings import load_settings
+    from paygate_cli.workers import supervise
+
+    settings = load_settings(data_dir=tmp_path / "data", log_format="ecs")
+    supervisor = supervise(
+        settings, host="127.0.0.1", port=0, workers=2, worker_argv=lambda *_: [], say=print
+    )
+    try:
+        children = [supervisor.banks, *supervisor.workers]
+        assert [child.env["PAYGATE_LOG_FORMAT"] for child in children] == ["ecs"] * 3
+    finally:
+        supervisor._sock.close()  # nothing was started: only its listening socket to close
