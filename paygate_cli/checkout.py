@@ -149,5 +149,7 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("the sandbox runs the banks in this process: leave out --bank-url")
     url = settings.checkout.public_url or f"http://127.0.0.1:{args.port}"
     print(f"sandbox: checkout pages on {url.rstrip('/')}/checkout/ID", flush=True)
-    serve = argparse.Namespace(host="127.0.0.1", port=args.port, poll_every=1.0)
+    serve = argparse.Namespace(
+        host="127.0.0.1", port=args.port, poll_every=1.0, workers=1, listen_fd=None
+    )
     return cmd_serve(serve, settings)

@@ -86,7 +86,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     a supervisor of N processes (`paygate_cli.workers`)."""
     from gateway_core.service.serve import serve
 
-    check_workers(args.workers, getattr(settings, "database_url", None))
+    check_workers(args.workers, settings.database_url)
     if not 1 <= args.port <= 65535:
         raise InputError(f"--port must be 1 to 65535, not {args.port}")
     if not 0 <= args.poll_every <= 3600:
