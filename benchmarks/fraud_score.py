@@ -61,7 +61,7 @@ def _figures(times_ns: list[int]) -> dict[str, float]:
 
 def fraud_scoring(quick: bool = False) -> dict[str, Any]:
     """Per-payment cost of the rules alone and of rules + model, in the same run."""
-    sizes = Sizes(days=28, payers=800, terminals=12) if quick else Sizes(35, 2_000, 25)
+    sizes = Sizes(days=28, payers=800, terminals=12) if quick else Sizes(45, 4_000, 25)
     records = simulate(7, sizes)
     model, _ = train(
         records, "bench", test_days=7, version=1, thresholds=ModelSettings(), limits=RiskLimits()

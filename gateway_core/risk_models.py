@@ -104,8 +104,8 @@ class ModelSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     mode: Literal["decide", "shadow", "off"] = "decide"
-    step_up_at: int = Field(default=40, ge=1, le=100)
-    block_at: int = Field(default=85, ge=1, le=100)
+    step_up_at: int = Field(default=40, ge=0, le=100)
+    block_at: int = Field(default=85, ge=0, le=100)
     drift_at: float = Field(default=0.2, gt=0)  # a day's score PSI warning (console)
 
 

@@ -102,14 +102,19 @@ def make_terminals(rng: random.Random, count: int) -> list[Terminal]:
 def make_holders(
     rng: random.Random, count: int, terminals: list[Terminal], days: int
 ) -> list[Holder]:
-    """`count` payers: most from day 0, a fifth joining later; 3% on foreign cards
-    (visitors, for some days), a quarter paying by UPI."""
+    """`count` payers: half from day 0, the others joining later; a third of them
+    passers-by (a day or three of paying, then gone), 3% on foreign cards (visitors, for
+    some days), a quarter paying by UPI. A shop sees new cards every day."""
     weights = [t.weight for t in terminals]
     holders = []
     for _ in range(count):
         kind = rng.random()
-        joins = 0 if rng.random() < 0.8 else rng.randrange(days)
+        joins = 0 if rng.random() < 0.5 else rng.randrange(days)
         leaves = days
+        rate = min(3.0, rng.expovariate(1 / 0.4))
+        if rng.random() < 0.33:  # a passer-by
+            joins, rate = rng.randrange(days), rng.uniform(0.5, 1.5)
+            leaves = min(days, joins + rng.randint(1, 3))
         if kind < 0.03:
             bin_ = rng.choice(FOREIGN)
             leaves = min(days, joins + rng.randint(3, 20))
@@ -127,7 +132,7 @@ def make_holders(
                 median=max(1_00, int(median)),
                 spread=rng.uniform(0.3, 0.7),
                 hour=min(22.0, max(8.0, rng.gauss(14.0, 3.0))),
-                rate=min(3.0, rng.expovariate(1 / 0.4)),
+                rate=rate,
                 terminals=sorted({t.id for t in favourites}),
                 joins=joins,
                 leaves=leaves,

@@ -48,6 +48,11 @@ def _money(v: float, currency: str) -> str:
     return format_money(Money(int(v), currency))
 
 
+def _declines(v: float) -> str:
+    n = _n(v)
+    return f"{n} decline{'s' if n != 1 else ''}"
+
+
 def _hour(v: float, c: str) -> str:
     night = " (night)" if v < 6 else ""
     return f"paid at {_n(v):02d}:00–{_n(v):02d}:59{night}"
@@ -59,7 +64,9 @@ def _age(v: float, c: str) -> str:
 
 def _payments(v: float, c: str) -> str:
     n = _n(v)
-    return "no earlier payment with this card" if n == 0 else f"{n} earlier payments with this card"
+    if n == 0:
+        return "no earlier payment with this card"
+    return f"{n} earlier payment{'s' if n != 1 else ''} with this card"
 
 
 def _code(values: tuple[str, ...], what: str) -> Callable[[float, str], str]:
@@ -96,8 +103,8 @@ WORDS: dict[str, Callable[[float, str], str]] = {
     "funding": _code(FUNDINGS, "funding"),
     "upi": lambda v, c: "paid by UPI" if v else "paid by card",
     "terminal_risk": lambda v, c: f"terminal's chargeback rate {v:.1%}",
-    "card_declines_1h": lambda v, c: f"{_n(v)} declines of this card in the last hour",
-    "terminal_declines_1h": lambda v, c: f"{_n(v)} declines on this terminal in the last hour",
+    "card_declines_1h": lambda v, c: f"{_declines(v)} of this card in the last hour",
+    "terminal_declines_1h": lambda v, c: f"{_declines(v)} on this terminal in the last hour",
 }
 
 

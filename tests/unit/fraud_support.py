@@ -14,8 +14,8 @@ from gateway_core.fraud.training import Evaluation, train
 from gateway_core.risk_models import ModelSettings, RiskLimits
 
 SEED = 7
-SIZES = Sizes(days=35, payers=1000, terminals=12)  # about 12,000 attempts, 3% fraud
-TEST_DAYS = 7
+SIZES = Sizes(days=35, payers=1000, terminals=12)  # about 8,000 attempts, 4% fraud
+TEST_DAYS = 10
 SIM_ARGS = ("--days", "35", "--payers", "1000", "--terminals", "12", "--seed", "7")
 
 

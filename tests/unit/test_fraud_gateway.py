@@ -58,7 +58,7 @@ async def test_a_payment_carries_the_score_and_three_reasons_in_words(settings, 
 
 
 async def test_thresholds_decide_block_or_otp(settings, clock) -> None:
-    rt = with_model(settings, clock, block_at=1, step_up_at=1)
+    rt = with_model(settings, clock, block_at=0, step_up_at=0)
     try:
         blocked = await rt.gateway.charge(sale())
         assert (blocked.status, blocked.decline_code) == ("declined", "blocked_by_risk")
@@ -67,7 +67,7 @@ async def test_thresholds_decide_block_or_otp(settings, clock) -> None:
         assert rt.banks.acquirer.record(blocked.id) is None  # no bank contacted
     finally:
         rt.close()
-    rt = with_model(settings, clock, block_at=100, step_up_at=1)
+    rt = with_model(settings, clock, block_at=100, step_up_at=0)
     try:
         asked = await rt.gateway.charge(sale())
         assert asked.status == "requires_action" and asked.risk.action == "otp"
@@ -87,7 +87,7 @@ async def test_the_rules_still_override_the_model(settings, clock) -> None:
 
 
 async def test_shadow_mode_records_the_score_without_deciding(settings, clock) -> None:
-    rt = with_model(settings, clock, mode="shadow", block_at=1, step_up_at=1)
+    rt = with_model(settings, clock, mode="shadow", block_at=0, step_up_at=0)
     try:
         paid = await rt.gateway.charge(sale())
         assert paid.status == "succeeded" and paid.risk.action == "allow"

@@ -17,7 +17,7 @@ from gateway_core.pciscan import scan
 
 def test_the_model_beats_the_rules_on_the_test_days() -> None:
     model, evaluation = small_model()
-    assert evaluation.test_frauds > 50
+    assert evaluation.test_frauds > 50  # on 10 test days
     assert evaluation.model.auprc > evaluation.rules.auprc + 0.2
     step, block = evaluation.model.cuts
     assert step.recall >= block.recall and block.precision > 0.8
