@@ -12,6 +12,7 @@ from support import open_runtime
 from gateway_core.cards import CardInput
 from gateway_core.fraud.hook import attach_model
 from gateway_core.gateway import ChargeRequest
+from gateway_core.payments import UpiInput
 from gateway_core.pciscan import scan
 from gateway_core.runtime import Runtime
 from gateway_core.service.models import PaymentView
@@ -153,3 +154,14 @@ def test_a_cli_sale_on_a_data_dir_with_a_model_is_scored(cli, tmp_path) -> None:
     assert model["mode"] == "decide" and len(model["reasons"]) == 3
     shown = cli("risk", "explain", payment["id"], "--data-dir", data)
     assert f"fraud score {model['score']}/100 from model 1" in shown.out
+
+
+async def test_a_upi_qr_nobody_paid_yet_is_left_to_the_rules(settings, clock) -> None:
+    rt = with_model(settings, clock)
+    try:
+        qr = ChargeRequest(amount=100_00, currency="INR", method="upi", upi=UpiInput(flow="qr"))
+        pending = await rt.gateway.charge(qr)
+        assert pending.status == "pending"
+        assert pending.risk is None or pending.risk.model is None  # who pays is not known
+    finally:
+        rt.close()
