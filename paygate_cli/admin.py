@@ -26,7 +26,7 @@ from gateway_core.service.keys import ApiKeys
 from gateway_core.settings import Settings
 from paygate_cli.common import open_runtime
 from paygate_cli.payments import _print_json, _read_secret, _stdin_is_tty
-from paygate_cli.risk import add_model_commands, model_lines
+from paygate_cli.risk import add_model_commands, model_lines, model_status
 
 
 def merchant_option() -> argparse.ArgumentParser:
@@ -163,6 +163,7 @@ def _print_rules(engine: RiskEngine, settings: Settings) -> None:
         f"minutes pause it for {limits.testing_pause_min} minutes"
     )
     print(f"  merchant country {limits.merchant_country}; other countries go to review")
+    print(model_status(settings))
 
 
 def _explain(payment: Payment) -> None:

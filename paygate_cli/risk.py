@@ -156,6 +156,17 @@ def _days(start: datetime, end: datetime) -> str:
     return f"{start:%Y-%m-%d} .. {end - timedelta(days=1):%Y-%m-%d}"
 
 
+def model_status(settings: Settings) -> str:
+    """Which fraud model the gateway uses, and how (for `risk rules`)."""
+    found = newest_model(settings.data_dir)
+    f = settings.fraud
+    if found is None or f.mode == "off":
+        why = "none in the data dir" if found is None else "mode off"
+        return f"Fraud model: not in use ({why}; the rules alone decide)"
+    how = "shadow: scores, never decides" if f.mode == "shadow" else "decides"
+    return f"Fraud model: {found.name} ({how}; OTP at {f.step_up_at}, block at {f.block_at})"
+
+
 def model_lines(model: ModelScore) -> list[str]:
     """The fraud model's score and top reasons on a payment, for `risk explain`."""
     shadow = " (shadow: recorded, not deciding)" if model.mode == "shadow" else ""

@@ -17,6 +17,7 @@ from gateway_core.pciscan import scan
 from gateway_core.runtime import Runtime
 from gateway_core.service.models import PaymentView
 from gateway_core.settings import Settings, load_settings
+from paygate_cli.risk import model_status
 
 VISA = "4242 4242 4242 4242"
 
@@ -154,6 +155,10 @@ def test_a_cli_sale_on_a_data_dir_with_a_model_is_scored(cli, tmp_path) -> None:
     assert model["mode"] == "decide" and len(model["reasons"]) == 3
     shown = cli("risk", "explain", payment["id"], "--data-dir", data)
     assert f"fraud score {model['score']}/100 from model 1" in shown.out
+    rules = cli("risk", "rules", "--data-dir", data).out
+    assert "Fraud model: fraud-model-0001.json (decides; OTP at 40, block at 85)" in rules
+    bare = model_status(load_settings(data_dir=tmp_path / "bare"))
+    assert bare == "Fraud model: not in use (none in the data dir; the rules alone decide)"
 
 
 async def test_a_upi_qr_nobody_paid_yet_is_left_to_the_rules(settings, clock) -> None:
