@@ -53,8 +53,10 @@ class GroupCommit:
     def wait(self, ticket: int | None = None) -> None:
         """Block until entry `ticket` (default: every entry written so far) is durable,
         syncing if no other thread is, else waiting for the round in progress."""
+        target = self._written if ticket is None else ticket
+        if self._durable >= target:
+            return  # already synced: no lock taken
         with self._cond:
-            target = self._written if ticket is None else ticket
             while self._durable < target:
                 if self._failure is not None:
                     raise SystemFailure(self._failure)

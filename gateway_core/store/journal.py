@@ -137,6 +137,7 @@ class JournalStorage(Storage):
         self._snapshot_seq = 0
         self._journal_lines = 0
         self.batch: list[Op] | None = None
+        self._owner = 0  # the thread whose unit collects `batch`
         self._undo: list[tuple[str, str | None, Any]] | None = None
         self._closed = False
         with collector_paused(keep=True):
@@ -305,16 +306,23 @@ class JournalStorage(Storage):
         ops = [_packed(op) for op in ops]  # the caller's dicts are not kept: it may edit them
         for op in ops:
             self._load_table(op[1])
-        with unit(self):
-            assert self.batch is not None and self._undo is not None
-            self._undo.extend(_undo_for(self._tables, op) for op in ops)
-            apply_ops(self._tables, ops, self.keep)
-            self.batch.extend(ops)
+        if self.batch is not None and self._owner == threading.get_ident():
+            self._stage(ops)  # inside a unit this thread holds (as every table write is)
+        else:
+            with unit(self):
+                self._stage(ops)
+
+    def _stage(self, ops: list[Op]) -> None:
+        assert self.batch is not None and self._undo is not None
+        self._undo.extend(_undo_for(self._tables, op) for op in ops)
+        apply_ops(self._tables, ops, self.keep)
+        self.batch.extend(ops)
 
     def begin(self) -> None:
         """Start collecting a unit's changes (called by the unit, holding `lock`)."""
         self._check_open()
         self.batch, self._undo = [], []
+        self._owner = threading.get_ident()
 
     def taken(self) -> None:
         """The unit's changes were appended to the journal."""
@@ -335,8 +343,7 @@ class JournalStorage(Storage):
         """Make every entry appended so far durable (group commit)."""
         self.wal.sync()
 
-    @contextlib.contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> contextlib.AbstractContextManager[object]:
         """Make every write in the block one journal entry: all of it or none.
 
         Reads inside the block see its writes. If the block raises, or the entry
@@ -344,8 +351,7 @@ class JournalStorage(Storage):
         blocks join the outer one, and so does every other database written inside
         (a unit of work, unit.py).
         """
-        with unit(self):
-            yield
+        return unit(self)
 
     def compact(self) -> None:
         """Fold the journal into a new snapshot; a crash at any step loses nothing.

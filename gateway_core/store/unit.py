@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Protocol
@@ -41,13 +42,41 @@ _UNSYNCED: contextvars.ContextVar[set[Wal] | None] = contextvars.ContextVar(
 
 
 class Unit:
-    """The databases a block writes to, and the tickets of its entries."""
+    """The databases a block writes to, and the tickets of its entries; a context
+    manager (a class, not a generator: it is entered for every write)."""
 
-    def __init__(self, durable: bool) -> None:
+    def __init__(self, durable: bool, storages: tuple[Member, ...]) -> None:
         self.durable = durable
         self.thread = threading.get_ident()
         self.members: list[Member] = []
         self.tickets: dict[Wal, int | None] = {}  # by journal: its entry, None if none
+        self._storages = storages
+        self._token: contextvars.Token[Unit | None] | None = None
+
+    def __enter__(self) -> Unit:
+        self._token = _UNIT.set(self)
+        try:
+            for storage in self._storages:
+                self.join(storage)
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        try:
+            try:
+                if kind is None:
+                    self.write()
+                else:
+                    self.rollback()
+            finally:
+                self.release()
+        finally:
+            if self._token is not None:
+                _UNIT.reset(self._token)
+        if kind is None:
+            self.settle()
 
     def join(self, storage: Member) -> None:
         """Take part in the unit: its journal and its lock are held until the end."""
@@ -105,33 +134,15 @@ class Unit:
             wal.grown()
 
 
-@contextlib.contextmanager
-def unit(*storages: Member, durable: bool = True) -> Iterator[Unit]:
+def unit(*storages: Member, durable: bool = True) -> contextlib.AbstractContextManager[Unit]:
     """A unit of work over `storages` (and any database written inside); joins the
     unit already open in this thread, if any."""
     current = _UNIT.get()
     if current is not None and current.thread == threading.get_ident():
         for storage in storages:
             current.join(storage)
-        yield current
-        return
-    work = Unit(durable)
-    token = _UNIT.set(work)
-    try:
-        try:
-            for storage in storages:
-                work.join(storage)
-            yield work
-        except BaseException:
-            work.rollback()
-            raise
-        else:
-            work.write()
-        finally:
-            work.release()
-    finally:
-        _UNIT.reset(token)
-    work.settle()
+        return contextlib.nullcontext(current)
+    return Unit(durable, storages)
 
 
 @contextlib.contextmanager
