@@ -100,16 +100,12 @@ class TinyRecords:
 
     @contextlib.contextmanager
     def unit(self, *days: date, durable: bool = True) -> Iterator[None]:
-        """The block's writes as one entry per database touched (the main database and
-        `days`, the latest day first, the main database last), so the audit head and
-        the indexes never name a record not stored. When it raises, nothing of it is
-        stored and the in-memory indexes are rebuilt when next used. (Every entry is
-        durable when written: `durable=False` changes nothing here yet.)"""
+        """The block's writes as one entry of the data dir's write-ahead log
+        (`DataStore.unit`: the main database and `days` joined at once, any other day
+        when first written). When it raises, nothing of it is stored and the in-memory
+        indexes are rebuilt when next used."""
         try:
-            with contextlib.ExitStack() as stack:
-                stack.enter_context(self.store.main.journal.atomic())
-                for day in sorted(set(days), reverse=True):
-                    stack.enter_context(self.store.day(day).journal.atomic())
+            with self.store.unit(*days, durable=durable):
                 yield
         except BaseException:
             if "payments" in self.__dict__:
@@ -119,10 +115,12 @@ class TinyRecords:
             raise
 
     def sync(self) -> None:
-        """Every entry is durable when written: nothing to wait for."""
+        """Block until every entry written so far is durable (group commit)."""
+        self.store.sync()
 
     async def synced(self) -> None:
-        """Every entry is durable when written: nothing to wait for."""
+        """`sync` without blocking the event loop."""
+        await self.store.synced()
 
     def close(self) -> None:
         self.store.close()
