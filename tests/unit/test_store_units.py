@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from gateway_core.store import DataStore
+from gateway_core.store.records import TinyRecords
 
 DAY = date(2026, 12, 6)
 
@@ -163,3 +164,18 @@ def test_a_read_only_store_refuses_a_unit_that_writes(tmp_path: Path) -> None:
             assert len(reader.main.table("t")) == 1  # reading in a unit is fine
         with pytest.raises(Exception, match="read-only"), reader.unit():
             reader.main.table("t").insert({"n": 1})
+
+
+async def test_the_records_units_are_the_stores(tmp_path: Path, syncs: Syncs) -> None:
+    with DataStore(tmp_path) as store:
+        records = TinyRecords(store)
+        store.main.table("t").insert({"n": 0})
+        before = syncs.count
+        with records.unit(DAY, durable=False):
+            store.day(DAY).table("payments").insert({"id": "p1"})
+            store.main.table("t").insert({"n": 1})
+        assert syncs.count == before
+        assert store.wal.path.read_bytes().count(b"\n") == 2  # one entry for both
+        await records.synced()
+        records.sync()
+        assert syncs.count == before + 1
