@@ -46,9 +46,9 @@ class GroupCommit:
             return self._written
 
     @property
-    def healthy(self) -> bool:
-        """No sync failed."""
-        return self._failure is None
+    def failure(self) -> str | None:
+        """Why a sync failed (then nothing more is acknowledged), None if none did."""
+        return self._failure
 
     def wait(self, ticket: int | None = None) -> None:
         """Block until entry `ticket` (default: every entry written so far) is durable,

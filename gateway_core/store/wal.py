@@ -196,7 +196,7 @@ class Wal:
     @property
     def healthy(self) -> bool:
         """No write or sync failed."""
-        return self._failure is None and self.commits.healthy
+        return self._failure is None and self.commits.failure is None
 
     def grown(self) -> None:
         """Called after each unit, outside its locks (the data dir checkpoints a large log)."""
@@ -217,8 +217,9 @@ class Wal:
         """Refuse writes after a failed write or sync."""
         if self.read_only:
             raise ReadOnlyStore(f"store {self.name} is open read-only")
-        if self._failure:
-            raise SystemFailure(self._failure)
+        failure = self._failure or self.commits.failure
+        if failure:
+            raise SystemFailure(failure)
 
     def _fail(self, exc: OSError) -> None:
         """Undo a partly written entry and refuse further writes until reopened."""
