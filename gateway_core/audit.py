@@ -130,7 +130,17 @@ class AuditLog:
         self._prev: str = event["mac"]
 
     def record(self, actor: str, action: str, subject: str = "", **details: Any) -> dict[str, Any]:
-        """Append one event (durable when this returns) and return it."""
+        """Append one event (durable when this returns) and return it: serialized with
+        every other appender of the chain (other processes on a database server), from
+        where the chain is."""
+        with self._repo.serialized() as moved:
+            if moved:
+                self.resync()
+            return self._append(actor, action, subject, details)
+
+    def _append(
+        self, actor: str, action: str, subject: str, details: dict[str, Any]
+    ) -> dict[str, Any]:
         key = self._keys.current
         event: dict[str, Any] = {
             "seq": self._seq + 1,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pg_support import pg_database, pg_server, pg_url  # noqa: F401  (fixtures: a real PostgreSQL)
+from pg_support import database_url, pg_database, pg_server, pg_url  # noqa: F401  (fixtures)
 from support import CLI_SALE, open_runtime
 
 from gateway_core.clock import FixedClock

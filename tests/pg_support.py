@@ -134,6 +134,16 @@ def pg_url(pg_database: str) -> str:
     return pg_database
 
 
+BACKENDS = ["embedded", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """A test that asks for it runs on both backends: None (the embedded store: the
+    data dir), then the URL of the module's PostgreSQL database, emptied for the test."""
+    return request.getfixturevalue("pg_url") if request.param == "postgres" else None
+
+
 @contextlib.contextmanager
 def records_on(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path, *, home: str

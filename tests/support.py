@@ -38,7 +38,6 @@ from gateway_core.ports import Approval
 from gateway_core.risk_models import RiskLimits
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
-from gateway_core.store.repos import TinyAuditRepository
 from gateway_core.store.snapshot import read_snapshot, snapshot_chunks
 from gateway_core.upi_api import TEST_PIN
 
@@ -122,7 +121,7 @@ def actions(rt: Runtime, payment_id: str) -> list[str]:
     """The audit actions recorded about one payment, oldest first."""
     return [
         event["action"]
-        for _day, event in TinyAuditRepository(rt.store).events()
+        for _day, event in rt.records.audit.events()
         if event["subject"] == payment_id
     ]
 
@@ -147,13 +146,15 @@ def free_port() -> int:
 
 
 # -- a gateway over the embedded banks ------------------------------------------------------
-def gateway_settings(data_dir: Path, timeout_s: float) -> Settings:
-    """Settings with IST business days, relaxed risk limits and the given bank timeout."""
+def gateway_settings(data_dir: Path, timeout_s: float, database_url: str | None = None) -> Settings:
+    """Settings with IST business days, relaxed risk limits and the given bank timeout
+    (the records in the database of `database_url` when given)."""
     return load_settings(
         data_dir=data_dir,
         timezone="Asia/Kolkata",
         bank_timeout_s=timeout_s,
         risk=RiskLimits.relaxed(),
+        database_url=database_url,
     )
 
 
@@ -172,11 +173,15 @@ class World:
 
 @asynccontextmanager
 async def open_world(
-    data_dir: Path, clock: FixedClock, timeout_s: float, world: type[World] = World
+    data_dir: Path,
+    clock: FixedClock,
+    timeout_s: float,
+    world: type[World] = World,
+    database_url: str | None = None,
 ) -> AsyncIterator[World]:
     """An open Runtime on `gateway_settings`: the timeout card's issuer sits on its answer
     for 3 × `timeout_s`, the slow card's for 0.02 s."""
-    rt = open_runtime(gateway_settings(data_dir, timeout_s), clock=clock)
+    rt = open_runtime(gateway_settings(data_dir, timeout_s, database_url), clock=clock)
     gw = rt.gateway  # opens the embedded banks
     rt.banks.config.timeout_fault_s = 3 * timeout_s
     rt.banks.config.slow_fault_s = 0.02

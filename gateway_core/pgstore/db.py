@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +50,9 @@ def redacted(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+_OPTIONS = "-c TimeZone=UTC"
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
@@ -64,35 +68,54 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     set_json_loads(orjson.loads, conn)
 
 
+@dataclass
+class _Unit:
+    """The unit of work under way: its connection, what runs after its COMMIT, the
+    advisory locks it holds."""
+
+    conn: psycopg.Connection[Any]
+    after: list[Callable[[], None]] = field(default_factory=list)
+    locks: set[tuple[int, str]] = field(default_factory=set)
+
+
 class Database:
-    """Connections to one database; `unit()` is one transaction for a block of calls."""
+    """Connections to one database; `unit()` is one transaction for a block of calls.
+
+    A read-only one reads through one read-only REPEATABLE READ transaction held from
+    its opening to its closing: like a reader of the embedded store, it sees what was
+    committed when it opened, every read from the same snapshot (a chain's events and
+    its head agree)."""
 
     def __init__(self, url: str, *, read_only: bool = False, size: int = 8) -> None:
         self.url = check_url(url)
         self.read_only = read_only
-        options = "-c TimeZone=UTC" + (" -c default_transaction_read_only=on" if read_only else "")
+        self._unit: ContextVar[_Unit | None] = ContextVar(f"paygate_unit_{id(self)}", default=None)
+        self._snapshot: psycopg.Connection[Any] | None = None
         self._pool = ConnectionPool(
             url,
             min_size=1,
             max_size=size,
-            kwargs={"autocommit": True, "options": options},
+            kwargs={"autocommit": True, "options": _OPTIONS},
             configure=_configure,
             open=False,
             name="paygate",
         )
-        self._unit: ContextVar[psycopg.Connection[Any] | None] = ContextVar(
-            f"paygate_unit_{id(self)}", default=None
-        )
-        self._after: ContextVar[list[Callable[[], None]] | None] = ContextVar(
-            f"paygate_after_{id(self)}", default=None
-        )
         try:
-            self._pool.open(wait=True, timeout=10)
+            if read_only:
+                self._snapshot = snapshot = psycopg.connect(url, options=_OPTIONS)
+                _configure(snapshot)
+                snapshot.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                snapshot.read_only = True
+                snapshot.execute("SELECT 1")  # the snapshot is taken at its first statement
+            else:
+                self._pool.open(wait=True, timeout=10)
         except (psycopg.Error, PoolTimeout) as e:
-            self._pool.close()
+            self.close()
             raise DatabaseUnavailable(f"cannot connect to {redacted(url)}: {_first_line(e)}") from e
 
     def close(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
         self._pool.close()
 
     def hold_lock(self, space: int, name: str) -> psycopg.Connection[Any]:
@@ -107,11 +130,23 @@ class Database:
     def in_unit(self) -> bool:
         return self._unit.get() is not None
 
+    def lock_once(self, space: int, name: str) -> bool:
+        """Take the transaction advisory lock `name` (in `space`) for the rest of the
+        unit, unless the unit holds it already; whether it was taken now."""
+        unit = self._unit.get()
+        assert unit is not None, "a lock to COMMIT needs a unit"
+        if (space, name) in unit.locks:
+            return False
+        self.one("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (space, name))
+        unit.locks.add((space, name))
+        return True
+
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """The unit's connection, else one from the pool for this call (autocommit)."""
-        conn = self._unit.get()
+        unit = self._unit.get()
         try:
+            conn = unit.conn if unit is not None else self._snapshot
             if conn is not None:
                 yield conn
                 return
@@ -126,14 +161,17 @@ class Database:
     def unit(self) -> Iterator[psycopg.Connection[Any]]:
         """One transaction for the block (a savepoint inside an enclosing unit): all or
         nothing, durable at COMMIT. Callbacks added by `after_commit` run once it is."""
-        conn = self._unit.get()
-        if conn is not None:
-            with conn.transaction():
-                yield conn
+        outer = self._unit.get()
+        if self._snapshot is not None:  # nothing to write: the reads' snapshot
+            yield self._snapshot
             return
-        after: list[Callable[[], None]] = []
+        if outer is not None:
+            with outer.conn.transaction():
+                yield outer.conn
+            return
         with self._pool.connection() as conn:
-            token, after_token = self._unit.set(conn), self._after.set(after)
+            unit = _Unit(conn)
+            token = self._unit.set(unit)
             try:
                 with conn.pipeline(), conn.transaction():
                     yield conn
@@ -141,8 +179,7 @@ class Database:
                 raise RecordConflict(f"written meanwhile by another process: {_detail(e)}") from e
             finally:
                 self._unit.reset(token)
-                self._after.reset(after_token)
-        for done in after:
+        for done in unit.after:
             done()
 
     def atomic(self) -> contextlib.AbstractContextManager[Any]:
@@ -152,11 +189,11 @@ class Database:
 
     def after_commit(self, done: Callable[[], None]) -> None:
         """Run `done` once what was written so far is committed (now, outside a unit)."""
-        pending = self._after.get()
-        if pending is None:
+        unit = self._unit.get()
+        if unit is None:
             done()
         else:
-            pending.append(done)
+            unit.after.append(done)
 
     def writing(self) -> None:
         if self.read_only:

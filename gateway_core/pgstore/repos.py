@@ -5,6 +5,7 @@ by the owning merchant first."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -112,6 +113,16 @@ class PgAuditRepository(Repo):
     def __init__(self, db: Database, merchant: str, days: Days, *, where: str = "") -> None:
         super().__init__(db, merchant, days)
         self._where = where or "the database"
+        self._known: Record | None = None  # the head as this process last read or set it
+
+    @contextlib.contextmanager
+    def serialized(self) -> Iterator[bool]:
+        """The block's appends as the chain's only ones until its unit's COMMIT (the
+        merchant's audit lock, taken once per unit); True when the stored head is not
+        the one this process last read or set: another process appended meanwhile."""
+        with self._db.atomic():
+            moved = self._db.lock_once(_AUDIT_LOCK, self._m) and self._stored_head() != self._known
+            yield moved
 
     def append(self, day: date, event: Record) -> None:
         self._days.note(day)
@@ -157,11 +168,15 @@ class PgAuditRepository(Repo):
         return found
 
     def head(self) -> Record | None:
-        """The head; inside a unit, after taking the merchant's audit lock (held to
-        COMMIT): a transaction-scoped advisory lock on the merchant, so that a head
-        not yet written locks as well as one that is."""
+        """The head; inside a unit, under the merchant's audit lock (held to COMMIT: a
+        transaction-scoped advisory lock on the merchant, so that a head not yet written
+        locks as well as one that is)."""
         if self._db.in_unit and not self._db.read_only:
-            self._db.one("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_AUDIT_LOCK, self._m))
+            self._db.lock_once(_AUDIT_LOCK, self._m)
+        self._known = self._stored_head()
+        return self._known
+
+    def _stored_head(self) -> Record | None:
         return self._record("SELECT record FROM audit_head WHERE merchant_id = %s")
 
     def set_head(self, head: Record) -> None:
@@ -170,6 +185,7 @@ class PgAuditRepository(Repo):
             " ON CONFLICT (merchant_id) DO UPDATE SET record = excluded.record",
             (self._m, Jsonb(head)),
         )
+        self._known = head
 
 
 class PgClosingRepository(Repo):

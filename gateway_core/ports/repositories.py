@@ -46,8 +46,12 @@ class RefundRepository(Protocol):
 
 
 class AuditRepository(Protocol):
-    """The audit events in order, plus the chain head kept apart from them."""
+    """The audit events in order, plus the chain head kept apart from them.
+    `serialized()`: the appends of the block are the chain's only ones until it ends
+    (one unit); it gives True when the chain may have moved since this process last
+    read or wrote it (another process appended: read it again)."""
 
+    def serialized(self) -> AbstractContextManager[bool]: ...
     def append(self, day: date, event: Record) -> None: ...
     def events(self) -> Iterator[tuple[date, Record]]: ...
     def on(self, day: date) -> list[Record]: ...

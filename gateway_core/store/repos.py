@@ -8,7 +8,9 @@ as plain JSON-ready dicts.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 
 from tinydb.table import Document, Table
@@ -66,6 +68,10 @@ class TinyAuditRepository:
     def __init__(self, store: DataStore) -> None:
         self._store = store
         self._head = store.main.table("audit_head")
+
+    def serialized(self) -> AbstractContextManager[bool]:
+        """Nothing to do: the one writer process is the chain's only appender."""
+        return contextlib.nullcontext(False)
 
     def append(self, day: date, event: Record) -> None:
         self._store.day(day).table("audit").insert(event)

@@ -12,8 +12,11 @@ import psycopg
 import pytest
 from pg_support import new_database
 
+from gateway_core.audit import AuditLog
+from gateway_core.keys import Keyring
 from gateway_core.pgstore import PgRecords, check_url, schema
 from gateway_core.pgstore.db import Database, DatabaseUnavailable, RecordConflict, redacted
+from gateway_core.store.journal import ReadOnlyStore
 
 DAY = date(2026, 11, 28)
 
@@ -138,11 +141,18 @@ def test_a_long_day_is_read_a_page_at_a_time(pg_url):
         assert [p["n"] for p in records.payments.each(DAY)] == list(range(4500))
 
 
-def test_a_read_only_opening_refuses_writes(pg_url):
-    with PgRecords(pg_url, "M1", read_only=True) as records:
-        assert records.read_only and records.payments.get(DAY, "p1") is None
-        with pytest.raises(Exception, match="read-only"):
-            records.payments.save(DAY, {"id": "p1"})
+def test_a_read_only_opening_sees_what_was_committed_when_it_opened(pg_url):
+    with PgRecords(pg_url, "M1") as writer:
+        writer.payments.save(DAY, {"id": "p0"})
+        with PgRecords(pg_url, "M1", read_only=True) as reader:
+            writer.payments.save(DAY, {"id": "p1"})
+            writer.audit.set_head({"seq": 1, "mac": "x"})
+            assert reader.read_only and reader.payments.for_day(DAY) == [{"id": "p0"}]
+            assert reader.audit.head() is None and reader.payments.get(DAY, "p1") is None
+            with pytest.raises(ReadOnlyStore, match="read-only"):
+                reader.payments.save(DAY, {"id": "p2"})
+            with reader.unit(DAY):  # a unit reads the same snapshot
+                assert reader.payments.get(DAY, "p1") is None
 
 
 def test_bad_and_unreachable_urls_are_one_line():
@@ -174,3 +184,29 @@ def test_each_process_sees_its_open_payments_and_takes_over_a_dead_ones(pg_url):
     finally:
         for records in (b, c):
             records.close()
+
+
+def test_audit_logs_of_several_processes_make_one_chain(pg_url, tmp_path):
+    """Each process's AuditLog appends where the chain is, not where it last left it:
+    the events of two processes, in units and alone, from threads, verify as one chain."""
+    keyring = Keyring.open(tmp_path / "keyring.json", create=True)
+    a, b = PgRecords(pg_url, "M1"), PgRecords(pg_url, "M1")
+    try:
+        logs = [AuditLog(a.audit, keyring), AuditLog(b.audit, keyring)]
+
+        def record(n: int) -> None:
+            records, log = (a, logs[0]) if n % 2 else (b, logs[1])
+            if n % 3:
+                log.record("test", "alone", str(n))
+            else:
+                with records.unit(DAY):
+                    log.record("test", "first of two", str(n))
+                    log.record("test", "second of two", str(n))
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(record, range(60)))
+        verdict = AuditLog(a.audit, keyring).verify()
+        assert verdict.ok and verdict.count == 80, verdict
+    finally:
+        a.close()
+        b.close()

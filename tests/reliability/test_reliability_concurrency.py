@@ -3,6 +3,8 @@
 A subprocess takes sales in a loop (the writer). Meanwhile a second writer (`paygate
 charge`) is refused with a message naming the writer's pid, and readers (`paygate audit
 verify`, a read-only Runtime) work and see every payment acknowledged before they opened.
+On both backends: with the records in PostgreSQL the data dir keeps the embedded banks,
+whose store has the one writer.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from pathlib import Path
 from support import VISA, gateway_settings, open_runtime
 
 from bank_sim.testcards import EXPIRY
-from gateway_core.runtime import Runtime
 
 WRITER = textwrap.dedent(
     """
@@ -35,8 +36,12 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_a_second_writer_is_refused_and_readers_work_during_writes(tmp_path: Path, cli) -> None:
+def test_a_second_writer_is_refused_and_readers_work_during_writes(
+    tmp_path: Path, cli, monkeypatch, database_url: str | None
+) -> None:
     data_dir = tmp_path / "data"
+    if database_url:
+        monkeypatch.setenv("PAYGATE_DATABASE_URL", database_url)
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(data_dir), str(Path(__file__).parents[1])],
         stdout=subprocess.PIPE,
@@ -57,13 +62,10 @@ def test_a_second_writer_is_refused_and_readers_work_during_writes(tmp_path: Pat
             assert verified.code == 0, verified.err
             assert "audit log intact" in verified.out
             with open_runtime(gateway_settings(data_dir, 10.0), read_only=True) as reader:
-                seen = {p["id"] for day in reader.store.days() for p in _payments(reader, day)}
+                days = reader.records.days()
+                seen = {p["id"] for day in days for p in reader.records.payments.for_day(day)}
             assert set(acked) <= seen
         assert writer.poll() is None, "the writer stopped while readers read"
     finally:
         writer.kill()
         writer.wait()
-
-
-def _payments(rt: Runtime, day) -> list[dict]:
-    return [dict(doc) for doc in rt.store.day(day).table("payments")]

@@ -17,9 +17,9 @@ from gateway_core.clock import FixedClock
 
 
 async def test_concurrent_retries_of_a_timed_out_sale_reverse_once(
-    tmp_path: Path, clock: FixedClock
+    tmp_path: Path, clock: FixedClock, database_url: str | None
 ) -> None:
-    async with open_world(tmp_path / "data", clock, 0.3) as world:
+    async with open_world(tmp_path / "data", clock, 0.3, database_url=database_url) as world:
         gw = world.gw
         before = await account(gw, TIMEOUT_CARD)
         req = charge(TIMEOUT_CARD, 75_00, idempotency_key="order-9")

@@ -49,8 +49,12 @@ TIMEOUT_S = 1.0  # generous: only the timeout card may time out
 
 
 @pytest.fixture
-async def world(tmp_path: Path, clock: FixedClock) -> AsyncIterator[World]:
-    async with open_world(tmp_path / "data", clock, TIMEOUT_S) as opened:
+async def world(
+    tmp_path: Path, clock: FixedClock, database_url: str | None
+) -> AsyncIterator[World]:
+    """The gateway on each backend: the embedded store, then PostgreSQL."""
+    data = tmp_path / "data"
+    async with open_world(data, clock, TIMEOUT_S, database_url=database_url) as opened:
         yield opened
 
 
