@@ -157,7 +157,7 @@ def test_idempotency_keys_age_out_and_open_payments_are_let_go(records):
         open_.add(pid)
     open_.discard("p2")
     open_.discard("p9")
-    assert open_.ids() == ["p1", "p3"]
+    assert open_.ids() == ["p1", "p3"] and open_.take_over() == []  # no other process
 
 
 def _shift(sid: str, terminal: str, opened: str, **more) -> dict:
