@@ -134,6 +134,21 @@ def pg_url(pg_database: str) -> str:
     return pg_database
 
 
+def table_rows(url: str) -> list[tuple[str, bytes]]:
+    """Every row of every table of the database, as text: (table, rows) each."""
+    with psycopg.connect(url) as conn:
+        names = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        ).fetchall()
+        return [
+            (
+                f"table {name}",
+                "\n".join(r[0] for r in conn.execute(f"SELECT t::text FROM {name} t")).encode(),
+            )
+            for (name,) in names
+        ]
+
+
 BACKENDS = ["embedded", "postgres"]
 
 

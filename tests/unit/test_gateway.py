@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pg_support import table_rows
 from pydantic import SecretStr
 from support import (
     MANAGER,
@@ -394,8 +395,10 @@ async def test_frames_are_iso8583_with_the_pan_masked(world: World) -> None:
     assert await gw.bank.frames("pay_20261128_nosuchthing") == []
 
 
-async def test_no_card_data_in_any_file_after_every_card(tmp_path: Path, clock: FixedClock) -> None:
-    settings = gateway_settings(tmp_path / "data", TIMEOUT_S)
+async def test_no_card_data_in_any_file_after_every_card(
+    tmp_path: Path, clock: FixedClock, database_url: str | None
+) -> None:
+    settings = gateway_settings(tmp_path / "data", TIMEOUT_S, database_url)
     rt = open_runtime(settings, clock=clock)
     gw = rt.gateway
     rt.banks.config.slow_fault_s = 0.02
@@ -411,22 +414,28 @@ async def test_no_card_data_in_any_file_after_every_card(tmp_path: Path, clock: 
                 await gw.refund(pre.id, approval=MANAGER)
         with pytest.raises(LuhnFailed):
             await gw.charge(_luhn_request())
-        found_open = scan(settings.data_dir)
+        found_open = scan(settings.data_dir, database_url)
     finally:
         await rt.aclose()
     assert found_open == []
-    assert scan(settings.data_dir) == []  # after compaction too
+    assert scan(settings.data_dir, database_url) == []  # after compaction too
 
 
-def scan(data_dir: Path) -> list[tuple[str, str]]:
+def scan(data_dir: Path, database_url: str | None = None) -> list[tuple[str, str]]:
+    """Card numbers and CVVs found in the data dir's files, and in every row of every
+    table of the database when the records are there."""
     patterns = [(c.pan, pan_pattern(c.pan)) for c in TEST_CARDS]
     patterns.append((LUHN_FAILURE, pan_pattern(LUHN_FAILURE)))
     files = [p for p in sorted(data_dir.rglob("*")) if p.is_file()]
     assert any("banks" in p.parts for p in files)  # the banks' store is scanned too
+    contents = [(str(path), path.read_bytes()) for path in files]
+    if database_url:
+        rows = table_rows(database_url)
+        assert dict(rows)["table payments"]  # the records are scanned there
+        contents += rows
     found = []
-    for path in files:
-        content = path.read_bytes()
-        found += [(str(path), pan) for pan, pattern in patterns if pattern.search(content)]
+    for path, content in contents:
+        found += [(path, pan) for pan, pattern in patterns if pattern.search(content)]
         if b"CVV=123" in content or b"CVV=1234" in content:
             found.append((str(path), "CVV"))
     return found
