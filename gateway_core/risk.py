@@ -21,7 +21,7 @@ merchant's, the settings' `merchant_id`).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
@@ -120,8 +120,16 @@ class RiskEngine:
             self._declines.clear()
             self._card_declines.clear()
 
-    def _count_since(self, times: deque[datetime] | None, since: datetime) -> int:
-        return sum(1 for t in times or () if t > since)
+    def _count_since(self, times: Sequence[datetime], since: datetime) -> int:
+        return sum(1 for t in times if t > since)
+
+    def _times(
+        self, merchant: str | None, memory: deque[datetime] | None, **match: str
+    ) -> Sequence[datetime]:
+        """Today's attempts that match: the store's when other processes record them
+        too (a database server), else this process's memory of them."""
+        shared = self._state.attempts(merchant, self._day, **match)
+        return memory or () if shared is None else shared
 
     def _average_ticket(self, ctx: Context) -> int | None:
         doc = self._state.ticket(self._merchant(ctx.merchant_id), ctx.currency)
@@ -189,12 +197,14 @@ class RiskEngine:
         def velocity(ctx: Context) -> str | None:
             if not ctx.fingerprint:
                 return None
-            times = self._attempts.get((self._merchant(ctx.merchant_id), ctx.fingerprint))
+            merchant = self._merchant(ctx.merchant_id)
+            memory = self._attempts.get((merchant, ctx.fingerprint))
+            times = self._times(merchant, memory, fingerprint=ctx.fingerprint)
             minute = self._count_since(times, ctx.at - timedelta(minutes=1))
             this = f"this {ctx.payer}"
             if minute >= lim.per_minute:
                 return f"{minute} attempts with {this} in the last minute (limit {lim.per_minute})"
-            if (today := len(times or ())) >= lim.per_day:
+            if (today := len(times)) >= lim.per_day:
                 return f"{today} attempts with {this} today (limit {lim.per_day})"
             return None
 
@@ -273,7 +283,8 @@ class RiskEngine:
         if outcome != "declined":
             return
         lim = self.limits
-        terminal = self._declines.get((merchant, ctx.terminal_id))
+        memory = self._declines.get((merchant, ctx.terminal_id))
+        terminal = self._times(merchant, memory, terminal_id=ctx.terminal_id, outcome="declined")
         recent = self._count_since(terminal, ctx.at - lim.testing_window)
         if recent >= lim.testing_declines and not self._blocked("terminal", ctx.terminal_id, ctx):
             minutes = int(lim.testing_window.total_seconds() // 60)
@@ -285,7 +296,11 @@ class RiskEngine:
                 "card_testing",
                 f"{recent} declines in {minutes} minutes",
             )
+        shared = self._state.attempts(
+            merchant, self._day, fingerprint=ctx.fingerprint or "", outcome="declined"
+        )
         declines = self._card_declines.get((merchant, ctx.fingerprint), 0)
+        declines = declines if shared is None else len(shared)
         if (
             ctx.fingerprint
             and declines >= lim.card_declines

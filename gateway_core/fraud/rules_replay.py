@@ -7,7 +7,7 @@ set to each attempt's time; each attempt is then recorded with the bank's answer
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from gateway_core.fraud.history import HistoryRecord
 from gateway_core.ports import Record
@@ -38,6 +38,9 @@ class MemoryRiskState:
 
     def add_event(self, merchant_id: str | None, event: Record) -> None:
         return None
+
+    def attempts(self, merchant_id: str | None, day: date, **match: str) -> list[datetime] | None:
+        return None  # the engine's own memory has them: one replay, one process
 
     def blocks(self) -> list[Record]:
         return self._blocks

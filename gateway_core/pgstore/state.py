@@ -7,7 +7,7 @@ statement (`count = count + 1`), so that every gateway process counts the same."
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -17,6 +17,11 @@ from gateway_core.pgstore.repos import Days, Repo
 from gateway_core.ports import Record
 from gateway_core.store.auth_failures import MAX_ADDRESSES
 
+_RISK_COLUMNS = {  # what `attempts` matches on: the columns (or record fields) of risk_events
+    "fingerprint": "fingerprint",
+    "terminal_id": "terminal_id",
+    "outcome": "record ->> 'outcome'",
+}
 OWNER_LOCK = 0x6F776E72  # "ownr": the advisory lock space of the gateway processes
 
 
@@ -101,6 +106,24 @@ class PgRiskRepository(_PerShop):
             "INSERT INTO risk_events (merchant_id, record) VALUES (%s, %s)",
             (self._m, Jsonb(record)),
         )
+
+    def attempts(self, merchant_id: str | None, day: date, **match: str) -> list[datetime] | None:
+        """The times of a day's attempts of a merchant whose fields match, oldest
+        first: every gateway process's (one query, on an index by card or terminal)."""
+        shop = None if merchant_id in (None, self._m) else merchant_id
+        sql = (
+            "SELECT record ->> 'at' FROM risk_events WHERE merchant_id = %s AND day = %s"
+            " AND shop IS NOT DISTINCT FROM %s"
+        )
+        params: list[object] = [self._m, day.isoformat(), shop]
+        for name, value in sorted(match.items()):
+            column = _RISK_COLUMNS.get(name)
+            if column is None:
+                raise ValueError(f"attempts are not found by {name}")
+            sql += f" AND {column} = %s"
+            params.append(value)
+        rows = self._db.all(sql + " ORDER BY n", params)
+        return [datetime.fromisoformat(row[0]) for row in rows]
 
     def blocks(self) -> list[Record]:
         """Every block ever set, in force or not."""

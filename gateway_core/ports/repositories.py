@@ -98,9 +98,15 @@ class ApiKeyRepository(Protocol):
 
 
 class RiskRepository(Protocol):
-    """The risk rules' memory: attempts, blocks, and each merchant's usual ticket."""
+    """The risk rules' memory: attempts, blocks, and each merchant's usual ticket.
+    `attempts`: the times of a day's attempts whose fields match (`fingerprint`,
+    `terminal_id`, `outcome`), oldest first, where other processes record attempts too
+    (a database server); None where the caller's own memory has them all (one writer)."""
 
     def events(self) -> Iterator[Record]: ...
+    def attempts(
+        self, merchant_id: str | None, day: date, **match: str
+    ) -> list[datetime] | None: ...
     def add_event(self, merchant_id: str | None, event: Record) -> None: ...
     def blocks(self) -> list[Record]: ...
     def add_block(self, merchant_id: str | None, block: Record) -> None: ...

@@ -10,7 +10,7 @@ were told apart; another merchant's carries its id.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from tinydb import Query
@@ -83,6 +83,10 @@ class TinyRiskRepository:
 
     def add_event(self, merchant_id: str | None, event: Record) -> None:
         self._events.insert(tagged(event, merchant_id, self._home))
+
+    def attempts(self, merchant_id: str | None, day: date, **match: str) -> list[datetime] | None:
+        """None: the one writer process remembers every attempt itself."""
+        return None
 
     def blocks(self) -> list[Record]:
         """Every block ever set, in force or not."""

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
 from pg_support import new_database
 
 from gateway_core.audit import AuditLog
+from gateway_core.clock import FixedClock
 from gateway_core.keys import Keyring
 from gateway_core.pgstore import PgRecords, check_url, schema
 from gateway_core.pgstore.db import Database, DatabaseUnavailable, RecordConflict, redacted
+from gateway_core.risk import RiskEngine
+from gateway_core.risk_models import Context, RiskLimits
 from gateway_core.store.journal import ReadOnlyStore
 
 DAY = date(2026, 11, 28)
@@ -207,6 +210,38 @@ def test_audit_logs_of_several_processes_make_one_chain(pg_url, tmp_path):
             list(pool.map(record, range(60)))
         verdict = AuditLog(a.audit, keyring).verify()
         assert verdict.ok and verdict.count == 80, verdict
+    finally:
+        a.close()
+        b.close()
+
+
+def _ctx(at: datetime, **more) -> Context:
+    fields = {"fingerprint": "fp1", "bin6": "424242", "terminal_id": "T1", "amount": 100_00}
+    return Context(**{**fields, "currency": "INR", "at": at, **more})
+
+
+def test_risk_limits_hold_across_processes(pg_url):
+    """Two gateway processes' risk engines count the same attempts: a card's daily limit
+    and declines to a card block, whichever process saw each attempt."""
+    clock = FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
+    limits = RiskLimits(per_day=4, per_minute=100, card_declines=3)
+    a, b = PgRecords(pg_url, "M1"), PgRecords(pg_url, "M1")
+    try:
+        engines = [RiskEngine(r.risk, limits, clock, UTC) for r in (a, b)]
+        for n in range(4):
+            clock.advance(minutes=2)
+            assert engines[n % 2].assess(_ctx(clock.now())).action != "block"
+            engines[n % 2].record(_ctx(clock.now()), "approved")
+        for engine in engines:  # the fifth is one too many, in either process
+            assessed = engine.assess(_ctx(clock.now()))
+            assert (assessed.action, assessed.rule) == ("block", "velocity")
+        assert a.risk.attempts("M1", clock.now().date(), fingerprint="fp1") == [
+            clock.now() - timedelta(minutes=2 * k) for k in (3, 2, 1, 0)
+        ]
+        for n in range(3):  # another card declined three times, in turn
+            engines[n % 2].record(_ctx(clock.now(), fingerprint="fp2"), "declined")
+        assert [b["key"] for b in b.risk.blocks()] == ["fp2"]
+        assert b.risk.attempts("SHOP2", clock.now().date(), fingerprint="fp1") == []
     finally:
         a.close()
         b.close()

@@ -49,6 +49,9 @@ class ListRisk:
     def add_event(self, merchant_id, event) -> None:
         self.docs.append(dict(event))
 
+    def attempts(self, merchant_id, day, **match):
+        return None  # one process: the engine remembers its attempts itself
+
     def blocks(self) -> list:
         return []
 
