@@ -230,8 +230,8 @@ def supervise(
     refused before anything starts); its `run` serves until `stop`."""
     sock = listen(host, port)
     env = dict(os.environ, PAYGATE_LOG_FORMAT=settings.log_format)  # they log as it does
-    if getattr(settings, "database_url", None):  # in the environment, never on a command line
-        env["PAYGATE_DATABASE_URL"] = str(settings.database_url)
+    if settings.database_url:  # in the environment, never on a command line (a password)
+        env["PAYGATE_DATABASE_URL"] = settings.database_url
     return Supervisor(settings, sock, workers, worker_argv, env, say)
 
 
