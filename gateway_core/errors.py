@@ -31,6 +31,12 @@ class SystemFailure(PaygateError):
     exit_code = 1
 
 
+class RecordConflict(SystemFailure):
+    """Another connection (process) wrote a record that must be unique (an idempotency
+    key, a bill's key, a Z report) at the same time: this unit was rolled back whole.
+    Reading again finds the other's record."""
+
+
 class BankUnavailable(SystemFailure):
     """No answer in time, an HTTP 5xx, or a connection lost: the outcome is not known."""
 

@@ -16,6 +16,7 @@ import psycopg
 from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from gateway_core.errors import RecordConflict as RecordConflict  # raised here
 from gateway_core.errors import SystemFailure
 from gateway_core.settings import is_postgres_url
 from gateway_core.store.journal import ReadOnlyStore
@@ -25,12 +26,6 @@ Params = Sequence[Any]
 
 class DatabaseUnavailable(SystemFailure):
     """The database cannot be reached, or refused what was asked."""
-
-
-class RecordConflict(SystemFailure):
-    """Another connection (process) wrote a record that must be unique (an idempotency
-    key, a bill's key, a Z report) at the same time: this unit was rolled back whole.
-    Reading again finds the other's record."""
 
 
 def check_url(url: str) -> str:

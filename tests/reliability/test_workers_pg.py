@@ -65,8 +65,7 @@ def test_eight_clients_on_two_workers_lose_and_double_nothing(paygate_cmd, shop,
     assert cli("ledger", "check", "--data-dir", data).code == 0  # the banks agree
 
 
-@pytest.mark.xfail(
-    strict=True,
+@pytest.mark.xfail(  # not strict: all 8 connections may go to one worker (no fork then)
     reason="AuditLog keeps the chain's seq and MAC in memory per process: two processes "
     "appending fork the chain (cross-process chaining: the postgres helper's audit.py work)",
 )
@@ -99,38 +98,64 @@ def two(paygate_cmd, shop) -> Iterator[tuple[Served, Served, str]]:
         banks.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the second process's unit fails on the key's unique row (RecordConflict, HTTP "
-    "500): Gateway.charge must answer the first one's payment instead (gateway.py)",
-)
-def test_one_idempotency_key_sent_to_two_processes_at_once_makes_one_payment(two):
-    a, b, key = two
+def _at_both_at_once(a: Served, b: Served, key: str, cards: list[str]) -> list[tuple]:
+    """Each card's sale sent with one Idempotency-Key to `a` and `b` at the same moment:
+    the two answers of each."""
     headers = {"Authorization": f"Bearer {key}"}
     results: dict[tuple[int, str], httpx.Response] = {}
 
     def send(n: int, url: str, start: threading.Barrier) -> None:
-        idem = f"both-{n}"
         start.wait()
         results[n, url] = httpx.post(
             f"{url}/v1/payments",
-            json=sale(luhn_card(n)),
-            headers={**headers, "Idempotency-Key": idem},
+            json=sale(cards[n]),
+            headers={**headers, "Idempotency-Key": f"both-{n}"},
             timeout=60,
         )
 
-    for n in range(12):
+    for n in range(len(cards)):
         start = threading.Barrier(2)
         threads = [threading.Thread(target=send, args=(n, u, start)) for u in (a.url, b.url)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(60)
-    for n in range(12):
-        first, second = results[n, a.url], results[n, b.url]
+    return [(results[n, a.url], results[n, b.url]) for n in range(len(cards))]
+
+
+def _one_payment_each(a: Served, b: Served, key: str, answers: list[tuple]) -> None:
+    for first, second in answers:
         assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
         assert first.json()["id"] == second.json()["id"]
-    assert len(_payments(a.url, key)) == 12 == len(_payments(b.url, key))
+    ids = {first.json()["id"] for first, _ in answers}
+    assert {p["id"] for p in _payments(a.url, key)} >= ids
+    assert len(_payments(a.url, key)) == len(_payments(b.url, key))
+
+
+def test_one_idempotency_key_sent_to_two_processes_at_once_makes_one_payment(two):
+    a, b, key = two
+    cards = [luhn_card(n) for n in range(12)]
+    for card in cards:  # each card already in the vault (see the test below for a new one)
+        got = httpx.post(
+            f"{a.url}/v1/payments",
+            json=sale(card),
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
+        assert got.status_code == 200, got.text
+    _one_payment_each(a, b, key, _at_both_at_once(a, b, key, cards))
+    assert len(_payments(a.url, key)) == 24
+
+
+@pytest.mark.xfail(  # not strict: two processes need not tokenize at the same moment
+    reason="a card new to the vault, tokenized by two processes at once, gets two tokens "
+    "(token_fingerprints: the last writer wins), so the second process finds the key made "
+    "with other parameters (409): one token per fingerprint across processes (pgstore)",
+)
+def test_one_idempotency_key_with_a_new_card_at_two_processes_makes_one_payment(two):
+    a, b, key = two
+    cards = [luhn_card(100 + n) for n in range(12)]
+    _one_payment_each(a, b, key, _at_both_at_once(a, b, key, cards))
 
 
 @pytest.mark.xfail(

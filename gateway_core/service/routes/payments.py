@@ -4,15 +4,16 @@ UPI payment, refresh, cancel, capture, void, refunds.
 (No `from __future__ import annotations`: FastAPI reads the handlers' annotations.)
 """
 
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from gateway_core.acquirer_api import Frame
 from gateway_core.cards import CardInput
-from gateway_core.errors import InputError
-from gateway_core.gateway import ChargeRequest, NotAllowed
-from gateway_core.payments import CashInput, UpiInput
+from gateway_core.errors import InputError, RecordConflict
+from gateway_core.gateway import ChargeRequest, Gateway, NotAllowed
+from gateway_core.payments import CashInput, Payment, UpiInput
 from gateway_core.qr import qr_png, qr_svg
 from gateway_core.service.dependencies import (
     Caller,
@@ -131,7 +132,25 @@ async def create_payment(
     body: PaymentCreate, caller: Caller, idempotency_key: IdempotencyKey, gateway: GatewayDep
 ) -> PaymentView:
     request = charge_request(body, caller, idempotency_key)
-    return caller.shown(await gateway.charge(request))
+    try:
+        payment = await gateway.charge(request)
+    except RecordConflict:  # another gateway process took the same key at the same time
+        if request.idempotency_key is None:
+            raise
+        known = await gateway.charge(request)  # now the key's: the other's payment
+        payment = await outcome(gateway, known, caller.rt.settings.bank_timeout_s)
+    return caller.shown(payment)
+
+
+async def outcome(gateway: Gateway, payment: Payment, wait_s: float) -> Payment:
+    """Another process's payment once its bank answer is stored (as a second request in
+    one process waits for the first), or as it stands after `wait_s` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while payment.status == "unknown" and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        payment = gateway.get(payment.id)
+    return payment
 
 
 @router.get("/payments/{payment_id}", summary="One payment, with its refunds")
