@@ -11,7 +11,7 @@ What is measured (docs/BENCHMARKS.md says how to read it):
   in its own data dir; one caller, then 8 concurrent callers (asyncio tasks) in the
   same process (ours and SQLite); the fdatasyncs of a sale, gateway and banks, counted;
 - `paygate serve` with 1 and 8 HTTP clients, and `serve --workers 1|2` on PostgreSQL
-  with 8 (`serve_lines`);
+  with 8 (`serve_lines`; 2 clients in --quick);
 - on ours, right after the card sales at each N, UPI payments: create (QR) + pay
   (success@payer, the payer app) + status (`Gateway.refresh`), `upi_path`;
 - the store alone: durable inserts/s, and the open time of a day of `day_size` payments
@@ -99,6 +99,7 @@ class Plan:
     demo: tuple[int, int]  # (days, payments a day) of the seeding timed alone
     demo_runs: int  # runs of the seeding alone and of the demo's first start
     served: int  # payments per `paygate serve` row
+    clients: int  # HTTP clients of the service rows (besides the 1-client baseline)
     synced: int  # sequential sales whose fdatasyncs are counted
     profile: tuple[int, int]  # profile_path.py's --stored and --sales
 
@@ -114,11 +115,12 @@ FULL = Plan(
     5,
     (DEMO_DAYS, DEMO_PER_DAY),
     3,
-    400,
+    300,
+    8,
     100,
     (1_000, 200),
 )
-QUICK = Plan((100, 300), (100, 300), 16, 3, 100, 300, 2, 1, (2, 10), 1, 16, 5, (100, 10))
+QUICK = Plan((100, 300), (100, 300), 16, 3, 100, 300, 2, 1, (2, 10), 1, 16, 2, 5, (100, 10))
 
 
 # -- a day of payments, cheaply --------------------------------------------------------------
@@ -239,7 +241,7 @@ async def _path_at(data_dir: Path, count: int, name: str, plan: Plan | None) -> 
             out["concurrent"] = await concurrent_charges(rt, count)
             out["concurrent_cpu_ms"] = (time.process_time() - cpu) / (count + CALLERS) * 1000
         if name == "ours":
-            out["upi"] = await timed_upi(rt, count)
+            out["upi"] = await timed_upi(rt, min(count, 100))
         if plan is not None:
             with counted_syncs(data_dir) as syncs:
                 await timed_charges(rt, plan.synced)
@@ -446,8 +448,8 @@ def run(plan: Plan, work: Path) -> dict:
     for name in BACKENDS:
         whole_path(name, plan, model, work, figures)
     print("the service", flush=True)
-    figures["serve"] = serve_lines.embedded(plan.served)
-    figures["serve_postgres"] = serve_lines.postgres(plan.served, work)
+    figures["serve"] = serve_lines.embedded(plan.served, (1, plan.clients))
+    figures["serve_postgres"] = serve_lines.postgres(plan.served, work, plan.clients)
     print("store alone", flush=True)
     figures["inserts"] = [
         durable_inserts("ours", plan.inserts, model, work),

@@ -63,20 +63,25 @@ def serve_table(figures: dict) -> list[str]:
         "Each client posts sales one after another on its own load-test card; payments/s "
         "= payments ÷ wall time.",
         "",
-        "| store | workers | clients | payments | payments/s | p50 ms | p99 ms | failed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| store | workers | clients | payments | payments/s | p50 ms | p99 ms | failed "
+        "| CPU ms a payment, by process |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in [*figures["serve"], *pg["rows"]]:
+        cpu = ", ".join(f"{role} {ms}" for role, ms in r.get("cpu_ms", {}).items()) or "—"
         lines.append(
             f"| {r['backend']} | {r['workers']} | {r['clients']} | {r['payments']} "
-            f"| {r['per_s']:,} | {r['p50_ms']} | {r['p99_ms']} | {r['failed']} |"
+            f"| {r['per_s']:,} | {r['p50_ms']} | {r['p99_ms']} | {r['failed']} | {cpu} |"
         )
     lines.append("")
     if pg["not_available"]:
         lines.append(f"`serve --workers 2` on PostgreSQL: not available: {pg['not_available']}.")
     ratio = workers_ratio(figures)
     if ratio is not None:
-        lines.append(f"`serve --workers 2` / `--workers 1` on PostgreSQL, 8 clients: {ratio:.2f}×.")
+        n = figures["plan"]["clients"]
+        lines.append(
+            f"`serve --workers 2` / `--workers 1` on PostgreSQL, {n} clients: {ratio:.2f}×."
+        )
     return lines
 
 

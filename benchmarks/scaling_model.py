@@ -11,13 +11,15 @@ sale as soon as its last one is answered (no think time), visiting in turn
   cores of the machines; demand = CPU ms a sale (measured: process CPU time over the
   sequential sales, the simulated banks' work included, so pessimistic for a gateway
   whose banks are elsewhere) plus, over HTTP, the extra CPU of the service (measured:
-  one client through `paygate serve` against the in-process path);
+  one client through `paygate serve` against the in-process path); on PostgreSQL, the
+  gateway processes' own CPU a payment in the `serve --workers` row (measured);
 - the commits: a delay, not a queue (group commit: a commit waits for the next sync,
   which covers every commit before it, so commits do not queue behind each other);
   embedded: durable commits a sale x one fdatasync (both measured); PostgreSQL: one
   COMMIT a sale (WAL flush: assumed one fdatasync of this disk);
-- PostgreSQL's CPU: `db_cores` servers, demand `--db-ms` a sale (ASSUMED: 1.0 ms of
-  server CPU for the statements of one sale; not measured here);
+- PostgreSQL's CPU: `db_cores` servers, demand = its processes' CPU a payment during
+  the `serve --workers` row (measured from /proc; `--db-ms`, 1.0 ms, only when that row
+  could not run);
 - with Citus-style distribution by merchant, `shards` database nodes; sales spread
   over them as merchants do: the largest merchant's share (`--skew`, ASSUMED 0.1) bounds
   what one node takes.
@@ -79,7 +81,9 @@ class Measured:
     sequential: float  # measured sales/s, one caller
     concurrent: float  # measured sales/s, 8 callers
     served: dict[int, float]  # clients -> measured payments/s through `paygate serve`
-    workers: dict[int, float]  # PostgreSQL workers -> measured payments/s (8 clients)
+    workers: dict[int, float]  # PostgreSQL workers -> measured payments/s
+    clients: int  # of the service rows
+    pg_cpu: dict[str, float]  # CPU ms a payment by process role, `serve --workers` on PG
 
     @classmethod
     def of(cls, figures: dict) -> Measured:
@@ -99,6 +103,10 @@ class Measured:
             concurrent=min(r["per_s"] for r in together) if together else 0.0,
             served=served,
             workers={r["workers"]: r["per_s"] for r in figures["serve_postgres"]["rows"]},
+            clients=figures["plan"]["clients"],
+            pg_cpu=max(figures["serve_postgres"]["rows"], key=lambda r: r["workers"])["cpu_ms"]
+            if figures["serve_postgres"]["rows"]
+            else {},
         )
 
 
@@ -118,22 +126,30 @@ def steps(m: Measured, db_ms: float, cores: int) -> list[Step]:
     embedded = Station("fdatasync", m.syncs * m.fsync_ms, 0)
     commit = Station("COMMIT (WAL flush)", m.fsync_ms, 0)
     served = m.cpu_ms + m.http_ms
+    on_pg = m.pg_cpu.get("gateway", served)  # a gateway process's CPU a payment on PG
 
     def fleet(name: str, processes: int, clients: int, shards: int, node_cores: int) -> Step:
         db = Station("PostgreSQL CPU", db_ms, node_cores * shards)
-        gateway = Station("gateway CPU", served, processes)
+        gateway = Station("gateway CPU", on_pg, processes)
         return Step(name, [gateway, commit, db], clients, None, shards, node_cores)
 
-    one_machine = Station("CPU (gateway + PostgreSQL)", served + db_ms, cores)
+    if m.pg_cpu:  # everything measured on this machine shares its cores
+        one_machine = [
+            Station("CPU (gateway, banks, PostgreSQL, clients)", sum(m.pg_cpu.values()), cores),
+            Station("the simulated banks' one process", m.pg_cpu.get("banks", 0.0)),
+            commit,
+        ]
+    else:
+        one_machine = [Station("CPU (gateway + PostgreSQL)", served + db_ms, cores), commit]
     return [
         Step("one process, embedded, 1 caller", [Station("gateway CPU", m.cpu_ms), embedded],
              1, m.sequential),
         Step("the same, 8 callers (group commit)", [Station("gateway CPU", m.cpu_ms), embedded],
              8, m.concurrent),
-        Step("`paygate serve`, embedded, 8 HTTP clients", [Station("gateway CPU", served),
-             embedded], 8, m.served.get(8)),
+        Step(f"`paygate serve`, embedded, {m.clients} HTTP clients",
+             [Station("gateway CPU", served), embedded], m.clients, m.served.get(m.clients)),
         Step(f"`serve --workers 2` and PostgreSQL on one {cores}-core machine",
-             [one_machine, commit], 8, m.workers.get(2)),
+             one_machine, m.clients, m.workers.get(2)),
         fleet("4 machines x 2 processes, one PostgreSQL primary (8 cores)", 8, 64, 1, 8),
         fleet("16 machines x 2, one primary (16 cores)", 32, 256, 1, 16),
         fleet("16 machines x 2, distributed by merchant: 4 nodes x 8 cores", 32, 256, 4, 8),
@@ -155,11 +171,19 @@ def model_table(figures: dict, db_ms: float = 1.0, skew: float = 0.1) -> list[st
     """The model's table as Markdown lines, with its inputs."""
     m = Measured.of(figures)
     cores = figures["machine"]["cores"] or 2
+    if "postgresql" in m.pg_cpu:
+        db_ms = m.pg_cpu["postgresql"]
+        split = ", ".join(f"{role} {ms:.2f}" for role, ms in m.pg_cpu.items())
+        pg = f"; CPU ms a payment with `serve --workers` on PostgreSQL: {split}"
+        assumed = ""
+    else:
+        pg, assumed = "", f" {db_ms:g} ms of PostgreSQL CPU a sale,"
     lines = [
         f"Inputs measured in that run: {m.cpu_ms:.2f} ms of CPU a sale in process, "
         f"{m.syncs:g} durable syncs a sale, {m.fsync_ms:.3f} ms a bare fdatasync, "
-        f"{m.http_ms:.2f} ms more a sale through `paygate serve`. Assumed: {db_ms:g} ms of "
-        f"PostgreSQL CPU a sale, the largest merchant {skew:.0%} of the sales.",
+        f"{m.http_ms:.2f} ms more a sale through `paygate serve`{pg}. Assumed:{assumed} the "
+        f"largest merchant {skew:.0%} of the sales, the banks outside the fleet (their "
+        "latency 0), clients elsewhere, no cost for the load balancer and the network.",
         "",
         "| step | clients | predicted sales/s | busiest station | measured, same run |",
         "|---|---:|---:|---|---:|",

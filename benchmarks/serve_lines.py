@@ -27,7 +27,7 @@ from gateway_core.settings import Settings
 
 
 def row(backend: str, workers: int, clients: int, result: tuple) -> dict:
-    elapsed, latencies, outcomes = result
+    elapsed, latencies, outcomes, cpu = result
     ms = sorted(t * 1000 for t in latencies)
     approved = outcomes.count("succeeded")
     return {
@@ -41,6 +41,7 @@ def row(backend: str, workers: int, clients: int, result: tuple) -> dict:
         "p99_ms": round(ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))], 1),
         "approved": approved,
         "failed": len(outcomes) - approved,
+        "cpu_ms": {role: round(s * 1000 / len(ms), 2) for role, s in sorted(cpu.items())},
     }
 
 
@@ -73,15 +74,15 @@ def postgres_missing() -> str | None:
 
 
 @contextlib.contextmanager
-def postgres_server(pgdata: Path) -> Iterator[str]:
-    """An embedded PostgreSQL in `pgdata`, stopped on exit; its URL."""
+def postgres_server(pgdata: Path) -> Iterator[tuple[str, int]]:
+    """An embedded PostgreSQL in `pgdata`, stopped on exit; its URL and its pid."""
     import pgserver
 
     with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
         warnings.simplefilter("ignore")
         server = pgserver.get_server(pgdata, cleanup_mode="stop")
     try:
-        yield str(server.get_uri())
+        yield str(server.get_uri()), server.get_pid()
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -105,10 +106,10 @@ def postgres(payments: int, work: Path, clients: int = 8, workers=(1, 2)) -> dic
         return {"rows": [], "not_available": reason}
     rows = []
     try:
-        with postgres_server(work / "pgdata") as server:
+        with postgres_server(work / "pgdata") as (server, pid):
             for n in workers:
                 url = fresh_database(server, f"paygate_bench_w{n}")
-                result = service_throughput.run(payments, clients, workers=n, database_url=url)
+                result = service_throughput.run(payments, clients, n, url, pid)
                 rows.append(row("postgresql", n, clients, result))
                 print(f"  serve --workers {n} on PostgreSQL: {rows[-1]['per_s']} /s", flush=True)
     except (Exception, SystemExit) as e:  # the line says what stopped it, the run goes on

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
+from proc_cpu import tree_cpu
 
 from bank_sim.testcards import CVV, EXPIRY
 from gateway_core.cards import load_test_pan
@@ -118,10 +119,16 @@ async def measure(url: str, keys: list[str], payments: int) -> tuple[float, list
 
 
 def run(
-    payments: int, clients: int, workers: int = 1, database_url: str | None = None
-) -> tuple[float, list[float], list]:
+    payments: int,
+    clients: int,
+    workers: int = 1,
+    database_url: str | None = None,
+    database_pid: int | None = None,
+) -> tuple[float, list[float], list, dict[str, float]]:
     """One row: a fresh data dir (and `database_url`, a fresh PostgreSQL database, when
-    given), `clients` keys, the server, the sales; (seconds, latencies, outcomes)."""
+    given), `clients` keys, the server, the sales; (seconds, latencies, outcomes, CPU
+    seconds spent meanwhile by role: gateway, banks, postgresql (the tree of
+    `database_pid`) and clients (this process))."""
     saved = dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
@@ -133,8 +140,16 @@ def run(
             data_dir = Path(tmp) / "data"
             keys = issue_keys(data_dir, clients)
             proc, url = start_server(data_dir, workers)
+            roots = {"server": proc.pid}
+            if database_pid is not None:
+                roots["postgresql"] = database_pid
             try:
-                return asyncio.run(measure(url, keys, payments))
+                before, mine = tree_cpu(roots), time.process_time()
+                result = asyncio.run(measure(url, keys, payments))
+                cpu = tree_cpu(roots)
+                cpu.subtract(before)
+                cpu["clients"] = time.process_time() - mine
+                return (*result, dict(cpu))
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=30)
@@ -152,7 +167,7 @@ def main() -> None:
     print(f"{'clients':>7} {'payments':>8} {'seconds':>8} {'pay/s':>7} {'p50 ms':>7} "
           f"{'p95 ms':>7} {'p99 ms':>7} {'approved':>8} {'declined':>8} {'failed':>6}")  # fmt: skip
     for clients in counts:
-        elapsed, lat, outcomes = run(args.payments, clients)
+        elapsed, lat, outcomes, _cpu = run(args.payments, clients)
         ms = sorted(t * 1000 for t in lat)
         pct = statistics.quantiles(ms, n=100) if len(ms) > 1 else ms * 99
         approved, declined = outcomes.count("succeeded"), outcomes.count("declined")

@@ -25,8 +25,8 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     assert all(r["cpu_ms"] > 0 for r in [*figures["whole_path"], *together])
     syncs = figures["syncs_per_sale"]  # counted, gateway + banks
     assert syncs["total"] == syncs["gateway"] + syncs["banks"] > 0 and syncs["bare_ms"] > 0
-    served = figures["serve"]  # `paygate serve`, 1 client (the baseline) and 8
-    assert [r["clients"] for r in served] == [1, 8]
+    served = figures["serve"]  # `paygate serve`, 1 client (the baseline) and 8 (2 quick)
+    assert [r["clients"] for r in served] == [1, figures["plan"]["clients"]]
     assert all(r["per_s"] > 0 and r["failed"] == 0 for r in served)
     pg = figures["serve_postgres"]  # --workers 1 and 2 on PostgreSQL, or why not
     assert [r["workers"] for r in pg["rows"]] == [1, 2] or pg["not_available"]
