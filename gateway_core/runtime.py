@@ -82,7 +82,7 @@ class Runtime:
             Keyring.open(settings.resolved_key_file, create=True)
         store = DataStore(settings.data_dir, read_only=read_only, create=create)
         try:
-            records = TinyRecords(store, home=settings.merchant_id)
+            records = TinyRecords(store, home=settings.merchant_id, fees=settings.fees)
             keyring = Keyring.open(settings.resolved_key_file, create=False)
             vault = Vault(records.tokens, keyring, clock=clock)
             audit = AuditLog(records.audit, keyring, clock=clock, tz=settings.tz)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 # Everything stored, so that nothing outside gateway_core/store/ imports the database.
 # Records cross these ports as plain JSON-ready dicts, never as the database's documents.
@@ -212,6 +212,8 @@ class Records(Protocol):
     def bills(self) -> BillRepository: ...
     @property
     def failed_auth(self) -> FailedAuthRepository: ...
+    @property
+    def tallies(self) -> TallyRepository: ...
 
     def closings(self, merchant_id: str | None = None) -> ClosingRepository: ...
     def days(self) -> list[date]: ...
@@ -219,3 +221,55 @@ class Records(Protocol):
     def sync(self) -> None: ...
     async def synced(self) -> None: ...
     def close(self) -> None: ...
+
+
+class TallyKey(NamedTuple):
+    """What one running total of a business day counts: its `kind` ("taken", "moved",
+    "refund", "hour", "rule"; merchant "" for the tallies' own bookkeeping) and the plain
+    text fields it is kept by ("" where one does not apply). `gateway_core.settlement.
+    running` says what each kind holds."""
+
+    merchant_id: str
+    kind: str
+    method: str = ""
+    brand: str = ""  # card brand, net banking bank, else the method
+    funding: str = ""
+    currency: str = ""
+    status: str = ""  # a payment's status ("voided": canceled by a void)
+    code: str = ""  # a decline's response code, a risk rule, a basis
+    terminal: str = ""
+    at: str = ""  # an ISO minute (or quarter hour) the total is kept by
+
+
+class TallySums(NamedTuple):
+    """The sums of one running total (minor units; deltas when added): `n` records."""
+
+    n: int = 0
+    amount: int = 0
+    captured: int = 0
+    tips: int = 0
+    fees: int = 0
+    gst: int = 0
+
+
+class TallyRepository(Protocol):
+    """Each business day's running totals by `TallyKey`, filed under the day their records
+    are filed under (`gateway_core.settlement.running` says what they hold).
+
+    - `add`: add deltas, in the unit of work of the write they follow (a server
+      database: one upsert per key, `n = tallies.n + excluded.n` and so on);
+    - `kept`: a merchant's totals of a day. When the day's totals do not hold every
+      record filed under it (bookkeeping under merchant "": kind "seen", code
+      "payments"/"refunds", counts them), or hold fees of another fee basis than `basis`
+      (kind "basis", code: the basis), `rebuild()` first adds the day's records up again
+      (every merchant's, bookkeeping included) and, unless read-only, they replace the
+      day's totals. A day with no data has none (nothing is created)."""
+
+    def add(self, day: date, deltas: Mapping[TallyKey, TallySums]) -> None: ...
+    def kept(
+        self,
+        day: date,
+        merchant_id: str,
+        basis: str,
+        rebuild: Callable[[], Mapping[TallyKey, TallySums]],
+    ) -> dict[TallyKey, TallySums]: ...

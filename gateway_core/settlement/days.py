@@ -61,3 +61,11 @@ class DayOf:
                 return business_day_at(at, self._tz, self._closed_at)
             self._seen[key] = found
         return found
+
+    def of_minute(self, minute: str) -> date | None:
+        """The business day of every moment of a minute (an ISO time at its start), None
+        when a Z report was taken within it (its moments may fall on two days)."""
+        start = datetime.fromisoformat(minute)
+        found = business_day_at(start, self._tz, self._closed_at)
+        end = start + timedelta(minutes=1, microseconds=-1)
+        return found if business_day_at(end, self._tz, self._closed_at) == found else None

@@ -41,6 +41,7 @@ from gateway_core.settlement.reconciliation import (
     netbanking_entries,
     switch_entries,
 )
+from gateway_core.settlement.running import Parts, Tallies, day_tallies, fee_basis, report_parts
 from gateway_core.settlement.tally import method_totals, tally
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class Settlement:
         self._payments, self._refunds = records.payments, records.refunds
         self._closings = records.closings(self.merchant_id)
         self._events = records.audit
+        self._tallies = records.tallies
 
     @property
     def tz(self) -> tzinfo | None:
@@ -146,20 +148,27 @@ class Settlement:
         LOOKBACK_DAYS) whose last change fell on it. Days closed before it began are
         skipped: nothing of theirs can have moved since."""
         yield from self._day_records(day)
-        began = self._start_of(day)
         closed_at = self.closed_at()
-        for earlier in self._records.days():
-            if not day - timedelta(days=LOOKBACK_DAYS) <= earlier < day:
-                continue
-            closing = self._closings.get(earlier)
-            if closing and datetime.fromisoformat(closing["closed_at"]) < began:
-                continue
+        for earlier in self._earlier(day):
             for r in self._day_records(earlier):
                 if (
                     r["status"] in ("succeeded", "canceled")
                     and moved_on(r, self.tz, closed_at) == day
                 ):
                     yield r
+
+    def _earlier(self, day: date) -> Iterator[date]:
+        """The days before `day` (up to LOOKBACK_DAYS) whose payments' money may have moved
+        on it. Days closed before it began are skipped: nothing of theirs can have moved
+        since."""
+        began = self._start_of(day)
+        for earlier in self._records.days():
+            if not day - timedelta(days=LOOKBACK_DAYS) <= earlier < day:
+                continue
+            closing = self._closings.get(earlier)
+            if closing and datetime.fromisoformat(closing["closed_at"]) < began:
+                continue
+            yield earlier
 
     def refunds(self, day: date) -> list[Record]:
         """The refunds made on the day (whatever day their payments were taken), each
@@ -187,21 +196,51 @@ class Settlement:
 
     def x_report(self, day: date | None = None) -> DayReport:
         """A snapshot of the day so far (today by default). Changes nothing."""
-        day = self.check_day(day or self.today())
-        return self.report_of(day, self.candidates(day), self.refunds(day))
+        return self.report(self.check_day(day or self.today()))
+
+    def report(self, day: date) -> DayReport:
+        """The X report of `day`, from its running totals (`running`): the records are
+        added up only when a Z report was taken within a minute that money moved in."""
+        parts = self._tallied(day)
+        if parts is None:
+            return self.report_of(day, self.candidates(day), self.refunds(day))
+        return self._closed_as(day, self._assemble(day, parts))
+
+    def totals(self, day: date) -> Tallies:
+        """The merchant's running totals of the day, rebuilt from the day's records (and
+        kept, by a writer) when they are missing or stale: written around, or under
+        another fee schedule."""
+        fees = self._settings.fees
+
+        def rebuild() -> Tallies:
+            return day_tallies(
+                self._payments.each(day), self._refunds.for_day(day), self._payment, fees
+            )
+
+        return self._tallies.kept(day, self.merchant_id, fee_basis(fees), rebuild)
+
+    def _tallied(self, day: date) -> Parts | None:
+        own = self.totals(day)
+        earlier = [self.totals(e) for e in self._earlier(day)]
+        moved = DayOf(self.tz, self.closed_at())
+        return report_parts(day, own, earlier, self._settings.fees, moved)
 
     def report_of(self, day: date, payments: Iterable[Record], refunds: list[Record]) -> DayReport:
         """The X report of `day` from its records read already (`candidates`, `refunds`):
         one read of a large day serves the report and the merchant console's dashboard."""
-        report = self._report(day, payments, refunds)
+        return self._closed_as(day, self._report(day, payments, refunds))
+
+    def _closed_as(self, day: date, report: DayReport) -> DayReport:
         closing = self._closings.get(day)
         return report.model_copy(update={"closed_as": closing["number"] if closing else None})
 
     def _report(self, day: date, payments: Iterable[Record], refunds: list[Record]) -> DayReport:
         s = self._settings
-        brands, totals, fees, activity = tally(
-            day, payments, refunds, s.fees, self.tz, self.closed_at()
-        )
+        return self._assemble(day, tally(day, payments, refunds, s.fees, self.tz, self.closed_at()))
+
+    def _assemble(self, day: date, parts: Parts) -> DayReport:
+        s = self._settings
+        brands, totals, fees, activity = parts
         methods = method_totals(brands)
         return DayReport(
             kind="X",

@@ -264,26 +264,41 @@ def _rounding(lines: dict[LineKey, _Sums], currency: str) -> _Sums:
 
 def _count_attempt(act: _Attempts, r: Record) -> None:
     status = r["status"]
-    act.payments += 1
+    code = decline_key(r) if status == "declined" else ""
+    word = "voided" if is_void(r) else status
+    attempt(act, word, r.get("method") or CARD, r["currency"], code, 1, r["amount"])
+
+
+def decline_key(r: Record) -> str:
+    """What a declined payment counts under in `Activity.declines`: its response code,
+    "risk" when the risk rules blocked it, else "other"."""
+    return r.get("response_code") or (
+        "risk" if r.get("decline_code") == "blocked_by_risk" else "other"
+    )
+
+
+def attempt(
+    act: _Attempts, status: str, method: str, currency: str, code: str, n: int, amount: int
+) -> None:
+    """Count `n` payments taken on the day, of `amount` in all, in their status
+    ("voided": canceled by a void) and method (`code`: a decline's `decline_key`)."""
+    act.payments += n
     if status in OPEN_STATUSES:
-        act.open += 1
-        act.open_amount[r["currency"]] = act.open_amount.get(r["currency"], 0) + r["amount"]
+        act.open += n
+        act.open_amount[currency] = act.open_amount.get(currency, 0) + amount
         if status == "requires_capture":
-            act.approved += 1
+            act.approved += n
     elif status == "declined":
-        act.declined += 1
-        code = r.get("response_code") or (
-            "risk" if r.get("decline_code") == "blocked_by_risk" else "other"
-        )
-        act.declines[code] = act.declines.get(code, 0) + 1
-    elif status == "succeeded" or is_void(r):
-        act.approved += 1
-    elif r.get("method") == UPI:  # expired, or the cashier gave up: nobody paid
-        act.unpaid += 1
-    elif r.get("method") == NETBANKING:  # expired, or canceled: nobody paid
-        act.unpaid_netbanking += 1
+        act.declined += n
+        act.declines[code] = act.declines.get(code, 0) + n
+    elif status in ("succeeded", "voided"):
+        act.approved += n
+    elif method == UPI:  # expired, or the cashier gave up: nobody paid
+        act.unpaid += n
+    elif method == NETBANKING:  # expired, or canceled: nobody paid
+        act.unpaid_netbanking += n
     else:
-        act.failed_otp += 1
+        act.failed_otp += n
 
 
 def brand_rank(brand: str) -> tuple[int, str]:

@@ -7,6 +7,10 @@ from collections.abc import Iterator
 from datetime import date
 from functools import cached_property
 
+from gateway_core.fees import FeeSchedule
+from gateway_core.payments import payment_day
+from gateway_core.ports import Record
+from gateway_core.settlement.running import Tallying
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
 from gateway_core.store.bills import TinyBillRepository
 from gateway_core.store.database import DataStore
@@ -25,15 +29,21 @@ from gateway_core.store.state import (
     TinyRiskRepository,
     TinyUserRepository,
 )
+from gateway_core.store.tallies import TinyTallyRepository
 
 
 class TinyRecords:
     """The repositories of one data dir, each made when first used; `home` is the
-    settings' merchant (whose records are untagged: see `documents.tagged`)."""
+    settings' merchant (whose records are untagged: see `documents.tagged`). With `fees`
+    (the settings' schedule), each payment saved and refund added updates the day's
+    running totals in its unit of work (`settlement.running.Tallying`)."""
 
-    def __init__(self, store: DataStore, *, home: str | None = None) -> None:
+    def __init__(
+        self, store: DataStore, *, home: str | None = None, fees: FeeSchedule | None = None
+    ) -> None:
         self.store = store
         self.home = home
+        self._tallying = None if fees is None else Tallying(self.tallies, fees, self._payment)
         self._closings: dict[str | None, TinyClosingRepository] = {}
 
     @property
@@ -42,11 +52,21 @@ class TinyRecords:
 
     @cached_property
     def payments(self) -> TinyPaymentRepository:
-        return TinyPaymentRepository(self.store)
+        saved = None if self._tallying is None else self._tallying.payment_saved
+        return TinyPaymentRepository(self.store, saved=saved)
 
     @cached_property
     def refunds(self) -> TinyRefundRepository:
-        return TinyRefundRepository(self.store)
+        added = None if self._tallying is None else self._tallying.refund_added
+        return TinyRefundRepository(self.store, added=added)
+
+    @cached_property
+    def tallies(self) -> TinyTallyRepository:
+        return TinyTallyRepository(self.store)
+
+    def _payment(self, payment_id: str) -> Record | None:
+        day = payment_day(payment_id)
+        return None if day is None else self.payments.get(day, payment_id)
 
     @cached_property
     def audit(self) -> TinyAuditRepository:

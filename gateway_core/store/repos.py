@@ -9,7 +9,7 @@ as plain JSON-ready dicts.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 
@@ -25,6 +25,12 @@ from gateway_core.store.documents import (
     newest,
 )
 from gateway_core.store.journal import StorageCorrupt
+
+# What follows a write in its unit of work (the day's running totals, `settlement.running`):
+# a payment saved (the day it is filed under, its old record or None, the new one), a
+# refund added (the day it is filed under, the refund).
+PaymentSaved = Callable[[date, Record | None, Record], None]
+RefundAdded = Callable[[date, Record], None]
 
 
 class TinyTokenRepository:
@@ -123,11 +129,13 @@ class TinyAuditRepository:
 
 
 class TinyPaymentRepository:
-    """Payments in each day's database; a day's id index is built when first used."""
+    """Payments in each day's database; a day's id index is built when first used.
+    `saved` follows each save in its unit of work."""
 
-    def __init__(self, store: DataStore) -> None:
+    def __init__(self, store: DataStore, *, saved: PaymentSaved | None = None) -> None:
         self._store = store
         self._where: dict[date, dict[str, int]] = {}
+        self._saved = saved
 
     def _table(self, day: date) -> Table:
         return self._store.day(day).table("payments")
@@ -138,12 +146,23 @@ class TinyPaymentRepository:
         return self._where[day]
 
     def save(self, day: date, payment: Record) -> None:
+        if self._saved is None:
+            self._write(day, payment)
+            return
+        with self._store.day(day).journal.atomic():
+            old = self._write(day, payment)
+            self._saved(day, old, payment)
+
+    def _write(self, day: date, payment: Record) -> Record | None:
+        """Store a payment; the record it replaces, if any (read only for a hook)."""
         ids = self._ids(day)
         doc_id = ids.get(payment["id"])
         if doc_id is None:
             ids[payment["id"]] = self._table(day).insert(payment)
-        else:
-            self._table(day).update(payment, doc_ids=[doc_id])
+            return None
+        old = copied(self._table(day).get(doc_id=doc_id)) if self._saved else None
+        self._table(day).update(payment, doc_ids=[doc_id])
+        return old
 
     def get(self, day: date, payment_id: str) -> Record | None:
         """A payment, or None; a day with no data is not opened (nothing is created)."""
@@ -168,10 +187,12 @@ class TinyPaymentRepository:
 
 class TinyRefundRepository:
     """Refunds in each day's database; which refunds belong to which payment is an
-    index in the main database (held in memory too)."""
+    index in the main database (held in memory too). `added` follows each refund in
+    its unit of work."""
 
-    def __init__(self, store: DataStore) -> None:
+    def __init__(self, store: DataStore, *, added: RefundAdded | None = None) -> None:
         self._store = store
+        self._added = added
         self._index = store.main.table("refund_index")
         self._by_payment: dict[str, list[tuple[date, str]]] = {}
         for doc in self._index:
@@ -191,7 +212,10 @@ class TinyRefundRepository:
         return self._ids[day]
 
     def add(self, day: date, refund: Record) -> None:
-        self._doc_ids(day)[refund["id"]] = self._table(day).insert(refund)
+        with self._store.day(day).journal.atomic():
+            self._doc_ids(day)[refund["id"]] = self._table(day).insert(refund)
+            if self._added is not None:
+                self._added(day, refund)
         link = {
             "payment_id": refund["payment_id"],
             "refund_id": refund["id"],

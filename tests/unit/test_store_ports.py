@@ -38,6 +38,7 @@ from gateway_core.store.state import (
     TinyRiskRepository,
     TinyUserRepository,
 )
+from gateway_core.store.tallies import TinyTallyRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,6 +74,7 @@ ADAPTERS: list[tuple[type, type]] = [
     (ports.ShiftRepository, TinyShiftRepository),
     (ports.BillRepository, TinyBillRepository),
     (ports.Records, TinyRecords),
+    (ports.TallyRepository, TinyTallyRepository),
     (ports.DocumentTable, Documents),
     (ports.KeyProvider, Keyring),
     *PG_ADAPTERS,
