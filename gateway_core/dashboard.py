@@ -1,13 +1,15 @@
 """The merchant console's arithmetic: the day at a glance, and the day's payments found,
 sorted and paged. Pure functions over stored records (plain dicts), no Textual.
 
-- `day_stats` adds up a business day for the dashboard: the X report's figures
+- `day_stats` shows a business day on the dashboard: the X report's figures
   (`settlement.day_figures`, the one reading every view shows), sales by hour, the
   split by tender (card brands, UPI, net banking per bank, cash and its rounding),
   declines by reason and the risk rules that fired (and, set by its reader, the day's
-  shift reports).
-- `Ledger` holds the day's payments and answers the transaction table: a search
-  (last-4, id, amount, status, brand or method), a sort, and pages of rows.
+  shift reports), from the report and the day's running totals (`settlement.running`):
+  no payment is read.
+- The transaction table reads the day a page at a time, newest first
+  (`PaymentRepository.page`); `Ledger` holds the whole day, read for a search (last-4,
+  id, amount, status, brand or method) or another sort.
 - `filter_events` narrows the audit log by actor, action and day.
 """
 
@@ -34,6 +36,7 @@ from gateway_core.settlement import (
     kind_of,
     tender_label,
 )
+from gateway_core.settlement.running import Tallies, by_hour, rules_fired
 from gateway_core.shift_models import ShiftReport
 from gateway_core.store import DataStore
 from gateway_core.store.journal import collector_paused
@@ -60,14 +63,15 @@ class DayStats:
     fraud: ScoreWatch | None = None  # the fraud model's day, when one scores (`FraudHook.watch`)
 
 
-def day_stats(report: DayReport, payments: Sequence[Record], settings: Settings) -> DayStats:
+def day_stats(report: DayReport, totals: Tallies, settings: Settings) -> DayStats:
     """The dashboard of a day: its X report's figures in the merchant's currency, plus
-    sales by hour and the risk rules that fired, from the `payments` the report was
-    made of (`Settlement.candidates`)."""
-    day, tz, currency = report.day, settings.tz, settings.currency
-    stats = DayStats(
-        day=day,
+    sales by hour and the risk rules that fired, from the day's running totals (the
+    merchant's: `Settlement.totals`)."""
+    currency = settings.currency
+    return DayStats(
+        day=report.day,
         figures=day_figures(report, currency),
+        by_hour=by_hour(totals, currency, settings.tz),
         brands=[
             (tender_label(ln.method, ln.brand), ln.count, ln.gross)
             for ln in report.brands
@@ -77,24 +81,8 @@ def day_stats(report: DayReport, payments: Sequence[Record], settings: Settings)
             (code, n, decline_text(code))
             for code, n in sorted(report.activity.declines.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
+        rules=rules_fired(totals),
     )
-    prefix = f"pay_{day:%Y%m%d}_"
-    rules: dict[str, int] = {}
-    hours: dict[str, int] = {}  # "YYYY-MM-DDTHH" + offset → local hour, converted once
-    for r in payments:
-        if not r["id"].startswith(prefix):
-            continue
-        for factor in (r.get("risk") or {}).get("factors", ()):
-            rules[factor["rule"]] = rules.get(factor["rule"], 0) + 1
-        if r["status"] == "succeeded" and r["currency"] == currency:
-            stamp = r["created_at"]
-            key = stamp[:13] + stamp[-6:]
-            hour = hours.get(key)
-            if hour is None:
-                hour = hours[key] = datetime.fromisoformat(stamp).astimezone(tz).hour
-            stats.by_hour[hour] += r["amount_captured"]
-    stats.rules = sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))
-    return stats
 
 
 def opening_hours(by_hour: Sequence[int]) -> range:
@@ -192,10 +180,25 @@ def ledger_of(
     """The ledger of the payments taken on `day` (among `payments`), with what was
     refunded of each on the day."""
     prefix = f"pay_{day:%Y%m%d}_"
-    refunded: dict[str, int] = {}
+    return Ledger([r for r in payments if r["id"].startswith(prefix)], refunded(refunds), currency)
+
+
+def refunded(refunds: Iterable[Record]) -> dict[str, int]:
+    """What `refunds` refunded of each payment."""
+    out: dict[str, int] = {}
     for refund in refunds:
-        refunded[refund["payment_id"]] = refunded.get(refund["payment_id"], 0) + refund["amount"]
-    return Ledger([r for r in payments if r["id"].startswith(prefix)], refunded, currency)
+        out[refund["payment_id"]] = out.get(refund["payment_id"], 0) + refund["amount"]
+    return out
+
+
+def day_refunds(store: DataStore, settlement: Settlement, day: date) -> list[Record]:
+    """The refunds filed on `day` (`Settlement.refunds`), read under the day's storage
+    lock."""
+    db = store.existing_day(day)
+    if db is None:
+        return []
+    with db.journal.lock:
+        return settlement.refunds(day)
 
 
 def page(rows: Sequence[Record], number: int, size: int = PAGE_SIZE) -> Sequence[Record]:

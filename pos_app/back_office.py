@@ -16,7 +16,18 @@ from textual.app import App
 from gateway_core.access import AccessError
 from gateway_core.acquirer_api import Frame
 from gateway_core.audit import Verdict
-from gateway_core.dashboard import Record, audit_events, day_stats, events_of, ledger_of, read_day
+from gateway_core.dashboard import (
+    PAGE_SIZE,
+    Ledger,
+    Record,
+    audit_events,
+    day_refunds,
+    day_stats,
+    events_of,
+    ledger_of,
+    read_day,
+    refunded,
+)
 from gateway_core.errors import PaygateError
 from gateway_core.gateway import Gateway
 from gateway_core.money import Money
@@ -25,8 +36,11 @@ from gateway_core.ports import Approval
 from gateway_core.presentation import format_money
 from gateway_core.runtime import Runtime
 from gateway_core.settlement import Reconciliation, Settlement
+from gateway_core.settlement.running import payments_taken
 from gateway_core.settlement.shift_reports import shift_reports
 from gateway_core.shift_models import ShiftReport
+from gateway_core.store.repos import TinyPaymentRepository
+from gateway_core.store.state import TinyOpenPaymentRepository
 from pos_app.private_files import write_private_text
 from pos_app.screens.hosts import ActionDialog, ClosingView, DayData, Dialog, Noted, ReconcileView
 from pos_app.wiring import Wiring
@@ -46,6 +60,8 @@ class BackOffice:
         self._gateway = wiring.gateway
         self._operator = operator
         self.field_rows = wiring.field_rows
+        self._payments = TinyPaymentRepository(rt.store)  # keeps each day's order of pages
+        self._open = TinyOpenPaymentRepository(rt.store)
 
     @property
     def gateway(self) -> Gateway:
@@ -61,18 +77,51 @@ class BackOffice:
 
     # -- reads (in the console's threads) -------------------------------------------------
     def day_data(self, day: date) -> DayData:
-        """The day read and added up, for every tab."""
+        """The day for every tab: its running totals added up, the first page of its
+        payments, its refunds and the payments waiting for their payer."""
         rt, settings = self.rt, self.settings
         settlement = self.settlement()
-        payments, refunds = read_day(rt.store, settlement, day)
-        report = settlement.report_of(day, payments, refunds)
-        stats = day_stats(report, payments, settings)
+        totals = settlement.totals(day)
+        report = settlement.report(day, totals)
+        stats = day_stats(report, totals, settings)
         stats.shifts = self.shift_reports(day)
-        if (fraud := rt.gateway.risk.fraud) is not None:
-            stats.fraud = fraud.watch(day, payments)
-        ledger = ledger_of(day, payments, refunds, settings.currency)
-        closing = settlement.closing(day)
-        return DayData(day, stats, ledger, report, closing, rt.gateway.risk.blocks())
+        if (fraud := rt.gateway.risk.fraud) is not None:  # the model's day: every payment
+            stats.fraud = fraud.watch(day, read_day(rt.store, settlement, day)[0])
+        first = self._payments.page(day, settlement.merchant_id, None, PAGE_SIZE)
+        return DayData(
+            day,
+            stats,
+            report,
+            settlement.closing(day),
+            rt.gateway.risk.blocks(),
+            first=first,
+            payments=payments_taken(totals),
+            refunded=refunded(day_refunds(rt.store, settlement, day)),
+            waiting=self._waiting(day),
+        )
+
+    def _waiting(self, day: date) -> list[Record]:
+        """The day's payments waiting for their payer (UPI, net banking, payment links):
+        among the open ones (the open index), not the whole day."""
+        prefix = f"pay_{day:%Y%m%d}_"
+        db = self.rt.store.existing_day(day)
+        if db is None:
+            return []
+        with self.rt.store.main.journal.lock:
+            ids = [payment_id for payment_id in self._open.ids() if payment_id.startswith(prefix)]
+        with db.journal.lock:
+            found = [self._payments.get(day, payment_id) for payment_id in ids]
+        merchant = self.settings.merchant_id
+        return [r for r in found if r and r["status"] == "pending" and r["merchant_id"] == merchant]
+
+    def ledger(self, day: date) -> Ledger:
+        """The whole day's payments, for a search or another sort."""
+        payments, refunds = read_day(self.rt.store, self.settlement(), day)
+        return ledger_of(day, payments, refunds, self.settings.currency)
+
+    def page(self, day: date, cursor: tuple[str, str]) -> list[Record]:
+        """The page of the day's payments after `cursor`, newest first."""
+        return self._payments.page(day, self.settings.merchant_id, cursor, PAGE_SIZE)
 
     def shift_reports(self, day: date) -> list[ShiftReport]:
         """The day's shift reports, read under the main database's lock (a worker thread

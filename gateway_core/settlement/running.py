@@ -65,70 +65,101 @@ def fee_basis(fees: FeeSchedule) -> str:
     return hashlib.sha256(fees.model_dump_json().encode()).hexdigest()[:16]
 
 
-def _floor(stamp: str, minutes: int) -> str:
-    at = datetime.fromisoformat(stamp)
-    return at.replace(minute=at.minute - at.minute % minutes, second=0, microsecond=0).isoformat()
+class _Totals:
+    """Totals being added up (in place: a rebuild adds up 100k records fast), each
+    stamp's minute and quarter hour and each line's fee rate worked out once."""
 
+    def __init__(self, fees: FeeSchedule) -> None:
+        self.sums: dict[TallyKey, list[int]] = {}
+        self._fees = fees
+        self._floors: dict[str, tuple[str, str]] = {}
+        self._rates: dict[tuple[str, str, str], tuple[int, int]] = {}
 
-def _add(into: Tallies, key: TallyKey, sums: TallySums) -> None:
-    held = into.get(key)
-    into[key] = (
-        sums if held is None else TallySums(*(a + b for a, b in zip(held, sums, strict=True)))
-    )
+    def add(self, key: TallyKey, *values: int) -> None:
+        held = self.sums.get(key)
+        if held is None:
+            self.sums[key] = [*values, *_ZEROS[len(values) :]]
+        else:
+            for i, value in enumerate(values):
+                held[i] += value
 
+    def floors(self, stamp: str) -> tuple[str, str]:
+        """The minute and the quarter hour of an ISO time (ISO times at their start)."""
+        key = stamp[:16] + stamp[-6:]
+        found = self._floors.get(key)
+        if found is None:
+            at = datetime.fromisoformat(stamp).replace(second=0, microsecond=0)
+            quarter = at.replace(minute=at.minute - at.minute % 15)
+            found = self._floors[key] = (at.isoformat(), quarter.isoformat())
+        return found
 
-def payment_tallies(r: Record, fees: FeeSchedule) -> Tallies:
-    """What one stored payment adds to the totals of the day it is filed under."""
-    merchant, status, currency = r["merchant_id"], r["status"], r["currency"]
-    method, brand = kind_of(r)
-    word = "voided" if is_void(r) else status
-    captured = r.get("amount_captured", 0)
-    code = decline_key(r) if status == "declined" else ""
-    out: Tallies = {seen_key("payments"): TallySums(1)}
-    taken = TallyKey(merchant, TAKEN, method, brand, "", currency, word, code, r["terminal_id"])
-    out[taken] = TallySums(1, r["amount"], captured)
-    if status == "succeeded":
-        hour = TallyKey(merchant, HOUR, currency=currency, at=_floor(r["created_at"], 15))
-        out[hour] = TallySums(1, captured=captured)
-    for factor in (r.get("risk") or {}).get("factors", ()):
-        _add(out, TallyKey(merchant, RULE, code=factor["rule"]), TallySums(1))
-    if method == LINK or word not in ("succeeded", "voided"):
-        return out
-    funding, at = r.get("funding") or "", _floor(r["updated_at"], 1)
-    key = TallyKey(merchant, MOVED, method, brand, funding, currency, word, at=at)
-    if word == "voided":
-        out[key] = TallySums(1, r["amount"])
-        return out
-    fee = fees.fee(captured, method, brand, funding)[2]
-    tips = min(r.get("tip", 0), captured)
-    out[key] = TallySums(1, r["amount"], captured, tips, fee, fee_of(fee, fees.gst_bps))
-    if rounding := (r.get("cash") or {}).get("rounding"):
-        out[key._replace(brand=ROUNDING, funding="")] = TallySums(1, captured=rounding)
-    return out
+    def fee(self, captured: int, method: str, brand: str, funding: str) -> tuple[int, int]:
+        """The fee and the GST on it of a capture."""
+        rate = self._rates.get((method, brand, funding))
+        if rate is None:
+            fees = self._fees
+            rate = self._rates[(method, brand, funding)] = (
+                fees.rate_of(method, brand, funding),
+                fees.flat_of(method, brand),
+            )
+        fee = fee_of(captured, rate[0]) + rate[1]
+        return fee, fee_of(fee, self._fees.gst_bps)
 
-
-def refund_tallies(refund: Record, payment: Record | None) -> Tallies:
-    """What one refund adds to the totals of the day it is filed under (its payment says
-    whose it is and, for a refund stored without it, its method)."""
-    out: Tallies = {seen_key("refunds"): TallySums(1)}
-    if payment is not None:
-        method, brand = kind_of(
-            refund if "method" in refund else {**refund, "method": method_of(payment)}
+    def payment(self, r: Record, sign: int = 1) -> None:
+        """Add what one stored payment adds to the totals of the day it is filed under
+        (`sign` -1: take it away)."""
+        merchant, status, currency = r["merchant_id"], r["status"], r["currency"]
+        method, brand = kind_of(r)
+        word = "voided" if is_void(r) else status
+        captured = r.get("amount_captured", 0)
+        code = decline_key(r) if status == "declined" else ""
+        self.add(_PAYMENTS, sign)
+        taken = TallyKey(
+            merchant, TAKEN, method, brand, "", currency, word, code, r.get("terminal_id") or ""
         )
-        key = TallyKey(payment["merchant_id"], REFUND, method, brand, currency=refund["currency"])
-        out[key] = TallySums(1, refund["amount"])
-    return out
+        self.add(taken, sign, sign * r["amount"], sign * captured)
+        if status == "succeeded":
+            quarter = self.floors(r["created_at"])[1]
+            self.add(
+                TallyKey(merchant, HOUR, currency=currency, at=quarter), sign, 0, sign * captured
+            )
+        for factor in (r.get("risk") or {}).get("factors", ()):
+            self.add(TallyKey(merchant, RULE, code=factor["rule"]), sign)
+        if method == LINK or word not in ("succeeded", "voided"):
+            return
+        funding, minute = r.get("funding") or "", self.floors(r["updated_at"])[0]
+        key = TallyKey(merchant, MOVED, method, brand, funding, currency, word, at=minute)
+        if word == "voided":
+            self.add(key, sign, sign * r["amount"])
+            return
+        fee, gst = self.fee(captured, method, brand, funding)
+        tips = min(r.get("tip", 0), captured)
+        self.add(
+            key, sign, sign * r["amount"], sign * captured, sign * tips, sign * fee, sign * gst
+        )
+        if rounding := (r.get("cash") or {}).get("rounding"):
+            self.add(key._replace(brand=ROUNDING, funding=""), sign, 0, sign * rounding)
+
+    def refund(self, refund: Record, payment: Record | None) -> None:
+        """Add what one refund adds to the totals of the day it is filed under (its
+        payment says whose it is and, for a refund stored without it, its method)."""
+        self.add(_REFUNDS, 1)
+        if payment is not None:
+            method, brand = kind_of(
+                refund if "method" in refund else {**refund, "method": method_of(payment)}
+            )
+            key = TallyKey(
+                payment["merchant_id"], REFUND, method, brand, currency=refund["currency"]
+            )
+            self.add(key, 1, refund["amount"])
+
+    def done(self) -> Tallies:
+        """The totals that are not all zero."""
+        return {key: TallySums(*sums) for key, sums in self.sums.items() if any(sums)}
 
 
-def changes(new: Tallies, old: Tallies) -> Tallies:
-    """new − old, without the totals that did not change."""
-    out: Tallies = {}
-    for key in new.keys() | old.keys():
-        a, b = new.get(key, TallySums()), old.get(key, TallySums())
-        delta = TallySums(*(x - y for x, y in zip(a, b, strict=True)))
-        if any(delta):
-            out[key] = delta
-    return out
+_ZEROS = (0,) * len(TallySums._fields)
+_PAYMENTS, _REFUNDS = seen_key("payments"), seen_key("refunds")
 
 
 def day_tallies(
@@ -138,18 +169,15 @@ def day_tallies(
     fees: FeeSchedule,
 ) -> Tallies:
     """A day's totals rebuilt from the records filed under it (every merchant's)."""
-    out: Tallies = {}
-    written = 0
+    totals = _Totals(fees)
     for r in payments:
-        for key, sums in payment_tallies(r, fees).items():
-            _add(out, key, sums)
-        written += 1
+        totals.payment(r)
     for refund in refunds:
-        for key, sums in refund_tallies(refund, payment_of(refund["payment_id"])).items():
-            _add(out, key, sums)
+        totals.refund(refund, payment_of(refund["payment_id"]))
+    written = totals.sums.get(_PAYMENTS, [0])[0]
     if written:
-        out[basis_key(fee_basis(fees))] = TallySums(written)
-    return out
+        totals.add(basis_key(fee_basis(fees)), written)
+    return totals.done()
 
 
 class Tallying:
@@ -168,13 +196,17 @@ class Tallying:
         self._payment_of = payment_of
 
     def payment_saved(self, day: date, old: Record | None, new: Record) -> None:
-        before = payment_tallies(old, self._fees) if old is not None else {}
-        delta = changes(payment_tallies(new, self._fees), before)
-        delta[self._basis] = TallySums(1)
-        self._tallies.add(day, delta)
+        totals = _Totals(self._fees)
+        totals.payment(new)
+        if old is not None:
+            totals.payment(old, -1)
+        totals.add(self._basis, 1)
+        self._tallies.add(day, totals.done())
 
     def refund_added(self, day: date, refund: Record) -> None:
-        self._tallies.add(day, refund_tallies(refund, self._payment_of(refund["payment_id"])))
+        totals = _Totals(self._fees)
+        totals.refund(refund, self._payment_of(refund["payment_id"]))
+        self._tallies.add(day, totals.done())
 
 
 def report_parts(
@@ -259,6 +291,11 @@ def by_hour(totals: Mapping[TallyKey, TallySums], currency: str, tz: tzinfo | No
         if key.kind == HOUR and key.currency == currency and sums.n:
             hours[datetime.fromisoformat(key.at).astimezone(tz).hour] += sums.captured
     return hours
+
+
+def payments_taken(totals: Mapping[TallyKey, TallySums]) -> int:
+    """How many payments were taken on the day (payment links included)."""
+    return sum(sums.n for key, sums in totals.items() if key.kind == TAKEN)
 
 
 def rules_fired(totals: Mapping[TallyKey, TallySums]) -> list[tuple[str, int]]:

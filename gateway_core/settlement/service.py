@@ -198,10 +198,11 @@ class Settlement:
         """A snapshot of the day so far (today by default). Changes nothing."""
         return self.report(self.check_day(day or self.today()))
 
-    def report(self, day: date) -> DayReport:
-        """The X report of `day`, from its running totals (`running`): the records are
-        added up only when a Z report was taken within a minute that money moved in."""
-        parts = self._tallied(day)
+    def report(self, day: date, totals: Tallies | None = None) -> DayReport:
+        """The X report of `day`, from its running totals (`running`; `totals`: the day's,
+        read already): the records are added up only when a Z report was taken within a
+        minute that money moved in."""
+        parts = self._tallied(day, self.totals(day) if totals is None else totals)
         if parts is None:
             return self.report_of(day, self.candidates(day), self.refunds(day))
         return self._closed_as(day, self._assemble(day, parts))
@@ -219,8 +220,7 @@ class Settlement:
 
         return self._tallies.kept(day, self.merchant_id, fee_basis(fees), rebuild)
 
-    def _tallied(self, day: date) -> Parts | None:
-        own = self.totals(day)
+    def _tallied(self, day: date, own: Tallies) -> Parts | None:
         earlier = [self.totals(e) for e in self._earlier(day)]
         moved = DayOf(self.tz, self.closed_at())
         return report_parts(day, own, earlier, self._settings.fees, moved)

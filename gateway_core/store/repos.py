@@ -25,6 +25,7 @@ from gateway_core.store.documents import (
     newest,
 )
 from gateway_core.store.journal import StorageCorrupt
+from gateway_core.store.pages import Cursor, Order, after, day_order
 
 # What follows a write in its unit of work (the day's running totals, `settlement.running`):
 # a payment saved (the day it is filed under, its old record or None, the new one), a
@@ -136,6 +137,7 @@ class TinyPaymentRepository:
         self._store = store
         self._where: dict[date, dict[str, int]] = {}
         self._saved = saved
+        self._orders: dict[tuple[date, str], tuple[int, Order]] = {}
 
     def _table(self, day: date) -> Table:
         return self._store.day(day).table("payments")
@@ -183,6 +185,24 @@ class TinyPaymentRepository:
         """The day's payments one at a time: a report adds up 100k of them without
         holding them all."""
         return each_document(self._table(day))
+
+    def page(self, day: date, merchant_id: str, cursor: Cursor | None, size: int) -> list[Record]:
+        """Up to `size` of a merchant's payments filed under `day`, newest first (creation
+        time, then id), after `cursor` (the (created_at, id) of the last one shown; None:
+        from the newest). A day with no data is not opened."""
+        db = self._store.existing_day(day)
+        if db is None:
+            return []
+        with db.journal.lock:
+            table = self._table(day)
+            held = self._orders.get((day, merchant_id))
+            if held is None or held[0] != len(table):
+                held = self._orders[(day, merchant_id)] = (
+                    len(table),
+                    day_order(table, merchant_id),
+                )
+            start = after(held[1], cursor)
+            return [dict(table.get(doc_id=i) or {}) for _c, _id, i in held[1][start : start + size]]
 
 
 class TinyRefundRepository:

@@ -214,14 +214,19 @@ class SaleDesk(Protocol):
 
 @dataclass
 class DayData:
-    """What a load of the day gives every tab of the console."""
+    """What a load of the day gives every tab of the console: its running totals added
+    up and the first page of its payments, never the whole day."""
 
     day: date
     stats: DayStats
-    ledger: Ledger
     report: DayReport  # the X report
     closing: DayReport | None  # the Z report, once the day is closed
     blocks: list[Block]
+    first: list[Record]  # the newest payments (a page)
+    payments: int  # how many the day holds
+    refunded: dict[str, int]  # payment id → refunded on the day
+    waiting: list[Record]  # the day's payments waiting for their payer
+    ledger: Ledger | None = None  # the whole day, once read (a search, another sort)
 
 
 class BackOffice(Protocol):
@@ -237,6 +242,10 @@ class BackOffice(Protocol):
     def still_open_shifts(self, day: date) -> list[str]: ...
 
     def day_data(self, day: date) -> DayData: ...
+
+    def ledger(self, day: date) -> Ledger: ...
+
+    def page(self, day: date, cursor: tuple[str, str]) -> list[Record]: ...
 
     def payment_detail(self, payment_id: str) -> tuple[Payment, list[Record]]: ...
 

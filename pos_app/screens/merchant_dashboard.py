@@ -104,7 +104,7 @@ class DashboardPane(ConsolePart, VerticalScroll):
         """The day's payments waiting for their payer (UPI, net banking, payment links):
         when each expires and when the gateway checks it next (hidden when none)."""
         line = self.query_one("#pending-upi", Line)
-        waiting = [r for r in data.ledger.records if r["status"] == "pending"]
+        waiting = data.waiting
         line.display = bool(waiting)
         if not waiting:
             return

@@ -1,5 +1,7 @@
-"""The console's transactions tab: the day's payments, searched and sorted, a page (200
-rows) at a time, so that a day of 100,000 payments opens."""
+"""The console's transactions tab: the day's payments a page (200 rows) at a time, newest
+first, read from the store a page at a time as the cursor reaches the end (a day of
+100,000 payments opens at once); a search or another order reads the whole day once
+(in a thread), then pages through what matches."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
-from gateway_core.dashboard import PAGE_SIZE, SORTS, Ledger, Record, page
+from gateway_core.dashboard import PAGE_SIZE, SORTS, Record, page, record_word
 from gateway_core.presentation import money_text
 from pos_app.screens.base import while_shown
 from pos_app.screens.hosts import DayData
@@ -46,8 +48,10 @@ class TransactionsPane(FilterKeys, Vertical):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.ledger: Ledger | None = None
-        self.rows: list[Record] = []  # the matching records, sorted
+        self.data: DayData | None = None
+        self.rows: list[Record] = []  # the matching records, sorted (read so far, paging)
+        self.matching = 0  # how many records match (the day's count, paging)
+        self.paging = False  # newest first, no search: pages come from the store
         self.shown = 0  # how many of them are in the table
         self.sort = "time"
         self.descending = True
@@ -79,7 +83,7 @@ class TransactionsPane(FilterKeys, Vertical):
             table.add_column(label, key=key)
 
     def show(self, data: DayData) -> None:
-        self.ledger = data.ledger
+        self.data = data
         self.select()
 
     def action_search(self) -> None:
@@ -106,26 +110,39 @@ class TransactionsPane(FilterKeys, Vertical):
 
     @work(thread=True, exclusive=True, group="txn-select", exit_on_error=False)
     def select(self) -> None:
-        """Search and sort the day in a thread; the table gets the first page."""
-        ledger = self.ledger
-        if ledger is None:
+        """The table's first page: the day's newest payments as loaded; for a search or
+        another order, the whole day read once (in this thread), searched and sorted."""
+        data = self.data
+        if data is None:
             return
         query = self.query_one("#txn-search", Field).value
-        rows = ledger.select(query, self.sort, self.descending)
+        if not query and self.sort == "time" and self.descending:
+            rows, matching, paging = list(data.first), data.payments, True
+        else:
+            if data.ledger is None:
+                data.ledger = self.console.office.ledger(data.day)
+            rows = data.ledger.select(query, self.sort, self.descending)
+            matching, paging = len(rows), False
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._fill, rows, query)
+            self.app.call_from_thread(self._fill, rows, query, matching, paging)
 
     @while_shown
-    def _fill(self, rows: list[Record], query: str) -> None:
+    def _fill(self, rows: list[Record], query: str, matching: int, paging: bool) -> None:
         self.rows, self.shown, self.searched = rows, 0, query
+        self.matching, self.paging = matching, paging
         table = self.query_one(DataTable)
         table.clear()
         self._more()
 
     def _more(self) -> None:
-        """Add the next page of rows to the table."""
-        ledger = self.ledger
-        if ledger is None:
+        """Add the next page of rows to the table (paging: read it first, when the rows
+        read so far are all shown)."""
+        data = self.data
+        if data is None:
+            return
+        if self.paging and self.shown == len(self.rows) and self.shown < self.matching:
+            last = self.rows[-1]
+            self._next_page(data, (last["created_at"], last["id"]))
             return
         table = self.query_one(DataTable)
         tz = self.console.office.settings.tz
@@ -133,7 +150,7 @@ class TransactionsPane(FilterKeys, Vertical):
         table.add_rows(
             (
                 clock_time(r["created_at"], tz),
-                ledger.word(r),
+                record_word(r, data.refunded.get(r["id"], 0)),
                 money_text(r["amount"], r["currency"]),
                 r["id"],
                 card_text(r),
@@ -146,14 +163,31 @@ class TransactionsPane(FilterKeys, Vertical):
         self.shown += len(batch)
         self._count()
 
+    @work(thread=True, exclusive=True, group="txn-page", exit_on_error=False)
+    def _next_page(self, data: DayData, cursor: tuple[str, str]) -> None:
+        """Read the page after `cursor` from the store, in a thread."""
+        batch = self.console.office.page(data.day, cursor)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._paged, data, cursor, batch)
+
+    @while_shown
+    def _paged(self, data: DayData, cursor: tuple[str, str], batch: list[Record]) -> None:
+        last = self.rows[-1] if self.rows else None
+        if not self.paging or data is not self.data or last is None:
+            return  # the day was read again, or a search began: this page is not wanted
+        if (last["created_at"], last["id"]) != cursor or not batch:
+            return
+        self.rows.extend(batch)
+        self._more()
+
     def _count(self) -> None:
-        total = len(self.ledger.records) if self.ledger else 0
+        total = self.data.payments if self.data else 0
         arrow = "↓" if self.descending else "↑"
-        if not self.rows:
+        if not self.matching:
             what = "No payments match." if total else "No payments yet today."
         else:
-            what = f"{self.shown:,} of {len(self.rows):,} shown"
-            if len(self.rows) != total:
+            what = f"{self.shown:,} of {self.matching:,} shown"
+            if self.matching != total:
                 what += f" (matching, of {total:,})"
         self.query_one("#txn-count", Line).update(
             f"{what} · sorted by {self.sort} {arrow} · Enter: details · s: sort · o: order"
@@ -161,7 +195,7 @@ class TransactionsPane(FilterKeys, Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if event.cursor_row >= self.shown - 1 and self.shown < len(self.rows):
+        if event.cursor_row >= self.shown - 1 and self.shown < self.matching:
             self._more()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -97,17 +97,23 @@ async def test_the_console_opens_before_the_gateway_was_ever_used(
 async def test_the_console_reads_the_day_once_when_it_opens(
     shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Shown first is resumed too: the day (100k payments on a busy day) is read once."""
+    """Shown first is resumed too: the day (100k payments on a busy day) is loaded once,
+    from its running totals and a page of payments: the whole day is never read."""
     app, _ = shop
     reads: list[date] = []
-    real = back_office.read_day
-    monkeypatch.setattr(back_office, "read_day", lambda *a: reads.append(a[2]) or real(*a))
+    whole: list[date] = []
+    real, real_day = back_office.BackOffice.day_data, back_office.read_day
+    monkeypatch.setattr(
+        back_office.BackOffice, "day_data", lambda o, d: reads.append(d) or real(o, d)
+    )
+    monkeypatch.setattr(back_office, "read_day", lambda *a: whole.append(a[2]) or real_day(*a))
     async with drive(app) as pilot:
         await console(pilot)
         await settle(pilot)
         assert len(reads) == 1
         await press(pilot, "f5")  # a refresh reads it again
         await wait_for(pilot, lambda: len(reads) == 2)
+        assert whole == []
 
 
 async def test_a_wrong_pin_stays_in_the_dialog(shop) -> None:
@@ -448,7 +454,7 @@ async def test_a_day_of_100k_payments_opens_a_page_at_a_time(
         await press(pilot, "ctrl+end")  # the last row loaded asks for the next page
         await wait_for(pilot, lambda: table.row_count == 400)
         assert "400 of 100,001 shown" in widget_text(app, "#txn-count")
-        matching = len(app.screen.data.ledger.select("0042"))  # last-4 or a part of the id
+        matching = len(app.screen.office.ledger(app.screen.day).select("0042"))  # last-4, id
         assert 200 > matching > 10
         await search(pilot, "0042", matching)
         assert f"{matching} of {matching} shown (matching, of 100,001)" in flat(app)
