@@ -24,6 +24,8 @@ from typing import Any
 from gateway_core.errors import InputError
 from gateway_core.fraud.monitor import ScoreWatch
 from gateway_core.money import MoneyError, parse_amount
+from gateway_core.payment_records import with_refunds
+from gateway_core.payments import Payment, payment_day
 from gateway_core.ports import Records
 from gateway_core.presentation import status_word
 from gateway_core.settings import Settings
@@ -204,6 +206,30 @@ def day_refunds(store: DataStore, settlement: Settlement, day: date) -> list[Rec
 def page(rows: Sequence[Record], number: int, size: int = PAGE_SIZE) -> Sequence[Record]:
     """Page `number` (from 0) of `rows`."""
     return rows[number * size : (number + 1) * size]
+
+
+def day_page(records: Records, day: date, after: str | None, size: int) -> list[Payment]:
+    """Up to `size` of the payments taken on `day` (every merchant's), newest first,
+    those after the payment `after` (its id: the last one shown), with their refunds:
+    `paygate list`, read a page at a time from the store."""
+    payments = records.payments
+    cursor = None
+    if after is not None:
+        last = payments.get(day, after) if payment_day(after) == day else None
+        if last is None:
+            raise InputError(f"--after names no payment of {day}")
+        cursor = (last["created_at"], last["id"])
+    return [with_refunds(r, records.refunds) for r in payments.page(day, None, cursor, size)]
+
+
+def newest_page(payments: Sequence[Payment], after: str | None, size: int) -> list[Payment]:
+    """`day_page` of a day's payments read whole (a gateway service sends its day)."""
+    newest = sorted(payments, key=lambda p: (p.created_at, p.id), reverse=True)
+    ids = [p.id for p in newest]
+    if after is not None and after not in ids:
+        raise InputError("--after names no payment of the day")
+    start = 0 if after is None else ids.index(after) + 1
+    return newest[start : start + size]
 
 
 # ---------------------------------------------------------------------------- audit

@@ -276,6 +276,8 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
 
     listing = sub.add_parser("list", parents=payment, help="the payments of a business day")
     listing.add_argument("--date", metavar="YYYY-MM-DD", help="default: today")
+    listing.add_argument("--limit", type=int, default=200, metavar="N", help="0: all (200)")
+    listing.add_argument("--after", metavar="ID", help="the page after this payment")
     listing.set_defaults(handler=_payments("cmd_list"))
 
     sub.add_parser(

@@ -36,6 +36,7 @@ from bank_sim.serve import bank_config, serve
 from bank_sim.testcards import CVV, EXPIRY, LOAD_TEST_CARD, LUHN_FAILURE, TEST_CARDS
 from gateway_core.cards import LOAD_TEST_BIN, CardInput, check_card, load_test_pan
 from gateway_core.clock import SystemClock, business_day
+from gateway_core.dashboard import day_page, newest_page
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, normalize_currency, parse_amount
@@ -45,7 +46,7 @@ from gateway_core.presentation import format_money, stamp_text, time_text
 from gateway_core.runtime import Runtime
 from gateway_core.service.models import PaymentView, check_idempotency_key
 from gateway_core.settings import Settings
-from gateway_core.settlement import DayReport, parse_day
+from gateway_core.settlement import DayReport, Settlement, parse_day
 from gateway_core.store.lock import DataDirBusy
 from gateway_core.upi_api import TEST_BALANCE, TEST_PIN
 from paygate_cli.common import open_runtime
@@ -404,12 +405,19 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    """The payments of one business day, oldest first."""
+    """The payments of one business day, newest first, a page (`--limit`) at a time from
+    the store: `--after` the last one shown."""
     day = None if args.date is None else parse_day(args.date)
+    if args.limit < 0:
+        raise InputError("--limit is a number of payments (0: all of them)")
+    size = args.limit or sys.maxsize
 
     async def run() -> list[Payment]:
-        async with gateway_session(settings) as (_rt, gateway):
-            return gateway.list_day(day)  # None: the gateway's today (a server's, remote)
+        async with gateway_session(settings) as (rt, gateway):
+            if rt is None:  # a gateway service sends its whole day (its today by default)
+                return newest_page(gateway.list_day(day), args.after, size)
+            shown = day or Settlement(rt.records, rt.settings, clock=rt.clock).today()
+            return day_page(rt.records, shown, args.after, size)
 
     payments = asyncio.run(run())
     if args.json:
@@ -432,6 +440,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     print("\n".join(_table(("TIME", "ID", "STATUS", "AMOUNT", "TENDER", "CODE"), rows)))
     shown = day or payment_day(payments[0].id)
     print(f"{len(payments)} payment{'s' if len(payments) != 1 else ''} on {shown}")
+    if len(payments) == size:
+        print(f"newest first; the next page: paygate list --date {shown} --after {payments[-1].id}")
     return 0
 
 

@@ -39,8 +39,6 @@ from gateway_core.settlement import Reconciliation, Settlement
 from gateway_core.settlement.running import payments_taken
 from gateway_core.settlement.shift_reports import shift_reports
 from gateway_core.shift_models import ShiftReport
-from gateway_core.store.repos import TinyPaymentRepository
-from gateway_core.store.state import TinyOpenPaymentRepository
 from pos_app.private_files import write_private_text
 from pos_app.screens.hosts import ActionDialog, ClosingView, DayData, Dialog, Noted, ReconcileView
 from pos_app.wiring import Wiring
@@ -60,8 +58,8 @@ class BackOffice:
         self._gateway = wiring.gateway
         self._operator = operator
         self.field_rows = wiring.field_rows
-        self._payments = TinyPaymentRepository(rt.store)  # keeps each day's order of pages
-        self._open = TinyOpenPaymentRepository(rt.store)
+        self._payments = rt.records.payments  # keeps each day's order of pages
+        self._open = rt.records.open_payments
 
     @property
     def gateway(self) -> Gateway:

@@ -16,8 +16,9 @@ Record = dict[str, Any]
 
 class PaymentRepository(Protocol):
     """Payments by id, filed under the business day they were created on. `page`: a
-    merchant's payments of a day newest first (created_at, then id, descending), those
-    after `cursor` (the (created_at, id) of the last one shown): a keyset page."""
+    merchant's (None: every merchant's) payments of a day newest first (created_at, then
+    id, descending), those after `cursor` (the (created_at, id) of the last one shown):
+    a keyset page."""
 
     def save(self, day: date, payment: Record) -> None: ...
     def get(self, day: date, payment_id: str) -> Record | None: ...
@@ -25,7 +26,7 @@ class PaymentRepository(Protocol):
     def each(self, day: date) -> Iterator[Record]: ...
     def forget_indexes(self) -> None: ...
     def page(
-        self, day: date, merchant_id: str, cursor: tuple[str, str] | None, size: int
+        self, day: date, merchant_id: str | None, cursor: tuple[str, str] | None, size: int
     ) -> list[Record]: ...
 
 

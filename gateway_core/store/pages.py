@@ -35,8 +35,9 @@ def _sliced(doc: bytes, mark: bytes, *, last: bool = False) -> str | None:
     return doc[start:end].decode()
 
 
-def day_order(table: Table, merchant_id: str) -> Order:
-    """A merchant's payments of the day, newest first: (created_at, id, doc id)."""
+def day_order(table: Table, merchant_id: str | None) -> Order:
+    """A merchant's payments of the day (None: every merchant's), newest first:
+    (created_at, id, doc id)."""
     docs = table._read_table()
     order: Order = []
     if isinstance(docs, Decoded):
@@ -47,13 +48,13 @@ def day_order(table: Table, merchant_id: str) -> Order:
             if merchant is None or created is None:  # escaped, or shaped otherwise
                 doc = orjson.loads(raw)
                 merchant, created = doc.get("merchant_id"), doc["created_at"]
-            if merchant == merchant_id:
+            if merchant_id is None or merchant == merchant_id:
                 order.append((created, _payment_id(raw), int(key)))
     else:
         order = [
             (doc["created_at"], doc["id"], int(key))
             for key, doc in docs.items()
-            if doc.get("merchant_id") == merchant_id
+            if merchant_id is None or doc.get("merchant_id") == merchant_id
         ]
     order.sort(reverse=True)
     return order

@@ -137,7 +137,7 @@ class TinyPaymentRepository:
         self._store = store
         self._where: dict[date, dict[str, int]] = {}
         self._saved = saved
-        self._orders: dict[tuple[date, str], tuple[int, Order]] = {}
+        self._orders: dict[tuple[date, str | None], tuple[int, Order]] = {}
 
     def _table(self, day: date) -> Table:
         return self._store.day(day).table("payments")
@@ -186,23 +186,25 @@ class TinyPaymentRepository:
         holding them all."""
         return each_document(self._table(day))
 
-    def page(self, day: date, merchant_id: str, cursor: Cursor | None, size: int) -> list[Record]:
-        """Up to `size` of a merchant's payments filed under `day`, newest first (creation
-        time, then id), after `cursor` (the (created_at, id) of the last one shown; None:
-        from the newest). A day with no data is not opened."""
+    def page(
+        self, day: date, merchant_id: str | None, cursor: Cursor | None, size: int
+    ) -> list[Record]:
+        """Up to `size` of a merchant's payments filed under `day` (None: every
+        merchant's), newest first (creation time, then id), after `cursor` (the
+        (created_at, id) of the last one shown; None: from the newest). A day with no
+        data is not opened."""
         db = self._store.existing_day(day)
         if db is None:
             return []
         with db.journal.lock:
             table = self._table(day)
             held = self._orders.get((day, merchant_id))
-            if held is None or held[0] != len(table):
-                held = self._orders[(day, merchant_id)] = (
-                    len(table),
-                    day_order(table, merchant_id),
-                )
+            if held is None or held[0] != len(table):  # a payment came: the order again
+                held = (len(table), day_order(table, merchant_id))
+                self._orders[(day, merchant_id)] = held
             start = after(held[1], cursor)
-            return [dict(table.get(doc_id=i) or {}) for _c, _id, i in held[1][start : start + size]]
+            found = (copied(table.get(doc_id=i)) for _at, _id, i in held[1][start : start + size])
+            return [r for r in found if r is not None]
 
 
 class TinyRefundRepository:
