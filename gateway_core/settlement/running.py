@@ -88,6 +88,8 @@ class _Totals:
         key = stamp[:16] + stamp[-6:]
         found = self._floors.get(key)
         if found is None:
+            if len(self._floors) > 100_000:  # a writer's, over many days
+                self._floors.clear()
             at = datetime.fromisoformat(stamp).replace(second=0, microsecond=0)
             quarter = at.replace(minute=at.minute - at.minute % 15)
             found = self._floors[key] = (at.isoformat(), quarter.isoformat())
@@ -154,8 +156,9 @@ class _Totals:
             self.add(key, 1, refund["amount"])
 
     def done(self) -> Tallies:
-        """The totals that are not all zero."""
-        return {key: TallySums(*sums) for key, sums in self.sums.items() if any(sums)}
+        """The totals that are not all zero (and a fresh start)."""
+        sums, self.sums = self.sums, {}
+        return {key: TallySums(*held) for key, held in sums.items() if any(held)}
 
 
 _ZEROS = (0,) * len(TallySums._fields)
@@ -191,20 +194,23 @@ class Tallying:
         payment_of: Callable[[str], Record | None],
     ) -> None:
         self._tallies = tallies
-        self._fees = fees
+        self._totals = _Totals(fees)
         self._basis = basis_key(fee_basis(fees))
         self._payment_of = payment_of
+        self._stamped: set[date] = set()  # days this writer named its fee basis in
 
     def payment_saved(self, day: date, old: Record | None, new: Record) -> None:
-        totals = _Totals(self._fees)
+        totals = self._totals
         totals.payment(new)
         if old is not None:
             totals.payment(old, -1)
-        totals.add(self._basis, 1)
+        if day not in self._stamped:
+            totals.add(self._basis, 1)
         self._tallies.add(day, totals.done())
+        self._stamped.add(day)
 
     def refund_added(self, day: date, refund: Record) -> None:
-        totals = _Totals(self._fees)
+        totals = self._totals
         totals.refund(refund, self._payment_of(refund["payment_id"]))
         self._tallies.add(day, totals.done())
 

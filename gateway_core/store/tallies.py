@@ -5,10 +5,10 @@ built when the day is first used.
 Written in the unit of work of the payment or refund they follow (the same day's
 database, one journal entry). Rows under merchant "" keep the bookkeeping: kind "seen"
 counts the payments (code "payments") and refunds (code "refunds") tallied, kind
-"basis" the writes made under each fee basis (code: its fingerprint). The day's tallies
-are fresh while those counts are the day's tables' and every write had the reader's
-basis; anything written around them (an older version, a copy of files) makes them stale,
-and the reader rebuilds them from the records (`replace`).
+"basis" names the fee basis they were written under (code: its fingerprint). The day's
+totals are fresh while those counts are the day's tables' and one basis, the reader's,
+is named; anything written around them (an older version, a copy of files, a benchmark
+filling a day) makes them stale, and the reader rebuilds them from the records.
 """
 
 from __future__ import annotations
@@ -18,26 +18,38 @@ from datetime import date
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from tinydb import Query
 from tinydb.table import Table
 
 from gateway_core.ports import TallyKey, TallySums
 from gateway_core.store.database import DataStore
+from gateway_core.store.journal import JournalStorage, Op
+from gateway_core.store.snapshot import unpack
 
 TABLE = "tallies"
 SEEN, BASIS = "seen", "basis"  # the kinds of the bookkeeping rows (merchant "")
+_Key = Query()
 
 
-# Each open day's table of totals: key → doc id, shared by every repository on the store
-# (a rebuild through one renumbers the documents for all).
-_INDEXES: WeakKeyDictionary[Table, dict[TallyKey, int]] = WeakKeyDictionary()
+class _Index:
+    """An open day's totals: key → doc id, and the next doc id (shared by every repository
+    on the store: a rebuild through one renumbers the documents for all)."""
+
+    def __init__(self, held: Mapping[str, Any]) -> None:
+        self.ids = {TallyKey(*unpack(doc)["key"]): key for key, doc in held.items()}
+        self.next = max(map(int, held), default=0) + 1
+
+    def new(self, key: TallyKey) -> str:
+        doc_id = self.ids[key] = str(self.next)
+        self.next += 1
+        return doc_id
 
 
-def _index(table: Table) -> dict[TallyKey, int]:
-    ids = _INDEXES.get(table)
-    if ids is None:
-        docs = table._read_table()
-        ids = _INDEXES[table] = {TallyKey(*doc["key"]): int(k) for k, doc in docs.items()}
-    return ids
+_INDEXES: WeakKeyDictionary[object, _Index] = WeakKeyDictionary()  # by journal
+
+
+def _plus(sums: list[int], delta: TallySums) -> list[int]:
+    return [a + b for a, b in zip(sums, delta, strict=True)]
 
 
 def seen_key(what: str) -> TallyKey:
@@ -47,7 +59,7 @@ def seen_key(what: str) -> TallyKey:
 
 
 def basis_key(basis: str) -> TallyKey:
-    """The bookkeeping row counting the writes made under a fee basis."""
+    """The bookkeeping row naming a fee basis the day's totals were written under."""
     return TallyKey("", BASIS, code=basis)
 
 
@@ -61,23 +73,35 @@ class TinyTallyRepository:
         return self._store.day(day).table(TABLE)
 
     def add(self, day: date, deltas: Mapping[TallyKey, TallySums]) -> None:
-        """Add `deltas` to the day's totals in one write (a key not held yet starts at 0)."""
+        """Add `deltas` to the day's totals in one change set (a key not held yet starts
+        at 0), put straight into the day's journal: a sale adds to a few totals at every
+        step, and TinyDB's update path would copy and compare each document twice."""
         if not deltas:
             return
-        table = self._table(day)
-        ids = _index(table)
-
-        def updater(docs: dict[int, Any]) -> None:
+        db = self._store.day(day)
+        journal = db.journal
+        if not isinstance(journal, JournalStorage):  # a baseline's stock TinyDB (benchmarks/)
+            stock = db.table(TABLE)
             for key, delta in deltas.items():
-                doc_id = ids.get(key)
-                if doc_id is None or doc_id not in docs:  # new, or its write rolled back
-                    doc_id = ids[key] = table._get_next_id()  # type: ignore[no-untyped-call]  # TinyDB's
-                    docs[doc_id] = {"key": list(key), "sums": list(delta)}
+                found = stock.get(_Key.key == list(key))
+                sums = list(delta) if found is None else _plus(found["sums"], delta)
+                stock.upsert({"key": list(key), "sums": sums}, _Key.key == list(key))
+            return
+        with journal.lock:
+            held = journal.table(TABLE)
+            index = _INDEXES.get(journal)
+            if index is None:
+                index = _INDEXES[journal] = _Index(held)
+            ops: list[Op] = []
+            for key, delta in deltas.items():
+                doc_id = index.ids.get(key)
+                doc = None if doc_id is None else held.get(doc_id)
+                if doc_id is None or doc is None:  # new, or its write rolled back
+                    doc_id, sums = index.new(key), list(delta)
                 else:
-                    sums = [a + b for a, b in zip(docs[doc_id]["sums"], delta, strict=True)]
-                    docs[doc_id] = {"key": list(key), "sums": sums}
-
-        table._update_table(updater)  # one change set, through TinyDB's update path
+                    sums = _plus(unpack(doc)["sums"], delta)
+                ops.append(["put", TABLE, doc_id, {"key": list(key), "sums": sums}])
+            journal.commit(ops)
 
     def of_day(self, day: date, merchant_id: str) -> dict[TallyKey, TallySums]:
         """A merchant's totals of the day (none for a day with no data: nothing opened)."""
@@ -114,10 +138,11 @@ class TinyTallyRepository:
         """Make `tallies` the day's totals, every merchant's and the bookkeeping, in one
         write."""
         table = self._table(day)
-        with self._store.day(day).journal.atomic():
+        journal = self._store.day(day).journal
+        with journal.atomic():
             table.truncate()
             table.insert_multiple({"key": list(k), "sums": list(v)} for k, v in tallies.items())
-            _INDEXES.pop(table, None)
+            _INDEXES.pop(journal, None)
 
     def fresh(self, day: date, basis: str) -> bool:
         """Whether the day's totals hold every payment and refund filed under it, each
@@ -131,7 +156,7 @@ class TinyTallyRepository:
             payments = rows.get(seen_key("payments"), TallySums()).n
             refunds = rows.get(seen_key("refunds"), TallySums()).n
             return (
-                bases <= {basis}
+                bases == ({basis} if payments else set())
                 and payments == len(db.table("payments"))
                 and refunds == len(db.table("refunds"))
             )
