@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date, datetime
+from itertools import islice
 
 from tinydb.table import Document, Table
 
@@ -25,7 +26,7 @@ from gateway_core.store.documents import (
     newest,
 )
 from gateway_core.store.journal import StorageCorrupt
-from gateway_core.store.pages import Cursor, Order, after, day_order
+from gateway_core.store.pages import Cursor, DayOrder
 
 # What follows a write in its unit of work (the day's running totals, `settlement.running`):
 # a payment saved (the day it is filed under, its old record or None, the new one), a
@@ -137,7 +138,7 @@ class TinyPaymentRepository:
         self._store = store
         self._where: dict[date, dict[str, int]] = {}
         self._saved = saved
-        self._orders: dict[tuple[date, str | None], tuple[int, Order]] = {}
+        self._orders: dict[date, DayOrder] = {}
 
     def _table(self, day: date) -> Table:
         return self._store.day(day).table("payments")
@@ -198,13 +199,13 @@ class TinyPaymentRepository:
             return []
         with db.journal.lock:
             table = self._table(day)
-            held = self._orders.get((day, merchant_id))
-            if held is None or held[0] != len(table):  # a payment came: the order again
-                held = (len(table), day_order(table, merchant_id))
-                self._orders[(day, merchant_id)] = held
-            start = after(held[1], cursor)
-            found = (copied(table.get(doc_id=i)) for _at, _id, i in held[1][start : start + size])
-            return [r for r in found if r is not None]
+            order = self._orders.get(day)
+            if order is None:
+                order = self._orders[day] = DayOrder()
+            order.update(table)
+            found = (copied(table.get(doc_id=i)) for i in order.older(cursor))
+            mine = (r for r in found if r and merchant_id in (None, r.get("merchant_id")))
+            return list(islice(mine, size))
 
 
 class TinyRefundRepository:
