@@ -102,7 +102,7 @@ class Runtime:
         no store (`store` is None)."""
         from gateway_core.pgstore import PgRecords  # psycopg: only with a database
 
-        records = PgRecords(url, settings.merchant_id, read_only=read_only)
+        records = PgRecords(url, settings.merchant_id, read_only=read_only, fees=settings.fees)
         try:
             new = not read_only and records.audit.head() is None
             keyring = Keyring.open(settings.resolved_key_file, create=new)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import date
 from functools import cached_property
 
+from gateway_core.fees import FeeSchedule
+from gateway_core.payments import payment_day
 from gateway_core.pgstore import schema
 from gateway_core.pgstore.db import Database, redacted
 from gateway_core.pgstore.repos import (
@@ -28,7 +30,10 @@ from gateway_core.pgstore.state import (
     PgRiskRepository,
     PgUserRepository,
 )
+from gateway_core.pgstore.tallies import PgTallyRepository
 from gateway_core.pgstore.work import PgBillRepository, PgShiftRepository
+from gateway_core.ports import Record
+from gateway_core.settlement.running import Tallying
 
 
 class PgRecords:
@@ -43,7 +48,13 @@ class PgRecords:
     """
 
     def __init__(
-        self, url: str, merchant: str, *, read_only: bool = False, pool_size: int = 8
+        self,
+        url: str,
+        merchant: str,
+        *,
+        read_only: bool = False,
+        pool_size: int = 8,
+        fees: FeeSchedule | None = None,
     ) -> None:
         self.db = Database(url, read_only=read_only, size=pool_size)
         self.owner = secrets.token_hex(8)  # this process, as the owner of open payments
@@ -57,15 +68,26 @@ class PgRecords:
             raise
         self.merchant = merchant
         self._days = Days(self.db, merchant)
+        self._tallying = None if fees is None else Tallying(self.tallies, fees, self._payment)
         self._where = redacted(url)
 
     @cached_property
     def payments(self) -> PgPaymentRepository:
-        return PgPaymentRepository(self.db, self.merchant, self._days)
+        saved = None if self._tallying is None else self._tallying.payment_saved
+        return PgPaymentRepository(self.db, self.merchant, self._days, saved=saved)
 
     @cached_property
     def refunds(self) -> PgRefundRepository:
-        return PgRefundRepository(self.db, self.merchant, self._days)
+        added = None if self._tallying is None else self._tallying.refund_added
+        return PgRefundRepository(self.db, self.merchant, self._days, added=added)
+
+    @cached_property
+    def tallies(self) -> PgTallyRepository:
+        return PgTallyRepository(self.db, self.merchant, self._days)
+
+    def _payment(self, payment_id: str) -> Record | None:
+        day = payment_day(payment_id)
+        return None if day is None else self.payments.get(day, payment_id)
 
     @cached_property
     def audit(self) -> PgAuditRepository:

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from gateway_core.pgstore.db import Database
 from gateway_core.ports import Record
 from gateway_core.store.journal import StorageCorrupt
+from gateway_core.store.repos import PaymentSaved, RefundAdded
 
 _AUDIT_LOCK = 0x61756474  # "audt": the advisory lock space of the audit chains
 
@@ -54,15 +55,42 @@ class Repo:
 
 
 class PgPaymentRepository(Repo):
-    """Payments by (day, id), in the order they were first saved."""
+    """Payments by (day, id), in the order they were first saved; `saved` follows each
+    save in its unit (the record replaced, if any, and the new one)."""
+
+    def __init__(
+        self, db: Database, merchant: str, days: Days, *, saved: PaymentSaved | None = None
+    ) -> None:
+        super().__init__(db, merchant, days)
+        self._saved = saved
 
     def save(self, day: date, payment: Record) -> None:
-        self._days.note(day)
-        self._db.run(
-            "INSERT INTO payments (merchant_id, day, id, record) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (merchant_id, day, id) DO UPDATE SET record = excluded.record",
-            (self._m, day, payment["id"], Jsonb(payment)),
-        )
+        with self._db.atomic():
+            old = None if self._saved is None else self.get(day, payment["id"])
+            self._days.note(day)
+            self._db.run(
+                "INSERT INTO payments (merchant_id, day, id, record) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (merchant_id, day, id) DO UPDATE SET record = excluded.record",
+                (self._m, day, payment["id"], Jsonb(payment)),
+            )
+            if self._saved is not None:
+                self._saved(day, old, payment)
+
+    def page(
+        self, day: date, merchant_id: str | None, cursor: tuple[str, str] | None, size: int
+    ) -> list[Record]:
+        """Up to `size` of a merchant's payments of `day` (None: every merchant's),
+        newest first (creation time, then id), after `cursor`."""
+        sql = "SELECT record FROM payments WHERE merchant_id = %s AND day = %s"
+        params: list[object] = [day]
+        if merchant_id is not None:
+            sql += " AND record ->> 'merchant_id' = %s"
+            params.append(merchant_id)
+        if cursor is not None:
+            sql += " AND (record ->> 'created_at', id) < (%s, %s)"
+            params.extend(cursor)
+        sql += " ORDER BY record ->> 'created_at' DESC, id DESC LIMIT %s"
+        return self._records(sql, *params, size)
 
     def get(self, day: date, payment_id: str) -> Record | None:
         sql = "SELECT record FROM payments WHERE merchant_id = %s AND day = %s AND id = %s"
@@ -86,14 +114,24 @@ class PgPaymentRepository(Repo):
 
 
 class PgRefundRepository(Repo):
-    """Refunds by day, found by their payment through an index of the table."""
+    """Refunds by day, found by their payment through an index of the table; `added`
+    follows each refund in its unit."""
+
+    def __init__(
+        self, db: Database, merchant: str, days: Days, *, added: RefundAdded | None = None
+    ) -> None:
+        super().__init__(db, merchant, days)
+        self._added = added
 
     def add(self, day: date, refund: Record) -> None:
-        self._days.note(day)
-        self._db.run(
-            "INSERT INTO refunds (merchant_id, day, id, record) VALUES (%s, %s, %s, %s)",
-            (self._m, day, refund["id"], Jsonb(refund)),
-        )
+        with self._db.atomic():
+            self._days.note(day)
+            self._db.run(
+                "INSERT INTO refunds (merchant_id, day, id, record) VALUES (%s, %s, %s, %s)",
+                (self._m, day, refund["id"], Jsonb(refund)),
+            )
+            if self._added is not None:
+                self._added(day, refund)
 
     def for_payment(self, payment_id: str) -> list[Record]:
         sql = "SELECT record FROM refunds WHERE merchant_id = %s AND payment_id = %s ORDER BY n"

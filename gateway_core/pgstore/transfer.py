@@ -26,7 +26,7 @@ from gateway_core.store.repos import (
     TinyRefundRepository,
 )
 
-DAY_TABLES = {"payments", "refunds", "audit", "bills"}
+DAY_TABLES = {"payments", "refunds", "audit", "bills", "tallies"}  # tallies: rebuilt, not moved
 MAIN_TABLES = {
     "tokens", "audit_head", "users", "api_keys", "risk_events", "risk_blocks",
     "risk_ticket_stats", "idempotency", "open_payments", "open_bills", "bill_keys",

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pg_support import records_on
 
+from gateway_core.ports import TallyKey, TallySums
 from gateway_core.store.journal import StorageCorrupt
 
 D1, D2, D3 = date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)
@@ -234,3 +235,41 @@ def test_a_unit_is_all_or_nothing(records):
     assert records.open_payments.ids() == [] and records.audit.on(D2) == [{"seq": 1}]
     assert records.audit.head() == {"seq": 1, "mac": ""}
     records.sync()
+
+
+def test_a_day_pages_newest_first_after_a_cursor(records):
+    for i in range(5):
+        at = f"2026-11-28T10:0{i}:00+00:00"
+        records.payments.save(D2, _pay(f"p{i}", created_at=at, merchant_id="HOME"))
+    late = "2026-11-28T10:09:00+00:00"
+    records.payments.save(D2, _pay("q", created_at=late, merchant_id="OTHER"))
+    first = records.payments.page(D2, "HOME", None, 2)
+    assert [p["id"] for p in first] == ["p4", "p3"]
+    cursor = (first[-1]["created_at"], first[-1]["id"])
+    assert [p["id"] for p in records.payments.page(D2, "HOME", cursor, 10)] == ["p2", "p1", "p0"]
+    assert [p["id"] for p in records.payments.page(D2, None, None, 2)] == ["q", "p4"]
+    assert records.payments.page(D3, "HOME", None, 5) == []
+
+
+def test_running_totals_add_up_and_are_rebuilt_when_stale(records):
+    taken = TallyKey("HOME", "taken", method="card", currency="INR", status="succeeded")
+    seen, basis = TallyKey("", "seen", code="payments"), TallyKey("", "basis", code="b1")
+    rebuilt = {taken: TallySums(1, 1250), seen: TallySums(1), basis: TallySums(1)}
+    rebuilds: list[str] = []
+
+    def rebuild() -> dict:
+        rebuilds.append("rebuilt")
+        return rebuilt
+
+    assert records.tallies.kept(D2, "HOME", "b1", rebuild) == {}  # no data: nothing made
+    records.payments.save(D2, _pay("p1"))  # a payment the totals have not seen
+    assert records.tallies.kept(D2, "HOME", "b1", rebuild) == {taken: TallySums(1, 1250)}
+    assert records.tallies.kept(D2, "HOME", "b1", rebuild) == {taken: TallySums(1, 1250)}
+    assert len(rebuilds) == 1  # the second read found them fresh
+    with records.unit(D2):
+        records.payments.save(D2, _pay("p2"))
+        records.tallies.add(D2, {taken: TallySums(1, 1250), seen: TallySums(1)})
+    assert records.tallies.kept(D2, "HOME", "b1", rebuild) == {taken: TallySums(2, 2500)}
+    assert len(rebuilds) == 1
+    records.tallies.kept(D2, "HOME", "another fee basis", rebuild)
+    assert len(rebuilds) == 2
