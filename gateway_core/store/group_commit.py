@@ -69,9 +69,11 @@ class GroupCommit:
         """One round, called holding the condition: sync what is written now."""
         self._syncing = True
         covered = self._written
+        synced = False
         self._cond.release()
         try:
             self._flush()
+            synced = True
         except OSError as exc:
             self._failure = (
                 f"store {self._name} could not sync its journal ({exc.strerror}); "
@@ -80,7 +82,7 @@ class GroupCommit:
         finally:
             self._cond.acquire()
             self._syncing = False
-            if self._failure is None:
+            if synced:
                 self._durable = max(self._durable, covered)
             self._cond.notify_all()
 
