@@ -337,28 +337,36 @@ class DataStore:
 
     # -- checkpoints ---------------------------------------------------------------
     def _grown(self) -> None:
-        """After each unit: fold a log grown past `wal_limit` into the snapshots."""
+        """After each unit: fold a log grown past `wal_limit` into the snapshots, unless
+        a database is in use (the next unit tries again)."""
         if self.wal is not None and self.wal.size >= self.wal_limit:
-            self.checkpoint(only_if_grown=True)
+            self.checkpoint(wait=False)
 
-    def checkpoint(self, *, only_if_grown: bool = False) -> None:
+    def checkpoint(self, *, wait: bool = True) -> None:
         """Fold the log into the snapshots, then empty it; a crash at any step loses
         nothing. Every database holding changes the log has (and main, whose snapshot
         says where the log starts) gets a snapshot as of the log's last entry; the log
-        is trimmed only then. Writes wait meanwhile."""
+        is trimmed only then. It holds every open database's lock (`wait`: until each is
+        free; else it gives up at once if one is in use) and no day opens meanwhile."""
         wal = self.wal
         if wal is None or self.read_only or self._main is None:
             return
-        with wal.lock, self._days_lock:
-            if only_if_grown and wal.size < self.wal_limit:
+        with self._days_lock, contextlib.ExitStack() as held:
+            journals = [self.main.journal, *(db.journal for db in self._days.values())]
+            for journal in journals:
+                if not journal.lock.acquire(blocking=wait):
+                    return
+                held.callback(journal.lock.release)
+            if not wait and wal.size < self.wal_limit:
                 return  # another thread did it
             if not wal.entries and self.main.journal.snapshot_seq == wal.seq:
                 return
-            for db in self._days.values():
-                if db.journal.journal_lines:
-                    db.journal.compact()
-            self.main.journal.compact()
-            wal.trim(self._crash_hook)
+            with wal.lock:
+                for journal in journals[1:]:
+                    if journal.journal_lines:
+                        journal.compact()
+                self.main.journal.compact()
+                wal.trim(self._crash_hook)
 
     def close(self) -> None:
         """Checkpoint and close every open database, then release the writer lock."""

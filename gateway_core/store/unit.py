@@ -1,7 +1,7 @@
 """Units of work: every write of a block, to any database, as one journal entry.
 
-A unit joins each database it writes to (taking the journal's lock, then the
-database's, until the block ends), applies the writes in memory at once (reads in the
+A unit joins each database it writes to (taking its lock until the block ends: the
+main database first, then the days), applies the writes in memory at once (reads in the
 block see them) and keeps what undoes them. When the block ends it appends one entry
 per journal (one in all when the databases share the data dir's write-ahead log),
 releases the locks and then waits, outside them, until the entry is durable, sharing
@@ -79,15 +79,10 @@ class Unit:
             self.settle()
 
     def join(self, storage: Member) -> None:
-        """Take part in the unit: its journal and its lock are held until the end."""
+        """Take part in the unit: its lock is held until the end."""
         if storage in self.members:
             return
-        storage.wal.lock.acquire()
-        try:
-            storage.lock.acquire()
-        except BaseException:
-            storage.wal.lock.release()
-            raise
+        storage.lock.acquire()
         storage.begin()
         self.members.append(storage)
         self.tickets.setdefault(storage.wal, None)
@@ -100,7 +95,8 @@ class Unit:
             if not members:
                 continue
             try:
-                self.tickets[wal] = wal.append({m.key: m.batch or [] for m in members})
+                with wal.lock:
+                    self.tickets[wal] = wal.append({m.key: m.batch or [] for m in members})
             except BaseException:
                 for later in list(self.tickets)[index:]:
                     for member in reversed(self.members):
@@ -119,7 +115,6 @@ class Unit:
         for member in reversed(self.members):
             member.end()
             member.lock.release()
-            member.wal.lock.release()
 
     def settle(self) -> None:
         """Wait until the entries are durable (`durable`), or leave them to the end of

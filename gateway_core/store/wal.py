@@ -81,8 +81,9 @@ def decode_line(line: bytes) -> Entry | None:
 class Wal:
     """One journal file: appended under `lock`, synced by group commit.
 
-    `lock` is held by a unit of work for its whole block (see unit.py): entries are
-    appended in the order their changes were applied in memory. The file is opened (and
+    `lock` is held while an entry is appended (by a unit of work holding the locks of
+    its databases, see unit.py): each database's entries are appended in the order its
+    changes were applied in memory. The file is opened (and
     created, with its directory) at the first append: reading creates nothing.
     """
 

@@ -201,3 +201,30 @@ def test_a_failed_sync_acknowledges_nothing_and_stops_writes(
     store.close()  # no checkpoint over a log that may be lost
     with DataStore(tmp_path, read_only=True) as again:
         assert [d["n"] for d in again.main.table("t")] in ([0], [0, 1])  # 1: maybe kept
+
+
+def test_a_write_under_a_days_lock_meets_no_deadlock_with_a_unit(tmp_path: Path) -> None:
+    """A reader-style caller holds a day's lock and writes to it (outside any unit)
+    while another thread's unit holds the main database and waits for that day: the
+    write needs only the log's lock for its append, so both finish."""
+    store = DataStore(tmp_path)
+    day, main = store.day(DAY).journal, store.main.journal
+    done: list[str] = []
+
+    def unit_over_main_and_the_day() -> None:
+        with store.unit(DAY):
+            store.main.table("head").insert({"id": "u"})
+            store.day(DAY).table("payments").insert({"id": "u"})
+        done.append("unit")
+
+    with day.lock:
+        other = threading.Thread(target=unit_over_main_and_the_day)
+        other.start()
+        while main.lock.acquire(blocking=False):  # until the unit holds main
+            main.lock.release()
+        store.day(DAY).table("payments").insert({"id": "w"})
+        done.append("write")
+    other.join(30)
+    assert not other.is_alive(), "deadlock"
+    assert done == ["write", "unit"] and payments(store) == ["w", "u"]
+    store.close()
