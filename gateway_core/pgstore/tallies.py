@@ -29,8 +29,9 @@ class PgTallyRepository(Repo):
     """Running totals by day, every merchant's of this store's rows."""
 
     def _lock(self, day: date, *, alone: bool) -> None:
+        """The day's lock to COMMIT (pipelined: the statements after it wait for it)."""
         how = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
-        self._db.one(f"SELECT {how}(%s, hashtext(%s))", (_TALLY_LOCK, f"{self._m}/{day}"))
+        self._db.run(f"SELECT {how}(%s, hashtext(%s))", (_TALLY_LOCK, f"{self._m}/{day}"))
 
     def add(self, day: date, deltas: Mapping[TallyKey, TallySums]) -> None:
         if not deltas:

@@ -17,6 +17,7 @@ from gateway_core.clock import FixedClock
 from gateway_core.keys import Keyring
 from gateway_core.pgstore import PgRecords, check_url, schema
 from gateway_core.pgstore.db import Database, DatabaseUnavailable, RecordConflict, redacted
+from gateway_core.ports import TallyKey, TallySums
 from gateway_core.risk import RiskEngine
 from gateway_core.risk_models import Context, RiskLimits
 from gateway_core.store.journal import ReadOnlyStore
@@ -245,3 +246,19 @@ def test_risk_limits_hold_across_processes(pg_url):
     finally:
         a.close()
         b.close()
+
+
+def test_running_totals_add_up_exactly_across_connections(pg_url):
+    key = TallyKey("M1", "taken", method="card", currency="INR")
+    with PgRecords(pg_url, "M1", pool_size=8) as records:
+
+        def sale(n: int) -> None:
+            with records.unit(DAY):
+                records.payments.save(DAY, {"id": f"p{n}"})
+                records.tallies.add(DAY, {key: TallySums(1, 100 + n)})
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(sale, range(100)))
+        with records.db.connection() as conn:
+            row = conn.execute("SELECT n, amount FROM tallies WHERE kind = 'taken'").fetchone()
+        assert row == (100, sum(100 + n for n in range(100)))
