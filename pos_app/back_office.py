@@ -36,7 +36,7 @@ from gateway_core.ports import Approval
 from gateway_core.presentation import format_money
 from gateway_core.runtime import Runtime
 from gateway_core.settlement import Reconciliation, Settlement
-from gateway_core.settlement.running import payments_taken
+from gateway_core.settlement.running import model_scores, payments_taken
 from gateway_core.settlement.shift_reports import shift_reports
 from gateway_core.shift_models import ShiftReport
 from pos_app.private_files import write_private_text
@@ -83,8 +83,8 @@ class BackOffice:
         report = settlement.report(day, totals)
         stats = day_stats(report, totals, settings)
         stats.shifts = self.shift_reports(day)
-        if (fraud := rt.gateway.risk.fraud) is not None:  # the model's day: every payment
-            stats.fraud = fraud.watch(day, read_day(rt.store, settlement, day)[0])
+        if (fraud := rt.gateway.risk.fraud) is not None:
+            stats.fraud = fraud.watch(day, model_scores(day, totals))
         first = self._payments.page(day, settlement.merchant_id, None, PAGE_SIZE)
         return DayData(
             day,

@@ -16,7 +16,8 @@ What each kind of total holds, per merchant (filed under the day the records are
   their own (brand `rounding`: count of rounded sales, captured = Σ rounding);
 - `refund`: the refunds made on the day by method, brand and currency: count, amount;
 - `hour`: the captured amount of the sales taken on the day by currency and quarter hour
-  of their creation (the dashboard's chart); `rule`: the risk rules that fired (count).
+  of their creation (the dashboard's chart); `rule`: the risk rules that fired (count);
+  `score`: the fraud model's scores (code) and decisions (status) of the day (count).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from gateway_core.settlement.tally import (
 )
 from gateway_core.store.tallies import basis_key, seen_key
 
-TAKEN, MOVED, REFUND, HOUR, RULE = "taken", "moved", "refund", "hour", "rule"
+TAKEN, MOVED, REFUND, HOUR, RULE, SCORE = "taken", "moved", "refund", "hour", "rule", "score"
 Tallies = dict[TallyKey, TallySums]
 Parts = tuple[list[Line], list[Line], list[FeeLine], Activity]
 
@@ -125,8 +126,12 @@ class _Totals:
             self.add(
                 TallyKey(merchant, HOUR, currency=currency, at=quarter), sign, 0, sign * captured
             )
-        for factor in (r.get("risk") or {}).get("factors", ()):
+        risk = r.get("risk") or {}
+        for factor in risk.get("factors", ()):
             self.add(TallyKey(merchant, RULE, code=factor["rule"]), sign)
+        if model := risk.get("model"):
+            score = str(int(model["score"]))
+            self.add(TallyKey(merchant, SCORE, status=model["action"], code=score), sign)
         if method == LINK or word not in ("succeeded", "voided"):
             return
         funding, minute = r.get("funding") or "", self.floors(r["updated_at"])[0]
@@ -308,3 +313,15 @@ def rules_fired(totals: Mapping[TallyKey, TallySums]) -> list[tuple[str, int]]:
     """The risk rules that fired on the day's payments, most often first."""
     fired = [(key.code, sums.n) for key, sums in totals.items() if key.kind == RULE and sums.n]
     return sorted(fired, key=lambda kv: (-kv[1], kv[0]))
+
+
+def model_scores(day: date, totals: Mapping[TallyKey, TallySums]) -> list[Record]:
+    """The fraud model's score and decision of each payment it scored on the day, as the
+    records `FraudHook.watch` reads them (nothing else of the payments)."""
+    taken = f"pay_{day:%Y%m%d}_"
+    return [
+        {"id": taken, "risk": {"model": {"score": int(key.code), "action": key.status}}}
+        for key, sums in totals.items()
+        if key.kind == SCORE
+        for _ in range(sums.n)
+    ]

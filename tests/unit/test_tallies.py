@@ -2,8 +2,9 @@
 declines, voids, captures (pending → succeeded, a pre-authorization captured the next
 day), refunds and a Z report over two days, the X report read from the totals is the X
 report of a full scan of the records, for each merchant; and so are the dashboard's
-sales by hour and risk rules. Totals written around (records stored without them) or
-under another fee schedule are rebuilt from the records."""
+sales by hour, the risk rules that fired and the fraud model's day. Totals written
+around (records stored without them) or under another fee schedule are rebuilt from the
+records."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from hypothesis import strategies as st
 
 from gateway_core.clock import FixedClock
 from gateway_core.fees import FeeSchedule
+from gateway_core.fraud.monitor import watch_day
 from gateway_core.settings import Settings, load_settings
 from gateway_core.settlement import Settlement
-from gateway_core.settlement.running import by_hour, fee_basis, rules_fired
+from gateway_core.settlement.running import by_hour, fee_basis, model_scores, rules_fired
 from gateway_core.store import DataStore
 from gateway_core.store.records import TinyRecords
 from gateway_core.store.repos import TinyPaymentRepository, TinyRefundRepository
@@ -41,6 +43,7 @@ TENDERS = [
     ("cash", "", None),
     ("link", "", None),
 ]
+MODEL = ["allow", "review", "block"]  # the fraud model's decisions
 OUTCOMES = ["succeeded", "declined", "requires_capture", "pending", "canceled", "expired"]
 
 sale = st.tuples(
@@ -106,7 +109,14 @@ class Day:
             "updated_at": when,
             "card": {"brand": brand, "last4": "4242"} if method == "card" else None,
             "funding": funding,
-            "risk": {"factors": [{"rule": rule} for rule in rules]} if rules else None,
+            "risk": {
+                "factors": [{"rule": rule} for rule in rules],
+                **(
+                    {"model": {"score": amount % 101, "action": MODEL[amount % 3]}} if extra else {}
+                ),
+            }
+            if rules or extra
+            else None,
         }
         if method == "netbanking":
             r["netbanking"] = {"bank": brand}
@@ -217,6 +227,8 @@ def assert_totals_are_the_scan(store: DataStore, config: Settings) -> None:
             hours, rules = scanned_hours_and_rules(s, day, config.tz)
             assert by_hour(totals, "INR", config.tz) == hours
             assert rules_fired(totals) == rules
+            scanned_model = watch_day(day, s.candidates(day), [0.2] * 5, 0.25)
+            assert watch_day(day, model_scores(day, totals), [0.2] * 5, 0.25) == scanned_model
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
