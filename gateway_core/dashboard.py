@@ -40,8 +40,6 @@ from gateway_core.settlement import (
 )
 from gateway_core.settlement.running import Tallies, by_hour, rules_fired
 from gateway_core.shift_models import ShiftReport
-from gateway_core.store import DataStore
-from gateway_core.store.journal import collector_paused
 
 Record = dict[str, Any]
 PAGE_SIZE = 200
@@ -165,14 +163,14 @@ def _last4(record: Record) -> str:
 
 
 def read_day(
-    store: DataStore, settlement: Settlement, day: date
+    records: Records, settlement: Settlement, day: date
 ) -> tuple[list[Record], list[Record]]:
     """The payment records that concern `day` (`Settlement.candidates`) and its refunds,
-    read under the day's storage lock, so a worker thread never reads a table while the
+    read as one state (`Records.reading`): a worker thread never reads a table while the
     gateway writes to it."""
-    if day not in store.days():
+    if day not in records.days():
         return [], []
-    with store.day(day).journal.lock, collector_paused():  # 100k new dicts: see documents()
+    with records.reading(day):
         return list(settlement.candidates(day)), settlement.refunds(day)
 
 
@@ -193,13 +191,9 @@ def refunded(refunds: Iterable[Record]) -> dict[str, int]:
     return out
 
 
-def day_refunds(store: DataStore, settlement: Settlement, day: date) -> list[Record]:
-    """The refunds filed on `day` (`Settlement.refunds`), read under the day's storage
-    lock."""
-    db = store.existing_day(day)
-    if db is None:
-        return []
-    with db.journal.lock:
+def day_refunds(records: Records, settlement: Settlement, day: date) -> list[Record]:
+    """The refunds filed on `day` (`Settlement.refunds`), read as one state."""
+    with records.reading(day):
         return settlement.refunds(day)
 
 

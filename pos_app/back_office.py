@@ -94,7 +94,7 @@ class BackOffice:
             rt.gateway.risk.blocks(),
             first=first,
             payments=payments_taken(totals),
-            refunded=refunded(day_refunds(rt.store, settlement, day)),
+            refunded=refunded(day_refunds(rt.records, settlement, day)),
             waiting=self._waiting(day),
         )
 
@@ -102,19 +102,19 @@ class BackOffice:
         """The day's payments waiting for their payer (UPI, net banking, payment links):
         among the open ones (the open index), not the whole day."""
         prefix = f"pay_{day:%Y%m%d}_"
-        db = self.rt.store.existing_day(day)
-        if db is None:
+        records = self.rt.records
+        if day not in records.days():
             return []
-        with self.rt.store.main.journal.lock:
+        with records.reading():
             ids = [payment_id for payment_id in self._open.ids() if payment_id.startswith(prefix)]
-        with db.journal.lock:
+        with records.reading(day):
             found = [self._payments.get(day, payment_id) for payment_id in ids]
         merchant = self.settings.merchant_id
         return [r for r in found if r and r["status"] == "pending" and r["merchant_id"] == merchant]
 
     def ledger(self, day: date) -> Ledger:
         """The whole day's payments, for a search or another sort."""
-        payments, refunds = read_day(self.rt.store, self.settlement(), day)
+        payments, refunds = read_day(self.rt.records, self.settlement(), day)
         return ledger_of(day, payments, refunds, self.settings.currency)
 
     def page(self, day: date, cursor: tuple[str, str]) -> list[Record]:
@@ -124,7 +124,7 @@ class BackOffice:
     def shift_reports(self, day: date) -> list[ShiftReport]:
         """The day's shift reports, read under the main database's lock (a worker thread
         never reads a table while the gateway writes to it)."""
-        with self.rt.store.main.journal.lock:
+        with self.rt.records.reading():
             return shift_reports(self.rt.gateway.shifts, day)
 
     def payment_detail(self, payment_id: str) -> tuple[Payment, list[Record]]:

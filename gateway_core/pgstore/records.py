@@ -148,6 +148,12 @@ class PgRecords:
         with self.db.unit():
             yield
 
+    @contextlib.contextmanager
+    def reading(self, day: date | None = None) -> Iterator[None]:
+        """The block's reads in one transaction."""
+        with self.db.unit():
+            yield
+
     def sync(self) -> None:
         """Every unit is durable when it returns: nothing to wait for."""
 

@@ -14,6 +14,7 @@ from gateway_core.settlement.running import Tallying
 from gateway_core.store.auth_failures import TinyFailedAuthRepository
 from gateway_core.store.bills import TinyBillRepository
 from gateway_core.store.database import DataStore
+from gateway_core.store.journal import collector_paused
 from gateway_core.store.repos import (
     TinyAuditRepository,
     TinyClosingRepository,
@@ -133,6 +134,17 @@ class TinyRecords:
             if "bills" in self.__dict__:
                 self.bills.forget_indexes()
             raise
+
+    @contextlib.contextmanager
+    def reading(self, day: date | None = None) -> Iterator[None]:
+        """Reads under the database's lock (the day's, else the main one's); a day with
+        no data is not opened."""
+        db = self.store.main if day is None else self.store.existing_day(day)
+        if db is None:
+            yield
+            return
+        with db.journal.lock, collector_paused():  # many new dicts: see documents()
+            yield
 
     def sync(self) -> None:
         """Block until every entry written so far is durable (group commit)."""

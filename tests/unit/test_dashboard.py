@@ -117,7 +117,7 @@ def test_opening_hours_cover_the_sales_and_a_shop_day() -> None:
 
 
 def test_an_empty_day_reads_as_nothing(runtime: Runtime, service: Settlement) -> None:
-    assert read_day(runtime.store, service, DAY) == ([], [])
+    assert read_day(runtime.records, service, DAY) == ([], [])
 
 
 def test_audit_events_from_a_day_on(runtime: Runtime, clock) -> None:

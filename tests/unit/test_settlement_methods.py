@@ -316,7 +316,7 @@ def test_per_method_lines_sum_to_the_total(payments, refunded, upi_bps):
 
 async def test_the_dashboard_reads_a_payment_without_a_card(runtime):
     svc = await mixed_day(runtime)
-    payments, refunds = read_day(runtime.store, svc, DAY)
+    payments, refunds = read_day(runtime.records, svc, DAY)
     stats = day_stats(svc.report(DAY), svc.totals(DAY), runtime.settings)  # running totals
     assert stats.figures.gross == 2_200_00
     assert [t for t, _n, _amount in stats.brands] == ["Visa", "RuPay", "UPI"]

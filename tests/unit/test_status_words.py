@@ -81,7 +81,7 @@ async def test_every_surface_shows_the_same_word_for_each_state(
         receipt = receipt_text(p, settings, None, copy="CUSTOMER COPY")
         sale_row = next(ln for ln in receipt.splitlines() if ln.startswith(("SALE", "PRE-AUTH")))
         assert sale_row.split(maxsplit=1)[1].strip() == WORDS[name].upper(), name
-    records, refunds = read_day(app.rt.store, app.office.settlement(), clock.now().date())
+    records, refunds = read_day(app.rt.records, app.office.settlement(), clock.now().date())
     ledger = ledger_of(clock.now().date(), records, refunds, settings.currency)
     check("console table", {by_id[r["id"]]: ledger.word(r) for r in ledger.records})
     refusals = {}
