@@ -65,10 +65,6 @@ def test_eight_clients_on_two_workers_lose_and_double_nothing(paygate_cmd, shop,
     assert cli("ledger", "check", "--data-dir", data).code == 0  # the banks agree
 
 
-@pytest.mark.xfail(  # not strict: all 8 connections may go to one worker (no fork then)
-    reason="AuditLog keeps the chain's seq and MAC in memory per process: two processes "
-    "appending fork the chain (cross-process chaining: the postgres helper's audit.py work)",
-)
 def test_the_audit_chain_stays_one_across_two_workers(paygate_cmd, shop, cli):
     data, key = shop
     served = serve(paygate_cmd, data, "--workers", "2")
@@ -158,11 +154,6 @@ def test_one_idempotency_key_with_a_new_card_at_two_processes_makes_one_payment(
     _one_payment_each(a, b, key, _at_both_at_once(a, b, key, cards))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RiskEngine counts a card's attempts in memory, per process: each process "
-    "allows the limit (risk.py: count from the shared records)",
-)
 def test_a_cards_daily_limit_holds_across_processes(two):
     a, b, key = two
     headers = {"Authorization": f"Bearer {key}"}
