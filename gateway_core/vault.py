@@ -108,8 +108,7 @@ class Vault:
             "created": self._clock.now().isoformat(),
             **_encrypt(pan, token, key),
         }
-        self._tokens.add(record)
-        return _public(record)
+        return _public(self._tokens.add(record))  # another process's, if it was first
 
     def find(self, pan: str | SecretStr) -> TokenRecord | None:
         """The token of a card already in the vault, matched under any key version."""

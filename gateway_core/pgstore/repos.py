@@ -17,6 +17,7 @@ from gateway_core.store.journal import StorageCorrupt
 from gateway_core.store.repos import PaymentSaved, RefundAdded
 
 _AUDIT_LOCK = 0x61756474  # "audt": the advisory lock space of the audit chains
+_TOKEN_LOCK = 0x746F6B6E  # "tokn": of the cards being added to the vault
 
 
 class Days:
@@ -271,13 +272,23 @@ class PgTokenRepository(Repo):
             fingerprint,
         )
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record) -> Record:
+        """Store a new card's record, or give the one another process stored for the
+        same card meanwhile (nothing is added then): the card's fingerprints are locked
+        to COMMIT, so two processes adding one card take turns."""
         with self._db.atomic():
+            fingerprints = sorted(record["fingerprints"].values())
+            for fingerprint in fingerprints:
+                self._db.lock_once(_TOKEN_LOCK, fingerprint)
+            for fingerprint in fingerprints:
+                if (stored := self.find_by_fingerprint(fingerprint)) is not None:
+                    return stored
             self._db.run(
                 "INSERT INTO tokens (merchant_id, token, record) VALUES (%s, %s, %s)",
                 (self._m, record["token"], Jsonb(record)),
             )
             self._fingerprints(record)
+        return record
 
     def replace(self, record: Record) -> None:
         with self._db.atomic():

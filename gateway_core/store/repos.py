@@ -58,8 +58,10 @@ class TinyTokenRepository:
         token = self._by_fp.get(fingerprint)
         return None if token is None else self.get(token)
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record) -> Record:
+        """Store a new card's record (the one writer process: nobody added it meanwhile)."""
         self._index(record, self._table.insert(record))
+        return record
 
     def replace(self, record: Record) -> None:
         doc_id = self._doc_ids[record["token"]]

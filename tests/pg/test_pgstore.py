@@ -262,3 +262,26 @@ def test_running_totals_add_up_exactly_across_connections(pg_url):
         with records.db.connection() as conn:
             row = conn.execute("SELECT n, amount FROM tallies WHERE kind = 'taken'").fetchone()
         assert row == (100, sum(100 + n for n in range(100)))
+
+
+def test_a_card_added_by_two_processes_at_once_gets_one_token(pg_url):
+    """Both looked the card up and found nothing; the second to add it gets the first's
+    token back and adds nothing."""
+    first_in, release = threading.Event(), threading.Event()
+    with PgRecords(pg_url, "M1") as a, PgRecords(pg_url, "M1") as b:
+
+        def add(records: PgRecords, token: str, hold: bool) -> dict:
+            with records.unit(DAY):
+                stored = records.tokens.add({"token": token, "fingerprints": {"1": "fp"}})
+                if hold:
+                    first_in.set()
+                    release.wait(10)
+            return stored
+
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(add, a, "tok_a", True)
+            first_in.wait(10)
+            second = pool.submit(add, b, "tok_b", False)
+            release.set()
+            assert first.result()["token"] == second.result()["token"] == "tok_a"
+        assert [t["token"] for t in b.tokens.all()] == ["tok_a"]

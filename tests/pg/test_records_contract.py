@@ -89,7 +89,8 @@ def test_z_reports_once_per_day_and_merchant(records):
 
 
 def test_tokens_by_token_and_by_every_fingerprint(records):
-    records.tokens.add({"token": "tok1", "fingerprints": {"1": "fp1"}, "v": 1})
+    first = {"token": "tok1", "fingerprints": {"1": "fp1"}, "v": 1}
+    assert records.tokens.add(first) == first
     records.tokens.add({"token": "tok2", "fingerprints": {"1": "fp2"}, "v": 1})
     records.tokens.replace({"token": "tok1", "fingerprints": {"1": "fp1", "2": "fp1b"}, "v": 2})
     assert records.tokens.get("tok1")["v"] == 2 and records.tokens.get("nope") is None

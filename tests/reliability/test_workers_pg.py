@@ -143,11 +143,6 @@ def test_one_idempotency_key_sent_to_two_processes_at_once_makes_one_payment(two
     assert len(_payments(a.url, key)) == 24
 
 
-@pytest.mark.xfail(  # not strict: two processes need not tokenize at the same moment
-    reason="a card new to the vault, tokenized by two processes at once, gets two tokens "
-    "(token_fingerprints: the last writer wins), so the second process finds the key made "
-    "with other parameters (409): one token per fingerprint across processes (pgstore)",
-)
 def test_one_idempotency_key_with_a_new_card_at_two_processes_makes_one_payment(two):
     a, b, key = two
     cards = [luhn_card(100 + n) for n in range(12)]
