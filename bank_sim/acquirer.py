@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 from bank_sim import iso8583
+from bank_sim.clearing import Clearing
 from bank_sim.config import BankConfig
 from bank_sim.issuer import ISSUER_BY_ID, Issuers, IssuerUnavailable
+from bank_sim.ledger import merchant_account
 from bank_sim.testcards import Issuer
 from gateway_core.acquirer_api import (
     AuthorizationRequest,
@@ -46,10 +48,10 @@ from gateway_core.acquirer_api import (
     ReversalRequest,
 )
 from gateway_core.cards import detect_brand, luhn_valid
-from gateway_core.clock import business_day
 from gateway_core.errors import InputError
 from gateway_core.store import DataStore, JournaledDB
 from gateway_core.store.documents import Documents
+from gateway_core.store.journal import sync_deferred
 
 # The network each brand's cards travel on (Maestro is Mastercard's).
 NETWORK_OF = {"maestro": "mastercard"}
@@ -67,20 +69,14 @@ class Acquirer:
         self, db: JournaledDB, store: DataStore, issuers: Issuers, config: BankConfig
     ) -> None:
         self._db = db
-        self._store = store
         self._records = Documents(db, "acquirer_payments", key="payment_id")
         self._merchants = Documents(db, "acquirer_merchants", key="merchant_id")
         self._counter = Documents(db, "acquirer_counter")
-        self._owed = Documents(db, "clearing_owed")  # lines written in main, not yet in their day
-        self._cleared = Documents(db, "clearing_days", key="day")  # day → lines it was given
+        self.clearing_files = Clearing(db, store, config)
         self._issuers = issuers
         self._config = config
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._in_flight: dict[str, asyncio.Future[None]] = {}
-        if not self._cleared:
-            self._count_existing_days()
-        self._unsure = True  # after a crash an owed line may be in its day already
-        self._pay_owed()
 
     @property
     def merchant_account(self) -> str:
@@ -172,7 +168,7 @@ class Acquirer:
         received = self._frame(frames, "network", "issuer", request)
         await self._hop("network", hops, started)
         started = time.perf_counter()
-        fault = self._issuers.fault(info["account"], issuer) if request["t"] == "0100" else None
+        fault = self._issuers.fault(info["account"], issuer) if "2" in request else None
         if fault == "http_500":
             raise IssuerUnavailable(issuer.name)
         if fault == "slow":
@@ -199,7 +195,8 @@ class Acquirer:
         the issuer answers 00, and the caller books it together with its own record."""
         fields = self._base_fields(mti, record, amount)
         if mti == "0400":
-            original = {"t": "0100", "11": record["stan"], "7": record["transmitted"]}
+            sent = record.get("mti", "0100")
+            original = {"t": sent, "11": record["stan"], "7": record["transmitted"]}
             fields["90"] = iso8583.original_data(original)
         if mti == "0200":
             fields["3"] = iso8583.PROCESSING_REFUND
@@ -228,11 +225,20 @@ class Acquirer:
 
     # -- authorization -------------------------------------------------------------------
     async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
-        """0100/0110 for a payment; a retry of the same payment answers the same.
+        """0100/0110 for a payment, or for a sale (`req.capture`) 0200/0210: authorized
+        and captured in one message, as debit networks do; a retry of the same payment
+        answers the same.
+
+        Everything the banks write for it is durable before the answer, with one
+        fdatasync: the record and the issuer's booking are appended as they happen and
+        synced together at the end. They are all in the banks' one main journal, so a
+        booking is never on disk without the record written before it, and a reversal
+        after a crash still finds it.
 
         A retry that arrives while the first is still on its way waits for it. A
-        reversal does not wait: it releases whatever hold the issuer placed, and an
-        answer that comes back after its reversal is reversed at once.
+        reversal does not wait: it releases whatever hold the issuer placed (or gives
+        a sale's money back), and an answer that comes back after its reversal is
+        reversed at once.
         """
         while (in_flight := self._in_flight.get(req.payment_id)) is not None:
             await asyncio.shield(in_flight)
@@ -251,7 +257,10 @@ class Acquirer:
         done = asyncio.get_running_loop().create_future()
         self._in_flight[req.payment_id] = done
         try:
-            return await self._authorize(req, record)
+            with sync_deferred():
+                answer = await self._authorize(req, record)
+            self.clearing_files.pay_when_due()
+            return answer
         finally:
             del self._in_flight[req.payment_id]
             done.set_result(None)
@@ -267,10 +276,12 @@ class Acquirer:
             )
         route = self._routing({"2": pan}, None)
         now = self._config.clock.now()
-        with self._db.journal.atomic():  # the STAN and the record: one durable write
+        mti = "0200" if req.capture else "0100"
+        with self._db.journal.atomic():  # the STAN and the record: one write
             stan = self._next_stan()
             record = {
                 **_params_of(req),
+                "mti": mti,
                 "transmitted": iso8583.transmission_time(now),
                 "stan": stan,
                 "rrn": earlier["rrn"] if earlier else iso8583.new_rrn(now, stan, now.hour),
@@ -284,9 +295,9 @@ class Acquirer:
                 "refunds": {},
                 "frames": earlier["frames"] if earlier else [],
             }
-            self._save(record)  # durable before anything leaves: a reversal can find it
+            self._save(record)  # before anything leaves: a reversal can find it
         month, year = req.expiry.split("/")
-        fields = {**self._base_fields("0100", record, req.amount), "2": pan, "14": year + month}
+        fields = {**self._base_fields(mti, record, req.amount), "2": pan, "14": year + month}
         private = {
             "CVV": req.cvv.get_secret_value() if req.cvv else None,
             "AUTH": req.authentication,
@@ -314,23 +325,27 @@ class Acquirer:
             funding=record["funding"],
             country=issuer.country if issuer else None,
             challenge=self._issuers.otp.challenge(challenge_id) if challenge_id else None,
+            captured=req.amount if code == "00" and mti == "0200" else 0,
             hops=hops,
             frames=frames,
         )
-        current = self.record(req.payment_id)
-        if current["status"] == "reversed":  # the answer came after its reversal
+        if self.record(req.payment_id)["status"] == "reversed":  # the answer came after it
             self._issuers.release(record["rrn"])
             return response.model_copy(update={"approved": False, "response_code": "91"})
         status = {"00": "approved", "1A": "challenged"}.get(code, "declined")
-        self._save(
-            {
-                **record,
-                "status": status,
-                "auth_code": answer.get("38"),
-                "response": response.model_dump(mode="json", exclude={"frames", "hops"}),
-                "frames": _keep(record["frames"], frames),
-            }
-        )
+        with self._db.journal.atomic():  # the answer and a sale's clearing line: one write
+            record.update(
+                status="captured" if response.captured else status,
+                captured=response.captured,
+                auth_code=answer.get("38"),
+                response=response.model_dump(mode="json", exclude={"frames", "hops"}),
+                frames=_keep(record["frames"], frames),
+            )
+            if response.captured:
+                record["clears_on"] = self.clearing_files.owe(
+                    "capture", record, req.amount, req.payment_id, req.day
+                )
+            self._save(record)
         return response
 
     def _refusal(self, req: AuthorizationRequest, pan: str) -> str | None:
@@ -343,7 +358,9 @@ class Acquirer:
 
     # -- after the authorization -------------------------------------------------------------
     async def reverse(self, req: ReversalRequest) -> OperationResponse:
-        """0400/0410: release the hold (void, lost answer, expiry, failed OTP)."""
+        """0400/0410: release the hold (void, lost answer, expiry, failed OTP); a sale
+        (0200) whose answer was lost, not refunded, is undone: its money goes back and a
+        reversal line cancels its clearing line."""
         async with self._locks[req.payment_id]:
             record = self.record(req.payment_id)
             if record is None:
@@ -351,20 +368,26 @@ class Acquirer:
                 # authorization, if it still comes, is answered 91 and holds nothing.
                 self._save(_overtaken(req))
                 return OperationResponse(payment_id=req.payment_id, response_code="25")
-            if record["status"] == "captured":
+            if record["status"] == "captured" and not _undoable(record):
                 return OperationResponse(payment_id=req.payment_id, response_code="12")
             frames: list[Frame] = []
-            sent = record["status"] in ("approved", "pending") and bool(record.get("issuer_id"))
+            live = ("approved", "pending", "captured")
+            sent = record["status"] in live and bool(record.get("issuer_id"))
             if sent:
                 frames = await self._message("0400", record, record["amount"])
             with self._db.journal.atomic():  # the release and the record: one write
+                record = self.record(req.payment_id) or record  # an answer may have come
                 released = self._issuers.release(record["rrn"]) if sent else 0
+                if record["status"] == "captured":
+                    day = date.fromisoformat(record["clears_on"])
+                    self.clearing_files.owe("reversal", record, released, req.payment_id, day)
                 record.update(
                     status="reversed",
                     reversal_reason=req.reason,
                     frames=_keep(record["frames"], frames),
                 )
                 self._save(record)
+            self.clearing_files.pay_when_due()
             return OperationResponse(
                 payment_id=req.payment_id,
                 response_code="00",
@@ -382,7 +405,7 @@ class Acquirer:
                 return OperationResponse(payment_id=req.payment_id, response_code="25")
             if record["status"] == "captured" and record["captured"] == req.amount:
                 # a retry of a capture whose answer was lost: the same answer, no new money
-                self._pay_owed()
+                self.clearing_files.pay()
                 return OperationResponse(
                     payment_id=req.payment_id,
                     response_code="00",
@@ -406,8 +429,8 @@ class Acquirer:
                     frames=_keep(record["frames"], frames),
                 )
                 self._save(record)
-                self._owe("capture", record, req.amount, req.payment_id, req.day)
-            self._pay_owed()
+                self.clearing_files.owe("capture", record, req.amount, req.payment_id, req.day)
+            self.clearing_files.pay()
             return OperationResponse(
                 payment_id=req.payment_id,
                 response_code="00",
@@ -423,7 +446,7 @@ class Acquirer:
             if record is None:
                 return OperationResponse(payment_id=req.payment_id, response_code="25")
             if req.refund_id in record["refunds"]:
-                self._pay_owed()
+                self.clearing_files.pay()
                 return OperationResponse(
                     payment_id=req.payment_id,
                     response_code="00",
@@ -448,108 +471,20 @@ class Acquirer:
                     refunded=record["refunded"] + req.amount,
                 )
                 self._save(record)
-                self._owe("refund", record, req.amount, req.refund_id, req.day)
-            self._pay_owed()
+                self.clearing_files.owe("refund", record, req.amount, req.refund_id, req.day)
+            self.clearing_files.pay()
             return OperationResponse(
                 payment_id=req.payment_id, response_code="00", amount=req.amount, rrn=record["rrn"]
             )
 
     # -- clearing ----------------------------------------------------------------------------
-    def _owe(
-        self, kind: str, record: dict[str, Any], amount: int, ref: str, day: date | None
-    ) -> None:
-        """Inside the booking's write: the clearing line, owed to the clearing file of the
-        merchant's business day the request names (DE15; today if none), and counted."""
-        day = (day or business_day(self._config.clock, self._config.tz)).isoformat()
-        line = {
-            "type": kind,
-            "ref": ref,
-            "payment_id": record["payment_id"],
-            "amount": amount,
-            "currency": record["currency"],
-            "rrn": record["rrn"],
-            "auth_code": record.get("auth_code"),
-            "merchant_id": record["merchant_id"],
-            "terminal_id": record["terminal_id"],
-            "brand": record.get("brand"),
-            "funding": record.get("funding"),
-            "at": self._config.clock.now().isoformat(),
-        }
-        self._owed.add({"day": day, "line": line})
-        self._count(day, 1)
-
-    def _count(self, day: str, lines: int) -> None:
-        doc = self._cleared.get(day)
-        if doc is None:
-            self._cleared.add({"day": day, "lines": lines})
-        else:
-            self._cleared.update(day, {"lines": doc["lines"] + lines})
-
-    def _pay_owed(self) -> None:
-        """Copy the owed clearing lines into their days' files, then forget them. After
-        a crash or a failed copy (`_unsure`), a line already in its file is skipped."""
-        owed = list(self._owed)
-        if not owed:
-            return
-        unsure, self._unsure = self._unsure, True
-        by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for doc in owed:
-            by_day[doc["day"]].append(doc["line"])
-        for day, lines in by_day.items():
-            db = self._store.day(date.fromisoformat(day))
-            table = Documents(db, "clearing")
-            there = {(d["type"], d["ref"]) for d in table} if unsure else set()
-            with db.journal.atomic():
-                for line in lines:
-                    if (line["type"], line["ref"]) not in there:
-                        table.add(line)
-        paid = {(doc["line"]["type"], doc["line"]["ref"]) for doc in owed}
-        self._owed.remove_where(lambda doc: (doc["line"]["type"], doc["line"]["ref"]) in paid)
-        self._unsure = False
-
-    def _count_existing_days(self) -> None:
-        """Banks from before days were counted: count the lines their days hold now."""
-        counts = {day: len(_clearing(self._store, day)) for day in self._store.days()}
-        with self._db.journal.atomic():
-            for day, lines in counts.items():
-                self._count(day.isoformat(), lines)
-
     def check_clearing(self) -> str | None:
-        """The first clearing day that is gone or holds other than the lines written to
-        it (None when every one is whole)."""
-        on_disk = set(self._store.days())
-        owed: Counter[str] = Counter(doc["day"] for doc in self._owed)
-        for doc in sorted(self._cleared, key=lambda d: d["day"]):
-            day, lines = date.fromisoformat(doc["day"]), doc["lines"] - owed[doc["day"]]
-            files = f"{self._store.days_dir / day.isoformat()}.*"
-            if day not in on_disk:
-                return (
-                    f"the banks' clearing day {day} is missing ({lines} capture and refund "
-                    f"lines): restore {files} from a backup"
-                )
-            held = len(_clearing(self._store, day))
-            if held != lines:
-                return (
-                    f"the banks' clearing day {day} holds {held} lines, {lines} were "
-                    f"written to it: restore {files} from a backup"
-                )
-        return None
+        """The first clearing day that is gone or lost lines (`Clearing.check`)."""
+        return self.clearing_files.check()
 
     def clearing(self, day: date) -> list[dict[str, Any]]:
         """The clearing file of one business day: every capture and refund."""
-        if day not in self._store.days():
-            return []
-        return list(_clearing(self._store, day))
-
-
-def _clearing(store: DataStore, day: date) -> Documents:
-    """The clearing file of one business day (its lines, one per capture or refund)."""
-    return Documents(store.day(day), "clearing")
-
-
-def merchant_account(merchant_id: str) -> str:
-    """A merchant's account in the banks' ledger."""
-    return f"merchant:{merchant_id}"
+        return self.clearing_files.lines(day)
 
 
 PARAMS = ("payment_id", "merchant_id", "terminal_id", "amount", "currency", "capture")
@@ -574,6 +509,11 @@ def _stored_answer(record: dict[str, Any]) -> AuthorizationResponse:
             stan=record["stan"],
         )
     return AuthorizationResponse(**record["response"])
+
+
+def _undoable(record: dict[str, Any]) -> bool:
+    """A sale captured by its own 0200 and not refunded: a reversal may undo it."""
+    return record.get("mti") == "0200" and not record["refunds"]
 
 
 def _overtaken(req: ReversalRequest) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Embedded, the gateway reaches it through `httpx.ASGITransport` (no sockets);
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from bank_sim.acquirer import Acquirer
 from bank_sim.config import BankConfig
+from bank_sim.direct import DirectAcquirer
 from bank_sim.issuer import Issuers, IssuerUnavailable
 from bank_sim.ledger import Ledger
 from bank_sim.netbanking.api import netbanking_router
@@ -40,7 +42,7 @@ from gateway_core.acquirer_api import (
     ReversalRequest,
     Sms,
 )
-from gateway_core.errors import InputError, PaygateError
+from gateway_core.errors import InputError, PaygateError, SystemFailure
 from gateway_core.keys import Keyring
 from gateway_core.store import DataStore, StorageCorrupt
 from gateway_core.store.documents import Documents
@@ -83,6 +85,10 @@ class Banks:
         """Their HTTP face (`create_app`), for an in-process client."""
         return create_app(self)
 
+    def acquiring(self) -> DirectAcquirer:
+        """The acquirer's card handlers, for the gateway's card calls without HTTP."""
+        return DirectAcquirer(self.acquirer)
+
     def check(self) -> LedgerCheck:
         """Whether the books balance (see `Ledger.check`), every live hold belongs to an
         authorization the acquirer still has open (approved, or awaiting its answer),
@@ -111,8 +117,13 @@ class Banks:
         return verdict
 
     def close(self) -> None:
-        """Compact and close the banks' store."""
-        self.store.close()
+        """Copy the owed clearing lines into their days, then compact and close the
+        banks' store."""
+        try:
+            with contextlib.suppress(SystemFailure, OSError):  # left owed: paid at the next open
+                self.acquirer.clearing_files.pay()
+        finally:
+            self.store.close()
 
 
 def create_app(banks: Banks) -> FastAPI:

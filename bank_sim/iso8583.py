@@ -16,6 +16,11 @@ Field 48 (additional data, private) carries `KEY=value` items joined by ";", e.g
 "CVV=123" on a 0100 or "AUTH=<value>" after a passed OTP challenge; build and read it
 with `with_private_data` and `private_data`.
 
+Speed: a well-formed message is encoded and read by this module's own codec for the
+`SPEC` layout (every field ASCII, fixed or with an ASCII length prefix: what
+pyiso8583 writes, byte for byte, tests/unit/test_iso8583.py checks both against each
+other); pyiso8583 reads what that codec refuses, to name what is wrong with it.
+
 Card data rules: no `FrameError` message ever contains a field's value (only the field
 number and name, and what is wrong), so a PAN or CVV can never leak through an error.
 `masked` and `describe` give the copy that may be stored and shown.
@@ -161,11 +166,14 @@ def _format(key: str) -> tuple[str, int, int]:
     return ("ans", low, spec["max_len"])
 
 
+_RULES = {key: _format(key) for key in _FIELD_KEYS | {"32", "33"}}
+
+
 def _check_field(key: str, value: object) -> str:
     """The wire text of one field, or FrameError naming what is wrong (never the value)."""
     if not isinstance(value, str):
         raise FrameError(f"{_label(key)} must be text")
-    kind, low, high = _format(key)
+    kind, low, high = _RULES[key]
     if key in _PADDED:
         if not value.strip(" "):
             raise FrameError(f"{_label(key)} is blank")
@@ -182,9 +190,10 @@ def _check_field(key: str, value: object) -> str:
         raise FrameError(
             f"{_label(key)} is empty" if low == 1 else f"{_label(key)} is shorter than {low}"
         )
-    for start, end, lo, hi in _CALENDAR.get(key, ()):
-        if not lo <= int(value[start:end]) <= hi:
-            raise FrameError(f"{_label(key)} is not a valid date or time")
+    if key in _CALENDAR:
+        for start, end, lo, hi in _CALENDAR[key]:
+            if not lo <= int(value[start:end]) <= hi:
+                raise FrameError(f"{_label(key)} is not a valid date or time")
     return value
 
 
@@ -224,14 +233,55 @@ def encode(fields: Mapping[str, str]) -> bytes:
     the field but never its contents, on a missing or unsupported MTI, an unknown field,
     or a value of the wrong length or characters.
     """
-    doc = _wire_doc(fields)
+    return _pack(_wire_doc(fields))
+
+
+# Per field: the digits of its length prefix (0: fixed width), from SPEC.
+_PREFIX = {k: SPEC[k]["len_type"] for k in _FIELD_KEYS}
+
+
+def _pack(doc: dict[str, str]) -> bytes:
+    """The bytes of a checked message (`_wire_doc`), laid out as pyiso8583 lays `SPEC`."""
+    numbers = sorted(int(k) for k in doc if k != "t")
+    bitmap = 1 << 127 if numbers and numbers[-1] > 64 else 0  # bit 1: secondary bitmap
+    parts = [doc["t"], ""]
+    for number in numbers:
+        bitmap |= 1 << (128 - number)
+        value = doc[str(number)]
+        digits = _PREFIX[str(number)]
+        parts.append(f"{len(value):0{digits}d}{value}" if digits else value)
+    parts[1] = f"{bitmap:032X}" if bitmap >> 127 else f"{bitmap >> 64:016X}"
+    return "".join(parts).encode("ascii")
+
+
+def _unpack(frame: bytes) -> dict[str, str] | None:
+    """The fields of `frame` as `decode` returns them, or None when it is not exactly
+    what `encode` makes of them (then pyiso8583 reads it, to say what is wrong)."""
     try:
-        raw, _ = iso8583.encode(doc, SPEC)
-    except Exception as exc:  # validated above, so this is a library surprise
-        field = getattr(exc, "field", None)
-        where = _label(field) if isinstance(field, str) and field in SPEC else "a field"
-        raise FrameError(f"{where} could not be encoded") from None
-    return bytes(raw)
+        text = frame.decode("ascii")
+        bitmap = int(text[4:20], 16)
+        end = 20
+        if bitmap >> 63:
+            bitmap = bitmap << 64 | int(text[20:36], 16)
+            end = 36
+        else:
+            bitmap <<= 64
+        fields = {"t": text[:4]}
+        for number in range(2, 129):
+            if not bitmap >> (128 - number) & 1:
+                continue
+            key = str(number)
+            digits = _PREFIX[key]
+            if digits:
+                size, end = int(text[end : end + digits]), end + digits
+            else:
+                size = SPEC[key]["max_len"]
+            fields[key], end = text[end : end + size], end + size
+        for key in _PADDED & fields.keys():
+            fields[key] = fields[key].rstrip(" ")
+        return fields if encode(fields) == frame else None
+    except (ValueError, KeyError, FrameError):
+        return None
 
 
 _DECODE_REASONS = (
@@ -256,6 +306,9 @@ def decode(frame: bytes) -> dict[str, str]:
     if not isinstance(frame, bytes | bytearray | memoryview):
         raise FrameError("an ISO 8583 frame must be bytes")
     frame = bytes(frame)
+    fields = _unpack(frame)
+    if fields is not None:
+        return _sorted(fields)
     try:
         doc, _ = iso8583.decode(frame, SPEC)
     except iso8583.DecodeError as exc:

@@ -19,7 +19,7 @@ from typing import Any
 
 from bank_sim import iso8583
 from bank_sim.config import BankConfig
-from bank_sim.ledger import Ledger
+from bank_sim.ledger import Ledger, merchant_account
 from bank_sim.otp import OtpService
 from bank_sim.testcards import ISSUERS, LOAD_TEST_CARD, TEST_CARDS, Issuer, TestCard
 from gateway_core.cards import is_load_test_pan, mask_pan, parse_expiry
@@ -121,7 +121,8 @@ class Issuers:
 
     # -- the decision --------------------------------------------------------------------
     def authorize(self, request: dict[str, str], issuer: Issuer) -> dict[str, str]:
-        """Decide a 0100 and answer 0110 (placing the hold when approving)."""
+        """Decide a 0100 and answer 0110 (placing the hold when approving), or a sale's
+        0200 and answer 0210 (the money goes to the merchant at once)."""
         response = iso8583.response_for(request)
         pan, amount = request["2"], int(request["4"])
         extra = iso8583.private_data(request)
@@ -199,25 +200,26 @@ class Issuers:
 
     # -- holds and their fate ----------------------------------------------------------------
     def _hold(self, account: dict[str, Any], request: dict[str, str], amount: int) -> None:
+        """Hold `amount` for an 0100; for a sale's 0200 pay the merchant (DE42) at once."""
+        sale = request["t"] == "0200"
         record = {
             "rrn": request["37"],
             "account": account["id"],
             "amount": amount,
-            "live": amount,
-            "captured": 0,
+            "live": 0 if sale else amount,
+            "captured": amount if sale else 0,
             "refunded": 0,
             "day": self._today().isoformat(),
         }
+        card = f"card:{account['id']}"
+        if sale:
+            record["merchant"] = merchant_account(request["42"])
+        to = record["merchant"] if sale else f"hold:{account['id']}"
         with self._db.journal.atomic():
             self._holds.add(record)
             self._approvals[(account["id"], record["day"])] += 1
             self._ledger.post(
-                "authorization",
-                record["rrn"],
-                [
-                    (f"card:{account['id']}", -amount),
-                    (f"hold:{account['id']}", amount),
-                ],
+                "sale" if sale else "authorization", record["rrn"], [(card, -amount), (to, amount)]
             )
 
     def hold(self, rrn: str) -> dict[str, Any] | None:
@@ -225,22 +227,21 @@ class Issuers:
         return self._holds.get(rrn)
 
     def release(self, rrn: str) -> int:
-        """0400: give the live hold back to the cardholder; returns what was released."""
+        """0400: give the live hold back to the cardholder, or a sale's money (not
+        refunded) from the merchant; returns what went back."""
         hold = self.hold(rrn)
-        if hold is None or not hold["live"]:
+        if hold is None:
             return 0
-        acct = hold["account"]
+        if hold["live"]:
+            back, source, update = hold["live"], f"hold:{hold['account']}", {"live": 0}
+        elif "merchant" in hold and hold["captured"] and not hold["refunded"]:
+            back, source, update = hold["captured"], hold["merchant"], {"captured": 0}
+        else:
+            return 0
         with self._db.journal.atomic():
-            self._ledger.post(
-                "reversal",
-                rrn,
-                [
-                    (f"hold:{acct}", -hold["live"]),
-                    (f"card:{acct}", hold["live"]),
-                ],
-            )
-            self._holds.update(rrn, {"live": 0})
-        return hold["live"]
+            self._ledger.post("reversal", rrn, [(source, -back), (f"card:{hold['account']}", back)])
+            self._holds.update(rrn, update)
+        return back
 
     def capture(self, rrn: str, amount: int, merchant_account: str) -> int:
         """0220: move `amount` of the hold to the merchant, release the rest."""

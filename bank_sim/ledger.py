@@ -19,6 +19,11 @@ from gateway_core.store.documents import Documents
 Line = tuple[str, int]
 
 
+def merchant_account(merchant_id: str) -> str:
+    """A merchant's account in the banks' ledger."""
+    return f"merchant:{merchant_id}"
+
+
 class Unbalanced(SystemFailure):
     """A posting whose lines do not sum to zero (a bug, never applied)."""
 

@@ -35,7 +35,8 @@ class _Model(BaseModel):
 
 
 class AuthorizationRequest(_Model):
-    """0100: hold `amount` on the card for `payment_id`."""
+    """0100: hold `amount` on the card for `payment_id`; for a sale (`capture`) 0200:
+    authorize and capture in one message."""
 
     payment_id: str = Field(min_length=1, max_length=64)
     merchant_id: str = Field(min_length=1, max_length=15)  # DE42
@@ -45,7 +46,8 @@ class AuthorizationRequest(_Model):
     cvv: SecretStr | None = None  # None on the re-authorization after a challenge
     amount: int = Field(gt=0, le=MAX_AMOUNT)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    capture: bool = True  # sale (captured at once by the gateway) or pre-authorization
+    capture: bool = True  # sale (0200: captured at once) or pre-authorization (0100)
+    day: date | None = None  # DE15 of a sale: the merchant's business day it clears on
     authentication: str | None = None  # from a passed challenge: skip the step-up
     challenge_requested: bool = False  # the gateway's risk rules ask for an OTP
 
@@ -106,6 +108,7 @@ class AuthorizationResponse(_Model):
     funding: Literal["debit", "credit"] | None = None
     country: str | None = None  # the issuer's country (ISO 3166 alpha-2)
     challenge: Challenge | None = None  # when response_code == "1A"
+    captured: int = 0  # a sale's 0210: the amount captured with the authorization
     hops: list[HopTime] = []
     frames: list[Frame] = []
 

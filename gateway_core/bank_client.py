@@ -2,15 +2,19 @@
 
 Embedded (the default) it runs over `httpx.ASGITransport` on the bank app in this
 process, with no sockets (and, as on a server, a request the gateway stopped waiting
-for still runs to its end); with a bank URL it talks to `paygate banks serve`. Every
-call has a deadline: a bank that does not answer in time, answers 5xx or cannot be
-reached raises `BankUnavailable`, and the gateway then reverses.
+for still runs to its end), and the card calls of a sale (authorize, capture, reverse,
+refund) skip HTTP altogether: they go straight to the acquirer's handlers (`Acquiring`),
+which still build and parse the ISO 8583 frames at every hop. With a bank URL it talks
+to `paygate banks serve`. Every call has a deadline: a bank that does not answer in
+time, answers 5xx or cannot be reached raises `BankUnavailable`, and the gateway then
+reverses.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import functools
+from collections.abc import Coroutine, Iterable
 from datetime import date
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
@@ -35,6 +39,7 @@ from gateway_core.acquirer_api import (
     Sms,
 )
 from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable
+from gateway_core.ports.processor import Acquiring
 
 __all__ = ["BankClient", "BankNotReached", "BankRefused", "BankUnavailable", "HttpBank"]
 
@@ -63,10 +68,22 @@ class _ServerLikeTransport(httpx.AsyncBaseTransport):
         task.add_done_callback(self._finished)
         return await asyncio.shield(task)
 
-    def _finished(self, task: asyncio.Task[httpx.Response]) -> None:
+    def _finished(self, task: asyncio.Task[Any]) -> None:
         self._running.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved: an answer nobody waited for is dropped
+
+    async def run(self, call: Coroutine[Any, Any, T], timeout_s: float) -> T:
+        """`call` (an in-process handler) as the server would run it: in a task of its
+        own that the caller's deadline does not cancel."""
+        task = asyncio.ensure_future(call)
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await asyncio.shield(task)
+        except TimeoutError:
+            raise BankUnavailable("the bank did not answer in time") from None
 
     async def aclose(self) -> None:
         running = list(self._running)
@@ -84,14 +101,20 @@ class HttpBank:
     def __init__(self, client: httpx.AsyncClient, *, timeout_s: float = 8.0) -> None:
         self._client = client
         self.timeout_s = timeout_s
+        self._direct: tuple[Acquiring, _ServerLikeTransport] | None = None
 
     @classmethod
-    def embedded(cls, app: Any, *, timeout_s: float = 8.0) -> Self:
-        """In process, no sockets."""
+    def embedded(
+        cls, app: Any, *, timeout_s: float = 8.0, acquiring: Acquiring | None = None
+    ) -> Self:
+        """In process, no sockets; with `acquiring`, the card calls without HTTP."""
         transport = _ServerLikeTransport(app)
-        return cls(
+        bank = cls(
             httpx.AsyncClient(transport=transport, base_url="http://banks"), timeout_s=timeout_s
         )
+        if acquiring is not None:
+            bank._direct = (acquiring, transport)
+        return bank
 
     @classmethod
     def remote(cls, url: str, *, timeout_s: float = 8.0) -> Self:
@@ -133,8 +156,14 @@ class HttpBank:
             except (ValueError, KeyError, TypeError):
                 reason = f"HTTP {response.status_code}"
             raise BankRefused(f"the bank refused: {reason}")
-        answered: T = TypeAdapter(answer).validate_python(response.json())
+        answered: T = _adapter(answer).validate_python(response.json())
         return answered
+
+
+@functools.cache
+def _adapter(answer: Any) -> TypeAdapter[Any]:
+    """The validator of an answer type, built once (building one costs more than using it)."""
+    return TypeAdapter(answer)
 
 
 class BankClient(HttpBank):
@@ -142,14 +171,22 @@ class BankClient(HttpBank):
     `Processor`; also the simulator's own views: outbox, accounts, ledger check)."""
 
     async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
-        """0100 → 0110."""
+        """0100 → 0110; a sale (`req.capture`) 0200 → 0210, captured at once."""
+        if self._direct:
+            acquiring, runner = self._direct
+            return await runner.run(acquiring.authorize(req), self.timeout_s)
         return await self._call(
             "POST", "/acquirer/v1/authorizations", AuthorizationResponse, req.wire()
         )
 
     async def reverse(self, payment_id: str, reason: ReversalReason) -> OperationResponse:
-        """0400 → 0410: release whatever the issuer holds for this payment."""
-        body = ReversalRequest(payment_id=payment_id, reason=reason).model_dump()
+        """0400 → 0410: release whatever the issuer holds for this payment (a sale's
+        money goes back)."""
+        req = ReversalRequest(payment_id=payment_id, reason=reason)
+        if self._direct:
+            acquiring, runner = self._direct
+            return await runner.run(acquiring.reverse(req), self.timeout_s)
+        body = req.model_dump()
         return await self._call("POST", "/acquirer/v1/reversals", OperationResponse, body)
 
     async def capture(
@@ -157,17 +194,23 @@ class BankClient(HttpBank):
     ) -> OperationResponse:
         """Completion of `amount` of the hold; the rest is released. It clears on the
         merchant's business day `day` (after a Z report, the next day)."""
-        body = CaptureRequest(payment_id=payment_id, amount=amount, day=day).model_dump(mode="json")
+        req = CaptureRequest(payment_id=payment_id, amount=amount, day=day)
+        if self._direct:
+            acquiring, runner = self._direct
+            return await runner.run(acquiring.capture(req), self.timeout_s)
+        body = req.model_dump(mode="json")
         return await self._call("POST", "/acquirer/v1/captures", OperationResponse, body)
 
     async def refund(
         self, payment_id: str, refund_id: str, amount: int, day: date | None = None
     ) -> OperationResponse:
         """Credit `amount` back to the card (clearing on business day `day`)."""
-        body = RefundRequest(payment_id=payment_id, refund_id=refund_id, amount=amount, day=day)
-        return await self._call(
-            "POST", "/acquirer/v1/refunds", OperationResponse, body.model_dump(mode="json")
-        )
+        req = RefundRequest(payment_id=payment_id, refund_id=refund_id, amount=amount, day=day)
+        if self._direct:
+            acquiring, runner = self._direct
+            return await runner.run(acquiring.refund(req), self.timeout_s)
+        body = req.model_dump(mode="json")
+        return await self._call("POST", "/acquirer/v1/refunds", OperationResponse, body)
 
     async def verify_otp(self, challenge_id: str, otp: str) -> OtpVerifyResponse:
         """Check a code with the issuer's access control server."""

@@ -176,7 +176,8 @@ class Runtime:
                 "no banks to reach: set bank_url (PAYGATE_BANK_URL) or open the data dir "
                 "with the embedded banks"
             )
-        return kind.embedded(self.banks.asgi_app(), timeout_s=s.bank_timeout_s)
+        app, acquiring = self.banks.asgi_app(), self.banks.acquiring()
+        return kind.embedded(app, timeout_s=s.bank_timeout_s, acquiring=acquiring)
 
     @property
     def payer(self) -> PayerApp:

@@ -20,6 +20,7 @@ from gateway_core.ports.netbanking import (
     NetbankingBanks,
 )
 from gateway_core.ports.processor import (
+    Acquiring,
     ASGIApp,
     BankSettings,
     BanksFactory,
@@ -63,6 +64,7 @@ from gateway_core.ports.upi import (
 
 __all__ = [
     "ASGIApp",
+    "Acquiring",
     "ApiKeyRepository",
     "Approval",
     "AuditRepository",

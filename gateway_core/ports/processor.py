@@ -14,11 +14,14 @@ if TYPE_CHECKING:
         AuthorizationRequest,
         AuthorizationResponse,
         Boarding,
+        CaptureRequest,
         Challenge,
         Frame,
         OperationResponse,
         OtpVerifyResponse,
+        RefundRequest,
         ReversalReason,
+        ReversalRequest,
     )
 
 
@@ -87,6 +90,28 @@ class Processor(Protocol):
         ...
 
 
+class Acquiring(Protocol):
+    """The embedded acquirer's own handlers, called without HTTP: the API's models in
+    and out, and its HTTP face's failures as exceptions (`BankUnavailable` for a 5xx,
+    `BankRefused` for a 4xx)."""
+
+    async def authorize(self, req: AuthorizationRequest) -> AuthorizationResponse:
+        """0100 → 0110, or for a sale 0200 → 0210 (authorized and captured)."""
+        ...
+
+    async def reverse(self, req: ReversalRequest) -> OperationResponse:
+        """0400 → 0410."""
+        ...
+
+    async def capture(self, req: CaptureRequest) -> OperationResponse:
+        """0220 → 0230."""
+        ...
+
+    async def refund(self, req: RefundRequest) -> OperationResponse:
+        """0200 refund → 0210."""
+        ...
+
+
 @runtime_checkable
 class EmbeddedBanks(Protocol):
     """Banks running in this process (the simulator): reached without sockets, closed
@@ -94,6 +119,10 @@ class EmbeddedBanks(Protocol):
 
     def asgi_app(self) -> ASGIApp:
         """Their HTTP face, for an in-process client."""
+        ...
+
+    def acquiring(self) -> Acquiring:
+        """The acquirer's handlers, for the card client to call without HTTP."""
         ...
 
     def close(self) -> None:

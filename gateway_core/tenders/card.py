@@ -1,8 +1,9 @@
 """The card tender: a keyed card through the acquirer (the `Processor` port).
 
-authorize: the card is tokenized in the vault, the acquirer gets an 0100; an issuer
-that steps up leaves the payment `requires_action` until the OTP is confirmed; a sale
-is captured at once. An authorization that never left (the bank refused the
+authorize: the card is tokenized in the vault; a sale goes to the acquirer as one 0200
+(authorized and captured in one message, one step here), a pre-authorization as an
+0100; an issuer that steps up leaves the payment `requires_action` until the OTP is
+confirmed. An authorization that never left (the bank refused the
 connection, its name did not resolve) is declined 91 at once: the bank did nothing, so
 there is nothing to reverse. One that may have reached it (no answer in time,
 connection dropped, HTTP 5xx) never leaves money held: the tender reverses at once and
@@ -91,8 +92,10 @@ class CardTender:
     async def authorize(
         self, host: TenderHost, payment: Payment, checked: object, *, step_up: bool
     ) -> Payment:
-        """0100 for the payment; the issuer may step up (`requires_action`)."""
+        """0200 for a sale, 0100 for a pre-authorization; the issuer may step up
+        (`requires_action`)."""
         card = _checked(checked)
+        sale = payment.capture_method == "automatic"
         auth = AuthorizationRequest(
             payment_id=payment.id,
             merchant_id=payment.merchant_id,
@@ -102,7 +105,8 @@ class CardTender:
             cvv=card.cvv,
             amount=payment.amount,
             currency=payment.currency,
-            capture=payment.capture_method == "automatic",
+            capture=sale,
+            day=host.today(payment.merchant_id) if sale else None,
             challenge_requested=step_up,
         )
         return await self._authorize(host, payment, auth)
@@ -148,7 +152,9 @@ class CardTender:
             "country": answer.country,
             "challenge": answer.challenge,
         }
-        if answer.approved:
+        if answer.captured:  # a sale's 0210: authorized and captured in one message
+            update.update(status="succeeded", amount_captured=answer.captured, message="Approved")
+        elif answer.approved:
             update["status"] = "requires_capture"
         elif answer.response_code == "1A" and answer.challenge:
             update["status"] = "requires_action"
@@ -157,13 +163,15 @@ class CardTender:
             update["status"] = "declined"
         with host.step(payment.id):
             payment = host.save(payment.model_copy(update=update))
+            captured = {"amount": answer.captured, "released": 0} if answer.captured else {}
             host.record(
                 payment.operator,
-                f"payment.{payment.status}",
+                "payment.captured" if answer.captured else f"payment.{payment.status}",
                 payment.id,
                 response_code=answer.response_code,
                 rrn=answer.rrn,
                 auth_code=answer.auth_code,
+                **captured,
             )
             if payment.status != "requires_action":
                 host.learn(payment)
@@ -233,6 +241,7 @@ class CardTender:
             amount=payment.amount,
             currency=payment.currency,
             capture=payment.capture_method == "automatic",
+            day=host.today(payment.merchant_id),
             authentication=verdict.authentication,
         )
         return await self._authorize(host, payment, auth)

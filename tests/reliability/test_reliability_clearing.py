@@ -1,7 +1,8 @@
 """A capture and its clearing line are one step at the acquirer.
 
 The issuer's booking, the acquirer's record and the clearing line owed to the day's
-clearing file are one write; the line is then copied into the day's file. A failure or
+clearing file are one write; the line is then copied into the day's file (a capture's
+and a refund's at once, a sale's in a batch). A failure or
 a SIGKILL between the two never shows as a break in `reconcile`: a retry or the next
 start copies the line, and never twice. And `ledger check` notices a clearing day that
 was deleted.
@@ -88,10 +89,11 @@ def banks_day(world: World) -> JournalStorage:
 async def test_a_clearing_line_that_failed_to_write_is_written_on_retry(
     world: World, monkeypatch
 ) -> None:
+    payment = await world.gw.charge(charge(VISA, 300_00, capture="manual"))
     fail_once(monkeypatch, banks_day(world))
-    payment = await world.gw.charge(charge(VISA, 300_00))
-    assert payment.status == "requires_capture"  # the capture's answer was an HTTP 500
-    assert await world.gw.repair() == [f"{payment.id}: captured"]
+    with pytest.raises(BankUnavailable, match="HTTP 500"):  # the capture's answer
+        await world.gw.capture(payment.id)
+    assert (await world.gw.capture(payment.id)).status == "succeeded"
     assert await reconcile_all(world.rt) == []
     assert (await world.gw.bank.ledger_check()).ok
     assert world.merchant == 300_00  # booked once
@@ -100,10 +102,11 @@ async def test_a_clearing_line_that_failed_to_write_is_written_on_retry(
 async def test_a_clearing_line_is_never_written_twice(world: World, monkeypatch) -> None:
     """The line reached the day's file, but forgetting it in the main database failed."""
     main = world.rt.banks.store.main.journal
+    payment = await world.gw.charge(charge(VISA, 300_00, capture="manual"))
     fail_once(monkeypatch, banks_day(world), then=lambda: fail_once(monkeypatch, main))
-    payment = await world.gw.charge(charge(VISA, 300_00))
-    assert payment.status == "requires_capture"
-    assert await world.gw.repair() == [f"{payment.id}: captured"]
+    with pytest.raises(BankUnavailable, match="HTTP 500"):
+        await world.gw.capture(payment.id)
+    assert (await world.gw.capture(payment.id)).status == "succeeded"
     assert await reconcile_all(world.rt) == []
     assert len(await world.gw.bank.clearing(payment.created_at.date())) == 1
 
@@ -165,6 +168,8 @@ CHARGER = textwrap.dedent(
     from support import charge_until_killed
     from gateway_core.store.wal import Wal
 
+    import bank_sim.clearing
+    bank_sim.clearing.BATCH = 1  # each sale's line copied at once: the window every sale
     die_at = int(sys.argv[3])  # > 0: die at that write of a clearing line, as SIGKILL would
     real = Wal.append
 

@@ -90,7 +90,7 @@ async def test_every_test_card_end_to_end(world: World, card: DemoCard) -> None:
         assert payment.stan and len(payment.stan) == 6
         assert after.available == before.available - amount
         assert world.merchant == merchant_before + amount
-        expected_actions += ["payment.requires_capture", "payment.captured"]
+        expected_actions += ["payment.captured"]  # one single message (0200)
     else:
         assert payment.status == "declined"
         assert payment.amount_captured == 0
@@ -377,6 +377,9 @@ async def test_frames_are_iso8583_with_the_pan_masked(world: World) -> None:
     payment = await gw.charge(charge(VISA))
     frames = await gw.bank.frames(payment.id)
     mtis = [f.mti for f in frames]
+    assert mtis == ["0200", "0200", "0210", "0210"]  # a sale: one single message
+    preauth = await gw.capture((await gw.charge(charge(VISA, capture="manual"))).id)
+    mtis = [f.mti for f in await gw.bank.frames(preauth.id)]
     assert mtis[:4] == ["0100", "0100", "0110", "0110"]
     assert {"0220", "0230"} <= set(mtis)
     request = frames[0]
