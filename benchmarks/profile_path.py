@@ -1,8 +1,10 @@
 """Where the time of one sale goes: cProfile of the whole path, grouped by layer.
 
-Run: .venv/bin/python benchmarks/profile_path.py [--stored 1000] [--sales 200]
-Also counts fdatasync calls per sale and measures one bare append + fdatasync on the
-same disk, the floor under every durable write.
+Run: .venv/bin/python benchmarks/profile_path.py [--stored 1000] [--sales 200] [--top 15]
+Also counts fdatasync calls per sale, the gateway's and the banks' apart (a sync in the
+store's group-commit thread is counted too, but its time is the event loop's wait), lists
+the functions with the most time of their own, and measures one bare append + fdatasync
+on the same disk, the floor under every durable write.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ import bench
 
 LAYERS = [  # first match wins: (layer, substrings of "file:function")
     ("fdatasync (durable writes)", ("fdatasync", "fsync")),
+    ("waiting: a sync in the store's thread, its hand-off", ("epoll", "SimpleQueue")),
     ("ISO 8583 encode/decode", ("iso8583",)),
     ("HTTP in process (httpx, ASGI, FastAPI)", ("starlette", "fastapi", "httpx", "anyio")),
     ("pydantic models", ("pydantic", "validate_python", "to_python")),
     ("store CPU (TinyDB, journal, orjson)", ("tinydb", "gateway_core/store", "orjson")),
     ("asyncio", ("asyncio", "selectors")),
     ("crypto (HMAC, AES-GCM, SHA)", ("hmac", "hashlib", "cryptography", "_hashlib")),
-    ("gateway_core (rules, gateway, audit, banks logic)", ("gateway_core",)),
+    ("bank_sim (acquirer, network, issuer, ledger)", ("bank_sim",)),
+    ("gateway_core (rules, gateway, tenders, audit, vault)", ("gateway_core",)),
 ]
 
 
@@ -36,7 +40,7 @@ def layer_of(file: str, function: str) -> str:
     return next((name for name, cues in LAYERS if any(c in where for c in cues)), "other")
 
 
-async def profile(data_dir: Path, sales: int) -> None:
+async def profile(data_dir: Path, sales: int, top: int) -> None:
     rt = bench.Runtime.open(
         bench.settings_for(data_dir),
         clock=bench.FixedClock(bench.START),
@@ -44,10 +48,12 @@ async def profile(data_dir: Path, sales: int) -> None:
     )
     try:
         await bench.timed_charges(rt, 20)  # warm
-        real, calls = os.fdatasync, Counter()
+        real, calls = os.fdatasync, Counter[str]()
+        banks = str(data_dir / "banks")
 
         def counting(fd: int) -> None:
-            calls["fdatasync"] += 1
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            calls["banks" if path.startswith(banks) else "gateway"] += 1
             real(fd)
 
         os.fdatasync = counting
@@ -56,7 +62,10 @@ async def profile(data_dir: Path, sales: int) -> None:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         os.fdatasync = real
         per = sales + 3  # timed_charges warms up with 3 more
-        print(f"{calls['fdatasync'] / per:.1f} fdatasync per sale")
+        print(
+            f"{calls.total() / per:.2f} fdatasync per sale (gateway "
+            f"{calls['gateway'] / per:.2f}, banks {calls['banks'] / per:.2f})"
+        )
         print(f"{wall / per * 1000:.2f} ms wall, {cpu / per * 1000:.2f} ms CPU per sale")
         profiler = cProfile.Profile()
         profiler.enable()
@@ -65,14 +74,19 @@ async def profile(data_dir: Path, sales: int) -> None:
     finally:
         await rt.aclose()
     layers: Counter[str] = Counter()
-    for (file, _line, function), (_cc, _nc, own, _cum, _callers) in pstats.Stats(
+    own_times: Counter[str] = Counter()
+    for (file, line, function), (_cc, _nc, own, _cum, _callers) in pstats.Stats(
         profiler
     ).stats.items():
         layers[layer_of(file, function)] += own
+        own_times[f"{file.rsplit('/', 2)[-1]}:{line}({function})"] += own
     total = sum(layers.values())
     print("\n| layer | ms per sale (profiled) | share |\n|---|---:|---:|")
     for name, seconds in layers.most_common():
         print(f"| {name} | {seconds / per * 1000:.2f} | {seconds / total:.0%} |")
+    print(f"\n| function (top {top} by own time) | ms per sale (profiled) |\n|---|---:|")
+    for name, seconds in own_times.most_common(top):
+        print(f"| `{name}` | {seconds / per * 1000:.3f} |")
 
 
 def bare_fdatasync(directory: Path, count: int = 500) -> float:
@@ -92,13 +106,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stored", type=int, default=1_000, help="payments already in the day")
     parser.add_argument("--sales", type=int, default=200)
+    parser.add_argument("--top", type=int, default=15, help="functions listed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="paygate-profile-") as tmp:
         work = Path(tmp)
         model = bench.template(work / "template")
         with bench.DataStore(work / "data") as store:
             bench.fill_day(store, bench.START.date(), args.stored, model)
-        asyncio.run(profile(work / "data", args.sales))
+        asyncio.run(profile(work / "data", args.sales, args.top))
         print(f"\none bare 1 KB append + fdatasync: {bare_fdatasync(work) * 1000:.3f} ms")
 
 

@@ -257,11 +257,13 @@ def private_items(text: str) -> dict[str, str] | None:
     return items
 
 
+_SPECIAL_ORDER = {"h": -3, "t": -2, "p": -1}
+
+
 def field_order(key: str) -> tuple[int, str]:
     """Message order: header, MTI, bitmap, then fields by number."""
-    special = {"h": -3, "t": -2, "p": -1}
-    if key in special:
-        return (special[key], "")
+    if key in _SPECIAL_ORDER:
+        return (_SPECIAL_ORDER[key], "")
     return (int(key), "") if key.isdigit() else (1000, key)
 
 

@@ -1,6 +1,6 @@
 """The gateway: a payment from a request to a stored result, and everything after it.
 
-charge: validate → the method's tender checks its input → record (`unknown`, durable)
+charge: validate → the method's tender checks its input → record (`unknown`, written)
 → the tender authorizes (a card: acquirer, OTP step-up, capture for a sale) → the result
 is stored before it is returned; every step writes an audit event. Here is what every
 method shares: amounts, idempotency, risk, approvals, the business day, states, the
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec
+from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec
 
 from gateway_core.access import Access, NotPermitted
 from gateway_core.audit import AuditLog, mask_card_numbers
@@ -53,6 +53,7 @@ from gateway_core.settings import Settings
 from gateway_core.shifts import Shifts
 from gateway_core.states import IllegalTransition
 from gateway_core.tenders.defaults import default_tenders
+from gateway_core.tenders.host import Host
 from gateway_core.tenders.link import link_refusal
 from gateway_core.tenders.upi import payer_fingerprint
 from gateway_core.vault import Vault
@@ -61,6 +62,9 @@ if TYPE_CHECKING:  # httpx is 0.15 s of imports a terminal's first screen does w
     from gateway_core.bank_client import BankClient
 
 OUTAGES = ("91", "96", "BT", "UT", "RB")  # the bank's silence: not the payer's decline
+# A power loss before the sale's sync loses its intent too: nothing was acknowledged, and
+# money the banks took for it shows in reconcile as missing at the gateway.
+_SALE: contextvars.ContextVar[bool] = contextvars.ContextVar("paygate_sale", default=False)
 P = ParamSpec("P")
 Outcome = Literal["approved", "declined", "blocked"]  # what the risk rules learn
 
@@ -134,7 +138,7 @@ class Gateway:
         )
         tenders = tenders or default_tenders(self, vault, settings, self._clock)
         self.tenders: dict[str, Tender] = dict(tenders)
-        self._host = _Host(
+        self._host = Host(
             self._save,
             self._one_write,
             audit,
@@ -191,16 +195,16 @@ class Gateway:
                 )
 
     @contextlib.contextmanager
-    def _one_write(self, payment_id: str) -> Iterator[None]:
-        """The writes of one step of a sale (its record, its audit event, the audit
-        head, the open index, risk statistics) as one durable entry per database: the
-        payment's day first, then today's if another, the main database last. So the
-        head never names an event not stored, and the index lets go of a payment only
-        once it is closed. Two fdatasyncs a step instead of four or five. (No await
-        happens inside: no other sale's writes can join the block.) When the block fails,
-        nothing of it is stored, and what remembers writes in memory forgets them too."""
+    def _one_write(self, payment_id: str, durable: bool | None = None) -> Iterator[None]:
+        """The writes of one step of a payment (its record, its audit event, the audit
+        head, the open index, risk statistics) as one unit: one entry, all or nothing,
+        durable when the block ends unless `durable` is False or, by default, a sale's
+        authorization is under way (`charge` then awaits it durable once, at its end).
+        When the block fails, nothing of it is stored, and what remembers writes in
+        memory forgets them too."""
         try:
-            with self._records.unit(self._today(), day_of(payment_id)):
+            durable = not _SALE.get() if durable is None else durable
+            with self._records.unit(self._today(), day_of(payment_id), durable=durable):
                 yield
         except BaseException:
             self._audit.resync()
@@ -269,8 +273,8 @@ class Gateway:
         terminal_id = req.terminal_id or self._settings.terminal_id
         merchant_id = req.merchant_id or self._settings.merchant_id
         risk = self._assess(opened, req, terminal_id, merchant_id, now)
-        self._open.add(payment_id)  # alone and first: every open one is in it
-        with self._one_write(payment_id):
+        with self._one_write(payment_id, durable=False):  # written before the bank is asked
+            self._open.add(payment_id)  # every open one is in it
             payment = self._save(
                 Payment(
                     id=payment_id,
@@ -308,7 +312,13 @@ class Gateway:
         if risk is not None and risk.action == "block":
             return self._block(payment)
         step_up = risk is not None and risk.action == "otp"
-        return await tender.authorize(self._host, payment, checked, step_up=step_up)
+        sale = _SALE.set(True)  # the tender's steps: written, made durable below, at once
+        try:
+            payment = await tender.authorize(self._host, payment, checked, step_up=step_up)
+        finally:
+            _SALE.reset(sale)
+        await self._records.synced()  # acknowledged only once durable, the intent with it
+        return payment
 
     def _assess(
         self, opened: Opened, req: ChargeRequest, terminal_id: str, merchant_id: str, at: datetime
@@ -569,19 +579,3 @@ class Gateway:
             return None
         except InputError as exc:  # refused by the bank: a person must look, the rest go on
             return f"left open: {exc}"
-
-
-@dataclass(frozen=True)
-class _Host:
-    """The gateway as its tenders see it (`TenderHost`): the gateway's own functions."""
-
-    save: Callable[[Payment], Payment]
-    step: Callable[[str], contextlib.AbstractContextManager[None]]
-    audit: AuditLog
-    learn: Callable[[Payment], None]
-    today: Callable[[str], date]
-    now: Callable[[], datetime]
-    amend: Callable[[Payment], Payment]
-
-    def record(self, actor: str, action: str, subject: str, **details: Any) -> None:
-        self.audit.record(actor, action, subject, **details)

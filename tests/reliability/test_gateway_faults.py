@@ -8,6 +8,7 @@ finishes captures that failed and voids stale pre-authorizations.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -45,15 +46,20 @@ class FaultyTransport(httpx.AsyncBaseTransport):
 
     `refuse`: path fragments whose requests never reach the bank (connection refused).
     `lose`: path fragments whose requests reach the bank but whose answer is lost.
+    `dual`: an acquirer that takes a sale as an 0100 hold and a separate capture (no
+    single-message 0200), so that the capture's own faults can be met.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, refuse=(), lose=()) -> None:
-        self.inner, self.refuse, self.lose = inner, set(refuse), set(lose)
+    def __init__(self, inner: httpx.AsyncBaseTransport, refuse=(), lose=(), dual=False) -> None:
+        self.inner, self.refuse, self.lose, self.dual = inner, set(refuse), set(lose), dual
         self.seen: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         self.seen.append(path)
+        if self.dual and path.endswith("/authorizations"):
+            body = {**json.loads(request.content), "capture": False}
+            request = httpx.Request(request.method, request.url, json=body)
         if any(part in path for part in self.refuse):
             raise httpx.ConnectError("connection refused", request=request)
         response = await self.inner.handle_async_request(request)
@@ -78,10 +84,10 @@ class World(BaseWorld):
             await client.close()
             self.gw.bank = embedded
 
-    def faulty(self, refuse=(), lose=()):
+    def faulty(self, refuse=(), lose=(), dual=False):
         """`bank_swapped` to a client on the same banks through a `FaultyTransport`."""
         asgi = httpx.ASGITransport(app=create_app(self.rt.banks), raise_app_exceptions=False)
-        transport = FaultyTransport(asgi, refuse=refuse, lose=lose)
+        transport = FaultyTransport(asgi, refuse=refuse, lose=lose, dual=dual)
         client = httpx.AsyncClient(transport=transport, base_url="http://banks")
         return self.bank_swapped(BankClient(client, timeout_s=TIMEOUT_S))
 
@@ -96,7 +102,7 @@ async def sale_with_faulty_capture(world: World, **fault) -> tuple[Payment, Acco
     """A ₹300.00 sale on VISA while `world.faulty(**fault)` breaks the link to the banks,
     and the card's account before it; the capture did not go through."""
     before = await account(world.gw, VISA)
-    async with world.faulty(**fault):
+    async with world.faulty(dual=True, **fault):
         payment = await world.gw.charge(charge(VISA, 300_00))
     assert payment.status == "requires_capture"
     return payment, before
@@ -149,7 +155,7 @@ async def test_lost_answer_and_failed_reversal_hold_until_repair(world: World) -
     """The bank approved and held, the answer was lost and so was the way back."""
     gw = world.gw
     before = await account(gw, VISA)
-    async with world.faulty(lose={"/authorizations"}, refuse={"/reversals"}):
+    async with world.faulty(lose={"/authorizations"}, refuse={"/reversals"}, dual=True):
         payment = await gw.charge(charge(VISA, 700_00))
         assert payment.status == "unknown"
     held = await account(gw, VISA)

@@ -172,13 +172,15 @@ async def test_killed_bank_server_then_restart_and_repair(tmp_path: Path) -> Non
             first = await gw.charge(charge(VISA, 100_00))
             assert first.status == "succeeded"
 
-            # the issuer holds, then sits on its answer; the process dies meanwhile
+            # the issuer takes the sale's money (0200), then sits on its answer; the
+            # process dies meanwhile
+            taken = hung_before.available - 250_00
             hung = asyncio.ensure_future(gw.charge(charge(TIMEOUT_CARD, 250_00)))
             for _ in range(400):
-                if (await account(gw, TIMEOUT_CARD)).held:
+                if (await account(gw, TIMEOUT_CARD)).available == taken:
                     break
                 await asyncio.sleep(0.025)
-            assert (await account(gw, TIMEOUT_CARD)).held == 250_00
+            assert (await account(gw, TIMEOUT_CARD)).available == taken
             banks.kill()
             hung = await hung
             assert hung.status == "unknown"  # no answer, and no way to reverse
@@ -189,8 +191,8 @@ async def test_killed_bank_server_then_restart_and_repair(tmp_path: Path) -> Non
 
             await gw.bank.close()
             gw.bank = BankClient.remote(banks.start(), timeout_s=20)
-            # the hold survived the crash on the banks' disk; the second never reached them
-            assert (await account(gw, TIMEOUT_CARD)).held == 250_00
+            # the sale survived the crash on the banks' disk; the second never reached them
+            assert (await account(gw, TIMEOUT_CARD)).available == taken
             assert (await account(gw, VISA)).held == 0
             assert await gw.repair() == [f"{hung.id}: reversed, declined 91"]
             for payment in (hung, after_kill):
