@@ -13,7 +13,6 @@ reverses.
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Coroutine, Iterable
 from datetime import date
 from typing import Any, Self, TypeVar
@@ -60,7 +59,7 @@ class _ServerLikeTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, app: Any) -> None:
         self._inner = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        self._running: set[asyncio.Task[httpx.Response]] = set()
+        self._running: set[asyncio.Task[Any]] = set()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         task = asyncio.ensure_future(self._inner.handle_async_request(request))
@@ -160,10 +159,14 @@ class HttpBank:
         return answered
 
 
-@functools.cache
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
 def _adapter(answer: Any) -> TypeAdapter[Any]:
     """The validator of an answer type, built once (building one costs more than using it)."""
-    return TypeAdapter(answer)
+    if (adapter := _ADAPTERS.get(answer)) is None:
+        adapter = _ADAPTERS[answer] = TypeAdapter(answer)
+    return adapter
 
 
 class BankClient(HttpBank):
