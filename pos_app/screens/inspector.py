@@ -31,7 +31,7 @@ HOP_NAMES = {
 MTI_NAMES = {
     "0100": "authorization request",
     "0110": "authorization response",
-    "0200": "financial request (refund)",
+    "0200": "financial request (sale or refund)",
     "0210": "financial response",
     "0220": "completion advice (capture)",
     "0230": "completion response",

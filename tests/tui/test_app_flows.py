@@ -552,7 +552,7 @@ async def test_today_receipts_and_the_frame_inspector(make_app) -> None:
         await on_screen(pilot, "InspectorScreen")
         await wait_for(pilot, lambda: "Primary account number" in screen_text(app))
         text = screen_text(app)
-        assert "0100 authorization request · Acquirer → Card network" in text
+        assert "0200 financial request (sale or refund) · Acquirer → Card network" in text
         assert "400000******9995" in text
         assert "CVV=***" in text and "****" in text
         assert_no_pan(text, "4000 0000 0000 9995")

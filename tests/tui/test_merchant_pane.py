@@ -207,7 +207,8 @@ async def test_the_detail_has_the_whole_timeline(shop) -> None:
         assert "Visa 4000 00•• •••• 3220" in text
         assert "Risk: score 20/100, verdict otp" in text
         assert "step_up_threshold 20 amount above the ₹5,000.00 OTP threshold" in text
-        assert "0100 authorization request" in text and "0110 authorization response" in text
+        assert "0200 financial request (sale or refund)" in text  # a sale: one 0200
+        assert "0210 financial response" in text
         assert_no_pan(text, "4000 0000 0000 3220")
         assert_no_pan(flat(app), "4000 0000 0000 3220")
 
