@@ -535,10 +535,13 @@ class Gateway:
         """Settle what was left open, each payment by its tender (`Tender.status`: for a
         card lost answers, failed captures, stale OTPs and pre-authorizations older than
         7 days). Returns one line per payment touched. `only`: just these payments (those
-        `open_payment_ids` named before this process took any: a terminal repairing at
-        start must not touch a sale in progress)."""
+        the open index named before this process took any: a terminal repairing at start
+        must not touch a sale in progress). A whole repair first takes over what dead
+        processes left open (several processes on one database)."""
         notes = []
         now = self._clock.now()
+        if only is None:
+            self._open.take_over()
         only = None if only is None else set(only)
         for open_id in self._open.ids():
             if only is not None and open_id not in only:

@@ -5,6 +5,7 @@ unit uses its connection; outside one each call is its own transaction)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -63,6 +64,13 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     set_json_loads(orjson.loads, conn)
 
 
+# The pool retries a lost server in the background and logs each try as a warning: a
+# command says once that the database cannot be reached (a first connection is tried
+# alone, for at most CONNECT_TIMEOUT_S), the pool's own retries stay quiet.
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+CONNECT_TIMEOUT_S = 5
+
+
 @dataclass
 class _Unit:
     """The unit of work under way: its connection, what runs after its COMMIT, the
@@ -96,6 +104,7 @@ class Database:
             name="paygate",
         )
         try:
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, options=_OPTIONS).close()
             if read_only:
                 self._snapshot = snapshot = psycopg.connect(url, options=_OPTIONS)
                 _configure(snapshot)

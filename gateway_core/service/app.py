@@ -106,7 +106,6 @@ def create_app(
         except (BankRefused, BankUnavailable) as exc:
             log.warning("merchants not boarded at the acquirer: %s", exc)
         if repair_on_start:
-            rt.records.open_payments.take_over()  # a dead process's: this one's to repair
             for note in [*await gateway.repair(), *await gateway.bills.repair()]:
                 log.warning("repaired: %s", note)
         polling = None

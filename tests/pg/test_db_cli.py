@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -87,6 +88,16 @@ def test_db_commands_need_a_postgresql_url(cli, tmp_path):
     done = cli("db", "upgrade", "--database-url", "mysql://me:hunter2@db/x")
     assert done.code == 2 and len(done.err.splitlines()) == 1 and "hunter2" not in done.err
     assert "postgresql://" in done.err
+
+
+def test_a_database_nobody_answers_at_is_one_line(cli, caplog):
+    with socket.socket() as unused:  # a port bound and never listened on: refused
+        unused.bind(("127.0.0.1", 0))
+        url = f"postgresql://pay:hunter2@127.0.0.1:{unused.getsockname()[1]}/paygate"
+        done = cli("list", "--database-url", url)
+    assert done.code == 1 and len(done.err.splitlines()) == 1, done.err
+    assert "cannot connect" in done.err and "hunter2" not in done.err
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]  # retries: quiet
 
 
 def test_upgrade_applies_the_schema_once(cli, pg_server):

@@ -104,7 +104,7 @@ async def test_a_sale_is_taken_stored_and_read_back_masked(api: Api) -> None:
     listed = await api.client.get("/v1/payments", headers=api.auth())
     assert [p["id"] for p in listed.json()["data"]] == [payment.id]
     frames = await api.client.get(f"/v1/payments/{payment.id}/frames", headers=api.auth())
-    assert {"0100", "0110"} <= {f["mti"] for f in frames.json()}
+    assert {"0200", "0210"} <= {f["mti"] for f in frames.json()}
     for text in (response.text, got.text, listed.text, frames.text):
         assert not pan_pattern(VISA.pan).search(text.encode())
 
@@ -349,7 +349,7 @@ async def test_remote_gateway_returns_payments_and_raises_the_gateways_exception
         code = OTP_RE.search((await remote.bank.outbox())[0].text).group()
         payment = await remote.confirm_otp(payment.id, code, operator="asha")
         assert payment.status == "succeeded" and payment.operator == "terminal:TERM0001"
-        assert {"0100", "0110"} <= {f.mti for f in await remote.bank.frames(payment.id)}
+        assert {"0200", "0210"} <= {f.mti for f in await remote.bank.frames(payment.id)}
         with pytest.raises(NotPermitted):
             await remote.refund(payment.id)
         with pytest.raises(WrongPin):
