@@ -259,9 +259,9 @@ class Acquirer:
         done = asyncio.get_running_loop().create_future()
         self._in_flight[req.payment_id] = done
         try:
-            with sync_deferred():  # the record, the booking, the answer: appended...
+            with sync_deferred(sync=False):  # the record, the booking, the answer: appended,
                 answer = await self._authorize(req, record)
-                await self._store.synced()  # ...then durable together: one fdatasync
+            await self._store.synced()  # then durable together: one fdatasync, awaited
             self.clearing_files.pay_when_due()
             return answer
         finally:

@@ -37,7 +37,7 @@ from gateway_core.store.journal import JournalStorage, StorageCorrupt, snapshot_
 from gateway_core.store.lock import WriterLock
 from gateway_core.store.migrate import migrate, old_journals
 from gateway_core.store.table import JournaledTable
-from gateway_core.store.unit import unit
+from gateway_core.store.unit import deferring, unit
 from gateway_core.store.wal import Entry, Wal
 
 MAX_OPEN_DAYS = 16  # each may hold a snapshot descriptor
@@ -319,14 +319,22 @@ class DataStore:
 
     def sync(self) -> None:
         """Block until every entry appended so far is durable. Concurrent callers share
-        the fdatasyncs (group commit): one covers every entry written before it began."""
-        for wal in self._wals():
+        the fdatasyncs (group commit): one covers every entry written before it began.
+        Inside a `sync_deferred` block, left to its end."""
+        wals = self._wals()
+        if deferring(wals):
+            return
+        for wal in wals:
             wal.sync()
 
     async def synced(self) -> None:
         """`sync` awaited without blocking the event loop (the fdatasync runs in a
-        thread; concurrent awaiters share it)."""
-        for wal in self._wals():
+        thread; concurrent awaiters share it). Inside a `sync_deferred` block, left to
+        its end."""
+        wals = self._wals()
+        if deferring(wals):
+            return
+        for wal in wals:
             await wal.synced()
 
     def _wals(self) -> list[Wal]:

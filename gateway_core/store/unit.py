@@ -141,17 +141,35 @@ def unit(*storages: Member, durable: bool = True) -> contextlib.AbstractContextM
 
 
 @contextlib.contextmanager
-def sync_deferred() -> Iterator[None]:
+def sync_deferred(*, sync: bool = True) -> Iterator[None]:
     """A bulk load: journal entries written in the block (in this thread and the tasks it
     starts) are appended at once but fdatasynced only when it ends, once per journal,
     instead of once per entry. Only for data that nobody is told about before the block
     ends and that is made again if it is cut short (the demo's history): a power loss
-    inside it may lose any of its writes. Atomicity and rollback of each entry are unchanged."""
+    inside it may lose any of its writes. Atomicity and rollback of each entry are unchanged.
+
+    `sync=False`: nothing is synced at the end; the caller awaits `DataStore.synced()`
+    itself before it answers (the banks' sale: one fdatasync, the event loop free). A
+    block inside another joins it: the outermost one's end syncs, and `DataStore.sync()`
+    / `synced()` inside a block leave their logs to it (`deferring`)."""
+    if _UNSYNCED.get() is not None:
+        yield
+        return
     written: set[Wal] = set()
     token = _UNSYNCED.set(written)
     try:
         yield
     finally:
         _UNSYNCED.reset(token)
-        for wal in written:
+        for wal in written if sync else ():
             wal.sync()
+
+
+def deferring(wals: list[Wal]) -> bool:
+    """Whether a `sync_deferred` block is on: then `wals` are synced at its end (a sync
+    asked for inside it is left to that end)."""
+    written = _UNSYNCED.get()
+    if written is None:
+        return False
+    written.update(wals)
+    return True

@@ -31,7 +31,9 @@ def one_line(err: str) -> str:
 def banks(monkeypatch: pytest.MonkeyPatch) -> FakeBanks:
     """The banks every runtime of this test reaches (instead of bank_sim's)."""
     fake = FakeBanks(SystemClock())
-    monkeypatch.setattr(NbClient, "embedded", classmethod(lambda cls, app, timeout_s=8.0: fake))
+    monkeypatch.setattr(
+        NbClient, "embedded", classmethod(lambda cls, app, timeout_s=8.0, acquiring=None: fake)
+    )
     return fake
 
 
