@@ -40,7 +40,7 @@ from gateway_core.settings import Settings
 from gateway_core.settlement import Settlement
 from pos_app.back_office import BackOffice
 from pos_app.bill_flow import SPLIT_START
-from pos_app.cash_flow import CASH_START, SHIFT_START
+from pos_app.cash_flow import CASH_PAYMENT, CASH_START, SHIFT_START
 from pos_app.keymap import Keys
 from pos_app.navigation import Navigator
 from pos_app.palette import PaygateCommands, TerminalPalette
@@ -64,7 +64,7 @@ log = logging.getLogger("paygate.terminal")
 # the keys typed meanwhile (the demo phone's) wait for the QR and the phone's payers.
 SCREEN_CHANGING_WORK = frozenset(
     {"navigation", "login", "void", "console", "merchant-action", "today", UPI_START, UPI_PAYERS}
-    | {CASH_START, SHIFT_START, SPLIT_START}
+    | {CASH_START, CASH_PAYMENT, SHIFT_START, SPLIT_START}
 )
 
 

@@ -41,8 +41,11 @@ from pos_app.screens.state import SaleDraft, SaleExtras
 log = logging.getLogger("paygate.terminal")
 
 # Worker groups whose end changes the screen (pos_app.typeahead holds the next keys):
-# the shift looked up before the cash screen or a count screen opens.
+# the shift looked up before the cash screen or a count screen opens; a cash payment
+# (no bank to wait for: the keys typed meanwhile are for its result, not for a
+# processing screen, however long its write takes to reach the disk).
 CASH_START = "cash-start"
+CASH_PAYMENT = "cash-payment"
 SHIFT_START = "shift-start"
 
 
@@ -106,7 +109,9 @@ class CashSale:
             return
         request, _total, extras = made
         self.busy = "charge"
-        self._run(self._take_cash(request, extras, view), "payment", exclusive=False, name="cash")
+        self._run(
+            self._take_cash(request, extras, view), CASH_PAYMENT, exclusive=False, name="cash"
+        )
 
     async def _take_cash(self, request: ChargeRequest, extras: SaleExtras, view: CashView) -> None:
         try:
