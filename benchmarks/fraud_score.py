@@ -23,10 +23,10 @@ from bank_sim.fraud.simulate import Sizes, simulate
 from gateway_core.fraud.features import FeatureState
 from gateway_core.fraud.history import HistoryRecord
 from gateway_core.fraud.hook import FraudHook
-from gateway_core.fraud.rules_replay import MemoryRiskState
+from gateway_core.fraud.rules_replay import MemoryRiskState, context_of
 from gateway_core.fraud.training import train
 from gateway_core.risk import RiskEngine
-from gateway_core.risk_models import Context, ModelSettings, RiskLimits
+from gateway_core.risk_models import ModelSettings, RiskLimits
 
 
 class _Clock:
@@ -35,19 +35,6 @@ class _Clock:
 
     def now(self) -> datetime:
         return self.at
-
-
-def _context(r: HistoryRecord) -> Context:
-    a = r.attempt
-    return Context(
-        fingerprint=a.card,
-        bin6=a.bin6,
-        terminal_id=a.terminal,
-        amount=a.amount,
-        currency=r.currency,
-        at=a.at,
-        payer="card" if a.bin6 else "UPI ID",
-    )
 
 
 def _figures(times_ns: list[int]) -> dict[str, float]:
@@ -83,10 +70,10 @@ def fraud_scoring(quick: bool = False) -> dict[str, Any]:
             engine.attach(hook)
         for r in warm:
             clock.at = r.attempt.at
-            engine.record(_context(r), "declined" if r.attempt.declined else "approved")
+            engine.record(context_of(r), "declined" if r.attempt.declined else "approved")
         engines[name] = (engine, clock)
     for r in tail:  # in turn: the same moment of the machine for both
-        ctx = _context(r)
+        ctx = context_of(r)
         for name, (engine, clock) in engines.items():
             clock.at = r.attempt.at
             start, cpu = time.perf_counter_ns(), time.thread_time_ns()

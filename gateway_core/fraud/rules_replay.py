@@ -70,18 +70,23 @@ def rules_verdicts(
     engine = RiskEngine(state, limits, clock, tz, country_of=countries.get)
     verdicts = []
     for r in records:
-        a = r.attempt
-        clock.at = a.at
-        ctx = Context(
-            fingerprint=a.card,
-            bin6=a.bin6,
-            terminal_id=a.terminal,
-            amount=a.amount,
-            currency=r.currency,
-            at=a.at,
-            payer="card" if a.bin6 else "UPI ID",
-        )
+        clock.at = r.attempt.at
+        ctx = context_of(r)
         verdict = engine.assess(ctx)
         verdicts.append(verdict)
-        engine.record(ctx, "declined" if a.declined else "approved")
+        engine.record(ctx, "declined" if r.attempt.declined else "approved")
     return verdicts
+
+
+def context_of(r: HistoryRecord) -> Context:
+    """What the risk rules are asked about a simulated attempt."""
+    a = r.attempt
+    return Context(
+        fingerprint=a.card,
+        bin6=a.bin6,
+        terminal_id=a.terminal,
+        amount=a.amount,
+        currency=r.currency,
+        at=a.at,
+        payer="card" if a.bin6 else "UPI ID",
+    )
