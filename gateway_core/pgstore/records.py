@@ -11,7 +11,6 @@ from functools import cached_property
 
 from gateway_core.fees import FeeSchedule
 from gateway_core.payments import payment_day
-from gateway_core.pgstore import schema
 from gateway_core.pgstore.db import Database, redacted
 from gateway_core.pgstore.repos import (
     Days,
@@ -21,6 +20,8 @@ from gateway_core.pgstore.repos import (
     PgRefundRepository,
     PgTokenRepository,
 )
+from gateway_core.pgstore.schema import check as check_schema
+from gateway_core.pgstore.schema import upgrade as upgrade_schema
 from gateway_core.pgstore.state import (
     OWNER_LOCK,
     PgApiKeyRepository,
@@ -60,8 +61,8 @@ class PgRecords:
         self.owner = secrets.token_hex(8)  # this process, as the owner of open payments
         try:
             if not read_only:
-                schema.upgrade(self.db)
-            schema.check(self.db)
+                upgrade_schema(self.db)
+            check_schema(self.db)
             self._alive = None if read_only else self.db.hold_lock(OWNER_LOCK, self.owner)
         except BaseException:
             self.db.close()
