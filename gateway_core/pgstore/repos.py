@@ -13,8 +13,7 @@ from psycopg.types.json import Jsonb
 
 from gateway_core.pgstore.db import Database
 from gateway_core.ports import Record
-from gateway_core.store.journal import StorageCorrupt
-from gateway_core.store.repos import PaymentSaved, RefundAdded
+from gateway_core.store.repos import PaymentSaved, RefundAdded, refuse_a_hole
 
 _AUDIT_LOCK = 0x61756474  # "audt": the advisory lock space of the audit chains
 _TOKEN_LOCK = 0x746F6B6E  # "tokn": of the cards being added to the vault
@@ -195,15 +194,9 @@ class PgAuditRepository(Repo):
             (self._m,),
         )
         found = None if row is None else (row[0], row[1])
-        stored = found[1].get("seq", 0) if found else 0
-        behind = stored - (head["seq"] if head else 0)
-        if not self._db.read_only and not 0 <= behind <= 1:
-            expected = f"event {head['seq']}" if head else "no event (it is missing)"
-            raise StorageCorrupt(
-                f"audit events are missing in {self._where}: the audit head names "
-                f"{expected}, the newest stored is {stored or 'none'}; restore them from a "
-                "backup (`paygate audit verify` shows what is missing)"
-            )
+        if not self._db.read_only:
+            where = f"audit events are missing in {self._where}: the"
+            refuse_a_hole(found[1] if found else None, head, where)
         return found
 
     def head(self) -> Record | None:

@@ -112,16 +112,9 @@ class TinyAuditRepository:
             if event is not None:
                 found = day, event
                 break
-        head = self.head()
-        stored = found[1].get("seq", 0) if found else 0
-        behind = stored - (head["seq"] if head else 0)
-        if not self._store.read_only and not 0 <= behind <= 1:
-            expected = f"event {head['seq']}" if head else "no event (it is missing)"
-            raise StorageCorrupt(
-                f"data files are missing in {self._store.db_dir}: the main database's audit "
-                f"head names {expected}, the newest stored is {stored or 'none'}; restore "
-                "them from a backup (`paygate audit verify` shows what is missing)"
-            )
+        if not self._store.read_only:
+            where = f"data files are missing in {self._store.db_dir}: the main database's"
+            refuse_a_hole(found[1] if found else None, self.head(), where)
         return found
 
     def head(self) -> Record | None:
@@ -130,6 +123,19 @@ class TinyAuditRepository:
 
     def set_head(self, head: Record) -> None:
         self._head.upsert(Document(head, doc_id=1))
+
+
+def refuse_a_hole(newest: Record | None, head: Record | None, where: str) -> None:
+    """A writer refuses an audit log whose newest events are gone: the head is ahead of
+    the newest stored event, or missing beside it (one behind is a crash between an event
+    and its head: fine). `where` starts the message."""
+    stored = newest.get("seq", 0) if newest else 0
+    if not 0 <= stored - (head["seq"] if head else 0) <= 1:
+        expected = f"event {head['seq']}" if head else "no event (it is missing)"
+        raise StorageCorrupt(
+            f"{where} audit head names {expected}, the newest stored is {stored or 'none'}; "
+            "restore them from a backup (`paygate audit verify` shows what is missing)"
+        )
 
 
 class TinyPaymentRepository:
