@@ -10,7 +10,7 @@ from datetime import date
 
 from gateway_core.pgstore.repos import Repo
 from gateway_core.ports import TallyKey, TallySums
-from gateway_core.store.tallies import BASIS, SEEN
+from gateway_core.store.tallies import holds_all
 
 _TALLY_LOCK = 0x74616C6C  # "tall": the advisory lock space of the days' totals
 _KEY = "shop, kind, method, brand, funding, currency, status, code, terminal, at"
@@ -75,17 +75,10 @@ class PgTallyRepository(Repo):
         return {TallyKey(*row[:10]): TallySums(*row[10:]) for row in rows}
 
     def _fresh(self, day: date, basis: str) -> bool:
-        rows = self._of_day(day, "")
-        bases = {key.code for key, sums in rows.items() if key.kind == BASIS and sums.n}
-        seen = {key.code: sums.n for key, sums in rows.items() if key.kind == SEEN}
         stored = self._db.one(
             "SELECT (SELECT count(*) FROM payments WHERE merchant_id = %s AND day = %s),"
             " (SELECT count(*) FROM refunds WHERE merchant_id = %s AND day = %s)",
             (self._m, day, self._m, day),
         )
         payments, refunds = stored if stored is not None else (0, 0)
-        return (
-            bases == ({basis} if seen.get("payments", 0) else set())
-            and seen.get("payments", 0) == payments
-            and seen.get("refunds", 0) == refunds
-        )
+        return holds_all(self._of_day(day, ""), basis, payments, refunds)

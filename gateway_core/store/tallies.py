@@ -63,6 +63,20 @@ def basis_key(basis: str) -> TallyKey:
     return TallyKey("", BASIS, code=basis)
 
 
+def holds_all(
+    bookkeeping: Mapping[TallyKey, TallySums], basis: str, payments: int, refunds: int
+) -> bool:
+    """Whether a day's totals (their bookkeeping rows) count the `payments` and `refunds`
+    stored under it, all under fee basis `basis`."""
+    bases = {key.code for key, sums in bookkeeping.items() if key.kind == BASIS and sums.n}
+    seen = bookkeeping.get(seen_key("payments"), TallySums()).n
+    return (
+        bases == ({basis} if seen else set())
+        and seen == payments
+        and bookkeeping.get(seen_key("refunds"), TallySums()).n == refunds
+    )
+
+
 class TinyTallyRepository:
     """Running totals in each day's database."""
 
@@ -151,12 +165,5 @@ class TinyTallyRepository:
         if db is None:
             return True
         with db.journal.lock:
-            rows = self.of_day(day, "")
-            bases = {key.code for key, sums in rows.items() if key.kind == BASIS and sums.n}
-            payments = rows.get(seen_key("payments"), TallySums()).n
-            refunds = rows.get(seen_key("refunds"), TallySums()).n
-            return (
-                bases == ({basis} if payments else set())
-                and payments == len(db.table("payments"))
-                and refunds == len(db.table("refunds"))
-            )
+            stored = len(db.table("payments")), len(db.table("refunds"))
+            return holds_all(self.of_day(day, ""), basis, *stored)
