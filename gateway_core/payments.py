@@ -287,6 +287,8 @@ class Payment(BaseModel):
     approved_by: str | None = None  # the manager who approved the void
     idempotency_key: str | None = None
     risk: Assessment | None = None  # score, factors and verdict of the risk rules
+    processor: str | None = None  # the real processor that moved it (None: built-in acquirer)
+    processor_reference: str | None = None  # that processor's id for it (pi_..., pay_...)
     created_at: datetime
     updated_at: datetime
     _stored_as: Status | None = PrivateAttr(default=None)

@@ -116,6 +116,36 @@ def is_postgres_url(url: str) -> bool:
     return parts.scheme in ("postgresql", "postgres") and named and url.isprintable()
 
 
+class ProcessorSettings(BaseModel):
+    """One real processor's connection (`[processors.stripe]` in the config file, or
+    `PAYGATE_PROCESSORS__STRIPE__API_KEY` and its siblings). Keys come from here or the
+    environment, never from the repository. `base_url` None: the local fake of the
+    provider (bank_sim) served from this process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: SecretStr | None = None  # Stripe sk_..., Razorpay key_id, PayPal client id
+    api_secret: SecretStr | None = None  # Razorpay key_secret, PayPal client secret
+    webhook_secret: SecretStr | None = None  # Stripe whsec_..., Razorpay, PayPal webhook id
+    base_url: str | None = None  # e.g. https://api.stripe.com; None: the local fake
+    timeout_s: float = Field(default=8.0, gt=0)
+
+
+class RouteRule(BaseModel):
+    """`[[routing]]`: payments that match go to `processors`, in order (failover to the
+    next only when it cannot charge twice). Unset fields match anything; the first
+    matching rule wins; with no rule, the built-in acquirer ("simulated")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: str | None = None  # "card", "upi", "netbanking"
+    currency: str | None = None
+    min_amount: int | None = Field(default=None, ge=0)  # minor units, inclusive
+    max_amount: int | None = Field(default=None, ge=0)  # minor units, inclusive
+    brand: str | None = None  # "visa", "mastercard", "rupay", "amex"
+    processors: list[str] = Field(min_length=1)  # "stripe", "razorpay", "paypal", "simulated"
+
+
 class SettingsError(InputError):
     """A setting in the config file or environment is invalid."""
 
@@ -157,6 +187,8 @@ class Settings(BaseSettings):
     checkout: CheckoutSettings = Field(default_factory=CheckoutSettings)
     cash: CashSettings = Field(default_factory=CashSettings)  # rounding, drawer shorts
     log_format: Literal["text", "ecs"] = "text"  # ecs: JSON lines (gateway_core.logs)
+    processors: dict[str, ProcessorSettings] = Field(default_factory=dict)  # by name
+    routing: list[RouteRule] = Field(default_factory=list)  # first match wins
 
     @field_validator("currency")
     @classmethod
