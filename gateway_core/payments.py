@@ -144,6 +144,21 @@ def reason_for(code: str | None) -> Reason:
     return RESPONSE_CODES.get(code, Reason(f"Declined by the bank ({code})", "generic_decline"))
 
 
+# Stripe-style decline code → DE39, for processors that answer in decline codes; an
+# unknown one is "05" (do not honor). A processor's processing_error is a system error
+# (96), not a terminal the acquirer does not know (03).
+_CODE_FOR_DECLINE = {
+    reason.decline_code: code
+    for code, reason in reversed(RESPONSE_CODES.items())
+    if reason.decline_code is not None
+} | {"processing_error": "96"}
+
+
+def response_code_for(decline_code: str | None) -> str:
+    """The DE39 code that means `decline_code` ("insufficient_funds" → "51")."""
+    return _CODE_FOR_DECLINE.get(decline_code or "", "05")
+
+
 class CardDetail(BaseModel):
     """A card payment's card as it may be kept and shown: never more than BIN-6 and
     last-4 (the network, issuer, funding and country the bank answered stay on the
