@@ -202,28 +202,24 @@ def page(rows: Sequence[Record], number: int, size: int = PAGE_SIZE) -> Sequence
     return rows[number * size : (number + 1) * size]
 
 
-def day_page(records: Records, day: date, after: str | None, size: int) -> list[Payment]:
-    """Up to `size` of the payments taken on `day` (every merchant's), newest first,
-    those after the payment `after` (its id: the last one shown), with their refunds:
-    `paygate list`, read a page at a time from the store."""
+def day_page(
+    records: Records, day: date, after: str | None, size: int, merchant_id: str | None = None
+) -> list[Payment]:
+    """Up to `size` of the payments taken on `day` (every merchant's, or `merchant_id`'s),
+    newest first, those after the payment `after` (its id: the last one shown), with
+    their refunds: `paygate list` and `GET /v1/payments?limit=`, a page at a time."""
     payments = records.payments
+    known = day in records.days()
     cursor = None
     if after is not None:
-        last = payments.get(day, after) if payment_day(after) == day else None
-        if last is None:
+        last = payments.get(day, after) if known and payment_day(after) == day else None
+        if last is None or merchant_id not in (None, last.get("merchant_id")):
             raise InputError(f"--after names no payment of {day}")
         cursor = (last["created_at"], last["id"])
-    return [with_refunds(r, records.refunds) for r in payments.page(day, None, cursor, size)]
-
-
-def newest_page(payments: Sequence[Payment], after: str | None, size: int) -> list[Payment]:
-    """`day_page` of a day's payments read whole (a gateway service sends its day)."""
-    newest = sorted(payments, key=lambda p: (p.created_at, p.id), reverse=True)
-    ids = [p.id for p in newest]
-    if after is not None and after not in ids:
-        raise InputError("--after names no payment of the day")
-    start = 0 if after is None else ids.index(after) + 1
-    return newest[start : start + size]
+    if not known:
+        return []
+    page = payments.page(day, merchant_id, cursor, size)
+    return [with_refunds(r, records.refunds) for r in page]
 
 
 # ---------------------------------------------------------------------------- audit

@@ -36,7 +36,7 @@ from bank_sim.serve import bank_config, serve
 from bank_sim.testcards import CVV, EXPIRY, LOAD_TEST_CARD, LUHN_FAILURE, TEST_CARDS
 from gateway_core.cards import LOAD_TEST_BIN, CardInput, check_card, load_test_pan
 from gateway_core.clock import SystemClock, business_day
-from gateway_core.dashboard import day_page, newest_page
+from gateway_core.dashboard import day_page
 from gateway_core.errors import InputError, SystemFailure
 from gateway_core.gateway import ChargeRequest, Gateway
 from gateway_core.money import Money, normalize_currency, parse_amount
@@ -414,8 +414,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> list[Payment]:
         async with gateway_session(settings) as (rt, gateway):
-            if rt is None:  # a gateway service sends its whole day (its today by default)
-                return newest_page(gateway.list_day(day), args.after, size)
+            if rt is None:  # a gateway service sends a page at a time (its today by default)
+                return gateway.page_day(day, args.after, size)
             shown = day or Settlement(rt.records, rt.settings, clock=rt.clock).today()
             return day_page(rt.records, shown, args.after, size)
 

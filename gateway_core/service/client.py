@@ -335,6 +335,22 @@ class RemoteGateway:
         params = {"date": day.isoformat()} if day else {}
         return list[Payment](self._read("/v1/payments", PaymentList, **params).data)
 
+    def page_day(self, day: date | None, after: str | None, size: int) -> list[Payment]:
+        """GET /v1/payments?limit=&after=: up to `size` of this merchant's payments of a
+        day, newest first, after the payment `after` (read a page at a time)."""
+        params: dict[str, str] = {"limit": str(min(size, 1000))}
+        if day:
+            params["date"] = day.isoformat()
+        found: list[Payment] = []
+        while True:
+            if after:
+                params["after"] = after
+            page = self._read("/v1/payments", PaymentList, **params)
+            found += page.data
+            if not page.has_more or len(found) >= size or not page.data:
+                return found[:size]
+            after = page.data[-1].id
+
     def x_report(self, day: date | None = None) -> DayReport:
         """GET /v1/reports/x?date=: this merchant's X report of a day (the server's today
         by default)."""

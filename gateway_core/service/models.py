@@ -173,10 +173,12 @@ class IssuedKey(BaseModel):
 
 
 class PaymentList(BaseModel):
-    """Payments of a business day, oldest first."""
+    """Payments of a business day: the whole day oldest first, or with `?limit=` a page
+    of it newest first (`has_more`: pass the last id as `?after=` for the next)."""
 
     object: Literal["list"] = "list"
     data: list[PaymentView]
+    has_more: bool = False
 
 
 class Repaired(BaseModel):

@@ -83,6 +83,11 @@ def test_payment_commands_with_a_gateway_in_the_environment_go_through_it_and_cr
     assert ok(cli("confirm", challenged["id"], "--otp", code, "--json"))["status"] == "succeeded"
 
     assert cli("repair").code == 0
+    newest = [p["id"] for p in ok(cli("list", "--json"))]  # paged by the server, newest first
+    first = ok(cli("list", "--limit", "2", "--json"))
+    rest = ok(cli("list", "--limit", "9", "--after", first[-1]["id"], "--json"))
+    assert [p["id"] for p in first + rest] == newest and len(newest) == 4
+    assert cli("list", "--after", "pay_20000101_0000000000").code == 2
     x = ok(cli("report", "x", "--json"))
     assert x["merchant_id"] == "PAYGATEDEMO0001"
     assert cli("test-cards").code == 0

@@ -11,12 +11,14 @@ from fastapi import APIRouter, Query, Response
 
 from gateway_core.acquirer_api import Frame
 from gateway_core.cards import CardInput
+from gateway_core.dashboard import day_page
 from gateway_core.errors import InputError, RecordConflict
 from gateway_core.gateway import ChargeRequest, Gateway, NotAllowed
 from gateway_core.payments import CashInput, Payment, UpiInput
 from gateway_core.qr import qr_png, qr_svg
 from gateway_core.service.dependencies import (
     Caller,
+    ClockDep,
     Day,
     GatewayDep,
     IdempotencyKey,
@@ -37,6 +39,7 @@ from gateway_core.service.models import (
 from gateway_core.service.responses import invalid
 from gateway_core.service.routes.netbanking import netbanking_input
 from gateway_core.settings import Settings
+from gateway_core.settlement import Settlement
 from gateway_core.upi_api import MAX_UPI_AMOUNT
 from gateway_core.upi_link import check_vpa
 
@@ -182,11 +185,29 @@ async def qr(
 
 
 @router.get("/payments", summary="The payments of a business day (today by default)")
-async def list_payments(caller: Caller, day: Day, gateway: GatewayDep) -> PaymentList:
-    payments = gateway.list_day(day)
-    return PaymentList(
-        data=[caller.shown(p) for p in payments if p.merchant_id == caller.merchant_id]
-    )
+async def list_payments(
+    caller: Caller,
+    day: Day,
+    gateway: GatewayDep,
+    clock: ClockDep,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="a page, newest first")] = None,
+    after: Annotated[str | None, Query(max_length=64, description="the last id shown")] = None,
+) -> PaymentList:
+    if limit is None:
+        if after is not None:
+            raise invalid("query", "after", "after is for pages: give a limit too")
+        payments = gateway.list_day(day)
+        return PaymentList(
+            data=[caller.shown(p) for p in payments if p.merchant_id == caller.merchant_id]
+        )
+    rt = caller.rt
+    mine = Settlement(rt.records, rt.settings, clock=clock, merchant_id=caller.merchant_id)
+    shown = day or mine.today()
+    try:
+        page = day_page(rt.records, shown, after, limit + 1, caller.merchant_id)
+    except InputError:
+        raise invalid("query", "after", f"names no payment of {shown}") from None
+    return PaymentList(data=[caller.shown(p) for p in page[:limit]], has_more=len(page) > limit)
 
 
 @router.post("/payments/{payment_id}/capture", summary="Capture an authorization (once)")
