@@ -47,7 +47,6 @@ from gateway_core.settlement.shift_reports import shift_reports
 from gateway_core.shift_models import Shift
 from gateway_core.shifts import Shifts
 from gateway_core.store.files import make_private_dir, write_atomically
-from gateway_core.store.repos import TinyPaymentRepository
 from paygate_cli.admin import approvers, merchant_of
 from paygate_cli.common import (
     approver_options,
@@ -306,6 +305,23 @@ def check_out_path(out: Path, settings: Settings, *, force: bool, forcible: bool
         raise InputError(f"{out} already exists; {replace}")
 
 
+def _days_with_payments(settings: Settings) -> list[date]:
+    """The days that have payments where a seed would write: the data dir, or the
+    merchant's records in the database (its schema brought up to date, as on first use)."""
+    if settings.database_url:
+        from gateway_core.pgstore.records import PgRecords
+
+        records = PgRecords(settings.database_url, settings.merchant_id)
+        try:
+            return [d for d in records.days() if records.payments.page(d, None, None, 1)]
+        finally:
+            records.close()
+    if not (settings.data_dir / "db").is_dir():
+        return []
+    with open_runtime(settings, read_only=True) as rt:
+        return [d for d in rt.records.days() if rt.records.payments.page(d, None, None, 1)]
+
+
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     """A week of realistic history in the demo data dir (or `--data-dir`)."""
     from bank_sim.demo import seed_demo_history
@@ -317,15 +333,12 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     if args.data_dir is None:
         settings = settings.model_copy(update={"data_dir": demo_data_dir()})
     data_dir = settings.data_dir
-    if (data_dir / "db").is_dir():
-        with open_runtime(settings, read_only=True) as rt:
-            payments = TinyPaymentRepository(rt.store)
-            days = [d for d in rt.store.days() if next(payments.each(d), None) is not None]
-        if days:
-            raise InputError(
-                f"{data_dir} already has payments ({days[0]} to {days[-1]}); seed an empty "
-                "data dir (`paygate --demo --reset` empties the demo's)"
-            )
+    where = "the database" if settings.database_url else str(data_dir)
+    if days := _days_with_payments(settings):
+        raise InputError(
+            f"{where} already has payments ({days[0]} to {days[-1]}); seed an empty "
+            "data dir or database (`paygate --demo --reset` empties the demo's)"
+        )
     make_private_dir(data_dir)
     (data_dir / ".paygate-demo").write_text("paygate demo data\n", encoding="utf-8")
     started = time.perf_counter()
@@ -335,7 +348,7 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
 
     print(
         f"paygate: seeding {args.days} day(s) of about {args.per_day} payments each into "
-        f"{data_dir} through the gateway and the simulated banks…",
+        f"{where} through the gateway and the simulated banks…",
         file=sys.stderr,
         flush=True,
     )

@@ -5,9 +5,10 @@ PostgreSQL and back with nothing lost, and `audit verify`, `ledger check` and
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,17 @@ def test_a_data_dir_moves_to_postgresql_and_back_with_nothing_lost(cli, shop, pg
 def test_an_import_refuses_a_data_dir_without_data(cli, pg_url, tmp_path):
     done = cli("db", "import", "--from", tmp_path / "nothing", "--database-url", pg_url)
     assert done.code == 2 and "holds no paygate data" in done.err
+
+
+def test_demo_seed_fills_a_postgresql_database_once(cli, pg_url, tmp_path):
+    db = ("--data-dir", tmp_path / "seeded", "--database-url", pg_url)
+    seeded = cli("demo", "seed", "--days", "2", "--per-day", "12", *db)
+    assert seeded.code == 0, seeded.err
+    assert "into the database" in seeded.err and "seeded " in seeded.out
+    yesterday = (date.today() - timedelta(days=1)).isoformat()  # closed; today may be empty
+    listed = cli("list", "--date", yesterday, "--json", *db)
+    assert listed.code == 0 and len(json.loads(listed.out)) >= 6, listed.err
+    for command in (("audit", "verify"), ("ledger", "check")):
+        assert cli(*command, *db).code == 0, command
+    again = cli("demo", "seed", "--days", "1", "--per-day", "5", *db)
+    assert again.code == 2 and "the database already has payments" in again.err
