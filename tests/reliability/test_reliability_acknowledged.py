@@ -87,12 +87,18 @@ def run_once(data_dir: Path, rng: random.Random, acked: dict[str, str]) -> int:
     reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout])
     reader.start()
     assert lines.get(timeout=60).strip() == "ready", proc.stderr.read()[-2000:]
-    kill_at = time.monotonic() + rng.uniform(0.1, 3.0)
-    lookups = 0
-    while time.monotonic() < kill_at:
+    # The kill comes after a number of acknowledgements, then a random moment: counted
+    # in the writer's progress, not in time, so a slow machine kills as late in its work.
+    acks_first, then = rng.randint(0, 4), rng.uniform(0.0, 0.5)
+    seen, kill_at, lookups = 0, None, 0
+    while kill_at is None or time.monotonic() < kill_at:
         with contextlib.suppress(queue.Empty):
             payment_id, status = lines.get(timeout=0.05).split()
             acked[payment_id] = status
+            seen += 1
+        assert proc.poll() is None, f"the writer died: {proc.stderr.read()[-2000:]}"
+        if kill_at is None and seen >= acks_first:
+            kill_at = time.monotonic() + then
         if acked:  # read while the writer writes, compacts, holds the data dir
             assert_reads(data_dir, acked, [rng.choice(list(acked))])
             lookups += 1
