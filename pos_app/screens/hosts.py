@@ -215,17 +215,18 @@ class SaleDesk(Protocol):
 @dataclass
 class DayData:
     """What a load of the day gives every tab of the console: its running totals added
-    up and the first page of its payments, never the whole day."""
+    up (the first page of its payments is read when the transactions tab is first
+    shown), never the whole day."""
 
     day: date
     stats: DayStats
     report: DayReport  # the X report
     closing: DayReport | None  # the Z report, once the day is closed
     blocks: list[Block]
-    first: list[Record]  # the newest payments (a page)
     payments: int  # how many the day holds
     refunded: dict[str, int]  # payment id → refunded on the day
     waiting: list[Record]  # the day's payments waiting for their payer
+    first: list[Record] | None = None  # the newest payments (a page), once read
     ledger: Ledger | None = None  # the whole day, once read (a search, another sort)
 
 
@@ -245,7 +246,7 @@ class BackOffice(Protocol):
 
     def ledger(self, day: date) -> Ledger: ...
 
-    def page(self, day: date, cursor: tuple[str, str]) -> list[Record]: ...
+    def page(self, day: date, cursor: tuple[str, str] | None) -> list[Record]: ...
 
     def payment_detail(self, payment_id: str) -> tuple[Payment, list[Record]]: ...
 

@@ -101,6 +101,8 @@ class MerchantScreen(PosScreen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "audit" and not self.query_one(AuditPane).events:
             self.query_one(AuditPane).load()
+        if event.pane.id == "transactions":
+            self.query_one(TransactionsPane).revealed()
 
     def _focus_tab(self, name: str) -> None:
         target = {
@@ -126,7 +128,8 @@ class MerchantScreen(PosScreen):
     def show(self, data: DayData) -> None:
         self.data = data
         self.query_one(DashboardPane).show(data)
-        self.query_one(TransactionsPane).show(data)
+        shown = self.query_one(TabbedContent).active == "transactions"
+        self.query_one(TransactionsPane).show(data, shown=shown)
         self.query_one(SettlementPane).show(data)
         self.query_one(RiskPane).show(data)
 

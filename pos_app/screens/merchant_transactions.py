@@ -57,6 +57,7 @@ class TransactionsPane(FilterKeys, Vertical):
         self.descending = True
         self._typing: Timer | None = None
         self.searched: str | None = None  # the search the table shows
+        self.stale = False  # the day was loaded since the table was filled
 
     def compose(self) -> ComposeResult:
         yield Field(
@@ -82,9 +83,17 @@ class TransactionsPane(FilterKeys, Vertical):
         ):
             table.add_column(label, key=key)
 
-    def show(self, data: DayData) -> None:
+    def show(self, data: DayData, *, shown: bool) -> None:
+        """The day, loaded: its rows are read now if the tab is `shown`, else when it is."""
         self.data = data
-        self.select()
+        self.stale = True
+        if shown:
+            self.select()
+
+    def revealed(self) -> None:
+        """The tab is shown: read the rows if the day changed since."""
+        if self.stale:
+            self.select()
 
     def action_search(self) -> None:
         self.query_one("#txn-search", Field).focus()
@@ -115,8 +124,11 @@ class TransactionsPane(FilterKeys, Vertical):
         data = self.data
         if data is None:
             return
+        self.stale = False
         query = self.query_one("#txn-search", Field).value
         if not query and self.sort == "time" and self.descending:
+            if data.first is None:
+                data.first = self.console.office.page(data.day, None)
             rows, matching, paging = list(data.first), data.payments, True
         else:
             if data.ledger is None:
