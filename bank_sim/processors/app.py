@@ -1,0 +1,59 @@
+"""The processors' fakes together: each under `/{name}/...` with its
+`/{name}/_faults`, served by `paygate banks serve` (bank_sim/app.py) and on a loopback
+port in process (`server.LoopbackServer`). A fake is `cls(directory, clock)` with
+`faults` and `router()`; adding one is one line in `FAKES`."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Protocol
+
+from fastapi import APIRouter, FastAPI
+
+from bank_sim.processors.faults import Faults, faults_router
+from gateway_core.clock import Clock
+
+# name -> "module:class", imported on first use
+FAKES = {
+    "stripe": "bank_sim.processors.stripe:StripeFake",
+}
+
+
+class ProcessorFake(Protocol):
+    """One provider's fake."""
+
+    faults: Faults
+
+    def router(self) -> APIRouter: ...
+
+
+class Fakes:
+    """Every fake in `FAKES`, each keeping its state in `directory/<name>`."""
+
+    def __init__(self, directory: Path, clock: Clock) -> None:
+        self.by_name: dict[str, ProcessorFake] = {}
+        for name, target in FAKES.items():
+            module, cls = target.split(":")
+            fake = getattr(importlib.import_module(module), cls)(directory / name, clock)
+            self.by_name[name] = fake
+
+    def __getitem__(self, name: str) -> ProcessorFake:
+        return self.by_name[name]
+
+    def router(self) -> APIRouter:
+        """Every fake's routes and its `_faults`."""
+        router = APIRouter()
+        for name, fake in self.by_name.items():
+            router.include_router(fake.router())
+            router.include_router(faults_router(f"/{name}", fake.faults))
+        return router
+
+
+def processors_app(directory: Path, clock: Clock) -> FastAPI:
+    """The fakes as one app (its `state.fakes` is the `Fakes`)."""
+    fakes = Fakes(directory, clock)
+    app = FastAPI(title="paygate processor fakes", version="1")
+    app.state.fakes = fakes
+    app.include_router(fakes.router())
+    return app

@@ -1,0 +1,311 @@
+"""Stripe through its official SDK (`stripe.StripeClient`, async methods on its HTTPX
+client, no SDK retries: paygate's failover decides): PaymentIntents created and
+confirmed in one call (`capture_method` manual for authorize-only), captured (partial:
+the rest is released), canceled; Refunds (partial, several); the payment found again by
+its id or by the idempotency key kept in its metadata (a Search, never a second
+create); webhooks verified by the SDK (`Stripe-Signature`, 300 s tolerance).
+
+Stripe's words in paygate's: `STATUSES` (a PaymentIntent's status), decline codes via
+`payments.response_code_for` (the reverse of `RESPONSE_CODES`: one table), SDK errors
+as the port's failures (`_failure`). No card data reaches an exception or a log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import stripe
+
+from gateway_core.clock import Clock, SystemClock
+from gateway_core.errors import BankNotReached, BankUnavailable, InputError
+from gateway_core.money import currency_exponent
+from gateway_core.payments import reason_for, response_code_for
+from gateway_core.ports.connectors import (
+    ConnectorCharge,
+    ConnectorEvent,
+    ConnectorRefund,
+    ConnectorResult,
+    ConnectorStatus,
+    ProcessorDown,
+    SignatureRefused,
+)
+from gateway_core.settings import ProcessorSettings
+
+FAKE_KEY = "sk_test_paygate"  # the local fake's secret key (bank_sim), used when none is set
+TOLERANCE_S = 300  # a webhook older than this is refused (Stripe's default)
+
+# A PaymentIntent's status -> paygate's (requires_payment_method is "declined" after a
+# failed attempt, else "pending": nothing was tried yet).
+STATUSES: dict[str, ConnectorStatus] = {
+    "succeeded": "succeeded",
+    "requires_capture": "requires_capture",
+    "requires_action": "requires_action",
+    "processing": "pending",
+    "requires_confirmation": "pending",
+    "requires_payment_method": "declined",
+    "canceled": "canceled",
+}
+# paygate's response code for a status that is not a decline ("" : no answer yet).
+_CODES: dict[ConnectorStatus, str] = {
+    "succeeded": "00",
+    "requires_capture": "00",
+    "canceled": "00",
+    "requires_action": "1A",
+    "pending": "",
+}
+_REFUNDS: dict[str, Any] = {"succeeded": "succeeded", "pending": "pending"}
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "the request was refused").strip().splitlines()[0]
+
+
+class StripeConnector:
+    """`ports.Connector` for Stripe. `settings.api_key` is the secret key (sk_test_...,
+    sk_live_...); unset, the local fake's own key, and only when `settings.base_url` is
+    unset (the fake). `clock` is what a webhook's age is measured against."""
+
+    name = "stripe"
+    methods = frozenset({"card"})
+
+    def __init__(
+        self, settings: ProcessorSettings, base_url: str, clock: Clock | None = None
+    ) -> None:
+        if settings.api_key is not None:
+            key = settings.api_key.get_secret_value()
+        elif settings.base_url is None:
+            key = FAKE_KEY
+        else:
+            raise InputError("processors.stripe.api_key is not set (the secret key, sk_...)")
+        self._http = stripe.HTTPXClient(timeout=settings.timeout_s)
+        self._client = stripe.StripeClient(
+            key,
+            base_addresses={"api": base_url.rstrip("/")},
+            max_network_retries=0,
+            http_client=self._http,
+        )
+        self._webhook_secret = settings.webhook_secret
+        self._clock = clock or SystemClock()
+
+    # -- payments ------------------------------------------------------------------------
+    async def authorize(self, charge: ConnectorCharge) -> ConnectorResult:
+        params: dict[str, Any] = {
+            "amount": _stripe_amount(charge.amount, charge.currency),
+            "currency": charge.currency.lower(),
+            "confirm": True,
+            "capture_method": "automatic" if charge.capture else "manual",
+            "payment_method_types": ["card"],
+            "metadata": {
+                "payment_id": charge.payment_id,
+                "merchant_id": charge.merchant_id,
+                "idempotency_key": charge.idempotency_key,
+            },
+        }
+        if charge.description:
+            params["description"] = charge.description
+        if charge.payment_method:
+            params["payment_method"] = charge.payment_method
+        elif charge.card is not None and charge.method == "card":
+            card = {
+                "number": charge.card.pan.get_secret_value(),
+                "exp_month": charge.card.exp_month,
+                "exp_year": charge.card.exp_year,
+            }
+            if charge.card.cvv is not None:
+                card["cvc"] = charge.card.cvv.get_secret_value()
+            params["payment_method_data"] = {"type": "card", "card": card}
+        else:
+            raise InputError(f"Stripe takes cards only, not {charge.method}")
+        try:
+            intent = await self._client.v1.payment_intents.create_async(
+                params,  # type: ignore[arg-type]  # a dict built above, checked by Stripe
+                {"idempotency_key": charge.idempotency_key},
+            )
+        except stripe.CardError as exc:
+            return _declined(exc)
+        except stripe.StripeError as exc:
+            raise _failure(exc) from None
+        return _result(intent)
+
+    async def capture(self, reference: str, amount: int, idempotency_key: str) -> ConnectorResult:
+        try:
+            intent = await self._client.v1.payment_intents.retrieve_async(reference)
+            intent = await self._client.v1.payment_intents.capture_async(
+                reference,
+                {"amount_to_capture": _stripe_amount(amount, intent.currency)},
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _failure(exc) from None
+        return _result(intent)
+
+    async def void(self, reference: str, idempotency_key: str) -> ConnectorResult:
+        try:
+            intent = await self._client.v1.payment_intents.cancel_async(
+                reference, {}, {"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _failure(exc) from None
+        return _result(intent)
+
+    async def refund(
+        self, reference: str, refund_id: str, amount: int, idempotency_key: str
+    ) -> ConnectorRefund:
+        """`refund_id` is the Idempotency-Key: the same refund asked twice is one refund."""
+        try:
+            intent = await self._client.v1.payment_intents.retrieve_async(reference)
+            refund = await self._client.v1.refunds.create_async(
+                {
+                    "payment_intent": reference,
+                    "amount": _stripe_amount(amount, intent.currency),
+                    "metadata": {"refund_id": refund_id},
+                },
+                {"idempotency_key": refund_id},
+            )
+        except stripe.StripeError as exc:
+            raise _failure(exc) from None
+        status = _REFUNDS.get(refund.status or "", "failed")
+        return ConnectorRefund(refund.id, _paygate_amount(refund.amount, refund.currency), status)
+
+    async def status(
+        self, *, reference: str | None = None, idempotency_key: str | None = None
+    ) -> ConnectorResult | None:
+        try:
+            if reference is not None:
+                intent = await self._client.v1.payment_intents.retrieve_async(reference)
+            elif idempotency_key is not None:
+                query = f"metadata['idempotency_key']:'{_quoted(idempotency_key)}'"
+                found = await self._client.v1.payment_intents.search_async({"query": query})
+                if not found.data:
+                    return None
+                intent = found.data[0]
+            else:
+                raise InputError("status needs the payment's reference or idempotency key")
+            refunds = await self._client.v1.refunds.list_async(
+                {"payment_intent": intent.id, "limit": 100}
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                return None
+            raise _failure(exc) from None
+        except stripe.StripeError as exc:
+            raise _failure(exc) from None
+        refunded = sum(r.amount for r in refunds.data if r.status in ("succeeded", "pending"))
+        return _result(intent, refunded)
+
+    # -- webhooks ------------------------------------------------------------------------
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ConnectorEvent:
+        if self._webhook_secret is None:
+            raise SignatureRefused("processors.stripe.webhook_secret is not set (whsec_...)")
+        signature = next((v for k, v in headers.items() if k.lower() == "stripe-signature"), None)
+        try:
+            stripe.WebhookSignature.verify_header(
+                body, signature, self._webhook_secret.get_secret_value(), tolerance=None
+            )
+            sent = stripe.WebhookSignature._get_timestamp_and_signatures(signature or "", "v1")[0]
+            payload = json.loads(body)
+        except (stripe.SignatureVerificationError, ValueError, IndexError):
+            raise SignatureRefused("Stripe webhook refused: its signature does not match") from None
+        if abs(self._clock.now().timestamp() - sent) > TOLERANCE_S:
+            raise SignatureRefused(f"Stripe webhook refused: signed more than {TOLERANCE_S} s ago")
+        obj = payload.get("data", {}).get("object", {})
+        kind = str(payload.get("type", ""))
+        is_intent = obj.get("object") == "payment_intent"
+        intent = stripe.PaymentIntent.construct_from(obj, None) if is_intent else None
+        return ConnectorEvent(
+            provider=self.name,
+            event_id=str(payload.get("id", "")),
+            type=kind,
+            reference=str(obj.get("payment_intent") or obj.get("id", "")),
+            result=_result(intent) if intent is not None else None,
+            created_at=datetime.fromtimestamp(int(payload.get("created", sent)), UTC),
+        )
+
+    async def close(self) -> None:
+        await self._http.close_async()  # type: ignore[no-untyped-call]  # unannotated in the SDK
+
+
+def _quoted(text: str) -> str:
+    """`text` inside a search query's single quotes."""
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+# Stripe's amounts are minor units except where it documents otherwise: these ISO
+# zero-decimal currencies it counts in hundredths (and rounds to whole units).
+_HUNDREDTHS = frozenset({"ISK", "UGX"})
+
+
+def _stripe_amount(amount: int, currency: str) -> int:
+    code = currency.upper()
+    if code in _HUNDREDTHS:
+        return amount * 100
+    if currency_exponent(code) == 3 and amount % 10:
+        raise InputError(f"Stripe takes {code} amounts in multiples of 10 minor units")
+    return amount
+
+
+def _paygate_amount(amount: int, currency: str) -> int:
+    return amount // 100 if currency.upper() in _HUNDREDTHS else amount
+
+
+def _result(intent: stripe.PaymentIntent, refunded: int = 0) -> ConnectorResult:
+    """Where a PaymentIntent stands, in paygate's words."""
+    status = STATUSES.get(intent.status, "pending")
+    error = intent.last_payment_error
+    if status == "declined" and error is None:
+        status = "pending"  # not tried yet
+    provider_code = (error.decline_code or error.code) if error is not None else None
+    code = response_code_for(provider_code) if status == "declined" else _CODES[status]
+    action = intent.next_action
+    url = action.redirect_to_url.url if action and action.redirect_to_url else None
+    return ConnectorResult(
+        status=status,
+        reference=intent.id,
+        response_code=code,
+        message=reason_for(code).text if code else "Waiting for Stripe",
+        amount_captured=_paygate_amount(intent.amount_received or 0, intent.currency),
+        amount_refunded=_paygate_amount(refunded, intent.currency),
+        decline_code=reason_for(code).decline_code if status == "declined" else None,
+        provider_status=intent.status,
+        provider_code=provider_code if status == "declined" else None,
+        action_url=url,
+    )
+
+
+def _declined(exc: stripe.CardError) -> ConnectorResult:
+    """A card error as a decline (its PaymentIntent, when Stripe made one)."""
+    error = exc.error
+    provider_code = (error.decline_code if error else None) or exc.code or "card_declined"
+    intent = error.payment_intent if error else None
+    code = response_code_for(provider_code)
+    return ConnectorResult(
+        status="declined",
+        reference=intent.id if intent is not None else "",
+        response_code=code,
+        message=reason_for(code).text,
+        decline_code=reason_for(code).decline_code,
+        provider_status=intent.status if intent is not None else "",
+        provider_code=provider_code,
+    )
+
+
+def _failure(exc: stripe.StripeError) -> Exception:
+    """An SDK error as the port's failure: never reached (BankNotReached), down
+    (ProcessorDown), unknown outcome (BankUnavailable), or refused (InputError)."""
+    if isinstance(exc, stripe.APIConnectionError):
+        cause = exc.__cause__
+        if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return BankNotReached("Stripe not reached: the connection was refused")
+        return BankUnavailable("Stripe did not answer in time: the outcome is not known")
+    status = exc.http_status or 0
+    if status == 503 or isinstance(exc, stripe.RateLimitError):
+        return ProcessorDown(f"Stripe is unavailable ({status}): nothing was processed")
+    if isinstance(exc, stripe.AuthenticationError):
+        return InputError("Stripe refused the secret key (processors.stripe.api_key)")
+    if isinstance(exc, (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.CardError)):
+        return InputError(f"Stripe refused the request: {_first_line(exc.user_message)}")
+    return BankUnavailable(f"Stripe answered {status or 'with an error'}: the outcome is not known")
