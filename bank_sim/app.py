@@ -24,6 +24,7 @@ from bank_sim.netbanking.banks import NetBanking
 from bank_sim.netbanking.errors import NbNotFound
 from bank_sim.netbanking.pages import pages_router
 from bank_sim.otp import OtpService, Outbox
+from bank_sim.processors.app import Fakes
 from bank_sim.upi.errors import UpiNotFound
 from bank_sim.upi.network import UpiNetwork
 from bank_sim.upi.routes import upi_router
@@ -77,6 +78,7 @@ class Banks:
             self.acquirer = Acquirer(db, self.store, self.issuers, config)
             self.upi = UpiNetwork(db, self.ledger, keys, config)
             self.nb = NetBanking(db, self.ledger, keys, config)
+            self.processors = Fakes(self.data_dir / "processors", config.clock)
         except BaseException:
             self.store.close()
             raise
@@ -216,4 +218,5 @@ def create_app(banks: Banks) -> FastAPI:
     app.include_router(upi_router(banks.upi))
     app.include_router(netbanking_router(banks.nb))
     app.include_router(pages_router(banks.nb))
+    app.include_router(banks.processors.router())  # the processors' fakes: /stripe/v1, ...
     return app

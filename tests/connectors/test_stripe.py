@@ -5,19 +5,30 @@ errors, 3-D Secure)."""
 from __future__ import annotations
 
 import itertools
+import socket
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from conformance import *  # noqa: F403  (the shared cases)
 from conformance import Kit, Webhook
 from conftest import FakesServer
 from pydantic import SecretStr
 
+from bank_sim import testcards
+from bank_sim.processors.faults import Fault
 from bank_sim.processors.stripe import StripeFake
 from bank_sim.processors.stripe.webhooks import sign
 from gateway_core.clock import SystemClock
+from gateway_core.connectors import open_connector
 from gateway_core.connectors.stripe import StripeConnector
-from gateway_core.ports.connectors import ConnectorCard, ConnectorCharge
+from gateway_core.errors import BankNotReached, BankUnavailable, InputError
+from gateway_core.ports.connectors import (
+    Connector,
+    ConnectorCard,
+    ConnectorCharge,
+    ProcessorDown,
+)
 from gateway_core.settings import ProcessorSettings
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=:DeprecationWarning")  # the SDK's
@@ -92,3 +103,119 @@ async def kit(fakes_server: FakesServer, fake: StripeFake) -> AsyncIterator[Kit]
         bad_webhooks=bad_webhooks,
     )
     await main.close()
+
+
+# -- Stripe's own cases -------------------------------------------------------------------
+@pytest.fixture
+async def connector(fakes_server: FakesServer) -> AsyncIterator[StripeConnector]:
+    stripe_connector = StripeConnector(ProcessorSettings(), f"{fakes_server.url}/stripe")
+    yield stripe_connector
+    await stripe_connector.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "code", "provider_code"),
+    [
+        ("pm_card_visa", "succeeded", "00", None),
+        ("pm_card_mastercard", "succeeded", "00", None),
+        ("pm_card_amex", "succeeded", "00", None),
+        ("pm_card_chargeDeclined", "declined", "05", "generic_decline"),
+        ("pm_card_chargeDeclinedInsufficientFunds", "declined", "51", "insufficient_funds"),
+        ("pm_card_chargeDeclinedExpiredCard", "declined", "54", "expired_card"),
+        ("pm_card_chargeDeclinedIncorrectCvc", "declined", "N7", "incorrect_cvc"),
+        ("pm_card_chargeDeclinedLostCard", "declined", "41", "lost_card"),
+        ("pm_card_chargeDeclinedStolenCard", "declined", "43", "stolen_card"),
+        ("pm_card_chargeDeclinedProcessingError", "declined", "96", "processing_error"),
+        ("pm_card_chargeDeclinedVelocityLimitExceeded", "declined", "61", "card_velocity_exceeded"),
+        ("pm_card_chargeDeclinedFraudulent", "declined", "05", "fraudulent"),
+        ("pm_card_authenticationRequired", "requires_action", "1A", None),
+    ],
+)
+async def test_test_payment_methods_map_to_paygate(
+    connector: StripeConnector, method: str, status: str, code: str, provider_code: str | None
+) -> None:
+    result = await connector.authorize(charge(payment_method=method))
+    assert (result.status, result.response_code, result.provider_code) == (
+        status,
+        code,
+        provider_code,
+    )
+    assert result.reference.startswith("pi_")
+
+
+def _expected(test_card: testcards.TestCard) -> tuple[str, str]:
+    if test_card.expect.startswith("otp->"):
+        return "requires_action", "1A"
+    return ("succeeded" if test_card.expect == "00" else "declined"), test_card.expect
+
+
+@pytest.mark.parametrize(
+    "test_card", [*testcards.TEST_CARDS, testcards.LOAD_TEST_CARD], ids=lambda c: c.digits
+)
+async def test_paygate_test_cards_do_what_the_simulated_issuer_does(
+    connector: StripeConnector, test_card: testcards.TestCard
+) -> None:
+    amount = 2_000_00 if test_card.expect == "61" else 25_00
+    result = await connector.authorize(
+        charge(amount=amount, card=card(test_card.digits, test_card.cvv), method="card")
+    )
+    assert (result.status, result.response_code) == _expected(test_card)
+
+
+async def test_three_d_secure_then_approved(connector: StripeConnector) -> None:
+    held = await connector.authorize(charge(payment_method="pm_card_threeDSecureRequired"))
+    assert held.status == "requires_action" and held.action_url
+    async with httpx.AsyncClient(headers={"Authorization": "Bearer sk_test_paygate"}) as client:
+        done = await client.post(held.action_url, data={"outcome": "complete"})
+    assert done.json()["status"] == "succeeded"
+    found = await connector.status(reference=held.reference)
+    assert found is not None and (found.status, found.response_code) == ("succeeded", "00")
+
+
+async def test_errors_map_to_the_ports_failures(
+    connector: StripeConnector, fake: StripeFake, fakes_server: FakesServer
+) -> None:
+    pan = "4242424242424242"
+    keyed = charge(card=card(pan, "321"), method="card")
+    fake.faults.set(Fault(mode="error", count=1))
+    with pytest.raises(BankUnavailable) as lost:
+        await connector.authorize(keyed)
+    assert not isinstance(lost.value, (ProcessorDown, BankNotReached))
+    assert pan not in str(lost.value) and "321" not in str(lost.value)
+    sale = await connector.status(idempotency_key=keyed.idempotency_key)
+    assert sale is not None and sale.status == "succeeded"  # processed, then the 500
+    with pytest.raises(InputError) as refused:
+        await connector.capture(sale.reference, 10_00, "cap-x")
+    assert "\n" not in str(refused.value)
+    assert await connector.status(reference="pi_unknown") is None
+    wrong = StripeConnector(
+        ProcessorSettings(api_key=SecretStr("sk_test_wrong")), f"{fakes_server.url}/stripe"
+    )
+    with pytest.raises(InputError) as bad_key:
+        await wrong.status(reference=sale.reference)
+    assert "sk_test_wrong" not in str(bad_key.value)
+    await wrong.close()
+
+
+async def test_closed_port_is_bank_not_reached() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    nowhere = StripeConnector(ProcessorSettings(), f"http://127.0.0.1:{port}/stripe")
+    with pytest.raises(BankNotReached):
+        await nowhere.authorize(charge())
+    await nowhere.close()
+
+
+def test_real_stripe_needs_a_key() -> None:
+    with pytest.raises(InputError):
+        StripeConnector(
+            ProcessorSettings(base_url="https://api.stripe.com"), "https://api.stripe.com"
+        )
+
+
+async def test_registry_opens_it_on_the_fake(fakes_server: FakesServer) -> None:
+    opened = open_connector("stripe", ProcessorSettings(), fakes_server.url)
+    assert isinstance(opened, Connector) and opened.name == "stripe"
+    assert (await opened.authorize(charge())).status == "succeeded"
+    await opened.close()

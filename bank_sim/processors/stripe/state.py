@@ -27,7 +27,6 @@ class StripeState:
     """Everything the fake account holds, saved to `directory/stripe.json`."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "stripe.json"
         data = json.loads(self.path.read_text("utf-8")) if self.path.exists() else {}
         self.objects: dict[str, dict[str, Any]] = data.get("objects", {})
@@ -58,6 +57,7 @@ class StripeState:
             "idempotency": self.idempotency,
             "events": self.events,
         }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         with temporary.open("w", encoding="utf-8") as out:
             json.dump(data, out, separators=(",", ":"))
