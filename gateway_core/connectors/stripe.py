@@ -37,6 +37,7 @@ from gateway_core.settings import ProcessorSettings
 
 FAKE_KEY = "sk_test_paygate"  # the local fake's secret key (bank_sim), used when none is set
 TOLERANCE_S = 300  # a webhook older than this is refused (Stripe's default)
+RECENT_S = 3600  # `status` by key lists this last hour's payments before it searches
 
 # A PaymentIntent's status -> paygate's (requires_payment_method is "declined" after a
 # failed attempt, else "pending": nothing was tried yet).
@@ -133,11 +134,8 @@ class StripeConnector:
 
     async def capture(self, reference: str, amount: int, idempotency_key: str) -> ConnectorResult:
         try:
-            intent = await self._client.v1.payment_intents.retrieve_async(reference)
             intent = await self._client.v1.payment_intents.capture_async(
-                reference,
-                {"amount_to_capture": _stripe_amount(amount, intent.currency)},
-                {"idempotency_key": idempotency_key},
+                reference, {"amount_to_capture": amount}, {"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as exc:
             raise _failure(exc) from None
@@ -157,11 +155,10 @@ class StripeConnector:
     ) -> ConnectorRefund:
         """`refund_id` is the Idempotency-Key: the same refund asked twice is one refund."""
         try:
-            intent = await self._client.v1.payment_intents.retrieve_async(reference)
             refund = await self._client.v1.refunds.create_async(
                 {
                     "payment_intent": reference,
-                    "amount": _stripe_amount(amount, intent.currency),
+                    "amount": amount,
                     "metadata": {"refund_id": refund_id},
                 },
                 {"idempotency_key": refund_id},
@@ -169,7 +166,7 @@ class StripeConnector:
         except stripe.StripeError as exc:
             raise _failure(exc) from None
         status = _REFUNDS.get(refund.status or "", "failed")
-        return ConnectorRefund(refund.id, _paygate_amount(refund.amount, refund.currency), status)
+        return ConnectorRefund(refund.id, refund.amount, status)
 
     async def status(
         self, *, reference: str | None = None, idempotency_key: str | None = None
@@ -178,11 +175,10 @@ class StripeConnector:
             if reference is not None:
                 intent = await self._client.v1.payment_intents.retrieve_async(reference)
             elif idempotency_key is not None:
-                query = f"metadata['idempotency_key']:'{_quoted(idempotency_key)}'"
-                found = await self._client.v1.payment_intents.search_async({"query": query})
-                if not found.data:
+                found = await self._by_key(idempotency_key)
+                if found is None:
                     return None
-                intent = found.data[0]
+                intent = found
             else:
                 raise InputError("status needs the payment's reference or idempotency key")
             refunds = await self._client.v1.refunds.list_async(
@@ -197,6 +193,21 @@ class StripeConnector:
         refunded = sum(r.amount for r in refunds.data if r.status in ("succeeded", "pending"))
         return _result(intent, refunded)
 
+    async def _by_key(self, idempotency_key: str) -> stripe.PaymentIntent | None:
+        """The PaymentIntent created with `idempotency_key` (kept in its metadata): among
+        the last hour's first (Stripe's list is read-after-write consistent), then by a
+        Search (which can lag behind by a minute)."""
+        since = int(self._clock.now().timestamp()) - RECENT_S
+        recent = await self._client.v1.payment_intents.list_async(
+            {"created": {"gte": since}, "limit": 100}
+        )
+        for intent in recent.data:
+            if intent.metadata.to_dict().get("idempotency_key") == idempotency_key:
+                return intent
+        query = f"metadata['idempotency_key']:'{_quoted(idempotency_key)}'"
+        found = await self._client.v1.payment_intents.search_async({"query": query})
+        return found.data[0] if found.data else None
+
     # -- webhooks ------------------------------------------------------------------------
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ConnectorEvent:
         if self._webhook_secret is None:
@@ -206,9 +217,9 @@ class StripeConnector:
             stripe.WebhookSignature.verify_header(
                 body, signature, self._webhook_secret.get_secret_value(), tolerance=None
             )
-            sent = stripe.WebhookSignature._get_timestamp_and_signatures(signature or "", "v1")[0]
+            sent = int(dict(p.partition("=")[::2] for p in (signature or "").split(","))["t"])
             payload = json.loads(body)
-        except (stripe.SignatureVerificationError, ValueError, IndexError):
+        except (stripe.SignatureVerificationError, ValueError, KeyError):
             raise SignatureRefused("Stripe webhook refused: its signature does not match") from None
         if abs(self._clock.now().timestamp() - sent) > TOLERANCE_S:
             raise SignatureRefused(f"Stripe webhook refused: signed more than {TOLERANCE_S} s ago")
@@ -234,22 +245,12 @@ def _quoted(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
-# Stripe's amounts are minor units except where it documents otherwise: these ISO
-# zero-decimal currencies it counts in hundredths (and rounds to whole units).
-_HUNDREDTHS = frozenset({"ISK", "UGX"})
-
-
 def _stripe_amount(amount: int, currency: str) -> int:
-    code = currency.upper()
-    if code in _HUNDREDTHS:
-        return amount * 100
-    if currency_exponent(code) == 3 and amount % 10:
-        raise InputError(f"Stripe takes {code} amounts in multiples of 10 minor units")
+    """Stripe counts in minor units, as paygate does (JPY in yen, KWD in fils), and takes
+    three-decimal currencies only in multiples of 10."""
+    if currency_exponent(currency) == 3 and amount % 10:
+        raise InputError(f"Stripe takes {currency.upper()} amounts in multiples of 10 minor units")
     return amount
-
-
-def _paygate_amount(amount: int, currency: str) -> int:
-    return amount // 100 if currency.upper() in _HUNDREDTHS else amount
 
 
 def _result(intent: stripe.PaymentIntent, refunded: int = 0) -> ConnectorResult:
@@ -267,8 +268,8 @@ def _result(intent: stripe.PaymentIntent, refunded: int = 0) -> ConnectorResult:
         reference=intent.id,
         response_code=code,
         message=reason_for(code).text if code else "Waiting for Stripe",
-        amount_captured=_paygate_amount(intent.amount_received or 0, intent.currency),
-        amount_refunded=_paygate_amount(refunded, intent.currency),
+        amount_captured=intent.amount_received or 0,
+        amount_refunded=refunded,
         decline_code=reason_for(code).decline_code if status == "declined" else None,
         provider_status=intent.status,
         provider_code=provider_code if status == "declined" else None,

@@ -219,3 +219,23 @@ async def test_registry_opens_it_on_the_fake(fakes_server: FakesServer) -> None:
     assert isinstance(opened, Connector) and opened.name == "stripe"
     assert (await opened.authorize(charge())).status == "succeeded"
     await opened.close()
+
+
+async def test_webhooks_say_where_the_payment_stands(kit: Kit, fake: StripeFake) -> None:
+    held = await kit.connector.authorize(charge(capture=False))
+    await kit.connector.capture(held.reference, 20_00, "cap-" + held.reference)
+    await kit.connector.refund(held.reference, "rf-" + held.reference, 5_00, "k")
+    events = []
+    for kind in (
+        "payment_intent.amount_capturable_updated",
+        "payment_intent.succeeded",
+        "charge.refunded",
+    ):
+        delivery = fake.sent(held.reference, kind)[-1]
+        events.append(await kit.connector.parse_webhook(delivery.headers, delivery.body))
+    assert [e.reference for e in events] == [held.reference] * 3
+    assert [e.result and (e.result.status, e.result.amount_captured) for e in events] == [
+        ("requires_capture", 0),
+        ("succeeded", 20_00),
+        None,  # about the charge: `status` tells where the payment stands
+    ]

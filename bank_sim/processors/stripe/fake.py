@@ -45,6 +45,25 @@ def _list(objects: list[dict[str, Any]], params: Params, url: str) -> dict[str, 
     return {"object": "list", "data": objects[:limit], "has_more": len(objects) > limit, "url": url}
 
 
+def _intents(account: StripeAccount, params: Params, key: str | None, ids: list[str]) -> Any:
+    """The list, `created` filtered as Stripe's (an exact time or gt/gte/lt/lte)."""
+    intents = account.state.of("payment_intent")
+    created = params.get("created")
+    bounds = created if isinstance(created, dict) else {"eq": created} if created else {}
+    tests = {
+        "gt": int.__gt__,
+        "gte": int.__ge__,
+        "lt": int.__lt__,
+        "lte": int.__le__,
+        "eq": int.__eq__,
+    }
+    for op, value in bounds.items():
+        if op not in tests or not str(value).isdigit():
+            raise invalid(f"Invalid created[{op}]: {value}", "created")
+        intents = [i for i in intents if tests[op](i["created"], int(value))]
+    return _list(intents, params, "/v1/payment_intents")
+
+
 def _search(account: StripeAccount, params: Params, key: str | None, ids: list[str]) -> Any:
     found = account.search(params)
     limit = integer(params, "limit") or 10
