@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,8 +22,9 @@ from bank_sim.processors.stripe import StripeFake
 from bank_sim.processors.stripe.webhooks import sign
 from gateway_core.clock import SystemClock
 from gateway_core.connectors import open_connector
-from gateway_core.connectors.stripe import StripeConnector
+from gateway_core.connectors.stripe import STATUSES, StripeConnector
 from gateway_core.errors import BankNotReached, BankUnavailable, InputError
+from gateway_core.payments import response_code_for
 from gateway_core.ports.connectors import (
     Connector,
     ConnectorCard,
@@ -239,3 +241,19 @@ async def test_webhooks_say_where_the_payment_stands(kit: Kit, fake: StripeFake)
         ("succeeded", 20_00),
         None,  # about the charge: `status` tells where the payment stands
     ]
+
+
+def _rows(section: str, header: str) -> list[list[str]]:
+    """The rows of the table under `header` in docs/CONNECTORS.md's `section`."""
+    text = (Path(__file__).parents[2] / "docs" / "CONNECTORS.md").read_text("utf-8")
+    part = text.split(f"## {section}\n", 1)[1].split(f"### {header}\n", 1)[1].split("\n### ")[0]
+    rows = [line.strip("|").split("|") for line in part.splitlines() if line.startswith("| `")]
+    return [[cell.strip().strip("`") for cell in row] for row in rows]
+
+
+def test_the_docs_mapping_tables_are_the_codes() -> None:
+    declines = _rows("Stripe", "Decline mapping")
+    assert len(declines) > 15
+    assert all(response_code_for(code) == paygate for code, paygate, _ in declines)
+    statuses = _rows("Stripe", "Status mapping")
+    assert {row[0] for row in statuses} == set(STATUSES)
