@@ -13,6 +13,7 @@ as the port's failures (`_failure`). No card data reaches an exception or a log.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -91,6 +92,7 @@ class StripeConnector:
         )
         self._webhook_secret = settings.webhook_secret
         self._clock = clock or SystemClock()
+        _quiet_sdk()
 
     # -- payments ------------------------------------------------------------------------
     async def authorize(self, charge: ConnectorCharge) -> ConnectorResult:
@@ -238,6 +240,16 @@ class StripeConnector:
 
     async def close(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]  # unannotated in the SDK
+
+
+def _quiet_sdk() -> None:
+    """Keep the SDK's debug lines (they carry request bodies: card numbers) out of the
+    logs and off the console."""
+    sdk_log = logging.getLogger("stripe")
+    if sdk_log.level < logging.INFO:  # NOTSET (0) would follow the root's level
+        sdk_log.setLevel(logging.INFO)
+    if stripe.log == "debug":
+        stripe.log = "info"
 
 
 def _quoted(text: str) -> str:

@@ -4,7 +4,10 @@ errors, 3-D Secure)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import logging
+import queue
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,10 +17,12 @@ import pytest
 from conformance import *  # noqa: F403  (the shared cases)
 from conformance import Kit, Webhook
 from conftest import FakesServer
+from fastapi import FastAPI, Request
 from pydantic import SecretStr
 
 from bank_sim import testcards
 from bank_sim.processors.faults import Fault
+from bank_sim.processors.server import LoopbackServer
 from bank_sim.processors.stripe import StripeFake
 from bank_sim.processors.stripe.webhooks import sign
 from gateway_core.clock import SystemClock
@@ -257,3 +262,42 @@ def test_the_docs_mapping_tables_are_the_codes() -> None:
     assert all(response_code_for(code) == paygate for code, paygate, _ in declines)
     statuses = _rows("Stripe", "Status mapping")
     assert {row[0] for row in statuses} == set(STATUSES)
+
+
+async def test_no_card_data_in_logs_even_at_debug(
+    connector: StripeConnector, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pan = "4242424242424242"
+    with caplog.at_level(logging.DEBUG):
+        await connector.authorize(charge(card=card(pan, "321"), method="card"))
+    err = capsys.readouterr().err
+    assert caplog.records
+    assert pan not in caplog.text + err and "cvc" not in caplog.text + err
+
+
+async def test_webhooks_are_posted_to_the_endpoints_url(fakes_server: FakesServer) -> None:
+    received: queue.Queue[tuple[dict[str, str], bytes]] = queue.Queue()
+    receiver = FastAPI()
+
+    @receiver.post("/hook")
+    async def hook(request: Request) -> dict[str, str]:
+        received.put((dict(request.headers), await request.body()))
+        return {}
+
+    server = LoopbackServer(receiver)
+    hook_url = server.start() + "/hook"
+    api = httpx.AsyncClient(base_url=f"{fakes_server.url}/stripe/v1", auth=("sk_test_paygate", ""))
+    wanted = {"url": hook_url, "enabled_events[0]": "payment_intent.succeeded"}
+    endpoint = (await api.post("/webhook_endpoints", data=wanted)).json()
+    settings = ProcessorSettings(webhook_secret=SecretStr(endpoint["secret"]))
+    connector = StripeConnector(settings, f"{fakes_server.url}/stripe")
+    try:
+        sale = await connector.authorize(charge())
+        headers, body = await asyncio.to_thread(received.get, timeout=10)
+        event = await connector.parse_webhook(headers, body)
+        assert (event.type, event.reference) == ("payment_intent.succeeded", sale.reference)
+    finally:
+        await api.delete(f"/webhook_endpoints/{endpoint['id']}")
+        await api.aclose()
+        await connector.close()
+        server.stop()

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 import stripe
+from fastapi import FastAPI
 
 from bank_sim.app import Banks, create_app
 from bank_sim.config import BankConfig
@@ -33,11 +34,21 @@ def sale(amount: int = 1500, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
-    app = processors_app(tmp_path / "processors", clock)
+def app(tmp_path: Path, clock: FixedClock) -> FastAPI:
+    return processors_app(tmp_path / "processors", clock)
+
+
+@pytest.fixture
+def fake(app: FastAPI) -> StripeFake:
+    stripe_fake = app.state.fakes["stripe"]
+    stripe_fake.webhooks.post = lambda deliveries: None  # recorded only: no HTTP here
+    return stripe_fake
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://fakes", headers=AUTH) as c:
-        c.fake = app.state.fakes["stripe"]  # type: ignore[attr-defined]
         yield c
 
 
@@ -196,7 +207,7 @@ async def test_state_survives_a_restart_without_card_data(
 
 
 async def test_webhooks_are_signed_as_stripe_signs_them(
-    api: httpx.AsyncClient, clock: FixedClock
+    api: httpx.AsyncClient, fake: StripeFake
 ) -> None:
     endpoint = await api.post(
         "/stripe/v1/webhook_endpoints",
@@ -206,8 +217,6 @@ async def test_webhooks_are_signed_as_stripe_signs_them(
     assert secret.startswith("whsec_")
     listed = (await api.get("/stripe/v1/webhook_endpoints")).json()
     assert "secret" not in listed["data"][0]
-    fake: StripeFake = api.fake  # type: ignore[attr-defined]
-    fake.webhooks.post = lambda deliveries: None  # type: ignore[method-assign]  # no HTTP here
     intent = (await api.post("/stripe/v1/payment_intents", data=sale())).json()
     (delivery,) = fake.sent(intent["id"])
     event = stripe.Webhook.construct_event(

@@ -87,7 +87,7 @@ def _add_endpoint(account: StripeAccount, params: Params, key: str | None, ids: 
         raise invalid(
             "Missing required param: enabled_events.", "enabled_events", "parameter_missing"
         )
-    return account.webhooks.add(url, events, account._now())
+    return account.webhooks.add(url, events, account.now())
 
 
 def _remove_endpoint(
@@ -179,7 +179,7 @@ class StripeFake:
         """Register a webhook endpoint in process (no URL: its deliveries are only
         recorded); its id and signing secret."""
         with self._lock:
-            endpoint = self.webhooks.add(url, list(events), self.account._now())
+            endpoint = self.webhooks.add(url, list(events), self.account.now())
         return str(endpoint["id"]), str(endpoint["secret"])
 
     def sent(self, reference: str, kind: str | None = None) -> list[Delivery]:

@@ -8,7 +8,14 @@ import re
 from dataclasses import asdict
 from typing import Any
 
-from bank_sim.processors.stripe.cards import Account, Card, account_for, describe, method_number
+from bank_sim.processors.stripe.cards import (
+    Account,
+    Card,
+    Outcome,
+    account_for,
+    describe,
+    method_number,
+)
 from bank_sim.processors.stripe.errors import StripeError, invalid, unexpected_state
 from bank_sim.processors.stripe.state import StripeState, new_id
 from bank_sim.processors.stripe.webhooks import Webhooks
@@ -85,11 +92,11 @@ class StripeAccount:
         self.clock = clock
         self.base_url = ""  # where the fake is reached (3-D Secure links), per request
 
-    def _now(self) -> int:
+    def now(self) -> int:
         return int(self.clock.now().timestamp())
 
     def _event(self, kind: str, obj: dict[str, Any], idempotency_key: str | None) -> None:
-        self.state.events.append(self.webhooks.publish(kind, obj, idempotency_key, self._now()))
+        self.state.events.append(self.webhooks.publish(kind, obj, idempotency_key, self.now()))
 
     # -- PaymentMethods ------------------------------------------------------------------
     def payment_method(self, params: Params) -> str | None:
@@ -149,7 +156,7 @@ class StripeAccount:
             "object": "payment_method",
             "type": "card",
             "card": card.as_stripe(),
-            "created": self._now(),
+            "created": self.now(),
             "livemode": False,
             "metadata": {},
         }
@@ -184,7 +191,7 @@ class StripeAccount:
                 "cancellation_reason": None,
                 "capture_method": capture,
                 "confirmation_method": "automatic",
-                "created": self._now(),
+                "created": self.now(),
                 "currency": currency.lower(),
                 "description": params.get("description"),
                 "last_payment_error": None,
@@ -297,7 +304,7 @@ class StripeAccount:
             self._event("payment_intent.succeeded", intent, idempotency_key)
         return intent
 
-    def _charge(self, intent: dict[str, Any], outcome: Any) -> dict[str, Any]:
+    def _charge(self, intent: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
         approved, captured = outcome.approved, intent["capture_method"] != "manual"
         method = self.state.get("pm", intent["payment_method"])
         charge = self.state.put(
@@ -308,7 +315,7 @@ class StripeAccount:
                 "amount_captured": intent["amount"] if approved and captured else 0,
                 "amount_refunded": 0,
                 "captured": approved and captured,
-                "created": self._now(),
+                "created": self.now(),
                 "currency": intent["currency"],
                 "failure_code": None if approved else outcome.error_code,
                 "failure_message": None if approved else outcome.message,
@@ -370,7 +377,7 @@ class StripeAccount:
             raise invalid(f"Invalid cancellation_reason: {reason}", "cancellation_reason")
         intent.update(
             status="canceled",
-            canceled_at=self._now(),
+            canceled_at=self.now(),
             cancellation_reason=reason,
             amount_capturable=0,
         )
@@ -434,7 +441,7 @@ class StripeAccount:
                 "object": "refund",
                 "amount": amount,
                 "charge": charge["id"],
-                "created": self._now(),
+                "created": self.now(),
                 "currency": charge["currency"],
                 "metadata": _metadata(params),
                 "payment_intent": charge["payment_intent"],

@@ -15,6 +15,7 @@ from typing import Any
 from bank_sim.processors.stripe.errors import missing
 
 _ALPHABET = string.ascii_letters + string.digits
+KEEP_EVENTS = 1000  # the newest events kept (Stripe keeps 30 days of them)
 _KINDS = {"pi": "payment_intent", "ch": "charge", "re": "refund", "pm": "payment_method"}
 
 
@@ -51,6 +52,7 @@ class StripeState:
 
     def save(self) -> None:
         """Write everything to a temporary file, then swap it in (atomic)."""
+        del self.events[:-KEEP_EVENTS]
         data = {
             "objects": self.objects,
             "accounts": self.accounts,
