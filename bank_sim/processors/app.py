@@ -1,11 +1,13 @@
 """The processors' fakes together: each under `/{name}/...` with its
 `/{name}/_faults`, served by `paygate banks serve` (bank_sim/app.py) and on a loopback
-port in process (`server.LoopbackServer`). A fake is `cls(directory, clock)` with
-`faults` and `router()`; adding one is one line in `FAKES`."""
+port in process (`server.LoopbackServer`). A fake is `cls(directory, clock, settings)`
+(`settings`: the provider's `ProcessorSettings`, whose keys it takes besides its own
+test ones) with `faults` and `router()`; adding one is one line in `FAKES`."""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -13,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 
 from bank_sim.processors.faults import Faults, faults_router
 from gateway_core.clock import Clock
+from gateway_core.settings import ProcessorSettings
 
 # name -> "module:class", imported on first use
 FAKES = {
@@ -29,14 +32,17 @@ class ProcessorFake(Protocol):
 
 
 class Fakes:
-    """Every fake in `FAKES`, each keeping its state in `directory/<name>`."""
+    """Every fake in `FAKES`, each keeping its state in `directory/<name>` and taking
+    the keys of `settings[name]` (the gateway's `Settings.processors`) when given."""
 
-    def __init__(self, directory: Path, clock: Clock) -> None:
+    def __init__(
+        self, directory: Path, clock: Clock, settings: Mapping[str, ProcessorSettings] = {}
+    ) -> None:
         self.by_name: dict[str, ProcessorFake] = {}
         for name, target in FAKES.items():
             module, cls = target.split(":")
-            fake = getattr(importlib.import_module(module), cls)(directory / name, clock)
-            self.by_name[name] = fake
+            made = getattr(importlib.import_module(module), cls)
+            self.by_name[name] = made(directory / name, clock, settings.get(name))
 
     def __getitem__(self, name: str) -> ProcessorFake:
         return self.by_name[name]
@@ -50,9 +56,11 @@ class Fakes:
         return router
 
 
-def processors_app(directory: Path, clock: Clock) -> FastAPI:
+def processors_app(
+    directory: Path, clock: Clock, settings: Mapping[str, ProcessorSettings] = {}
+) -> FastAPI:
     """The fakes as one app (its `state.fakes` is the `Fakes`)."""
-    fakes = Fakes(directory, clock)
+    fakes = Fakes(directory, clock, settings)
     app = FastAPI(title="paygate processor fakes", version="1")
     app.state.fakes = fakes
     app.include_router(fakes.router())

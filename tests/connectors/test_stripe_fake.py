@@ -11,6 +11,7 @@ import httpx
 import pytest
 import stripe
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from bank_sim.app import Banks, create_app
 from bank_sim.config import BankConfig
@@ -18,6 +19,7 @@ from bank_sim.processors.app import processors_app
 from bank_sim.processors.stripe import DEFAULT_KEY, StripeFake
 from bank_sim.processors.stripe.forms import parse_form
 from gateway_core.clock import FixedClock
+from gateway_core.settings import ProcessorSettings
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_KEY}"}
 CARD = {
@@ -244,3 +246,18 @@ async def test_paygate_banks_serve_answers_stripe(tmp_path: Path, clock: FixedCl
         assert answer.json()["status"] == "succeeded"
     finally:
         banks.close()
+
+
+async def test_takes_the_configured_key_and_webhook_secret(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    settings = {"stripe": ProcessorSettings(api_key=SecretStr("sk_test_mine"))}
+    app = processors_app(tmp_path, clock, settings)
+    fake: StripeFake = app.state.fakes["stripe"]
+    _, secret = fake.add_endpoint(secret="whsec_configured")
+    assert secret == "whsec_configured"
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fakes") as c:
+        for key, status in (("sk_test_mine", 200), (DEFAULT_KEY, 200), ("sk_test_other", 401)):
+            answer = await c.get("/stripe/v1/payment_intents", auth=(key, ""))
+            assert answer.status_code == status

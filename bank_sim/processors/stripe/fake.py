@@ -26,6 +26,7 @@ from bank_sim.processors.stripe.intents import Params, StripeAccount, integer
 from bank_sim.processors.stripe.state import StripeState
 from bank_sim.processors.stripe.webhooks import Delivery, Webhooks
 from gateway_core.clock import Clock
+from gateway_core.settings import ProcessorSettings
 
 DEFAULT_KEY = "sk_test_paygate"  # the secret key the local fake takes when none is set
 BODIES = ErrorBodies(down=errors.down, error=errors.server_error)
@@ -160,26 +161,29 @@ def _fingerprint(method: str, path: str, params: Params) -> str:
 
 
 class StripeFake:
-    """A stateful fake Stripe account under `directory`, taking `api_keys`."""
+    """A stateful fake Stripe account under `directory`, taking its own test key and
+    the secret key of `settings`, if any."""
 
     name = "stripe"
 
     def __init__(
-        self, directory: Path, clock: Clock, api_keys: Collection[str] = (DEFAULT_KEY,)
+        self, directory: Path, clock: Clock, settings: ProcessorSettings | None = None
     ) -> None:
         self.faults = Faults()
         self.webhooks = Webhooks()
         self.account = StripeAccount(StripeState(directory), self.webhooks, clock)
-        self._keys = frozenset(api_keys)
+        configured = settings.api_key if settings is not None else None
+        self._keys = {DEFAULT_KEY} | ({configured.get_secret_value()} if configured else set())
         self._lock = threading.Lock()
 
     def add_endpoint(
-        self, events: Collection[str] = ("*",), url: str | None = None
+        self, events: Collection[str] = ("*",), url: str | None = None, secret: str | None = None
     ) -> tuple[str, str]:
         """Register a webhook endpoint in process (no URL: its deliveries are only
-        recorded); its id and signing secret."""
+        recorded; `secret`: the one the gateway is configured with, else a new one); its
+        id and signing secret."""
         with self._lock:
-            endpoint = self.webhooks.add(url, list(events), self.account.now())
+            endpoint = self.webhooks.add(url, list(events), self.account.now(), secret)
         return str(endpoint["id"]), str(endpoint["secret"])
 
     def sent(self, reference: str, kind: str | None = None) -> list[Delivery]:

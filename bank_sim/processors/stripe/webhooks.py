@@ -54,8 +54,11 @@ class Webhooks:
         self.deliveries: list[Delivery] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def add(self, url: str | None, events: list[str], created: int) -> dict[str, Any]:
-        """A new endpoint; its `secret` is in this answer only (as Stripe does)."""
+    def add(
+        self, url: str | None, events: list[str], created: int, secret: str | None = None
+    ) -> dict[str, Any]:
+        """A new endpoint (signing with `secret`, else a new one); its `secret` is in
+        this answer only (as Stripe does)."""
         endpoint = {
             "id": new_id("we"),
             "object": "webhook_endpoint",
@@ -67,7 +70,7 @@ class Webhooks:
             "url": url,
         }
         self.endpoints[endpoint["id"]] = endpoint
-        secret = "whsec_" + secrets.token_hex(24)
+        secret = secret or "whsec_" + secrets.token_hex(24)
         self._secrets[endpoint["id"]] = secret
         return endpoint | {"secret": secret}
 
