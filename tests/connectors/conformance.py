@@ -13,7 +13,7 @@ skipped: the case then asserts the connector's clear refusal (`InputError`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -62,6 +62,11 @@ class Kit:
     webhook: Callable[[str], Awaitable[Webhook]]  # a signed webhook the fake sent for a reference
     bad_webhooks: Callable[[str], Awaitable[list[Webhook]]]  # tampered, stale, re-timestamped
     amount: int = 25_00  # minor units the approving charge is made for by default
+    # the fault that makes the provider take the charge and then not answer in time (a
+    # provider whose authorize makes several calls may aim it at the one that charges)
+    timeout_fault: Fault = field(
+        default_factory=lambda: Fault(mode="timeout_after_accept", count=1, delay_s=2.0)
+    )
     partial_capture: bool = True
     voids: bool = True
     multiple_refunds: bool = True
@@ -185,9 +190,9 @@ async def test_status_of_unknown_key_is_none(kit: Kit) -> None:
 
 async def test_timeout_after_accept_then_status_finds_it(kit: Kit) -> None:
     charge = kit.approving(capture=True, amount=kit.amount)
-    hasty = kit.with_timeout(0.3)
+    hasty = kit.with_timeout(0.5)
     try:
-        kit.faults.set(Fault(mode="timeout_after_accept", count=1, delay_s=2.0))
+        kit.faults.set(kit.timeout_fault)
         with pytest.raises(BankUnavailable) as lost:
             await hasty.authorize(charge)
         assert not isinstance(lost.value, ProcessorDown)  # NOT safe to fail over

@@ -228,7 +228,7 @@ class StripeFake:
         refused = self._refuse_key(request.headers.get("authorization", ""))
         if refused:
             return refused
-        method = request.method
+        method, fingerprint = request.method, ""
         if key and method == "POST":
             saved = self.account.state.idempotency.get(key)
             try:
@@ -242,7 +242,7 @@ class StripeFake:
                 return JSONResponse(saved["body"], saved["status"], headers)
         status, answer = self._dispatch(method, path, pairs, key)
         if method != "GET":
-            if key and method == "POST" and (status < 300 or status == 402):
+            if fingerprint and (status < 300 or status == 402):
                 self.account.state.idempotency[key] = {
                     "fingerprint": fingerprint,
                     "status": status,
@@ -266,9 +266,7 @@ class StripeFake:
                 if isinstance(answer, StripeError):
                     return answer.status, json.loads(json.dumps(answer.body()))
                 return 200, json.loads(json.dumps(answer))
-        error = invalid(f"Unrecognized request URL ({method}: /v1/{path}).")
-        error.status = 404
-        return 404, error.body()
+        return 404, StripeError(404, f"Unrecognized request URL ({method}: /v1/{path}).").body()
 
     def _refuse_key(self, authorization: str) -> Response | None:
         """401 unless the request carries a key this fake takes (Bearer or Basic)."""
