@@ -317,7 +317,7 @@ def _failure(exc: stripe.StripeError) -> Exception:
     status = exc.http_status or 0
     if status == 503 or isinstance(exc, stripe.RateLimitError):
         return ProcessorDown(f"Stripe is unavailable ({status}): nothing was processed")
-    if isinstance(exc, stripe.AuthenticationError):
+    if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
         return InputError("Stripe refused the secret key (processors.stripe.api_key)")
     if isinstance(exc, (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.CardError)):
         return InputError(f"Stripe refused the request: {_first_line(exc.user_message)}")

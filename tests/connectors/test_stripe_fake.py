@@ -19,6 +19,7 @@ from bank_sim.processors.app import processors_app
 from bank_sim.processors.stripe import DEFAULT_KEY, StripeFake
 from bank_sim.processors.stripe.forms import parse_form
 from gateway_core.clock import FixedClock
+from gateway_core.errors import SystemFailure
 from gateway_core.settings import ProcessorSettings
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_KEY}"}
@@ -261,3 +262,10 @@ async def test_takes_the_configured_key_and_webhook_secret(
         for key, status in (("sk_test_mine", 200), (DEFAULT_KEY, 200), ("sk_test_other", 401)):
             answer = await c.get("/stripe/v1/payment_intents", auth=(key, ""))
             assert answer.status_code == status
+
+
+def test_unreadable_state_is_one_plain_line(tmp_path: Path, clock: FixedClock) -> None:
+    (tmp_path / "stripe.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(SystemFailure) as refused:
+        StripeFake(tmp_path, clock)
+    assert "\n" not in str(refused.value) and "stripe.json" in str(refused.value)

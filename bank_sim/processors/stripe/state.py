@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bank_sim.processors.stripe.errors import missing
+from gateway_core.errors import SystemFailure
 
 _ALPHABET = string.ascii_letters + string.digits
 KEEP_EVENTS = 1000  # the newest events kept (Stripe keeps 30 days of them)
@@ -29,7 +30,12 @@ class StripeState:
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / "stripe.json"
-        data = json.loads(self.path.read_text("utf-8")) if self.path.exists() else {}
+        try:
+            data = json.loads(self.path.read_text("utf-8")) if self.path.exists() else {}
+        except (OSError, ValueError) as exc:
+            raise SystemFailure(
+                f"the Stripe fake's state {self.path} is unreadable: {exc}"
+            ) from None
         self.objects: dict[str, dict[str, Any]] = data.get("objects", {})
         self.accounts: dict[str, dict[str, Any]] = data.get("accounts", {})
         self.idempotency: dict[str, dict[str, Any]] = data.get("idempotency", {})
