@@ -173,16 +173,16 @@ class StripeConnector:
     async def status(
         self, *, reference: str | None = None, idempotency_key: str | None = None
     ) -> ConnectorResult | None:
+        if not (reference or idempotency_key or "").strip():
+            raise InputError("status needs the payment's reference or idempotency key")
         try:
-            if reference is not None:
+            if reference:
                 intent = await self._client.v1.payment_intents.retrieve_async(reference)
-            elif idempotency_key is not None:
-                found = await self._by_key(idempotency_key)
+            else:
+                found = await self._by_key(idempotency_key or "")
                 if found is None:
                     return None
                 intent = found
-            else:
-                raise InputError("status needs the payment's reference or idempotency key")
             refunds = await self._client.v1.refunds.list_async(
                 {"payment_intent": intent.id, "limit": 100}
             )

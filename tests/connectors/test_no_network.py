@@ -9,7 +9,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from conftest import FakesServer
+from fakes_support import FakesServer
 from test_stripe import charge
 
 from gateway_core.connectors.stripe import StripeConnector

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from conformance import *  # noqa: F403  (the shared cases)
 from conformance import Kit, Webhook
-from conftest import FakesServer
+from fakes_support import FakesServer
 from fastapi import FastAPI, Request
 from pydantic import SecretStr
 
@@ -301,3 +301,9 @@ async def test_webhooks_are_posted_to_the_endpoints_url(fakes_server: FakesServe
         await api.aclose()
         await connector.close()
         server.stop()
+
+
+async def test_status_needs_a_reference_or_key(connector: StripeConnector) -> None:
+    for asked in ({}, {"reference": ""}, {"idempotency_key": " "}):
+        with pytest.raises(InputError):
+            await connector.status(**asked)
