@@ -55,13 +55,18 @@ class Fakes:
             router.include_router(faults_router(f"/{name}", fake.faults))
         return router
 
+    def app(self) -> FastAPI:
+        """These fakes as an app of their own (its `state.fakes`), e.g. for a
+        `LoopbackServer`: one process serves one `Fakes` per directory (two would
+        overwrite each other's state)."""
+        app = FastAPI(title="paygate processor fakes", version="1")
+        app.state.fakes = self
+        app.include_router(self.router())
+        return app
+
 
 def processors_app(
     directory: Path, clock: Clock, settings: Mapping[str, ProcessorSettings] = {}
 ) -> FastAPI:
-    """The fakes as one app (its `state.fakes` is the `Fakes`)."""
-    fakes = Fakes(directory, clock, settings)
-    app = FastAPI(title="paygate processor fakes", version="1")
-    app.state.fakes = fakes
-    app.include_router(fakes.router())
-    return app
+    """New fakes over `directory` as one app (its `state.fakes` is the `Fakes`)."""
+    return Fakes(directory, clock, settings).app()
