@@ -36,7 +36,7 @@ from gateway_core.ports.connectors import (
 )
 from gateway_core.settings import ProcessorSettings
 
-FAKE_KEY = "sk_test_paygate"  # the local fake's secret key (bank_sim), used when none is set
+FAKE_KEY = "sk_test_paygate"  # the local fake's secret key (bank_sim): a real key never goes there
 TOLERANCE_S = 300  # a webhook older than this is refused (Stripe's default)
 RECENT_S = 3600  # `status` by key lists this last hour's payments before it searches
 
@@ -68,8 +68,9 @@ def _first_line(text: str | None) -> str:
 
 class StripeConnector:
     """`ports.Connector` for Stripe. `settings.api_key` is the secret key (sk_test_...,
-    sk_live_...); unset, the local fake's own key, and only when `settings.base_url` is
-    unset (the fake). `clock` is what a webhook's age is measured against."""
+    sk_live_...), sent only to the `settings.base_url` configured; with none, the
+    connector talks to the local fake, with the fake's own key. `clock` is what a
+    webhook's age is measured against."""
 
     name = "stripe"
     methods = frozenset({"card"})
@@ -77,10 +78,10 @@ class StripeConnector:
     def __init__(
         self, settings: ProcessorSettings, base_url: str, clock: Clock | None = None
     ) -> None:
-        if settings.api_key is not None:
-            key = settings.api_key.get_secret_value()
-        elif settings.base_url is None:
+        if settings.base_url is None:
             key = FAKE_KEY
+        elif settings.api_key is not None:
+            key = settings.api_key.get_secret_value()
         else:
             raise InputError("processors.stripe.api_key is not set (the secret key, sk_...)")
         self._http = stripe.HTTPXClient(timeout=settings.timeout_s)

@@ -195,8 +195,9 @@ async def test_errors_map_to_the_ports_failures(
         await connector.capture(sale.reference, 10_00, "cap-x")
     assert "\n" not in str(refused.value)
     assert await connector.status(reference="pi_unknown") is None
+    where = f"{fakes_server.url}/stripe"
     wrong = StripeConnector(
-        ProcessorSettings(api_key=SecretStr("sk_test_wrong")), f"{fakes_server.url}/stripe"
+        ProcessorSettings(api_key=SecretStr("sk_test_wrong"), base_url=where), where
     )
     with pytest.raises(InputError) as bad_key:
         await wrong.status(reference=sale.reference)
@@ -307,3 +308,12 @@ async def test_status_needs_a_reference_or_key(connector: StripeConnector) -> No
     for asked in ({}, {"reference": ""}, {"idempotency_key": " "}):
         with pytest.raises(InputError):
             await connector.status(**asked)
+
+
+async def test_a_configured_key_never_goes_to_the_local_fake(fakes_server: FakesServer) -> None:
+    settings = ProcessorSettings(api_key=SecretStr("sk_live_not_for_fakes"))
+    local = StripeConnector(settings, f"{fakes_server.url}/stripe")  # base_url unset
+    try:
+        assert (await local.authorize(charge())).status == "succeeded"  # the fake's own key
+    finally:
+        await local.close()
