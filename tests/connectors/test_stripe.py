@@ -10,6 +10,7 @@ import logging
 import queue
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -25,7 +26,7 @@ from bank_sim.processors.faults import Fault
 from bank_sim.processors.server import LoopbackServer
 from bank_sim.processors.stripe import StripeFake
 from bank_sim.processors.stripe.webhooks import sign
-from gateway_core.clock import SystemClock
+from gateway_core.clock import FixedClock, SystemClock
 from gateway_core.connectors import open_connector
 from gateway_core.connectors.stripe import STATUSES, StripeConnector
 from gateway_core.errors import BankNotReached, BankUnavailable, InputError
@@ -317,3 +318,18 @@ async def test_a_configured_key_never_goes_to_the_local_fake(fakes_server: Fakes
         assert (await local.authorize(charge())).status == "succeeded"  # the fake's own key
     finally:
         await local.close()
+
+
+async def test_status_by_key_searches_past_the_last_hour(
+    connector: StripeConnector, fakes_server: FakesServer
+) -> None:
+    sale = charge()
+    made = await connector.authorize(sale)
+    later = FixedClock(datetime.now(UTC) + timedelta(hours=2))
+    settings = ProcessorSettings()
+    afterwards = StripeConnector(settings, f"{fakes_server.url}/stripe", later)
+    try:
+        found = await afterwards.status(idempotency_key=sale.idempotency_key)
+    finally:
+        await afterwards.close()
+    assert found is not None and found.reference == made.reference
