@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -48,6 +49,9 @@ from gateway_core.keys import Keyring
 from gateway_core.store import DataStore, StorageCorrupt
 from gateway_core.store.documents import Documents
 
+if TYPE_CHECKING:  # uvicorn: imported when the fakes are first served
+    from bank_sim.processors.server import LoopbackServer
+
 
 class Banks:
     """The whole simulated world: store, ledger, issuers, the acquirer, UPI and net
@@ -55,6 +59,7 @@ class Banks:
 
     def __init__(self, config: BankConfig) -> None:
         self.config = config
+        self._fakes: LoopbackServer | None = None  # the processors' fakes, once asked for
         self.data_dir = config.data_dir / "banks"
         self.store = DataStore(self.data_dir)
         try:
@@ -91,6 +96,19 @@ class Banks:
         """The acquirer's card handlers, for the gateway's card calls without HTTP."""
         return DirectAcquirer(self.acquirer)
 
+    def processors_url(self) -> str:
+        """Where the real processors' local fakes answer: their app
+        (`bank_sim.processors.app`) on a loopback port, started on the first call, for
+        the providers' SDKs to reach over HTTP."""
+        if self._fakes is None:
+            from bank_sim.processors.app import create_app as fakes_app  # FastAPI + fakes
+            from bank_sim.processors.server import LoopbackServer
+
+            server = LoopbackServer(fakes_app())
+            server.start()
+            self._fakes = server
+        return self._fakes.url
+
     def check(self) -> LedgerCheck:
         """Whether the books balance (see `Ledger.check`), every live hold belongs to an
         authorization the acquirer still has open (approved, or awaiting its answer),
@@ -120,11 +138,13 @@ class Banks:
 
     def close(self) -> None:
         """Copy the owed clearing lines into their days, then compact and close the
-        banks' store."""
+        banks' store (and stop the processors' fakes, if served)."""
         try:
             with contextlib.suppress(SystemFailure, OSError):  # left owed: paid at the next open
                 self.acquirer.clearing_files.pay()
         finally:
+            if self._fakes is not None:
+                self._fakes.stop()
             self.store.close()
 
 

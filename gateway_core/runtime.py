@@ -15,10 +15,14 @@ from gateway_core.keys import Keyring
 from gateway_core.payment_records import load_payment
 from gateway_core.payments import Payment
 from gateway_core.ports import BanksFactory, EmbeddedBanks, PayerApp, Records
+from gateway_core.ports.connectors import Connector
 from gateway_core.risk import unknown_country
+from gateway_core.routing import check_routing
 from gateway_core.settings import Settings
 from gateway_core.store import DataStore
 from gateway_core.store.records import TinyRecords
+from gateway_core.tenders.defaults import routed_tenders
+from gateway_core.tenders.processors import Processors
 from gateway_core.vault import Vault
 
 if TYPE_CHECKING:  # httpx: imported when the gateway is first used
@@ -50,6 +54,7 @@ class Runtime:
     clock: Clock
     banks: EmbeddedBanks | None = None
     banks_factory: BanksFactory | None = None
+    processors: Processors | None = None  # the real processors, with the gateway
     _gateway: Gateway | None = None
     _access: Access | None = None
     _payer: PayerClient | None = None
@@ -146,6 +151,7 @@ class Runtime:
             from gateway_core.upi_client import UpiClient
 
             s = self.settings
+            check_routing(s)  # a processor with no settings: one line, before anything
             bank, upi = self._client(BankClient), self._client(UpiClient)
             country_of = self.banks_factory.country_of if self.banks_factory else unknown_country
             self._gateway = Gateway(
@@ -161,7 +167,23 @@ class Runtime:
                 netbanking=self._client(NbClient),
             )
             attach_model(self._gateway.risk, s, country_of=country_of)  # a model file: scores
+            if self.processors is None:
+                self.processors = Processors(self._connector, self.records.idempotency)
+            tenders = routed_tenders(self._gateway.tenders, s, self.processors)
+            self._gateway.tenders.update(tenders)
         return self._gateway
+
+    def _connector(self, name: str) -> Connector:
+        """The real processor `name` (checked by `check_routing`), on its `base_url` or
+        on its local fake: at `bank_url` with remote banks, else served by the embedded
+        banks."""
+        from gateway_core.connectors import open_connector  # an SDK: imported when used
+
+        conf = self.settings.processors[name]
+        fakes = ""
+        if conf.base_url is None:
+            fakes = self.settings.bank_url or self._embedded().processors_url()
+        return open_connector(name, conf, fakes)
 
     def _client(self, kind: type[HttpBankT]) -> HttpBankT:
         """A client of `kind` on the banks: remote on `bank_url`, else embedded (the
@@ -169,15 +191,20 @@ class Runtime:
         s = self.settings
         if s.bank_url:
             return kind.remote(s.bank_url, timeout_s=s.bank_timeout_s)
+        banks = self._embedded()
+        app, acquiring = banks.asgi_app(), banks.acquiring()
+        return kind.embedded(app, timeout_s=s.bank_timeout_s, acquiring=acquiring)
+
+    def _embedded(self) -> EmbeddedBanks:
+        """The embedded banks, opened by the first who asks."""
         if self.banks is None and self.banks_factory is not None:
-            self.banks = self.banks_factory.open(s, self.clock)
+            self.banks = self.banks_factory.open(self.settings, self.clock)
         if self.banks is None:
             raise SystemFailure(
                 "no banks to reach: set bank_url (PAYGATE_BANK_URL) or open the data dir "
                 "with the embedded banks"
             )
-        app, acquiring = self.banks.asgi_app(), self.banks.acquiring()
-        return kind.embedded(app, timeout_s=s.bank_timeout_s, acquiring=acquiring)
+        return self.banks
 
     @property
     def payer(self) -> PayerApp:
@@ -199,6 +226,8 @@ class Runtime:
                 await self._gateway.netbanking.close()
         if self._payer is not None:
             await self._payer.close()
+        if self.processors is not None:
+            await self.processors.aclose()
         self.close()
 
     def close(self) -> None:

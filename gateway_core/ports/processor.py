@@ -125,8 +125,13 @@ class EmbeddedBanks(Protocol):
         """The acquirer's handlers, for the card client to call without HTTP."""
         ...
 
+    def processors_url(self) -> str:
+        """Where the real processors' local fakes answer (http://127.0.0.1:PORT; the
+        fake of NAME under /NAME), served on a loopback port from the first call on."""
+        ...
+
     def close(self) -> None:
-        """Close their store."""
+        """Close their store (and stop the fakes' server)."""
         ...
 
 

@@ -39,6 +39,7 @@ from gateway_core.service.models import Health
 from gateway_core.service.request_log import RequestLog
 from gateway_core.service.responses import ERROR_RESPONSES, install_error_handlers
 from gateway_core.service.routes import admin, bills, netbanking, otp, payments, reports, shifts
+from gateway_core.service.routes import processors as processor_webhooks
 
 log = logging.getLogger("paygate.service")
 POLL_EVERY_S = 5.0  # how often `paygate serve` resolves pending payments by default
@@ -145,6 +146,7 @@ def create_app(
         v1.include_router(otp.demo)
     app.include_router(v1)
     app.include_router(checkout.router)  # the customers' pages: no key
+    app.include_router(processor_webhooks.router)  # the processors' webhooks: signed, no key
     if rt.banks is not None:  # embedded: their pages (net banking's) on this server too
         app.mount("/sim", rt.banks.asgi_app())
     app.add_api_route("/health", health, methods=["GET"], summary=HEALTH)

@@ -3,7 +3,7 @@ for its processor (asked for on every call: a client may be swapped or wrapped).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Protocol
 
@@ -16,6 +16,8 @@ from gateway_core.tenders.card import CardTender
 from gateway_core.tenders.cash import CashTender
 from gateway_core.tenders.link import LinkTender
 from gateway_core.tenders.netbanking import NetbankingTender
+from gateway_core.tenders.processors import Processors
+from gateway_core.tenders.routed import routed
 from gateway_core.tenders.upi import UpiTender
 from gateway_core.vault import Vault
 
@@ -51,4 +53,21 @@ def default_tenders(
         "netbanking": NetbankingTender(vault, lambda: gateway.netbanking, settings, clock),
         "cash": CashTender(gateway.shifts, settings),
         "link": LinkTender(settings, clock, gateway.get, gateway.list_day, gateway.cancel),
+    }
+
+
+ROUTED = ("card", "upi", "netbanking")  # the methods a real processor may take
+
+
+def routed_tenders(
+    tenders: Mapping[str, Tender], settings: Settings, processors: Processors
+) -> dict[str, Tender]:
+    """The card, UPI and net banking tenders behind the routing rules (`tenders.routed`),
+    when the settings have rules or processors; else `tenders` as they are (nothing in
+    between: a payment costs what it did)."""
+    if not settings.routing and not settings.processors:
+        return dict(tenders)
+    return {
+        method: routed(tender, settings.routing, processors) if method in ROUTED else tender
+        for method, tender in tenders.items()
     }
