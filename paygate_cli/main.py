@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-from gateway_core.errors import PaygateError
+from gateway_core.errors import InputError, PaygateError
 from gateway_core.logs import configure_logging, log_context
 from gateway_core.settings import Settings, load_settings
 from paygate_cli.admin import add_admin_commands
@@ -105,7 +105,20 @@ def _charge(args: argparse.Namespace, settings: Settings) -> int:
     """`charge`: by its method's module (card: `paygate_cli.payments`, upi, netbanking,
     cash, link: `paygate_cli.checkout`)."""
     module, name = _CHARGES[args.method]
+    if args.processor is not None:
+        settings = _forced(settings, args.method, args.processor)
     return _payments(name, module=module)(args, settings)
+
+
+def _forced(settings: Settings, method: str, processor: str) -> Settings:
+    """`--processor NAME`: this payment goes to NAME alone (no failover)."""
+    from gateway_core.routing import forced
+
+    if settings.gateway_url is not None:
+        raise InputError("--processor works on a data dir only: the service routes by its rules")
+    if method not in ("card", "upi", "netbanking"):
+        raise InputError(f"--processor takes card, upi or netbanking payments, not {method}")
+    return forced(settings, processor)
 
 
 def _add_tender_options(parser: argparse.ArgumentParser, *, qr_file: bool = True) -> None:
@@ -227,6 +240,12 @@ def _add_payment_commands(sub, common: argparse.ArgumentParser) -> None:
     )
     charge.add_argument(
         "--idempotency-key", metavar="K", help="a retry with the same key charges once"
+    )
+    charge.add_argument(
+        "--processor",
+        metavar="NAME",
+        help="send it to this processor only (stripe, razorpay, paypal, simulated): "
+        "no routing rules, no failover",
     )
     charge.set_defaults(handler=works_remotely(_charge))
 

@@ -120,6 +120,8 @@ def describe(payment: Payment, settings: Settings, *, detailed: bool = False) ->
     refs = (("auth", p.auth_code), ("rrn", p.rrn), ("stan", p.stan))
     if any(value for _name, value in refs):
         lines.append("  ".join(f"{name} {value}" for name, value in refs if value))
+    if p.processor:
+        lines.append(f"processor {p.processor}  reference {p.processor_reference or '--'}")
     if p.status == "succeeded" and p.amount_captured < p.amount:
         released = _money(p.amount - p.amount_captured, cur)
         lines.append(
