@@ -41,6 +41,11 @@ from pos_app.widgets.line import Line
 
 Kind = Literal["capture", "void", "refund"]
 MONEY_DETAILS = frozenset({"amount", "released"})  # audit details in minor units
+ATTEMPT_WORDS = {  # a processor attempt's outcome (`payment.attempt`), as the timeline says it
+    "not_processed": "answer lost, not processed there",
+    "unknown": "answer lost, being checked",
+    "requires_action": "waiting for the customer",
+}
 
 
 class AmountScreen(PosModal[int | None]):
@@ -116,6 +121,15 @@ class ActionApproval(ManagerApprovalScreen):
             return "Capture", f"Capture {amount} of the {format_money(p.money)} authorized {on}."
         captured = format_money(Money(p.amount_captured, p.currency))
         return "Refund", f"Refund {amount} of the {captured} captured {on}."
+
+
+def attempt_text(details: dict[str, object]) -> str:
+    """One processor attempt: "stripe: down, failed over", "razorpay: approved"."""
+    outcome = str(details.get("outcome", ""))
+    text = f"{details.get('processor')}: {ATTEMPT_WORDS.get(outcome, outcome)}"
+    if outcome == "skipped" and details.get("reason"):
+        text += f" ({details['reason']})"
+    return text + (", failed over" if details.get("failover") else "")
 
 
 def means_text(payment: Payment) -> str:
@@ -215,8 +229,8 @@ class PaymentScreen(PosScreen):
     @while_shown
     def show_frames(self, frames: list[Frame]) -> None:
         self.frames = frames
-        if self.payment is not None and self.payment.card is None:
-            return  # a UPI payment: no ISO 8583 frames (`show` says so)
+        if self.payment is not None and (self.payment.card is None or self.payment.processor):
+            return  # a UPI payment or one at a processor: no ISO 8583 frames (`show` says so)
         view = frames_view(frames, self.office.settings.tz, self.office.field_rows)
         self.query_one("#pay-frames", Line).update(
             Group(Text("ISO 8583 frames", style="bold underline"), view)
@@ -245,6 +259,10 @@ class PaymentScreen(PosScreen):
             ("Terminal", f"{payment.terminal_id} · {payment.operator}"),
             ("Taken", stamp_text(payment.created_at, tz)),
         ]
+        if payment.processor:
+            rows.append(
+                ("Processor", f"{payment.processor} · {payment.processor_reference or '--'}")
+            )
         for row in rows:
             facts.add_row(*row)
         self.query_one("#pay-summary", Line).update(facts)
@@ -261,10 +279,16 @@ class PaymentScreen(PosScreen):
                 for k, v in (e.get("details") or {}).items()
             )
             what = f"{e['action']}  {details}".strip()
+            if e["action"] == "payment.attempt":
+                what = f"attempt  {attempt_text(e.get('details') or {})}"
             timeline.add_row(when, Text(str(e["actor"])), Text(what))  # as recorded, not markup
         self.query_one("#pay-timeline", Line).update(timeline)
         self.query_one("#pay-risk", Line).update(self._risk(payment))
-        if payment.card is None:
+        if payment.processor:
+            self.query_one("#pay-frames", Line).update(
+                f"No ISO 8583 frames: the payment went through {payment.processor}"
+            )
+        elif payment.card is None:
             self.query_one("#pay-frames", Line).update(
                 "No ISO 8583 frames: a UPI payment goes through the UPI switch"
             )
