@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import Routed, routed_runtime
 from support import MANAGER, VISA, actions, charge
 
 from gateway_core.clock import FixedClock
+from gateway_core.payments import ChargeRequest, NotAllowed, UpiInput
 from gateway_core.runtime import Runtime
 
 
@@ -183,8 +185,6 @@ async def test_simulated_in_the_list_is_the_built_in_acquirer(tmp_path, clock: F
 
 
 async def test_a_method_a_processor_does_not_take_is_skipped(tmp_path, clock: FixedClock) -> None:
-    from gateway_core.payments import ChargeRequest, UpiInput
-
     rules = [{"method": "upi", "processors": ["stripe", "simulated"]}]
     rt, _scripted = routed_runtime(tmp_path / "data", clock, rules)
     try:
@@ -212,3 +212,37 @@ async def test_connectors_are_closed_with_the_runtime(routed: Routed) -> None:
     await routed.rt.gateway.charge(charge(VISA))
     await routed.rt.aclose()
     assert routed.stripe.closed
+
+
+async def test_upi_at_a_processor_waits_and_is_settled_there(tmp_path, clock: FixedClock) -> None:
+    rules = [{"method": "upi", "processors": ["razorpay"]}]
+    rt, scripted = routed_runtime(tmp_path / "data", clock, rules)
+    razorpay = scripted["razorpay"]
+    try:
+        razorpay.script = ["pending"]
+        req = ChargeRequest(amount=100_00, currency="INR", method="upi", upi=UpiInput())
+        payment = await rt.gateway.charge(req)
+        assert (payment.status, payment.processor, payment.upi.flow) == (
+            "pending",
+            "razorpay",
+            "qr",
+        )
+        assert (await rt.gateway.refresh(payment.id)).status == "pending"  # still at razorpay
+        razorpay.made["razorpay_1"].status = "succeeded"
+        razorpay.made["razorpay_1"].captured = 100_00
+        paid = await rt.gateway.refresh(payment.id)
+        assert (paid.status, paid.amount_captured) == ("succeeded", 100_00)
+        assert await rt.gateway.poll() == []  # the UPI switch's checks leave it alone
+    finally:
+        rt.close()
+
+
+async def test_a_card_the_processor_authenticates_takes_no_otp_here(routed: Routed) -> None:
+    routed.stripe.script = ["action"]
+    payment = await routed.rt.gateway.charge(charge(VISA))
+    assert (payment.status, payment.processor) == ("requires_action", "stripe")
+    with pytest.raises(NotAllowed, match="is authenticated at stripe, not by an OTP here"):
+        await routed.rt.gateway.confirm_otp(payment.id, "123456")
+    canceled = await routed.rt.gateway.void(payment.id, approval=MANAGER)
+    assert canceled.status == "canceled"
+    assert routed.stripe.calls[-1] == ("void", "stripe_1")
