@@ -18,7 +18,7 @@ from typing import Literal
 from gateway_core.audit import AuditLog
 from gateway_core.clock import Clock
 from gateway_core.errors import InputError
-from gateway_core.gateway import Gateway
+from gateway_core.gateway import DayClosed, Gateway
 from gateway_core.settings import Settings
 from gateway_core.tenders.processors import Processors
 
@@ -43,10 +43,13 @@ async def take_webhook(
     if processors.taken(event):
         return "replayed"
     payment_id = processors.payment_of(event.provider, event.reference)
+    outcome = "no such payment here" if payment_id is None else "no change"
     if payment_id is not None:
         processors.inbox[payment_id] = event
         try:
             await gateway.refresh(payment_id)
+        except DayClosed:  # its day is closed: nothing of it may change any more
+            outcome = "no change: its business day is closed"
         finally:
             left = processors.inbox.pop(payment_id, None)
         if left is None:
@@ -61,7 +64,7 @@ async def take_webhook(
         processor=event.provider,
         event=event.type,
         event_id=event.event_id,
-        outcome="no change" if payment_id else "no such payment here",
+        outcome=outcome,
     )
     processors.take(event, subject, clock.now())
     return "noted"
