@@ -59,7 +59,7 @@ class Banks:
 
     def __init__(self, config: BankConfig) -> None:
         self.config = config
-        self._fakes: LoopbackServer | None = None  # the processors' fakes, once asked for
+        self._fakes_server: LoopbackServer | None = None  # the fakes on a port, once asked
         self.data_dir = config.data_dir / "banks"
         self.store = DataStore(self.data_dir)
         try:
@@ -97,17 +97,19 @@ class Banks:
         return DirectAcquirer(self.acquirer)
 
     def processors_url(self) -> str:
-        """Where the real processors' local fakes answer: their app
-        (`bank_sim.processors.app`) on a loopback port, started on the first call, for
-        the providers' SDKs to reach over HTTP."""
-        if self._fakes is None:
-            from bank_sim.processors.app import create_app as fakes_app  # FastAPI + fakes
-            from bank_sim.processors.server import LoopbackServer
+        """Where the processors' fakes (`self.processors`) answer for the providers'
+        SDKs, which speak HTTP: on a loopback port, started on the first call."""
+        if self._fakes_server is None:
+            from fastapi import FastAPI
 
-            server = LoopbackServer(fakes_app())
+            from bank_sim.processors.server import LoopbackServer  # uvicorn
+
+            app = FastAPI(title="paygate processor fakes", version="1")
+            app.include_router(self.processors.router())
+            server = LoopbackServer(app)
             server.start()
-            self._fakes = server
-        return self._fakes.url
+            self._fakes_server = server
+        return self._fakes_server.url
 
     def check(self) -> LedgerCheck:
         """Whether the books balance (see `Ledger.check`), every live hold belongs to an
@@ -143,8 +145,8 @@ class Banks:
             with contextlib.suppress(SystemFailure, OSError):  # left owed: paid at the next open
                 self.acquirer.clearing_files.pay()
         finally:
-            if self._fakes is not None:
-                self._fakes.stop()
+            if self._fakes_server is not None:
+                self._fakes_server.stop()
             self.store.close()
 
 
