@@ -108,9 +108,9 @@ class RoutedTender:
                 payment = await self.inner.authorize(host, payment, checked, step_up=step_up)
                 outcome = OUTCOMES.get(payment.status, payment.status)
                 return attempted(host, payment, SIMULATED, outcome)
-            tried = await self._try(host, payment, checked, name)
-            if tried is not None:
-                return tried
+            payment, final = await self._try(host, payment, checked, name)
+            if final:
+                return payment
         reason = reason_for("91")
         update = {
             "status": "declined",
@@ -125,40 +125,42 @@ class RoutedTender:
 
     async def _try(
         self, host: TenderHost, payment: Payment, checked: object, name: str
-    ) -> Payment | None:
-        """One attempt at processor `name`: the payment as it ends there, or None when
-        the next processor may be tried."""
+    ) -> tuple[Payment, bool]:
+        """One attempt at processor `name`: the payment as stored, and whether it ends
+        there (False: the next processor may be tried)."""
         connector = self.processors.get(name)
         if payment.method not in connector.methods:
-            attempted(host, payment, name, "skipped", f"takes no {payment.method}", failover=True)
-            return None
+            why = f"takes no {payment.method}"
+            return attempted(host, payment, name, "skipped", why, failover=True), False
         key = attempt_key(payment.id, name)
         at = {"processor": name, "processor_reference": None}
         payment = host.save(payment.model_copy(update=at))  # repair asks it if the answer is lost
         try:
             result = await connector.authorize(charge_for(payment, checked, key))
         except (BankNotReached, ProcessorDown) as exc:
-            attempted(host, payment, name, "down", str(exc), failover=True, update=NOT_AT)
-            return None
+            down = attempted(host, payment, name, "down", str(exc), failover=True, update=NOT_AT)
+            return down, False
         except BankUnavailable as exc:
             return await self._lost(host, payment, name, key, str(exc))
-        return await self._settled(host, payment, result)
+        return await self._settled(host, payment, result), True
 
     async def _lost(
         self, host: TenderHost, payment: Payment, name: str, key: str, why: str
-    ) -> Payment | None:
+    ) -> tuple[Payment, bool]:
         """Sent, answer lost: asked by its key, found is the answer, known not to exist
         lets the next processor try, still unknown leaves the payment for repair."""
         try:
             result = await self.processors.get(name).status(idempotency_key=key)
         except BankUnavailable as exc:
             update = {"message": f"{name} did not answer; the result is being checked"}
-            return attempted(host, payment, name, "unknown", str(exc), update=update)
+            return attempted(host, payment, name, "unknown", str(exc), update=update), True
         if result is None:
             why = f"{why}; not processed there"
-            attempted(host, payment, name, "not_processed", why, failover=True, update=NOT_AT)
-            return None
-        return await self._settled(host, payment, result)
+            gone = attempted(
+                host, payment, name, "not_processed", why, failover=True, update=NOT_AT
+            )
+            return gone, False
+        return await self._settled(host, payment, result), True
 
     async def _settled(
         self, host: TenderHost, payment: Payment, result: ConnectorResult
