@@ -119,6 +119,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
         await gateway.bank.close()
+        if rt.processors is not None:
+            await rt.processors.aclose()
 
     app = FastAPI(
         title="paygate gateway",
