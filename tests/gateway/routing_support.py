@@ -16,7 +16,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+from support import open_runtime
+
+from gateway_core.clock import FixedClock
 from gateway_core.errors import BankNotReached, BankUnavailable
 from gateway_core.ports.connectors import (
     ConnectorCharge,
@@ -27,6 +32,9 @@ from gateway_core.ports.connectors import (
     ProcessorDown,
     SignatureRefused,
 )
+from gateway_core.runtime import Runtime
+from gateway_core.settings import ProcessorSettings, load_settings
+from gateway_core.tenders.processors import Processors
 
 SECRET = b"whsec_test"
 
@@ -169,3 +177,29 @@ class Scripted:
     def charged(self) -> int:
         """How many payments it made that hold or took money."""
         return sum(m.status in ("succeeded", "requires_capture") for m in self.made.values())
+
+
+@dataclass
+class Routed:
+    """An open runtime and the scripted processors its gateway routes to."""
+
+    rt: Runtime
+    stripe: Scripted
+    razorpay: Scripted
+
+
+def routed_runtime(
+    data_dir: Path, clock: FixedClock, routing: list[dict[str, Any]], **settings: Any
+) -> tuple[Runtime, dict[str, Scripted]]:
+    """A runtime on `routing` with scripted "stripe" and "razorpay" processors."""
+    scripted = {"stripe": Scripted("stripe"), "razorpay": Scripted("razorpay", ("card", "upi"))}
+    conf = load_settings(
+        data_dir=data_dir,
+        timezone="Asia/Kolkata",
+        processors={name: ProcessorSettings() for name in scripted},
+        routing=routing,
+        **settings,
+    )
+    rt = open_runtime(conf, clock=clock)
+    rt.processors = Processors(scripted.__getitem__, rt.records.idempotency)
+    return rt, scripted

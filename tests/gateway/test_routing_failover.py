@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Routed, routed_runtime
+from routing_support import Routed, routed_runtime
 from support import MANAGER, VISA, actions, charge
 
 from gateway_core.clock import FixedClock

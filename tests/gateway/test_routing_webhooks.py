@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import routed_runtime
-from routing_support import Scripted, event_body, sign
+from routing_support import Scripted, event_body, routed_runtime, sign
 from support import VISA, actions, charge
 
 from gateway_core.clock import FixedClock
