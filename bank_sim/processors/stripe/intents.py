@@ -55,16 +55,22 @@ _CANCELABLE = (
 _CLAUSE = re.compile(r"""\s*(metadata\[(['"])(\w+)\2\]|status|currency)\s*:\s*(['"])(.*?)\4\s*""")
 
 
-def integer(params: Params, name: str, required: bool = False, low: int = 1) -> int | None:
-    """An integer parameter (Stripe's "Invalid integer" otherwise)."""
+def integer(params: Params, name: str) -> int | None:
+    """A positive integer parameter, if given (Stripe's "Invalid integer" otherwise)."""
     value = params.get(name)
     if value is None:
-        if required:
-            raise invalid(f"Missing required param: {name}.", name, "parameter_missing")
         return None
-    if not isinstance(value, str) or not value.isdigit() or int(value) < low:
+    if not isinstance(value, str) or not value.isdigit() or int(value) < 1:
         raise invalid(f"Invalid integer: {value}", name)
     return int(value)
+
+
+def required_integer(params: Params, name: str) -> int:
+    """A positive integer parameter that must be given."""
+    value = integer(params, name)
+    if value is None:
+        raise invalid(f"Missing required param: {name}.", name, "parameter_missing")
+    return value
 
 
 def _flag(params: Params, name: str) -> bool:
@@ -135,9 +141,8 @@ class StripeAccount:
                 code="incorrect_number",
                 param="number",
             )
-        month = integer(card, "exp_month", required=True)
-        year = integer(card, "exp_year", required=True)
-        assert month is not None and year is not None
+        month = required_integer(card, "exp_month")
+        year = required_integer(card, "exp_year")
         if not 1 <= month <= 12:
             raise StripeError(
                 402,
@@ -169,7 +174,7 @@ class StripeAccount:
         unknown = sorted(set(params) - _CREATE)
         if unknown:
             raise invalid(f"Received unknown parameter: {unknown[0]}", unknown[0])
-        amount = integer(params, "amount", required=True)
+        amount = required_integer(params, "amount")
         currency = params.get("currency")
         if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
             raise invalid("Missing required param: currency.", "currency", "parameter_missing")
