@@ -40,6 +40,7 @@ from gateway_core.service.request_log import RequestLog
 from gateway_core.service.responses import ERROR_RESPONSES, install_error_handlers
 from gateway_core.service.routes import admin, bills, netbanking, otp, payments, reports, shifts
 from gateway_core.service.routes import processors as processor_webhooks
+from gateway_core.service.routes.stripe_api import stripe_app
 
 log = logging.getLogger("paygate.service")
 POLL_EVERY_S = 5.0  # how often `paygate serve` resolves pending payments by default
@@ -129,7 +130,7 @@ def create_app(
         "OTP, UPI QR / intent / collect, capture, void, cancel, refund, reports.",
         lifespan=lifespan,
     )
-    app.state.service = Service(rt, keys, Authenticator(keys, rt.audit, limiter))
+    app.state.service = service = Service(rt, keys, Authenticator(keys, rt.audit, limiter))
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestLog)  # outermost: the access line is in the request's context
     install_error_handlers(app)
@@ -149,6 +150,7 @@ def create_app(
     app.include_router(v1)
     app.include_router(checkout.router)  # the customers' pages: no key
     app.include_router(processor_webhooks.router)  # the processors' webhooks: signed, no key
+    app.mount("/stripe", stripe_app(service))  # the Stripe-compatible API (its own errors)
     if rt.banks is not None:  # embedded: their pages (net banking's) on this server too
         app.mount("/sim", rt.banks.asgi_app())
     app.add_api_route("/health", health, methods=["GET"], summary=HEALTH)

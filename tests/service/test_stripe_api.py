@@ -1,0 +1,343 @@
+"""The official `stripe` SDK against `paygate serve`'s Stripe-compatible API at /stripe.
+
+The app `paygate serve` runs (`create_app`) is served by uvicorn on a loopback port in a
+thread, over a data dir with the simulated banks embedded; the SDK (its own HTTP client,
+requests) points `base_addresses={"api": URL + "/stripe"}` at it with a terminal's
+paygate key as the secret key. What it makes are ordinary paygate payments: read back
+through the gateway, with their audit events.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import stripe
+import uvicorn
+from support import gateway_settings, open_runtime, pan_pattern
+
+from bank_sim.testcards import card_for
+from gateway_core.runtime import Runtime
+from gateway_core.service.app import create_app
+from gateway_core.service.keys import ApiKeys
+
+START = datetime(2026, 11, 28, 4, 30, tzinfo=UTC)
+MERCHANT, OTHER = "PAYGATEDEMO0001", "OTHERSHOP01"
+APPROVAL = {"Paygate-Approval": "meera:4321"}  # the demo manager approves voids and refunds
+
+
+class Ticking:
+    """A clock a millisecond on at each reading (payments apart; no wall clock)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        self._now += timedelta(milliseconds=1)
+        return self._now
+
+
+@dataclass
+class Served:
+    url: str
+    rt: Runtime
+    keys: dict[str, str]
+
+    def client(self, who: str = "shop", **options: object) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            self.keys[who],
+            base_addresses={"api": f"{self.url}/stripe"},
+            max_network_retries=0,
+            **options,  # type: ignore[arg-type]  # the SDK's keyword options, as given
+        )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    data_dir = tmp_path_factory.mktemp("stripe") / "data"
+    rt = open_runtime(gateway_settings(data_dir, 5.0), clock=Ticking(START))
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
+    issued = {
+        "shop": keys.issue(MERCHANT, "TERM0001", actor="owner")[1],
+        "other": keys.issue(OTHER, "TERM0001", actor="owner")[1],
+    }
+    app = create_app(rt, repair_on_start=False, poll_every_s=None)  # boards both on start
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Served(f"http://127.0.0.1:{port}", rt, issued)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        rt.close()
+
+
+def _visa(amount: int = 12_50, **more: object) -> dict[str, object]:
+    return {
+        "amount": amount,
+        "currency": "inr",
+        "payment_method": "pm_card_visa",
+        "confirm": True,
+        **more,
+    }
+
+
+def _events(served: Served, payment_id: str) -> list[str]:
+    return [
+        e["action"] for _day, e in served.rt.records.audit.events() if e["subject"] == payment_id
+    ]
+
+
+# -- create and confirm ---------------------------------------------------------------
+def test_create_and_confirm_is_an_ordinary_paygate_payment(served: Served) -> None:
+    client = served.client()
+    pi = client.v1.payment_intents.create(
+        params=_visa(12_50, description="order 7", metadata={"order": "7"})
+    )
+    assert (pi.status, pi.amount, pi.amount_received, pi.currency) == (
+        "succeeded",
+        12_50,
+        12_50,
+        "inr",
+    )
+    assert pi.id.startswith("pi_") and pi.latest_charge.startswith("ch_")
+    assert pi.metadata["order"] == "7" and pi.description == "order 7"
+    payment = served.rt.gateway.get(pi.paygate["payment_id"])
+    assert payment.id == "pay_" + pi.id.removeprefix("pi_")
+    assert (payment.status, payment.amount_captured, payment.card.brand) == (
+        "succeeded",
+        12_50,
+        "visa",
+    )
+    assert payment.terminal_id == "TERM0001" and payment.operator == "terminal:TERM0001"
+    assert "payment.created" in _events(served, payment.id)
+    assert client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
+
+
+def test_card_fields_and_stripe_test_numbers(served: Served) -> None:
+    card = {"number": "4000056655665556", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    pi = served.client().v1.payment_intents.create(
+        params={
+            "amount": 5_00,
+            "currency": "inr",
+            "confirm": True,
+            "payment_method_data": {"type": "card", "card": card},
+        }
+    )
+    assert pi.status == "succeeded"
+    assert served.rt.gateway.get(pi.paygate["payment_id"]).card.last4 == "1111"  # paygate's debit
+
+
+@pytest.mark.parametrize(
+    ("method", "code", "decline_code"),
+    [
+        ("pm_card_chargeDeclinedInsufficientFunds", "card_declined", "insufficient_funds"),
+        ("pm_card_chargeDeclined", "card_declined", "do_not_honor"),
+        ("pm_card_chargeDeclinedExpiredCard", "expired_card", "expired_card"),
+        ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc", "incorrect_cvc"),
+    ],
+)
+def test_a_decline_raises_card_error(
+    served: Served, method: str, code: str, decline_code: str
+) -> None:
+    client = served.client()
+    with pytest.raises(stripe.CardError) as caught:
+        client.v1.payment_intents.create(params=_visa(20_00, payment_method=method))
+    error = caught.value
+    assert (error.http_status, error.code, error.error.decline_code) == (402, code, decline_code)
+    pi = error.error.payment_intent
+    assert pi.status == "requires_payment_method"
+    assert pi.last_payment_error.decline_code == decline_code
+    payment = served.rt.gateway.get("pay_" + pi.id.removeprefix("pi_"))
+    assert payment.status == "declined" and payment.decline_code == decline_code
+    assert client.v1.payment_intents.retrieve(pi.id).status == "requires_payment_method"
+
+
+def test_authentication_required_is_requires_action(served: Served) -> None:
+    client = served.client()
+    pi = client.v1.payment_intents.create(
+        params=_visa(30_00, payment_method="pm_card_authenticationRequired")
+    )
+    assert pi.status == "requires_action" and pi.next_action.type == "paygate_otp"
+    canceled = client.v1.payment_intents.cancel(pi.id, options={"headers": APPROVAL})
+    assert (canceled.status, canceled.next_action) == ("canceled", None)
+    assert served.rt.gateway.get(pi.paygate["payment_id"]).status == "canceled"
+
+
+# -- capture, refund, cancel ----------------------------------------------------------
+def test_manual_capture_partial_then_refunds_partial_and_the_rest(served: Served) -> None:
+    client = served.client()
+    pi = client.v1.payment_intents.create(params=_visa(100_00, capture_method="manual"))
+    assert (pi.status, pi.amount_capturable, pi.amount_received) == ("requires_capture", 100_00, 0)
+    pi = client.v1.payment_intents.capture(pi.id, params={"amount_to_capture": 70_00})
+    assert (pi.status, pi.amount_capturable, pi.amount_received) == ("succeeded", 0, 70_00)
+    first = client.v1.refunds.create(
+        params={"payment_intent": pi.id, "amount": 20_00, "reason": "requested_by_customer"},
+        options={"headers": APPROVAL},
+    )
+    assert (first.status, first.amount, first.payment_intent, first.reason) == (
+        "succeeded",
+        20_00,
+        pi.id,
+        "requested_by_customer",
+    )
+    rest = client.v1.refunds.create(params={"payment_intent": pi.id}, options={"headers": APPROVAL})
+    assert rest.amount == 50_00
+    assert client.v1.refunds.retrieve(first.id).amount == 20_00
+    listed = client.v1.refunds.list(params={"payment_intent": pi.id})
+    assert [r.id for r in listed.data] == [rest.id, first.id]
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.refunds.create(params={"payment_intent": pi.id}, options={"headers": APPROVAL})
+    assert caught.value.code == "charge_already_refunded"
+    payment = served.rt.gateway.get(pi.paygate["payment_id"])
+    assert (payment.amount_captured, payment.amount_refunded) == (70_00, 70_00)
+    assert _events(served, payment.id).count("payment.refunded") == 2
+
+
+def test_a_refund_needs_a_managers_approval(served: Served) -> None:
+    client = served.client()
+    pi = client.v1.payment_intents.create(params=_visa(10_00))
+    with pytest.raises(stripe.PermissionError) as caught:
+        client.v1.refunds.create(params={"payment_intent": pi.id})
+    assert caught.value.http_status == 403
+    with pytest.raises(stripe.PermissionError):
+        client.v1.refunds.create(
+            params={"payment_intent": pi.id},
+            options={"headers": {"Paygate-Approval": "meera:0000"}},
+        )
+    assert served.rt.gateway.get(pi.paygate["payment_id"]).amount_refunded == 0
+
+
+def test_cancel_an_authorization_and_not_a_captured_one(served: Served) -> None:
+    client = served.client()
+    held = client.v1.payment_intents.create(params=_visa(40_00, capture_method="manual"))
+    canceled = client.v1.payment_intents.cancel(held.id, options={"headers": APPROVAL})
+    assert (canceled.status, canceled.amount_capturable) == ("canceled", 0)
+    assert canceled.cancellation_reason == "requested_by_customer"
+    assert served.rt.gateway.get(held.paygate["payment_id"]).voided_by
+    paid = client.v1.payment_intents.create(params=_visa(40_00))
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.cancel(paid.id, options={"headers": APPROVAL})
+    assert (caught.value.http_status, caught.value.code) == (400, "payment_intent_unexpected_state")
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.capture(paid.id)
+    assert caught.value.code == "payment_intent_unexpected_state"
+
+
+# -- list, retrieve, idempotency, errors -----------------------------------------------
+def test_list_with_paging(served: Served) -> None:
+    client = served.client("other")  # a merchant of its own: only these five
+    made = [client.v1.payment_intents.create(params=_visa(1_00 * (n + 1))).id for n in range(5)]
+    newest = list(reversed(made))
+    first = client.v1.payment_intents.list(params={"limit": 2})
+    assert [pi.id for pi in first.data] == newest[:2] and first.has_more
+    second = client.v1.payment_intents.list(params={"limit": 2, "starting_after": newest[1]})
+    assert [pi.id for pi in second.data] == newest[2:4] and second.has_more
+    last = client.v1.payment_intents.list(params={"limit": 2, "starting_after": newest[3]})
+    assert [pi.id for pi in last.data] == newest[4:] and not last.has_more
+    back = client.v1.payment_intents.list(params={"limit": 2, "ending_before": newest[3]})
+    assert [pi.id for pi in back.data] == newest[1:3] and back.has_more
+    every = [pi.id for pi in client.v1.payment_intents.list(params={"limit": 2}).auto_paging_iter()]
+    assert every == newest
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        served.client().v1.payment_intents.retrieve(made[0])  # another merchant's
+    assert (caught.value.http_status, caught.value.code) == (404, "resource_missing")
+
+
+def test_an_idempotent_retry_is_the_same_payment(served: Served) -> None:
+    client = served.client()
+    key = {"idempotency_key": "order-42"}
+    pi = client.v1.payment_intents.create(params=_visa(55_00), options=key)
+    again = client.v1.payment_intents.create(params=_visa(55_00), options=key)
+    assert again.id == pi.id
+    assert again.last_response.headers["Idempotent-Replayed"] == "true"
+    with pytest.raises(stripe.IdempotencyError):
+        client.v1.payment_intents.create(params=_visa(56_00), options=key)
+    declined = {"idempotency_key": "order-43"}
+    params = _visa(20_00, payment_method="pm_card_chargeDeclinedInsufficientFunds")
+    with pytest.raises(stripe.CardError) as first:
+        client.v1.payment_intents.create(params=params, options=declined)
+    with pytest.raises(stripe.CardError) as second:
+        client.v1.payment_intents.create(params=params, options=declined)
+    assert second.value.error.payment_intent.id == first.value.error.payment_intent.id
+    day = [p for p in served.rt.gateway.list_day() if p.amount == 55_00]
+    assert len(day) == 1
+
+
+def test_a_bad_key_is_an_authentication_error(served: Served) -> None:
+    bad = stripe.StripeClient("pk_nope_nope", base_addresses={"api": f"{served.url}/stripe"})
+    with pytest.raises(stripe.AuthenticationError) as caught:
+        bad.v1.payment_intents.list()
+    assert caught.value.http_status == 401
+    basic = httpx.get(f"{served.url}/stripe/v1/payment_intents", auth=(served.keys["shop"], ""))
+    assert basic.status_code == 200 and basic.json()["object"] == "list"
+
+
+@pytest.mark.parametrize(
+    ("params", "param", "code"),
+    [
+        (
+            {"currency": "inr", "payment_method": "pm_card_visa", "confirm": True},
+            "amount",
+            "parameter_missing",
+        ),
+        (_visa(-5), "amount", "parameter_invalid_integer"),
+        (_visa(12.5), "amount", "parameter_invalid_integer"),
+        (_visa(currency="xyz"), "currency", "parameter_invalid"),
+        (_visa(payment_method="pm_card_unknown"), "payment_method", "resource_missing"),
+        (_visa(capture_method="later"), "capture_method", "parameter_invalid"),
+        (_visa(colour="red"), "colour", "parameter_unknown"),
+        ({**_visa(), "confirm": False}, "confirm", "parameter_invalid"),
+    ],
+)
+def test_bad_params_are_one_line_400s(served: Served, params: dict, param: str, code: str) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        served.client().v1.payment_intents.create(params=params)
+    error = caught.value
+    assert (error.http_status, error.param, error.code) == (400, param, code)
+    assert "\n" not in error.user_message
+
+
+def test_unknown_objects_and_urls_are_404s(served: Served) -> None:
+    client = served.client()
+    for missing in ("pi_20261128_0000000000", "nonsense"):
+        with pytest.raises(stripe.InvalidRequestError) as caught:
+            client.v1.payment_intents.retrieve(missing)
+        assert (caught.value.http_status, caught.value.code) == (404, "resource_missing")
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.refunds.retrieve("re_20261128_0000000000_1")
+    raw = httpx.get(f"{served.url}/stripe/v1/customers", auth=(served.keys["shop"], ""))
+    assert raw.status_code == 404 and raw.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_no_card_number_in_an_answer_or_the_data(served: Served) -> None:
+    test_card = card_for("4000 0000 0000 9995")
+    number = test_card.digits
+    card = {"number": number, "exp_month": "12", "exp_year": "30", "cvc": "123"}
+    fields = [("amount", "2000"), ("currency", "inr"), ("confirm", "true")]
+    fields += [("payment_method_data[type]", "card")]
+    fields += [(f"payment_method_data[card][{k}]", v) for k, v in card.items()]
+    body = "&".join(f"{k}={v}" for k, v in [*fields, (number, "1")])  # brackets as typed
+    headers = {
+        "Authorization": f"Bearer {served.keys['shop']}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    answer = httpx.post(f"{served.url}/stripe/v1/payment_intents", content=body, headers=headers)
+    assert answer.status_code == 400 and number not in answer.text  # the unknown key
+    answer = httpx.post(
+        f"{served.url}/stripe/v1/payment_intents", content=body.rsplit("&", 1)[0], headers=headers
+    )
+    assert answer.status_code == 402 and number not in answer.text
+    for path in (p for p in served.rt.settings.data_dir.rglob("*") if p.is_file()):
+        assert not pan_pattern(number).search(path.read_bytes()), path
