@@ -138,6 +138,10 @@ class Params:
             raise invalid(self._name(name), f"Invalid {self._name(name)}: must be one of {listed}")
         return value
 
+    def is_given(self, name: str) -> bool:
+        """Whether the field is there (read or not)."""
+        return name in self._form
+
     def is_text(self, name: str) -> bool:
         """Whether the field is a plain value (not a hash)."""
         return isinstance(self._form.get(name), str)

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator
 
 from gateway_core.clock import Clock
+from gateway_core.errors import RecordConflict
 from gateway_core.idempotency import key_hash
 from gateway_core.ports import Records
 from gateway_core.service.stripe_errors import MISMATCH, StripeError
@@ -67,5 +68,6 @@ class Replays:
             "payment_id": object_id,
             "created_at": self._clock.now().isoformat(),
         }
-        with self._records.unit():
+        # the same call in another process: one
+        with contextlib.suppress(RecordConflict), self._records.unit():
             self._records.idempotency.add(record)

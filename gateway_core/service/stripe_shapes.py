@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway_core.audit import mask_card_numbers
 from gateway_core.payments import Payment, RefundRecord, reason_for
+from gateway_core.service.stripe_drafts import Draft
 from gateway_core.states import Status
 
 STATUSES: dict[Status, str] = {
@@ -91,38 +92,81 @@ def _next_action(p: Payment) -> Json | None:
     return {"type": f"paygate_{action.type}", f"paygate_{action.type}": {"link": action.link}}
 
 
+def _base(
+    object_id: str,
+    amount: int,
+    currency: str,
+    capture: str,
+    created: int,
+    description: str | None,
+    metadata: dict[str, str] | None,
+) -> Json:
+    return {
+        "id": object_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_received": 0,
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": capture,
+        "client_secret": None,
+        "confirmation_method": "automatic",
+        "created": created,
+        "currency": currency.lower(),
+        "description": mask_card_numbers(description) if description else None,
+        "last_payment_error": None,
+        "latest_charge": None,
+        "livemode": False,
+        "metadata": _masked(metadata),
+        "next_action": None,
+        "payment_method": None,
+        "payment_method_types": ["card"],
+    }
+
+
 def intent(
     p: Payment, description: str | None = None, metadata: dict[str, str] | None = None
 ) -> Json:
     """A payment as a PaymentIntent (description and metadata: as just given; paygate
     keeps neither)."""
+    created = _ts(p.created_at)
+    shown = _base(
+        intent_id(p.id), p.amount, p.currency, p.capture_method, created, description, metadata
+    )
     status = STATUSES[p.status]
-    canceled = status == "canceled"
-    return {
-        "id": intent_id(p.id),
-        "object": "payment_intent",
-        "amount": p.amount,
+    if status == "canceled":
+        shown["canceled_at"] = _ts(p.updated_at)
+        shown["cancellation_reason"] = "requested_by_customer" if p.voided_by else "abandoned"
+    return shown | {
         "amount_capturable": p.amount if p.status == "requires_capture" else 0,
         "amount_received": p.amount_captured,
-        "canceled_at": _ts(p.updated_at) if canceled else None,
-        "cancellation_reason": ("requested_by_customer" if p.voided_by else "abandoned")
-        if canceled
-        else None,
-        "capture_method": p.capture_method,
-        "client_secret": None,
-        "confirmation_method": "automatic",
-        "created": _ts(p.created_at),
-        "currency": p.currency.lower(),
-        "description": mask_card_numbers(description) if description else None,
         "last_payment_error": decline(p) if p.status == "declined" else None,
         "latest_charge": _charge(p),
-        "livemode": False,
-        "metadata": _masked(metadata),
         "next_action": _next_action(p),
-        "payment_method": None,
         "payment_method_types": [p.method],
         "status": status,
         "paygate": {"payment_id": p.id, "status": p.status, "response_code": p.response_code},
+    }
+
+
+def draft_intent(
+    draft: Draft,
+    canceled: bool,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> Json:
+    """A PaymentIntent not confirmed yet (`stripe_drafts`)."""
+    d = draft
+    shown = _base(d.id, d.amount, d.currency, d.capture, d.created, description, metadata)
+    status = "requires_confirmation" if d.method else "requires_payment_method"
+    if canceled:
+        status = "canceled"
+        shown["cancellation_reason"] = "requested_by_customer"
+    return shown | {
+        "payment_method": d.method,
+        "status": status,
+        "paygate": {"payment_id": None, "status": None, "response_code": None},
     }
 
 

@@ -175,6 +175,62 @@ def test_authentication_required_is_requires_action(served: Served) -> None:
     assert served.rt.gateway.get(pi.paygate["payment_id"]).status == "canceled"
 
 
+# -- drafts: create without confirm, confirm later --------------------------------------
+def test_a_draft_confirmed_later_then_captured_and_refunded_by_its_id(served: Served) -> None:
+    client = served.client()
+    params = {"amount": 80_00, "currency": "inr", "capture_method": "manual"}
+    draft = client.v1.payment_intents.create(params={**params, "payment_method": "pm_card_visa"})
+    assert draft.id.startswith("pi_d-") and draft.status == "requires_confirmation"
+    assert client.v1.payment_intents.retrieve(draft.id).status == "requires_confirmation"
+    pi = client.v1.payment_intents.confirm(draft.id)
+    assert pi.status == "requires_capture" and pi.id.startswith("pi_2026")
+    assert client.v1.payment_intents.retrieve(draft.id).id == pi.id  # the draft names it now
+    captured = client.v1.payment_intents.capture(draft.id, params={"amount_to_capture": 60_00})
+    assert (captured.id, captured.amount_received) == (pi.id, 60_00)
+    refund = client.v1.refunds.create(
+        params={"payment_intent": draft.id, "amount": 10_00}, options={"headers": APPROVAL}
+    )
+    assert refund.payment_intent == pi.id
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.confirm(draft.id)
+    assert caught.value.code == "payment_intent_unexpected_state"
+
+
+def test_a_draft_declined_is_confirmed_again_with_another_card(served: Served) -> None:
+    client = served.client()
+    draft = client.v1.payment_intents.create(params={"amount": 25_00, "currency": "inr"})
+    assert (draft.status, draft.payment_method) == ("requires_payment_method", None)
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.confirm(draft.id)
+    assert caught.value.param == "payment_method"
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.payment_intents.confirm(
+            draft.id, params={"payment_method": "pm_card_chargeDeclinedInsufficientFunds"}
+        )
+    assert declined.value.error.decline_code == "insufficient_funds"
+    after = client.v1.payment_intents.retrieve(draft.id)
+    assert after.status == "requires_payment_method" and after.last_payment_error
+    pi = client.v1.payment_intents.confirm(draft.id, params={"payment_method": "pm_card_visa"})
+    assert pi.status == "succeeded" and pi.id != declined.value.error.payment_intent.id
+    assert client.v1.payment_intents.retrieve(draft.id).id == pi.id
+
+
+def test_a_draft_canceled_and_a_draft_of_another_merchant_or_forged(served: Served) -> None:
+    client = served.client()
+    draft = client.v1.payment_intents.create(params={"amount": 9_00, "currency": "inr"})
+    canceled = client.v1.payment_intents.cancel(draft.id)
+    assert canceled.status == "canceled"
+    assert client.v1.payment_intents.retrieve(draft.id).status == "canceled"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.confirm(draft.id, params={"payment_method": "pm_card_visa"})
+    assert caught.value.code == "payment_intent_unexpected_state"
+    forged = draft.id.replace("pi_d-900-", "pi_d-1-")
+    for other, object_id in ((served.client("other"), draft.id), (client, forged)):
+        with pytest.raises(stripe.InvalidRequestError) as caught:
+            other.v1.payment_intents.retrieve(object_id)
+        assert (caught.value.http_status, caught.value.code) == (404, "resource_missing")
+
+
 # -- capture, refund, cancel ----------------------------------------------------------
 def test_manual_capture_partial_then_refunds_partial_and_the_rest(served: Served) -> None:
     client = served.client()
@@ -298,7 +354,17 @@ def test_a_bad_key_is_an_authentication_error(served: Served) -> None:
         (_visa(payment_method="pm_card_unknown"), "payment_method", "resource_missing"),
         (_visa(capture_method="later"), "capture_method", "parameter_invalid"),
         (_visa(colour="red"), "colour", "parameter_unknown"),
-        ({**_visa(), "confirm": False}, "confirm", "parameter_invalid"),
+        ({**_visa(), "confirm": "yes"}, "confirm", "parameter_invalid"),
+        (
+            {
+                **_visa(),
+                "confirm": False,
+                "payment_method": None,
+                "payment_method_data": {"type": "card", "card": {"number": "4242424242424242"}},
+            },
+            "payment_method_data",
+            "parameter_invalid",
+        ),
     ],
 )
 def test_bad_params_are_one_line_400s(served: Served, params: dict, param: str, code: str) -> None:

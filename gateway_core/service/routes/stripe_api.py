@@ -15,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway_core.service import stripe_lookup as lookup
 from gateway_core.service.dependencies import Service
 from gateway_core.service.routes import stripe_intents as intents
 from gateway_core.service.routes import stripe_refunds as refunds
 from gateway_core.service.stripe_calls import reading, writing
+from gateway_core.service.stripe_drafts import Drafts
 from gateway_core.service.stripe_errors import StripeError
 from gateway_core.service.stripe_replays import Replays
 
@@ -34,12 +36,16 @@ async def _unrecognized(request: Request, exc: Exception) -> Response:
 def stripe_app(service: Service) -> Starlette:
     """The Stripe-compatible API over the service's runtime and terminal keys."""
     routes = [
-        Route(PI, writing(intents.create, intents.replay_confirmed), methods=["POST"]),
+        Route(PI, writing(intents.create, lookup.replay_confirmed), methods=["POST"]),
         Route(PI, reading(intents.list_all), methods=["GET"]),
         Route(PI + "/{intent}", reading(intents.retrieve), methods=["GET"]),
-        Route(PI + "/{intent}/confirm", writing(intents.confirm, intents.replay), methods=["POST"]),
-        Route(PI + "/{intent}/capture", writing(intents.capture, intents.replay), methods=["POST"]),
-        Route(PI + "/{intent}/cancel", writing(intents.cancel, intents.replay), methods=["POST"]),
+        Route(
+            PI + "/{intent}/confirm",
+            writing(intents.confirm, lookup.replay_confirmed),
+            methods=["POST"],
+        ),
+        Route(PI + "/{intent}/capture", writing(intents.capture, lookup.replay), methods=["POST"]),
+        Route(PI + "/{intent}/cancel", writing(intents.cancel, lookup.replay), methods=["POST"]),
         Route("/v1/refunds", writing(refunds.create, refunds.replay), methods=["POST"]),
         Route("/v1/refunds", reading(refunds.list_all), methods=["GET"]),
         Route("/v1/refunds/{refund}", reading(refunds.retrieve), methods=["GET"]),
@@ -48,4 +54,5 @@ def stripe_app(service: Service) -> Starlette:
     rt = service.rt
     app.state.service = service
     app.state.replays = Replays(rt.records, rt.vault, rt.clock)
+    app.state.drafts = Drafts(rt.records, rt.vault, rt.clock)
     return app

@@ -1,7 +1,8 @@
 """PaymentIntents of the Stripe-compatible API, each on the gateway's own operation:
-create (with `confirm=true`) is `Gateway.charge`, capture is `capture`, cancel is
-`cancel` (waiting for the customer) or `void` (authorized: a manager approves, in the
-`Paygate-Approval` header), retrieve is `get`, list reads the days' payment pages.
+create with `confirm=true` (or the confirm of a draft, `stripe_drafts`) is
+`Gateway.charge`, capture is `capture`, cancel is `cancel` (waiting for the customer)
+or `void` (authorized: a manager approves, in the `Paygate-Approval` header), retrieve
+is `get`, list reads the days' payment pages (drafts are not listed).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from starlette.responses import Response
 
 from gateway_core.cards import CardInput
 from gateway_core.errors import InputError, RecordConflict
-from gateway_core.gateway import ChargeRequest, NotAllowed, UnknownPayment
+from gateway_core.gateway import ChargeRequest, NotAllowed
 from gateway_core.money import normalize_currency
 from gateway_core.payment_records import with_refunds
 from gateway_core.payments import Payment
 from gateway_core.service.routes.payments import outcome
 from gateway_core.service.stripe_calls import Call, Done, answer
-from gateway_core.service.stripe_errors import StripeError, from_paygate, missing
+from gateway_core.service.stripe_drafts import Drafts
+from gateway_core.service.stripe_errors import StripeError, from_paygate
 from gateway_core.service.stripe_form import Params, invalid
 from gateway_core.service.stripe_lists import (
     cursor_of,
@@ -27,15 +29,17 @@ from gateway_core.service.stripe_lists import (
     paging,
     window,
 )
-from gateway_core.service.stripe_methods import card_data, test_method
-from gateway_core.service.stripe_shapes import (
-    STATUSES,
-    decline,
-    intent,
-    intent_id,
-    listed,
-    payment_id,
+from gateway_core.service.stripe_lookup import (
+    UNEXPECTED,
+    confirmed,
+    drafts,
+    found,
+    owned,
+    paid,
+    unexpected,
 )
+from gateway_core.service.stripe_methods import card_data, test_method
+from gateway_core.service.stripe_shapes import draft_intent, intent, intent_id, listed
 
 # Accepted and without effect here (cards only; no receipts, descriptors or customers).
 IGNORED = (
@@ -46,36 +50,9 @@ IGNORED = (
     "automatic_payment_methods",
     "return_url",
 )
+MISSING_METHOD = "Missing required param: payment_method."
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CANCEL_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
-
-
-def owned(call: Call, object_id: str, param: str = "intent") -> Payment:
-    """The caller's payment a pi_ (or ch_) id names; another's or none: 404."""
-    found = payment_id(object_id)
-    try:
-        if found is None:
-            raise UnknownPayment(object_id)
-        return call.terminal.owned(found)
-    except UnknownPayment:
-        raise missing("payment_intent", object_id, param) from None
-
-
-def confirmed(
-    payment: Payment, description: str | None = None, metadata: dict[str, str] | None = None
-) -> Response:
-    """A confirmed PaymentIntent; declined, it is Stripe's 402 `card_error` with it."""
-    body = intent(payment, description, metadata)
-    if payment.status == "declined":
-        return answer({"error": {**decline(payment), "payment_intent": body}}, 402)
-    return answer(body)
-
-
-def unexpected(payment: Payment, exc: NotAllowed) -> StripeError:
-    """Stripe's `payment_intent_unexpected_state`, with the PaymentIntent."""
-    error = from_paygate(exc)
-    error.extra["payment_intent"] = intent(payment)
-    return error
 
 
 def _card(params: Params) -> CardInput | None:
@@ -96,7 +73,7 @@ def _currency(text: str) -> str:
 
 
 async def create(call: Call) -> Done:
-    """POST /v1/payment_intents: a card payment, confirmed at once."""
+    """POST /v1/payment_intents: a card payment confirmed at once, or a draft."""
     p = call.params
     amount = p.amount("amount", required=True) or 0
     currency = _currency(p.text("currency", required=True, max_len=3) or "")
@@ -105,52 +82,96 @@ async def create(call: Call) -> Done:
     description, metadata = p.text("description"), p.metadata()
     if p.strings("payment_method_types") not in ([], ["card"]):
         raise invalid("payment_method_types", "paygate takes card PaymentIntents only")
-    card = _card(p)
     p.ignore(*IGNORED)
-    p.done()
     if not confirm:
-        text = "paygate confirms a PaymentIntent as it creates it: pass confirm=true"
-        raise invalid("confirm", text)
+        return _draft(call, amount, currency, capture == "manual", p, description, metadata)
+    card = _card(p)
+    p.done()
     if card is None:
-        raise invalid(
-            "payment_method", "Missing required param: payment_method.", "parameter_missing"
-        )
-    merchant, sent = call.terminal.merchant_id, call.request.headers.get("idempotency-key")
+        raise invalid("payment_method", MISSING_METHOD, "parameter_missing")
+    sent = call.request.headers.get("idempotency-key")
+    key = f"{call.terminal.merchant_id}/stripe-charge:{sent}" if sent else None
+    payment = await _charge(call, amount, currency, capture == "manual", card, key)
+    return Done(payment.id, confirmed(payment, description, metadata))
+
+
+def _draft(
+    call: Call,
+    amount: int,
+    currency: str,
+    manual: bool,
+    p: Params,
+    description: str | None,
+    metadata: dict[str, str],
+) -> Done:
+    """A PaymentIntent created without confirm: a draft (no card data is kept)."""
+    if p.is_given("payment_method_data"):
+        text = "paygate keeps no card data: send payment_method_data with confirm"
+        raise invalid("payment_method_data", text)
+    method = p.text("payment_method", max_len=100)
+    p.done()
+    if method is not None:
+        test_method(method)  # an unknown one is refused now
+    draft = drafts(call).make(call.terminal.merchant_id, amount, currency, manual, method)
+    return Done(draft.id, answer(draft_intent(draft, False, description, metadata)))
+
+
+async def _charge(
+    call: Call, amount: int, currency: str, manual: bool, card: CardInput, key: str | None
+) -> Payment:
+    """The gateway's charge of a card for the caller's terminal (idempotent by `key`)."""
     req = ChargeRequest(
         amount=amount,
         currency=currency,
         card=card,
-        capture="manual" if capture == "manual" else "automatic",
+        capture="manual" if manual else "automatic",
         terminal_id=call.terminal.key.terminal_id,
-        merchant_id=merchant,
-        idempotency_key=f"{merchant}/stripe-charge:{sent}" if sent else None,
+        merchant_id=call.terminal.merchant_id,
+        idempotency_key=key,
         operator=call.operator,
     )
     try:
-        payment = await call.gateway.charge(req)
+        return await call.gateway.charge(req)
     except RecordConflict:  # another gateway process took the same key at the same time
-        if req.idempotency_key is None:
+        if key is None:
             raise
         known = await call.gateway.charge(req)
-        payment = await outcome(call.gateway, known, call.terminal.rt.settings.bank_timeout_s)
+        return await outcome(call.gateway, known, call.terminal.rt.settings.bank_timeout_s)
     except InputError as exc:  # a plain one is about the amount (its limits)
         raise from_paygate(exc, "amount" if type(exc) is InputError else None) from None
-    return Done(payment.id, confirmed(payment, description, metadata))
 
 
 async def confirm(call: Call) -> Done:
-    """POST /v1/payment_intents/{intent}/confirm: every PaymentIntent here was confirmed
-    when it was created (an OTP is paygate's own step: its `next_action`)."""
-    payment = owned(call, call.path("intent"))
-    status = STATUSES[payment.status]
-    text = f"This PaymentIntent's status is {status}: paygate confirms one as it creates it."
-    code = "payment_intent_unexpected_state"
-    raise StripeError(400, "invalid_request_error", code, text, payment_intent=intent(payment))
+    """POST /v1/payment_intents/{intent}/confirm: a draft's confirm (again after a
+    decline) is a charge; any other PaymentIntent was confirmed when it was created."""
+    target = found(call, call.path("intent"))
+    card = _card(call.params)
+    call.params.ignore(*IGNORED)
+    call.params.done()
+    draft, standing = target.draft, target.standing
+    payment = target.payment
+    if (
+        draft is None
+        or standing is None
+        or standing.canceled
+        or (payment and payment.status != "declined")
+    ):
+        shown = target.shown()
+        text = f"This PaymentIntent's status is {shown['status']}: it cannot be confirmed."
+        raise StripeError(400, "invalid_request_error", UNEXPECTED, text, payment_intent=shown)
+    if card is None and draft.method is None:
+        raise invalid("payment_method", MISSING_METHOD, "parameter_missing")
+    card = card or test_method(draft.method or "")
+    key = Drafts.attempt_key(call.terminal.merchant_id, draft, standing.attempts + 1)
+    payment = await _charge(
+        call, draft.amount, draft.currency, draft.capture == "manual", card, key
+    )
+    return Done(payment.id, confirmed(payment))
 
 
 async def capture(call: Call) -> Done:
     """POST /v1/payment_intents/{intent}/capture: all, or `amount_to_capture`."""
-    payment = owned(call, call.path("intent"))
+    payment = paid(call, call.path("intent"))
     amount = call.params.amount("amount_to_capture")
     call.params.ignore("expand", "metadata", "final_capture", "statement_descriptor")
     call.params.done()
@@ -164,12 +185,21 @@ async def capture(call: Call) -> Done:
 
 
 async def cancel(call: Call) -> Done:
-    """POST /v1/payment_intents/{intent}/cancel: waiting for the customer, given up;
-    authorized, voided (a manager approves: `Paygate-Approval: ID:PIN`)."""
-    payment = owned(call, call.path("intent"))
+    """POST /v1/payment_intents/{intent}/cancel: a draft, canceled; waiting for the
+    customer, given up; authorized, voided (a manager approves: `Paygate-Approval`)."""
+    target = found(call, call.path("intent"))
     call.params.choice("cancellation_reason", CANCEL_REASONS)
     call.params.ignore("expand")
     call.params.done()
+    payment, draft = target.payment, target.draft
+    if payment is None and draft is not None and target.standing and not target.standing.canceled:
+        drafts(call).cancel(call.terminal.merchant_id, draft)
+        return Done(draft.id, answer(draft_intent(draft, True)))
+    if payment is None:
+        text = "This PaymentIntent's status is canceled: it cannot be canceled."
+        raise StripeError(
+            400, "invalid_request_error", UNEXPECTED, text, payment_intent=target.shown()
+        )
     try:
         if payment.status == "pending":
             done = await call.gateway.cancel(payment.id, operator=call.operator)
@@ -186,7 +216,7 @@ async def retrieve(call: Call) -> Response:
     """GET /v1/payment_intents/{intent}."""
     call.params.ignore("client_secret", "expand")
     call.params.done()
-    return answer(intent(owned(call, call.path("intent"))))
+    return answer(found(call, call.path("intent")).shown())
 
 
 async def list_all(call: Call) -> Response:
@@ -203,13 +233,3 @@ async def list_all(call: Call) -> Response:
     payments = (with_refunds(r, rt.records.refunds) for r, at in recent if page.within(at))
     shown, more = window(payments, lambda p: intent_id(p.id), page)
     return answer(listed("/v1/payment_intents", [intent(p) for p in shown], more))
-
-
-def replay_confirmed(call: Call, object_id: str) -> Response:
-    """A create answered again: the PaymentIntent as it is now (402 if declined)."""
-    return confirmed(call.gateway.get(object_id))
-
-
-def replay(call: Call, object_id: str) -> Response:
-    """A capture or cancel answered again: the PaymentIntent as it is now."""
-    return answer(intent(call.gateway.get(object_id)))

@@ -10,11 +10,11 @@ from starlette.responses import Response
 from gateway_core.errors import InputError
 from gateway_core.gateway import NotAllowed, UnknownPayment
 from gateway_core.payments import Payment, RefundRecord
-from gateway_core.service.routes.stripe_intents import owned, unexpected
 from gateway_core.service.stripe_calls import Call, Done, answer
 from gateway_core.service.stripe_errors import StripeError, from_paygate, missing
 from gateway_core.service.stripe_form import invalid
 from gateway_core.service.stripe_lists import after, paging, window
+from gateway_core.service.stripe_lookup import paid, unexpected
 from gateway_core.service.stripe_shapes import listed, refund, refund_payment
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -27,11 +27,11 @@ def _payment(call: Call) -> Payment:
     if pi is not None and charge is not None:
         raise invalid("charge", "give payment_intent or charge, not both")
     if charge is not None:
-        return owned(call, charge, "charge")
+        return paid(call, charge, "charge")
     if pi is None:
         text = "Missing required param: payment_intent."
         raise invalid("payment_intent", text, "parameter_missing")
-    return owned(call, pi, "payment_intent")
+    return paid(call, pi, "payment_intent")
 
 
 def _one(call: Call, refund_id: str) -> RefundRecord:
