@@ -148,7 +148,7 @@ def writing(handler: Writer, replay: Replay) -> Endpoint:
                 return replayed
             with replays.busy(scoped):
                 done = await handler(call)
-                replays.remember(scoped, request.url.path, call.form, done.object_id)
+                await replays.remember(scoped, request.url.path, call.form, done.object_id)
             return done.response
 
         return await _guarded(request, run)

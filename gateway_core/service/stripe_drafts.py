@@ -116,7 +116,7 @@ class Drafts:
     def _cancel_key(merchant_id: str, draft: Draft) -> str:
         return f"{merchant_id}/stripe-draft:{draft.id}:canceled"
 
-    def cancel(self, merchant_id: str, draft: Draft) -> None:
+    async def cancel(self, merchant_id: str, draft: Draft) -> None:
         """Cancel a draft with no payment (kept as long as idempotency records are)."""
         record = {
             "key": key_hash(self._cancel_key(merchant_id, draft)),
@@ -125,5 +125,6 @@ class Drafts:
             "created_at": self._clock.now().isoformat(),
         }
         # canceled by another process meanwhile
-        with contextlib.suppress(RecordConflict), self._records.unit():
+        with contextlib.suppress(RecordConflict), self._records.unit(durable=False):
             self._records.idempotency.add(record)
+        await self._records.synced()  # durable before it is answered, the loop not blocked

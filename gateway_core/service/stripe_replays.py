@@ -60,7 +60,7 @@ class Replays:
         finally:
             self._running.discard(scoped)
 
-    def remember(self, scoped: str, path: str, form: Form, object_id: str) -> None:
+    async def remember(self, scoped: str, path: str, form: Form, object_id: str) -> None:
         """File the key of a call that made or changed `object_id`."""
         record = {
             "key": key_hash(scoped),
@@ -69,5 +69,6 @@ class Replays:
             "created_at": self._clock.now().isoformat(),
         }
         # the same call in another process: one
-        with contextlib.suppress(RecordConflict), self._records.unit():
+        with contextlib.suppress(RecordConflict), self._records.unit(durable=False):
             self._records.idempotency.add(record)
+        await self._records.synced()  # durable before it is answered, the loop not blocked

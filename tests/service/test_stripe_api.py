@@ -25,6 +25,7 @@ from bank_sim.testcards import card_for
 from gateway_core.runtime import Runtime
 from gateway_core.service.app import create_app
 from gateway_core.service.keys import ApiKeys
+from gateway_core.service.stripe_methods import STRIPE_NUMBERS, TEST_METHODS
 
 START = datetime(2026, 11, 28, 4, 30, tzinfo=UTC)
 MERCHANT, OTHER = "PAYGATEDEMO0001", "OTHERSHOP01"
@@ -407,3 +408,32 @@ def test_no_card_number_in_an_answer_or_the_data(served: Served) -> None:
     assert answer.status_code == 402 and number not in answer.text
     for path in (p for p in served.rt.settings.data_dir.rglob("*") if p.is_file()):
         assert not pan_pattern(number).search(path.read_bytes()), path
+
+
+def test_the_module_level_sdk_style_works_too(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stripe, "api_key", served.keys["shop"])
+    monkeypatch.setattr(stripe, "api_base", f"{served.url}/stripe")
+    pi = stripe.PaymentIntent.create(
+        amount=7_00, currency="inr", payment_method="pm_card_mastercard", confirm=True
+    )
+    assert pi.status == "succeeded"
+    assert stripe.PaymentIntent.retrieve(pi.id).amount_received == 7_00
+
+
+def test_every_test_method_and_mapped_number_is_a_paygate_test_card() -> None:
+    for number in [*TEST_METHODS.values(), *STRIPE_NUMBERS.values()]:
+        assert card_for(number) is not None, number
+    expected = {
+        "pm_card_chargeDeclinedInsufficientFunds": "51",
+        "pm_card_chargeDeclinedExpiredCard": "54",
+        "pm_card_chargeDeclinedIncorrectCvc": "N7",
+        "pm_card_chargeDeclinedLostCard": "41",
+        "pm_card_chargeDeclinedStolenCard": "43",
+        "pm_card_chargeDeclinedProcessingError": "96",
+        "pm_card_authenticationRequired": "otp->00",
+        "pm_card_visa": "00",
+    }
+    for method, expect in expected.items():
+        assert card_for(TEST_METHODS[method]).expect == expect, method

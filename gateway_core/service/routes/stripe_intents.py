@@ -20,7 +20,7 @@ from gateway_core.payment_records import with_refunds
 from gateway_core.payments import Payment
 from gateway_core.service.routes.payments import outcome
 from gateway_core.service.stripe_calls import Call, Done, answer
-from gateway_core.service.stripe_drafts import Drafts
+from gateway_core.service.stripe_drafts import MAX_ATTEMPTS, Drafts
 from gateway_core.service.stripe_errors import StripeError, from_paygate
 from gateway_core.service.stripe_form import Params, invalid
 from gateway_core.service.stripe_lists import (
@@ -161,6 +161,8 @@ async def confirm(call: Call) -> Done:
         raise StripeError(400, "invalid_request_error", UNEXPECTED, text, payment_intent=shown)
     if card is None and draft.method is None:
         raise invalid("payment_method", MISSING_METHOD, "parameter_missing")
+    if standing.attempts >= MAX_ATTEMPTS:
+        raise invalid(None, f"at most {MAX_ATTEMPTS} confirms of one PaymentIntent: make another")
     card = card or test_method(draft.method or "")
     key = Drafts.attempt_key(call.terminal.merchant_id, draft, standing.attempts + 1)
     payment = await _charge(
@@ -193,7 +195,7 @@ async def cancel(call: Call) -> Done:
     call.params.done()
     payment, draft = target.payment, target.draft
     if payment is None and draft is not None and target.standing and not target.standing.canceled:
-        drafts(call).cancel(call.terminal.merchant_id, draft)
+        await drafts(call).cancel(call.terminal.merchant_id, draft)
         return Done(draft.id, answer(draft_intent(draft, True)))
     if payment is None:
         text = "This PaymentIntent's status is canceled: it cannot be canceled."
