@@ -9,6 +9,7 @@ through the gateway, with their audit events.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -122,8 +123,13 @@ def test_create_and_confirm_is_an_ordinary_paygate_payment(served: Served) -> No
         "visa",
     )
     assert payment.terminal_id == "TERM0001" and payment.operator == "terminal:TERM0001"
-    assert "payment.created" in _events(served, payment.id)
+    assert {"payment.created", "payment.captured"} <= set(_events(served, payment.id))
     assert client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
+    auth = {"Authorization": f"Bearer {served.keys['shop']}"}
+    own = httpx.get(f"{served.url}/v1/payments/{payment.id}", headers=auth).json()
+    assert (own["status"], own["amount_captured"]) == ("succeeded", 12_50)
+    listed = httpx.get(f"{served.url}/v1/payments", headers=auth).json()["data"]
+    assert payment.id in {p["id"] for p in listed}
 
 
 def test_card_fields_and_stripe_test_numbers(served: Served) -> None:
@@ -330,6 +336,27 @@ def test_an_idempotent_retry_is_the_same_payment(served: Served) -> None:
     assert second.value.error.payment_intent.id == first.value.error.payment_intent.id
     day = [p for p in served.rt.gateway.list_day() if p.amount == 55_00]
     assert len(day) == 1
+
+
+def test_the_same_key_at_once_makes_one_payment(served: Served) -> None:
+    async def both() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {served.keys['shop']}", "Idempotency-Key": "at-once"}
+        body = {
+            "amount": "6100",
+            "currency": "inr",
+            "confirm": "true",
+            "payment_method": "pm_card_visa",
+        }
+        async with httpx.AsyncClient(base_url=served.url, headers=headers) as client:
+            send = [client.post("/stripe/v1/payment_intents", data=body) for _ in range(3)]
+            return await asyncio.gather(*send)
+
+    answers = asyncio.run(both())
+    assert {a.status_code for a in answers} <= {200, 409}
+    assert len({a.json()["id"] for a in answers if a.status_code == 200}) == 1
+    conflicts = [a.json()["error"] for a in answers if a.status_code == 409]
+    assert all(e["type"] == "idempotency_error" for e in conflicts)
+    assert len([p for p in served.rt.gateway.list_day() if p.amount == 61_00]) == 1
 
 
 def test_a_bad_key_is_an_authentication_error(served: Served) -> None:
