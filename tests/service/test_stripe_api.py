@@ -10,11 +10,13 @@ through the gateway, with their audit events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -27,6 +29,7 @@ from gateway_core.runtime import Runtime
 from gateway_core.service.app import create_app
 from gateway_core.service.keys import ApiKeys
 from gateway_core.service.stripe_methods import STRIPE_NUMBERS, TEST_METHODS
+from gateway_core.settings import Settings
 
 START = datetime(2026, 11, 28, 4, 30, tzinfo=UTC)
 MERCHANT, OTHER = "PAYGATEDEMO0001", "OTHERSHOP01"
@@ -59,10 +62,10 @@ class Served:
         )
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    data_dir = tmp_path_factory.mktemp("stripe") / "data"
-    rt = open_runtime(gateway_settings(data_dir, 5.0), clock=Ticking(START))
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[Served]:
+    """`paygate serve`'s app over `settings` on a loopback port, two merchants' keys."""
+    rt = open_runtime(settings, clock=Ticking(START))
     keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     issued = {
         "shop": keys.issue(MERCHANT, "TERM0001", actor="owner")[1],
@@ -83,6 +86,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         server.should_exit = True
         thread.join(timeout=20)
         rt.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serving(gateway_settings(tmp_path_factory.mktemp("stripe") / "data", 5.0)) as running:
+        yield running
 
 
 def _visa(amount: int = 12_50, **more: object) -> dict[str, object]:
@@ -464,3 +473,30 @@ def test_every_test_method_and_mapped_number_is_a_paygate_test_card() -> None:
     }
     for method, expect in expected.items():
         assert card_for(TEST_METHODS[method]).expect == expect, method
+
+
+def test_the_same_calls_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    settings = gateway_settings(tmp_path / "data", 5.0, database_url=pg_url)
+    with serving(settings) as running:
+        client = running.client()
+        key = {"idempotency_key": "pg-1"}
+        pi = client.v1.payment_intents.create(params=_visa(15_00), options=key)
+        assert client.v1.payment_intents.create(params=_visa(15_00), options=key).id == pi.id
+        with pytest.raises(stripe.IdempotencyError):
+            client.v1.payment_intents.create(params=_visa(16_00), options=key)
+        draft = client.v1.payment_intents.create(
+            params={"amount": 30_00, "currency": "inr", "capture_method": "manual"}
+        )
+        held = client.v1.payment_intents.confirm(
+            draft.id, params={"payment_method": "pm_card_visa"}
+        )
+        client.v1.payment_intents.capture(draft.id, params={"amount_to_capture": 20_00})
+        refund = client.v1.refunds.create(
+            params={"payment_intent": held.id, "amount": 5_00}, options={"headers": APPROVAL}
+        )
+        assert client.v1.refunds.retrieve(refund.id).amount == 5_00
+        dropped = client.v1.payment_intents.create(params={"amount": 1_00, "currency": "inr"})
+        assert client.v1.payment_intents.cancel(dropped.id).status == "canceled"
+        assert client.v1.payment_intents.retrieve(dropped.id).status == "canceled"
+        listed = client.v1.payment_intents.list(params={"limit": 5})
+        assert [p.id for p in listed.data] == [held.id, pi.id]
