@@ -84,9 +84,9 @@ def _next_action(p: Payment) -> Json | None:
     action = p.next_action
     if action is None:
         return None
-    if action.type == "otp":  # paygate's own step: POST /v1/payments/{id}/confirm {otp}
-        otp = {"confirm_url": f"/v1/payments/{p.id}/confirm"}
-        return {"type": "paygate_otp", "paygate_otp": otp}
+    if action.type == "otp":  # the cardholder's code: confirm with `paygate_otp`
+        expires = _ts(action.expires_at) if action.expires_at else None
+        return {"type": "paygate_otp", "paygate_otp": {"expires_at": expires}}
     if action.url is not None:
         return {"type": "redirect_to_url", "redirect_to_url": {"url": action.url}}
     return {"type": f"paygate_{action.type}", f"paygate_{action.type}": {"link": action.link}}

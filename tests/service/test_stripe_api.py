@@ -22,7 +22,7 @@ import httpx
 import pytest
 import stripe
 import uvicorn
-from support import gateway_settings, open_runtime, pan_pattern
+from support import OTP_RE, gateway_settings, open_runtime, pan_pattern
 
 from bank_sim.testcards import card_for
 from gateway_core.runtime import Runtime
@@ -245,6 +245,23 @@ def test_a_draft_canceled_and_a_draft_of_another_merchant_or_forged(served: Serv
         with pytest.raises(stripe.InvalidRequestError) as caught:
             other.v1.payment_intents.retrieve(object_id)
         assert (caught.value.http_status, caught.value.code) == (404, "resource_missing")
+
+
+def test_the_otp_of_a_stepped_up_card_through_confirm(served: Served) -> None:
+    client = served.client()
+    pi = client.v1.payment_intents.create(
+        params=_visa(35_00, payment_method="pm_card_authenticationRequired")
+    )
+    assert pi.status == "requires_action"
+    auth = {"Authorization": f"Bearer {served.keys['shop']}"}
+    texts = httpx.get(f"{served.url}/v1/demo/outbox", headers=auth).json()
+    otp = OTP_RE.search(texts[0]["text"]).group()
+    wrong = "000000" if otp != "000000" else "111111"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.confirm(pi.id, params={"paygate_otp": wrong})
+    assert (caught.value.code, caught.value.param) == ("incorrect_otp", "paygate_otp")
+    done = client.v1.payment_intents.confirm(pi.id, params={"paygate_otp": otp})
+    assert (done.id, done.status, done.amount_received) == (pi.id, "succeeded", 35_00)
 
 
 # -- capture, refund, cancel ----------------------------------------------------------

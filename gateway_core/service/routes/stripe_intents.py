@@ -143,13 +143,17 @@ async def _charge(
 
 async def confirm(call: Call) -> Done:
     """POST /v1/payment_intents/{intent}/confirm: a draft's confirm (again after a
-    decline) is a charge; any other PaymentIntent was confirmed when it was created."""
+    decline) is a charge; one waiting for the cardholder's OTP takes it as `paygate_otp`
+    (paygate's own step); any other PaymentIntent was confirmed when it was created."""
     target = found(call, call.path("intent"))
     card = _card(call.params)
+    otp = call.params.text("paygate_otp", max_len=12)
     call.params.ignore(*IGNORED)
     call.params.done()
     draft, standing = target.draft, target.standing
     payment = target.payment
+    if payment is not None and payment.status == "requires_action":
+        return await _with_otp(call, payment, otp)
     if (
         draft is None
         or standing is None
@@ -169,6 +173,21 @@ async def confirm(call: Call) -> Done:
         call, draft.amount, draft.currency, draft.capture == "manual", card, key
     )
     return Done(payment.id, confirmed(payment))
+
+
+async def _with_otp(call: Call, payment: Payment, otp: str | None) -> Done:
+    """The cardholder's OTP for a payment the issuer stepped up."""
+    if otp is None:
+        raise invalid(
+            "paygate_otp", "the cardholder's OTP (paygate_otp) is missing", "parameter_missing"
+        )
+    try:
+        done = await call.gateway.confirm_otp(payment.id, otp, operator=call.operator)
+    except NotAllowed as exc:
+        raise unexpected(payment, exc) from None
+    except InputError as exc:  # a wrong code: the payment still waits for the right one
+        raise from_paygate(exc, "paygate_otp") from None
+    return Done(done.id, confirmed(done))
 
 
 async def capture(call: Call) -> Done:
