@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway_core.audit import mask_card_numbers
 from gateway_core.errors import InputError, PaygateError
 from gateway_core.gateway import Gateway
 from gateway_core.logs import bind_log_context
@@ -108,7 +109,11 @@ async def _guarded(request: Request, run: Callable[[], Awaitable[Response]]) -> 
     except StripeError as exc:
         return exc.response()
     except PaygateError as exc:
-        return from_paygate(exc).response()
+        error = from_paygate(exc)
+        if error.status == 500:  # a system failure: said in the log, in one line
+            text = mask_card_numbers(exc.message)
+            log.error("%s %s failed: %s", request.method, request.url.path, text)
+        return error.response()
     except Exception as exc:  # a bug of ours: one line in the log, no traceback, no detail
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
         return internal().response()

@@ -1,7 +1,8 @@
 """paygate's payments and refunds in Stripe's shapes: a PaymentIntent IS a paygate
 payment, under a stable id mapping (`pay_20261207_ab12cd34ef` is
 `pi_20261207_ab12cd34ef`; its charge `ch_20261207_ab12cd34ef`); a Refund is a paygate
-refund under its own id (`re_20261207_ab12cd34ef_1`).
+refund under its own id (`re_20261207_ab12cd34ef_1`). A draft (`stripe_drafts`) has
+its own shape until a confirm makes it a payment.
 
 `STATUSES` maps the states: a declined payment is `requires_payment_method` with its
 `last_payment_error`, as a declined PaymentIntent is at Stripe; `unknown` (the bank's

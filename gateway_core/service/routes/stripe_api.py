@@ -2,9 +2,10 @@
 that the official `stripe` SDK with `base_addresses={"api": "http://HOST:PORT/stripe"}`
 and a terminal's paygate key as its secret key takes ordinary paygate payments.
 
-PaymentIntents (create with confirm, capture, cancel, retrieve, list) and Refunds
-(create, retrieve, list by payment_intent), in Stripe's form encoding, shapes, errors
-and idempotency (`stripe_calls`). docs/CONNECTORS.md describes what is supported.
+PaymentIntents (create, confirmed at once or a draft confirmed later; confirm, also
+with the cardholder's OTP; capture, cancel, retrieve, list) and Refunds (create,
+retrieve, list by payment_intent), in Stripe's form encoding, shapes, errors and
+idempotency (`stripe_calls`). docs/CONNECTORS.md describes what is supported.
 """
 
 from __future__ import annotations
