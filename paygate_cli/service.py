@@ -123,6 +123,7 @@ def _live_keys(rt: Runtime) -> int:
 
 def _banner(url: str, where: str, live: int) -> None:
     print(f"gateway on {url}  ({where}; {live} terminal key(s)); Ctrl-C stops", flush=True)
+    print(f"Stripe-compatible API: {url}/stripe (a terminal key as the secret key)", flush=True)
     if not live:
         print(
             "no terminal keys yet: stop it, then `paygate terminals add --terminal T`", flush=True
