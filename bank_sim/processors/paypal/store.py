@@ -1,0 +1,74 @@
+"""The PayPal fake's state: orders, authorizations, captures, refunds, the
+PayPal-Request-Id answers and the webhook signing key, in one JSON file under the
+directory the fake is opened with, written whole and atomically after every change."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+Record = dict[str, Any]
+KINDS = ("orders", "authorizations", "captures", "refunds")
+
+
+def utc_text(moment: datetime) -> str:
+    """PayPal's time format: 2026-12-07T00:30:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PaypalStore:
+    """Records by kind and id, kept in `directory/paypal.json`."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._path = directory / "paypal.json"
+        self.lock = threading.RLock()
+        if self._path.exists():
+            self._data: dict[str, Any] = json.loads(self._path.read_text(encoding="utf-8"))
+        else:
+            self._data = {kind: {} for kind in KINDS}
+            self._data["requests"] = {}
+            self._data["signing_seed"] = secrets.token_hex(32)
+            self.save()
+
+    @property
+    def signing_seed(self) -> bytes:
+        """The seed of the fake's own webhook signing key."""
+        return bytes.fromhex(self._data["signing_seed"])
+
+    def new_id(self) -> str:
+        """A PayPal-style id: 17 upper-case letters and digits."""
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+        return "".join(secrets.choice(alphabet) for _ in range(17))
+
+    def get(self, kind: str, record_id: str) -> Record | None:
+        record: Record | None = self._data[kind].get(record_id)
+        return record
+
+    def put(self, kind: str, record: Record) -> None:
+        self._data[kind][record["id"]] = record
+
+    def answered(self, scope: str, request_id: str | None) -> Record | None:
+        """What an earlier request with this PayPal-Request-Id made, if any."""
+        if not request_id:
+            return None
+        found: Record | None = self._data["requests"].get(f"{scope}|{request_id}")
+        return found
+
+    def remember(self, scope: str, request_id: str | None, kind: str, record_id: str) -> None:
+        if request_id:
+            self._data["requests"][f"{scope}|{request_id}"] = {"kind": kind, "id": record_id}
+
+    def save(self) -> None:
+        """Write the whole state to a temporary file, then rename it over the old one."""
+        tmp = self._path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(self._data, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self._path)
