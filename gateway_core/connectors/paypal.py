@@ -235,9 +235,18 @@ class PaypalConnector:
                 paypal_request_id=charge.idempotency_key,
                 prefer=_PREFER,
             )
+            if order.get("status") == "APPROVED":  # the payer finished 3-D Secure / approval
+                order = await self._complete(order, charge.idempotency_key)
         except _Declined as decline:
             return declined("", decline.issue, None)
         return order_result(order)
+
+    async def _complete(self, order: Mapping[str, Any], key: str) -> Any:
+        """Authorize or capture an order the payer approved (Orders v2, as its intent)."""
+        sale = order.get("intent") == "CAPTURE"
+        call = self._client.orders.capture_order if sale else self._client.orders.authorize_order
+        what = "capture" if sale else "authorization"
+        return await self._call(what, call, id=order["id"], paypal_request_id=key, prefer=_PREFER)
 
     def _payments(self, order: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
         unit = (order.get("purchase_units") or [{}])[0]

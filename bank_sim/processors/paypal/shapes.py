@@ -86,6 +86,8 @@ def refund(store: PaypalStore, record: Record, base: str) -> Json:
     shown = _common(record)
     if record.get("note_to_payer"):
         shown["note_to_payer"] = record["note_to_payer"]
+    related = {"order_id": record["order_id"], "capture_id": record["capture_id"]}
+    shown["supplementary_data"] = {"related_ids": related}
     shown["links"] = [
         _link(f"{base}/v2/payments/refunds/{record['id']}", "self"),
         _link(f"{base}/v2/payments/captures/{record['capture_id']}", "up"),

@@ -50,6 +50,11 @@ class PaypalStore:
         record: Record | None = self._data[kind].get(record_id)
         return record
 
+    def records(self, kind: str) -> list[Record]:
+        """Every record of `kind`, oldest first."""
+        with self.lock:
+            return list(self._data[kind].values())
+
     def put(self, kind: str, record: Record) -> None:
         self._data[kind][record["id"]] = record
 

@@ -1,0 +1,508 @@
+"""The PayPal connector through the official paypal-server-sdk against the PayPal fake
+(bank_sim/processors/paypal), served on a loopback port: approve, decline, partial
+capture, void, partial and multiple refunds, idempotent retries, timeout after send,
+down, webhooks verified and refused; and the fake's own shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import requests
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from bank_sim.processors.faults import Fault
+from bank_sim.processors.paypal import PaypalFake
+from bank_sim.processors.server import LoopbackServer
+from gateway_core.cards import load_test_pan
+from gateway_core.clock import FixedClock
+from gateway_core.connectors import open_connector
+from gateway_core.connectors.paypal import PaypalConnector
+from gateway_core.connectors.paypal_mapping import minor_units, paypal_value
+from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable
+from gateway_core.ports.connectors import (
+    Connector,
+    ConnectorCard,
+    ConnectorCharge,
+    ProcessorDown,
+    SignatureRefused,
+)
+from gateway_core.settings import ProcessorSettings
+
+NOW = datetime(2026, 11, 28, 4, 30, tzinfo=UTC)
+SETTINGS = ProcessorSettings(
+    api_key=SecretStr("paypal-client-id"),
+    api_secret=SecretStr("paypal-client-secret"),
+    webhook_secret=SecretStr("WH-TEST-0001"),
+    timeout_s=2.0,
+)
+VISA = "4242424242424242"
+
+
+@dataclass
+class Env:
+    fake: PaypalFake
+    url: str  # the provider's root, as the SDK wants it (http://127.0.0.1:PORT/paypal)
+    directory: Path
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    directory = tmp_path_factory.mktemp("paypal")
+    fake = PaypalFake(directory, SETTINGS, clock=FixedClock(NOW))
+    app = FastAPI()
+    app.include_router(fake.router)
+    server = LoopbackServer(app)
+    root = server.start()
+    yield Env(fake, f"{root}/paypal", directory)
+    server.stop()
+
+
+@pytest.fixture
+async def paypal(env: Env) -> AsyncIterator[PaypalConnector]:
+    env.fake.faults.clear()
+    connector = PaypalConnector(SETTINGS, env.url, clock=FixedClock(NOW))
+    yield connector
+    await connector.close()
+    env.fake.faults.clear()
+
+
+_serial = iter(range(10**6))
+
+
+def charge(
+    pan: str = VISA,
+    amount: int = 10_050,
+    currency: str = "USD",
+    *,
+    capture: bool = True,
+    cvv: str | None = "123",
+    holder: str | None = "Asha Rao",
+    key: str | None = None,
+) -> ConnectorCharge:
+    n = next(_serial)
+    card = ConnectorCard(SecretStr(pan), 12, 2030, SecretStr(cvv) if cvv else None, holder)
+    return ConnectorCharge(
+        payment_id=f"pay_{n}",
+        idempotency_key=key or f"idem-{n}",
+        merchant_id="m_1",
+        amount=amount,
+        currency=currency,
+        capture=capture,
+        card=card,
+    )
+
+
+def orders_of(env: Env, payment_id: str) -> list[dict]:
+    return [o for o in env.fake.store.records("orders") if o["custom_id"] == payment_id]
+
+
+# -- the connector ---------------------------------------------------------------------------
+async def test_the_registry_opens_it_on_the_fake(env: Env) -> None:
+    root = env.url.removesuffix("/paypal")
+    connector = open_connector("paypal", SETTINGS, root)
+    assert isinstance(connector, PaypalConnector) and isinstance(connector, Connector)
+    assert connector._client.config.get_base_uri() == env.url
+    await connector.close()
+
+
+async def test_a_sale_is_captured_with_the_payment_id_on_the_order(
+    paypal: PaypalConnector, env: Env
+) -> None:
+    sale = charge(amount=10_050)
+    result = await paypal.authorize(sale)
+    assert (result.status, result.response_code, result.amount_captured) == (
+        "succeeded",
+        "00",
+        10_050,
+    )
+    assert result.provider_code == "0000"
+    [order] = orders_of(env, sale.payment_id)
+    assert order["id"] == result.reference and order["invoice_id"] == sale.payment_id
+    assert order["intent"] == "CAPTURE" and order["amount"] == 10_050
+
+
+async def test_an_authorization_is_held_then_partly_captured(paypal: PaypalConnector) -> None:
+    auth = await paypal.authorize(charge(amount=10_000, capture=False))
+    assert auth.status == "requires_capture"
+    captured = await paypal.capture(auth.reference, 4_000, "cap-partial-1")
+    assert (captured.status, captured.amount_captured) == ("succeeded", 4_000)
+    again = await paypal.capture(auth.reference, 4_000, "cap-partial-1")
+    assert again.amount_captured == 4_000  # the same PayPal-Request-Id: no second capture
+
+
+async def test_a_second_capture_after_the_final_one_is_refused(paypal: PaypalConnector) -> None:
+    auth = await paypal.authorize(charge(amount=10_000, capture=False))
+    await paypal.capture(auth.reference, 4_000, "cap-final-1")
+    with pytest.raises(BankRefused, match="AUTHORIZATION_ALREADY_CAPTURED"):
+        await paypal.capture(auth.reference, 1_000, "cap-final-2")
+
+
+async def test_a_void_releases_the_authorization(paypal: PaypalConnector, env: Env) -> None:
+    auth = await paypal.authorize(charge(capture=False))
+    voided = await paypal.void(auth.reference, "void-1")
+    assert voided.status == "canceled"
+    sent = len(env.fake.webhooks.sent)
+    assert (await paypal.void(auth.reference, "void-2")).status == "canceled"
+    assert len(env.fake.webhooks.sent) == sent  # nothing voided twice
+    with pytest.raises(BankRefused, match="AUTHORIZATION_VOIDED"):
+        await paypal.capture(auth.reference, 100, "cap-after-void")
+
+
+async def test_partial_and_multiple_refunds_up_to_the_captured_amount(
+    paypal: PaypalConnector,
+) -> None:
+    sale = await paypal.authorize(charge(amount=5_000))
+    first = await paypal.refund(sale.reference, "refund-a", 1_500, "k-a")
+    second = await paypal.refund(sale.reference, "refund-b", 2_000, "k-b")
+    assert (first.amount, first.status, second.amount) == (1_500, "succeeded", 2_000)
+    assert first.reference != second.reference
+    retried = await paypal.refund(sale.reference, "refund-b", 2_000, "k-b2")
+    assert retried == second  # the refund_id is the PayPal-Request-Id
+    status = await paypal.status(reference=sale.reference)
+    assert status is not None and status.amount_refunded == 3_500
+    with pytest.raises(BankRefused, match="REFUND_AMOUNT_EXCEEDED"):
+        await paypal.refund(sale.reference, "refund-c", 1_501, "k-c")
+    last = await paypal.refund(sale.reference, "refund-d", 1_500, "k-d")
+    assert last.amount == 1_500
+    with pytest.raises(BankRefused, match="CAPTURE_FULLY_REFUNDED"):
+        await paypal.refund(sale.reference, "refund-e", 1, "k-e")
+
+
+async def test_the_same_idempotency_key_is_the_same_order(
+    paypal: PaypalConnector, env: Env
+) -> None:
+    sale = charge(key="idem-retry-1")
+    first = await paypal.authorize(sale)
+    second = await paypal.authorize(sale)
+    assert second.reference == first.reference
+    assert len(orders_of(env, sale.payment_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("pan", "holder", "code", "provider_code"),
+    [
+        ("4000000000009995", "Asha Rao", "51", "5120"),  # paygate: balance ₹10.00
+        ("4000000000000002", "Asha Rao", "05", "0500"),
+        ("4000000000000069", "Asha Rao", "54", "5400"),
+        ("4000000000000127", "Asha Rao", "N7", "00N7"),
+        ("4000000000009987", "Asha Rao", "41", "9520"),
+        ("4000000000009979", "Asha Rao", "43", "5150"),
+        ("4000000000000655", "Asha Rao", "65", "5710"),
+        ("4000000000000960", "Asha Rao", "96", "0960"),
+        ("4000000000009094", "Asha Rao", "91", "5920"),
+        ("4012888888881881", "CCREJECT-IF", "51", "5120"),  # PayPal's rejection triggers
+        ("4012888888881881", "CCREJECT-REFUSED", "05", "0500"),
+        ("4012888888881881", "CCREJECT-CVV_F", "N7", "00N7"),
+        ("4012888888881881", "CCREJECT-EC", "54", "5400"),
+        ("4012888888881881", "CCREJECT-SF", "05", "9500"),
+    ],
+)
+async def test_declines_carry_paygate_response_codes(
+    paypal: PaypalConnector, pan: str, holder: str, code: str, provider_code: str
+) -> None:
+    result = await paypal.authorize(charge(pan, amount=2_000, holder=holder))
+    assert (result.status, result.response_code, result.provider_code) == (
+        "declined",
+        code,
+        provider_code,
+    )
+    assert result.decline_code is not None and result.reference
+
+
+async def test_a_declined_authorization_is_declined(paypal: PaypalConnector) -> None:
+    result = await paypal.authorize(charge("4000000000009995", amount=2_000, capture=False))
+    assert (result.status, result.response_code, result.provider_status) == (
+        "declined",
+        "51",
+        "COMPLETED DENIED",
+    )
+
+
+@pytest.mark.parametrize("pan", ["4012888888881881", "371449635398431", load_test_pan(42)])
+async def test_paypal_and_load_test_cards_approve(paypal: PaypalConnector, pan: str) -> None:
+    cvv = "1234" if pan.startswith("37") else "123"
+    assert (await paypal.authorize(charge(pan, cvv=cvv))).status == "succeeded"
+
+
+async def test_an_expired_card_is_a_decline(paypal: PaypalConnector) -> None:
+    card = ConnectorCard(SecretStr(VISA), 1, 2024, SecretStr("123"))
+    expired = ConnectorCharge("pay_exp", "idem-exp", "m_1", 1_000, "USD", True, card=card)
+    result = await paypal.authorize(expired)
+    assert (result.status, result.response_code, result.provider_code) == (
+        "declined",
+        "54",
+        "CARD_EXPIRED",
+    )
+
+
+async def test_three_d_secure_then_completing_the_same_charge(
+    paypal: PaypalConnector, env: Env
+) -> None:
+    sale = charge("4000000000003220", amount=1_000)
+    first = await paypal.authorize(sale)
+    assert first.status == "requires_action" and first.response_code == "1A"
+    assert first.action_url and first.reference in first.action_url
+    httpx.post(f"{env.url}/_simulate/approve/{first.reference}").raise_for_status()
+    done = await paypal.authorize(sale)  # the same key: the approved order is captured
+    assert (done.status, done.reference, done.amount_captured) == (
+        "succeeded",
+        first.reference,
+        1_000,
+    )
+
+
+async def test_a_declined_wallet_is_instrument_declined(paypal: PaypalConnector, env: Env) -> None:
+    wallet = ConnectorCharge("pay_wallet", "idem-wallet", "m_1", 1_000, "USD", True)
+    created = await paypal.authorize(wallet)
+    assert created.status == "requires_action" and "checkoutnow" in (created.action_url or "")
+    approve = f"{env.url}/_simulate/approve/{created.reference}"
+    httpx.post(approve, json={"declined": True}).raise_for_status()
+    result = await paypal.authorize(wallet)
+    assert (result.status, result.response_code, result.provider_code) == (
+        "declined",
+        "05",
+        "INSTRUMENT_DECLINED",
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "value"),
+    [(10_050, "USD", "100.50"), (1_000, "JPY", "1000"), (1_234, "KWD", "1.234")],
+)
+async def test_amounts_go_out_with_each_currencys_decimals(
+    paypal: PaypalConnector, env: Env, amount: int, currency: str, value: str
+) -> None:
+    assert paypal_value(amount, currency) == value
+    assert minor_units(value, currency) == amount
+    sale = charge(load_test_pan(7), amount=amount, currency=currency)
+    result = await paypal.authorize(sale)
+    assert result.amount_captured == amount
+    order = httpx.get(
+        f"{env.url}/v2/checkout/orders/{result.reference}", headers=await _bearer(env)
+    ).json()
+    assert order["purchase_units"][0]["amount"] == {"currency_code": currency, "value": value}
+
+
+# -- failures -------------------------------------------------------------------------------------
+async def test_a_timeout_after_send_is_found_by_its_key_not_made_twice(
+    env: Env, tmp_path: Path
+) -> None:
+    quick = SETTINGS.model_copy(update={"timeout_s": 0.5})
+    paypal = PaypalConnector(quick, env.url, clock=FixedClock(NOW))
+    sale = charge()
+    env.fake.faults.set(Fault(mode="timeout_after_accept", count=1, delay_s=1.5))
+    with pytest.raises(BankUnavailable) as lost:
+        await paypal.authorize(sale)
+    assert not isinstance(lost.value, BankNotReached | ProcessorDown)
+    found = await paypal.status(idempotency_key=sale.idempotency_key)
+    assert found is not None and found.status == "succeeded"
+    again = await paypal.authorize(sale)
+    assert again.reference == found.reference
+    assert len(orders_of(env, sale.payment_id)) == 1
+    await paypal.close()
+
+
+async def test_a_500_after_processing_is_unclear_and_found_by_status(
+    paypal: PaypalConnector, env: Env
+) -> None:
+    sale = charge()
+    env.fake.faults.set(Fault(mode="error", count=1))
+    with pytest.raises(BankUnavailable) as lost:
+        await paypal.authorize(sale)
+    assert not isinstance(lost.value, ProcessorDown)
+    found = await paypal.status(idempotency_key=sale.idempotency_key)
+    assert found is not None and found.status == "succeeded"
+
+
+async def test_down_is_processor_down_and_nothing_is_made(
+    paypal: PaypalConnector, env: Env
+) -> None:
+    sale = charge()
+    env.fake.faults.set(Fault(mode="down"))
+    with pytest.raises(ProcessorDown):
+        await paypal.authorize(sale)
+    env.fake.faults.clear()
+    assert await paypal.status(idempotency_key=sale.idempotency_key) is None
+    assert orders_of(env, sale.payment_id) == []
+
+
+async def test_a_refused_connection_is_bank_not_reached() -> None:
+    closed = LoopbackServer(FastAPI())
+    url = closed.start()
+    closed.stop()
+    paypal = PaypalConnector(SETTINGS, f"{url}/paypal")
+    with pytest.raises(BankNotReached):
+        await paypal.authorize(charge())
+    await paypal.close()
+
+
+async def test_wrong_credentials_are_refused_before_anything_is_made(env: Env) -> None:
+    wrong = SETTINGS.model_copy(update={"api_secret": SecretStr("not-the-secret")})
+    paypal = PaypalConnector(wrong, env.url)
+    with pytest.raises(ProcessorDown, match="invalid_client") as refused:
+        await paypal.authorize(charge())
+    assert "not-the-secret" not in str(refused.value)
+    await paypal.close()
+
+
+async def test_status_of_unknown_ids_and_keys_is_none_and_makes_nothing(
+    paypal: PaypalConnector, env: Env
+) -> None:
+    before = len(env.fake.store.records("orders"))
+    assert await paypal.status(reference="NOSUCHORDER00000") is None
+    assert await paypal.status(idempotency_key="never-sent-key") is None
+    assert len(env.fake.store.records("orders")) == before
+
+
+async def test_no_card_data_in_errors_or_the_fakes_state(paypal: PaypalConnector, env: Env) -> None:
+    bad = "4242424242424241"  # fails the Luhn check at PayPal
+    with pytest.raises(BankRefused) as refused:
+        await paypal.authorize(charge(bad, cvv="987"))
+    assert bad not in str(refused.value) and "987" not in str(refused.value)
+    await paypal.authorize(charge("4111111111111111", cvv="456"))
+    state = (env.directory / "paypal.json").read_text()
+    assert "4111111111111111" not in state and "security_code" not in state
+    assert '"456"' not in state and "4242424242424241" not in state
+
+
+async def test_requests_go_only_to_the_configured_base_url(
+    paypal: PaypalConnector, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    send = requests.Session.send
+
+    def recording(session: requests.Session, request: requests.PreparedRequest, **kw: object):
+        seen.append(str(request.url))
+        return send(session, request, **kw)
+
+    monkeypatch.setattr(requests.Session, "send", recording)
+    auth = await paypal.authorize(charge(capture=False))
+    await paypal.capture(auth.reference, 1_000, "cap-local-1")
+    assert seen and all(url.startswith(env.url + "/") for url in seen)
+    assert not any("paypal.com" in url for url in seen)
+
+
+# -- webhooks -----------------------------------------------------------------------------------
+async def test_a_webhook_is_verified_and_read(paypal: PaypalConnector, env: Env) -> None:
+    sale = await paypal.authorize(charge(amount=3_000))
+    sent = next(w for w in reversed(env.fake.webhooks.sent) if w.event_type.endswith("COMPLETED"))
+    assert {"PAYPAL-TRANSMISSION-ID", "PAYPAL-TRANSMISSION-SIG", "PAYPAL-CERT-URL"} <= set(
+        sent.headers
+    )
+    event = await paypal.parse_webhook(sent.headers, sent.body)
+    assert (event.provider, event.type, event.reference) == (
+        "paypal",
+        "PAYMENT.CAPTURE.COMPLETED",
+        sale.reference,
+    )
+    assert event.result is not None and event.result.amount_captured == 3_000
+    assert event.event_id == json.loads(sent.body)["id"]
+
+
+async def test_refund_and_void_events_are_sent(paypal: PaypalConnector, env: Env) -> None:
+    sale = await paypal.authorize(charge(amount=3_000))
+    await paypal.refund(sale.reference, "refund-event-1", 1_000, "k")
+    refunded = env.fake.webhooks.sent[-1]
+    assert refunded.event_type == "PAYMENT.CAPTURE.REFUNDED"
+    event = await paypal.parse_webhook(refunded.headers, refunded.body)
+    assert event.reference == sale.reference and event.result is None
+    auth = await paypal.authorize(charge(capture=False))
+    assert env.fake.webhooks.sent[-1].event_type == "PAYMENT.AUTHORIZATION.CREATED"
+    await paypal.void(auth.reference, "void-event-1")
+    voided = env.fake.webhooks.sent[-1]
+    event = await paypal.parse_webhook(voided.headers, voided.body)
+    assert event.result is not None and event.result.status == "canceled"
+
+
+async def test_a_tampered_webhook_is_refused(paypal: PaypalConnector, env: Env) -> None:
+    await paypal.authorize(charge(amount=3_000))
+    sent = env.fake.webhooks.sent[-1]
+    body = sent.body.replace(b'"30.00"', b'"3000.00"')
+    assert body != sent.body
+    with pytest.raises(SignatureRefused):
+        await paypal.parse_webhook(sent.headers, body)
+
+
+async def test_a_replayed_webhook_with_another_time_is_refused(
+    paypal: PaypalConnector, env: Env
+) -> None:
+    await paypal.authorize(charge())
+    sent = env.fake.webhooks.sent[-1]
+    moved = sent.headers | {"PAYPAL-TRANSMISSION-TIME": "2026-11-28T04:31:00Z"}
+    with pytest.raises(SignatureRefused):
+        await paypal.parse_webhook(moved, sent.body)
+
+
+async def test_a_stale_or_unsigned_webhook_is_refused(env: Env) -> None:
+    later = FixedClock(NOW)
+    later.advance(minutes=6)
+    paypal = PaypalConnector(SETTINGS, env.url, clock=later)
+    await paypal.authorize(charge())
+    sent = env.fake.webhooks.sent[-1]
+    with pytest.raises(SignatureRefused, match="too long ago"):
+        await paypal.parse_webhook(sent.headers, sent.body)
+    unsigned = {k: v for k, v in sent.headers.items() if k != "PAYPAL-TRANSMISSION-SIG"}
+    with pytest.raises(SignatureRefused, match="PAYPAL-TRANSMISSION-SIG"):
+        await paypal.parse_webhook(unsigned, sent.body)
+    await paypal.close()
+
+
+async def test_another_webhook_id_is_refused(env: Env) -> None:
+    other = SETTINGS.model_copy(update={"webhook_secret": SecretStr("WH-SOMEONE-ELSE")})
+    paypal = PaypalConnector(other, env.url, clock=FixedClock(NOW))
+    await paypal.authorize(charge())
+    sent = env.fake.webhooks.sent[-1]
+    with pytest.raises(SignatureRefused):
+        await paypal.parse_webhook(sent.headers, sent.body)
+    await paypal.close()
+
+
+# -- the fake's own shapes ------------------------------------------------------------------------
+async def _bearer(env: Env) -> dict[str, str]:
+    token = httpx.post(
+        f"{env.url}/v1/oauth2/token",
+        auth=("paypal-client-id", "paypal-client-secret"),
+        data={"grant_type": "client_credentials"},
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_oauth_refuses_other_clients(env: Env) -> None:
+    answer = httpx.post(
+        f"{env.url}/v1/oauth2/token",
+        auth=("who", "knows"),
+        data={"grant_type": "client_credentials"},
+    )
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+    assert httpx.get(f"{env.url}/v2/checkout/orders/X").status_code == 401
+
+
+async def test_errors_have_paypals_shape(env: Env) -> None:
+    headers = await _bearer(env)
+    missing = httpx.get(f"{env.url}/v2/checkout/orders/NOPE", headers=headers)
+    assert missing.status_code == 404 and missing.json()["name"] == "RESOURCE_NOT_FOUND"
+    assert {"debug_id", "message", "links", "details"} <= set(missing.json())
+    unit = {"amount": {"currency_code": "JPY", "value": "100.50"}}
+    body = {"intent": "CAPTURE", "purchase_units": [unit]}
+    decimals = httpx.post(f"{env.url}/v2/checkout/orders", json=body, headers=headers)
+    assert decimals.status_code == 422
+    assert decimals.json()["details"][0]["issue"] == "DECIMALS_NOT_SUPPORTED"
+    broken = httpx.post(f"{env.url}/v2/checkout/orders", content=b"{", headers=headers)
+    assert broken.status_code == 400 and broken.json()["name"] == "INVALID_REQUEST"
+    env.fake.faults.set(Fault(mode="down", count=1))
+    down = httpx.get(f"{env.url}/v2/checkout/orders/NOPE", headers=headers)
+    assert down.status_code == 503 and down.json()["name"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_the_state_survives_a_restart(paypal: PaypalConnector, env: Env) -> None:
+    sale = await paypal.authorize(charge())
+    reopened = PaypalFake(env.directory, SETTINGS, clock=FixedClock(NOW))
+    assert reopened.store.get("orders", sale.reference) is not None
+    assert reopened.webhooks.public_pem() == env.fake.webhooks.public_pem()
