@@ -78,6 +78,10 @@ class _Configuration(Configuration):  # type: ignore[misc]  # the SDK's class is
         return self._base_url
 
 
+class _Invalid(BankRefused):
+    """PayPal answered 400 INVALID_REQUEST."""
+
+
 class _NotFound(Exception):
     """PayPal answered 404 RESOURCE_NOT_FOUND."""
 
@@ -188,7 +192,8 @@ class PaypalConnector:
             return _NotFound(issue)
         if status == 422 and issue in DECLINE_FOR_ISSUE:
             return _Declined(issue)
-        return BankRefused(f"PayPal refused the {what}: {issue} ({text})")
+        refused = _Invalid if status == 400 else BankRefused
+        return refused(f"PayPal refused the {what}: {issue} ({text})")
 
     async def _order(self, reference: str) -> dict[str, Any]:
         try:
@@ -227,6 +232,7 @@ class PaypalConnector:
             if card.holder:
                 source["name"] = card.holder
             body["payment_source"] = {"card": source}
+        order: Mapping[str, Any] = {}
         try:
             order = await self._call(
                 "authorization",
@@ -238,7 +244,7 @@ class PaypalConnector:
             if order.get("status") == "APPROVED":  # the payer finished 3-D Secure / approval
                 order = await self._complete(order, charge.idempotency_key)
         except _Declined as decline:
-            return declined("", decline.issue, None)
+            return declined(str(order.get("id", "")), decline.issue, None)
         return order_result(order)
 
     async def _complete(self, order: Mapping[str, Any], key: str) -> Any:
@@ -337,10 +343,10 @@ class PaypalConnector:
                 raise BankRefused("a PayPal lookup needs the order id or the idempotency key")
         except _NotFound:
             return None
-        except BankRefused:
-            if reference is None and idempotency_key is not None:
-                return None  # PayPal refused the probe: no order has that request id
-            raise
+        except _Invalid:
+            if reference is not None:
+                raise
+            return None  # PayPal refused the probe's body: no order has that request id
         return order_result(order)
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ConnectorEvent:

@@ -5,7 +5,9 @@ down, webhooks verified and refused; and the fake's own shapes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +18,7 @@ import pytest
 import requests
 from fastapi import FastAPI
 from pydantic import SecretStr
+from starlette.requests import Request
 
 from bank_sim.processors.faults import Fault
 from bank_sim.processors.paypal import PaypalFake
@@ -242,20 +245,20 @@ async def test_an_expired_card_is_a_decline(paypal: PaypalConnector) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("pan", "after"), [("4000000000003220", "succeeded"), ("4000008400001629", "declined")]
+)
 async def test_three_d_secure_then_completing_the_same_charge(
-    paypal: PaypalConnector, env: Env
+    paypal: PaypalConnector, env: Env, pan: str, after: str
 ) -> None:
-    sale = charge("4000000000003220", amount=1_000)
+    sale = charge(pan, amount=2_000)
     first = await paypal.authorize(sale)
     assert first.status == "requires_action" and first.response_code == "1A"
     assert first.action_url and first.reference in first.action_url
     httpx.post(f"{env.url}/_simulate/approve/{first.reference}").raise_for_status()
     done = await paypal.authorize(sale)  # the same key: the approved order is captured
-    assert (done.status, done.reference, done.amount_captured) == (
-        "succeeded",
-        first.reference,
-        1_000,
-    )
+    assert (done.status, done.reference) == (after, first.reference)
+    assert done.amount_captured == (2_000 if after == "succeeded" else 0)
 
 
 async def test_a_declined_wallet_is_instrument_declined(paypal: PaypalConnector, env: Env) -> None:
@@ -462,6 +465,36 @@ async def test_another_webhook_id_is_refused(env: Env) -> None:
     with pytest.raises(SignatureRefused):
         await paypal.parse_webhook(sent.headers, sent.body)
     await paypal.close()
+
+
+async def test_the_fake_delivers_its_events_to_a_webhook_url(tmp_path: Path) -> None:
+    received: list[tuple[dict[str, str], bytes]] = []
+    arrived = threading.Event()
+    receiver = FastAPI()
+
+    @receiver.post("/hooks")
+    async def hook(request: Request) -> dict[str, str]:
+        received.append((dict(request.headers), await request.body()))
+        arrived.set()
+        return {}
+
+    inbox = LoopbackServer(receiver)
+    inbox_url = inbox.start()
+    fake = PaypalFake(tmp_path, SETTINGS, clock=FixedClock(NOW), webhook_url=f"{inbox_url}/hooks")
+    app = FastAPI()
+    app.include_router(fake.router)
+    server = LoopbackServer(app)
+    paypal = PaypalConnector(SETTINGS, f"{server.start()}/paypal", clock=FixedClock(NOW))
+    try:
+        await paypal.authorize(charge(capture=False))
+        assert await asyncio.to_thread(arrived.wait, 10)
+        headers, body = received[0]
+        event = await paypal.parse_webhook(headers, body)
+        assert event.type == "PAYMENT.AUTHORIZATION.CREATED"
+    finally:
+        await paypal.close()
+        server.stop()
+        inbox.stop()
 
 
 # -- the fake's own shapes ------------------------------------------------------------------------
