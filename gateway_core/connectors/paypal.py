@@ -20,7 +20,7 @@ import asyncio
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import requests
@@ -63,7 +63,10 @@ from gateway_core.ports.connectors import (
 from gateway_core.settings import ProcessorSettings
 
 WEBHOOK_TOLERANCE = timedelta(minutes=5)  # a transmission time further off is refused
-_REFUND_STATUS = {"COMPLETED": "succeeded", "PENDING": "pending"}
+_REFUND_STATUS: dict[str, Literal["succeeded", "pending"]] = {
+    "COMPLETED": "succeeded",
+    "PENDING": "pending",
+}
 _PREFER = "return=representation"
 
 
@@ -173,6 +176,8 @@ class PaypalConnector:
             raise BankUnavailable(f"PayPal's answer to the {what} was lost") from None
         except ApiException as error:
             raise self._refused(error, what) from None
+        except (ValueError, TypeError, KeyError, AttributeError):  # the SDK could not read it
+            raise BankUnavailable(f"PayPal's answer to the {what} could not be read") from None
 
     async def _call(self, what: str, call: Callable[[dict[str, Any]], Any], **options: Any) -> Any:
         """One SDK endpoint call with `options`; PayPal's JSON answer."""
@@ -322,7 +327,7 @@ class PaypalConnector:
         return ConnectorRefund(
             reference=str(refund["id"]),
             amount=minor_units(str(value["value"]), str(value["currency_code"])),
-            status=_REFUND_STATUS.get(str(refund.get("status")), "failed"),  # type: ignore[arg-type]  # the map holds only the Literal's words
+            status=_REFUND_STATUS.get(str(refund.get("status")), "failed"),
         )
 
     async def status(

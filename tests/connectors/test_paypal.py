@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -364,7 +365,10 @@ async def test_status_of_unknown_ids_and_keys_is_none_and_makes_nothing(
     assert len(env.fake.store.records("orders")) == before
 
 
-async def test_no_card_data_in_errors_or_the_fakes_state(paypal: PaypalConnector, env: Env) -> None:
+async def test_no_card_data_in_errors_logs_or_the_fakes_state(
+    paypal: PaypalConnector, env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     bad = "4242424242424241"  # fails the Luhn check at PayPal
     with pytest.raises(BankRefused) as refused:
         await paypal.authorize(charge(bad, cvv="987"))
@@ -373,6 +377,7 @@ async def test_no_card_data_in_errors_or_the_fakes_state(paypal: PaypalConnector
     state = (env.directory / "paypal.json").read_text()
     assert "4111111111111111" not in state and "security_code" not in state
     assert '"456"' not in state and "4242424242424241" not in state
+    assert "4111111111111111" not in caplog.text and bad not in caplog.text
 
 
 async def test_requests_go_only_to_the_configured_base_url(
