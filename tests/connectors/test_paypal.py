@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from starlette.requests import Request
 
-from bank_sim.processors.faults import Fault
+from bank_sim.processors.faults import Fault, faults_router
 from bank_sim.processors.paypal import PaypalFake
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.cards import load_test_pan
@@ -56,15 +56,21 @@ class Env:
     directory: Path
 
 
+def serve(fake: PaypalFake) -> tuple[LoopbackServer, str]:
+    """`fake` with its faults on a loopback port; (server, the provider's root URL)."""
+    app = FastAPI()
+    app.include_router(fake.router())
+    app.include_router(faults_router("/paypal", fake.faults))
+    server = LoopbackServer(app)
+    return server, f"{server.start()}/paypal"
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     directory = tmp_path_factory.mktemp("paypal")
-    fake = PaypalFake(directory, SETTINGS, clock=FixedClock(NOW))
-    app = FastAPI()
-    app.include_router(fake.router)
-    server = LoopbackServer(app)
-    root = server.start()
-    yield Env(fake, f"{root}/paypal", directory)
+    fake = PaypalFake(directory, FixedClock(NOW), SETTINGS)
+    server, url = serve(fake)
+    yield Env(fake, url, directory)
     server.stop()
 
 
@@ -485,11 +491,9 @@ async def test_the_fake_delivers_its_events_to_a_webhook_url(tmp_path: Path) -> 
 
     inbox = LoopbackServer(receiver)
     inbox_url = inbox.start()
-    fake = PaypalFake(tmp_path, SETTINGS, clock=FixedClock(NOW), webhook_url=f"{inbox_url}/hooks")
-    app = FastAPI()
-    app.include_router(fake.router)
-    server = LoopbackServer(app)
-    paypal = PaypalConnector(SETTINGS, f"{server.start()}/paypal", clock=FixedClock(NOW))
+    fake = PaypalFake(tmp_path, FixedClock(NOW), SETTINGS, webhook_url=f"{inbox_url}/hooks")
+    server, url = serve(fake)
+    paypal = PaypalConnector(SETTINGS, url, clock=FixedClock(NOW))
     try:
         await paypal.authorize(charge(capture=False))
         assert await asyncio.to_thread(arrived.wait, 10)
@@ -541,6 +545,6 @@ async def test_errors_have_paypals_shape(env: Env) -> None:
 
 async def test_the_state_survives_a_restart(paypal: PaypalConnector, env: Env) -> None:
     sale = await paypal.authorize(charge())
-    reopened = PaypalFake(env.directory, SETTINGS, clock=FixedClock(NOW))
+    reopened = PaypalFake(env.directory, FixedClock(NOW), SETTINGS)
     assert reopened.store.get("orders", sale.reference) is not None
     assert reopened.webhooks.public_pem() == env.fake.webhooks.public_pem()

@@ -1,6 +1,7 @@
 """The PayPal fake's HTTP face: PayPal's REST paths under /paypal (OAuth2 client
 credentials, Orders v2, Payments v2, webhook signature verification), PayPal's error
-bodies, its faults (`POST|DELETE /paypal/_faults`) and one test hook standing in for the
+bodies, its faults (set in process, or by `POST|DELETE /paypal/_faults` where the fakes'
+app serves it) and one test hook standing in for the
 payer: `POST /paypal/_simulate/approve/{order_id}` (`{"declined": true}`: the payer's
 funding is declined at capture, 422 INSTRUMENT_DECLINED)."""
 
@@ -21,7 +22,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from bank_sim.processors.faults import Faults, faults_router
+from bank_sim.processors.faults import Faults
 from bank_sim.processors.paypal import shapes
 from bank_sim.processors.paypal.book import PaypalBook
 from bank_sim.processors.paypal.errors import FAULT_BODIES, PaypalError, invalid
@@ -40,15 +41,16 @@ def _secret(value: Any) -> str | None:
 
 
 class PaypalFake:
-    """PayPal's API for paygate's connector: `router` (mount it on an app), `faults`,
-    and `webhooks.sent` (every event sent, with its headers, for tests)."""
+    """PayPal's API for paygate's connector: `router()` (mount it on an app), `faults`,
+    and `webhooks.sent` (every event sent, with its headers, for tests). Without
+    settings it takes any client id and secret."""
 
     def __init__(
         self,
         directory: Path,
+        clock: Clock | None = None,
         settings: ProcessorSettings | None = None,
         *,
-        clock: Clock | None = None,
         webhook_url: str | None = None,
     ) -> None:
         settings = settings or ProcessorSettings()
@@ -62,7 +64,6 @@ class PaypalFake:
         if webhook_url:
             self.webhooks.deliver = lambda sent: _post_later(webhook_url, sent)
         self.faults = Faults()
-        self.router = self._routes()
 
     # -- authentication ------------------------------------------------------------------
     def _token(self) -> str:
@@ -190,7 +191,8 @@ class PaypalFake:
     async def _cert(self, request: Request) -> Response:
         return PlainTextResponse(self.webhooks.public_pem())
 
-    def _routes(self) -> APIRouter:
+    def router(self) -> APIRouter:
+        """PayPal's paths under /paypal (the fakes' app adds `/paypal/_faults`)."""
         router = APIRouter(prefix="/paypal", include_in_schema=False)
         add = router.add_api_route
         api = self._api
@@ -217,7 +219,6 @@ class PaypalFake:
         add("/v1/notifications/verify-webhook-signature", api(self._verify), methods=["POST"])
         add("/v1/notifications/certs/{cert_id}", self._cert, methods=["GET"])
         add("/_simulate/approve/{id}", self._approve, methods=["POST"])
-        router.include_router(faults_router("", self.faults))
         return router
 
 
