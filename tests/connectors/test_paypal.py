@@ -6,17 +6,19 @@ down, webhooks verified and refused; and the fake's own shapes."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-import requests
 from fastapi import FastAPI
 from pydantic import SecretStr
 from starlette.requests import Request
@@ -386,21 +388,39 @@ async def test_no_card_data_in_errors_logs_or_the_fakes_state(
     assert "4111111111111111" not in caplog.text and bad not in caplog.text
 
 
-async def test_requests_go_only_to_the_configured_base_url(
-    paypal: PaypalConnector, env: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def outbound(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every address a socket connects to; any but loopback refused."""
     seen: list[str] = []
-    send = requests.Session.send
+    connect = socket.socket.connect
 
-    def recording(session: requests.Session, request: requests.PreparedRequest, **kw: object):
-        seen.append(str(request.url))
-        return send(session, request, **kw)
+    def guarded(self: socket.socket, address: Any) -> None:
+        host = str(address[0]) if isinstance(address, tuple) else str(address)
+        seen.append(host)
+        inet = self.family in (socket.AF_INET, socket.AF_INET6)
+        if inet and not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            raise ConnectionRefusedError(f"test guard: {host} is not loopback")
+        connect(self, address)
 
-    monkeypatch.setattr(requests.Session, "send", recording)
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    return seen
+
+
+async def test_no_request_leaves_the_machine(env: Env, outbound: list[str]) -> None:
+    paypal = PaypalConnector(SETTINGS, env.url, clock=FixedClock(NOW))
     auth = await paypal.authorize(charge(capture=False))
     await paypal.capture(auth.reference, 1_000, "cap-local-1")
-    assert seen and all(url.startswith(env.url + "/") for url in seen)
-    assert not any("paypal.com" in url for url in seen)
+    await paypal.refund(auth.reference, "refund-local-1", 500, "k")
+    sent = env.fake.webhooks.sent[-1]
+    await paypal.parse_webhook(sent.headers, sent.body)
+    await paypal.close()
+    assert outbound and all(ipaddress.ip_address(host).is_loopback for host in outbound)
+    elsewhere = PaypalConnector(SETTINGS, "http://203.0.113.9/paypal")
+    outbound.clear()
+    with pytest.raises(BankNotReached):
+        await elsewhere.authorize(charge())
+    await elsewhere.close()
+    assert outbound == ["203.0.113.9"]
 
 
 # -- webhooks -----------------------------------------------------------------------------------
@@ -536,6 +556,13 @@ async def test_errors_have_paypals_shape(env: Env) -> None:
     decimals = httpx.post(f"{env.url}/v2/checkout/orders", json=body, headers=headers)
     assert decimals.status_code == 422
     assert decimals.json()["details"][0]["issue"] == "DECIMALS_NOT_SUPPORTED"
+    card = {"number": VISA, "expiry": "2030-12", "security_code": "123"}
+    unpaid = body | {"payment_source": {"card": card}}
+    unit["amount"]["value"] = "100"
+    no_key = httpx.post(f"{env.url}/v2/checkout/orders", json=unpaid, headers=headers)
+    assert no_key.json()["details"][0]["issue"] == "PAYPAL_REQUEST_ID_REQUIRED"
+    minimal = httpx.post(f"{env.url}/v2/checkout/orders", json=body, headers=headers)
+    assert minimal.status_code == 201 and set(minimal.json()) == {"id", "status", "links"}
     broken = httpx.post(f"{env.url}/v2/checkout/orders", content=b"{", headers=headers)
     assert broken.status_code == 400 and broken.json()["name"] == "INVALID_REQUEST"
     env.fake.faults.set(Fault(mode="down", count=1))

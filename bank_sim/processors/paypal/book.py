@@ -112,6 +112,10 @@ class PaypalBook:
             "update_time": now,
         }
         if isinstance(card, dict):
+            if not request_id:
+                raise unprocessable(
+                    "PAYPAL_REQUEST_ID_REQUIRED", "A PayPal-Request-Id is required to pay."
+                )
             try:
                 number, expiry, cvv, summary = read_card(card, self._now().date())
             except CardRefused as refused:

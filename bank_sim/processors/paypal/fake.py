@@ -101,11 +101,16 @@ class PaypalFake:
         return str(request.base_url).rstrip("/") + "/paypal"
 
     def _answer(self, request: Request, kind: str, record: dict[str, Any], status: int) -> Response:
-        """Commit, then answer `record` in PayPal's shape."""
+        """Commit, then answer `record` in PayPal's shape: whole for a GET or with
+        `Prefer: return=representation`, else PayPal's default minimal answer."""
         self._commit(request)
-        return JSONResponse(
-            shapes.RENDER[kind](self.store, record, self._base(request)), status_code=status
+        shown = shapes.RENDER[kind](self.store, record, self._base(request))
+        whole = request.method == "GET" or "return=representation" in request.headers.get(
+            "prefer", ""
         )
+        if not whole:
+            shown = {key: shown[key] for key in ("id", "status", "links")}
+        return JSONResponse(shown, status_code=status)
 
     def _commit(self, request: Request) -> None:
         """Save, and send the events the change made."""
