@@ -124,6 +124,13 @@ def _error_of(error: ApiException) -> tuple[str, str, str]:
     return name, issue, text
 
 
+def _payments(order: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The order's authorizations, captures or refunds."""
+    unit = (order.get("purchase_units") or [{}])[0]
+    items: list[dict[str, Any]] = (unit.get("payments") or {}).get(kind) or []
+    return items
+
+
 class PaypalConnector:
     """`ports.Connector` for PayPal (see the module docstring)."""
 
@@ -136,7 +143,6 @@ class PaypalConnector:
         self._clock = clock or SystemClock()
         self._base_url = base_url.rstrip("/")
         self._webhook_id = _reveal(settings.webhook_secret, FAKE_WEBHOOK_ID)
-        self._timeout = settings.timeout_s
         self._token: Any = None
         credentials = ClientCredentialsAuthCredentials(
             o_auth_client_id=_reveal(settings.api_key, FAKE_CLIENT[0]),
@@ -181,8 +187,7 @@ class PaypalConnector:
 
     async def _call(self, what: str, call: Callable[[dict[str, Any]], Any], **options: Any) -> Any:
         """One SDK endpoint call with `options`; PayPal's JSON answer."""
-        response = await self._guard(what, lambda: call(options))
-        return json.loads(response.text) if response.text else {}
+        return await self._guard(what, lambda: json.loads(call(options).text or "{}"))
 
     def _refused(self, error: ApiException, what: str) -> Exception:
         status = error.response_code
@@ -211,6 +216,10 @@ class PaypalConnector:
 
     # -- ports.Connector -----------------------------------------------------------------------
     async def authorize(self, charge: ConnectorCharge) -> ConnectorResult:
+        """A card order (authorized or captured as it is made); without a card, a PayPal
+        checkout order for the payer to approve (`requires_action`, its approve link)."""
+        if charge.method != "card":
+            raise BankRefused(f"PayPal takes cards here, not {charge.method}")
         unit: dict[str, Any] = {
             "reference_id": "default",
             "custom_id": charge.payment_id,
@@ -259,14 +268,9 @@ class PaypalConnector:
         what = "capture" if sale else "authorization"
         return await self._call(what, call, id=order["id"], paypal_request_id=key, prefer=_PREFER)
 
-    def _payments(self, order: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
-        unit = (order.get("purchase_units") or [{}])[0]
-        items: list[dict[str, Any]] = (unit.get("payments") or {}).get(kind) or []
-        return items
-
     async def capture(self, reference: str, amount: int, idempotency_key: str) -> ConnectorResult:
         order = await self._order(reference)
-        auths = self._payments(order, "authorizations")
+        auths = _payments(order, "authorizations")
         if not auths:
             return order_result(order)  # a sale: captured when it was made
         currency = str(auths[-1]["amount"]["currency_code"])
@@ -289,7 +293,7 @@ class PaypalConnector:
 
     async def void(self, reference: str, idempotency_key: str) -> ConnectorResult:
         order = await self._order(reference)
-        auths = self._payments(order, "authorizations")
+        auths = _payments(order, "authorizations")
         if not auths:
             raise BankRefused(f"PayPal order {reference} has no authorization to void")
         if auths[-1].get("status") != "VOIDED":
@@ -308,7 +312,7 @@ class PaypalConnector:
         order = await self._order(reference)
         captures = [
             c
-            for c in self._payments(order, "captures")
+            for c in _payments(order, "captures")
             if c.get("status") in ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED")
         ]
         if not captures:

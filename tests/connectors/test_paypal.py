@@ -243,6 +243,12 @@ async def test_paypal_and_load_test_cards_approve(paypal: PaypalConnector, pan: 
     assert (await paypal.authorize(charge(pan, cvv=cvv))).status == "succeeded"
 
 
+async def test_upi_is_not_taken(paypal: PaypalConnector) -> None:
+    upi = ConnectorCharge("pay_upi", "idem-upi", "m_1", 1_000, "INR", True, "upi", vpa="a@upi")
+    with pytest.raises(BankRefused, match="cards"):
+        await paypal.authorize(upi)
+
+
 async def test_an_expired_card_is_a_decline(paypal: PaypalConnector) -> None:
     card = ConnectorCard(SecretStr(VISA), 1, 2024, SecretStr("123"))
     expired = ConnectorCharge("pay_exp", "idem-exp", "m_1", 1_000, "USD", True, card=card)
