@@ -581,3 +581,64 @@ async def test_the_state_survives_a_restart(paypal: PaypalConnector, env: Env) -
     reopened = PaypalFake(env.directory, FixedClock(NOW), SETTINGS)
     assert reopened.store.get("orders", sale.reference) is not None
     assert reopened.webhooks.public_pem() == env.fake.webhooks.public_pem()
+
+
+async def test_an_order_the_payer_approves_then_the_merchant_captures(env: Env) -> None:
+    headers = await _bearer(env)
+    orders = f"{env.url}/v2/checkout/orders"
+    unit = {"custom_id": "pay_flow", "amount": {"currency_code": "EUR", "value": "12.00"}}
+    body = {"intent": "CAPTURE", "purchase_units": [unit]}
+    keyed = headers | {"PayPal-Request-Id": "flow-1", "Prefer": "return=representation"}
+    created = httpx.post(orders, json=body, headers=keyed)
+    assert created.status_code == 201 and created.json()["status"] == "CREATED"
+    assert "approve" in {link["rel"] for link in created.json()["links"]}
+    replayed = httpx.post(orders, json=body, headers=keyed)
+    assert replayed.status_code == 200 and replayed.json()["id"] == created.json()["id"]
+    order = f"{orders}/{created.json()['id']}"
+
+    def issue(answer: httpx.Response) -> str:
+        assert answer.status_code == 422 and answer.json()["name"] == "UNPROCESSABLE_ENTITY"
+        return str(answer.json()["details"][0]["issue"])
+
+    assert issue(httpx.post(f"{order}/capture", headers=headers)) == "ORDER_NOT_APPROVED"
+    httpx.post(f"{env.url}/_simulate/approve/{created.json()['id']}").raise_for_status()
+    authorize = httpx.post(f"{order}/authorize", headers=headers)
+    assert issue(authorize) == "ACTION_DOES_NOT_MATCH_INTENT"
+    captured = httpx.post(f"{order}/capture", headers=keyed | {"PayPal-Request-Id": "flow-2"})
+    assert captured.status_code == 201 and captured.json()["status"] == "COMPLETED"
+    capture = captured.json()["purchase_units"][0]["payments"]["captures"][0]
+    assert capture["status"] == "COMPLETED" and "processor_response" not in capture  # a wallet
+    again = httpx.post(f"{order}/capture", headers=headers | {"PayPal-Request-Id": "flow-3"})
+    assert issue(again) == "ORDER_ALREADY_CAPTURED"
+
+
+async def test_payments_refuse_what_paypal_refuses(paypal: PaypalConnector, env: Env) -> None:
+    headers = await _bearer(env)
+    auth = await paypal.authorize(charge(amount=1_000, capture=False))
+    order = httpx.get(f"{env.url}/v2/checkout/orders/{auth.reference}", headers=headers).json()
+    auth_id = order["purchase_units"][0]["payments"]["authorizations"][0]["id"]
+    payments = f"{env.url}/v2/payments/authorizations/{auth_id}"
+
+    def issue(answer: httpx.Response) -> str:
+        assert answer.status_code == 422
+        return str(answer.json()["details"][0]["issue"])
+
+    over = {"amount": {"currency_code": "USD", "value": "10.01"}}
+    assert issue(httpx.post(f"{payments}/capture", json=over, headers=headers)) == (
+        "MAX_CAPTURE_AMOUNT_EXCEEDED"
+    )
+    euros = {"amount": {"currency_code": "EUR", "value": "1.00"}}
+    assert issue(httpx.post(f"{payments}/capture", json=euros, headers=headers)) == (
+        "CURRENCY_MISMATCH"
+    )
+    part = {"amount": {"currency_code": "USD", "value": "4.00"}}  # not final: more may follow
+    first = httpx.post(f"{payments}/capture", json=part, headers=headers)
+    assert first.status_code == 201
+    shown = httpx.get(payments, headers=headers).json()
+    assert shown["status"] == "PARTIALLY_CAPTURED"
+    rest = httpx.post(f"{payments}/capture", headers=headers)  # no amount: what is left
+    assert rest.status_code == 201
+    assert httpx.get(payments, headers=headers).json()["status"] == "CAPTURED"
+    assert issue(httpx.post(f"{payments}/void", headers=headers)) == "PREVIOUSLY_CAPTURED"
+    result = await paypal.status(reference=auth.reference)
+    assert result is not None and (result.status, result.amount_captured) == ("succeeded", 1_000)

@@ -101,9 +101,10 @@ class PaypalFake:
         return str(request.base_url).rstrip("/") + "/paypal"
 
     def _answer(self, request: Request, kind: str, record: dict[str, Any], status: int) -> Response:
-        """Commit, then answer `record` in PayPal's shape: whole for a GET or with
-        `Prefer: return=representation`, else PayPal's default minimal answer."""
-        self._commit(request)
+        """Commit (a change), then answer `record` in PayPal's shape: whole for a GET or
+        with `Prefer: return=representation`, else PayPal's default minimal answer."""
+        if request.method != "GET":
+            self._commit(request)
         shown = shapes.RENDER[kind](self.store, record, self._base(request))
         whole = request.method == "GET" or "return=representation" in request.headers.get(
             "prefer", ""
