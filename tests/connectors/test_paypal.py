@@ -5,12 +5,10 @@ down, webhooks verified and refused; and the fake's own shapes."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 import logging
 import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +19,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from starlette.requests import Request
 
 from bank_sim.processors.faults import Fault, faults_router
 from bank_sim.processors.paypal import PaypalFake
@@ -67,13 +64,17 @@ def serve(fake: PaypalFake) -> tuple[LoopbackServer, str]:
     return server, f"{server.start()}/paypal"
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    directory = tmp_path_factory.mktemp("paypal")
+def running(directory: Path) -> Iterator[Env]:
+    """A fake with SETTINGS in `directory`, served until the generator is closed."""
     fake = PaypalFake(directory, FixedClock(NOW), SETTINGS)
     server, url = serve(fake)
     yield Env(fake, url, directory)
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    yield from running(tmp_path_factory.mktemp("paypal"))
 
 
 @pytest.fixture
@@ -113,6 +114,15 @@ def charge(
 
 def orders_of(env: Env, payment_id: str) -> list[dict]:
     return [o for o in env.fake.store.records("orders") if o["custom_id"] == payment_id]
+
+
+async def bearer(env: Env) -> dict[str, str]:
+    token = httpx.post(
+        f"{env.url}/v1/oauth2/token",
+        auth=("paypal-client-id", "paypal-client-secret"),
+        data={"grant_type": "client_credentials"},
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
 
 
 # -- the connector ---------------------------------------------------------------------------
@@ -303,7 +313,7 @@ async def test_amounts_go_out_with_each_currencys_decimals(
     result = await paypal.authorize(sale)
     assert result.amount_captured == amount
     order = httpx.get(
-        f"{env.url}/v2/checkout/orders/{result.reference}", headers=await _bearer(env)
+        f"{env.url}/v2/checkout/orders/{result.reference}", headers=await bearer(env)
     ).json()
     assert order["purchase_units"][0]["amount"] == {"currency_code": currency, "value": value}
 
@@ -502,143 +512,3 @@ async def test_another_webhook_id_is_refused(env: Env) -> None:
     with pytest.raises(SignatureRefused):
         await paypal.parse_webhook(sent.headers, sent.body)
     await paypal.close()
-
-
-async def test_the_fake_delivers_its_events_to_a_webhook_url(tmp_path: Path) -> None:
-    received: list[tuple[dict[str, str], bytes]] = []
-    arrived = threading.Event()
-    receiver = FastAPI()
-
-    @receiver.post("/hooks")
-    async def hook(request: Request) -> dict[str, str]:
-        received.append((dict(request.headers), await request.body()))
-        arrived.set()
-        return {}
-
-    inbox = LoopbackServer(receiver)
-    inbox_url = inbox.start()
-    fake = PaypalFake(tmp_path, FixedClock(NOW), SETTINGS, webhook_url=f"{inbox_url}/hooks")
-    server, url = serve(fake)
-    paypal = PaypalConnector(SETTINGS, url, clock=FixedClock(NOW))
-    try:
-        await paypal.authorize(charge(capture=False))
-        assert await asyncio.to_thread(arrived.wait, 10)
-        headers, body = received[0]
-        event = await paypal.parse_webhook(headers, body)
-        assert event.type == "PAYMENT.AUTHORIZATION.CREATED"
-    finally:
-        await paypal.close()
-        server.stop()
-        inbox.stop()
-
-
-# -- the fake's own shapes ------------------------------------------------------------------------
-async def _bearer(env: Env) -> dict[str, str]:
-    token = httpx.post(
-        f"{env.url}/v1/oauth2/token",
-        auth=("paypal-client-id", "paypal-client-secret"),
-        data={"grant_type": "client_credentials"},
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
-def test_oauth_refuses_other_clients(env: Env) -> None:
-    answer = httpx.post(
-        f"{env.url}/v1/oauth2/token",
-        auth=("who", "knows"),
-        data={"grant_type": "client_credentials"},
-    )
-    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
-    assert httpx.get(f"{env.url}/v2/checkout/orders/X").status_code == 401
-
-
-async def test_errors_have_paypals_shape(env: Env) -> None:
-    headers = await _bearer(env)
-    missing = httpx.get(f"{env.url}/v2/checkout/orders/NOPE", headers=headers)
-    assert missing.status_code == 404 and missing.json()["name"] == "RESOURCE_NOT_FOUND"
-    assert {"debug_id", "message", "links", "details"} <= set(missing.json())
-    unit = {"amount": {"currency_code": "JPY", "value": "100.50"}}
-    body = {"intent": "CAPTURE", "purchase_units": [unit]}
-    decimals = httpx.post(f"{env.url}/v2/checkout/orders", json=body, headers=headers)
-    assert decimals.status_code == 422
-    assert decimals.json()["details"][0]["issue"] == "DECIMALS_NOT_SUPPORTED"
-    card = {"number": VISA, "expiry": "2030-12", "security_code": "123"}
-    unpaid = body | {"payment_source": {"card": card}}
-    unit["amount"]["value"] = "100"
-    no_key = httpx.post(f"{env.url}/v2/checkout/orders", json=unpaid, headers=headers)
-    assert no_key.json()["details"][0]["issue"] == "PAYPAL_REQUEST_ID_REQUIRED"
-    minimal = httpx.post(f"{env.url}/v2/checkout/orders", json=body, headers=headers)
-    assert minimal.status_code == 201 and set(minimal.json()) == {"id", "status", "links"}
-    broken = httpx.post(f"{env.url}/v2/checkout/orders", content=b"{", headers=headers)
-    assert broken.status_code == 400 and broken.json()["name"] == "INVALID_REQUEST"
-    env.fake.faults.set(Fault(mode="down", count=1))
-    down = httpx.get(f"{env.url}/v2/checkout/orders/NOPE", headers=headers)
-    assert down.status_code == 503 and down.json()["name"] == "SERVICE_UNAVAILABLE"
-
-
-async def test_the_state_survives_a_restart(paypal: PaypalConnector, env: Env) -> None:
-    sale = await paypal.authorize(charge())
-    reopened = PaypalFake(env.directory, FixedClock(NOW), SETTINGS)
-    assert reopened.store.get("orders", sale.reference) is not None
-    assert reopened.webhooks.public_pem() == env.fake.webhooks.public_pem()
-
-
-async def test_an_order_the_payer_approves_then_the_merchant_captures(env: Env) -> None:
-    headers = await _bearer(env)
-    orders = f"{env.url}/v2/checkout/orders"
-    unit = {"custom_id": "pay_flow", "amount": {"currency_code": "EUR", "value": "12.00"}}
-    body = {"intent": "CAPTURE", "purchase_units": [unit]}
-    keyed = headers | {"PayPal-Request-Id": "flow-1", "Prefer": "return=representation"}
-    created = httpx.post(orders, json=body, headers=keyed)
-    assert created.status_code == 201 and created.json()["status"] == "CREATED"
-    assert "approve" in {link["rel"] for link in created.json()["links"]}
-    replayed = httpx.post(orders, json=body, headers=keyed)
-    assert replayed.status_code == 200 and replayed.json()["id"] == created.json()["id"]
-    order = f"{orders}/{created.json()['id']}"
-
-    def issue(answer: httpx.Response) -> str:
-        assert answer.status_code == 422 and answer.json()["name"] == "UNPROCESSABLE_ENTITY"
-        return str(answer.json()["details"][0]["issue"])
-
-    assert issue(httpx.post(f"{order}/capture", headers=headers)) == "ORDER_NOT_APPROVED"
-    httpx.post(f"{env.url}/_simulate/approve/{created.json()['id']}").raise_for_status()
-    authorize = httpx.post(f"{order}/authorize", headers=headers)
-    assert issue(authorize) == "ACTION_DOES_NOT_MATCH_INTENT"
-    captured = httpx.post(f"{order}/capture", headers=keyed | {"PayPal-Request-Id": "flow-2"})
-    assert captured.status_code == 201 and captured.json()["status"] == "COMPLETED"
-    capture = captured.json()["purchase_units"][0]["payments"]["captures"][0]
-    assert capture["status"] == "COMPLETED" and "processor_response" not in capture  # a wallet
-    again = httpx.post(f"{order}/capture", headers=headers | {"PayPal-Request-Id": "flow-3"})
-    assert issue(again) == "ORDER_ALREADY_CAPTURED"
-
-
-async def test_payments_refuse_what_paypal_refuses(paypal: PaypalConnector, env: Env) -> None:
-    headers = await _bearer(env)
-    auth = await paypal.authorize(charge(amount=1_000, capture=False))
-    order = httpx.get(f"{env.url}/v2/checkout/orders/{auth.reference}", headers=headers).json()
-    auth_id = order["purchase_units"][0]["payments"]["authorizations"][0]["id"]
-    payments = f"{env.url}/v2/payments/authorizations/{auth_id}"
-
-    def issue(answer: httpx.Response) -> str:
-        assert answer.status_code == 422
-        return str(answer.json()["details"][0]["issue"])
-
-    over = {"amount": {"currency_code": "USD", "value": "10.01"}}
-    assert issue(httpx.post(f"{payments}/capture", json=over, headers=headers)) == (
-        "MAX_CAPTURE_AMOUNT_EXCEEDED"
-    )
-    euros = {"amount": {"currency_code": "EUR", "value": "1.00"}}
-    assert issue(httpx.post(f"{payments}/capture", json=euros, headers=headers)) == (
-        "CURRENCY_MISMATCH"
-    )
-    part = {"amount": {"currency_code": "USD", "value": "4.00"}}  # not final: more may follow
-    first = httpx.post(f"{payments}/capture", json=part, headers=headers)
-    assert first.status_code == 201
-    shown = httpx.get(payments, headers=headers).json()
-    assert shown["status"] == "PARTIALLY_CAPTURED"
-    rest = httpx.post(f"{payments}/capture", headers=headers)  # no amount: what is left
-    assert rest.status_code == 201
-    assert httpx.get(payments, headers=headers).json()["status"] == "CAPTURED"
-    assert issue(httpx.post(f"{payments}/void", headers=headers)) == "PREVIOUSLY_CAPTURED"
-    result = await paypal.status(reference=auth.reference)
-    assert result is not None and (result.status, result.amount_captured) == ("succeeded", 1_000)
