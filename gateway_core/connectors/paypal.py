@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -37,7 +38,6 @@ from paypalserversdk.http.auth.o_auth_2 import (  # type: ignore[import-untyped]
 from paypalserversdk.paypal_serversdk_client import (  # type: ignore[import-untyped]  # no type hints
     PaypalServersdkClient,
 )
-from pydantic import SecretStr
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from gateway_core.clock import Clock, SystemClock
@@ -51,7 +51,7 @@ from gateway_core.connectors.paypal_mapping import (
     order_result,
     paypal_value,
 )
-from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable
+from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable, InputError
 from gateway_core.ports.connectors import (
     ConnectorCharge,
     ConnectorEvent,
@@ -68,6 +68,8 @@ _REFUND_STATUS: dict[str, Literal["succeeded", "pending"]] = {
     "PENDING": "pending",
 }
 _PREFER = "return=representation"
+_WAITING = ("CREATED", "SAVED", "PAYER_ACTION_REQUIRED", "APPROVED")
+_CREDENTIALS = "set processors.paypal.api_key and api_secret (the REST app's client id and secret)"
 
 
 class _Configuration(Configuration):  # type: ignore[misc]  # the SDK's class is untyped
@@ -95,10 +97,6 @@ class _Declined(Exception):
     def __init__(self, issue: str) -> None:
         super().__init__(issue)
         self.issue = issue
-
-
-def _reveal(secret: SecretStr | None, default: str) -> str:
-    return default if secret is None else secret.get_secret_value()
 
 
 def _never_sent(error: requests.ConnectionError) -> bool:
@@ -142,11 +140,18 @@ class PaypalConnector:
     ) -> None:
         self._clock = clock or SystemClock()
         self._base_url = base_url.rstrip("/")
-        self._webhook_id = _reveal(settings.webhook_secret, FAKE_WEBHOOK_ID)
+        webhook_id = settings.webhook_secret
+        self._webhook_id = webhook_id.get_secret_value() if webhook_id else FAKE_WEBHOOK_ID
         self._token: Any = None
+        client_id, secret = FAKE_CLIENT
+        if settings.base_url is not None:  # a real client goes to the configured URL only
+            if settings.api_key is None or settings.api_secret is None:
+                raise InputError(_CREDENTIALS)
+            client_id = settings.api_key.get_secret_value()
+            secret = settings.api_secret.get_secret_value()
         credentials = ClientCredentialsAuthCredentials(
-            o_auth_client_id=_reveal(settings.api_key, FAKE_CLIENT[0]),
-            o_auth_client_secret=_reveal(settings.api_secret, FAKE_CLIENT[1]),
+            o_auth_client_id=client_id,
+            o_auth_client_secret=secret,
             o_auth_token_provider=self._provide_token,
         )
         config = _Configuration(
@@ -197,7 +202,7 @@ class PaypalConnector:
         if status >= 500:
             return BankUnavailable(f"PayPal failed on the {what} ({name}); outcome unknown")
         if status == 401:
-            return ProcessorDown(f"PayPal refused paygate's credentials ({issue})")
+            return BankRefused(f"PayPal refused paygate's credentials ({issue}): {_CREDENTIALS}")
         if status == 404:
             return _NotFound(issue)
         if status == 422 and issue in DECLINE_FOR_ISSUE:
@@ -246,7 +251,6 @@ class PaypalConnector:
             if card.holder:
                 source["name"] = card.holder
             body["payment_source"] = {"card": source}
-        order: Mapping[str, Any] = {}
         try:
             order = await self._call(
                 "authorization",
@@ -255,18 +259,30 @@ class PaypalConnector:
                 paypal_request_id=charge.idempotency_key,
                 prefer=_PREFER,
             )
-            if order.get("status") == "APPROVED":  # the payer finished 3-D Secure / approval
-                order = await self._complete(order, charge.idempotency_key)
         except _Declined as decline:
-            return declined(str(order.get("id", "")), decline.issue, None)
-        return order_result(order)
+            return declined("", decline.issue, None)
+        return await self._settled(order)
 
-    async def _complete(self, order: Mapping[str, Any], key: str) -> Any:
-        """Authorize or capture an order the payer approved (Orders v2, as its intent)."""
+    async def _settled(self, order: Mapping[str, Any]) -> ConnectorResult:
+        """Where `order` stands, once an order the payer approved (after 3-D Secure or
+        PayPal's approval) is authorized or captured as its intent says: PayPal leaves
+        that step to the merchant. Its PayPal-Request-Id comes from the order id, so
+        doing it again is the same authorization or capture."""
+        if order.get("status") != "APPROVED":
+            return order_result(order)
         sale = order.get("intent") == "CAPTURE"
         call = self._client.orders.capture_order if sale else self._client.orders.authorize_order
-        what = "capture" if sale else "authorization"
-        return await self._call(what, call, id=order["id"], paypal_request_id=key, prefer=_PREFER)
+        try:
+            done = await self._call(
+                "capture" if sale else "authorization",
+                call,
+                id=order["id"],
+                paypal_request_id=f"paygate-complete-{order['id']}",
+                prefer=_PREFER,
+            )
+        except _Declined as decline:
+            return declined(str(order["id"]), decline.issue, None)
+        return order_result(done)
 
     async def capture(self, reference: str, amount: int, idempotency_key: str) -> ConnectorResult:
         order = await self._order(reference)
@@ -294,8 +310,11 @@ class PaypalConnector:
     async def void(self, reference: str, idempotency_key: str) -> ConnectorResult:
         order = await self._order(reference)
         auths = _payments(order, "authorizations")
+        if not auths and order.get("status") in _WAITING:
+            # Orders v2 has no cancel: an order never authorized or captured expires.
+            return replace(order_result(order), status="canceled", message="Canceled")
         if not auths:
-            raise BankRefused(f"PayPal order {reference} has no authorization to void")
+            return order_result(order)  # a sale (captured when made), or declined
         if auths[-1].get("status") != "VOIDED":
             await self._call(
                 "void",
@@ -356,7 +375,7 @@ class PaypalConnector:
             if reference is not None:
                 raise
             return None  # PayPal refused the probe's body: no order has that request id
-        return order_result(order)
+        return await self._settled(order)
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ConnectorEvent:
         seen = {key.lower(): value for key, value in headers.items()}

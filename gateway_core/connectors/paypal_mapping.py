@@ -195,10 +195,11 @@ def declined(reference: str, issue: str, processor_code: str | None) -> Connecto
     )
 
 
-# The local fake's webhook id when the settings name none (the fake takes any client id
-# and secret when its settings have none).
-FAKE_WEBHOOK_ID = "WH-PAYGATE-FAKE"
+# The local fake's own test client (id, secret), which the connector uses when no
+# base_url is set (a configured client is sent only to the base_url configured), and its
+# webhook id when the settings name none.
 FAKE_CLIENT = ("paygate-fake-client", "paygate-fake-secret")
+FAKE_WEBHOOK_ID = "WH-PAYGATE-FAKE"
 
 
 def event_result(
@@ -226,6 +227,8 @@ def event_result(
         )
     elif event_type == "PAYMENT.AUTHORIZATION.VOIDED":
         result = ConnectorResult("canceled", reference, "00", "Voided", provider_status=status)
+    elif event_type.startswith("CHECKOUT.ORDER."):  # the resource is the order
+        return str(resource.get("id")), None
     elif event_type == "PAYMENT.CAPTURE.PENDING":
         result = ConnectorResult("pending", reference, "00", "Pending", provider_status=status)
     else:

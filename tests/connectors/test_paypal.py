@@ -17,18 +17,21 @@ from typing import Any
 
 import httpx
 import pytest
+from conformance import *  # noqa: F403  (the shared cases)
+from conformance import Kit, Webhook
 from fastapi import FastAPI
 from pydantic import SecretStr
 
 from bank_sim.processors.faults import Fault, faults_router
 from bank_sim.processors.paypal import PaypalFake
+from bank_sim.processors.paypal.webhooks import SentWebhook
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.cards import load_test_pan
 from gateway_core.clock import FixedClock
 from gateway_core.connectors import open_connector
 from gateway_core.connectors.paypal import PaypalConnector
-from gateway_core.connectors.paypal_mapping import minor_units, paypal_value
-from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable
+from gateway_core.connectors.paypal_mapping import event_result, minor_units, paypal_value
+from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable, InputError
 from gateway_core.ports.connectors import (
     Connector,
     ConnectorCard,
@@ -125,6 +128,53 @@ async def bearer(env: Env) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture
+async def kit(env: Env) -> AsyncIterator[Kit]:
+    """The shared conformance cases' view of PayPal (tests/connectors/conformance.py)."""
+
+    def connector(timeout_s: float = SETTINGS.timeout_s) -> PaypalConnector:
+        settings = SETTINGS.model_copy(update={"timeout_s": timeout_s})
+        return PaypalConnector(settings, env.url, clock=FixedClock(NOW))
+
+    def sent_for(reference: str) -> SentWebhook:
+        return next(
+            sent
+            for sent in reversed(env.fake.webhooks.sent)
+            if event_result(sent.event_type, json.loads(sent.body)["resource"])[0] == reference
+        )
+
+    async def webhook(reference: str) -> Webhook:
+        sent = sent_for(reference)
+        return sent.headers, sent.body
+
+    async def bad_webhooks(reference: str) -> list[Webhook]:
+        sent = sent_for(reference)
+        headers, body = sent.headers, sent.body
+        return [
+            (headers, body.replace(b'"COMPLETED"', b'"PENDING"')),  # tampered
+            (headers | {"PAYPAL-TRANSMISSION-TIME": "2026-11-28T04:24:00Z"}, body),  # stale
+            (headers | {"PAYPAL-TRANSMISSION-TIME": "2026-11-28T04:30:05Z"}, body),  # replayed
+            (headers | {"PAYPAL-TRANSMISSION-SIG": "c2lnbmVkIGVsc2V3aGVyZQ=="}, body),  # forged
+            ({k: v for k, v in headers.items() if k != "PAYPAL-TRANSMISSION-SIG"}, body),
+        ]
+
+    env.fake.faults.clear()
+    main = connector()
+    yield Kit(
+        connector=main,
+        faults=env.fake.faults,
+        approving=lambda capture=True, amount=25_00: charge(amount=amount, capture=capture),
+        declining=lambda capture=True: charge("4000000000009995", amount=25_00, capture=capture),
+        decline_response_code="51",
+        with_timeout=connector,
+        payments_for=lambda payment_id: len(orders_of(env, payment_id)),
+        webhook=webhook,
+        bad_webhooks=bad_webhooks,
+    )
+    await main.close()
+    env.fake.faults.clear()
+
+
 # -- the connector ---------------------------------------------------------------------------
 async def test_the_registry_opens_it_on_the_fake(env: Env) -> None:
     root = env.url.removesuffix("/paypal")
@@ -195,16 +245,6 @@ async def test_partial_and_multiple_refunds_up_to_the_captured_amount(
     assert last.amount == 1_500
     with pytest.raises(BankRefused, match="CAPTURE_FULLY_REFUNDED"):
         await paypal.refund(sale.reference, "refund-e", 1, "k-e")
-
-
-async def test_the_same_idempotency_key_is_the_same_order(
-    paypal: PaypalConnector, env: Env
-) -> None:
-    sale = charge(key="idem-retry-1")
-    first = await paypal.authorize(sale)
-    second = await paypal.authorize(sale)
-    assert second.reference == first.reference
-    assert len(orders_of(env, sale.payment_id)) == 1
 
 
 @pytest.mark.parametrize(
@@ -300,6 +340,34 @@ async def test_a_declined_wallet_is_instrument_declined(paypal: PaypalConnector,
     )
 
 
+async def test_an_order_waiting_for_the_payer_is_given_up(paypal: PaypalConnector) -> None:
+    wallet = ConnectorCharge("pay_given_up", "idem-given-up", "m_1", 1_000, "USD", True)
+    created = await paypal.authorize(wallet)
+    assert created.status == "requires_action"
+    given_up = await paypal.void(created.reference, "void-given-up")
+    assert (given_up.status, given_up.reference) == ("canceled", created.reference)
+
+
+async def test_the_payers_approval_is_a_webhook_then_the_order_is_completed(
+    paypal: PaypalConnector, env: Env
+) -> None:
+    wallet = ConnectorCharge("pay_approved", "idem-approved", "m_1", 1_500, "USD", False)
+    created = await paypal.authorize(wallet)
+    httpx.post(f"{env.url}/_simulate/approve/{created.reference}").raise_for_status()
+    sent = env.fake.webhooks.sent[-1]
+    event = await paypal.parse_webhook(sent.headers, sent.body)
+    assert (event.type, event.reference, event.result) == (
+        "CHECKOUT.ORDER.APPROVED",
+        created.reference,
+        None,
+    )
+    held = await paypal.status(reference=created.reference)  # the merchant's step, done
+    assert held is not None and held.status == "requires_capture"
+    assert env.fake.webhooks.sent[-1].event_type == "PAYMENT.AUTHORIZATION.CREATED"
+    again = await paypal.status(reference=created.reference)
+    assert again == held  # done once
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "value"),
     [(10_050, "USD", "100.50"), (1_000, "JPY", "1000"), (1_234, "KWD", "1.234")],
@@ -319,24 +387,6 @@ async def test_amounts_go_out_with_each_currencys_decimals(
 
 
 # -- failures -------------------------------------------------------------------------------------
-async def test_a_timeout_after_send_is_found_by_its_key_not_made_twice(
-    env: Env, tmp_path: Path
-) -> None:
-    quick = SETTINGS.model_copy(update={"timeout_s": 0.5})
-    paypal = PaypalConnector(quick, env.url, clock=FixedClock(NOW))
-    sale = charge()
-    env.fake.faults.set(Fault(mode="timeout_after_accept", count=1, delay_s=1.5))
-    with pytest.raises(BankUnavailable) as lost:
-        await paypal.authorize(sale)
-    assert not isinstance(lost.value, BankNotReached | ProcessorDown)
-    found = await paypal.status(idempotency_key=sale.idempotency_key)
-    assert found is not None and found.status == "succeeded"
-    again = await paypal.authorize(sale)
-    assert again.reference == found.reference
-    assert len(orders_of(env, sale.payment_id)) == 1
-    await paypal.close()
-
-
 async def test_a_500_after_processing_is_unclear_and_found_by_status(
     paypal: PaypalConnector, env: Env
 ) -> None:
@@ -347,18 +397,9 @@ async def test_a_500_after_processing_is_unclear_and_found_by_status(
     assert not isinstance(lost.value, ProcessorDown)
     found = await paypal.status(idempotency_key=sale.idempotency_key)
     assert found is not None and found.status == "succeeded"
-
-
-async def test_down_is_processor_down_and_nothing_is_made(
-    paypal: PaypalConnector, env: Env
-) -> None:
-    sale = charge()
-    env.fake.faults.set(Fault(mode="down"))
-    with pytest.raises(ProcessorDown):
-        await paypal.authorize(sale)
-    env.fake.faults.clear()
-    assert await paypal.status(idempotency_key=sale.idempotency_key) is None
-    assert orders_of(env, sale.payment_id) == []
+    again = await paypal.authorize(sale)  # a retry with the key: the same order
+    assert again.reference == found.reference
+    assert len(orders_of(env, sale.payment_id)) == 1
 
 
 async def test_a_refused_connection_is_bank_not_reached() -> None:
@@ -371,13 +412,17 @@ async def test_a_refused_connection_is_bank_not_reached() -> None:
     await paypal.close()
 
 
-async def test_wrong_credentials_are_refused_before_anything_is_made(env: Env) -> None:
-    wrong = SETTINGS.model_copy(update={"api_secret": SecretStr("not-the-secret")})
+async def test_wrong_credentials_are_refused_in_one_line(env: Env) -> None:
+    wrong = SETTINGS.model_copy(
+        update={"api_secret": SecretStr("not-the-secret"), "base_url": env.url}
+    )
     paypal = PaypalConnector(wrong, env.url)
-    with pytest.raises(ProcessorDown, match="invalid_client") as refused:
+    with pytest.raises(BankRefused, match="invalid_client") as refused:
         await paypal.authorize(charge())
-    assert "not-the-secret" not in str(refused.value)
+    assert "not-the-secret" not in str(refused.value) and "\n" not in str(refused.value)
     await paypal.close()
+    with pytest.raises(InputError, match="api_key"):
+        PaypalConnector(ProcessorSettings(base_url=env.url), env.url)
 
 
 async def test_status_of_unknown_ids_and_keys_is_none_and_makes_nothing(

@@ -141,6 +141,7 @@ class PaypalBook:
         if order["pending"] is None:
             order["pending"] = WALLET_DECLINED if declined else WALLET_OK
         order["status"], order["update_time"] = "APPROVED", self._stamp()
+        self.outbox.append(("CHECKOUT.ORDER.APPROVED", "orders", order_id))
         return order
 
     def complete_order(self, order_id: str, intent: str, request_id: str | None) -> Record:

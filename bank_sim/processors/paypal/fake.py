@@ -29,7 +29,7 @@ from bank_sim.processors.paypal.errors import FAULT_BODIES, PaypalError, invalid
 from bank_sim.processors.paypal.store import PaypalStore
 from bank_sim.processors.paypal.webhooks import CERT_ID, SentWebhook, Webhooks
 from gateway_core.clock import Clock, SystemClock
-from gateway_core.connectors.paypal_mapping import FAKE_WEBHOOK_ID
+from gateway_core.connectors.paypal_mapping import FAKE_CLIENT, FAKE_WEBHOOK_ID
 from gateway_core.settings import ProcessorSettings
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -42,8 +42,8 @@ def _secret(value: Any) -> str | None:
 
 class PaypalFake:
     """PayPal's API for paygate's connector: `router()` (mount it on an app), `faults`,
-    and `webhooks.sent` (every event sent, with its headers, for tests). Without
-    settings it takes any client id and secret."""
+    and `webhooks.sent` (every event sent, with its headers, for tests). It takes its
+    own test client (`FAKE_CLIENT`) and the client id and secret of `settings`."""
 
     def __init__(
         self,
@@ -54,8 +54,10 @@ class PaypalFake:
         webhook_url: str | None = None,
     ) -> None:
         settings = settings or ProcessorSettings()
-        self._client_id = _secret(settings.api_key)
-        self._client_secret = _secret(settings.api_secret)
+        self._clients = {FAKE_CLIENT[0]: FAKE_CLIENT[1]}
+        client_id, secret = _secret(settings.api_key), _secret(settings.api_secret)
+        if client_id and secret:
+            self._clients[client_id] = secret
         now = (clock or SystemClock()).now
         self.store = PaypalStore(directory)
         self.book = PaypalBook(self.store, now)
@@ -66,8 +68,8 @@ class PaypalFake:
         self.faults = Faults()
 
     # -- authentication ------------------------------------------------------------------
-    def _token(self) -> str:
-        digest = hmac.new(self.store.signing_seed, (self._client_id or "").encode(), hashlib.sha256)
+    def _token(self, client_id: str) -> str:
+        digest = hmac.new(self.store.signing_seed, client_id.encode(), hashlib.sha256)
         return "A21AA" + digest.hexdigest()[:40]
 
     async def _oauth(self, request: Request) -> Response:
@@ -76,15 +78,14 @@ class PaypalFake:
             client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
         except ValueError:
             client_id = secret = ""
-        known = (client_id, secret) == (self._client_id, self._client_secret)
-        anyone = self._client_id is None and bool(client_id)
-        if scheme.lower() != "basic" or not (known or anyone):
+        known = self._clients.get(client_id)
+        if scheme.lower() != "basic" or known is None or not hmac.compare_digest(known, secret):
             body = {"error": "invalid_client", "error_description": "Client Authentication failed"}
             return JSONResponse(body, status_code=401)
         return JSONResponse(
             {
                 "scope": "https://uri.paypal.com/services/payments/payment",
-                "access_token": self._token(),
+                "access_token": self._token(client_id),
                 "token_type": "Bearer",
                 "app_id": "APP-PAYGATEFAKE",
                 "expires_in": 32400,
@@ -94,7 +95,8 @@ class PaypalFake:
 
     def _authorized(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(token, self._token())
+        tokens = (self._token(client_id) for client_id in self._clients)
+        return scheme.lower() == "bearer" and any(hmac.compare_digest(token, t) for t in tokens)
 
     # -- plumbing --------------------------------------------------------------------------
     def _base(self, request: Request) -> str:

@@ -27,7 +27,7 @@ from bank_sim.processors.paypal.store import utc_text
 
 AUTH_ALGO = "Ed25519"  # PayPal's is SHA256withRSA
 CERT_ID = "CERT-paygate-fake-paypal"
-RESOURCE_TYPES = {"CAPTURE": "capture", "AUTHORIZATION": "authorization"}
+RESOURCE_TYPES = {"CAPTURE": "capture", "AUTHORIZATION": "authorization", "ORDER": "checkout-order"}
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Webhooks:
             "resource_type": RESOURCE_TYPES.get(kind, "refund"),
             "resource_version": "2.0",
             "event_type": event_type,
-            "summary": f"Payment {kind.lower()} {event_type.rsplit('.', 1)[1].lower()}",
+            "summary": f"{kind.title()} {event_type.rsplit('.', 1)[1].lower()}",
             "resource": resource,
         }
         body = canonical(event)
