@@ -12,6 +12,9 @@ PayPal's verify-webhook-signature call.
 - `status(idempotency_key=...)` asks PayPal to replay that PayPal-Request-Id with a
   create-order body it refuses (no purchase unit): a known key answers its order, an
   unknown one is refused 400 INVALID_REQUEST, so nothing is ever made to find out.
+- An order the payer approved (after 3-D Secure, or PayPal's own approval) waits for
+  the merchant: the first `authorize`, `status` or webhook that sees it authorizes or
+  captures it, as its intent says (the step the customer has already agreed to).
 """
 
 from __future__ import annotations
