@@ -10,9 +10,6 @@ import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,10 +17,19 @@ import pytest
 from conformance import *  # noqa: F403  (the shared cases)
 from conformance import Kit, Webhook
 from fastapi import FastAPI
+from paypal_support import (
+    NOW,
+    SETTINGS,
+    VISA,
+    Env,
+    bearer,
+    charge,
+    orders_of,
+    running,
+)
 from pydantic import SecretStr
 
-from bank_sim.processors.faults import Fault, faults_router
-from bank_sim.processors.paypal import PaypalFake
+from bank_sim.processors.faults import Fault
 from bank_sim.processors.paypal.webhooks import SentWebhook
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.cards import load_test_pan
@@ -41,39 +47,6 @@ from gateway_core.ports.connectors import (
 )
 from gateway_core.settings import ProcessorSettings
 
-NOW = datetime(2026, 11, 28, 4, 30, tzinfo=UTC)
-SETTINGS = ProcessorSettings(
-    api_key=SecretStr("paypal-client-id"),
-    api_secret=SecretStr("paypal-client-secret"),
-    webhook_secret=SecretStr("WH-TEST-0001"),
-    timeout_s=2.0,
-)
-VISA = "4242424242424242"
-
-
-@dataclass
-class Env:
-    fake: PaypalFake
-    url: str  # the provider's root, as the SDK wants it (http://127.0.0.1:PORT/paypal)
-    directory: Path
-
-
-def serve(fake: PaypalFake) -> tuple[LoopbackServer, str]:
-    """`fake` with its faults on a loopback port; (server, the provider's root URL)."""
-    app = FastAPI()
-    app.include_router(fake.router())
-    app.include_router(faults_router("/paypal", fake.faults))
-    server = LoopbackServer(app)
-    return server, f"{server.start()}/paypal"
-
-
-def running(directory: Path) -> Iterator[Env]:
-    """A fake with SETTINGS in `directory`, served until the generator is closed."""
-    fake = PaypalFake(directory, FixedClock(NOW), SETTINGS)
-    server, url = serve(fake)
-    yield Env(fake, url, directory)
-    server.stop()
-
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
@@ -87,45 +60,6 @@ async def paypal(env: Env) -> AsyncIterator[PaypalConnector]:
     yield connector
     await connector.close()
     env.fake.faults.clear()
-
-
-_serial = iter(range(10**6))
-
-
-def charge(
-    pan: str = VISA,
-    amount: int = 10_050,
-    currency: str = "USD",
-    *,
-    capture: bool = True,
-    cvv: str | None = "123",
-    holder: str | None = "Asha Rao",
-    key: str | None = None,
-) -> ConnectorCharge:
-    n = next(_serial)
-    card = ConnectorCard(SecretStr(pan), 12, 2030, SecretStr(cvv) if cvv else None, holder)
-    return ConnectorCharge(
-        payment_id=f"pay_{n}",
-        idempotency_key=key or f"idem-{n}",
-        merchant_id="m_1",
-        amount=amount,
-        currency=currency,
-        capture=capture,
-        card=card,
-    )
-
-
-def orders_of(env: Env, payment_id: str) -> list[dict]:
-    return [o for o in env.fake.store.records("orders") if o["custom_id"] == payment_id]
-
-
-async def bearer(env: Env) -> dict[str, str]:
-    token = httpx.post(
-        f"{env.url}/v1/oauth2/token",
-        auth=("paypal-client-id", "paypal-client-secret"),
-        data={"grant_type": "client_credentials"},
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -381,7 +315,7 @@ async def test_amounts_go_out_with_each_currencys_decimals(
     result = await paypal.authorize(sale)
     assert result.amount_captured == amount
     order = httpx.get(
-        f"{env.url}/v2/checkout/orders/{result.reference}", headers=await bearer(env)
+        f"{env.url}/v2/checkout/orders/{result.reference}", headers=bearer(env)
     ).json()
     assert order["purchase_units"][0]["amount"] == {"currency_code": currency, "value": value}
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from paypal_support import NOW, SETTINGS, VISA, Env, bearer, charge, running, serve
 from starlette.requests import Request
-from test_paypal import NOW, SETTINGS, VISA, Env, bearer, charge, running, serve
 
 from bank_sim.processors.faults import Fault
 from bank_sim.processors.paypal import PaypalFake
@@ -46,7 +46,7 @@ def test_oauth_refuses_other_clients(env: Env) -> None:
 
 
 async def test_errors_have_paypals_shape(env: Env) -> None:
-    headers = await bearer(env)
+    headers = bearer(env)
     missing = httpx.get(f"{env.url}/v2/checkout/orders/NOPE", headers=headers)
     assert missing.status_code == 404 and missing.json()["name"] == "RESOURCE_NOT_FOUND"
     assert {"debug_id", "message", "links", "details"} <= set(missing.json())
@@ -77,7 +77,7 @@ async def test_the_state_survives_a_restart(paypal: PaypalConnector, env: Env) -
 
 
 async def test_an_order_the_payer_approves_then_the_merchant_captures(env: Env) -> None:
-    headers = await bearer(env)
+    headers = bearer(env)
     orders = f"{env.url}/v2/checkout/orders"
     unit = {"custom_id": "pay_flow", "amount": {"currency_code": "EUR", "value": "12.00"}}
     body = {"intent": "CAPTURE", "purchase_units": [unit]}
@@ -106,7 +106,7 @@ async def test_an_order_the_payer_approves_then_the_merchant_captures(env: Env) 
 
 
 async def test_payments_refuse_what_paypal_refuses(paypal: PaypalConnector, env: Env) -> None:
-    headers = await bearer(env)
+    headers = bearer(env)
     auth = await paypal.authorize(charge(amount=1_000, capture=False))
     order = httpx.get(f"{env.url}/v2/checkout/orders/{auth.reference}", headers=headers).json()
     auth_id = order["purchase_units"][0]["payments"]["authorizations"][0]["id"]
