@@ -89,6 +89,9 @@ DECLINE_FOR_ISSUE: dict[str, str] = {
     "PAYER_CANNOT_PAY": "do_not_honor",
 }
 
+_CAPTURED = ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED")  # a capture's money was taken
+_WAITING_TEXT = {"PAYER_ACTION_REQUIRED": "3-D Secure: the cardholder authenticates"}
+
 
 def paypal_value(minor: int, currency: str) -> str:
     """Minor units as PayPal's decimal string (1050 USD -> "10.50", 1000 JPY -> "1000")."""
@@ -156,7 +159,7 @@ def order_result(order: Mapping[str, Any]) -> ConnectorResult:
     )
     if status in ("CREATED", "PAYER_ACTION_REQUIRED", "SAVED"):
         url = _link(order, "payer-action", "approve")
-        text = reason_for("1A").text
+        text = _WAITING_TEXT.get(status, "Waiting for the payer to approve at PayPal")
         return replace(
             base, status="requires_action", response_code="1A", message=text, action_url=url
         )
@@ -172,9 +175,6 @@ def order_result(order: Mapping[str, Any]) -> ConnectorResult:
     if word == "CREATED" and auths:
         return replace(base, status="requires_capture", message="Approved", provider_code=APPROVED)
     return base
-
-
-_CAPTURED = ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED")
 
 
 def declined(reference: str, issue: str, processor_code: str | None) -> ConnectorResult:

@@ -1,7 +1,8 @@
 """The PayPal connector through the official paypal-server-sdk against the PayPal fake
-(bank_sim/processors/paypal), served on a loopback port: approve, decline, partial
-capture, void, partial and multiple refunds, idempotent retries, timeout after send,
-down, webhooks verified and refused; and the fake's own shapes."""
+(bank_sim/processors/paypal) on a loopback port: the shared conformance cases
+(conformance.py, through the `kit` fixture), then PayPal's own: test cards and
+rejection triggers, 3-D Secure and approval, currencies, failures, no card data, no
+request off the machine, webhooks. The fake's own shapes: test_paypal_fake.py."""
 
 from __future__ import annotations
 
