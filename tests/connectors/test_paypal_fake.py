@@ -15,11 +15,16 @@ from fastapi import FastAPI
 from paypal_support import NOW, SETTINGS, VISA, Env, bearer, charge, running, serve
 from starlette.requests import Request
 
+from bank_sim.app import Banks, create_app
+from bank_sim.config import BankConfig
+from bank_sim.processors.app import processors_app
 from bank_sim.processors.faults import Fault
 from bank_sim.processors.paypal import PaypalFake
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.clock import FixedClock
 from gateway_core.connectors.paypal import PaypalConnector
+from gateway_core.connectors.paypal_mapping import FAKE_CLIENT
+from gateway_core.errors import SystemFailure
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +168,48 @@ async def test_the_fake_delivers_its_events_to_a_webhook_url(tmp_path: Path) -> 
         await connector.close()
         server.stop()
         inbox.stop()
+
+
+async def test_paygate_banks_serve_answers_paypal(tmp_path: Path, clock: FixedClock) -> None:
+    banks = Banks(BankConfig(tmp_path, clock=clock))
+    try:
+        transport = httpx.ASGITransport(app=create_app(banks))
+        async with httpx.AsyncClient(transport=transport, base_url="http://banks") as c:
+            token = await c.post(
+                "/paypal/v1/oauth2/token",
+                auth=FAKE_CLIENT,
+                data={"grant_type": "client_credentials"},
+            )
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            unit = {"amount": {"currency_code": "INR", "value": "10.00"}}
+            body = {"intent": "CAPTURE", "purchase_units": [unit]}
+            created = await c.post("/paypal/v2/checkout/orders", json=body, headers=headers)
+            assert created.status_code == 201 and created.json()["status"] == "CREATED"
+            await c.post("/paypal/_faults", json={"mode": "down", "count": 1})
+            down = await c.post("/paypal/v2/checkout/orders", json=body, headers=headers)
+            assert down.status_code == 503 and down.json()["name"] == "SERVICE_UNAVAILABLE"
+    finally:
+        banks.close()
+
+
+async def test_takes_its_test_client_and_the_configured_one(tmp_path: Path) -> None:
+    settings = {"paypal": SETTINGS}
+    app = processors_app(tmp_path, FixedClock(NOW), settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fakes") as c:
+        for client, status in (
+            (("paypal-client-id", "paypal-client-secret"), 200),
+            (FAKE_CLIENT, 200),
+            (("paypal-client-id", "guess"), 401),
+        ):
+            answer = await c.post(
+                "/paypal/v1/oauth2/token", auth=client, data={"grant_type": "client_credentials"}
+            )
+            assert answer.status_code == status
+
+
+def test_unreadable_state_is_one_plain_line(tmp_path: Path) -> None:
+    (tmp_path / "paypal.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(SystemFailure) as refused:
+        PaypalFake(tmp_path, FixedClock(NOW))
+    assert "\n" not in str(refused.value) and "paypal.json" in str(refused.value)

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway_core.errors import SystemFailure
+
 Record = dict[str, Any]
 KINDS = ("orders", "authorizations", "captures", "refunds")
 
@@ -29,7 +31,13 @@ class PaypalStore:
         self._path = directory / "paypal.json"
         self.lock = threading.RLock()
         if self._path.exists():
-            self._data: dict[str, Any] = json.loads(self._path.read_text(encoding="utf-8"))
+            try:
+                self._data: dict[str, Any] = json.loads(self._path.read_text(encoding="utf-8"))
+                bytes.fromhex(self._data["signing_seed"])
+            except (ValueError, KeyError, TypeError):
+                raise SystemFailure(
+                    f"the PayPal fake's state {self._path} is unreadable: move it away"
+                ) from None
         else:
             self._data = {kind: {} for kind in KINDS}
             self._data["requests"] = {}
