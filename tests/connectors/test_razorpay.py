@@ -1,0 +1,412 @@
+"""The Razorpay connector, through the official `razorpay` SDK, against the Razorpay
+fake: the shared conformance cases, then Razorpay's own (test cards and VPAs, OTP, UPI
+and net banking, the payment signature, errors, the fake's state and webhooks)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conformance import *  # noqa: F403  (the shared cases)
+from conformance import Kit, Webhook
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from bank_sim.processors.faults import Fault, faults_router
+from bank_sim.processors.razorpay import RazorpayFake
+from bank_sim.processors.razorpay.webhooks import sign
+from bank_sim.processors.server import LoopbackServer
+from gateway_core.cards import load_test_pan
+from gateway_core.clock import SystemClock
+from gateway_core.connectors import open_connector
+from gateway_core.connectors.razorpay import FAKE_KEY_SECRET, RazorpayConnector, receipt_for
+from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable, InputError
+from gateway_core.payments import NotAllowed
+from gateway_core.ports.connectors import (
+    ConnectorCard,
+    ConnectorCharge,
+    ProcessorDown,
+    SignatureRefused,
+)
+from gateway_core.settings import ProcessorSettings
+
+WEBHOOK_SECRET = "rzp-webhook-test-secret"
+_serial = itertools.count(1)
+
+
+def card(pan: str, cvv: str | None = "123", month: int = 12, year: int = 2030) -> ConnectorCard:
+    return ConnectorCard(
+        SecretStr(pan.replace(" ", "")), month, year, SecretStr(cvv) if cvv else None
+    )
+
+
+def charge(*, capture: bool = True, amount: int = 25_00, **source: object) -> ConnectorCharge:
+    """A fresh charge (its own payment id and idempotency key); by default a card of the
+    load-test range, each charge its own account (no daily limit is ever met)."""
+    n = next(_serial)
+    if not source:
+        source = {"card": card(load_test_pan(500_000 + n))}
+    method = "upi" if "vpa" in source or "upi" in source else "card"
+    method = "netbanking" if "bank" in source else method
+    source.pop("upi", None)
+    return ConnectorCharge(
+        payment_id=f"pay_r{n:05d}",
+        idempotency_key=f"idem-r{n:05d}",
+        merchant_id="PAYGATEDEMO0001",
+        amount=amount,
+        currency="INR",
+        capture=capture,
+        method=method,
+        **source,
+    )
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory: pytest.TempPathFactory) -> RazorpayFake:
+    account = RazorpayFake(tmp_path_factory.mktemp("razorpay"), SystemClock())
+    account.webhooks.register(None, WEBHOOK_SECRET)
+    return account
+
+
+@pytest.fixture(scope="module")
+def url(fake: RazorpayFake) -> Iterator[str]:
+    app = FastAPI()
+    app.include_router(fake.router())
+    app.include_router(faults_router("/razorpay", fake.faults))
+    server = LoopbackServer(app)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def make(url: str, timeout_s: float = 8.0, **settings: object) -> RazorpayConnector:
+    """The connector on the fake (its test keys: the settings name none)."""
+    values = {"webhook_secret": SecretStr(WEBHOOK_SECRET), "timeout_s": timeout_s} | settings
+    return RazorpayConnector(ProcessorSettings(**values), f"{url}/razorpay")
+
+
+@pytest.fixture
+async def connector(url: str) -> AsyncIterator[RazorpayConnector]:
+    made = make(url)
+    yield made
+    await made.close()
+
+
+def resign(body: bytes, secret: str = WEBHOOK_SECRET, **changes: object) -> tuple[bytes, str]:
+    event = json.loads(body) | changes
+    changed = json.dumps(event, separators=(",", ":")).encode()
+    return changed, sign(secret, changed)
+
+
+@pytest.fixture
+async def kit(url: str, fake: RazorpayFake, connector: RazorpayConnector) -> Kit:
+    async def webhook(reference: str) -> Webhook:
+        delivery = fake.webhooks.sent(reference)[-1]
+        return delivery.headers, delivery.body
+
+    async def bad_webhooks(reference: str) -> list[Webhook]:
+        headers, body = await webhook(reference)
+        event_id = headers["X-Razorpay-Event-Id"]
+        created = json.loads(body)["created_at"]
+        stale, stale_sig = resign(body, created_at=created - 26 * 3600)
+        later, _ = resign(body, created_at=created + 5)
+        _, other_sig = resign(body, secret="another-secret")
+        signed = headers["X-Razorpay-Signature"]
+        return [
+            (headers, body[:-1] + b" }"),  # tampered
+            ({"X-Razorpay-Signature": stale_sig, "X-Razorpay-Event-Id": event_id}, stale),
+            ({"X-Razorpay-Signature": signed, "X-Razorpay-Event-Id": event_id}, later),  # replay
+            ({"X-Razorpay-Signature": other_sig, "X-Razorpay-Event-Id": event_id}, body),
+            ({"X-Razorpay-Event-Id": event_id}, body),  # unsigned
+            ({"X-Razorpay-Signature": signed}, body),  # no event id
+        ]
+
+    return Kit(
+        connector=connector,
+        faults=fake.faults,
+        approving=lambda capture=True, amount=25_00: charge(capture=capture, amount=amount),
+        declining=lambda capture=True: charge(capture=capture, card=card("4000 0000 0000 9995")),
+        decline_response_code="51",
+        with_timeout=lambda timeout_s: make(url, timeout_s),
+        payments_for=lambda payment_id: len(fake.payments_noted("paygate_payment", payment_id)),
+        webhook=webhook,
+        bad_webhooks=bad_webhooks,
+        partial_capture=False,  # Razorpay captures the whole authorized amount only
+        voids=False,  # Razorpay has no release of an authorization
+    )
+
+
+# -- test cards and the mapping ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("pan", "amount", "code", "reason"),
+    [
+        ("5267 3181 8797 5449", 25_00, "00", None),  # Razorpay's Mastercard
+        ("4386 2894 0766 0153", 25_00, "00", None),  # Razorpay's Visa
+        ("4242 4242 4242 4242", 25_00, "00", None),  # paygate's
+        ("4000 0000 0000 0002", 25_00, "05", "card_declined"),
+        ("4000 0000 0000 9995", 25_00, "51", "insufficient_funds"),
+        ("4000 0000 0000 0069", 25_00, "54", "card_expired"),
+        ("4000 0000 0000 0127", 25_00, "N7", "incorrect_cvv"),
+        ("4000 0000 0000 0614", 1_500_00, "61", "transaction_limit_exceeded"),
+        ("4000 0000 0000 0655", 25_00, "65", "transaction_daily_count_exceeded"),
+        ("4000 0000 0000 0960", 25_00, "96", "issuer_technical_error"),
+        ("4000 0000 0000 9094", 25_00, "91", "bank_technical_error"),
+        ("4000 0000 0000 9987", 25_00, "05", "debit_instrument_blocked"),  # lost: not told
+        ("4000 0566 5566 5556", 25_00, "05", "card_declined"),  # not a test card
+    ],
+)
+async def test_test_cards_answer_as_the_issuer_would(
+    connector: RazorpayConnector, pan: str, amount: int, code: str, reason: str | None
+) -> None:
+    result = await connector.authorize(charge(amount=amount, card=card(pan)))
+    assert (result.response_code, result.provider_code) == (code, reason)
+    assert result.status == ("succeeded" if code == "00" else "declined")
+    assert pan.replace(" ", "") not in result.message
+
+
+async def test_a_bad_number_is_refused_in_one_line_without_the_card(
+    connector: RazorpayConnector,
+) -> None:
+    with pytest.raises(BankRefused) as refused:
+        await connector.authorize(charge(card=card("4242 4242 4242 4241")))
+    assert "4242424242424241" not in str(refused.value) and "\n" not in str(refused.value)
+
+
+async def test_otp_card_waits_then_the_otp_decides(
+    connector: RazorpayConnector, fake: RazorpayFake
+) -> None:
+    ok = await connector.authorize(charge(card=card("4000 0000 0000 3220")))
+    assert (ok.status, ok.response_code) == ("requires_action", "1A")
+    assert ok.action_url and ok.action_url.endswith(f"/v1/payments/{ok.reference}/authenticate")
+    fake.submit_otp(ok.reference, "123456")
+    done = await connector.status(reference=ok.reference)
+    assert done is not None and (done.status, done.response_code) == ("succeeded", "00")
+
+    short = await connector.authorize(charge(card=card("4000 0000 0000 3220")))
+    with pytest.raises(Exception, match="OTP is incorrect"):
+        fake.submit_otp(short.reference, "12")
+    failed = await connector.status(reference=short.reference)
+    assert failed is not None and failed.provider_code == "incorrect_otp"
+
+    poor = await connector.authorize(charge(card=card("4000 0084 0000 1629")))
+    with pytest.raises(Exception, match="enough funds"):
+        fake.submit_otp(poor.reference, "123456")
+    declined = await connector.status(reference=poor.reference)
+    assert declined is not None and (declined.status, declined.response_code) == ("declined", "51")
+
+
+async def test_upi_collect_with_razorpay_test_vpas(
+    connector: RazorpayConnector, fake: RazorpayFake
+) -> None:
+    paid = await connector.authorize(charge(vpa="success@razorpay"))
+    assert (paid.status, paid.amount_captured) == ("succeeded", 25_00)
+    failed = await connector.authorize(charge(vpa="failure@razorpay"))
+    assert (failed.status, failed.response_code, failed.provider_code) == (
+        "declined",
+        "05",
+        "payment_failed",
+    )
+    waiting = await connector.authorize(charge(vpa="asha@okbank"))
+    assert (waiting.status, waiting.response_code) == ("pending", "1A")
+    fake.complete(waiting.reference, success=True)
+    found = await connector.status(reference=waiting.reference)
+    assert found is not None and found.status == "succeeded"
+
+
+async def test_upi_intent_gives_the_link(connector: RazorpayConnector) -> None:
+    result = await connector.authorize(charge(upi="intent"))
+    assert result.status == "pending"
+    assert result.action_url and result.action_url.startswith("upi://pay?")
+    assert "am=25.00&cu=INR" in result.action_url
+
+
+async def test_net_banking_goes_through_the_bank_page(
+    connector: RazorpayConnector, fake: RazorpayFake
+) -> None:
+    result = await connector.authorize(charge(bank="HDFC"))
+    assert result.status == "requires_action" and result.action_url
+    fake.complete(result.reference, success=False)
+    found = await connector.status(reference=result.reference)
+    assert found is not None and (found.status, found.provider_code) == (
+        "declined",
+        "payment_cancelled",
+    )
+
+
+async def test_a_stripe_payment_method_is_refused_before_sending(
+    connector: RazorpayConnector,
+) -> None:
+    with pytest.raises(InputError, match="razorpay takes"):
+        await connector.authorize(charge(payment_method="pm_card_visa"))
+
+
+# -- the payment signature ----------------------------------------------------------------
+async def test_payment_signature_is_checked_against_the_stored_order(
+    connector: RazorpayConnector, fake: RazorpayFake
+) -> None:
+    sale = await connector.authorize(charge())
+    other = await connector.authorize(charge())
+    order_id = fake.fetch_payment(sale.reference)["order_id"]
+    other_order = fake.fetch_payment(other.reference)["order_id"]
+    signature = fake.signature(order_id, sale.reference)
+    connector.check_payment_signature(order_id, sale.reference, signature)
+    with pytest.raises(SignatureRefused):  # a signature made with another order id
+        connector.check_payment_signature(
+            order_id, sale.reference, fake.signature(other_order, sale.reference)
+        )
+    with pytest.raises(SignatureRefused):  # the right signature, another stored order
+        connector.check_payment_signature(other_order, sale.reference, signature)
+
+
+# -- capture, refund, status --------------------------------------------------------------
+async def test_capture_again_is_the_same_capture(connector: RazorpayConnector) -> None:
+    held = await connector.authorize(charge(capture=False))
+    first = await connector.capture(held.reference, 25_00, "cap-1")
+    again = await connector.capture(held.reference, 25_00, "cap-1")
+    assert (first.status, again.status, again.amount_captured) == ("succeeded", "succeeded", 25_00)
+
+
+async def test_partial_capture_is_refused_in_one_line(connector: RazorpayConnector) -> None:
+    held = await connector.authorize(charge(capture=False))
+    with pytest.raises(NotAllowed, match="whole authorized amount"):
+        await connector.capture(held.reference, 10_00, "cap-2")
+
+
+async def test_refund_of_an_uncaptured_payment_is_refused(connector: RazorpayConnector) -> None:
+    held = await connector.authorize(charge(capture=False))
+    with pytest.raises(BankRefused, match="not been captured"):
+        await connector.refund(held.reference, "rf-x", 10_00, "k-rf-x")
+
+
+async def test_full_refund_leaves_a_refunded_payment(
+    connector: RazorpayConnector, fake: RazorpayFake
+) -> None:
+    sale = await connector.authorize(charge())
+    await connector.refund(sale.reference, "rf-all", 25_00, "k-rf-all")
+    found = await connector.status(reference=sale.reference)
+    assert found is not None
+    assert (found.status, found.provider_status, found.amount_refunded) == (
+        "succeeded",
+        "refunded",
+        25_00,
+    )
+    events = [d.event for d in fake.webhooks.sent(sale.reference)]
+    assert events == ["payment.authorized", "payment.captured", "order.paid", "refund.processed"]
+
+
+async def test_status_of_an_unknown_payment_is_none(connector: RazorpayConnector) -> None:
+    assert await connector.status(reference="pay_00000000000000") is None
+
+
+def test_a_long_idempotency_key_becomes_a_40_character_receipt() -> None:
+    assert receipt_for("k" * 36) == "k" * 36
+    long = receipt_for("k" * 64)
+    assert len(long) == 40 and long == receipt_for("k" * 64) != receipt_for("k" * 65)
+
+
+# -- failures -----------------------------------------------------------------------------
+async def test_connection_refused_is_bank_not_reached() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    closed = make(f"http://127.0.0.1:{port}")
+    with pytest.raises(BankNotReached):
+        await closed.authorize(charge())
+    await closed.close()
+
+
+async def test_a_500_after_processing_is_unavailable_not_down(
+    connector: RazorpayConnector, fake: RazorpayFake
+) -> None:
+    sale = charge()
+    fake.faults.set(Fault(mode="error", count=1))
+    try:
+        with pytest.raises(BankUnavailable) as lost:
+            await connector.authorize(sale)
+        assert not isinstance(lost.value, ProcessorDown)
+    finally:
+        fake.faults.clear()
+    found = await connector.status(idempotency_key=sale.idempotency_key)
+    assert found is not None and found.status == "succeeded"
+    again = await connector.authorize(sale)  # the retry finds it: no second payment
+    assert again.reference == found.reference
+    assert len(fake.payments_noted("paygate_payment", sale.payment_id)) == 1
+
+
+async def test_wrong_keys_are_refused_in_one_line(url: str) -> None:
+    wrong = make(url, api_key=SecretStr("rzp_test_other"), api_secret=SecretStr("nope"))
+    with pytest.raises(BankRefused, match="Authentication failed"):
+        await wrong.authorize(charge())
+    await wrong.close()
+
+
+def test_real_service_without_keys_is_refused() -> None:
+    settings = ProcessorSettings(base_url="https://api.razorpay.com")
+    with pytest.raises(InputError, match="api_key and api_secret"):
+        open_connector("razorpay", settings, "http://127.0.0.1:9")
+
+
+# -- the fake itself ------------------------------------------------------------------------
+async def test_the_fake_keeps_no_card_number_or_cvv(
+    connector: RazorpayConnector, fake: RazorpayFake, tmp_path: Path
+) -> None:
+    await connector.authorize(charge(card=card("4111 1111 1111 1111", cvv="987")))
+    saved = (fake.directory / "razorpay.json").read_text()
+    assert "4111111111111111" not in saved and '"987"' not in saved
+    assert '"last4": "1111"' in saved
+
+
+async def test_the_fake_reopens_with_its_state(
+    connector: RazorpayConnector, fake: RazorpayFake
+) -> None:
+    sale = await connector.authorize(charge())
+    reopened = RazorpayFake(fake.directory, SystemClock())
+    assert reopened.fetch_payment(sale.reference)["status"] == "captured"
+
+
+def test_the_fake_answers_razorpays_error_bodies(url: str, fake: RazorpayFake) -> None:
+    with httpx.Client(base_url=f"{url}/razorpay/v1") as client:
+        refused = client.get("/orders", auth=("rzp_test_paygatefake", "wrong"))
+        assert refused.status_code == 401
+        error = refused.json()["error"]
+        assert error["code"] == "BAD_REQUEST_ERROR" and error["description"]
+        assert {"source", "step", "reason", "metadata"} <= set(error)
+        fake.faults.set(Fault(mode="down", count=1))
+        down = client.get("/orders", auth=(fake.key_id, FAKE_KEY_SECRET))
+        assert (down.status_code, down.json()["error"]["code"]) == (503, "SERVER_ERROR")
+
+
+async def test_capture_of_another_amount_is_razorpays_bad_request(
+    url: str, connector: RazorpayConnector
+) -> None:
+    held = await connector.authorize(charge(capture=False))
+    with httpx.Client(
+        base_url=f"{url}/razorpay/v1", auth=("rzp_test_paygatefake", FAKE_KEY_SECRET)
+    ) as client:
+        answer = client.post(
+            f"/payments/{held.reference}/capture", json={"amount": 10_00, "currency": "INR"}
+        )
+    assert answer.status_code == 400
+    assert (
+        answer.json()["error"]["description"]
+        == "Capture amount must be equal to the amount authorized"
+    )
+
+
+async def test_the_authenticate_page_takes_the_otp(url: str, connector: RazorpayConnector) -> None:
+    waiting = await connector.authorize(charge(card=card("4000 0000 0000 3220")))
+    assert waiting.action_url
+    with httpx.Client() as browser:
+        page = browser.get(waiting.action_url)
+        assert page.status_code == 200 and 'name="otp"' in page.text
+        done = browser.post(waiting.action_url, data={"otp": "4321"})
+        assert "captured" in done.text
+        assert browser.get(waiting.action_url).status_code == 404  # no longer waiting
+    found = await connector.status(reference=waiting.reference)
+    assert found is not None and found.status == "succeeded"
