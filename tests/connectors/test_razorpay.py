@@ -4,9 +4,11 @@ and net banking, the payment signature, errors, the fake's state and webhooks)."
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import socket
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from conformance import *  # noqa: F403  (the shared cases)
 from conformance import Kit, Webhook
 from fastapi import FastAPI
 from pydantic import SecretStr
+from starlette.requests import Request
 
 from bank_sim.processors.faults import Fault, faults_router
 from bank_sim.processors.razorpay import RazorpayFake
@@ -410,3 +413,65 @@ async def test_the_authenticate_page_takes_the_otp(url: str, connector: Razorpay
         assert browser.get(waiting.action_url).status_code == 404  # no longer waiting
     found = await connector.status(reference=waiting.reference)
     assert found is not None and found.status == "succeeded"
+
+
+async def test_the_sdk_runs_off_the_event_loop(connector: RazorpayConnector) -> None:
+    order: list[str] = []
+
+    async def sale() -> None:
+        await connector.authorize(charge())
+        order.append("sale")
+
+    async def other() -> None:
+        order.append("other")
+
+    await asyncio.gather(sale(), other())
+    assert order == ["other", "sale"]  # the loop ran on while the SDK worked
+
+
+def test_webhooks_are_posted_to_the_registered_url(url: str, tmp_path: Path) -> None:
+    received: list[tuple[str, bytes]] = []
+    arrived = threading.Event()
+    receiver = FastAPI()
+
+    @receiver.post("/hooks")
+    async def hook(request: Request) -> dict[str, bool]:
+        received.append((request.headers["x-razorpay-signature"], await request.body()))
+        if json.loads(received[-1][1])["event"] == "payment.failed":
+            arrived.set()
+        return {"ok": True}
+
+    server = LoopbackServer(receiver)
+    hooks_url = server.start()
+    own = RazorpayFake(tmp_path / "own", SystemClock())
+    app = FastAPI()
+    app.include_router(own.router())
+    fakes = LoopbackServer(app)
+    base = fakes.start()
+    try:
+        with httpx.Client(base_url=f"{base}/razorpay") as client:
+            client.post("/_webhooks", json={"url": f"{hooks_url}/hooks", "secret": "s3"})
+            keys = (own.key_id, FAKE_KEY_SECRET)
+            order = client.post("/v1/orders", json={"amount": 500, "currency": "INR"}, auth=keys)
+            made = client.post(
+                "/v1/payments/create/upi",
+                json={
+                    "amount": 500,
+                    "currency": "INR",
+                    "order_id": order.json()["id"],
+                    "email": "a@example.com",
+                    "contact": "9000090000",
+                    "method": "upi",
+                    "upi": {"flow": "collect", "vpa": "asha@okbank"},
+                },
+                auth=keys,
+            )
+            payment_id = made.json()["razorpay_payment_id"]
+            client.post(f"/_payments/{payment_id}/complete", json={"success": False})
+        assert arrived.wait(10)
+    finally:
+        fakes.stop()
+        server.stop()
+    signature, body = received[-1]
+    assert signature == sign("s3", body)
+    assert json.loads(body)["payload"]["payment"]["entity"]["error_reason"] == "payment_cancelled"

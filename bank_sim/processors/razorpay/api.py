@@ -202,7 +202,8 @@ def razorpay_router(fake: RazorpayAccount) -> APIRouter:
     @router.post("/_payments/{payment_id}/complete")
     async def complete(payment_id: str, completion: _Completion) -> Response:
         try:
-            return JSONResponse(fake.complete(payment_id, completion.success))
+            answer = fake.complete(payment_id, completion.success)
+            return JSONResponse(answer, background=BackgroundTask(fake.webhooks.send))
         except RazorpayError as error:
             return JSONResponse(error.body, status_code=error.status)
 
