@@ -155,24 +155,33 @@ class _Session(requests.Session):
         self._local.last = None
         try:
             response = super().request(*args, **kwargs)
-        except requests.ConnectTimeout:
-            raise BankNotReached("razorpay not reached: connecting timed out") from None
-        except requests.Timeout:
-            raise BankUnavailable(f"razorpay did not answer in {self._timeout_s:g} s") from None
-        except requests.ConnectionError as error:
-            if _never_connected(error):
-                raise BankNotReached("razorpay not reached: connection refused") from None
-            raise BankUnavailable("razorpay: the connection was lost before its answer") from None
-        except (InvalidURL, InvalidSchema, MissingSchema) as error:
-            raise BankNotReached(f"razorpay not reached: {type(error).__name__}") from None
         except requests.RequestException as error:
-            raise BankUnavailable(f"razorpay: {type(error).__name__} before its answer") from None
-        if response.status_code in (429, 503):
-            raise ProcessorDown(f"razorpay is unavailable (HTTP {response.status_code})")
-        if response.status_code >= 500:
-            raise BankUnavailable(f"razorpay failed to answer (HTTP {response.status_code})")
-        self._local.last = response
-        return response
+            failure = self._failure(error)
+        else:
+            if response.status_code in (429, 503):
+                failure = ProcessorDown(f"razorpay is unavailable (HTTP {response.status_code})")
+            elif response.status_code >= 500:
+                failure = BankUnavailable(f"razorpay failed (HTTP {response.status_code})")
+            else:
+                self._local.last = response
+                return response
+        # raised outside the except: requests' error (its request holds the card) is
+        # not chained to it
+        raise failure
+
+    def _failure(self, error: requests.RequestException) -> BankUnavailable:
+        """paygate's error for a request that got no answer."""
+        if isinstance(error, requests.ConnectTimeout):
+            return BankNotReached("razorpay not reached: connecting timed out")
+        if isinstance(error, requests.Timeout):
+            return BankUnavailable(f"razorpay did not answer in {self._timeout_s:g} s")
+        if isinstance(error, requests.ConnectionError):
+            if _never_connected(error):
+                return BankNotReached("razorpay not reached: connection refused")
+            return BankUnavailable("razorpay: the connection was lost before its answer")
+        if isinstance(error, InvalidURL | InvalidSchema | MissingSchema):
+            return BankNotReached(f"razorpay not reached: {type(error).__name__}")
+        return BankUnavailable(f"razorpay: {type(error).__name__} before its answer")
 
     def last_error(self) -> Entity:
         """The `error` object of this thread's last answer ({} if it had none)."""

@@ -319,9 +319,12 @@ async def test_connection_refused_is_bank_not_reached() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     closed = make(f"http://127.0.0.1:{port}")
-    with pytest.raises(BankNotReached):
-        await closed.authorize(charge())
+    with pytest.raises(BankNotReached) as lost:
+        await closed.authorize(charge(card=card("4242 4242 4242 4242")))
     await closed.close()
+    # requests' own error (its request holds the card) is not chained to paygate's
+    assert lost.value.__context__ is None and lost.value.__cause__ is None
+    assert "4242" not in str(lost.value)
 
 
 async def test_a_500_after_processing_is_unavailable_not_down(
@@ -475,3 +478,16 @@ def test_webhooks_are_posted_to_the_registered_url(url: str, tmp_path: Path) -> 
     signature, body = received[-1]
     assert signature == sign("s3", body)
     assert json.loads(body)["payload"]["payment"]["entity"]["error_reason"] == "payment_cancelled"
+
+
+async def test_a_lost_answer_carries_no_card(url: str, fake: RazorpayFake) -> None:
+    hasty = make(url, 0.3)
+    fake.faults.set(Fault(mode="timeout_after_accept", count=1, delay_s=1.0))
+    try:
+        with pytest.raises(BankUnavailable) as lost:
+            await hasty.authorize(charge(card=card("4242 4242 4242 4242", cvv="123")))
+    finally:
+        fake.faults.clear()
+        await hasty.close()
+    assert lost.value.__context__ is None and lost.value.__cause__ is None
+    assert "4242" not in str(lost.value) and "\n" not in str(lost.value)

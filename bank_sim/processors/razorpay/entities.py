@@ -9,6 +9,7 @@ from bank_sim.processors.razorpay import issuer
 from bank_sim.processors.razorpay.errors import RazorpayError
 from bank_sim.processors.razorpay.ledger import Entity, public
 from bank_sim.processors.razorpay.webhooks import new_id
+from gateway_core.currencies import CURRENCIES
 
 
 def amount_of(body: Entity, field: str = "amount") -> int:
@@ -46,6 +47,29 @@ def card_fields(body: Entity) -> tuple[str, tuple[int, int], str | None]:
     if cvv is not None and not (isinstance(cvv, str) and cvv.isdigit()):
         raise RazorpayError("The card cvv is invalid", field="card[cvv]", reason="incorrect_cvv")
     return number, (month, year if year > 99 else 2000 + year), cvv
+
+
+def upi_vpa(body: Entity) -> str | None:
+    """A UPI request's payer VPA (a collect), or None for an intent."""
+    upi = body.get("upi")
+    upi = upi if isinstance(upi, dict) else {}
+    if upi.get("flow") == "intent":
+        return None
+    vpa = upi.get("vpa", body.get("vpa"))
+    if not isinstance(vpa, str) or not vpa:
+        raise RazorpayError("The vpa field is required.", field="upi[vpa]")
+    return vpa
+
+
+def upi_link(payment: Entity) -> str:
+    """The intent's `upi://pay` link for `payment` (the amount in major units, exact)."""
+    exponent = CURRENCIES[payment["currency"]].exponent
+    major, minor = divmod(payment["amount"], 10**exponent)
+    amount = f"{major}.{minor:0{exponent}d}" if exponent else str(major)
+    return (
+        f"upi://pay?pa=paygate@razorpay&pn=Paygate&tr={payment['id']}"
+        f"&am={amount}&cu={payment['currency']}"
+    )
 
 
 def new_payment(order: Entity, body: Entity, now: int, seq: int) -> Entity:

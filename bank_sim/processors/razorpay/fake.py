@@ -31,6 +31,8 @@ from bank_sim.processors.razorpay.entities import (
     otp_actions,
     served_payment,
     text_of,
+    upi_link,
+    upi_vpa,
 )
 from bank_sim.processors.razorpay.errors import RazorpayError, not_found
 from bank_sim.processors.razorpay.ledger import Entity, Ledger, collection, public
@@ -187,12 +189,13 @@ class RazorpayAccount:
                     "The id provided does not exist", field="order_id", reason="invalid_order_id"
                 )
             self._payable(order, body)
+            check = self._check_card(body, order["amount"]) if method == "card" else None
+            bank = text_of(body, "bank", 10) if method == "netbanking" else None
+            vpa = upi_vpa(body) if method == "upi" else None
             payment = new_payment(order, body, self._now(), ledger.next_seq())
-            if method == "card":
-                check = self._check_card(body, payment["amount"])
-                payment["card"] = card_entity(check)
-                payment["international"] = check.international
-                ledger.payments[payment["id"]] = payment
+            ledger.payments[payment["id"]] = payment
+            if check is not None:
+                payment.update(card=card_entity(check), international=check.international)
                 if check.otp:
                     payment["_after_otp"] = decline_fields(check.decline)
                     return {
@@ -200,15 +203,14 @@ class RazorpayAccount:
                         "next": otp_actions(base, payment["id"]),
                     }
                 return self._settle(payment, check.decline, check.account)
-            ledger.payments[payment["id"]] = payment
-            if method == "netbanking":
-                payment["bank"] = text_of(body, "bank", 10)
+            if bank is not None:
+                payment["bank"] = bank
                 url = f"{base}/v1/payments/{payment['id']}/authenticate"
                 return {
                     "razorpay_payment_id": payment["id"],
                     "next": [{"action": "redirect", "url": url}],
                 }
-            return self._upi(payment, body, base)
+            return self._upi(payment, vpa, base)
 
     def _payable(self, order: Entity, body: Entity) -> None:
         if order["status"] == "paid" or any(
@@ -250,20 +252,13 @@ class RazorpayAccount:
         spent, count = self._usage(account)
         self._ledger.usage[account] = {"spent": spent + amount, "count": count + 1, "day": day}
 
-    def _upi(self, payment: Entity, body: Entity, base: str) -> Entity:
-        upi = body.get("upi") if isinstance(body.get("upi"), dict) else {}
+    def _upi(self, payment: Entity, vpa: str | None, base: str) -> Entity:
+        """A collect from `vpa` (Razorpay's test VPAs answer at once, others wait for
+        the payer) or, without one, an intent: its `upi://pay` link."""
         poll = [{"action": "poll", "url": f"{base}/v1/payments/{payment['id']}/status"}]
-        if upi.get("flow") == "intent":
-            major, minor = divmod(payment["amount"], 10 ** CURRENCIES[payment["currency"]].exponent)
-            amount = f"{major}.{minor:0{CURRENCIES[payment['currency']].exponent}d}".rstrip(".")
-            link = (
-                f"upi://pay?pa=paygate@razorpay&pn=Paygate&tr={payment['id']}"
-                f"&am={amount}&cu={payment['currency']}"
-            )
+        if vpa is None:
+            link = upi_link(payment)
             return {"razorpay_payment_id": payment["id"], "link": link, "next": poll}
-        vpa = upi.get("vpa", body.get("vpa"))
-        if not isinstance(vpa, str):
-            raise RazorpayError("The vpa field is required.", field="upi[vpa]")
         payment["vpa"] = vpa
         decline = issuer.check_vpa(vpa)
         if decline is not None:  # the collect fails after it was sent, as Razorpay's does
