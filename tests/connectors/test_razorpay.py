@@ -5,6 +5,7 @@ and net banking, the payment signature, errors, the fake's state and webhooks)."
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 import json
 import socket
@@ -27,9 +28,14 @@ from bank_sim.processors.server import LoopbackServer
 from gateway_core.cards import load_test_pan
 from gateway_core.clock import SystemClock
 from gateway_core.connectors import open_connector
-from gateway_core.connectors.razorpay import FAKE_KEY_SECRET, RazorpayConnector, receipt_for
+from gateway_core.connectors.razorpay import (
+    DECLINES,
+    FAKE_KEY_SECRET,
+    RazorpayConnector,
+    receipt_for,
+)
 from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable, InputError
-from gateway_core.payments import NotAllowed
+from gateway_core.payments import NotAllowed, response_code_for
 from gateway_core.ports.connectors import (
     ConnectorCard,
     ConnectorCharge,
@@ -491,3 +497,58 @@ async def test_a_lost_answer_carries_no_card(url: str, fake: RazorpayFake) -> No
         await hasty.close()
     assert lost.value.__context__ is None and lost.value.__cause__ is None
     assert "4242" not in str(lost.value) and "\n" not in str(lost.value)
+
+
+# -- the docs and the network -------------------------------------------------------------
+def test_the_docs_table_is_the_connectors_mapping() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "CONNECTORS.md").read_text(encoding="utf-8")
+    section = text.split("## Razorpay", 1)[1].split("### Error reasons", 1)[1].split("###")[0]
+    documented: dict[str, str] = {}
+    for row in section.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        decline, code = cells[1].strip("`"), cells[2]
+        assert response_code_for(decline) == code, row
+        documented |= {reason: decline for reason in cells[0].split("`")[1::2]}
+    assert documented == DECLINES
+
+
+@pytest.fixture
+def outbound(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every address a socket connects to; any but loopback refused."""
+    seen: list[str] = []
+    connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: tuple[str, int]) -> None:
+        seen.append(address[0])
+        if not ipaddress.ip_address(address[0]).is_loopback:
+            raise ConnectionRefusedError(f"test guard: {address[0]} is not loopback")
+        connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    return seen
+
+
+async def test_no_request_leaves_the_machine(url: str, outbound: list[str]) -> None:
+    connector = make(url)
+    try:
+        held = await connector.authorize(charge(capture=False))
+        await connector.capture(held.reference, 25_00, "cap-" + held.reference)
+        await connector.refund(held.reference, "rf-" + held.reference, 5_00, "k-" + held.reference)
+        assert await connector.status(reference=held.reference) is not None
+    finally:
+        await connector.close()
+    assert outbound and all(ipaddress.ip_address(host).is_loopback for host in outbound)
+    elsewhere = RazorpayConnector(
+        ProcessorSettings(
+            api_key=SecretStr("rzp_live_x"),
+            api_secret=SecretStr("x"),
+            base_url="http://203.0.113.9",
+        ),
+        "http://203.0.113.9",
+    )
+    with pytest.raises(BankNotReached):
+        await elsewhere.status(reference="pay_00000000000000")
+    await elsewhere.close()
+    assert outbound[-1] == "203.0.113.9"
