@@ -33,6 +33,7 @@ from typing import Any, Literal, TypeVar
 import razorpay  # type: ignore[import-untyped]  # the SDK ships no type hints
 import requests
 import urllib3.exceptions
+from pydantic import SecretStr
 from razorpay.errors import (  # type: ignore[import-untyped]  # as above
     BadRequestError,
     GatewayError,
@@ -58,10 +59,12 @@ from gateway_core.settings import ProcessorSettings
 T = TypeVar("T")
 Entity = dict[str, Any]
 
-# The local fake's account keys (bank_sim.processors.razorpay), used when the settings
-# give none and no base_url (the fake): test keys of a local fake, no real account's.
+# The local fake's account keys and webhook secret (bank_sim.processors.razorpay), used
+# when the settings give no keys and no base_url (the fake): a local fake's test values,
+# no real account's.
 FAKE_KEY_ID = "rzp_test_paygatefake"
 FAKE_KEY_SECRET = "paygate-fake-secret"
+FAKE_WEBHOOK_SECRET = "paygate-fake-webhook-secret"
 # Razorpay requires a customer email and phone on every S2S payment; a terminal has
 # neither, so these stand in (Razorpay's own documented examples use the same kind).
 CUSTOMER_EMAIL = "customer@example.com"
@@ -206,14 +209,16 @@ def receipt_for(idempotency_key: str) -> str:
     return "pg_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:37]
 
 
-def _keys(settings: ProcessorSettings) -> tuple[str, str]:
-    """The account's key id and secret: the settings', or the local fake's when the
-    settings name no base_url (the fake) and no keys."""
+def _keys(settings: ProcessorSettings) -> tuple[str, str, SecretStr | None]:
+    """The account's key id, key secret and webhook secret: the settings', or the local
+    fake's when the settings name no base_url (the fake) and no keys."""
     if settings.api_key is None and settings.api_secret is None and settings.base_url is None:
-        return FAKE_KEY_ID, FAKE_KEY_SECRET
+        webhook = settings.webhook_secret or SecretStr(FAKE_WEBHOOK_SECRET)
+        return FAKE_KEY_ID, FAKE_KEY_SECRET, webhook
     if settings.api_key is None or settings.api_secret is None:
         raise InputError("razorpay needs processors.razorpay.api_key and api_secret")
-    return settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
+    key_id, secret = settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
+    return key_id, secret, settings.webhook_secret
 
 
 class RazorpayConnector:
@@ -226,8 +231,8 @@ class RazorpayConnector:
     def __init__(
         self, settings: ProcessorSettings, base_url: str, *, clock: Clock | None = None
     ) -> None:
-        self._auth = _keys(settings)
-        self._webhook_secret = settings.webhook_secret
+        key_id, key_secret, self._webhook_secret = _keys(settings)
+        self._auth = (key_id, key_secret)
         self._base_url = base_url.rstrip("/")
         self._session = _Session(settings.timeout_s)
         self._client = razorpay.Client(

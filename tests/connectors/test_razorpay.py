@@ -552,3 +552,20 @@ async def test_no_request_leaves_the_machine(url: str, outbound: list[str]) -> N
         await elsewhere.status(reference="pay_00000000000000")
     await elsewhere.close()
     assert outbound[-1] == "203.0.113.9"
+
+
+async def test_unconfigured_connector_and_fake_agree(tmp_path: Path) -> None:
+    """No settings at all: the connector takes the local fake's keys and webhook secret."""
+    own = RazorpayFake(tmp_path / "own", SystemClock())
+    app = FastAPI()
+    app.include_router(own.router())
+    server = LoopbackServer(app)
+    connector = open_connector("razorpay", ProcessorSettings(), server.start())
+    try:
+        sale = await connector.authorize(charge())
+        delivery = own.webhooks.sent(sale.reference)[-1]
+        event = await connector.parse_webhook(delivery.headers, delivery.body)
+        assert (event.type, event.reference) == ("order.paid", sale.reference)
+    finally:
+        await connector.close()
+        server.stop()

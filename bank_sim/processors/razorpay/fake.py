@@ -38,7 +38,7 @@ from bank_sim.processors.razorpay.errors import RazorpayError, not_found
 from bank_sim.processors.razorpay.ledger import Entity, Ledger, collection, public
 from bank_sim.processors.razorpay.webhooks import Webhooks, new_id
 from gateway_core.clock import Clock, SystemClock
-from gateway_core.connectors.razorpay import FAKE_KEY_ID, FAKE_KEY_SECRET
+from gateway_core.connectors.razorpay import FAKE_KEY_ID, FAKE_KEY_SECRET, FAKE_WEBHOOK_SECRET
 from gateway_core.currencies import CURRENCIES
 from gateway_core.settings import ProcessorSettings
 
@@ -70,10 +70,9 @@ class RazorpayAccount:
         self._secret = (
             settings.api_secret.get_secret_value() if settings.api_secret else FAKE_KEY_SECRET
         )
-        hook_secret = settings.webhook_secret
-        self.webhooks = Webhooks(
-            hook_secret.get_secret_value() if hook_secret else None, "acc_paygatefake01"
-        )
+        hook = settings.webhook_secret
+        hook_secret = hook.get_secret_value() if hook else FAKE_WEBHOOK_SECRET
+        self.webhooks = Webhooks(hook_secret, "acc_paygatefake01")
         self.faults = AimedFaults()
         self._clock = clock or SystemClock()
         self.directory = directory

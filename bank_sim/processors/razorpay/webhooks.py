@@ -45,7 +45,7 @@ class Delivery:
 class Webhooks:
     """The fake's webhook endpoint (URL and secret) and its outbox."""
 
-    def __init__(self, secret: str | None, account_id: str) -> None:
+    def __init__(self, secret: str, account_id: str) -> None:
         self._secret = secret
         self._url: str | None = None
         self._account_id = account_id
@@ -58,10 +58,7 @@ class Webhooks:
         self._url, self._secret = url, secret
 
     def emit(self, event: str, created_at: int, **entities: dict[str, object]) -> None:
-        """Sign and queue `event` about `entities` (payment, order, refund); nothing
-        without a webhook secret."""
-        if self._secret is None:
-            return
+        """Sign and queue `event` about `entities` (payment, order, refund)."""
         payload = {name: {"entity": entity} for name, entity in entities.items()}
         body = json.dumps(
             {
