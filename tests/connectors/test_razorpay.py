@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -26,7 +27,7 @@ from bank_sim.processors.razorpay import RazorpayFake
 from bank_sim.processors.razorpay.webhooks import sign
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.cards import load_test_pan
-from gateway_core.clock import SystemClock
+from gateway_core.clock import FixedClock, SystemClock
 from gateway_core.connectors import open_connector
 from gateway_core.connectors.razorpay import (
     DECLINES,
@@ -566,6 +567,33 @@ async def test_unconfigured_connector_and_fake_agree(tmp_path: Path) -> None:
         delivery = own.webhooks.sent(sale.reference)[-1]
         event = await connector.parse_webhook(delivery.headers, delivery.body)
         assert (event.type, event.reference) == ("order.paid", sale.reference)
+    finally:
+        await connector.close()
+        server.stop()
+
+
+async def test_an_uncaptured_payment_is_refunded_after_the_capture_window(
+    tmp_path: Path,
+) -> None:
+    clock = FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
+    own = RazorpayFake(tmp_path / "own", clock)
+    app = FastAPI()
+    app.include_router(own.router())
+    server = LoopbackServer(app)
+    connector = RazorpayConnector(ProcessorSettings(), f"{server.start()}/razorpay")
+    held_charge = charge(capture=False)
+    try:
+        held = await connector.authorize(held_charge)
+        clock.advance(days=5)
+        still = await connector.status(reference=held.reference)
+        assert still is not None and still.status == "requires_capture"
+        clock.advance(seconds=1)
+        lapsed = await connector.status(idempotency_key=held_charge.idempotency_key)
+        assert lapsed is not None
+        assert (lapsed.status, lapsed.provider_status) == ("canceled", "refunded")
+        assert (lapsed.amount_captured, lapsed.amount_refunded) == (0, 25_00)
+        late = await connector.capture(held.reference, 25_00, "cap-late")
+        assert (late.status, late.amount_captured) == ("canceled", 0)
     finally:
         await connector.close()
         server.stop()

@@ -28,6 +28,12 @@ def text_of(body: Entity, field: str, limit: int = 255) -> str:
     return value
 
 
+def notes_of(body: Entity) -> dict[str, Any] | list[Any]:
+    """A request's `notes` (Razorpay answers `[]` for none)."""
+    notes = body.get("notes")
+    return notes if isinstance(notes, dict | list) and notes else []
+
+
 def card_fields(body: Entity) -> tuple[str, tuple[int, int], str | None]:
     """A payment request's card: its digits, expiry (month, 4-digit year) and CVV."""
     card = body.get("card")
@@ -76,7 +82,6 @@ def new_payment(order: Entity, body: Entity, now: int, seq: int) -> Entity:
     """A `created` payment on `order` (the order counts the attempt)."""
     order["attempts"] += 1
     order["status"] = "attempted"
-    notes = body.get("notes") or []
     return {
         "id": new_id("pay_"),
         "entity": "payment",
@@ -98,7 +103,7 @@ def new_payment(order: Entity, body: Entity, now: int, seq: int) -> Entity:
         "vpa": None,
         "email": body["email"],
         "contact": body["contact"],
-        "notes": notes if isinstance(notes, dict | list) else [],
+        "notes": notes_of(body),
         "fee": None,
         "tax": None,
         "error_code": None,

@@ -28,6 +28,7 @@ from bank_sim.processors.razorpay.entities import (
     decline_fields,
     new_payment,
     note_of,
+    notes_of,
     otp_actions,
     served_payment,
     text_of,
@@ -44,6 +45,7 @@ from gateway_core.settings import ProcessorSettings
 
 MIN_AMOUNT = {"INR": 100}  # Razorpay's minimum (₹1.00); 1 minor unit elsewhere
 METHODS = ("card", "upi", "netbanking")
+CAPTURE_WINDOW_S = 5 * 24 * 3600  # an authorization left uncaptured is refunded after it
 
 
 class AimedFaults(Faults):
@@ -128,8 +130,8 @@ class RazorpayAccount:
             raise RazorpayError(
                 "The receipt may not be greater than 40 characters.", field="receipt"
             )
-        notes = body.get("notes") or []
-        if not isinstance(notes, dict | list) or len(notes) > 15:
+        notes = body.get("notes")
+        if notes is not None and (not isinstance(notes, dict | list) or len(notes) > 15):
             raise RazorpayError("The notes may have at most 15 keys", field="notes")
         with self._change() as ledger:
             order = {
@@ -143,7 +145,7 @@ class RazorpayAccount:
                 "offer_id": None,
                 "status": "created",
                 "attempts": 0,
-                "notes": notes,
+                "notes": notes_of(body),
                 "created_at": self._now(),
                 "_capture": body.get("payment_capture") in (1, True, "1", "true"),
                 "_seq": ledger.next_seq(),
@@ -172,7 +174,10 @@ class RazorpayAccount:
         with self._ledger.lock:
             if self._ledger.order(order_id) is None:
                 raise not_found()
-            return collection(self._ledger.payments_of(order_id))
+            payments = self._ledger.payments_of(order_id)
+            for payment in payments:
+                self._lapse(payment)
+            return collection(payments)
 
     # -- payments -------------------------------------------------------------------------
     def create_payment(self, body: Entity, base: str) -> Entity:
@@ -356,7 +361,16 @@ class RazorpayAccount:
         payment = self._ledger.payments.get(payment_id)
         if payment is None:
             raise not_found()
+        self._lapse(payment)
         return payment
+
+    def _lapse(self, payment: Entity) -> None:
+        """Razorpay's refund of an authorization left uncaptured past the capture window
+        (the payment is `refunded`, never `captured`)."""
+        age = self._now() - payment["created_at"]
+        if payment["status"] == "authorized" and age > CAPTURE_WINDOW_S:
+            self._refund(payment, payment["amount"], notes={"reason": "not captured in time"})
+            self._ledger.save()
 
     def payments_noted(self, name: str, value: str) -> list[Entity]:
         """The payments whose notes say `name` = `value` (a test's count of them)."""
@@ -428,37 +442,47 @@ class RazorpayAccount:
                 raise RazorpayError(
                     "The refund amount provided is greater than amount captured", field="amount"
                 )
-            notes = body.get("notes") or []
-            refund = {
-                "id": new_id("rfnd_"),
-                "entity": "refund",
-                "amount": amount,
-                "currency": payment["currency"],
-                "payment_id": payment_id,
-                "notes": notes if isinstance(notes, dict | list) else [],
-                "receipt": body.get("receipt"),
-                "acquirer_data": {"arn": None},
-                "created_at": self._now(),
-                "batch_id": None,
-                "status": "processed",
-                "speed_processed": "normal",
-                "speed_requested": body.get("speed", "normal"),
-                "_key": key,
-                "_seq": ledger.next_seq(),
-            }
-            ledger.refunds[refund["id"]] = refund
-            payment["amount_refunded"] += amount
-            full = payment["amount_refunded"] == payment["amount"]
-            payment.update(refund_status="full" if full else "partial")
-            if full:
-                payment["status"] = "refunded"
-            self.webhooks.emit(
-                "refund.processed",
-                self._now(),
-                refund=public(refund),
-                payment=served_payment(payment),
-            )
+            speed = str(body.get("speed", "normal"))
+            refund = self._refund(payment, amount, body.get("receipt"), key, notes_of(body), speed)
             return public(refund)
+
+    def _refund(
+        self,
+        payment: Entity,
+        amount: int,
+        receipt: object = None,
+        key: str | None = None,
+        notes: object = None,
+        speed: str = "normal",
+    ) -> Entity:
+        """A processed refund of `amount` of `payment` (its event sent)."""
+        refund = {
+            "id": new_id("rfnd_"),
+            "entity": "refund",
+            "amount": amount,
+            "currency": payment["currency"],
+            "payment_id": payment["id"],
+            "notes": notes or [],
+            "receipt": receipt,
+            "acquirer_data": {"arn": None},
+            "created_at": self._now(),
+            "batch_id": None,
+            "status": "processed",
+            "speed_processed": "normal",
+            "speed_requested": speed,
+            "_key": key,
+            "_seq": self._ledger.next_seq(),
+        }
+        self._ledger.refunds[refund["id"]] = refund
+        payment["amount_refunded"] += amount
+        full = payment["amount_refunded"] == payment["amount"]
+        payment.update(refund_status="full" if full else "partial")
+        if full:
+            payment["status"] = "refunded"
+        self.webhooks.emit(
+            "refund.processed", self._now(), refund=public(refund), payment=served_payment(payment)
+        )
+        return refund
 
     def fetch_refund(self, refund_id: str, payment_id: str | None = None) -> Entity:
         with self._ledger.lock:
