@@ -1,111 +1,46 @@
 """The Razorpay connector, through the official `razorpay` SDK, against the Razorpay
 fake: the shared conformance cases, then Razorpay's own (test cards and VPAs, OTP, UPI
-and net banking, the payment signature, errors, the fake's state and webhooks)."""
+and net banking, the payment signature, errors, no network). The fake's own answers,
+state and webhooks: test_razorpay_fake.py."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import itertools
 import json
 import socket
-import threading
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from conformance import *  # noqa: F403  (the shared cases)
 from conformance import Kit, Webhook
-from fastapi import FastAPI
 from pydantic import SecretStr
-from starlette.requests import Request
+from razorpay_support import (
+    WEBHOOK_SECRET,
+    card,
+    charge,
+    connector_fixture,  # noqa: F401  (the `connector` fixture)
+    fake_fixture,  # noqa: F401  (the `fake` fixture)
+    make,
+    url_fixture,  # noqa: F401  (the `url` fixture)
+)
 
-from bank_sim.processors.faults import Fault, faults_router
+from bank_sim.processors.faults import Fault
 from bank_sim.processors.razorpay import RazorpayFake
 from bank_sim.processors.razorpay.webhooks import sign
-from bank_sim.processors.server import LoopbackServer
-from gateway_core.cards import load_test_pan
-from gateway_core.clock import FixedClock, SystemClock
 from gateway_core.connectors import open_connector
 from gateway_core.connectors.razorpay import (
     DECLINES,
-    FAKE_KEY_SECRET,
     RazorpayConnector,
     receipt_for,
 )
 from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable, InputError
 from gateway_core.payments import NotAllowed, response_code_for
 from gateway_core.ports.connectors import (
-    ConnectorCard,
-    ConnectorCharge,
     ProcessorDown,
     SignatureRefused,
 )
 from gateway_core.settings import ProcessorSettings
-
-WEBHOOK_SECRET = "rzp-webhook-test-secret"
-_serial = itertools.count(1)
-
-
-def card(pan: str, cvv: str | None = "123", month: int = 12, year: int = 2030) -> ConnectorCard:
-    return ConnectorCard(
-        SecretStr(pan.replace(" ", "")), month, year, SecretStr(cvv) if cvv else None
-    )
-
-
-def charge(*, capture: bool = True, amount: int = 25_00, **source: object) -> ConnectorCharge:
-    """A fresh charge (its own payment id and idempotency key); by default a card of the
-    load-test range, each charge its own account (no daily limit is ever met)."""
-    n = next(_serial)
-    if not source:
-        source = {"card": card(load_test_pan(500_000 + n))}
-    method = "upi" if "vpa" in source or "upi" in source else "card"
-    method = "netbanking" if "bank" in source else method
-    source.pop("upi", None)
-    return ConnectorCharge(
-        payment_id=f"pay_r{n:05d}",
-        idempotency_key=f"idem-r{n:05d}",
-        merchant_id="PAYGATEDEMO0001",
-        amount=amount,
-        currency="INR",
-        capture=capture,
-        method=method,
-        **source,
-    )
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> RazorpayFake:
-    account = RazorpayFake(tmp_path_factory.mktemp("razorpay"), SystemClock())
-    account.webhooks.register(None, WEBHOOK_SECRET)
-    return account
-
-
-@pytest.fixture(scope="module")
-def url(fake: RazorpayFake) -> Iterator[str]:
-    app = FastAPI()
-    app.include_router(fake.router())
-    app.include_router(faults_router("/razorpay", fake.faults))
-    server = LoopbackServer(app)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-
-
-def make(url: str, timeout_s: float = 8.0, **settings: object) -> RazorpayConnector:
-    """The connector on the fake (its test keys: the settings name none)."""
-    values = {"webhook_secret": SecretStr(WEBHOOK_SECRET), "timeout_s": timeout_s} | settings
-    return RazorpayConnector(ProcessorSettings(**values), f"{url}/razorpay")
-
-
-@pytest.fixture
-async def connector(url: str) -> AsyncIterator[RazorpayConnector]:
-    made = make(url)
-    yield made
-    await made.close()
 
 
 def resign(body: bytes, secret: str = WEBHOOK_SECRET, **changes: object) -> tuple[bytes, str]:
@@ -365,66 +300,6 @@ def test_real_service_without_keys_is_refused() -> None:
         open_connector("razorpay", settings, "http://127.0.0.1:9")
 
 
-# -- the fake itself ------------------------------------------------------------------------
-async def test_the_fake_keeps_no_card_number_or_cvv(
-    connector: RazorpayConnector, fake: RazorpayFake, tmp_path: Path
-) -> None:
-    await connector.authorize(charge(card=card("4111 1111 1111 1111", cvv="987")))
-    saved = (fake.directory / "razorpay.json").read_text()
-    assert "4111111111111111" not in saved and '"987"' not in saved
-    assert '"last4": "1111"' in saved
-
-
-async def test_the_fake_reopens_with_its_state(
-    connector: RazorpayConnector, fake: RazorpayFake
-) -> None:
-    sale = await connector.authorize(charge())
-    reopened = RazorpayFake(fake.directory, SystemClock())
-    assert reopened.fetch_payment(sale.reference)["status"] == "captured"
-
-
-def test_the_fake_answers_razorpays_error_bodies(url: str, fake: RazorpayFake) -> None:
-    with httpx.Client(base_url=f"{url}/razorpay/v1") as client:
-        refused = client.get("/orders", auth=("rzp_test_paygatefake", "wrong"))
-        assert refused.status_code == 401
-        error = refused.json()["error"]
-        assert error["code"] == "BAD_REQUEST_ERROR" and error["description"]
-        assert {"source", "step", "reason", "metadata"} <= set(error)
-        fake.faults.set(Fault(mode="down", count=1))
-        down = client.get("/orders", auth=(fake.key_id, FAKE_KEY_SECRET))
-        assert (down.status_code, down.json()["error"]["code"]) == (503, "SERVER_ERROR")
-
-
-async def test_capture_of_another_amount_is_razorpays_bad_request(
-    url: str, connector: RazorpayConnector
-) -> None:
-    held = await connector.authorize(charge(capture=False))
-    with httpx.Client(
-        base_url=f"{url}/razorpay/v1", auth=("rzp_test_paygatefake", FAKE_KEY_SECRET)
-    ) as client:
-        answer = client.post(
-            f"/payments/{held.reference}/capture", json={"amount": 10_00, "currency": "INR"}
-        )
-    assert answer.status_code == 400
-    assert (
-        answer.json()["error"]["description"]
-        == "Capture amount must be equal to the amount authorized"
-    )
-
-
-async def test_the_authenticate_page_takes_the_otp(url: str, connector: RazorpayConnector) -> None:
-    waiting = await connector.authorize(charge(card=card("4000 0000 0000 3220")))
-    assert waiting.action_url
-    with httpx.Client() as browser:
-        page = browser.get(waiting.action_url)
-        assert page.status_code == 200 and 'name="otp"' in page.text
-        done = browser.post(waiting.action_url, data={"otp": "4321"})
-        assert "captured" in done.text
-        assert browser.get(waiting.action_url).status_code == 404  # no longer waiting
-    found = await connector.status(reference=waiting.reference)
-    assert found is not None and found.status == "succeeded"
-
-
 async def test_the_sdk_runs_off_the_event_loop(connector: RazorpayConnector) -> None:
     order: list[str] = []
 
@@ -437,54 +312,6 @@ async def test_the_sdk_runs_off_the_event_loop(connector: RazorpayConnector) -> 
 
     await asyncio.gather(sale(), other())
     assert order == ["other", "sale"]  # the loop ran on while the SDK worked
-
-
-def test_webhooks_are_posted_to_the_registered_url(url: str, tmp_path: Path) -> None:
-    received: list[tuple[str, bytes]] = []
-    arrived = threading.Event()
-    receiver = FastAPI()
-
-    @receiver.post("/hooks")
-    async def hook(request: Request) -> dict[str, bool]:
-        received.append((request.headers["x-razorpay-signature"], await request.body()))
-        if json.loads(received[-1][1])["event"] == "payment.failed":
-            arrived.set()
-        return {"ok": True}
-
-    server = LoopbackServer(receiver)
-    hooks_url = server.start()
-    own = RazorpayFake(tmp_path / "own", SystemClock())
-    app = FastAPI()
-    app.include_router(own.router())
-    fakes = LoopbackServer(app)
-    base = fakes.start()
-    try:
-        with httpx.Client(base_url=f"{base}/razorpay") as client:
-            client.post("/_webhooks", json={"url": f"{hooks_url}/hooks", "secret": "s3"})
-            keys = (own.key_id, FAKE_KEY_SECRET)
-            order = client.post("/v1/orders", json={"amount": 500, "currency": "INR"}, auth=keys)
-            made = client.post(
-                "/v1/payments/create/upi",
-                json={
-                    "amount": 500,
-                    "currency": "INR",
-                    "order_id": order.json()["id"],
-                    "email": "a@example.com",
-                    "contact": "9000090000",
-                    "method": "upi",
-                    "upi": {"flow": "collect", "vpa": "asha@okbank"},
-                },
-                auth=keys,
-            )
-            payment_id = made.json()["razorpay_payment_id"]
-            client.post(f"/_payments/{payment_id}/complete", json={"success": False})
-        assert arrived.wait(10)
-    finally:
-        fakes.stop()
-        server.stop()
-    signature, body = received[-1]
-    assert signature == sign("s3", body)
-    assert json.loads(body)["payload"]["payment"]["entity"]["error_reason"] == "payment_cancelled"
 
 
 async def test_a_lost_answer_carries_no_card(url: str, fake: RazorpayFake) -> None:
@@ -553,47 +380,3 @@ async def test_no_request_leaves_the_machine(url: str, outbound: list[str]) -> N
         await elsewhere.status(reference="pay_00000000000000")
     await elsewhere.close()
     assert outbound[-1] == "203.0.113.9"
-
-
-async def test_unconfigured_connector_and_fake_agree(tmp_path: Path) -> None:
-    """No settings at all: the connector takes the local fake's keys and webhook secret."""
-    own = RazorpayFake(tmp_path / "own", SystemClock())
-    app = FastAPI()
-    app.include_router(own.router())
-    server = LoopbackServer(app)
-    connector = open_connector("razorpay", ProcessorSettings(), server.start())
-    try:
-        sale = await connector.authorize(charge())
-        delivery = own.webhooks.sent(sale.reference)[-1]
-        event = await connector.parse_webhook(delivery.headers, delivery.body)
-        assert (event.type, event.reference) == ("order.paid", sale.reference)
-    finally:
-        await connector.close()
-        server.stop()
-
-
-async def test_an_uncaptured_payment_is_refunded_after_the_capture_window(
-    tmp_path: Path,
-) -> None:
-    clock = FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
-    own = RazorpayFake(tmp_path / "own", clock)
-    app = FastAPI()
-    app.include_router(own.router())
-    server = LoopbackServer(app)
-    connector = RazorpayConnector(ProcessorSettings(), f"{server.start()}/razorpay")
-    held_charge = charge(capture=False)
-    try:
-        held = await connector.authorize(held_charge)
-        clock.advance(days=5)
-        still = await connector.status(reference=held.reference)
-        assert still is not None and still.status == "requires_capture"
-        clock.advance(seconds=1)
-        lapsed = await connector.status(idempotency_key=held_charge.idempotency_key)
-        assert lapsed is not None
-        assert (lapsed.status, lapsed.provider_status) == ("canceled", "refunded")
-        assert (lapsed.amount_captured, lapsed.amount_refunded) == (0, 25_00)
-        late = await connector.capture(held.reference, 25_00, "cap-late")
-        assert (late.status, late.amount_captured) == ("canceled", 0)
-    finally:
-        await connector.close()
-        server.stop()
