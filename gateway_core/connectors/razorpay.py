@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -71,6 +72,7 @@ CUSTOMER_EMAIL = "customer@example.com"
 CUSTOMER_CONTACT = "9000090000"
 # Razorpay retries a webhook for 24 hours; an event older than this is refused.
 WEBHOOK_TOLERANCE = timedelta(hours=25)
+_REFUND_KEY = re.compile(r"[A-Za-z0-9_-]{10,64}")
 
 # Razorpay's error `reason` → paygate's decline code (payments.RESPONSE_CODES gives
 # the DE39 code through payments.response_code_for; an unknown reason is "05").
@@ -207,6 +209,14 @@ def receipt_for(idempotency_key: str) -> str:
     if len(idempotency_key) <= 40:
         return idempotency_key
     return "pg_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:37]
+
+
+def refund_key_for(idempotency_key: str) -> str:
+    """A refund's `X-Refund-Idempotency` (Razorpay takes at least 10 letters, digits, `-`
+    or `_`): the key itself when it qualifies, else `pg-` and its SHA-256."""
+    if _REFUND_KEY.fullmatch(idempotency_key):
+        return idempotency_key
+    return "pg-" + hashlib.sha256(idempotency_key.encode()).hexdigest()
 
 
 def _keys(settings: ProcessorSettings) -> tuple[str, str, SecretStr | None]:
@@ -365,7 +375,7 @@ class RazorpayConnector:
         self, reference: str, refund_id: str, amount: int, idempotency_key: str
     ) -> ConnectorRefund:
         body = {"amount": amount, "speed": "normal", "receipt": receipt_for(refund_id)}
-        headers = {"X-Refund-Idempotency": idempotency_key}
+        headers = {"X-Refund-Idempotency": refund_key_for(idempotency_key)}
 
         def send() -> Entity:
             try:

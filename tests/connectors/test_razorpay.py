@@ -33,6 +33,7 @@ from gateway_core.connectors.razorpay import (
     DECLINES,
     RazorpayConnector,
     receipt_for,
+    refund_key_for,
 )
 from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable, InputError
 from gateway_core.payments import NotAllowed, response_code_for
@@ -249,10 +250,23 @@ async def test_status_of_an_unknown_payment_is_none(connector: RazorpayConnector
     assert await connector.status(reference="pay_00000000000000") is None
 
 
-def test_a_long_idempotency_key_becomes_a_40_character_receipt() -> None:
+def test_keys_are_shaped_as_razorpay_takes_them() -> None:
     assert receipt_for("k" * 36) == "k" * 36
     long = receipt_for("k" * 64)
     assert len(long) == 40 and long == receipt_for("k" * 64) != receipt_for("k" * 65)
+    assert refund_key_for("refund-0001_a") == "refund-0001_a"
+    for odd in ("short", "with:colon-0001", "k" * 65):
+        shaped = refund_key_for(odd)
+        assert shaped.startswith("pg-") and shaped == refund_key_for(odd) != odd
+
+
+async def test_a_refund_key_reused_with_another_amount_is_refused(
+    connector: RazorpayConnector,
+) -> None:
+    sale = await connector.authorize(charge())
+    await connector.refund(sale.reference, "rf-a", 10_00, "same-key-0001")
+    with pytest.raises(BankRefused, match="same idempotency key"):
+        await connector.refund(sale.reference, "rf-a", 5_00, "same-key-0001")
 
 
 # -- failures -----------------------------------------------------------------------------

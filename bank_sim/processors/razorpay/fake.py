@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +47,7 @@ from gateway_core.settings import ProcessorSettings
 
 MIN_AMOUNT = {"INR": 100}  # Razorpay's minimum (₹1.00); 1 minor unit elsewhere
 METHODS = ("card", "upi", "netbanking")
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{10,}")  # Razorpay's rule for refund keys
 CAPTURE_WINDOW_S = 5 * 24 * 3600  # an authorization left uncaptured is refunded after it
 
 
@@ -428,8 +431,22 @@ class RazorpayAccount:
         same `X-Refund-Idempotency` key again is the same refund."""
         with self._change() as ledger:
             payment = self._payment(payment_id)
+            asked = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
             if key is not None:
+                if not IDEMPOTENCY_KEY.fullmatch(key):
+                    raise RazorpayError(
+                        "The idempotency key must be at least 10 letters, digits, - or _",
+                        field="X-Refund-Idempotency",
+                    )
                 for earlier in ledger.refunds_of(payment_id):
+                    if earlier["_key"] == key and earlier["_asked"] != asked:
+                        raise RazorpayError(
+                            "Different request with the same idempotency key has already "
+                            "been processed.",
+                            source="NA",
+                            step="NA",
+                            reason="NA",
+                        )
                     if earlier["_key"] == key:
                         return public(earlier)
             if not payment["captured"]:
@@ -444,6 +461,7 @@ class RazorpayAccount:
                 )
             speed = str(body.get("speed", "normal"))
             refund = self._refund(payment, amount, body.get("receipt"), key, notes_of(body), speed)
+            refund["_asked"] = asked
             return public(refund)
 
     def _refund(
