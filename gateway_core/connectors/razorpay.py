@@ -72,6 +72,7 @@ CUSTOMER_EMAIL = "customer@example.com"
 CUSTOMER_CONTACT = "9000090000"
 # Razorpay retries a webhook for 24 hours; an event older than this is refused.
 WEBHOOK_TOLERANCE = timedelta(hours=25)
+PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{1,40}")
 _REFUND_KEY = re.compile(r"[A-Za-z0-9_-]{10,64}")
 
 # Razorpay's error `reason` → paygate's decline code (payments.RESPONSE_CODES gives
@@ -211,6 +212,12 @@ def receipt_for(idempotency_key: str) -> str:
     return "pg_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:37]
 
 
+def _payment_id(reference: str) -> None:
+    """Refuse what cannot be a Razorpay payment id before it goes into a URL."""
+    if not PAYMENT_ID.fullmatch(reference):
+        raise InputError(f"not a razorpay payment id: {reference[:40]!r}")
+
+
 def refund_key_for(idempotency_key: str) -> str:
     """A refund's `X-Refund-Idempotency` (Razorpay takes at least 10 letters, digits, `-`
     or `_`): the key itself when it qualifies, else `pg-` and its SHA-256."""
@@ -347,6 +354,7 @@ class RazorpayConnector:
 
     # -- capture, void, refund ------------------------------------------------------------
     async def capture(self, reference: str, amount: int, idempotency_key: str) -> ConnectorResult:
+        _payment_id(reference)
         return await self._call(lambda: self._capture(reference, amount))
 
     def _capture(self, reference: str, amount: int) -> ConnectorResult:
@@ -374,6 +382,7 @@ class RazorpayConnector:
     async def refund(
         self, reference: str, refund_id: str, amount: int, idempotency_key: str
     ) -> ConnectorRefund:
+        _payment_id(reference)
         body = {"amount": amount, "speed": "normal", "receipt": receipt_for(refund_id)}
         headers = {"X-Refund-Idempotency": refund_key_for(idempotency_key)}
 
@@ -392,12 +401,16 @@ class RazorpayConnector:
     async def status(
         self, *, reference: str | None = None, idempotency_key: str | None = None
     ) -> ConnectorResult | None:
+        reference = (reference or "").strip() or None
+        idempotency_key = (idempotency_key or "").strip() or None
         if reference is None and idempotency_key is None:
             raise InputError("a status needs the razorpay payment id or the idempotency key")
         return await self._call(lambda: self._status(reference, idempotency_key))
 
     def _status(self, reference: str | None, idempotency_key: str | None) -> ConnectorResult | None:
         if reference is not None:
+            if not PAYMENT_ID.fullmatch(reference):
+                return None  # no Razorpay payment has such an id
             try:
                 return self._result(self._client.payment.fetch(reference))
             except BadRequestError:

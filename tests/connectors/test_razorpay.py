@@ -248,6 +248,12 @@ async def test_full_refund_leaves_a_refunded_payment(
 
 async def test_status_of_an_unknown_payment_is_none(connector: RazorpayConnector) -> None:
     assert await connector.status(reference="pay_00000000000000") is None
+    assert await connector.status(reference="../orders") is None  # never put in a URL
+    with pytest.raises(InputError, match="not a razorpay payment id"):
+        await connector.capture("pi_123/../x", 25_00, "cap-x")
+    for asked in ({}, {"reference": ""}, {"idempotency_key": " "}):
+        with pytest.raises(InputError):
+            await connector.status(**asked)
 
 
 def test_keys_are_shaped_as_razorpay_takes_them() -> None:
