@@ -134,7 +134,7 @@ MESSAGES: dict[ConnectorStatus, str] = {
     "requires_capture": "Approved: authorized, to capture",
     "requires_action": "Waiting for the customer (OTP or the bank's page)",
     "pending": "Waiting for the customer to approve in the UPI app",
-    "canceled": "Authorization released",
+    "canceled": "Not captured in time: Razorpay gave the authorization back",
 }
 RefundStatus = Literal["succeeded", "pending", "failed"]
 REFUNDS: dict[str, RefundStatus] = {
