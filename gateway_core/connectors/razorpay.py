@@ -61,8 +61,8 @@ T = TypeVar("T")
 Entity = dict[str, Any]
 
 # The local fake's account keys and webhook secret (bank_sim.processors.razorpay), used
-# when the settings give no keys and no base_url (the fake): a local fake's test values,
-# no real account's.
+# when the settings name no base_url (the fake): a local fake's test values, no real
+# account's.
 FAKE_KEY_ID = "rzp_test_paygatefake"
 FAKE_KEY_SECRET = "paygate-fake-secret"
 FAKE_WEBHOOK_SECRET = "paygate-fake-webhook-secret"
@@ -227,9 +227,10 @@ def refund_key_for(idempotency_key: str) -> str:
 
 
 def _keys(settings: ProcessorSettings) -> tuple[str, str, SecretStr | None]:
-    """The account's key id, key secret and webhook secret: the settings', or the local
-    fake's when the settings name no base_url (the fake) and no keys."""
-    if settings.api_key is None and settings.api_secret is None and settings.base_url is None:
+    """The key id, key secret and webhook secret: with a `base_url` (the real service)
+    the settings' (both keys needed); without one, the local fake's keys (a configured
+    key never goes to the fake) and the settings' webhook secret, else the fake's."""
+    if settings.base_url is None:
         webhook = settings.webhook_secret or SecretStr(FAKE_WEBHOOK_SECRET)
         return FAKE_KEY_ID, FAKE_KEY_SECRET, webhook
     if settings.api_key is None or settings.api_secret is None:

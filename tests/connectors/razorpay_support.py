@@ -1,25 +1,21 @@
 """The Razorpay tests' fake, connector and charges (test_razorpay.py,
-test_razorpay_fake.py): one fake for the module, on a loopback port."""
+test_razorpay_fake.py): the module's processors' fakes (`fakes_server`), Razorpay's."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from fastapi import FastAPI
+from fakes_support import FakesServer
 from pydantic import SecretStr
 
-from bank_sim.processors.faults import faults_router
 from bank_sim.processors.razorpay import RazorpayFake
-from bank_sim.processors.server import LoopbackServer
 from gateway_core.cards import load_test_pan
-from gateway_core.clock import SystemClock
 from gateway_core.connectors.razorpay import RazorpayConnector
 from gateway_core.ports.connectors import ConnectorCard, ConnectorCharge
 from gateway_core.settings import ProcessorSettings
 
-WEBHOOK_SECRET = "rzp-webhook-test-secret"
 _serial = itertools.count(1)
 
 
@@ -51,27 +47,20 @@ def charge(*, capture: bool = True, amount: int = 25_00, **source: object) -> Co
 
 
 @pytest.fixture(scope="module", name="fake")
-def fake_fixture(tmp_path_factory: pytest.TempPathFactory) -> RazorpayFake:
-    account = RazorpayFake(tmp_path_factory.mktemp("razorpay"), SystemClock())
-    account.webhooks.register(None, WEBHOOK_SECRET)
+def fake_fixture(fakes_server: FakesServer) -> RazorpayFake:
+    account = fakes_server.fakes["razorpay"]
+    assert isinstance(account, RazorpayFake)
     return account
 
 
 @pytest.fixture(scope="module", name="url")
-def url_fixture(fake: RazorpayFake) -> Iterator[str]:
-    app = FastAPI()
-    app.include_router(fake.router())
-    app.include_router(faults_router("/razorpay", fake.faults))
-    server = LoopbackServer(app)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+def url_fixture(fakes_server: FakesServer) -> str:
+    return fakes_server.url
 
 
 def make(url: str, timeout_s: float = 8.0, **settings: object) -> RazorpayConnector:
-    """The connector on the fake (its test keys: the settings name none)."""
-    values = {"webhook_secret": SecretStr(WEBHOOK_SECRET), "timeout_s": timeout_s} | settings
+    """The connector on the fake (no base_url: the fake's test keys and webhook secret)."""
+    values = {"timeout_s": timeout_s} | settings
     return RazorpayConnector(ProcessorSettings(**values), f"{url}/razorpay")
 
 

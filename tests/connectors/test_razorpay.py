@@ -16,7 +16,6 @@ from conformance import *  # noqa: F403  (the shared cases)
 from conformance import Kit, Webhook
 from pydantic import SecretStr
 from razorpay_support import (
-    WEBHOOK_SECRET,
     card,
     charge,
     connector_fixture,  # noqa: F401  (the `connector` fixture)
@@ -31,6 +30,7 @@ from bank_sim.processors.razorpay.webhooks import sign
 from gateway_core.connectors import open_connector
 from gateway_core.connectors.razorpay import (
     DECLINES,
+    FAKE_WEBHOOK_SECRET,
     RazorpayConnector,
     receipt_for,
     refund_key_for,
@@ -44,7 +44,7 @@ from gateway_core.ports.connectors import (
 from gateway_core.settings import ProcessorSettings
 
 
-def resign(body: bytes, secret: str = WEBHOOK_SECRET, **changes: object) -> tuple[bytes, str]:
+def resign(body: bytes, secret: str = FAKE_WEBHOOK_SECRET, **changes: object) -> tuple[bytes, str]:
     event = json.loads(body) | changes
     changed = json.dumps(event, separators=(",", ":")).encode()
     return changed, sign(secret, changed)
@@ -308,7 +308,12 @@ async def test_a_500_after_processing_is_unavailable_not_down(
 
 
 async def test_wrong_keys_are_refused_in_one_line(url: str) -> None:
-    wrong = make(url, api_key=SecretStr("rzp_test_other"), api_secret=SecretStr("nope"))
+    wrong = make(
+        url,
+        api_key=SecretStr("rzp_test_other"),
+        api_secret=SecretStr("nope"),
+        base_url=f"{url}/razorpay",
+    )
     with pytest.raises(BankRefused, match="Authentication failed"):
         await wrong.authorize(charge())
     await wrong.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from razorpay_support import (
     card,
     charge,
@@ -22,13 +23,15 @@ from razorpay_support import (
 )
 from starlette.requests import Request
 
+import bank_sim.processors.razorpay.fake as the_fake
+import gateway_core.connectors.razorpay as the_connector
 from bank_sim.processors.faults import Fault
 from bank_sim.processors.razorpay import RazorpayFake
 from bank_sim.processors.razorpay.webhooks import sign
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.clock import FixedClock, SystemClock
 from gateway_core.connectors import open_connector
-from gateway_core.connectors.razorpay import FAKE_KEY_SECRET, RazorpayConnector
+from gateway_core.connectors.razorpay import FAKE_KEY_ID, FAKE_KEY_SECRET, RazorpayConnector
 from gateway_core.settings import ProcessorSettings
 
 
@@ -185,3 +188,24 @@ async def test_an_uncaptured_payment_is_refunded_after_the_capture_window(
         assert (late.status, late.amount_captured) == ("canceled", 0)
     finally:
         await connector.close()
+
+
+async def test_configured_keys_reach_only_the_configured_url(
+    own: tuple[RazorpayFake, FixedClock, str], tmp_path: Path
+) -> None:
+    keys = {"api_key": SecretStr("rzp_live_conf"), "api_secret": SecretStr("conf-secret")}
+    configured = RazorpayFake(tmp_path / "configured", SystemClock(), ProcessorSettings(**keys))
+    assert configured.authenticates("rzp_live_conf", "conf-secret")
+    assert configured.authenticates(FAKE_KEY_ID, FAKE_KEY_SECRET)  # its own test keys too
+    assert not configured.authenticates("rzp_live_conf", FAKE_KEY_SECRET)
+    _, _, base = own  # knows only its test keys: a configured key would be refused
+    to_fake = RazorpayConnector(ProcessorSettings(**keys), f"{base}/razorpay")
+    try:
+        assert (await to_fake.authorize(charge())).status == "succeeded"
+    finally:
+        await to_fake.close()
+
+
+def test_the_fake_and_the_connector_agree_on_the_test_keys() -> None:
+    for name in ("FAKE_KEY_ID", "FAKE_KEY_SECRET", "FAKE_WEBHOOK_SECRET"):
+        assert getattr(the_fake, name) == getattr(the_connector, name)

@@ -45,7 +45,7 @@ def _count(request: Request, name: str, default: int) -> int:
 
 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
-    ("POST", re.compile(r"orders"), lambda f, m, b, r: f.create_order(b)),
+    ("POST", re.compile(r"orders"), lambda f, m, b, r: f.create_order(b, r.state.key_id)),
     (
         "GET",
         re.compile(r"orders"),
@@ -92,6 +92,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
 
 
 def _authenticated(fake: RazorpayAccount, request: Request) -> bool:
+    """Whether the request's basic auth is a key of the account (kept as `key_id`)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return False
@@ -99,6 +100,7 @@ def _authenticated(fake: RazorpayAccount, request: Request) -> bool:
         key_id, _, secret = base64.b64decode(token, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return False
+    request.state.key_id = key_id
     return fake.authenticates(key_id, secret)
 
 

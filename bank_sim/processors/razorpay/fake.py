@@ -41,10 +41,15 @@ from bank_sim.processors.razorpay.errors import RazorpayError, not_found
 from bank_sim.processors.razorpay.ledger import Entity, Ledger, collection, public
 from bank_sim.processors.razorpay.webhooks import Webhooks, new_id
 from gateway_core.clock import Clock, SystemClock
-from gateway_core.connectors.razorpay import FAKE_KEY_ID, FAKE_KEY_SECRET, FAKE_WEBHOOK_SECRET
 from gateway_core.currencies import CURRENCIES
 from gateway_core.settings import ProcessorSettings
 
+# The fake's own test keys and webhook secret: the connector's FAKE_* values (it uses
+# them with no base_url; a test checks they agree: the connector's module imports the
+# SDK, too slow to import with the fakes).
+FAKE_KEY_ID = "rzp_test_paygatefake"
+FAKE_KEY_SECRET = "paygate-fake-secret"
+FAKE_WEBHOOK_SECRET = "paygate-fake-webhook-secret"
 MIN_AMOUNT = {"INR": 100}  # Razorpay's minimum (₹1.00); 1 minor unit elsewhere
 METHODS = ("card", "upi", "netbanking")
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{10,}")  # Razorpay's rule for refund keys
@@ -71,10 +76,10 @@ class RazorpayAccount:
         settings: ProcessorSettings | None = None,
     ) -> None:
         settings = settings or ProcessorSettings()
-        self.key_id = settings.api_key.get_secret_value() if settings.api_key else FAKE_KEY_ID
-        self._secret = (
-            settings.api_secret.get_secret_value() if settings.api_secret else FAKE_KEY_SECRET
-        )
+        self.key_id = FAKE_KEY_ID
+        self._keys = {FAKE_KEY_ID: FAKE_KEY_SECRET}  # key id -> secret: its own, the settings'
+        if settings.api_key is not None and settings.api_secret is not None:
+            self._keys[settings.api_key.get_secret_value()] = settings.api_secret.get_secret_value()
         hook = settings.webhook_secret
         hook_secret = hook.get_secret_value() if hook else FAKE_WEBHOOK_SECRET
         self.webhooks = Webhooks(hook_secret, "acc_paygatefake01")
@@ -85,15 +90,16 @@ class RazorpayAccount:
 
     # -- keys and signatures ------------------------------------------------------------
     def authenticates(self, key_id: str, key_secret: str) -> bool:
-        """True for this account's key id and secret."""
-        return hmac.compare_digest(key_id, self.key_id) and hmac.compare_digest(
-            key_secret, self._secret
-        )
+        """True for a key id and secret of this account."""
+        return hmac.compare_digest(key_secret, self._keys.get(key_id, "\0"))
 
     def signature(self, order_id: str, payment_id: str) -> str:
-        """The checkout's `razorpay_signature` of a payment on an order."""
+        """The checkout's `razorpay_signature` of a payment on an order: signed with the
+        secret of the key the order was made with."""
+        order = self._ledger.order(order_id) or {}
+        secret = self._keys.get(order.get("_key_id", FAKE_KEY_ID), FAKE_KEY_SECRET)
         message = f"{order_id}|{payment_id}".encode()
-        return hmac.new(self._secret.encode(), message, hashlib.sha256).hexdigest()
+        return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
@@ -109,7 +115,7 @@ class RazorpayAccount:
                 self._ledger.save()
 
     # -- orders ---------------------------------------------------------------------------
-    def create_order(self, body: Entity) -> Entity:
+    def create_order(self, body: Entity, key_id: str = FAKE_KEY_ID) -> Entity:
         amount = amount_of(body)
         currency = body.get("currency", "INR")
         if currency not in CURRENCIES:
@@ -151,6 +157,7 @@ class RazorpayAccount:
                 "notes": notes_of(body),
                 "created_at": self._now(),
                 "_capture": body.get("payment_capture") in (1, True, "1", "true"),
+                "_key_id": key_id,
                 "_seq": ledger.next_seq(),
             }
             ledger.orders[order["id"]] = order
