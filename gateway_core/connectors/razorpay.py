@@ -72,6 +72,7 @@ CUSTOMER_EMAIL = "customer@example.com"
 CUSTOMER_CONTACT = "9000090000"
 # Razorpay retries a webhook for 24 hours; an event older than this is refused.
 WEBHOOK_TOLERANCE = timedelta(hours=25)
+SIGNATURE = re.compile(r"[0-9a-f]{64}")  # hex HMAC-SHA256, as Razorpay signs
 PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{1,40}")
 _REFUND_KEY = re.compile(r"[A-Za-z0-9_-]{10,64}")
 
@@ -463,6 +464,8 @@ class RazorpayConnector:
     def check_payment_signature(self, order_id: str, payment_id: str, signature: str) -> None:
         """The checkout's `razorpay_signature` for `payment_id`, checked against the
         order id paygate STORED (never one the callback brings); SignatureRefused."""
+        if not SIGNATURE.fullmatch(signature):
+            raise SignatureRefused("razorpay payment signature is not one")
         params = {
             "razorpay_order_id": order_id,
             "razorpay_payment_id": payment_id,
@@ -480,6 +483,8 @@ class RazorpayConnector:
             raise SignatureRefused("no razorpay webhook secret is set: webhook refused")
         if not signature or not event_id:
             raise SignatureRefused("razorpay webhook without its signature or event id")
+        if not SIGNATURE.fullmatch(signature):
+            raise SignatureRefused("razorpay webhook signature does not match")
         try:
             text = body.decode("utf-8")
             self._client.utility.verify_webhook_signature(

@@ -71,6 +71,7 @@ async def kit(url: str, fake: RazorpayFake, connector: RazorpayConnector) -> Kit
             ({"X-Razorpay-Signature": other_sig, "X-Razorpay-Event-Id": event_id}, body),
             ({"X-Razorpay-Event-Id": event_id}, body),  # unsigned
             ({"X-Razorpay-Signature": signed}, body),  # no event id
+            ({"X-Razorpay-Signature": "é" * 64, "X-Razorpay-Event-Id": event_id}, body),
         ]
 
     return Kit(
@@ -208,6 +209,9 @@ async def test_payment_signature_is_checked_against_the_stored_order(
         )
     with pytest.raises(SignatureRefused):  # the right signature, another stored order
         connector.check_payment_signature(other_order, sale.reference, signature)
+    for odd in ("", "zz", "é" * 64, signature.upper()):
+        with pytest.raises(SignatureRefused):
+            connector.check_payment_signature(order_id, sale.reference, odd)
 
 
 # -- capture, refund, status --------------------------------------------------------------

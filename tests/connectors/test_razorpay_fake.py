@@ -70,6 +70,7 @@ def test_the_fake_answers_razorpays_error_bodies(url: str, fake: RazorpayFake) -
     with httpx.Client(base_url=f"{url}/razorpay/v1") as client:
         refused = client.get("/orders", auth=("rzp_test_paygatefake", "wrong"))
         assert refused.status_code == 401
+        assert client.get("/orders", auth=("rzp_test_paygatefake", "wrøng")).status_code == 401
         error = refused.json()["error"]
         assert error["code"] == "BAD_REQUEST_ERROR" and error["description"]
         assert {"source", "step", "reason", "metadata"} <= set(error)

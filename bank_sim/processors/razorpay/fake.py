@@ -91,7 +91,8 @@ class RazorpayAccount:
     # -- keys and signatures ------------------------------------------------------------
     def authenticates(self, key_id: str, key_secret: str) -> bool:
         """True for a key id and secret of this account."""
-        return hmac.compare_digest(key_secret, self._keys.get(key_id, "\0"))
+        known = self._keys.get(key_id, "\0")
+        return hmac.compare_digest(key_secret.encode(), known.encode())
 
     def signature(self, order_id: str, payment_id: str) -> str:
         """The checkout's `razorpay_signature` of a payment on an order: signed with the
