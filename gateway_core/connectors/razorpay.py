@@ -490,24 +490,28 @@ class RazorpayConnector:
             self._client.utility.verify_webhook_signature(
                 text, signature, self._webhook_secret.get_secret_value()
             )
-            event: Entity = json.loads(text)
-            created_at = datetime.fromtimestamp(int(event["created_at"]), UTC)
-            kind, payload = str(event["event"]), event.get("payload") or {}
         except SignatureVerificationError:
             raise SignatureRefused("razorpay webhook signature does not match") from None
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        except UnicodeDecodeError:
+            raise SignatureRefused("razorpay webhook body is not text") from None
+        try:
+            event: Entity = json.loads(text)
+            created_at = datetime.fromtimestamp(int(event["created_at"]), UTC)
+            payment = (event.get("payload") or {}).get("payment", {}).get("entity")
+            refund = (event.get("payload") or {}).get("refund", {}).get("entity") or {}
+            reference = str(payment["id"] if payment else refund.get("payment_id", ""))
+            result = self._result(payment) if payment else None
+            kind = str(event["event"])
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             raise SignatureRefused("razorpay webhook body is not an event") from None
         if self._clock.now() - created_at > WEBHOOK_TOLERANCE:
             raise SignatureRefused("razorpay webhook too old: refused")
-        payment = (payload.get("payment") or {}).get("entity")
-        refund = (payload.get("refund") or {}).get("entity") or {}
-        reference = payment["id"] if payment else str(refund.get("payment_id", ""))
         return ConnectorEvent(
             provider=self.name,
             event_id=event_id,
             type=kind,
             reference=reference,
-            result=self._result(payment) if payment else None,
+            result=result,
             created_at=created_at,
         )
 

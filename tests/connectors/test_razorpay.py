@@ -409,3 +409,20 @@ async def test_no_request_leaves_the_machine(url: str, outbound: list[str]) -> N
         await elsewhere.status(reference="pay_00000000000000")
     await elsewhere.close()
     assert outbound[-1] == "203.0.113.9"
+
+
+async def test_a_signed_body_that_is_no_event_is_refused(connector: RazorpayConnector) -> None:
+    for body in (
+        b"[]",
+        b'{"event": "payment.captured"}',
+        b'{"event": "x", "created_at": 1e300}',
+        b'{"event": "x", "created_at": 1, "payload": []}',
+        b'{"event": "x", "created_at": 1, "payload": {"payment": {"entity": {}}}}',
+        b"\xff",
+    ):
+        headers = {
+            "X-Razorpay-Signature": sign(FAKE_WEBHOOK_SECRET, body),
+            "X-Razorpay-Event-Id": "e",
+        }
+        with pytest.raises(SignatureRefused):
+            await connector.parse_webhook(headers, body)
