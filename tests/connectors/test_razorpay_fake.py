@@ -71,6 +71,11 @@ def test_the_fake_answers_razorpays_error_bodies(url: str, fake: RazorpayFake) -
         refused = client.get("/orders", auth=("rzp_test_paygatefake", "wrong"))
         assert refused.status_code == 401
         assert client.get("/orders", auth=("rzp_test_paygatefake", "wrøng")).status_code == 401
+        odd_auth = {"Authorization": b"Basic \xc3\xa9"}
+        assert client.get("/orders", headers=odd_auth).status_code == 401
+        keys = (fake.key_id, FAKE_KEY_SECRET)
+        odd = client.post("/orders", json={"amount": 500, "currency": ["INR"]}, auth=keys)
+        assert (odd.status_code, odd.json()["error"]["field"]) == (400, "currency")
         error = refused.json()["error"]
         assert error["code"] == "BAD_REQUEST_ERROR" and error["description"]
         assert {"source", "step", "reason", "metadata"} <= set(error)

@@ -119,7 +119,7 @@ class RazorpayAccount:
     def create_order(self, body: Entity, key_id: str = FAKE_KEY_ID) -> Entity:
         amount = amount_of(body)
         currency = body.get("currency", "INR")
-        if currency not in CURRENCIES:
+        if not isinstance(currency, str) or currency not in CURRENCIES:
             raise RazorpayError(
                 f"Currency {currency!s:.8} is not supported",
                 field="currency",
