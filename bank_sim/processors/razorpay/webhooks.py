@@ -12,6 +12,7 @@ import hmac
 import json
 import secrets
 import string
+import threading
 from collections import deque
 from dataclasses import dataclass
 
@@ -49,8 +50,9 @@ class Webhooks:
         self._secret = secret
         self._url: str | None = None
         self._account_id = account_id
+        self._lock = threading.Lock()  # the server's thread emits, a test's takes
         self._kept: deque[Delivery] = deque(maxlen=KEPT)
-        self._fresh: list[Delivery] = []
+        self._fresh: deque[Delivery] = deque(maxlen=KEPT)
         self._unsent: list[Delivery] = []
 
     def register(self, url: str | None, secret: str) -> None:
@@ -80,23 +82,28 @@ class Webhooks:
         about = entities.get("payment") or {}
         reference = str(about.get("id") or entities.get("refund", {}).get("payment_id", ""))
         delivery = Delivery(event_id, event, reference, headers, body)
-        self._kept.append(delivery)
-        self._fresh.append(delivery)
-        if self._url is not None:
-            self._unsent.append(delivery)
+        with self._lock:
+            self._kept.append(delivery)
+            self._fresh.append(delivery)
+            if self._url is not None:
+                self._unsent.append(delivery)
 
     def take(self) -> list[Delivery]:
         """The events sent since the last take, oldest first."""
-        taken, self._fresh = self._fresh, []
+        with self._lock:
+            taken = list(self._fresh)
+            self._fresh.clear()
         return taken
 
     def sent(self, reference: str) -> list[Delivery]:
         """The kept events about payment `reference`, oldest first."""
-        return [d for d in self._kept if d.reference == reference]
+        with self._lock:
+            return [d for d in self._kept if d.reference == reference]
 
     async def send(self, timeout_s: float = 5.0) -> None:
         """POST the queued events to the registered URL, in order."""
-        unsent, self._unsent = self._unsent, []
+        with self._lock:
+            unsent, self._unsent = self._unsent, []
         if self._url is None or not unsent:
             return
         async with httpx.AsyncClient(timeout=timeout_s) as client:
