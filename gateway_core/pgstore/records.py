@@ -32,6 +32,7 @@ from gateway_core.pgstore.state import (
     PgUserRepository,
 )
 from gateway_core.pgstore.tallies import PgTallyRepository
+from gateway_core.pgstore.webhooks import PgWebhookRepository
 from gateway_core.pgstore.work import PgBillRepository, PgShiftRepository
 from gateway_core.ports import Record
 from gateway_core.settlement.running import Tallying
@@ -129,6 +130,10 @@ class PgRecords:
     @cached_property
     def failed_auth(self) -> PgFailedAuthRepository:
         return PgFailedAuthRepository(self.db, self.merchant, self._days)
+
+    @cached_property
+    def webhooks(self) -> PgWebhookRepository:
+        return PgWebhookRepository(self.db, self.merchant, self._days)
 
     @property
     def read_only(self) -> bool:

@@ -30,7 +30,8 @@ DAY_TABLES = {"payments", "refunds", "audit", "bills", "tallies"}  # tallies: re
 MAIN_TABLES = {
     "tokens", "audit_head", "users", "api_keys", "risk_events", "risk_blocks",
     "risk_ticket_stats", "idempotency", "open_payments", "open_bills", "bill_keys",
-    "shifts", "drawer_moves", "auth_failures", "refund_index",
+    "shifts", "drawer_moves", "auth_failures", "refund_index", "webhook_endpoints",
+    "webhook_deliveries",
 }  # fmt: skip
 # a row of each table as (merchant column values..., record): what `_rows` reads
 _SELECT = "SELECT {cols} FROM {table} WHERE merchant_id = %s ORDER BY {order}"
@@ -158,6 +159,11 @@ def _import_main(store: DataStore, records: PgRecords, moved: Moved) -> None:
         sql,
         ((m, d["address"], Jsonb(d["at"]), datetime.fromisoformat(d["at"][-1])) for d in failures),
     )
+    for doc in main.table("webhook_endpoints"):
+        records.webhooks.add_endpoint(dict(doc))
+        moved.add("webhook endpoints")
+    for doc in main.table("webhook_deliveries"):
+        records.webhooks.add_delivery(dict(doc))
     for name in sorted(n for n in main.tables() if n.startswith("closings")):
         closings = records.closings(_closing_shop(name, m))
         for doc in main.table(name):
@@ -235,6 +241,8 @@ def _export_main(records: PgRecords, store: DataStore, moved: Moved) -> None:
     put("drawer_moves", (r for (r,) in _rows(records, "drawer_moves", "record")))
     failures = _rows(records, "auth_failures", "address, at")
     put("auth_failures", ({"address": a, "at": at} for a, at in failures))
+    put("webhook_endpoints", records.webhooks.endpoints(), "webhook endpoints")
+    put("webhook_deliveries", records.webhooks.deliveries())
     for shop, day, report in _rows(records, "closings", "shop, day, record", "shop, day"):
         TinyClosingRepository(store, shop, home=m).add(day, report)
         moved.add("Z reports")

@@ -47,6 +47,7 @@ from gateway_core.ports.repositories import (
     TallySums,
     TokenRepository,
     UserRepository,
+    WebhookRepository,
 )
 from gateway_core.ports.tenders import (
     Opened,
@@ -105,4 +106,5 @@ __all__ = [
     "TokenRepository",
     "UpiPsp",
     "UserRepository",
+    "WebhookRepository",
 ]

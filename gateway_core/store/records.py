@@ -31,6 +31,7 @@ from gateway_core.store.state import (
     TinyUserRepository,
 )
 from gateway_core.store.tallies import TinyTallyRepository
+from gateway_core.store.webhooks import TinyWebhookRepository
 
 
 class TinyRecords:
@@ -108,6 +109,10 @@ class TinyRecords:
     @cached_property
     def failed_auth(self) -> TinyFailedAuthRepository:
         return TinyFailedAuthRepository(self.store)
+
+    @cached_property
+    def webhooks(self) -> TinyWebhookRepository:
+        return TinyWebhookRepository(self.store)
 
     def closings(self, merchant_id: str | None = None) -> TinyClosingRepository:
         """A merchant's Z reports (the home merchant's by default)."""

@@ -1,0 +1,86 @@
+"""The merchants' webhook endpoints and their deliveries in the main database
+(`ports.WebhookRepository`): tables `webhook_endpoints` and `webhook_deliveries`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tinydb.table import Table
+
+from gateway_core.ports import Record
+from gateway_core.store.database import DataStore
+from gateway_core.store.documents import column_index, copied, documents
+
+
+class _ById:
+    """A table of documents with a unique `id`, found through an index of doc ids built
+    when first used and again whenever it names the wrong document (a rolled-back unit
+    may have indexed one it never stored)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._ids: dict[str, int] | None = None
+
+    def _doc_id(self, record_id: str) -> int | None:
+        for fresh in (False, True):
+            if self._ids is None or fresh:
+                self._ids = column_index(self.table, "id")
+            doc_id = self._ids.get(record_id)
+            doc = None if doc_id is None else self.table.get(doc_id=doc_id)
+            if doc is not None and doc.get("id") == record_id:
+                return doc_id
+        return None
+
+    def add(self, record: Record) -> None:
+        doc_id = self.table.insert(record)
+        if self._ids is not None:
+            self._ids[record["id"]] = doc_id
+
+    def get(self, record_id: str) -> Record | None:
+        doc_id = self._doc_id(record_id)
+        return None if doc_id is None else copied(self.table.get(doc_id=doc_id))
+
+    def update(self, record_id: str, fields: Mapping[str, Any]) -> None:
+        doc_id = self._doc_id(record_id)
+        if doc_id is not None:
+            self.table.update(dict(fields), doc_ids=[doc_id])
+
+
+class TinyWebhookRepository:
+    """Endpoints and deliveries, each in the order added."""
+
+    def __init__(self, store: DataStore) -> None:
+        self._endpoints = _ById(store.main.table("webhook_endpoints"))
+        self._deliveries = _ById(store.main.table("webhook_deliveries"))
+
+    def add_endpoint(self, endpoint: Record) -> None:
+        self._endpoints.add(endpoint)
+
+    def endpoint(self, endpoint_id: str) -> Record | None:
+        return self._endpoints.get(endpoint_id)
+
+    def endpoints(self) -> list[Record]:
+        return documents(self._endpoints.table)
+
+    def update_endpoint(self, endpoint_id: str, fields: Mapping[str, Any]) -> None:
+        self._endpoints.update(endpoint_id, fields)
+
+    def add_delivery(self, delivery: Record) -> None:
+        self._deliveries.add(delivery)
+
+    def delivery(self, delivery_id: str) -> Record | None:
+        return self._deliveries.get(delivery_id)
+
+    def update_delivery(self, delivery_id: str, fields: Mapping[str, Any]) -> None:
+        self._deliveries.update(delivery_id, fields)
+
+    def deliveries(
+        self, endpoint_id: str | None = None, *, state: str | None = None, limit: int | None = None
+    ) -> list[Record]:
+        found = [
+            r
+            for r in documents(self._deliveries.table)
+            if endpoint_id in (None, r["endpoint_id"]) and state in (None, r["state"])
+        ]
+        return found if limit is None else found[-limit:] if limit else []

@@ -1,0 +1,64 @@
+"""The webhook repository's contract: the same cases, the same results, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+from pg_support import records_on
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def records(request, tmp_path):
+    with records_on(request.param, request, tmp_path, home="HOME") as opened:
+        yield opened
+
+
+def _delivery(did: str, endpoint: str, state: str = "pending") -> dict:
+    return {"id": did, "endpoint_id": endpoint, "state": state, "attempts": []}
+
+
+def test_endpoints_by_id_in_the_order_added_and_updated_in_place(records):
+    hooks = records.webhooks
+    assert hooks.endpoints() == [] and hooks.endpoint("we_1") is None
+    hooks.add_endpoint({"id": "we_1", "url": "https://a", "cursor": {"day": None, "seq": 0}})
+    hooks.add_endpoint({"id": "we_2", "url": "https://b", "cursor": {"day": None, "seq": 0}})
+    hooks.update_endpoint("we_1", {"cursor": {"day": "2026-11-28", "seq": 7}, "state": "x"})
+    hooks.update_endpoint("we_9", {"state": "x"})  # nothing there: nothing made
+    assert [e["id"] for e in hooks.endpoints()] == ["we_1", "we_2"]
+    assert hooks.endpoint("we_1") == {
+        "id": "we_1",
+        "url": "https://a",
+        "cursor": {"day": "2026-11-28", "seq": 7},
+        "state": "x",
+    }
+    assert hooks.endpoint("we_9") is None
+    got = hooks.endpoint("we_2")
+    got["url"] = "changed"  # a copy of its own
+    assert hooks.endpoint("we_2")["url"] == "https://b"
+
+
+def test_deliveries_by_endpoint_state_and_newest(records):
+    hooks = records.webhooks
+    for did, endpoint in (("d1", "we_1"), ("d2", "we_2"), ("d3", "we_1"), ("d4", "we_1")):
+        hooks.add_delivery(_delivery(did, endpoint))
+    hooks.update_delivery("d3", {"state": "delivered", "attempts": [{"status": 200}]})
+    assert [d["id"] for d in hooks.deliveries()] == ["d1", "d2", "d3", "d4"]
+    assert [d["id"] for d in hooks.deliveries("we_1")] == ["d1", "d3", "d4"]
+    assert [d["id"] for d in hooks.deliveries("we_1", state="pending")] == ["d1", "d4"]
+    assert [d["id"] for d in hooks.deliveries(state="delivered")] == ["d3"]
+    assert [d["id"] for d in hooks.deliveries(limit=2)] == ["d3", "d4"]
+    assert hooks.deliveries("we_1", limit=0) == []
+    assert hooks.delivery("d3")["attempts"] == [{"status": 200}]
+    assert hooks.delivery("nope") is None
+
+
+def test_a_unit_that_fails_keeps_no_delivery_nor_cursor(records):
+    hooks = records.webhooks
+    hooks.add_endpoint({"id": "we_1", "cursor": {"day": None, "seq": 0}})
+    with pytest.raises(RuntimeError), records.unit():
+        hooks.add_delivery(_delivery("d1", "we_1"))
+        hooks.update_endpoint("we_1", {"cursor": {"day": None, "seq": 5}})
+        raise RuntimeError("killed")
+    assert hooks.deliveries() == [] and hooks.delivery("d1") is None
+    assert hooks.endpoint("we_1")["cursor"]["seq"] == 0
+    hooks.add_delivery(_delivery("d2", "we_1"))
+    assert [d["id"] for d in hooks.deliveries()] == ["d2"]
