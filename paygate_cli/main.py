@@ -39,6 +39,7 @@ from paygate_cli.reports import add_report_commands
 from paygate_cli.service import add_service_commands
 from paygate_cli.shifts import add_shift_commands
 from paygate_cli.web import add_web_command
+from paygate_cli.webhooks import add_webhook_commands
 
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s `yes`
 SERVERS = ("serve", "sandbox", "banks", "web")  # each request names its merchant and terminal
@@ -421,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_checkout_commands(sub, sub_common)
     add_web_command(sub, sub_common)
     add_db_commands(sub, sub_common)
+    add_webhook_commands(sub, sub_common)
     return parser
 
 
