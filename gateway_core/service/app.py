@@ -38,7 +38,16 @@ from gateway_core.service.limits import MAX_BODY_BYTES, BodyLimit
 from gateway_core.service.models import Health
 from gateway_core.service.request_log import RequestLog
 from gateway_core.service.responses import ERROR_RESPONSES, install_error_handlers
-from gateway_core.service.routes import admin, bills, netbanking, otp, payments, reports, shifts
+from gateway_core.service.routes import (
+    admin,
+    bills,
+    netbanking,
+    otp,
+    payments,
+    reports,
+    shifts,
+    webhooks,
+)
 from gateway_core.service.routes import processors as processor_webhooks
 from gateway_core.service.routes.stripe_api import stripe_app
 
@@ -114,7 +123,8 @@ def create_app(
         if poll_every_s:
             rounds = resolving(gateway, rt.records.open_payments)
             polling = asyncio.create_task(poll_forever(rounds, poll_every_s))
-        yield
+        async with webhooks.delivering(app, webhooks.DELIVER_EVERY_S if poll_every_s else None):
+            yield
         if polling is not None:
             polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -131,6 +141,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service = Service(rt, keys, Authenticator(keys, rt.audit, limiter))
+    webhooks.attach(app, rt)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestLog)  # outermost: the access line is in the request's context
     install_error_handlers(app)
@@ -142,6 +153,7 @@ def create_app(
         admin.router,
         reports.router,
         shifts.router,
+        webhooks.router,
     ):
         v1.include_router(router)
     v1.include_router(netbanking.router)  # the banks' return: no API key
