@@ -129,6 +129,8 @@ async def _run(
         return max([_said(await deliverer.replay(i, merchant)) for i in ids], default=0)
     else:
         done = await deliverer.run_once()
+        if done.skipped:
+            print("another paygate process delivers this merchant's webhooks: nothing done")
         print(f"{done.made} made, {done.delivered} delivered, {done.failed} failed")
     return 0
 

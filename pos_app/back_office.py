@@ -39,6 +39,7 @@ from gateway_core.settlement import Reconciliation, Settlement
 from gateway_core.settlement.running import model_scores, payments_taken
 from gateway_core.settlement.shift_reports import shift_reports
 from gateway_core.shift_models import ShiftReport
+from gateway_core.webhooks.endpoints import notices
 from pos_app.private_files import write_private_text
 from pos_app.screens.hosts import ActionDialog, ClosingView, DayData, Dialog, Noted, ReconcileView
 from pos_app.wiring import Wiring
@@ -95,7 +96,13 @@ class BackOffice:
             payments=payments_taken(totals),
             refunded=refunded(day_refunds(rt.records, settlement, day)),
             waiting=self._waiting(day),
+            notices=self._notices(),
         )
+
+    def _notices(self) -> list[str]:
+        """What the merchant must act on: webhook endpoints disabled after failures."""
+        with self.rt.records.reading():
+            return notices(self.rt.records.webhooks, self.settings.merchant_id)
 
     def _waiting(self, day: date) -> list[Record]:
         """The day's payments waiting for their payer (UPI, net banking, payment links):

@@ -167,6 +167,8 @@ class PgRecords:
         """Every unit is durable when it returns: nothing to wait for."""
 
     def close(self) -> None:
+        if "webhooks" in self.__dict__:
+            self.webhooks.close()  # another process may deliver now
         if self._alive is not None:
             self._alive.close()  # the owner's lock goes with it: its payments are free
         self.db.close()

@@ -6,14 +6,47 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
-from gateway_core.pgstore.repos import Repo
+from gateway_core.pgstore.db import Database, DatabaseUnavailable, redacted
+from gateway_core.pgstore.repos import Days, Repo
 from gateway_core.ports import Record
+
+_LEAD_LOCK = 0x77686B73  # "whks": the advisory lock of the process that delivers
 
 
 class PgWebhookRepository(Repo):
-    """Endpoints and deliveries, each in the order added."""
+    """Endpoints and deliveries, each in the order added. The process that delivers for
+    the merchant holds a session advisory lock on a connection of its own (`leading`)
+    until `close`."""
+
+    def __init__(self, db: Database, merchant: str, days: Days) -> None:
+        super().__init__(db, merchant, days)
+        self._lead: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def leading(self) -> bool:
+        """Whether this process delivers: it holds the lock, or takes it now (free: no
+        other process holds it, or its holder died)."""
+        if self._lead is None and not self._db.read_only:
+            try:
+                conn = psycopg.connect(self._db.url, autocommit=True)
+            except psycopg.Error as e:
+                raise DatabaseUnavailable(f"database {redacted(self._db.url)}: {e}") from e
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_LEAD_LOCK, self._m)
+            ).fetchone()
+            if row and row[0]:
+                self._lead = conn
+            else:
+                conn.close()
+        return self._lead is not None
+
+    def close(self) -> None:
+        """Let another process deliver."""
+        if self._lead is not None:
+            self._lead.close()
+            self._lead = None
 
     def add_endpoint(self, endpoint: Record) -> None:
         self._db.run(

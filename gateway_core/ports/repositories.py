@@ -292,7 +292,10 @@ class WebhookRepository(Protocol):
     """The merchants' webhook endpoints by id, each with its cursor in the audit log
     (`gateway_core.webhooks`), and their deliveries by id. `deliveries`: those of one
     endpoint (None: of every endpoint) in the order they were made, only those in
-    `state` when given ("pending", "delivered", "failed"), the newest `limit` when given."""
+    `state` when given ("pending", "delivered", "failed"), the newest `limit` when given.
+    `leading()`: whether this process is the one that makes and sends deliveries (of
+    several gateway processes on one database, the first to ask, until it closes or
+    dies; the embedded store's one writer always is)."""
 
     def add_endpoint(self, endpoint: Record) -> None: ...
     def endpoint(self, endpoint_id: str) -> Record | None: ...
@@ -304,3 +307,4 @@ class WebhookRepository(Protocol):
     def deliveries(
         self, endpoint_id: str | None = None, *, state: str | None = None, limit: int | None = None
     ) -> list[Record]: ...
+    def leading(self) -> bool: ...

@@ -84,3 +84,7 @@ class TinyWebhookRepository:
             if endpoint_id in (None, r["endpoint_id"]) and state in (None, r["state"])
         ]
         return found if limit is None else found[-limit:] if limit else []
+
+    def leading(self) -> bool:
+        """The data dir's one writer process delivers."""
+        return True

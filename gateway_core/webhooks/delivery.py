@@ -10,6 +10,8 @@ deliver` one and exits):
    one of a payment goes first and, until it gets a 2xx, that payment's later ones wait
    (other payments' do not). A delivery is marked delivered only after its 2xx: a
    process killed between the two sends it again, with the same `Paygate-Event-Id`.
+   (A round's writes are made durable once, at its end: a crash before loses them
+   together, and the events are made and sent again: still at least once.)
 3. A failed attempt (no 2xx in `timeout_s`) is tried again after an exponential backoff
    with jitter (`Backoff`), for up to 3 days from its first attempt; then it is marked
    failed and the payment's next deliveries go on. An endpoint whose attempts have all
@@ -69,11 +71,12 @@ class Backoff:
 @dataclass
 class Round:
     """What one round did: deliveries made from audit events, attempts that got a 2xx,
-    attempts that did not."""
+    attempts that did not; `skipped`: another process delivers (a shared database)."""
 
     made: int = 0
     delivered: int = 0
     failed: int = 0
+    skipped: bool = False
 
 
 def _at(text: str) -> datetime:
@@ -106,11 +109,15 @@ class Deliverer:
         await self._http.aclose()
 
     async def run_once(self) -> Round:
-        """One round: new events made into deliveries, then what is due sent."""
+        """One round: new events made into deliveries, then what is due sent (by the
+        one process that delivers, see `WebhookRepository.leading`)."""
+        if not self._repo.leading():
+            return Round(skipped=True)
         done = Round(made=self.make_deliveries())
         enabled = [e for e in self._endpoints.list() if e.state == "enabled"]
         for endpoint in enabled:
             await self._send_due(endpoint, done)
+        await self._records.synced()  # the round's writes, made durable once
         return done
 
     # -- 1. audit events → deliveries --------------------------------------------------------
@@ -161,7 +168,7 @@ class Deliverer:
             if kind is not None and endpoint.wants(kind):
                 made.append(self._delivery(endpoint.id, event, kind, payment))
         last_day, last = mine[-1]
-        with self._records.unit():
+        with self._records.unit(durable=False):  # durable at the round's end
             for delivery in made:
                 self._repo.add_delivery(delivery)
             cursor = {"day": last_day.isoformat(), "seq": last["seq"]}
@@ -227,7 +234,7 @@ class Deliverer:
             fields.update(state="failed", next_at=None)
         else:
             fields["next_at"] = (now + self._backoff.delay(len(attempts))).isoformat()
-        with self._records.unit():
+        with self._records.unit(durable=False):  # durable at the round's end
             self._repo.update_delivery(delivery["id"], fields)
             self._count(endpoint.id, ok, now)
         done.delivered += ok

@@ -198,11 +198,12 @@ def _aad(endpoint_id: str, version: int) -> bytes:
     return f"{endpoint_id}|v{version}".encode()
 
 
-def notices(endpoints: Iterable[Endpoint]) -> list[str]:
-    """One line per disabled endpoint, for the console."""
+def notices(repo: WebhookRepository, merchant_id: str) -> list[str]:
+    """One line per disabled endpoint of a merchant, for the console."""
+    found = [Endpoint.model_validate(r) for r in repo.endpoints()]
     return [
-        f"Webhook endpoint {e.id} ({httpx.URL(e.url).host}) is disabled: "
-        f"{e.disabled_reason or 'after failed deliveries'}; `paygate webhooks enable {e.id}`"
-        for e in endpoints
-        if e.state == "disabled"
+        f"Webhooks to {httpx.URL(e.url).host} ({e.id}) are off: "
+        f"{e.disabled_reason or 'deliveries failed'}; `paygate webhooks enable {e.id}`"
+        for e in found
+        if e.state == "disabled" and e.merchant_id == merchant_id
     ]

@@ -6,7 +6,7 @@ screen knows only its host, never the app."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -228,6 +228,7 @@ class DayData:
     waiting: list[Record]  # the day's payments waiting for their payer
     first: list[Record] | None = None  # the newest payments (a page), once read
     ledger: Ledger | None = None  # the whole day, once read (a search, another sort)
+    notices: list[str] = field(default_factory=list)  # what the merchant must act on
 
 
 class BackOffice(Protocol):

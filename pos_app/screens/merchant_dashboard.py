@@ -42,6 +42,9 @@ class DashboardPane(ConsolePart, VerticalScroll):
         with Horizontal(id="figures"):
             for name in ("gross", "net", "count", "rate", "average"):
                 yield Line("", id=f"fig-{name}", classes="figure")
+        notices = Line("", id="notices")
+        notices.display = False  # shown while there are any
+        yield notices
         yield Line("", id="attempts")
         yield Line("", id="pending-upi")
         yield Line("Sales by hour", id="hour-caption", classes="caption")
@@ -65,6 +68,9 @@ class DashboardPane(ConsolePart, VerticalScroll):
             self.query_one(f"#fig-{name}", Line).update(
                 Text.assemble((label, "dim"), "\n", (value, "bold"))
             )
+        notices = self.query_one("#notices", Line)
+        notices.display = bool(data.notices)
+        notices.update(Text("\n".join(data.notices), style="bold"))
         self.query_one("#attempts", Line).update(f.attempts)
         self._pending(data)
         self.hours = hours = opening_hours(s.by_hour)

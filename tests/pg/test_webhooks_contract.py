@@ -62,3 +62,18 @@ def test_a_unit_that_fails_keeps_no_delivery_nor_cursor(records):
     assert hooks.endpoint("we_1")["cursor"]["seq"] == 0
     hooks.add_delivery(_delivery("d2", "we_1"))
     assert [d["id"] for d in hooks.deliveries()] == ["d2"]
+
+
+def test_one_process_at_a_time_delivers(records, request):
+    assert records.webhooks.leading() and records.webhooks.leading()
+    if request.node.callspec.params["records"] != "postgres":
+        return  # the data dir's one writer: always
+    from gateway_core.pgstore import PgRecords
+
+    url = records.db.url
+    with PgRecords(url, "HOME") as second, PgRecords(url, "OTHER") as other_merchant:
+        assert not second.webhooks.leading()
+        assert other_merchant.webhooks.leading()  # per merchant
+        records.webhooks.close()  # the first one stops (or dies)
+        assert second.webhooks.leading()
+        assert not records.webhooks.leading()

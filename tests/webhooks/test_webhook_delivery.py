@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 
 import pytest
-from support import MANAGER, VISA, card_for, charge, open_runtime
+from support import MANAGER, VISA, card_for, charge, gateway_settings, open_runtime
 from webhook_support import URL, Receiver, webhooks
 
 from gateway_core.webhooks.endpoints import notices
@@ -133,7 +133,7 @@ async def test_after_3_days_of_failures_the_delivery_gives_up_and_the_endpoint_i
     assert delivery["state"] == "failed" and 10 <= len(delivery["attempts"]) <= 30
     actions = [e["action"] for _d, e in runtime.records.audit.events()]
     assert actions.count("webhook.endpoint_disabled") == 1
-    (line,) = notices(endpoints.list(runtime.settings.merchant_id))
+    (line,) = notices(runtime.records.webhooks, runtime.settings.merchant_id)
     assert endpoint.id in line and "shop.example" in line and "enable" in line
 
     # disabled: nothing is sent, the events wait; enabled again: they go, from where it stopped
@@ -143,7 +143,7 @@ async def test_after_3_days_of_failures_the_delivery_gives_up_and_the_endpoint_i
     assert len(receiver.got) == tries
     receiver.status = 200
     endpoints.enable(endpoint.id, actor="t")
-    assert notices(endpoints.list()) == []
+    assert notices(runtime.records.webhooks, runtime.settings.merchant_id) == []
     await worker.run_once()
     await worker.aclose()
     assert receiver.delivered[-1]["data"]["object"]["id"] == later.id
@@ -179,8 +179,11 @@ class Killed(BaseException):
 
 
 async def test_killed_after_the_2xx_before_its_record_delivers_again_with_the_same_id(
-    settings, clock, monkeypatch
+    tmp_path, clock, monkeypatch, database_url
 ) -> None:
+    """On both stores: the delivery's record never moved, so the next process sends it
+    again (and makes no second delivery of the event)."""
+    settings = gateway_settings(tmp_path / "data", 5.0, database_url)
     receiver = Receiver()
     rt = open_runtime(settings, clock=clock)
     endpoints, worker = webhooks(rt, receiver)
