@@ -247,10 +247,11 @@ class Deliverer:
 
     def _count(self, endpoint_id: str, ok: bool, now: datetime) -> None:
         """Keep an endpoint's failures in a row; disable it once they span `GIVE_UP`."""
-        if ok:
-            self._repo.update_endpoint(endpoint_id, {"failing_since": None, "failures": 0})
-            return
         endpoint = self._endpoints.get(endpoint_id)
+        if ok:
+            if endpoint.failures:
+                self._repo.update_endpoint(endpoint_id, {"failing_since": None, "failures": 0})
+            return
         since = endpoint.failing_since or now
         fields = {"failing_since": since.isoformat(), "failures": endpoint.failures + 1}
         self._repo.update_endpoint(endpoint_id, fields)

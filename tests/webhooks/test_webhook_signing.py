@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +68,15 @@ def test_any_of_several_signatures_may_match_and_the_tolerance_is_the_callers():
     assert verify(BODY, header, SECRET, now=T)["id"] == "evt_1"
     with pytest.raises(SignatureError):
         verify(BODY, sign(SECRET, T, BODY), SECRET, now=T + 61, tolerance_s=60)
+
+
+def test_the_check_written_out_in_the_docs_agrees_with_the_helper():
+    docs = (Path(__file__).parents[2] / "docs" / "CONNECTORS.md").read_text(encoding="utf-8")
+    (written_out,) = [b for b in docs.split("```python")[1:] if "def check(" in b]
+    scope: dict = {}
+    exec(written_out.split("```")[0], scope)  # the docs' own code, as a receiver copies it
+    now = int(time.time())
+    assert scope["check"](BODY, sign(SECRET, now, BODY), SECRET)
+    assert not scope["check"](BODY + b" ", sign(SECRET, now, BODY), SECRET)
+    assert not scope["check"](BODY, sign(SECRET, now - 301, BODY), SECRET)
+    assert not scope["check"](BODY, sign("whsec_other", now, BODY), SECRET)
