@@ -10,8 +10,9 @@ did not exist; another merchant's user is unknown). Errors are
 the dependencies they ask for (`dependencies`), the body limits (`limits`) and the error
 handlers (`responses`). Handlers are all `async`: the store is used from the event
 loop's thread only. While it runs, the app resolves pending payments (UPI) on its own
-every few seconds (`Gateway.poll`: callbacks applied, status checks made when due), and
-takes over the open payments of gateway processes that died (on a shared database).
+every few seconds (`Gateway.poll`: callbacks applied, status checks made when due),
+takes over the open payments of gateway processes that died (on a shared database), and
+delivers the merchants' webhooks every second (`routes.webhooks.delivering`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -120,3 +121,19 @@ async def test_unknown_ids_are_404s(api: Api) -> None:
     assert (await api.get("/v1/webhook_deliveries", endpoint="we_nope")).status_code == 404
     assert (await api.get("/v1/webhook_deliveries", limit="0")).status_code == 422
     assert (await api.client.get("/v1/webhook_endpoints")).status_code == 401
+
+
+async def test_the_server_delivers_on_its_own_while_it_runs(tmp_path, clock) -> None:
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    app = create_app(rt, repair_on_start=False, poll_every_s=3600)  # its worker runs
+    came = asyncio.Event()
+    receiver = Receiver(answer=lambda event: came.set() or 200)
+    app.state.webhooks = hooks = Webhooks(*webhooks(rt, receiver))
+    try:
+        hooks.endpoints.add(MERCHANT, URL, None, actor="t")
+        sale = await rt.gateway.charge(charge(VISA))
+        async with app.router.lifespan_context(app):  # as `paygate serve` starts and stops
+            await asyncio.wait_for(came.wait(), timeout=60)
+        assert [e["data"]["object"]["id"] for e in receiver.got] == [sale.id]
+    finally:
+        await rt.aclose()

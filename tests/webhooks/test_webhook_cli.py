@@ -110,9 +110,15 @@ def test_add_deliver_log_replay_test_and_remove(cli, tmp_path, receiver):
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_stores_nothing(cli, data_dir, argv, says):
-    before = cli("webhooks", "list", "--data-dir", data_dir).out
+    before, stored = cli("webhooks", "list", "--data-dir", data_dir).out, _listing(data_dir)
     result = cli("webhooks", *argv, "--data-dir", data_dir)
     assert result.code == 2 and says in result.err, result.err
     assert result.err.count("\n") == 1 and "Traceback" not in result.err
     assert cli("webhooks", "list", "--data-dir", data_dir).out == before
     assert cli("webhooks", "deliveries", "--data-dir", data_dir).out == "no deliveries\n"
+    assert _listing(data_dir) == stored
+
+
+def _listing(data: Path) -> dict[str, int]:
+    """The data dir's files and their sizes."""
+    return {str(p.relative_to(data)): p.stat().st_size for p in data.rglob("*") if p.is_file()}
