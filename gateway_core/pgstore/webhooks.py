@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -98,3 +99,13 @@ class PgWebhookRepository(Repo):
             return self._records(sql + " ORDER BY n", *params)
         newest = self._records(sql + " ORDER BY n DESC LIMIT %s", *params, limit)
         return newest[::-1]
+
+    def audit_after(self, day: date | None, seq: int, limit: int) -> list[tuple[date, Record]]:
+        """The audit events after `seq` (on the index of a merchant's events by day:
+        the rows of the cursor's day and later are looked at)."""
+        rows = self._db.all(
+            "SELECT day, record FROM audit_events WHERE merchant_id = %s AND day >= %s"
+            " AND (record ->> 'seq')::bigint > %s ORDER BY day, n LIMIT %s",
+            (self._m, day or date.min, seq, limit),
+        )
+        return [(row[0], row[1]) for row in rows]

@@ -295,7 +295,10 @@ class WebhookRepository(Protocol):
     `state` when given ("pending", "delivered", "failed"), the newest `limit` when given.
     `leading()`: whether this process is the one that makes and sends deliveries (of
     several gateway processes on one database, the first to ask, until it closes or
-    dies; the embedded store's one writer always is)."""
+    dies; the embedded store's one writer always is). `audit_after`: the audit events
+    after the one numbered `seq` (filed under `day` or later; None: from the first
+    day), oldest first, at most `limit` (what the deliveries are made from; read from
+    the newest back where the store can, so that a round reads what is new)."""
 
     def add_endpoint(self, endpoint: Record) -> None: ...
     def endpoint(self, endpoint_id: str) -> Record | None: ...
@@ -308,3 +311,4 @@ class WebhookRepository(Protocol):
         self, endpoint_id: str | None = None, *, state: str | None = None, limit: int | None = None
     ) -> list[Record]: ...
     def leading(self) -> bool: ...
+    def audit_after(self, day: date | None, seq: int, limit: int) -> list[tuple[date, Record]]: ...

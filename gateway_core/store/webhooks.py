@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from tinydb.table import Table
@@ -51,6 +52,7 @@ class TinyWebhookRepository:
     """Endpoints and deliveries, each in the order added."""
 
     def __init__(self, store: DataStore) -> None:
+        self._store = store
         self._endpoints = _ById(store.main.table("webhook_endpoints"))
         self._deliveries = _ById(store.main.table("webhook_deliveries"))
 
@@ -88,3 +90,30 @@ class TinyWebhookRepository:
     def leading(self) -> bool:
         """The data dir's one writer process delivers."""
         return True
+
+    def audit_after(self, day: date | None, seq: int, limit: int) -> list[tuple[date, Record]]:
+        """The audit events after `seq`, each day's read from its newest back to the
+        first at or before `seq` (a day's events are stored in order), under the day's
+        lock; a day with no data is not opened."""
+        found: list[tuple[date, Record]] = []
+        for on in self._store.days():
+            db = None if day is not None and on < day else self._store.existing_day(on)
+            if db is None:
+                continue
+            with db.journal.lock:
+                found += [(on, event) for event in _newer(db.table("audit"), seq)]
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
+
+def _newer(table: Table, seq: int) -> list[Record]:
+    """A day's events numbered after `seq`, oldest first, reading none older."""
+    docs = table._read_table()  # in the order inserted (see documents.newest)
+    newer = []
+    for key in reversed(docs):
+        event = dict(docs[key])
+        if event["seq"] <= seq:
+            break
+        newer.append(event)
+    return newer[::-1]

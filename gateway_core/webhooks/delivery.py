@@ -132,23 +132,13 @@ class Deliverer:
         oldest = min(cursors, key=lambda c: c[1])
         if head["seq"] <= oldest[1]:
             return 0  # nothing new: one small read
-        events = self._events_after(oldest[0], oldest[1])
+        start = date.fromisoformat(oldest[0]) if oldest[0] else None
+        events = self._repo.audit_after(start, oldest[1], BATCH)
         payments: dict[str, Payment | None] = {}
         made = 0
         for record in records:
             made += self._make_for(record, events, payments)
         return made
-
-    def _events_after(self, day: str, seq: int) -> list[tuple[date, Record]]:
-        start = date.fromisoformat(day) if day else date.min
-        found: list[tuple[date, Record]] = []
-        for on in self._records.days():
-            if on < start:
-                continue
-            found += [(on, e) for e in self._records.audit.on(on) if e["seq"] > seq]
-            if len(found) >= BATCH:
-                return found[:BATCH]
-        return found
 
     def _make_for(
         self, record: Record, events: list[tuple[date, Record]], payments: dict[str, Payment | None]

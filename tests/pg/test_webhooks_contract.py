@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from pg_support import records_on
 
@@ -77,3 +79,17 @@ def test_one_process_at_a_time_delivers(records, request):
         records.webhooks.close()  # the first one stops (or dies)
         assert second.webhooks.leading()
         assert not records.webhooks.leading()
+
+
+def test_the_audit_events_after_a_number_oldest_first(records):
+    d1, d2, d3 = date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)
+    for seq, day in enumerate((d1, d1, d2, d2, d2, d3), start=1):
+        records.audit.append(day, {"seq": seq, "mac": f"m{seq}"})
+    after = records.webhooks.audit_after
+    assert [(d, e["seq"]) for d, e in after(None, 0, 100)] == [
+        (d1, 1), (d1, 2), (d2, 3), (d2, 4), (d2, 5), (d3, 6)
+    ]  # fmt: skip
+    assert [e["seq"] for _d, e in after(d2, 3, 100)] == [4, 5, 6]
+    assert [e["seq"] for _d, e in after(d2, 3, 2)] == [4, 5]
+    assert after(d3, 6, 100) == [] and after(date(2026, 12, 1), 0, 100) == []
+    assert after(d1, 5, 1) == [(d3, {"seq": 6, "mac": "m6"})]
