@@ -138,6 +138,8 @@ class TinyRecords:
                 self.payments.forget_indexes()
             if "bills" in self.__dict__:
                 self.bills.forget_indexes()
+            if "webhooks" in self.__dict__:
+                self.webhooks.forget_indexes()
             raise
 
     @contextlib.contextmanager

@@ -61,9 +61,18 @@ def test_a_unit_that_fails_keeps_no_delivery_nor_cursor(records):
         hooks.update_endpoint("we_1", {"cursor": {"day": None, "seq": 5}})
         raise RuntimeError("killed")
     assert hooks.deliveries() == [] and hooks.delivery("d1") is None
+    assert hooks.deliveries("we_1", state="pending") == []
     assert hooks.endpoint("we_1")["cursor"]["seq"] == 0
     hooks.add_delivery(_delivery("d2", "we_1"))
     assert [d["id"] for d in hooks.deliveries()] == ["d2"]
+    with pytest.raises(RuntimeError), records.unit():
+        hooks.update_delivery("d2", {"state": "delivered"})
+        raise RuntimeError("killed")
+    assert [d["id"] for d in hooks.deliveries("we_1", state="pending")] == ["d2"]
+    hooks.update_delivery("d2", {"state": "delivered"})
+    assert hooks.deliveries(state="pending") == []
+    hooks.update_delivery("d2", {"state": "pending"})
+    assert [d["id"] for d in hooks.deliveries(state="pending")] == ["d2"]
 
 
 def test_one_process_at_a_time_delivers(records, request):
