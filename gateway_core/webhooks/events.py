@@ -36,6 +36,9 @@ _TYPES = {
     "refund.failed": "refund.failed",
 }
 EVENT_TYPES = tuple(sorted(set(_TYPES.values())))
+# the payment's status each payment event tells (the payment may have moved on since)
+_STATUS = {k: k.removeprefix("payment.") for k in EVENT_TYPES if k.startswith("payment.")}
+_STATUS["payment.captured"] = "succeeded"
 TEST_TYPE = "webhook.test"  # what `paygate webhooks test` sends
 # a payment's fields a merchant's endpoint receives (its card: `_CARD` only)
 _FIELDS = (
@@ -76,9 +79,10 @@ def public_payment(payment: Payment) -> dict[str, Any]:
 
 def payload(audit_event: Record, kind: str, payment: Payment) -> bytes:
     """The body of the webhook event made from `audit_event` (JSON, keys sorted: the same
-    bytes on every attempt). A refund's event carries the refund, and the payment."""
+    bytes on every attempt): the payment as stored now, in the status the event tells.
+    A refund's event carries the refund, and the payment as it is."""
     shown = public_payment(payment)
-    data: dict[str, Any] = {"object": shown}
+    data: dict[str, Any] = {"object": {**shown, "status": _STATUS.get(kind, payment.status)}}
     if kind.startswith("refund."):
         details = audit_event.get("details", {})
         found = next((r for r in shown["refunds"] if r["id"] == details.get("refund")), None)

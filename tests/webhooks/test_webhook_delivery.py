@@ -8,9 +8,20 @@ import json
 from datetime import datetime
 
 import pytest
-from support import MANAGER, VISA, card_for, charge, gateway_settings, open_runtime
+from support import (
+    MANAGER,
+    VISA,
+    card_for,
+    charge,
+    gateway_settings,
+    latest_otp,
+    open_runtime,
+    pay_upi,
+)
 from webhook_support import URL, Receiver, webhooks
 
+from gateway_core.gateway import ChargeRequest
+from gateway_core.payments import UpiInput
 from gateway_core.webhooks.endpoints import notices
 
 DECLINED = card_for("4000 0000 0000 0002")
@@ -210,3 +221,32 @@ async def test_killed_after_the_2xx_before_its_record_delivers_again_with_the_sa
         assert rt.records.webhooks.deliveries()[0]["state"] == "delivered"
     finally:
         rt.close()
+
+
+async def test_an_otp_sale_and_a_upi_payment_tell_each_step(runtime) -> None:
+    receiver = Receiver()
+    endpoints, worker = webhooks(runtime, receiver)
+    endpoints.add(runtime.settings.merchant_id, URL, None, actor="t")
+    gw = runtime.gateway
+    otp_sale = await gw.charge(charge(card_for("4000 0000 0000 3220")))
+    await gw.confirm_otp(otp_sale.id, await latest_otp(gw))
+    upi = await pay_upi(
+        runtime, ChargeRequest(amount=250_00, currency="INR", method="upi", upi=UpiInput(flow="qr"))
+    )
+    await worker.run_once()
+    await worker.aclose()
+    steps = sorted(receiver.got, key=lambda e: e["sequence"])
+    assert [(e["type"], e["data"]["object"]["id"]) for e in steps] == [
+        ("payment.requires_action", otp_sale.id),
+        ("payment.succeeded", otp_sale.id),
+        ("payment.pending", upi.id),
+        ("payment.succeeded", upi.id),
+    ]
+    assert steps[2]["data"]["object"]["card"] is None
+    # read once both steps were stored, each event still tells its own status
+    assert [e["data"]["object"]["status"] for e in steps] == [
+        "requires_action",
+        "succeeded",
+        "pending",
+        "succeeded",
+    ]
