@@ -102,3 +102,28 @@ def test_the_audit_events_after_a_number_oldest_first(records):
     assert [e["seq"] for _d, e in after(d2, 3, 2)] == [4, 5]
     assert after(d3, 6, 100) == [] and after(date(2026, 12, 1), 0, 100) == []
     assert after(d1, 5, 1) == [(d3, {"seq": 6, "mac": "m6"})]
+
+
+def test_endpoints_and_deliveries_move_with_a_data_dir(tmp_path, pg_url):
+    """`paygate db import` and `export` carry them (and the cursors in them)."""
+    from gateway_core.pgstore import PgRecords
+    from gateway_core.pgstore.transfer import export_store, import_store
+    from gateway_core.store import DataStore
+    from gateway_core.store.records import TinyRecords
+
+    endpoint = {"id": "we_1", "state": "enabled", "cursor": {"day": "2026-11-28", "seq": 9}}
+    deliveries = [_delivery("d1", "we_1", "delivered"), _delivery("d2", "we_1")]
+    with DataStore(tmp_path / "shop") as store:
+        hooks = TinyRecords(store).webhooks
+        hooks.add_endpoint(endpoint)
+        for delivery in deliveries:
+            hooks.add_delivery(delivery)
+        with PgRecords(pg_url, "HOME") as db:
+            assert import_store(store, db).counts["webhook endpoints"] == 1
+            assert db.webhooks.endpoints() == [endpoint]
+            assert db.webhooks.deliveries() == deliveries
+            with DataStore(tmp_path / "back") as back:
+                export_store(db, back)
+                moved = TinyRecords(back).webhooks
+                assert moved.endpoints() == [endpoint] and moved.deliveries() == deliveries
+                assert [d["id"] for d in moved.deliveries(state="pending")] == ["d2"]
