@@ -49,6 +49,7 @@ from gateway_core.acquirer_api import (
 )
 from gateway_core.cards import detect_brand, luhn_valid
 from gateway_core.errors import InputError
+from gateway_core.observe.hooks import bank_hop
 from gateway_core.store import DataStore, JournaledDB
 from gateway_core.store.documents import Documents
 from gateway_core.store.journal import sync_deferred
@@ -127,8 +128,11 @@ class Acquirer:
         delay = self._config.latency_ms.get(name, 0)
         if delay:
             await asyncio.sleep(delay / 1000)
-        ms = round((time.perf_counter() - started) * 1000, 1)
-        hops.append(HopTime.model_construct(hop=name, ms=ms))  # built here: nothing to check
+        seconds = time.perf_counter() - started
+        bank_hop(name, seconds)  # metrics and, when tracing, a span
+        hops.append(
+            HopTime.model_construct(hop=name, ms=round(seconds * 1000, 1))
+        )  # built here: nothing to check
 
     def _frame(self, frames: list[Frame], source: str, target: str, fields: dict) -> dict[str, str]:
         """Send `fields` over one hop as ISO 8583 bytes; what the next hop reads."""

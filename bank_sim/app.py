@@ -26,6 +26,7 @@ from bank_sim.netbanking.errors import NbNotFound
 from bank_sim.netbanking.pages import pages_router
 from bank_sim.otp import OtpService, Outbox
 from bank_sim.processors.app import Fakes
+from bank_sim.telemetry import BankTelemetry
 from bank_sim.upi.errors import UpiNotFound
 from bank_sim.upi.network import UpiNetwork
 from bank_sim.upi.routes import upi_router
@@ -46,6 +47,7 @@ from gateway_core.acquirer_api import (
 )
 from gateway_core.errors import InputError, PaygateError, SystemFailure
 from gateway_core.keys import Keyring
+from gateway_core.observe.metrics import metrics_endpoint
 from gateway_core.store import DataStore, StorageCorrupt
 from gateway_core.store.documents import Documents
 
@@ -154,6 +156,8 @@ def create_app(banks: Banks) -> FastAPI:
     """The HTTP face of `banks`."""
     app = FastAPI(title="paygate simulated banks", version="1")
     app.state.banks = banks
+    app.add_middleware(BankTelemetry)  # server spans, the UPI and net banking hops timed
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)  # no key
     acquirer, issuers = banks.acquirer, banks.issuers
 
     @app.exception_handler(RequestValidationError)

@@ -38,6 +38,8 @@ from gateway_core.acquirer_api import (
     Sms,
 )
 from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable
+from gateway_core.observe import tracing
+from gateway_core.observe.hooks import api_of, reversal, timed_out
 from gateway_core.ports.processor import Acquiring
 
 __all__ = ["BankClient", "BankNotReached", "BankRefused", "BankUnavailable", "HttpBank"]
@@ -82,6 +84,7 @@ class _ServerLikeTransport(httpx.AsyncBaseTransport):
             async with asyncio.timeout(timeout_s):
                 return await asyncio.shield(task)
         except TimeoutError:
+            timed_out("acquirer")
             raise BankUnavailable("the bank did not answer in time") from None
 
     async def aclose(self) -> None:
@@ -140,8 +143,11 @@ class HttpBank:
     ) -> T:
         try:
             async with asyncio.timeout(timeout_s or self.timeout_s):
-                response = await self._client.request(method, path, json=body)
+                response = await self._client.request(
+                    method, path, json=body, headers=tracing.headers()
+                )
         except TimeoutError:
+            timed_out(api_of(path))
             raise BankUnavailable("the bank did not answer in time") from None
         except NEVER_SENT as exc:
             raise BankNotReached(f"the bank cannot be reached ({type(exc).__name__})") from None
@@ -188,9 +194,12 @@ class BankClient(HttpBank):
         req = ReversalRequest(payment_id=payment_id, reason=reason)
         if self._direct:
             acquiring, runner = self._direct
-            return await runner.run(acquiring.reverse(req), self.timeout_s)
-        body = req.model_dump()
-        return await self._call("POST", "/acquirer/v1/reversals", OperationResponse, body)
+            answer = await runner.run(acquiring.reverse(req), self.timeout_s)
+        else:
+            body = req.model_dump()
+            answer = await self._call("POST", "/acquirer/v1/reversals", OperationResponse, body)
+        reversal(reason, answer.response_code)
+        return answer
 
     async def capture(
         self, payment_id: str, amount: int, day: date | None = None

@@ -27,6 +27,7 @@ from gateway_core.clock import Clock, SystemClock, business_day
 from gateway_core.errors import BankUnavailable, InputError
 from gateway_core.idempotency import IdempotencyKeys
 from gateway_core.money import Money
+from gateway_core.observe.hooks import observed_charge, payment_saved, trace_id
 from gateway_core.payment_records import load_payment, with_refunds
 from gateway_core.payments import OPEN_STATUSES, Payment, RefundRecord, day_of, payment_day
 from gateway_core.payments import ChargeRequest as ChargeRequest
@@ -224,6 +225,7 @@ class Gateway:
         """Store a payment durably, its move checked by the state machine; once it is no
         longer open, drop it from the index of open payments (`_charge` indexes each one
         before it is first stored)."""
+        payment_saved(payment)  # counted once decided (approved, declined, ...)
         payment = payment.model_copy(update={"updated_at": self._clock.now()}).saving()
         record = payment.model_dump(mode="json", exclude={"refunds", "amount_refunded"})
         self._payments.save(day_of(payment.id), record)
@@ -265,6 +267,7 @@ class Gateway:
             del self._in_flight[key]
             done.set_result(None)
 
+    @observed_charge
     async def _charge(self, req: ChargeRequest, tender: Tender, checked: object) -> Payment:
         opened = tender.open(checked)
         params = self._keys.params(req, tender, checked)[0] if req.idempotency_key else None
@@ -292,6 +295,7 @@ class Gateway:
                     operator=req.operator,
                     idempotency_key=mask_card_numbers(req.idempotency_key),
                     risk=risk,
+                    trace_id=trace_id(),
                     created_at=now,
                     updated_at=now,
                 )

@@ -142,6 +142,21 @@ def bind_log_context(
 
 
 @contextmanager
+def bound_log_context(*, trace_id: str | None = None) -> Iterator[None]:
+    """`bind_log_context` for the lines logged inside only (None: nothing added)."""
+    token = _context.set({**_context.get(), **_named(trace_id, None, None)})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def context_trace_id() -> str | None:
+    """The trace id the lines logged now carry, if any."""
+    return _context.get().get("trace.id")
+
+
+@contextmanager
 def log_context(
     *, trace_id: str | None = None, merchant_id: str | None = None, terminal_id: str | None = None
 ) -> Iterator[None]:

@@ -304,6 +304,7 @@ class Payment(BaseModel):
     risk: Assessment | None = None  # score, factors and verdict of the risk rules
     processor: str | None = None  # the real processor that moved it (None: built-in acquirer)
     processor_reference: str | None = None  # that processor's id for it (pi_..., pay_...)
+    trace_id: str | None = None  # the trace it was taken in (OpenTelemetry's, the request's)
     created_at: datetime
     updated_at: datetime
     _stored_as: Status | None = PrivateAttr(default=None)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from gateway_core.errors import InputError, PaygateError
 from gateway_core.logs import configure_logging, log_context
+from gateway_core.observe.tracing import configure as configure_tracing
 from gateway_core.settings import Settings, load_settings
 from paygate_cli.admin import add_admin_commands
 from paygate_cli.checkout import add_checkout_commands
@@ -453,6 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.handler is not None:
             configure_logging(settings.log_format)
+            configure_tracing()  # OTEL_TRACES_EXPORTER: none unless set
             if not getattr(args.handler, "remote", False):
                 refuse_remote(settings, args.command)
             with log_context(**_terminal_ids(args, settings)):

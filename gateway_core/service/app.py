@@ -28,6 +28,7 @@ from fastapi import APIRouter, FastAPI
 from gateway_core.bank_client import BankClient
 from gateway_core.errors import BankRefused, BankUnavailable, PaygateError
 from gateway_core.gateway import Gateway, UnknownPayment
+from gateway_core.observe.metrics import watch_open_payments
 from gateway_core.ports import OpenPaymentRepository
 from gateway_core.runtime import Runtime
 from gateway_core.service import checkout
@@ -110,6 +111,7 @@ def create_app(
     gateway = rt.gateway  # built now: it decides whether the banks are the simulator
     keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
     limiter = FailedAuthLimiter(rt.records.failed_auth, rt.clock)
+    watch_open_payments(rt.records, rt.clock)  # /metrics counts them at each scrape
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,7 +2,8 @@
 process answers: 200) and `GET /readyz` (it can take payments: the store is writable,
 the banks answer, the keys are at hand; 200 with each check, else 503 naming the
 failing ones). A check's answer is "ok" or one line saying what is wrong, never a
-secret or a stack trace.
+secret or a stack trace. `GET /metrics` (no key either) is the Prometheus exposition
+(`gateway_core.observe.metrics`).
 
 (No `from __future__ import annotations`: FastAPI reads the handlers' annotations.)
 """
@@ -14,12 +15,15 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.routing import Route
 
 from gateway_core.errors import PaygateError
+from gateway_core.observe.metrics import metrics_endpoint
 from gateway_core.runtime import Runtime
 from gateway_core.service.dependencies import Rt
 
 router = APIRouter(tags=["health"])
+router.routes.append(Route("/metrics", metrics_endpoint, include_in_schema=False))  # no key
 BANKS_WITHIN_S = 2.0  # a readiness probe waits at most this long for the banks
 OK = "ok"
 

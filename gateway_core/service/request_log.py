@@ -1,6 +1,7 @@
 """Each HTTP request logs in a context of its own (`gateway_core.logs`): its trace id,
-from a W3C `traceparent` header or made for it, and once its API key is checked, the
-key's merchant and terminal (`dependencies`)."""
+from a W3C `traceparent` header or made for it (with tracing on: its server span's, a
+child of that header's trace), and once its API key is checked, the key's merchant and
+terminal (`dependencies`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway_core.logs import log_context, trace_id_of
+from gateway_core.observe import tracing
 
 
 class RequestLog:
@@ -20,5 +22,9 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with log_context(trace_id=trace_id_of(Headers(scope=scope).get("traceparent"))):
-            await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        path = "/".join(scope["path"].split("/")[:3])  # no id in a span's name
+        with tracing.incoming(f"{scope['method']} {path}", headers):
+            trace = tracing.trace_id() or trace_id_of(headers.get("traceparent"))
+            with log_context(trace_id=trace):
+                await self.app(scope, receive, send)

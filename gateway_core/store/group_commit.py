@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 
 from gateway_core.errors import SystemFailure
+from gateway_core.observe.recorders import store_synced
 
 
 class GroupCommit:
@@ -71,9 +73,11 @@ class GroupCommit:
         covered = self._written
         synced = False
         self._cond.release()
+        started = time.perf_counter()
         try:
             self._flush()
             synced = True
+            store_synced(time.perf_counter() - started, covered - self._durable)
         except OSError as exc:
             self._failure = (
                 f"store {self._name} could not sync its journal ({exc.strerror}); "

@@ -3,7 +3,10 @@ on (`PAYGATE_LOG_FORMAT=ecs` for `paygate serve`, `--log-format ecs` for `paygat
 serve`), take an approved card sale (with a W3C traceparent), a declined one, one with an
 OTP and a UPI payment paid at the banks with its PIN. Every line either process wrote on
 stderr is one ECS JSON object; the payments' events carry their action, outcome, id,
-merchant, terminal and trace; no line holds a card number, CVV, OTP, UPI PIN or key.
+merchant, terminal and trace (the trace id the payment keeps); no line holds a card
+number, CVV, OTP, UPI PIN or key. Both trace (`OTEL_TRACES_EXPORTER=console`: spans on
+stdout): a payment's spans in the gateway and in the banks, reached over HTTP with its
+`traceparent`, are one trace.
 
 Then, in process: the mapping of audit actions to outcomes, traceparent parsing, card
 numbers masked whoever logs them, and the text default left as it was.
@@ -112,6 +115,8 @@ class Run:
     lines: list[str]  # every stderr line of both processes
     docs: list[dict[str, Any]]
     ids: dict[str, str]  # "approved", "declined", "otp", "upi" → payment id
+    traces: dict[str, str]  # ... → the trace id on the payment
+    spans: dict[str, list[dict[str, Any]]]  # "gateway", "banks" → the spans it wrote
     secrets: list[str]  # the OTP, the terminal key, the admin PIN, the UPI PIN
 
 
@@ -122,6 +127,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     config = tmp / "config.toml"  # IST business days, nothing else
     config.write_text('timezone = "Asia/Kolkata"\n', encoding="utf-8")
     env = {"PAYGATE_CONFIG": str(config)}
+    traced = {**env, "OTEL_TRACES_EXPORTER": "console"}
     data = tmp / "data"
     issued = subprocess.run(  # the admin's PIN approves it: logged, never the PIN
         [*PAYGATE, "terminals", "add", "--terminal", TERMINAL, *ADMIN, "--data-dir", str(data)],
@@ -135,7 +141,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     banks = _launch(
         [*PAYGATE, "--log-format", "ecs", "banks", "serve", "--data-dir", str(tmp / "bankdata")],
         tmp / "banks.err",
-        env,
+        traced,
     )
     try:
         gateway = _launch(
@@ -150,10 +156,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
                 "0",
             ],
             tmp / "serve.err",
-            {**env, "PAYGATE_LOG_FORMAT": "ecs"},
+            {**traced, "PAYGATE_LOG_FORMAT": "ecs"},
         )
         try:
-            ids, otp = asyncio.run(_payments(gateway.url, banks.url, key))
+            ids, traces, otp = asyncio.run(_payments(gateway.url, banks.url, key))
         finally:
             gateway.stop()
     finally:
@@ -161,10 +167,17 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     lines = issued.stderr.splitlines()
     lines += [line for proc in (banks, gateway) for line in proc.err.read_text().splitlines()]
     docs = [json.loads(line) for line in lines]  # every line is one JSON object
-    return Run(lines, docs, ids, [otp, key, key.partition("_")[2], ADMIN[3], TEST_PIN])
+    spans = {
+        name: [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+        for name, out in (("gateway", tmp / "serve.out"), ("banks", tmp / "banks.out"))
+    }
+    secrets = [otp, key, key.partition("_")[2], ADMIN[3], TEST_PIN]
+    return Run(lines, docs, ids, traces, spans, secrets)
 
 
-async def _payments(url: str, bank_url: str, key: str) -> tuple[dict[str, str], str]:
+async def _payments(
+    url: str, bank_url: str, key: str
+) -> tuple[dict[str, str], dict[str, str], str]:
     auth = {"Authorization": f"Bearer {key}"}
     ids: dict[str, str] = {}
     async with httpx.AsyncClient(base_url=url, headers=auth, timeout=20) as api:
@@ -207,13 +220,9 @@ async def _payments(url: str, bank_url: str, key: str) -> tuple[dict[str, str], 
                 break
             await asyncio.sleep(0.1)
         assert status == "succeeded"
-        ids = {
-            "approved": approved["id"],
-            "declined": declined["id"],
-            "otp": stepped["id"],
-            "upi": upi.json()["id"],
-        }
-    return ids, otp
+        answers = {"approved": approved, "declined": declined, "otp": stepped, "upi": upi.json()}
+    ids = {name: answer["id"] for name, answer in answers.items()}
+    return ids, {name: answer["trace_id"] for name, answer in answers.items()}, otp
 
 
 def test_every_line_is_an_ecs_object(run: Run) -> None:
@@ -253,6 +262,33 @@ def test_each_payment_logs_its_events(run: Run, payment: str, action: str, resul
     if payment == "declined":
         assert field(events[action], "paygate.response_code") == "05"
     assert field(events[action], "log.logger") == "paygate.audit"
+
+
+def test_a_payment_keeps_the_trace_id_of_its_lines(run: Run) -> None:
+    """The lines of the request that took it carry its trace id; later requests about it
+    (an OTP, a refresh) are traces of their own."""
+    assert run.traces["approved"] == TRACE
+    for payment, trace in run.traces.items():
+        assert re.fullmatch(r"[0-9a-f]{32}", trace)
+        assert field(_events(run, payment)["payment.created"], "trace.id") == trace
+    for payment, action in (("approved", "payment.captured"), ("declined", "payment.declined")):
+        assert field(_events(run, payment)[action], "trace.id") == run.traces[payment]
+    assert len(set(run.traces.values())) == 4
+
+
+@pytest.mark.parametrize("payment", ["approved", "declined"])
+def test_one_trace_from_the_gateway_to_the_banks_served_apart(run: Run, payment: str) -> None:
+    """The gateway's spans and the banks' (another process, reached over HTTP with the
+    `traceparent` header) of one card payment share its trace id."""
+    trace = f"0x{run.traces[payment]}"
+    names = {
+        process: {s["name"] for s in spans if s["context"]["trace_id"] == trace}
+        for process, spans in run.spans.items()
+    }
+    assert {"POST /v1/payments", "gateway.charge"} <= names["gateway"]
+    assert {"banks POST acquirer", "acquirer", "network", "issuer"} <= names["banks"]
+    served = next(s for s in run.spans["gateway"] if s["context"]["trace_id"] == trace)
+    assert served["resource"]["attributes"]["service.name"] == "paygate"
 
 
 def test_a_command_logs_as_its_terminal(run: Run) -> None:
