@@ -31,6 +31,7 @@ from gateway_core.dashboard import (
 from gateway_core.errors import PaygateError
 from gateway_core.gateway import Gateway
 from gateway_core.money import Money
+from gateway_core.observe.health import Health, read_health
 from gateway_core.payments import Payment
 from gateway_core.ports import Approval
 from gateway_core.presentation import format_money
@@ -144,6 +145,14 @@ class BackOffice:
 
     def verify_audit(self) -> Verdict:
         return self.rt.audit.verify()
+
+    async def health(self, previous: Health | None) -> Health:
+        """A reading of the Health view: the recorders, and the checks of /readyz."""
+        from gateway_core.service.health import banks_check, keys_check, store_check
+
+        rt = self.rt
+        checks = {"store": store_check(rt), "banks": await banks_check(rt), "keys": keys_check(rt)}
+        return read_health(self.now(), previous, checks)
 
     async def frames(self, payment_id: str) -> list[Frame]:
         frames: list[Frame] = await self.gateway.bank.frames(payment_id)

@@ -14,6 +14,7 @@ from textual.binding import Binding
 
 from pos_app.screens.card import CardScreen, DemoCardsScreen
 from pos_app.screens.cash import CashScreen
+from pos_app.screens.health import HealthScreen
 from pos_app.screens.help import HelpScreen
 from pos_app.screens.inspector import InspectorScreen
 from pos_app.screens.login import LoginScreen
@@ -78,6 +79,7 @@ class Keys:
                     *AuditPane.BINDINGS,
                 ],
             ),
+            ("Health (console)", HealthScreen.BINDINGS),
             ("Payment (console)", PaymentScreen.BINDINGS),
             ("Amount (console)", AmountScreen.BINDINGS),
         ]

@@ -18,6 +18,7 @@ from gateway_core.acquirer_api import Frame, Sms
 from gateway_core.audit import Verdict
 from gateway_core.cards import CardInput
 from gateway_core.dashboard import DayStats, Ledger, Record
+from gateway_core.observe.health import Health
 from gateway_core.payments import Payment
 from gateway_core.ports import Approval
 from gateway_core.risk_models import Block
@@ -256,6 +257,8 @@ class BackOffice(Protocol):
     def verify_audit(self) -> Verdict: ...
 
     async def frames(self, payment_id: str) -> list[Frame]: ...
+
+    async def health(self, previous: Health | None) -> Health: ...
 
     def approve_console(self, approval: Approval, dialog: Dialog) -> None: ...
 

@@ -24,6 +24,7 @@ from gateway_core.errors import PaygateError
 from gateway_core.presentation import money_text
 from gateway_core.settlement import DayReport
 from pos_app.screens.base import PosScreen, while_shown
+from pos_app.screens.health import HealthScreen
 from pos_app.screens.hosts import BackOffice, DayData
 from pos_app.screens.merchant_audit import AuditPane
 from pos_app.screens.merchant_dashboard import DashboardPane
@@ -56,6 +57,14 @@ class MerchantScreen(PosScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="merchant.back", tooltip="Back to the terminal"),
         Binding("f5", "reload", "Refresh", id="merchant.refresh", tooltip="Read the day again"),
+        Binding(
+            "h",
+            "health",
+            "Health",
+            show=False,
+            id="merchant.health",
+            tooltip="Live rates, approval per issuer, hop latencies",
+        ),
         *(
             Binding(
                 str(n),
@@ -116,6 +125,9 @@ class MerchantScreen(PosScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_health(self) -> None:
+        self.app.push_screen(HealthScreen(self.office))
 
     @work(thread=True, exclusive=True, group="merchant-day", exit_on_error=False)
     def load(self) -> None:
