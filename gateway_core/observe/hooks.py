@@ -42,7 +42,7 @@ def observed_charge(
     ) -> Payment:
         started = time.perf_counter()
         with (
-            tracing.span("gateway.charge", **{"payment.method": req.method}),
+            tracing.span("gateway.charge", {"payment.method": req.method}),
             bound_log_context(trace_id=tracing.trace_id()),  # the span's, entered first
         ):
             payment = await charge(self, req, *args, **kwargs)
@@ -67,7 +67,10 @@ def payment_saved(payment: Payment) -> None:
     """Count a payment whose saved state is its outcome (approved, declined, blocked by
     risk, canceled, expired), once: when it leaves a state that waits for one."""
     outcome = OUTCOMES.get(payment.status)
-    if outcome is None or payment._stored_as not in UNDECIDED:
+    if outcome is None:
+        return
+    private = payment.__pydantic_private__ or {}  # pydantic's __getattr__ costs 5 µs
+    if private.get("_stored_as") not in UNDECIDED:
         return
     if payment.decline_code == "blocked_by_risk":
         outcome = "blocked"

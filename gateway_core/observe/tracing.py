@@ -97,11 +97,13 @@ def active() -> bool:
     return _tracer is not None
 
 
-def span(name: str, **attributes: Any) -> contextlib.AbstractContextManager[Any]:
+def span(
+    name: str, attributes: Mapping[str, str] | None = None
+) -> contextlib.AbstractContextManager[Any]:
     """A span around the block, a child of the current one (nothing when tracing is off)."""
     if _tracer is None:
         return _OFF
-    return _tracer.start_as_current_span(name, attributes=attributes or None)
+    return _tracer.start_as_current_span(name, attributes=attributes)
 
 
 def past_span(name: str, seconds: float) -> None:
