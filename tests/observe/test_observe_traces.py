@@ -23,6 +23,7 @@ from bank_sim.testcards import card_for
 from gateway_core.clock import FixedClock
 from gateway_core.errors import InputError
 from gateway_core.observe import tracing
+from gateway_core.runtime import Runtime
 from gateway_core.service.app import board_merchants, create_app
 from gateway_core.service.keys import ApiKeys
 
@@ -94,28 +95,33 @@ async def test_one_trace_over_http_to_banks_served_apart(
     assert {trace_of(s) for s in spans.get_finished_spans()} == {payment.trace_id}
 
 
+async def pay_over_the_api(rt: Runtime) -> httpx.Response:
+    """A card sale through `paygate serve`'s app, with the caller's `traceparent`."""
+    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
+    key = keys.issue("PAYGATEDEMO0001", "TERM0001", actor="owner")[1]
+    await board_merchants(rt.gateway.bank, keys)
+    app = create_app(rt, repair_on_start=False, poll_every_s=None)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        return await client.post(
+            "/v1/payments",
+            json={
+                "amount": 100_00,
+                "card": {"number": VISA.pan, "expiry": "12/30", "cvv": VISA.cvv},
+            },
+            headers={
+                "Authorization": f"Bearer {key}",
+                "traceparent": f"00-{TRACE}-00f067aa0ba902b7-01",
+            },
+        )
+
+
 async def test_the_callers_traceparent_names_the_trace(
     tmp_path: Path, clock: FixedClock, spans: InMemorySpanExporter
 ) -> None:
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
-    keys = ApiKeys(rt.records.api_keys, rt.keyring, rt.audit, rt.clock)
-    key = keys.issue("PAYGATEDEMO0001", "TERM0001", actor="owner")[1]
     try:
-        await board_merchants(rt.gateway.bank, keys)
-        app = create_app(rt, repair_on_start=False, poll_every_s=None)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
-            response = await client.post(
-                "/v1/payments",
-                json={
-                    "amount": 100_00,
-                    "card": {"number": VISA.pan, "expiry": "12/30", "cvv": VISA.cvv},
-                },
-                headers={
-                    "Authorization": f"Bearer {key}",
-                    "traceparent": f"00-{TRACE}-00f067aa0ba902b7-01",
-                },
-            )
+        response = await pay_over_the_api(rt)
     finally:
         await rt.aclose()
     assert response.status_code == 200, response.text
@@ -126,14 +132,18 @@ async def test_the_callers_traceparent_names_the_trace(
 
 
 async def test_off_by_default(tmp_path: Path, clock: FixedClock) -> None:
+    """No span is made; a payment taken in a request keeps the request's trace id (its
+    `traceparent`'s, as its log lines), one taken outside none."""
     tracing.configure({})
     assert not tracing.active() and tracing.headers() is None
     rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
     try:
         payment = await rt.gateway.charge(charge(VISA, 100_00))
+        response = await pay_over_the_api(rt)
     finally:
         await rt.aclose()
-    assert payment.trace_id is None  # no request, no span: no trace
+    assert payment.trace_id is None
+    assert response.json()["trace_id"] == TRACE
 
 
 def test_exporters_come_from_the_standard_variables() -> None:

@@ -6,7 +6,8 @@ stderr is one ECS JSON object; the payments' events carry their action, outcome,
 merchant, terminal and trace (the trace id the payment keeps); no line holds a card
 number, CVV, OTP, UPI PIN or key. Both trace (`OTEL_TRACES_EXPORTER=console`: spans on
 stdout): a payment's spans in the gateway and in the banks, reached over HTTP with its
-`traceparent`, are one trace.
+`traceparent`, are one trace. Both serve `/metrics`: the gateway's payments, the banks'
+hops.
 
 Then, in process: the mapping of audit actions to outcomes, traceparent parsing, card
 numbers masked whoever logs them, and the text default left as it was.
@@ -30,6 +31,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from server_support import ADMIN
 from support import free_port
 
@@ -117,6 +119,7 @@ class Run:
     ids: dict[str, str]  # "approved", "declined", "otp", "upi" → payment id
     traces: dict[str, str]  # ... → the trace id on the payment
     spans: dict[str, list[dict[str, Any]]]  # "gateway", "banks" → the spans it wrote
+    metrics: dict[str, str]  # "gateway", "banks" → its /metrics after the payments
     secrets: list[str]  # the OTP, the terminal key, the admin PIN, the UPI PIN
 
 
@@ -160,6 +163,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         )
         try:
             ids, traces, otp = asyncio.run(_payments(gateway.url, banks.url, key))
+            metrics = {
+                name: httpx.get(f"{proc.url}/metrics", timeout=10).text
+                for name, proc in (("gateway", gateway), ("banks", banks))
+            }
         finally:
             gateway.stop()
     finally:
@@ -172,7 +179,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         for name, out in (("gateway", tmp / "serve.out"), ("banks", tmp / "banks.out"))
     }
     secrets = [otp, key, key.partition("_")[2], ADMIN[3], TEST_PIN]
-    return Run(lines, docs, ids, traces, spans, secrets)
+    return Run(lines, docs, ids, traces, spans, metrics, secrets)
 
 
 async def _payments(
@@ -289,6 +296,24 @@ def test_one_trace_from_the_gateway_to_the_banks_served_apart(run: Run, payment:
     assert {"banks POST acquirer", "acquirer", "network", "issuer"} <= names["banks"]
     served = next(s for s in run.spans["gateway"] if s["context"]["trace_id"] == trace)
     assert served["resource"]["attributes"]["service.name"] == "paygate"
+
+
+def test_both_processes_serve_their_metrics(run: Run) -> None:
+    """`paygate serve`'s /metrics counts its payments, `banks serve`'s its hops."""
+    gateway = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(run.metrics["gateway"])
+        for s in family.samples
+    }
+    approved = [
+        v
+        for (name, labels), v in gateway.items()
+        if name == "paygate_payments_total" and ("outcome", "approved") in labels
+    ]
+    assert sum(approved) == 3  # the sale, the OTP sale, the UPI payment
+    banks = {f.name: f for f in text_string_to_metric_families(run.metrics["banks"])}
+    hops = {s.labels["hop"] for s in banks["paygate_hop_duration_seconds"].samples}
+    assert {"acquirer", "network", "issuer", "upi_switch"} <= hops
 
 
 def test_a_command_logs_as_its_terminal(run: Run) -> None:
