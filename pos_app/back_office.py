@@ -146,13 +146,14 @@ class BackOffice:
     def verify_audit(self) -> Verdict:
         return self.rt.audit.verify()
 
-    async def health(self, previous: Health | None) -> Health:
-        """A reading of the Health view: the recorders, and the checks of /readyz."""
+    async def health(self, since: Health | None) -> Health:
+        """A reading of the Health view: the recorders (the rate since an earlier
+        reading), and the checks of /readyz."""
         from gateway_core.service.health import banks_check, keys_check, store_check
 
         rt = self.rt
         checks = {"store": store_check(rt), "banks": await banks_check(rt), "keys": keys_check(rt)}
-        return read_health(self.now(), previous, checks)
+        return read_health(self.now(), since, checks)
 
     async def frames(self, payment_id: str) -> list[Frame]:
         frames: list[Frame] = await self.gateway.bank.frames(payment_id)

@@ -44,7 +44,7 @@ class Health:
 
     at: datetime
     decided: int  # payments decided since the process started
-    per_minute: float | None  # since the previous reading (None: the first, or no time)
+    per_minute: float | None  # since an earlier reading (None: the first, or no time)
     issuers: list[IssuerFigures]
     hops: list[HopFigures]
     reversals: int
@@ -53,8 +53,8 @@ class Health:
     checks: dict[str, str] = field(default_factory=dict)  # /readyz's: "ok" or what is wrong
 
 
-def read_health(at: datetime, previous: Health | None, checks: dict[str, str]) -> Health:
-    """The recorders now, the rate since `previous`."""
+def read_health(at: datetime, since: Health | None, checks: dict[str, str]) -> Health:
+    """The recorders now, the rate since an earlier reading."""
     m = recorders.METRICS
     approved: Counter[str] = Counter()
     declined: Counter[str] = Counter()
@@ -65,8 +65,8 @@ def read_health(at: datetime, previous: Health | None, checks: dict[str, str]) -
             declined[issuer] += n
     decided = sum(m.payments.values())
     per_minute = None
-    if previous is not None and (seconds := (at - previous.at).total_seconds()) > 0:
-        per_minute = (decided - previous.decided) * 60 / seconds
+    if since is not None and (seconds := (at - since.at).total_seconds()) > 0:
+        per_minute = (decided - since.decided) * 60 / seconds
     issuers = [
         IssuerFigures(issuer, approved[issuer], declined[issuer])
         for issuer in sorted(approved.keys() | declined.keys())

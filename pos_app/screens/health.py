@@ -1,10 +1,13 @@
-"""The Health view (from the merchant console, `h`): this terminal's live payment rate,
-the approval rate per issuer, each hop's p50 and p99 (the gateway's whole charge, the
-acquirer, the card network, the issuer, the UPI switch), reversals, timeouts, the
-store's syncs and the readiness checks of `/readyz`. Read from the in-process recorders
-(`gateway_core.observe`) in a worker every `REFRESH_S` seconds: the screen never waits."""
+"""The Health view (from the merchant console, `h`): this terminal's payment rate over
+the last minute, the approval rate per issuer, each hop's p50 and p99 (the gateway's
+whole charge, the acquirer, the card network, the issuer, the UPI switch), reversals,
+timeouts, the store's syncs and the readiness checks of `/readyz`. Read from the
+in-process recorders (`gateway_core.observe`) in a worker every `REFRESH_S` seconds:
+the screen never waits."""
 
 from __future__ import annotations
+
+from collections import deque
 
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +22,7 @@ from pos_app.screens.hosts import BackOffice
 from pos_app.widgets.line import Line
 
 REFRESH_S = 2.0
+RATE_WINDOW_S = 60.0  # the payment rate: over the readings of the last minute
 
 
 def duration(seconds: float | None) -> str:
@@ -47,6 +51,7 @@ class HealthScreen(PosScreen):
         super().__init__()
         self.office = office
         self.health: Health | None = None
+        self.readings: deque[Health] = deque()  # those of the last RATE_WINDOW_S
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="health"):
@@ -66,8 +71,13 @@ class HealthScreen(PosScreen):
 
     @work(exclusive=True, group="health", exit_on_error=False)
     async def read(self) -> None:
-        """One reading, in a worker on the app's loop (the bank ping is awaited)."""
-        self.show(await self.office.health(self.health))
+        """One reading, in a worker on the app's loop (the bank ping is awaited); the
+        rate is since the oldest reading of the last minute."""
+        health = await self.office.health(self.readings[0] if self.readings else None)
+        self.readings.append(health)
+        while (health.at - self.readings[0].at).total_seconds() > RATE_WINDOW_S:
+            self.readings.popleft()
+        self.show(health)
 
     @while_shown
     def show(self, health: Health) -> None:
