@@ -27,7 +27,8 @@ class BankTelemetry:
             return
         api = api_of(scope["path"])
         started = time.perf_counter()
-        with tracing.incoming(f"banks {scope['method']} {api}", Headers(scope=scope)):
+        name = f"banks {scope['method']} {api}"
+        with tracing.incoming(name, scope["path"], Headers(scope=scope)):
             await self.app(scope, receive, send)
             if (hop := HOPS.get(api)) is not None:
                 bank_hop(hop, time.perf_counter() - started)

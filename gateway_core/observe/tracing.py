@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the SDK is imported only when tracing is on
     from opentelemetry.trace import Tracer
 
 EXPORTERS = ("none", "console", "otlp")
+PROBES = frozenset({"/metrics", "/healthz", "/readyz", "/health"})  # no span: scraped often
 _tracer: Tracer | None = None
 _provider: TracerProvider | None = None
 _OFF: contextlib.nullcontext[None] = contextlib.nullcontext()
@@ -127,10 +128,10 @@ def headers() -> dict[str, str] | None:
 
 
 @contextlib.contextmanager
-def incoming(name: str, headers: Mapping[str, str]) -> Iterator[None]:
+def incoming(name: str, path: str, headers: Mapping[str, str]) -> Iterator[None]:
     """A server span around a request, a child of the trace its `traceparent` header
-    names (a new trace without one)."""
-    if _tracer is None:
+    names (a new trace without one); none for a probe or a scrape (`PROBES`)."""
+    if _tracer is None or path in PROBES:
         yield
         return
     from opentelemetry.propagate import extract

@@ -24,7 +24,7 @@ class RequestLog:
             return
         headers = Headers(scope=scope)
         path = "/".join(scope["path"].split("/")[:3])  # no id in a span's name
-        with tracing.incoming(f"{scope['method']} {path}", headers):
+        with tracing.incoming(f"{scope['method']} {path}", scope["path"], headers):
             trace = tracing.trace_id() or trace_id_of(headers.get("traceparent"))
             with log_context(trace_id=trace):
                 await self.app(scope, receive, send)

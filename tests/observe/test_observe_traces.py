@@ -156,3 +156,18 @@ def test_exporters_come_from_the_standard_variables() -> None:
             tracing.configure({"OTEL_TRACES_EXPORTER": "zipkin"})
     finally:
         tracing.install(None)
+
+
+async def test_probes_and_scrapes_make_no_span(
+    tmp_path: Path, clock: FixedClock, spans: InMemorySpanExporter
+) -> None:
+    rt = open_runtime(gateway_settings(tmp_path / "data", 5.0), clock=clock)
+    try:
+        app = create_app(rt, repair_on_start=False, poll_every_s=None)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            for path in ("/healthz", "/readyz", "/metrics", "/v1/payments"):
+                await client.get(path)
+    finally:
+        await rt.aclose()
+    assert [span.name for span in spans.get_finished_spans()] == ["GET /v1/payments"]
