@@ -9,6 +9,8 @@ report (`snapshot_report.html`) by eye.
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -40,7 +42,10 @@ def snap(snap_compare, settings: Settings, clock: FixedClock, tmp_path: Path):
     terminal, then compare the screen with the stored snapshot."""
 
     def take(steps, *, theme: str | None = None, settings_: Settings | None = None, **options):
-        config = tmp_path / "config"
+        # The help screen names the config dir: a path of one length wherever pytest runs
+        # (its own tmp path grows with the run number and the xdist worker's name).
+        config = Path(tempfile.mkdtemp(prefix="paygate-snap-")) / "config"
+        cleanup.append(config.parent)
         config.mkdir(exist_ok=True)
         if theme:
             (config / "ui.toml").write_text(f'theme = "{theme}"\n', encoding="utf-8")
@@ -54,7 +59,10 @@ def snap(snap_compare, settings: Settings, clock: FixedClock, tmp_path: Path):
 
         return compare_app(snap_compare, app, run_before, SIZE)
 
-    return take
+    cleanup: list[Path] = []
+    yield take
+    for path in cleanup:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 async def nothing(pilot) -> None:
