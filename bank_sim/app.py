@@ -102,13 +102,9 @@ class Banks:
         """Where the processors' fakes (`self.processors`) answer for the providers'
         SDKs, which speak HTTP: on a loopback port, started on the first call."""
         if self._fakes_server is None:
-            from fastapi import FastAPI
-
             from bank_sim.processors.server import LoopbackServer  # uvicorn
 
-            app = FastAPI(title="paygate processor fakes", version="1")
-            app.include_router(self.processors.router())
-            server = LoopbackServer(app)
+            server = LoopbackServer(self.processors.app())
             server.start()
             self._fakes_server = server
         return self._fakes_server.url
