@@ -91,3 +91,20 @@ def test_processor_is_for_methods_a_processor_takes(cli, tmp_path: Path) -> None
         2,
         "paygate: --processor takes card, upi or netbanking payments, not cash\n",
     )
+
+
+@pytest.mark.filterwarnings("ignore:Use 'content=:DeprecationWarning")  # the Stripe SDK's
+def test_a_forced_stripe_reaches_the_fake_of_the_embedded_banks(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No base_url: the connector (the official SDK) reaches the Stripe fake that the
+    embedded banks serve on a loopback port, for this command only."""
+    path = tmp_path / "paygate.toml"
+    path.write_text("[processors.stripe]\n", encoding="utf-8")
+    monkeypatch.setenv("PAYGATE_CONFIG", str(path))
+    data = tmp_path / "data"
+    result = cli("charge", *CLI_SALE, "--data-dir", data, "--processor", "stripe", "--json")
+    assert result.code == 0, result.err
+    shown = json.loads(result.out)
+    assert (shown["status"], shown["processor"]) == ("succeeded", "stripe")
+    assert shown["processor_reference"].startswith("pi_") and shown["rrn"] is None
