@@ -12,10 +12,10 @@ from gateway_core.clock import FixedClock
 
 
 @pytest.fixture
-def routed(tmp_path: Path, clock: FixedClock) -> Iterator[Routed]:
-    """Cards go to stripe, then razorpay; nothing else is routed."""
+def routed(tmp_path: Path, clock: FixedClock, database_url: str | None) -> Iterator[Routed]:
+    """Cards go to stripe, then razorpay; nothing else is routed (on both stores)."""
     rules = [{"method": "card", "processors": ["stripe", "razorpay"]}]
-    rt, scripted = routed_runtime(tmp_path / "data", clock, rules)
+    rt, scripted = routed_runtime(tmp_path / "data", clock, rules, database_url=database_url)
     try:
         yield Routed(rt, scripted["stripe"], scripted["razorpay"])
     finally:
