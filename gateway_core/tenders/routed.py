@@ -8,7 +8,8 @@ payment's attempt there (`attempt_key`), and every attempt is audited
 (`payment.attempt`: processor, outcome, reason; never card data):
 
 - `BankNotReached` / `ProcessorDown` (nothing was processed) → the next processor;
-- a decline → final: no failover;
+- a decline, or the processor refusing the request itself (`InputError`: a bad key,
+  a request it does not take) → final: no failover;
 - `BankUnavailable` (sent, answer lost) → `status(idempotency_key=...)`: found → that
   is the answer (no second charge); None (known not to exist) → the next processor;
   still unknown → the payment stays `unknown` at that processor, for repair.
@@ -24,7 +25,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from gateway_core.cards import CheckedCard
-from gateway_core.errors import BankNotReached, BankUnavailable
+from gateway_core.errors import BankNotReached, BankUnavailable, InputError
 from gateway_core.payments import ChargeRequest, NotAllowed, Payment, reason_for
 from gateway_core.ports import Opened, Polled, Refunded, Returning, Tender, TenderHost
 from gateway_core.ports.connectors import (
@@ -142,6 +143,14 @@ class RoutedTender:
             return down, False
         except BankUnavailable as exc:
             return await self._lost(host, payment, name, key, str(exc))
+        except InputError as exc:  # the processor refused the request itself: final
+            update = {
+                "status": "declined",
+                "response_code": "96",
+                "decline_code": "processing_error",
+                "message": f"{name} refused the payment: {exc}",
+            }
+            return attempted(host, payment, name, "refused", str(exc), update=update), True
         return await self._settled(host, payment, result), True
 
     async def _lost(

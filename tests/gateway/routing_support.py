@@ -4,8 +4,9 @@ it made, found again by their idempotency key or id, as a provider does.
 
 Words: "approve", "decline", "action" (3-D Secure), "pending", "down" (503, nothing
 made), "unreached" (never sent), "lost" (sent, nothing made, answer lost),
-"accept_then_lost" (made, then the answer lost). `status_script`: "unknown" makes the
-next status call fail too. Webhooks are signed `X-Test-Signature: HMAC-SHA256(body)`.
+"accept_then_lost" (made, then the answer lost), "refuse" (the request itself
+refused). `status_script`: "unknown" makes the next status call fail too. Webhooks
+are signed `X-Test-Signature: HMAC-SHA256(body)`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from support import open_runtime
 
 from gateway_core.clock import FixedClock
-from gateway_core.errors import BankNotReached, BankUnavailable
+from gateway_core.errors import BankNotReached, BankRefused, BankUnavailable
 from gateway_core.ports.connectors import (
     ConnectorCharge,
     ConnectorEvent,
@@ -83,6 +84,8 @@ class Scripted:
             raise BankNotReached(f"{self.name}: connection refused")
         if word == "lost":
             raise BankUnavailable(f"{self.name}: no answer in time")
+        if word == "refuse":
+            raise BankRefused("Invalid API Key provided")
         known = self._by_key(charge.idempotency_key)
         if known is not None:  # the same attempt again: the same payment
             return self._result(known)

@@ -82,6 +82,19 @@ async def test_a_decline_is_final(routed: Routed) -> None:
     assert actions(routed.rt, payment.id)[-1] == "payment.declined"
 
 
+async def test_a_request_the_processor_refuses_is_final(routed: Routed) -> None:
+    routed.stripe.script = ["refuse"]
+    payment = await routed.rt.gateway.charge(charge(VISA))
+    assert (payment.status, payment.response_code, payment.decline_code) == (
+        "declined",
+        "96",
+        "processing_error",
+    )
+    assert payment.message == "stripe refused the payment: Invalid API Key provided"
+    assert routed.razorpay.calls == []
+    assert attempts(routed.rt, payment.id) == [("stripe", "refused", False)]
+
+
 async def test_every_processor_down_is_a_decline_91(routed: Routed) -> None:
     routed.stripe.script, routed.razorpay.script = ["down"], ["down"]
     payment = await routed.rt.gateway.charge(charge(VISA))
