@@ -57,6 +57,17 @@ def moves(payment: Payment, result: ConnectorResult) -> bool:
     return result.status in TRANSITIONS[payment.status]
 
 
+def acting(payment: Payment, message: str, url: str) -> dict[str, Any]:
+    """Where the customer acts at the processor, kept where the payment's `next_action`
+    reads it: a UPI payment's link, a net banking payment's page; a card's (3-D Secure)
+    in its message."""
+    if payment.upi is not None:
+        return {"upi": payment.upi.model_copy(update={"link": url})}
+    if payment.netbanking is not None:
+        return {"netbanking": payment.netbanking.model_copy(update={"login_url": url})}
+    return {"message": f"{message}: {url}"}
+
+
 def write(
     host: TenderHost,
     processors: Processors,
@@ -81,6 +92,8 @@ def write(
         "amount_captured": captured,
         "processor_reference": result.reference or payment.processor_reference,
     }
+    if result.action_url and result.status in ("requires_action", "pending"):
+        update |= acting(payment, message, result.action_url)
     payment = host.save(payment.model_copy(update=update))
     if result.reference:
         processors.remember(processor, result.reference, payment.id, host.now())

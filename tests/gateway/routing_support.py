@@ -51,6 +51,7 @@ class Made:
     captured: int = 0
     refunds: dict[str, int] = field(default_factory=dict)
     pan_last4: str = ""
+    method: str = "card"
 
 
 def sign(body: bytes) -> dict[str, str]:
@@ -102,6 +103,7 @@ class Scripted:
             status=status,
             captured=charge.amount if status == "succeeded" else 0,
             pan_last4=charge.card.pan.get_secret_value()[-4:] if charge.card else "",
+            method=charge.method,
         )
         self.made[made.reference] = made
         if word == "accept_then_lost":
@@ -170,12 +172,22 @@ class Scripted:
             status=made.status,
             reference=made.reference,
             response_code="51" if declined else "00",
-            message="Insufficient funds" if declined else "Approved",
+            message={"declined": "Insufficient funds", "succeeded": "Approved"}.get(
+                made.status, ""
+            ),
+            action_url=self._action_url(made),
             amount_captured=made.captured,
             amount_refunded=sum(made.refunds.values()),
             decline_code="insufficient_funds" if declined else None,
             provider_status=made.status,
         )
+
+    def _action_url(self, made: Made) -> str | None:
+        if made.status not in ("requires_action", "pending"):
+            return None
+        if made.method == "upi":
+            return f"upi://pay?pa=shop@{self.name}&tr={made.reference}"
+        return f"https://{self.name}.test/3ds/{made.reference}"
 
     def charged(self) -> int:
         """How many payments it made that hold or took money."""

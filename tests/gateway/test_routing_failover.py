@@ -255,6 +255,7 @@ async def test_upi_at_a_processor_waits_and_is_settled_there(tmp_path, clock: Fi
             "razorpay",
             "qr",
         )
+        assert payment.next_action.link == "upi://pay?pa=shop@razorpay&tr=razorpay_1"
         assert (await rt.gateway.refresh(payment.id)).status == "pending"  # still at razorpay
         razorpay.made["razorpay_1"].status = "succeeded"
         razorpay.made["razorpay_1"].captured = 100_00
@@ -269,6 +270,7 @@ async def test_a_card_the_processor_authenticates_takes_no_otp_here(routed: Rout
     routed.stripe.script = ["action"]
     payment = await routed.rt.gateway.charge(charge(VISA))
     assert (payment.status, payment.processor) == ("requires_action", "stripe")
+    assert payment.message == "Waiting for the customer at stripe: https://stripe.test/3ds/stripe_1"
     with pytest.raises(NotAllowed, match="is authenticated at stripe, not by an OTP here"):
         await routed.rt.gateway.confirm_otp(payment.id, "123456")
     canceled = await routed.rt.gateway.void(payment.id, approval=MANAGER)
