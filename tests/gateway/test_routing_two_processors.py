@@ -1,6 +1,6 @@
-"""Stripe → Razorpay with both real connectors (their official SDKs) against their
-fakes: Stripe down → Razorpay charges once; Stripe times out after accepting → found at
-Stripe, Razorpay never asked."""
+"""Real connectors (their official SDKs) against their fakes: Stripe → Razorpay, Stripe
+down → Razorpay charges once, Stripe times out after accepting → found at Stripe,
+Razorpay never asked; UPI routed to Razorpay waits with its link and settles there."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from support import VISA, charge, open_runtime
 from bank_sim.processors.app import Fakes
 from bank_sim.processors.faults import Fault
 from gateway_core.clock import FixedClock
+from gateway_core.payments import ChargeRequest, UpiInput
 from gateway_core.runtime import Runtime
 from gateway_core.settings import ProcessorSettings, load_settings
 
@@ -60,3 +61,36 @@ async def test_stripe_times_out_after_accepting_razorpay_is_not_asked(both: Both
     assert (payment.status, payment.processor) == ("succeeded", "stripe")
     assert len(both.fakes["stripe"].intents(payment.id)) == 1
     assert both.fakes["razorpay"].payments_noted("paygate_payment", payment.id) == []
+
+
+@pytest.fixture
+def upi_at_razorpay(tmp_path: Path, clock: FixedClock) -> Iterator[Both]:
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        timezone="Asia/Kolkata",
+        processors={"razorpay": ProcessorSettings(timeout_s=2)},
+        routing=[{"method": "upi", "processors": ["razorpay"]}],
+        upi={"collect_enabled": True},
+    )
+    rt = open_runtime(settings, clock=clock)
+    try:
+        rt.gateway  # noqa: B018  (opens the embedded banks, and with them the fakes)
+        yield Both(rt, rt.banks.processors)
+    finally:
+        rt.close()
+
+
+async def test_upi_at_razorpay_waits_with_its_link_and_settles_there(
+    upi_at_razorpay: Both,
+) -> None:
+    gateway = upi_at_razorpay.rt.gateway
+    req = ChargeRequest(amount=250_00, currency="INR", method="upi", upi=UpiInput())
+    payment = await gateway.charge(req)
+    assert (payment.status, payment.processor) == ("pending", "razorpay")
+    assert payment.next_action.link.startswith("upi://pay?")  # Razorpay's intent link
+    upi_at_razorpay.fakes["razorpay"].complete(payment.processor_reference, success=True)
+    paid = await gateway.refresh(payment.id)
+    assert (paid.status, paid.amount_captured) == ("succeeded", 250_00)
+    collect = UpiInput(flow="collect", vpa="success@razorpay")
+    at_once = await gateway.charge(req.model_copy(update={"upi": collect}))
+    assert (at_once.status, at_once.processor) == ("succeeded", "razorpay")
