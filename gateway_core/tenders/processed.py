@@ -13,7 +13,7 @@ from gateway_core.errors import BankUnavailable
 from gateway_core.payments import NotAllowed, Payment, reason_for
 from gateway_core.ports import Refunded, TenderHost
 from gateway_core.ports.connectors import Connector, ConnectorEvent, ConnectorResult
-from gateway_core.states import TRANSITIONS
+from gateway_core.states import TRANSITIONS, Status
 from gateway_core.tenders.processors import Processors, attempt_key
 
 PREAUTH_DAYS = 7
@@ -50,11 +50,19 @@ def attempted(
     return payment
 
 
+def status_of(payment: Payment, result: ConnectorResult) -> Status:
+    """Where `result` puts the payment: a UPI or net banking payment waiting for the
+    customer's step elsewhere (their app, the bank's page) is `pending` in paygate's
+    words, whatever the processor calls it."""
+    if result.status == "requires_action" and payment.method in ("upi", "netbanking"):
+        return "pending"
+    return result.status
+
+
 def moves(payment: Payment, result: ConnectorResult) -> bool:
     """Whether `result` changes where the payment stands (and may: the state machine)."""
-    if result.status == payment.status:
-        return False
-    return result.status in TRANSITIONS[payment.status]
+    status = status_of(payment, result)
+    return status != payment.status and status in TRANSITIONS[payment.status]
 
 
 def acting(payment: Payment, message: str, url: str) -> dict[str, Any]:
@@ -85,7 +93,7 @@ def write(
     if result.status in ("requires_action", "pending"):
         message = result.message or f"Waiting for the customer at {processor}"
     update = {
-        "status": result.status,
+        "status": status_of(payment, result),
         "response_code": result.response_code,
         "decline_code": result.decline_code,
         "message": message,

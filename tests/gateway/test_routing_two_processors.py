@@ -14,7 +14,7 @@ from support import VISA, charge, open_runtime
 from bank_sim.processors.app import Fakes
 from bank_sim.processors.faults import Fault
 from gateway_core.clock import FixedClock
-from gateway_core.payments import ChargeRequest, UpiInput
+from gateway_core.payments import ChargeRequest, NetbankingInput, UpiInput
 from gateway_core.runtime import Runtime
 from gateway_core.settings import ProcessorSettings, load_settings
 
@@ -64,12 +64,15 @@ async def test_stripe_times_out_after_accepting_razorpay_is_not_asked(both: Both
 
 
 @pytest.fixture
-def upi_at_razorpay(tmp_path: Path, clock: FixedClock) -> Iterator[Both]:
+def at_razorpay(tmp_path: Path, clock: FixedClock) -> Iterator[Both]:
     settings = load_settings(
         data_dir=tmp_path / "data",
         timezone="Asia/Kolkata",
         processors={"razorpay": ProcessorSettings(timeout_s=2)},
-        routing=[{"method": "upi", "processors": ["razorpay"]}],
+        routing=[
+            {"method": "upi", "processors": ["razorpay"]},
+            {"method": "netbanking", "processors": ["razorpay"]},
+        ],
         upi={"collect_enabled": True},
     )
     rt = open_runtime(settings, clock=clock)
@@ -81,16 +84,29 @@ def upi_at_razorpay(tmp_path: Path, clock: FixedClock) -> Iterator[Both]:
 
 
 async def test_upi_at_razorpay_waits_with_its_link_and_settles_there(
-    upi_at_razorpay: Both,
+    at_razorpay: Both,
 ) -> None:
-    gateway = upi_at_razorpay.rt.gateway
+    gateway = at_razorpay.rt.gateway
     req = ChargeRequest(amount=250_00, currency="INR", method="upi", upi=UpiInput())
     payment = await gateway.charge(req)
     assert (payment.status, payment.processor) == ("pending", "razorpay")
     assert payment.next_action.link.startswith("upi://pay?")  # Razorpay's intent link
-    upi_at_razorpay.fakes["razorpay"].complete(payment.processor_reference, success=True)
+    at_razorpay.fakes["razorpay"].complete(payment.processor_reference, success=True)
     paid = await gateway.refresh(payment.id)
     assert (paid.status, paid.amount_captured) == ("succeeded", 250_00)
     collect = UpiInput(flow="collect", vpa="success@razorpay")
     at_once = await gateway.charge(req.model_copy(update={"upi": collect}))
     assert (at_once.status, at_once.processor) == ("succeeded", "razorpay")
+
+
+async def test_net_banking_at_razorpay_waits_on_its_page_and_settles_there(
+    at_razorpay: Both,
+) -> None:
+    gateway = at_razorpay.rt.gateway
+    nb = NetbankingInput(bank="DEMOA")
+    req = ChargeRequest(amount=300_00, currency="INR", method="netbanking", netbanking=nb)
+    payment = await gateway.charge(req)
+    assert (payment.status, payment.processor) == ("pending", "razorpay")
+    assert payment.next_action.type == "redirect" and payment.next_action.url
+    at_razorpay.fakes["razorpay"].complete(payment.processor_reference, success=False)
+    assert (await gateway.refresh(payment.id)).status == "declined"
