@@ -80,6 +80,7 @@ class Runtime:
         for a data dir with data a missing key file is an error, never a new key.
         """
         clock = clock or SystemClock()
+        check_routing(settings)  # a processor not set up: one line, before anything is made
         if settings.database_url:
             return cls._on_database(settings, settings.database_url, read_only, clock, banks)
         new = create and not read_only and not DataStore.has_data(settings.data_dir)
@@ -151,7 +152,6 @@ class Runtime:
             from gateway_core.upi_client import UpiClient
 
             s = self.settings
-            check_routing(s)  # a processor with no settings: one line, before anything
             bank, upi = self._client(BankClient), self._client(UpiClient)
             country_of = self.banks_factory.country_of if self.banks_factory else unknown_country
             self._gateway = Gateway(

@@ -95,13 +95,13 @@ def test_a_processor_name_not_known_or_not_set_up_is_one_config_line(
     assert "\n" not in str(caught.value)
 
 
-def test_the_gateway_refuses_bad_routing_before_it_opens_anything(tmp_path: Path) -> None:
+def test_a_runtime_refuses_bad_routing_before_it_makes_anything(tmp_path: Path) -> None:
     from support import open_runtime
 
     settings = _settings(tmp_path, routing=[{"processors": ["stripe"]}])
-    with open_runtime(settings) as rt, pytest.raises(InputError, match="has no settings"):
-        rt.gateway  # noqa: B018  (building it is the check)
-    assert rt.banks is None  # refused before the banks were opened
+    with pytest.raises(InputError, match="has no settings"):
+        open_runtime(settings)
+    assert not (tmp_path / "data").exists()  # no data dir, no key file
 
 
 def test_forced_routes_everything_to_one_processor(tmp_path: Path) -> None:
