@@ -39,7 +39,8 @@ def attempted(
 ) -> Payment:
     """One attempt that got no answer to settle on (`payment.attempt`: processor,
     outcome, reason; failover when the next processor is tried), with `update` of the
-    payment, in one step."""
+    payment, in one step; an update that says where the payment stands (declined,
+    unknown) is audited as that move too."""
     with host.step(payment.id):
         if update:
             payment = host.save(payment.model_copy(update=update))
@@ -47,6 +48,9 @@ def attempted(
         details |= {"reason": reason} if reason else {}
         details |= {"failover": True} if failover else {}
         host.record("gateway", "payment.attempt", payment.id, **details)
+        if update and "status" in update:
+            moved = {"processor": processor, "response_code": payment.response_code}
+            host.record("gateway", f"payment.{payment.status}", payment.id, **moved)
     return payment
 
 

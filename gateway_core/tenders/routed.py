@@ -161,7 +161,10 @@ class RoutedTender:
         try:
             result = await self.processors.get(name).status(idempotency_key=key)
         except BankUnavailable as exc:
-            update = {"message": f"{name} did not answer; the result is being checked"}
+            update = {
+                "status": "unknown",
+                "message": f"{name} did not answer; the result is being checked",
+            }
             return attempted(host, payment, name, "unknown", str(exc), update=update), True
         if result is None:
             why = f"{why}; not processed there"

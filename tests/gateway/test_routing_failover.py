@@ -93,6 +93,7 @@ async def test_a_request_the_processor_refuses_is_final(routed: Routed) -> None:
     assert payment.message == "stripe refused the payment: Invalid API Key provided"
     assert routed.razorpay.calls == []
     assert attempts(routed.rt, payment.id) == [("stripe", "refused", False)]
+    assert actions(routed.rt, payment.id)[-1] == "payment.declined"  # merchants are told
 
 
 async def test_every_processor_down_is_a_decline_91(routed: Routed) -> None:
@@ -114,6 +115,7 @@ async def test_unknown_stays_unknown_and_repair_settles_it(routed: Routed) -> No
     )
     assert routed.razorpay.calls == []  # not safe to try another
     assert attempts(routed.rt, payment.id) == [("stripe", "unknown", False)]
+    assert actions(routed.rt, payment.id)[-1] == "payment.unknown"
     notes = await gateway.repair()
     assert notes == [f"{payment.id}: stripe: found, succeeded"]
     fixed = gateway.get(payment.id)
@@ -134,6 +136,7 @@ async def test_unknown_that_the_processor_never_took_is_declined_by_repair(
     payment = await gateway.charge(charge(VISA))
     assert payment.status == "unknown"
     assert await gateway.repair() == [f"{payment.id}: stripe: not processed there, declined 91"]
+    assert actions(routed.rt, payment.id)[-2:] == ["payment.attempt", "payment.declined"]
     assert (gateway.get(payment.id).status, gateway.get(payment.id).response_code) == (
         "declined",
         "91",
