@@ -87,3 +87,21 @@ def banks_of(entries: Iterable[Entry], configured: Iterable[str]) -> list[str]:
     out = list(dict.fromkeys(configured))
     out += [b for b in dict.fromkeys(e.brand for e in entries if e.brand) if b not in out]
     return out
+
+
+def processors_expected(
+    day: date, payments: Iterable[Record], refunds: Iterable[Record], moved: Callable[[str], date]
+) -> list[Entry]:
+    """What real processors (Stripe, Razorpay, PayPal) moved for the day: each payment
+    taken there and captured on it, each refund of one made on it. None of the simulated
+    banks' files holds them; each processor's own report does."""
+    entries = [
+        _entry("capture", r["id"], r, r["amount_captured"], processor=r["processor"])
+        for r in payments
+        if r.get("processor") and r["status"] == "succeeded" and moved(r["updated_at"]) == day
+    ]
+    for refund in refunds:
+        if refund.get("processor"):
+            (entry,) = _refund_entries([refund], refund["method"])
+            entries.append(entry.model_copy(update={"processor": refund["processor"]}))
+    return entries

@@ -43,6 +43,7 @@ class Entry(BaseModel):
     brand: str | None = None  # a card's brand, a net banking payment's bank, else the method
     rrn: str | None = None
     method: str = CARD  # the tender: whose file (or drawer) the entry is checked against
+    processor: str | None = None  # a real processor's (Stripe, ...): checked against none
 
 
 class DrawerCount(BaseModel):
@@ -88,6 +89,7 @@ class Reconciliation(BaseModel):
     reversals: list[Entry] = []  # UPI debits the switch gave back, matched: no money moved
     banks: list[str] = []  # the net banking banks whose settlement files were read
     drawers: list[DrawerCount] | None = None  # cash: the day's shifts (None: not read)
+    at_processors: list[Entry] = []  # taken at real processors: in their reports, not here
 
     @property
     def drawer_breaks(self) -> list[DrawerCount]:
@@ -146,6 +148,11 @@ class Reconciliation(BaseModel):
             "acquirer_amount": _by_currency(m.acquirer for m in self.amount_mismatch),
             "difference": diff,
         }
+        if self.at_processors:
+            out["at_processors"] = {
+                "count": len(self.at_processors),
+                "amount": _by_currency(self.at_processors),
+            }
         if self.switch:
             out["reversals"] = {
                 "count": len(self.reversals),

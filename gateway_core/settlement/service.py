@@ -18,7 +18,12 @@ from gateway_core.payments import OPEN_STATUSES, payment_day
 from gateway_core.ports import Records
 from gateway_core.settings import Settings
 from gateway_core.settlement.days import LOOKBACK_DAYS, DayOf, moved_on
-from gateway_core.settlement.expected import banks_of, cash_expected, netbanking_expected
+from gateway_core.settlement.expected import (
+    banks_of,
+    cash_expected,
+    netbanking_expected,
+    processors_expected,
+)
 from gateway_core.settlement.export import to_csv, transaction_rows
 from gateway_core.settlement.models import (
     CARD,
@@ -172,13 +177,14 @@ class Settlement:
 
     def refunds(self, day: date) -> list[Record]:
         """The refunds made on the day (whatever day their payments were taken), each
-        with its payment's `method`."""
+        with its payment's `method` and `processor` (a real processor's: None else)."""
         out = []
         for refund in self._refunds.for_day(day):
             payment = self._payment(refund["payment_id"])
             if payment is None or payment["merchant_id"] != self.merchant_id:
                 continue
-            out.append(refund if "method" in refund else {**refund, "method": method_of(payment)})
+            method = refund.get("method") or method_of(payment)
+            out.append({**refund, "method": method, "processor": payment.get("processor")})
         return out
 
     def _payment(self, payment_id: str) -> Record | None:
@@ -421,10 +427,11 @@ class Settlement:
             for r in self.candidates(day)
             if r["status"] == "succeeded"
             and method_of(r) == CARD
+            and not r.get("processor")  # a real processor's: not in the acquirer's file
             and moved_on(r, self.tz, closed_at) == day
         ]
         for refund in self.refunds(day):
-            if method_of(refund) != CARD:
+            if method_of(refund) != CARD or refund["processor"]:
                 continue
             entries.append(
                 Entry(
@@ -446,7 +453,7 @@ class Settlement:
         gateway gave up."""
         closed_at, entries = self.closed_at(), []
         for r in self.candidates(day):
-            if method_of(r) != UPI:
+            if method_of(r) != UPI or r.get("processor"):
                 continue
             late = (r.get("upi") or {}).get("late_refund")
             if r["status"] == "succeeded":
@@ -461,7 +468,7 @@ class Settlement:
             if r.get("reversal"):
                 entries.append(_switch_entry("reversal", r["id"], r, r["amount"]))
         for refund in self.refunds(day):
-            if method_of(refund) == UPI:
+            if method_of(refund) == UPI and not refund["processor"]:
                 entry = _switch_entry("refund", refund["id"], refund, refund["amount"])
                 entries.append(entry.model_copy(update={"payment_id": refund["payment_id"]}))
         return entries
@@ -487,10 +494,12 @@ class Settlement:
             lines = [ln for ln in await upi.settlement(day) if ln.merchant_id == self.merchant_id]
             expected, theirs = expected + ours, theirs + switch_entries(lines, ours)
             found["switch"] = True
-        if netbanking is not None or shifts is not None:
-            payments, refunds = list(self.candidates(day)), self.refunds(day)
-            closed_at = self.closed_at()
-            moved = DayOf(self.tz, closed_at)
+        payments, refunds = list(self.candidates(day)), self.refunds(day)
+        closed_at = self.closed_at()
+        moved = DayOf(self.tz, closed_at)
+        found["at_processors"] = processors_expected(day, payments, refunds, moved)
+        payments = [r for r in payments if not r.get("processor")]
+        refunds = [r for r in refunds if not r["processor"]]
         if netbanking is not None:
             ours = netbanking_expected(day, payments, refunds, moved)
             found["banks"] = banks_of(ours, self._settings.netbanking.banks)

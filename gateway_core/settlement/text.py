@@ -314,8 +314,18 @@ def format_reconciliation(rec: Reconciliation) -> list[str]:
             money_text(v, c) for c, v in sorted(summary["reversals"]["amount"].items())
         )
         rows.append(("UPI reversals", str(len(rec.reversals)), reversed_ or "-"))
+    if rec.at_processors:
+        amounts = summary["at_processors"]["amount"]
+        shown = ", ".join(money_text(v, c) for c, v in sorted(amounts.items()))
+        rows.append(("at processors", str(len(rec.at_processors)), shown))
     lines.extend(_table(("", "COUNT", "AMOUNT"), rows))
     lines.extend(_tender_rows(rec))
+    if rec.at_processors:
+        taken_at = sorted({e.processor or "?" for e in rec.at_processors})
+        lines.append(
+            f"taken at {', '.join(taken_at)}: not in these files (no break); each is in its "
+            "processor's own report"
+        )
     if rec.drawers:
         lines += ["", "cash drawers:", *_drawer_lines(rec)]
     if rec.ok:
