@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bank_sim.testcards import bin_country
@@ -71,6 +73,19 @@ def test_velocity_per_minute_and_per_day(engine, clock):
         engine.record(ctx(clock), "approved")
     clock.advance(minutes=2)
     assert "today (limit 20)" in engine.assess(ctx(clock)).reason
+
+
+def test_attempts_out_of_time_order_count_exactly(engine, clock):
+    """The per-minute window is found by bisection: an attempt stamped before the last one
+    (a clock stepped back, a slow process) still lands in its place."""
+    now = ctx(clock)
+    engine.record(now, "approved")
+    engine.record(now.model_copy(update={"at": now.at - timedelta(minutes=5)}), "approved")
+    engine.record(now.model_copy(update={"at": now.at - timedelta(seconds=30)}), "approved")
+    assert engine.assess(ctx(clock)).action == "allow"  # 2 in the last minute (limit 3)
+    engine.record(now.model_copy(update={"at": now.at - timedelta(seconds=10)}), "approved")
+    verdict = engine.assess(ctx(clock))
+    assert (verdict.rule, verdict.reason.split()[0]) == ("velocity", "3")
 
 
 def test_repeated_declines_block_the_card_for_the_rest_of_the_day(engine, clock):

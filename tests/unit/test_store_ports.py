@@ -231,6 +231,23 @@ def test_idempotency_keys_age_out_and_open_payments_are_let_go(store):
     assert open_.ids() == ["p2"]
 
 
+def test_idempotency_keys_are_found_by_index_after_a_rolled_back_write(store):
+    """Keys are found through an index (no scan of the week's keys); a key whose write was
+    rolled back is not found, and one added later under the same key is."""
+    keys = TinyIdempotencyRepository(store)
+    at = datetime(2026, 11, 28, 10, 0).isoformat()
+    for n in range(50):
+        keys.add({"key": f"k{n}", "payment_id": f"p{n}", "created_at": at})
+    assert keys.get("k37")["payment_id"] == "p37" and keys.get("k50") is None
+    with pytest.raises(RuntimeError), store.unit():
+        keys.add({"key": "lost", "payment_id": "p-lost", "created_at": at})
+        raise RuntimeError("the unit fails")
+    assert keys.get("lost") is None
+    keys.add({"key": "lost", "payment_id": "p-again", "created_at": at})
+    assert keys.get("lost")["payment_id"] == "p-again"
+    assert TinyIdempotencyRepository(store).get("lost")["payment_id"] == "p-again"
+
+
 def test_the_audit_events_of_one_day(store, clock):
     audit = TinyAuditRepository(store)
     day = date(2026, 11, 28)
