@@ -1,7 +1,7 @@
 """Two checkouts' card sales, interleaved: CPU and wall time per `Gateway.charge`.
 
 Run: .venv/bin/python benchmarks/interleaved.py OLD_CHECKOUT NEW_CHECKOUT [--rounds 80]
-     [--sales 50]
+     [--sales 50] [--stored OLD_N,NEW_N] [--keyed]
 
 On a shared VM the same code runs 20–50 % faster or slower from one minute to the next,
 so two `make bench` runs one after the other cannot show a 5 % difference. Here each
@@ -9,6 +9,10 @@ checkout runs in its own process (its packages first on the path), both warmed u
 fresh data dir; then round after round each takes `--sales` sales in turn, the order
 swapped every round, so that both see the same machine. What is compared is the ratio
 within each round (new / old), and its median over the rounds.
+
+`--stored` fills each side's day with that many payments first (the same checkout twice
+with `--stored 1000,100000` shows whether a sale's cost grows with the day); `--keyed`
+gives every sale an idempotency key, as the service's clients do.
 """
 
 from __future__ import annotations
@@ -24,13 +28,25 @@ import time
 from pathlib import Path
 
 
-async def worker(tree: Path) -> None:
-    """Take sales on a fresh data dir of `tree`'s code: after "ready", one line per
-    count read from stdin ("0" stops), answered with its CPU and wall seconds."""
+def prepare(tree: Path, stored: int) -> Path:
+    """A fresh data dir for `tree`'s code whose day holds `stored` payments."""
     sys.path[:0] = [str(tree), str(tree / "benchmarks")]
     import bench  # the checkout's own: how it opens a runtime and what a sale is
 
-    data_dir = Path(tempfile.mkdtemp(prefix="paygate-interleaved-"))
+    work = Path(tempfile.mkdtemp(prefix="paygate-interleaved-"))
+    if not stored:
+        return work
+    model = bench.template(work / "template")
+    with bench.DataStore(work / "data") as store:
+        bench.fill_day(store, bench.START.date(), stored, model)
+    return work / "data"
+
+
+async def worker(data_dir: Path, keyed: bool) -> None:
+    """Take sales on `data_dir`: after "ready", one line per count read from stdin ("0"
+    stops), answered with its CPU and wall seconds."""
+    import bench
+
     banks = {"banks": bench.simulated_banks} if hasattr(bench, "simulated_banks") else {}
     rt = bench.Runtime.open(
         bench.settings_for(data_dir), clock=bench.FixedClock(bench.START), **banks
@@ -41,21 +57,27 @@ async def worker(tree: Path) -> None:
     for _ in range(30):  # warm-up: imports, caches, the banks' first tables
         await gateway.charge(bench.request())
     print("ready", flush=True)
+    made = 0
     for line in sys.stdin:
         if (count := int(line)) == 0:
             break
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(count):
-            if (await gateway.charge(bench.request())).status != "succeeded":
+            req = bench.request()
+            if keyed:
+                made += 1
+                req = req.model_copy(update={"idempotency_key": f"sale-{made}"})
+            if (await gateway.charge(req)).status != "succeeded":
                 raise RuntimeError("a timed sale did not succeed")
         print(time.process_time() - cpu, time.perf_counter() - wall, flush=True)
     await rt.aclose()
 
 
-def start(tree: Path) -> subprocess.Popen[str]:
+def start(tree: Path, stored: int, keyed: bool) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    argv = ["--worker", str(tree), "--stored", str(stored), *(["--keyed"] if keyed else [])]
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--worker", str(tree)],
+        [sys.executable, __file__, *argv],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -68,8 +90,10 @@ def start(tree: Path) -> subprocess.Popen[str]:
     return proc
 
 
-def compare(old: Path, new: Path, rounds: int, sales: int) -> None:
-    procs = {"old": start(old), "new": start(new)}
+def compare(
+    old: Path, new: Path, rounds: int, sales: int, stored: tuple[int, int], keyed: bool
+) -> None:
+    procs = {"old": start(old, stored[0], keyed), "new": start(new, stored[1], keyed)}
     times: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
     for n in range(rounds):
         for side in ("old", "new") if n % 2 == 0 else ("new", "old"):
@@ -85,6 +109,11 @@ def compare(old: Path, new: Path, rounds: int, sales: int) -> None:
         proc.stdin.flush()
         proc.wait()
     print(f"{rounds} rounds of {sales} sales on each side, interleaved")
+    print(
+        f"payments already in the day: old {stored[0]:,}, new {stored[1]:,}; idempotency"
+        f" keys: {keyed}; load average at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        file=sys.stderr,
+    )
     for k, what in enumerate(("CPU", "wall")):
         olds = [t[k] for t in times["old"]]
         news = [t[k] for t in times["new"]]
@@ -104,12 +133,22 @@ def main() -> None:
     parser.add_argument("new", type=Path, nargs="?")
     parser.add_argument("--rounds", type=int, default=80)
     parser.add_argument("--sales", type=int, default=50)
+    parser.add_argument("--stored", default="0,0", help="OLD_N,NEW_N payments in the day")
+    parser.add_argument("--keyed", action="store_true", help="an idempotency key a sale")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        asyncio.run(worker(args.worker.resolve()))
+        asyncio.run(worker(prepare(args.worker.resolve(), int(args.stored)), args.keyed))
     elif args.old and args.new:
-        compare(args.old.resolve(), args.new.resolve(), args.rounds, args.sales)
+        old_n, new_n = (int(n) for n in args.stored.split(","))
+        compare(
+            args.old.resolve(),
+            args.new.resolve(),
+            args.rounds,
+            args.sales,
+            (old_n, new_n),
+            args.keyed,
+        )
     else:
         parser.error("give the old and the new checkout")
 
