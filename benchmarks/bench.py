@@ -21,7 +21,9 @@ What is measured (docs/BENCHMARKS.md says how to read it):
   merchant console on the held day (`screens`);
 - the demo: its first-start history seeded alone, and `paygate --demo` on an empty data
   dir to the first screen (history included);
-- the profile of a sale: `profile_path.py`'s output, as it prints it.
+- the profile of a sale: `profile_path.py`'s output, as it prints it;
+- the fraud model's scoring of one payment, rules alone against rules + model
+  (`fraud_score.py`; issue 20's target: < 1 ms p99).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from unittest import mock
 
 import serve_lines
 from bench_report import table, write
+from fraud_score import fraud_scoring
 from pydantic import SecretStr
 from screens import child_json, console_views, first_frame
 from sqlite_store import SqliteDataStore
@@ -482,6 +485,8 @@ def run(plan: Plan, work: Path) -> dict:
     figures["demo"] = demo_start(plan, work)
     print("profile of a sale", flush=True)
     figures["profile"] = profile(*plan.profile)
+    print("fraud model scoring", flush=True)
+    figures["fraud_scoring"] = fraud_scoring(quick=plan == QUICK)
     figures["machine"]["load_end"] = os.getloadavg()
     return figures
 

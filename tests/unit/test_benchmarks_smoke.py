@@ -31,6 +31,8 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     pg = figures["serve_postgres"]  # --workers 1 and 2 on PostgreSQL, or why not
     assert [r["workers"] for r in pg["rows"]] == [1, 2] or pg["not_available"]
     assert figures["profile"]["lines"] or figures["profile"]["not_available"]
+    fraud = figures["fraud_scoring"]  # issue 20: rules alone, rules + model
+    assert fraud["rules_and_model"]["p99_us"] >= fraud["rules_and_model"]["p50_us"] > 0
     upi = figures["upi_path"]  # create + pay + status, at each size of ours
     assert [r["stored"] for r in upi] == list(figures["plan"]["sizes"])
     assert all(r["per_s"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in upi)
@@ -50,7 +52,14 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
         assert figures["machine"][key], key
     doc = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
     assert "<!-- figures:start -->" in doc and "ours / SQLite" in doc and "UPI path" in doc
-    for line in ("8 concurrent callers", "fdatasyncs per sale", "`paygate serve`", "Profile"):
+    for line in (
+        "8 concurrent callers",
+        "fdatasyncs per sale",
+        "`paygate serve`",
+        "Profile",
+        "Fraud model scoring",
+        "fraud scoring (rules + model) < 1 ms p99",
+    ):
         assert line in doc, line
     assert "`serve --workers 2` on PostgreSQL" in doc  # its figure, or "not available: why"
     scaling = (tmp_path / "SCALING.md").read_text(encoding="utf-8")
