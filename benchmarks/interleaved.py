@@ -114,6 +114,14 @@ def compare(
         f" keys: {keyed}; load average at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
         file=sys.stderr,
     )
+    quarter = max(1, rounds // 4)
+    for side, runs in times.items():  # growth as sales pile up: first rounds against last
+        first = statistics.median(t[0] for t in runs[:quarter])
+        last = statistics.median(t[0] for t in runs[-quarter:])
+        print(
+            f"{side}: CPU ms a sale, first {quarter} rounds {first:.3f}, last {last:.3f}",
+            file=sys.stderr,
+        )
     for k, what in enumerate(("CPU", "wall")):
         olds = [t[k] for t in times["old"]]
         news = [t[k] for t in times["new"]]
