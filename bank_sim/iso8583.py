@@ -169,8 +169,28 @@ def _format(key: str) -> tuple[str, int, int]:
 _RULES = {key: _format(key) for key in _FIELD_KEYS | {"32", "33"}}
 
 
+# One pattern per field that is neither padded nor a date: its class and its lengths.
+_WHOLE = {
+    key: re.compile(f"{_CLASSES[kind].pattern[:-1]}{{{low},{high}}}")
+    for key, (kind, low, high) in _RULES.items()
+    if key not in _PADDED
+}
+
+
 def _check_field(key: str, value: object) -> str:
-    """The wire text of one field, or FrameError naming what is wrong (never the value)."""
+    """The wire text of one field, or FrameError naming what is wrong (never the value):
+    one match of the field's whole pattern (and its calendar), the rules one by one only
+    for a padded field or one that does not match, to say what is wrong."""
+    whole = _WHOLE.get(key)
+    if whole is None or not isinstance(value, str) or not whole.fullmatch(value):
+        return _check_each_rule(key, value)
+    for start, end, lo, hi in _CALENDAR.get(key, ()):
+        if not lo <= int(value[start:end]) <= hi:
+            raise FrameError(f"{_label(key)} is not a valid date or time")
+    return value
+
+
+def _check_each_rule(key: str, value: object) -> str:
     if not isinstance(value, str):
         raise FrameError(f"{_label(key)} must be text")
     kind, low, high = _RULES[key]
@@ -308,7 +328,7 @@ def decode(frame: bytes) -> dict[str, str]:
     frame = bytes(frame)
     fields = _unpack(frame)
     if fields is not None:
-        return _sorted(fields)
+        return fields  # read in message order: "t", then the fields by number
     try:
         doc, _ = iso8583.decode(frame, SPEC)
     except iso8583.DecodeError as exc:

@@ -76,6 +76,7 @@ class TinyRiskRepository:
         self._blocks = main.table("risk_blocks")
         self._stats = main.table("risk_ticket_stats")
         self._home = home
+        self._ticket_ids: dict[tuple[str | None, str], int] = {}  # (merchant, currency)
 
     def events(self) -> Iterator[Record]:
         """Every attempt recorded, oldest first."""
@@ -98,14 +99,27 @@ class TinyRiskRepository:
     def _ticket_query(self, merchant_id: str | None, currency: str) -> Any:
         return (Query().currency == currency) & of_merchant(merchant_id or self._home, self._home)
 
+    def _ticket(self, merchant_id: str | None, currency: str) -> Any:
+        """The stored document of a merchant's tickets in a currency: by its doc id once
+        found (checked: a rolled-back write may have left another there), else searched."""
+        key = (merchant_id or self._home, currency)
+        doc_id = self._ticket_ids.get(key)
+        doc = None if doc_id is None else self._stats.get(doc_id=doc_id)
+        if doc is not None and (doc.get("merchant_id", self._home), doc["currency"]) == key:
+            return doc
+        doc = self._stats.get(self._ticket_query(merchant_id, currency))
+        if doc is not None:
+            self._ticket_ids[key] = doc.doc_id
+        return doc
+
     def ticket(self, merchant_id: str | None, currency: str) -> Record | None:
         """A merchant's approved payments in a currency: their `count` and `sum`."""
-        doc = self._stats.get(self._ticket_query(merchant_id, currency))
+        doc = self._ticket(merchant_id, currency)
         return None if doc is None else dict(doc)
 
     def add_ticket(self, merchant_id: str | None, currency: str, amount: int) -> None:
         """Count one more approved payment of `amount`."""
-        doc = self._stats.get(self._ticket_query(merchant_id, currency))
+        doc = self._ticket(merchant_id, currency)
         if doc is None:
             stats = {"currency": currency, "count": 1, "sum": amount}
             self._stats.insert(tagged(stats, merchant_id, self._home))
@@ -140,13 +154,20 @@ class TinyOpenPaymentRepository:
 
     def __init__(self, store: DataStore) -> None:
         self._table = store.main.table("open_payments")
+        self._added: dict[str, int] = {}  # doc ids of the payments this process added
 
     def add(self, payment_id: str) -> None:
-        self._table.insert({"id": payment_id})
+        self._added[payment_id] = self._table.insert({"id": payment_id})
 
     def discard(self, payment_id: str) -> None:
-        """Let go of a payment (nothing is written when it is not there)."""
-        if self._table.contains(Query().id == payment_id):
+        """Let go of a payment (nothing is written when it is not there): by the doc id
+        it was added under (checked: a rolled-back write may have left another there),
+        else searched."""
+        doc_id = self._added.pop(payment_id, None)
+        mine = doc_id is not None and self._table.get(doc_id=doc_id)
+        if doc_id is not None and mine and mine["id"] == payment_id:
+            self._table.remove(doc_ids=[doc_id])
+        elif self._table.contains(Query().id == payment_id):
             self._table.remove(Query().id == payment_id)
 
     def ids(self) -> list[str]:
