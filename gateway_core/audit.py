@@ -34,11 +34,19 @@ _DIGIT_RUN = re.compile(
 )
 
 
+_FEW = 10 ** (PAN_MIN - 1)  # an int below it in size has too few digits for a card number
+
+
 def mask_card_numbers(value: Any) -> Any:
-    """Replace anything that looks like a full card number with its masked form."""
+    """Replace anything that looks like a full card number with its masked form (a text
+    with fewer digits than the shortest card number is returned as it is, unsearched)."""
     if isinstance(value, str):
+        if sum(map(value.count, "0123456789")) < PAN_MIN:
+            return value
         return _DIGIT_RUN.sub(_mask_run, value)
     if isinstance(value, int) and not isinstance(value, bool):
+        if -_FEW < value < _FEW:
+            return value
         masked = mask_card_numbers(str(value))
         return value if masked == str(value) else masked
     if isinstance(value, dict):

@@ -12,6 +12,7 @@ import pytest
 from support import load_snapshot, open_runtime, save_snapshot
 
 from gateway_core.audit import GENESIS, mask_card_numbers
+from gateway_core.cards import luhn_valid
 from gateway_core.clock import FixedClock
 from gateway_core.runtime import Runtime
 from gateway_core.settings import Settings, load_settings
@@ -331,6 +332,16 @@ MASKED = "4111 11•• •••• 1111"
 )
 def test_mask_card_numbers(text: str, stored: str) -> None:
     assert mask_card_numbers(text) == stored
+
+
+def test_the_shortest_card_number_is_masked_and_fewer_digits_are_not_searched() -> None:
+    """12 digits (the shortest card number) as text, in groups or as a number are masked;
+    11 are not a card number."""
+    shortest = next(str(n) for n in range(10**11, 10**11 + 10) if luhn_valid(str(n)))
+    assert mask_card_numbers(shortest) == mask_card_numbers(int(shortest)) != shortest
+    assert mask_card_numbers(f"{shortest[:6]} {shortest[6:]}") != f"{shortest[:6]} {shortest[6:]}"
+    assert mask_card_numbers(shortest[:11]) == shortest[:11]
+    assert mask_card_numbers(int(shortest[:11])) == int(shortest[:11])
 
 
 def test_card_numbers_in_events_are_stored_masked(
