@@ -16,6 +16,7 @@ from support import load_snapshot
 from tinydb import Query, TinyDB
 from tinydb.operations import increment
 from tinydb.storages import MemoryStorage
+from tinydb.table import Document
 
 from gateway_core.store import (
     DataDirBusy,
@@ -47,6 +48,8 @@ ops = st.one_of(
     st.tuples(st.just("increment"), st.sampled_from("ab"), st.integers(0, 5)),
     st.tuples(st.just("remove"), st.sampled_from("ab"), st.integers(0, 5)),
     st.tuples(st.just("remove_id"), st.sampled_from("ab"), st.integers(1, 8)),
+    st.tuples(st.just("update_id"), st.sampled_from("ab"), st.integers(1, 8)),
+    st.tuples(st.just("upsert_id"), st.sampled_from("ab"), st.tuples(st.integers(1, 8), docs)),
     st.tuples(st.just("upsert"), st.sampled_from("ab"), docs),
     st.tuples(st.just("truncate"), st.sampled_from("ab"), st.none()),
     st.tuples(st.just("drop"), st.sampled_from("ab"), st.none()),
@@ -70,6 +73,10 @@ def apply(db: TinyDB, op: tuple) -> None:
     elif kind == "remove_id":
         if table.contains(doc_id=arg):
             table.remove(doc_ids=[arg])
+    elif kind == "update_id":  # a missing id is skipped; an unchanged document too
+        table.update({"v": "i"}, doc_ids=[arg])
+    elif kind == "upsert_id":
+        table.upsert(Document(arg[1], doc_id=arg[0]))
     elif kind == "upsert":
         table.upsert(arg, q.k == arg["k"])
     elif kind == "truncate":
@@ -122,6 +129,20 @@ def test_each_write_appends_one_line_whatever_the_table_size(tmp_path):
         assert db.journal.journal_lines == lines_before + 1
         table.update({"status": "succeeded"}, doc_ids=[len(table)])
     assert max(sizes) - min(sizes) <= 8  # only the digits of seq and doc id grow
+    db.close()
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["dicts", "packed"])
+def test_an_update_by_id_that_changes_nothing_writes_nothing(tmp_path, packed):
+    db = open_db(tmp_path, packed=packed)
+    table = db.table("payments")
+    doc_id = table.insert({"status": "unknown", "card": {"last4": "4242"}})
+    lines = db.journal.journal_lines
+    assert table.update({"status": "unknown"}, doc_ids=[doc_id, 99]) == [doc_id]
+    assert db.journal.journal_lines == lines
+    assert table.update({"status": "succeeded"}, doc_ids=[doc_id]) == [doc_id]
+    assert db.journal.journal_lines == lines + 1
+    assert table.get(doc_id=doc_id) == {"status": "succeeded", "card": {"last4": "4242"}}
     db.close()
 
 
