@@ -28,12 +28,11 @@ import time
 from pathlib import Path
 
 
-def prepare(tree: Path, stored: int) -> Path:
-    """A fresh data dir for `tree`'s code whose day holds `stored` payments."""
+def prepare(tree: Path, stored: int, work: Path) -> Path:
+    """A fresh data dir in `work` for `tree`'s code whose day holds `stored` payments."""
     sys.path[:0] = [str(tree), str(tree / "benchmarks")]
     import bench  # the checkout's own: how it opens a runtime and what a sale is
 
-    work = Path(tempfile.mkdtemp(prefix="paygate-interleaved-"))
     if not stored:
         return work
     model = bench.template(work / "template")
@@ -146,7 +145,9 @@ def main() -> None:
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        asyncio.run(worker(prepare(args.worker.resolve(), int(args.stored)), args.keyed))
+        with tempfile.TemporaryDirectory(prefix="paygate-interleaved-") as work:
+            data_dir = prepare(args.worker.resolve(), int(args.stored), Path(work))
+            asyncio.run(worker(data_dir, args.keyed))
     elif args.old and args.new:
         old_n, new_n = (int(n) for n in args.stored.split(","))
         compare(
