@@ -1,5 +1,5 @@
 """Which processors a payment goes to: the first `[[routing]]` rule that matches its
-method, currency, amount and card brand names them, in order; with no match, the
+merchant, method, currency, amount and card brand names them, in order; with no match, the
 built-in acquirer ("simulated"). The names are checked once, when the gateway is built.
 """
 
@@ -14,10 +14,18 @@ SIMULATED = "simulated"  # the built-in acquirer (and UPI / net banking simulato
 BUILT_IN = [SIMULATED]
 
 
-def matches(rule: RouteRule, method: str, currency: str, amount: int, brand: str | None) -> bool:
+def matches(
+    rule: RouteRule,
+    method: str,
+    currency: str,
+    amount: int,
+    brand: str | None,
+    merchant: str | None = None,
+) -> bool:
     """Whether `rule` takes this payment (an unset field takes anything)."""
     return (
-        (rule.method is None or rule.method == method)
+        (rule.merchant is None or rule.merchant == merchant)
+        and (rule.method is None or rule.method == method)
         and (rule.currency is None or rule.currency.upper() == currency.upper())
         and (rule.min_amount is None or amount >= rule.min_amount)
         and (rule.max_amount is None or amount <= rule.max_amount)
@@ -26,11 +34,16 @@ def matches(rule: RouteRule, method: str, currency: str, amount: int, brand: str
 
 
 def route(
-    rules: Sequence[RouteRule], method: str, currency: str, amount: int, brand: str | None
+    rules: Sequence[RouteRule],
+    method: str,
+    currency: str,
+    amount: int,
+    brand: str | None,
+    merchant: str | None = None,
 ) -> list[str]:
     """The processors to try, in order: the first matching rule's, else ["simulated"]."""
     for rule in rules:
-        if matches(rule, method, currency, amount, brand):
+        if matches(rule, method, currency, amount, brand, merchant):
             return list(rule.processors)
     return list(BUILT_IN)
 

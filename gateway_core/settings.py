@@ -138,6 +138,7 @@ class RouteRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    merchant: str | None = None  # a merchant id (several share one gateway); unset: any
     method: str | None = None  # "card", "upi", "netbanking"
     currency: str | None = None
     min_amount: int | None = Field(default=None, ge=0)  # minor units, inclusive

@@ -101,7 +101,14 @@ class RoutedTender:
     ) -> Payment:
         """Try the routed processors in order (see the module's docstring)."""
         brand = payment.card.brand if payment.card else None
-        names = route(self._rules, payment.method, payment.currency, payment.amount, brand)
+        names = route(
+            self._rules,
+            payment.method,
+            payment.currency,
+            payment.amount,
+            brand,
+            payment.merchant_id,
+        )
         if names == BUILT_IN:
             return await self.inner.authorize(host, payment, checked, step_up=step_up)
         for name in names:

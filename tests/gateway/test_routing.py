@@ -19,8 +19,11 @@ METHODS = ("card", "upi", "netbanking")
 BRANDS = ("visa", "mastercard", "rupay", "amex")
 NAMES = ("stripe", "razorpay", "paypal", "simulated")
 
+MERCHANTS = ("SHOP1", "SHOP2")
+
 rules_st = st.builds(
     RouteRule,
+    merchant=st.none() | st.sampled_from(MERCHANTS),
     method=st.none() | st.sampled_from(METHODS),
     currency=st.none() | st.sampled_from(("INR", "usd", "EUR")),
     min_amount=st.none() | st.integers(0, 10_000),
@@ -30,8 +33,12 @@ rules_st = st.builds(
 )
 
 
-def takes(rule: RouteRule, method: str, currency: str, amount: int, brand: str | None) -> bool:
+def takes(
+    rule: RouteRule, method: str, currency: str, amount: int, brand: str | None, merchant: str
+) -> bool:
     """The rule's meaning, written out on its own."""
+    if rule.merchant not in (None, merchant):
+        return False
     if rule.method not in (None, method):
         return False
     if rule.currency is not None and rule.currency.upper() != currency.upper():
@@ -49,12 +56,18 @@ def takes(rule: RouteRule, method: str, currency: str, amount: int, brand: str |
     currency=st.sampled_from(("INR", "USD", "eur")),
     amount=st.integers(1, 12_000),
     brand=st.none() | st.sampled_from(BRANDS),
+    merchant=st.sampled_from(MERCHANTS),
 )
 def test_the_first_rule_that_takes_the_payment_names_its_processors(
-    rules: list[RouteRule], method: str, currency: str, amount: int, brand: str | None
+    rules: list[RouteRule],
+    method: str,
+    currency: str,
+    amount: int,
+    brand: str | None,
+    merchant: str,
 ) -> None:
-    chosen = route(rules, method, currency, amount, brand)
-    first = next((r for r in rules if takes(r, method, currency, amount, brand)), None)
+    chosen = route(rules, method, currency, amount, brand, merchant)
+    first = next((r for r in rules if takes(r, method, currency, amount, brand, merchant)), None)
     assert chosen == (first.processors if first else ["simulated"])
     assert chosen  # never nowhere
 
@@ -70,6 +83,16 @@ def test_amount_bounds_are_inclusive_and_brands_ignore_case() -> None:
     assert route(rules, "upi", "INR", 150, None) == ["b", "c"]
     assert route(rules, "upi", "USD", 150, None) == ["simulated"]
     assert route([], "card", "INR", 1, "visa") == ["simulated"]
+
+
+def test_a_rule_for_one_merchant_leaves_the_others_to_the_next() -> None:
+    rules = [
+        RouteRule(merchant="SHOP2", processors=["razorpay"]),
+        RouteRule(method="card", processors=["stripe"]),
+    ]
+    assert route(rules, "card", "INR", 100, "visa", "SHOP2") == ["razorpay"]
+    assert route(rules, "card", "INR", 100, "visa", "SHOP1") == ["stripe"]
+    assert route(rules, "upi", "INR", 100, None, "SHOP1") == ["simulated"]
 
 
 def _settings(tmp_path: Path, **kw: object):
