@@ -5,7 +5,6 @@ directory the fake is opened with, written whole and atomically after every chan
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import threading
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway_core.errors import SystemFailure
+from gateway_core.store.files import make_private_dir, write_atomically
 
 Record = dict[str, Any]
 KINDS = ("orders", "authorizations", "captures", "refunds")
@@ -27,7 +27,7 @@ class PaypalStore:
     """Records by kind and id, kept in `directory/paypal.json`."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(directory)
         self._path = directory / "paypal.json"
         self.lock = threading.RLock()
         if self._path.exists():
@@ -78,10 +78,6 @@ class PaypalStore:
             self._data["requests"][f"{scope}|{request_id}"] = {"kind": kind, "id": record_id}
 
     def save(self) -> None:
-        """Write the whole state to a temporary file, then rename it over the old one."""
-        tmp = self._path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(self._data, handle, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self._path)
+        """Write the whole state, whole or not at all (private to the user)."""
+        data = json.dumps(self._data, separators=(",", ":")).encode()
+        write_atomically(self._path, data, replace=True)

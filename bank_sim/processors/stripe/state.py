@@ -6,7 +6,6 @@ each change (so a refund after a restart finds its payment). No PAN or CVC is ev
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import string
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from bank_sim.processors.stripe.errors import missing
 from gateway_core.errors import SystemFailure
+from gateway_core.store.files import make_private_dir, write_atomically
 
 _ALPHABET = string.ascii_letters + string.digits
 KEEP_EVENTS = 1000  # the newest events kept (Stripe keeps 30 days of them)
@@ -57,7 +57,7 @@ class StripeState:
         return [obj for obj in reversed(self.objects.values()) if obj["object"] == kind]
 
     def save(self) -> None:
-        """Write everything to a temporary file, then swap it in (atomic)."""
+        """Write everything, whole or not at all (private to the user)."""
         del self.events[:-KEEP_EVENTS]
         data = {
             "objects": self.objects,
@@ -65,10 +65,5 @@ class StripeState:
             "idempotency": self.idempotency,
             "events": self.events,
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        with temporary.open("w", encoding="utf-8") as out:
-            json.dump(data, out, separators=(",", ":"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
+        make_private_dir(self.path.parent)
+        write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode(), replace=True)
