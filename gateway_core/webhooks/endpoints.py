@@ -16,8 +16,8 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
-import httpx
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
@@ -58,6 +58,8 @@ class Endpoint(BaseModel):
 def check_url(url: str) -> str:
     """A URL an endpoint may have: http or https, with a host, no user or password (they
     would be kept in clear); `InputError` (one line) otherwise."""
+    import httpx  # what delivers reads the URL (imported here: not on the terminal's start)
+
     if not url or len(url) > MAX_URL:
         raise InputError(f"a webhook URL has 1 to {MAX_URL} characters")
     try:
@@ -202,7 +204,7 @@ def notices(repo: WebhookRepository, merchant_id: str) -> list[str]:
     """One line per disabled endpoint of a merchant, for the console."""
     found = [Endpoint.model_validate(r) for r in repo.endpoints()]
     return [
-        f"Webhooks to {httpx.URL(e.url).host} ({e.id}) are off: "
+        f"Webhooks to {urlsplit(e.url).hostname} ({e.id}) are off: "
         f"{e.disabled_reason or 'deliveries failed'}; `paygate webhooks enable {e.id}`"
         for e in found
         if e.state == "disabled" and e.merchant_id == merchant_id
