@@ -3,8 +3,8 @@ step), and the refusals of a method that cannot do a step (`Refusals`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from gateway_core.payments import NotAllowed, Payment
 from gateway_core.ports import Refunded, TenderHost
@@ -24,6 +24,35 @@ def moved(
         payment = host.save(payment.model_copy(update=update))
         host.record(actor, action, payment.id, **details)
     return payment
+
+
+PREAUTH_DAYS = 7  # a pre-authorization not captured by then is voided by repair
+
+
+class Holding(Protocol):
+    """A tender that holds money until captured (cards, at the acquirer or a processor)."""
+
+    async def capture(
+        self, host: TenderHost, payment: Payment, amount: int, operator: str
+    ) -> Payment: ...
+
+    async def void(
+        self, host: TenderHost, payment: Payment, operator: str, approver: str | None
+    ) -> Payment: ...
+
+
+async def settle_held(
+    tender: Holding, host: TenderHost, payment: Payment, now: datetime
+) -> str | None:
+    """Repair of an authorized payment: a sale's capture retried, a pre-authorization
+    older than PREAUTH_DAYS voided; what was done, None when nothing was."""
+    if payment.capture_method == "automatic":
+        fixed = await tender.capture(host, payment, payment.amount, "repair")
+        return "captured" if fixed.status == "succeeded" else None
+    if now - payment.created_at > timedelta(days=PREAUTH_DAYS):
+        await tender.void(host, payment, "repair", None)
+        return f"pre-authorization older than {PREAUTH_DAYS} days, voided"
+    return None
 
 
 def not_taken(host: TenderHost, payment: Payment, why: str, message: str) -> Payment:

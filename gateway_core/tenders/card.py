@@ -14,7 +14,7 @@ by the gateway's repair) settles it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from gateway_core.acquirer_api import AuthorizationRequest, AuthorizationResponse
@@ -29,10 +29,8 @@ from gateway_core.payments import (
     reason_for,
 )
 from gateway_core.ports import Opened, Processor, Refunded, RiskKey, TenderHost
-from gateway_core.tenders.base import moved
+from gateway_core.tenders.base import moved, settle_held
 from gateway_core.vault import Vault
-
-PREAUTH_DAYS = 7
 
 
 def _checked(checked: object) -> CheckedCard:
@@ -345,10 +343,5 @@ class CardTender:
             self._cancel(host, payment, "OTP expired", "repair")
             return "OTP expired, canceled"
         if payment.status == "requires_capture":
-            if payment.capture_method == "automatic":
-                fixed = await self.capture(host, payment, payment.amount, "repair")
-                return "captured" if fixed.status == "succeeded" else None
-            if now - payment.created_at > timedelta(days=PREAUTH_DAYS):
-                await self.void(host, payment, "repair", None)
-                return f"pre-authorization older than {PREAUTH_DAYS} days, voided"
+            return await settle_held(self, host, payment, now)
         return None

@@ -6,7 +6,7 @@ payment's own processor.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from gateway_core.errors import BankUnavailable
@@ -14,9 +14,9 @@ from gateway_core.payments import NotAllowed, Payment, reason_for
 from gateway_core.ports import Refunded, TenderHost
 from gateway_core.ports.connectors import Connector, ConnectorEvent, ConnectorResult
 from gateway_core.states import TRANSITIONS, Status
+from gateway_core.tenders.base import settle_held
 from gateway_core.tenders.processors import Processors, attempt_key
 
-PREAUTH_DAYS = 7
 OUTCOMES = {  # a provider's answer, as an attempt's outcome
     "succeeded": "approved",
     "requires_capture": "approved",
@@ -226,12 +226,7 @@ class AtProcessor:
                 payment = write(host, self.processors, payment, result, "repair")
             return f"{payment.processor}: {payment.status}"
         if payment.status == "requires_capture":
-            if payment.capture_method == "automatic":
-                fixed = await self.capture(host, payment, payment.amount, "repair")
-                return "captured" if fixed.status == "succeeded" else None
-            if now - payment.created_at > timedelta(days=PREAUTH_DAYS):
-                await self.void(host, payment, "repair", None)
-                return f"pre-authorization older than {PREAUTH_DAYS} days, voided"
+            return await settle_held(self, host, payment, now)
         return None
 
     async def _lost(self, host: TenderHost, payment: Payment) -> str | None:
