@@ -19,9 +19,9 @@ from gateway_core.settings import ProcessorSettings
 
 # name -> "module:class", imported on first use
 FAKES = {
-    "stripe": "bank_sim.processors.stripe:StripeFake",
-    "razorpay": "bank_sim.processors.razorpay:RazorpayFake",
-    "paypal": "bank_sim.processors.paypal:PaypalFake",
+    "stripe": "bank_sim.processors.stripe.fake:StripeFake",
+    "razorpay": "bank_sim.processors.razorpay.api:RazorpayFake",
+    "paypal": "bank_sim.processors.paypal.fake:PaypalFake",
 }
 
 

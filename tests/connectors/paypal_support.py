@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from bank_sim.processors.faults import faults_router
-from bank_sim.processors.paypal import PaypalFake
+from bank_sim.processors.paypal.fake import PaypalFake
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.clock import FixedClock
 from gateway_core.ports.connectors import ConnectorCard, ConnectorCharge

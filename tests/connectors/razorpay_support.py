@@ -10,7 +10,7 @@ import pytest
 from fakes_support import FakesServer
 from pydantic import SecretStr
 
-from bank_sim.processors.razorpay import RazorpayFake
+from bank_sim.processors.razorpay.api import RazorpayFake
 from gateway_core.cards import load_test_pan
 from gateway_core.connectors.razorpay import RazorpayConnector
 from gateway_core.ports.connectors import ConnectorCard, ConnectorCharge

@@ -19,7 +19,7 @@ from bank_sim.app import Banks, create_app
 from bank_sim.config import BankConfig
 from bank_sim.processors.app import processors_app
 from bank_sim.processors.faults import Fault
-from bank_sim.processors.paypal import PaypalFake
+from bank_sim.processors.paypal.fake import PaypalFake
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.clock import FixedClock
 from gateway_core.connectors.paypal import PaypalConnector

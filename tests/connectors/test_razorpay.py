@@ -25,7 +25,7 @@ from razorpay_support import (
 )
 
 from bank_sim.processors.faults import Fault
-from bank_sim.processors.razorpay import RazorpayFake
+from bank_sim.processors.razorpay.api import RazorpayFake
 from bank_sim.processors.razorpay.webhooks import sign
 from gateway_core.connectors import open_connector
 from gateway_core.connectors.razorpay import (

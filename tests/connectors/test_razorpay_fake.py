@@ -26,7 +26,7 @@ from starlette.requests import Request
 import bank_sim.processors.razorpay.fake as the_fake
 import gateway_core.connectors.razorpay as the_connector
 from bank_sim.processors.faults import Fault
-from bank_sim.processors.razorpay import RazorpayFake
+from bank_sim.processors.razorpay.api import RazorpayFake
 from bank_sim.processors.razorpay.webhooks import sign
 from bank_sim.processors.server import LoopbackServer
 from gateway_core.clock import FixedClock, SystemClock

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from bank_sim import testcards
 from bank_sim.processors.faults import Fault
 from bank_sim.processors.server import LoopbackServer
-from bank_sim.processors.stripe import StripeFake
+from bank_sim.processors.stripe.fake import StripeFake
 from bank_sim.processors.stripe.webhooks import sign
 from gateway_core.clock import FixedClock, SystemClock
 from gateway_core.connectors import open_connector

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from bank_sim.app import Banks, create_app
 from bank_sim.config import BankConfig
 from bank_sim.processors.app import processors_app
-from bank_sim.processors.stripe import DEFAULT_KEY, StripeFake
+from bank_sim.processors.stripe.fake import DEFAULT_KEY, StripeFake
 from bank_sim.processors.stripe.forms import parse_form
 from gateway_core.clock import FixedClock
 from gateway_core.errors import SystemFailure

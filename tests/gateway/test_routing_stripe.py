@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from support import MANAGER, VISA, charge, open_runtime
 
 from bank_sim.processors.faults import Fault
-from bank_sim.processors.stripe import StripeFake
+from bank_sim.processors.stripe.fake import StripeFake
 from bank_sim.testcards import card_for
 from gateway_core.clock import FixedClock
 from gateway_core.runtime import Runtime

@@ -1,6 +1,2 @@
 """A stateful fake of PayPal's REST API (OAuth2, Orders v2, Payments v2, webhooks),
 served under /paypal for paygate's PayPal connector (gateway_core/connectors/paypal.py)."""
-
-from bank_sim.processors.paypal.fake import PaypalFake
-
-__all__ = ["PaypalFake"]

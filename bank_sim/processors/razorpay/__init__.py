@@ -1,6 +1,2 @@
 """A local fake of Razorpay's API (Orders, Payments by card, UPI and net banking,
 capture, Refunds, signed webhooks), served under /razorpay/v1."""
-
-from bank_sim.processors.razorpay.api import RazorpayFake
-
-__all__ = ["RazorpayFake"]

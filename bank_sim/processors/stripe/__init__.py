@@ -1,6 +1,2 @@
 """A stateful fake of Stripe's API (PaymentIntents, Refunds, webhooks) under
 `/stripe/v1`, for the Stripe connector's tests and for demos without a network."""
-
-from bank_sim.processors.stripe.fake import DEFAULT_KEY, StripeFake
-
-__all__ = ["DEFAULT_KEY", "StripeFake"]
