@@ -44,6 +44,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 HTTP_CODES = {404: "resource_missing", 405: "method_not_allowed", 413: "body_too_large"}
 _PLAIN_NAME = re.compile(r"[A-Za-z_]{1,40}")
+# A part of a location shown as it is: a plain name, an index, pydantic's "[key]" (a
+# mapping's key itself, say a stray newline, is "?": the error stays one line).
+_SHOWN_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}|[0-9]{1,6}|\[key\]")
 
 
 def error_response(status: int, detail: ErrorDetail, **headers: str) -> JSONResponse:
@@ -75,7 +78,7 @@ def validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:
         msg = "unknown field"
         if loc and not _PLAIN_NAME.fullmatch(loc[-1]):
             loc.pop()
-    param = ".".join(loc)
+    param = ".".join(part if _SHOWN_PART.fullmatch(part) else "?" for part in loc)
     code = "parameter_missing" if err.get("type") == "missing" else "parameter_invalid"
     message = mask_card_numbers(f"{param or 'body'}: {msg}")
     return 422, ErrorDetail(
